@@ -1,0 +1,17 @@
+# utf8proc: Debian ships a pkg-config file, vcpkg a CMake config (utf8proc::utf8proc), Homebrew both.
+find_package(utf8proc CONFIG QUIET)
+if(NOT TARGET utf8proc::utf8proc)
+  find_package(PkgConfig QUIET)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(UTF8PROC QUIET IMPORTED_TARGET libutf8proc)
+  endif()
+  if(TARGET PkgConfig::UTF8PROC)
+    add_library(utf8proc::utf8proc ALIAS PkgConfig::UTF8PROC)
+  else()
+    find_path(UTF8PROC_INCLUDE_DIR utf8proc.h REQUIRED)
+    find_library(UTF8PROC_LIBRARY NAMES utf8proc REQUIRED)
+    add_library(utf8proc::utf8proc UNKNOWN IMPORTED)
+    set_target_properties(utf8proc::utf8proc PROPERTIES IMPORTED_LOCATION "${UTF8PROC_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${UTF8PROC_INCLUDE_DIR}")
+  endif()
+endif()

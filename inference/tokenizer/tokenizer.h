@@ -1,0 +1,75 @@
+// Byte-level BPE (tokenizer.ggml.model = "gpt2") as the R1 distilled models use it, read from a GGUF.
+//
+// A Vocab is immutable after loading and shared between threads; encode() keeps its scratch per call,
+// so any number of threads may encode with one Vocab at once.
+#pragma once
+
+#include "inference/common/result.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace penser::gguf { class File; }
+
+namespace penser::tokenizer {
+
+using Token = int32_t;
+
+// tokenizer.ggml.token_type values, as llama.cpp's converter writes them.
+enum class TokenType : int32_t { UNDEFINED = 0, NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6 };
+
+enum class PreTokenizer { Qwen2, Llama3 };
+
+class Vocab {
+ public:
+  // Reads tokens, types, merges, BOS/EOS/EOT/PAD, add_bos and the pre-tokenizer from the file's
+  // tokenizer.ggml.* keys. Errors name the key and the problem (unsupported model or pre-tokenizer too).
+  static Result<std::shared_ptr<const Vocab>> from_gguf(const gguf::File& file);
+
+  // Text to ids. add_bos prepends BOS (when the vocabulary has one). parse_special matches the text of
+  // CONTROL and USER_DEFINED tokens written in the text (`<｜User｜>`, `<think>`) as single tokens;
+  // without it they are ordinary text. Qwen2-family vocabularies NFC-normalize first; Llama 3 does not.
+  std::vector<Token> encode(std::string_view text, bool add_bos, bool parse_special) const;
+
+  // The bytes a token stands for (the GPT-2 byte mapping undone); control tokens give their text.
+  std::string token_to_bytes(Token id) const;
+  std::string decode(const std::vector<Token>& ids) const;  // may end in an incomplete UTF-8 sequence
+
+  int32_t n_tokens() const;
+  const std::string& token_text(Token id) const;  // as stored in the file (GPT-2 byte-level form)
+  TokenType token_type(Token id) const;
+  Token find(std::string_view token_text) const;  // -1 when absent
+  Token bos() const;                              // -1 when absent
+  Token eos() const;
+  bool add_bos() const;
+  PreTokenizer pre_tokenizer() const;
+  // End-of-generation tokens: EOS, EOT and the file's other end markers (e.g. <|eot_id|>, <|endoftext|>).
+  bool is_eog(Token id) const;
+  const std::vector<Token>& eog_tokens() const;
+
+  ~Vocab();
+
+ private:
+  Vocab();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Turns a stream of ids into text pieces that are always whole UTF-8: bytes of a character split
+// across tokens are held back until the character is complete. flush() returns what is left
+// (invalid trailing bytes become U+FFFD).
+class Detokenizer {
+ public:
+  explicit Detokenizer(const Vocab& vocab) : vocab_(&vocab) {}
+  std::string push(Token id);
+  std::string flush();
+
+ private:
+  const Vocab* vocab_;
+  std::string pending_;
+};
+
+}  // namespace penser::tokenizer
