@@ -18,7 +18,10 @@ enum class Type : uint32_t {
   Q2_K = 10, Q3_K = 11, Q4_K = 12, Q5_K = 13, Q6_K = 14, Q8_K = 15,
   IQ2_XXS = 16, IQ2_XS = 17, IQ3_XXS = 18, IQ1_S = 19, IQ4_NL = 20, IQ3_S = 21, IQ2_S = 22, IQ4_XS = 23,
   I8 = 24, I16 = 25, I32 = 26, I64 = 27, F64 = 28, IQ1_M = 29, BF16 = 30, TQ1_0 = 34, TQ2_0 = 35,
+  MXFP4 = 39,  // known (sizes only), not computed with
 };
+// Ids 4, 5 (Q4_2, Q4_3), 31-33 (Q4_0_4_4 ...) and 36-38 (IQ4_NL_4_4 ...) were removed from ggml:
+// traits() answers nullptr for them, as for any unknown id.
 
 struct TypeTraits {
   Type type;
@@ -67,6 +70,13 @@ uint16_t f32_to_bf16(float f);
 // The Q4_K_M mix as llama.cpp's quantizer lays it out for these architectures: Q4_K by default;
 // Q6_K for output.weight, and for attn_v / ffn_down in the layers where the mix spends more bits.
 // Tensors that stay F32 (norms, biases, 1-D) are the caller's business: this is for 2-D weights.
-Type q4_k_m_type_for(std::string_view tensor_name, int layer, int n_layer);
+// model_has_output = false (tied embeddings): token_embd.weight plays output's part and gets Q6_K.
+// layer is the block index ("blk.N."), ignored for tensors outside the blocks.
+// Row lengths that are not a multiple of 256 cannot take a K type: see k_fallback_type().
+Type q4_k_m_type_for(std::string_view tensor_name, int layer, int n_layer, bool model_has_output = true);
+
+// llama.cpp's substitute when a row length is not a multiple of 256: Q4_K -> Q5_0, Q5_K -> Q5_1,
+// Q6_K -> Q8_0, Q2_K/Q3_K -> IQ4_NL, IQ4_XS -> IQ4_NL; other types are returned unchanged.
+Type k_fallback_type(Type type);
 
 }  // namespace penser::quant
