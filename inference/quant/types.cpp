@@ -146,7 +146,10 @@ uint16_t f32_to_bf16(float f) {
 //   use_more_bits(i, n) = i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2
 //   output.weight (or token_embd.weight when the model has no output.weight) -> Q6_K
 //   attn_v.weight, ffn_down.weight where use_more_bits(layer, n_layer)       -> Q6_K
+//   attn_qkv.weight (fused QKV, not used by qwen2/llama/qwen3 GGUFs)            -> Q5_K
 //   everything else (token_embd included)                                    -> Q4_K
+// Not modelled: the 70B rule (attn_v Q4_K -> Q5_K when the model type is 70B), Falcon and MoE rules, and
+// output.weight -> Q8_0 when its rows are not a multiple of 256 (use k_fallback_type for the others).
 static bool use_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
 
 static bool ends_with(std::string_view s, std::string_view suffix) {
@@ -156,6 +159,7 @@ static bool ends_with(std::string_view s, std::string_view suffix) {
 Type q4_k_m_type_for(std::string_view tensor_name, int layer, int n_layer, bool model_has_output) {
   if (tensor_name == "output.weight") return Type::Q6_K;
   if (tensor_name == "token_embd.weight") return model_has_output ? Type::Q4_K : Type::Q6_K;
+  if (ends_with(tensor_name, "attn_qkv.weight")) return Type::Q5_K;
   if (ends_with(tensor_name, "attn_v.weight") || ends_with(tensor_name, "ffn_down.weight")) {
     PENSER_ASSERT(layer >= 0 && layer < n_layer);
     return use_more_bits(layer, n_layer) ? Type::Q6_K : Type::Q4_K;

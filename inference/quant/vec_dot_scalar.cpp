@@ -1,0 +1,305 @@
+// Scalar dot kernels: the reference every SIMD kernel is tested against. Integer sums per (sub-)block,
+// then one float multiply-add per block with the two scales, the same arithmetic the SIMD kernels do.
+#include <cstring>
+
+#include "inference/common/result.h"
+#include "inference/quant/blocks.h"
+
+namespace penser::quant::detail {
+namespace {
+
+float h2f(uint16_t h) { return f16_to_f32(h); }
+
+float dot_f32(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const float*>(w);
+  const auto* y = static_cast<const float*>(a);
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += double(x[i]) * y[i];
+  return float(s);
+}
+
+float dot_f16(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const uint16_t*>(w);
+  const auto* y = static_cast<const float*>(a);
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += double(f16_to_f32(x[i])) * y[i];
+  return float(s);
+}
+
+float dot_bf16(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const uint16_t*>(w);
+  const auto* y = static_cast<const float*>(a);
+  double s = 0;
+  for (int64_t i = 0; i < n; ++i) s += double(bf16_to_f32(x[i])) * y[i];
+  return float(s);
+}
+
+// 32-blocks against Q8_0: element j of a block is (low nibble of byte j) for j < 16, else high nibble of j - 16.
+float dot_q4_0(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK; ++i) {
+    int sum = 0;
+    for (int j = 0; j < 16; ++j)
+      sum += ((x[i].qs[j] & 0xf) - 8) * y[i].qs[j] + ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + 16];
+    s += h2f(x[i].d) * h2f(y[i].d) * float(sum);
+  }
+  return s;
+}
+
+float dot_q4_1(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_1*>(w);
+  const auto* y = static_cast<const BlockQ8_1*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK; ++i) {
+    int sum = 0;
+    for (int j = 0; j < 16; ++j) sum += (x[i].qs[j] & 0xf) * y[i].qs[j] + (x[i].qs[j] >> 4) * y[i].qs[j + 16];
+    // sum (d q + m)(da a) = d da sum(q a) + m (da sum a), the last factor stored as s.
+    s += h2f(x[i].d) * h2f(y[i].d) * float(sum) + h2f(x[i].m) * h2f(y[i].s);
+  }
+  return s;
+}
+
+template <typename B>
+uint32_t qh_of(const B& b) {
+  uint32_t qh;
+  std::memcpy(&qh, b.qh, 4);
+  return qh;
+}
+
+float dot_q5_0(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ5_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK; ++i) {
+    const uint32_t qh = qh_of(x[i]);
+    int sum = 0;
+    for (int j = 0; j < 16; ++j) {
+      const int q0 = ((x[i].qs[j] & 0xf) | int(((qh >> j) & 1) << 4)) - 16;
+      const int q1 = ((x[i].qs[j] >> 4) | int(((qh >> (j + 16)) & 1) << 4)) - 16;
+      sum += q0 * y[i].qs[j] + q1 * y[i].qs[j + 16];
+    }
+    s += h2f(x[i].d) * h2f(y[i].d) * float(sum);
+  }
+  return s;
+}
+
+float dot_q5_1(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ5_1*>(w);
+  const auto* y = static_cast<const BlockQ8_1*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK; ++i) {
+    const uint32_t qh = qh_of(x[i]);
+    int sum = 0;
+    for (int j = 0; j < 16; ++j) {
+      const int q0 = (x[i].qs[j] & 0xf) | int(((qh >> j) & 1) << 4);
+      const int q1 = (x[i].qs[j] >> 4) | int(((qh >> (j + 16)) & 1) << 4);
+      sum += q0 * y[i].qs[j] + q1 * y[i].qs[j + 16];
+    }
+    s += h2f(x[i].d) * h2f(y[i].d) * float(sum) + h2f(x[i].m) * h2f(y[i].s);
+  }
+  return s;
+}
+
+float dot_q8_0(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ8_0*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK; ++i) {
+    int sum = 0;
+    for (int j = 0; j < QK; ++j) sum += x[i].qs[j] * y[i].qs[j];
+    s += h2f(x[i].d) * h2f(y[i].d) * float(sum);
+  }
+  return s;
+}
+
+float dot_q8_1(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ8_1*>(w);
+  const auto* y = static_cast<const BlockQ8_1*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK; ++i) {
+    int sum = 0;
+    for (int j = 0; j < QK; ++j) sum += x[i].qs[j] * y[i].qs[j];
+    s += h2f(x[i].d) * h2f(y[i].d) * float(sum);
+  }
+  return s;
+}
+
+float dot_iq4_nl(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ4_NL*>(w);
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK; ++i) {
+    int sum = 0;
+    for (int j = 0; j < 16; ++j)
+      sum += kIq4nlValues[x[i].qs[j] & 0xf] * y[i].qs[j] + kIq4nlValues[x[i].qs[j] >> 4] * y[i].qs[j + 16];
+    s += h2f(x[i].d) * h2f(y[i].d) * float(sum);
+  }
+  return s;
+}
+
+// K types against Q8_K (256 activations, f32 d, 16-element sums for the min terms).
+float dot_q2_k(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ2_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    int isum = 0, msum = 0;
+    for (int g = 0; g < 16; ++g) {
+      int sum = 0;
+      for (int l = 0; l < 16; ++l) {
+        const int e = 16 * g + l, half = e / 128, r = e % 128;
+        sum += ((x[i].qs[32 * half + r % 32] >> (2 * (r / 32))) & 3) * y[i].qs[e];
+      }
+      isum += (x[i].scales[g] & 0xf) * sum;
+      msum += (x[i].scales[g] >> 4) * y[i].bsums[g];
+    }
+    s += y[i].d * (h2f(x[i].d) * float(isum) - h2f(x[i].dmin) * float(msum));
+  }
+  return s;
+}
+
+float dot_q3_k(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ3_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    int8_t sc[16];
+    q3k_scales(x[i].scales, sc);
+    int isum = 0;
+    for (int g = 0; g < 16; ++g) {
+      int sum = 0;
+      for (int l = 0; l < 16; ++l) {
+        const int e = 16 * g + l, half = e / 128, r = e % 128;
+        const int q = (x[i].qs[32 * half + r % 32] >> (2 * (r / 32))) & 3;
+        const int h = (x[i].hmask[e % 32] >> (e / 32)) & 1;
+        sum += (q - (h ? 0 : 4)) * y[i].qs[e];
+      }
+      isum += sc[g] * sum;
+    }
+    s += y[i].d * h2f(x[i].d) * float(isum);
+  }
+  return s;
+}
+
+float dot_q4_k(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ4_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    int isum = 0, msum = 0;
+    for (int j = 0; j < 8; ++j) {
+      uint8_t sc, m;
+      k4_scale_min(j, x[i].scales, sc, m);
+      const uint8_t* q = x[i].qs + 32 * (j / 2);
+      int sum = 0;
+      for (int l = 0; l < 32; ++l) sum += ((q[l] >> (4 * (j % 2))) & 0xf) * y[i].qs[32 * j + l];
+      isum += sc * sum;
+      msum += m * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
+    }
+    s += y[i].d * (h2f(x[i].d) * float(isum) - h2f(x[i].dmin) * float(msum));
+  }
+  return s;
+}
+
+float dot_q5_k(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ5_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    int isum = 0, msum = 0;
+    for (int j = 0; j < 8; ++j) {
+      uint8_t sc, m;
+      k4_scale_min(j, x[i].scales, sc, m);
+      const uint8_t* q = x[i].qs + 32 * (j / 2);
+      int sum = 0;
+      for (int l = 0; l < 32; ++l) {
+        const int v = ((q[l] >> (4 * (j % 2))) & 0xf) | (((x[i].qh[l] >> j) & 1) << 4);
+        sum += v * y[i].qs[32 * j + l];
+      }
+      isum += sc * sum;
+      msum += m * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
+    }
+    s += y[i].d * (h2f(x[i].d) * float(isum) - h2f(x[i].dmin) * float(msum));
+  }
+  return s;
+}
+
+float dot_q6_k(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ6_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    int isum = 0;
+    for (int g = 0; g < 16; ++g) {
+      int sum = 0;
+      for (int l = 0; l < 16; ++l) {
+        const int e = 16 * g + l, half = e / 128, r = e % 128, quarter = r / 32, k = r % 32;
+        const int lo = (x[i].ql[64 * half + 32 * (quarter % 2) + k] >> (4 * (quarter / 2))) & 0xf;
+        const int hi = (x[i].qh[32 * half + k] >> (2 * quarter)) & 3;
+        sum += ((lo | (hi << 4)) - 32) * y[i].qs[e];
+      }
+      isum += x[i].scales[g] * sum;
+    }
+    s += y[i].d * h2f(x[i].d) * float(isum);
+  }
+  return s;
+}
+
+float dot_q8_k(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockQ8_K*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    int sum = 0;
+    for (int j = 0; j < QK_K; ++j) sum += x[i].qs[j] * y[i].qs[j];
+    s += x[i].d * y[i].d * float(sum);
+  }
+  return s;
+}
+
+float dot_iq4_xs(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const BlockIQ4_XS*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  float s = 0;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    int isum = 0;
+    for (int ib = 0; ib < 8; ++ib) {
+      const uint8_t* q = x[i].qs + 16 * ib;
+      const int8_t* act = y[i].qs + 32 * ib;
+      int sum = 0;
+      for (int j = 0; j < 16; ++j) sum += kIq4nlValues[q[j] & 0xf] * act[j] + kIq4nlValues[q[j] >> 4] * act[j + 16];
+      isum += iq4xs_scale(x[i], ib) * sum;
+    }
+    s += y[i].d * h2f(x[i].d) * float(isum);
+  }
+  return s;
+}
+
+}  // namespace
+
+DotFn scalar_kernel(Type t) {
+  switch (t) {
+    case Type::F32: return dot_f32;
+    case Type::F16: return dot_f16;
+    case Type::BF16: return dot_bf16;
+    case Type::Q4_0: return dot_q4_0;
+    case Type::Q4_1: return dot_q4_1;
+    case Type::Q5_0: return dot_q5_0;
+    case Type::Q5_1: return dot_q5_1;
+    case Type::Q8_0: return dot_q8_0;
+    case Type::Q8_1: return dot_q8_1;
+    case Type::Q2_K: return dot_q2_k;
+    case Type::Q3_K: return dot_q3_k;
+    case Type::Q4_K: return dot_q4_k;
+    case Type::Q5_K: return dot_q5_k;
+    case Type::Q6_K: return dot_q6_k;
+    case Type::Q8_K: return dot_q8_k;
+    case Type::IQ4_NL: return dot_iq4_nl;
+    case Type::IQ4_XS: return dot_iq4_xs;
+    default: return nullptr;
+  }
+}
+
+}  // namespace penser::quant::detail
