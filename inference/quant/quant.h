@@ -55,6 +55,8 @@ void quantize_row(Type type, const float* src, void* dst, int64_t n);
 Type vec_dot_type(Type weight_type);
 float vec_dot(Type weight_type, int64_t n, const void* weight_row, const void* act_row);
 float vec_dot_scalar(Type weight_type, int64_t n, const void* weight_row, const void* act_row);
+// The instruction set vec_dot uses for a weight type on this CPU: "avx2" or "scalar".
+const char* vec_dot_isa(Type weight_type);
 
 // fp16 / bf16 scalar conversions (IEEE binary16; bf16 = top 16 bits of an f32, round to nearest even).
 float f16_to_f32(uint16_t h);

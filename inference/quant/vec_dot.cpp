@@ -53,6 +53,10 @@ float vec_dot(Type weight_type, int64_t n, const void* weight_row, const void* a
   return fn(n, weight_row, act_row);
 }
 
+const char* vec_dot_isa(Type weight_type) {
+  return detail::simd_kernel(weight_type) ? "avx2" : "scalar";
+}
+
 float vec_dot_scalar(Type weight_type, int64_t n, const void* weight_row, const void* act_row) {
   const detail::DotFn fn = detail::scalar_kernel(weight_type);
   PENSER_ASSERT(fn != nullptr);
