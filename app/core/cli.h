@@ -1,0 +1,18 @@
+// The `penser` command line for scripts: export, import, list, --version, --help. main() stays thin: it
+// asks wants_command_line() and hands over to run(); without a subcommand it starts the window instead.
+#pragma once
+
+#include <QStringList>
+#include <QTextStream>
+
+namespace penser::app::cli {
+
+// True when the arguments (argv[1..]) ask for a command rather than the window.
+bool wants_command_line(const QStringList& args);
+
+// Runs the command; returns the exit status (0 ok, 1 failed, 2 bad usage). Needs a QGuiApplication for PDF.
+int run(const QStringList& args, QTextStream& out, QTextStream& err);
+
+QString usage();
+
+}  // namespace penser::app::cli
