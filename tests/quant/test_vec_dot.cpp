@@ -16,11 +16,11 @@ class TestQuantVecDot : public QObject {
     const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
     qInfo("CPU has AVX2+FMA+F16C: %s", avx2 ? "yes" : "no");
     // The SIMD kernels must really be in use here, or the comparisons below test nothing.
-    for (Type t : {Type::F32, Type::F16, Type::BF16, Type::Q4_0, Type::Q5_0, Type::Q8_0, Type::IQ4_NL, Type::Q4_K,
-                   Type::Q5_K, Type::Q6_K, Type::Q8_K, Type::IQ4_XS})
+    for (Type t : {Type::F32, Type::F16, Type::BF16, Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1, Type::Q8_0,
+                   Type::IQ4_NL, Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_K, Type::IQ4_XS})
       QCOMPARE(QString(vec_dot_isa(t)), QString(avx2 ? "avx2" : "scalar"));
 #endif
-    QCOMPARE(QString(vec_dot_isa(Type::Q3_K)), QString("scalar"));
+    QCOMPARE(QString(vec_dot_isa(Type::Q8_1)), QString("scalar"));  // activation format, not a weight format
   }
 
   void kernels_data() {
