@@ -1,0 +1,344 @@
+#include "inference/vulkan/context.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+namespace penser::vulkan {
+
+const char* result_name(VkResult r) {
+  switch (r) {
+#define PENSER_VK_CASE(x) case x: return #x;
+    PENSER_VK_CASE(VK_SUCCESS)
+    PENSER_VK_CASE(VK_NOT_READY)
+    PENSER_VK_CASE(VK_TIMEOUT)
+    PENSER_VK_CASE(VK_INCOMPLETE)
+    PENSER_VK_CASE(VK_ERROR_OUT_OF_HOST_MEMORY)
+    PENSER_VK_CASE(VK_ERROR_OUT_OF_DEVICE_MEMORY)
+    PENSER_VK_CASE(VK_ERROR_INITIALIZATION_FAILED)
+    PENSER_VK_CASE(VK_ERROR_DEVICE_LOST)
+    PENSER_VK_CASE(VK_ERROR_MEMORY_MAP_FAILED)
+    PENSER_VK_CASE(VK_ERROR_LAYER_NOT_PRESENT)
+    PENSER_VK_CASE(VK_ERROR_EXTENSION_NOT_PRESENT)
+    PENSER_VK_CASE(VK_ERROR_FEATURE_NOT_PRESENT)
+    PENSER_VK_CASE(VK_ERROR_INCOMPATIBLE_DRIVER)
+    PENSER_VK_CASE(VK_ERROR_TOO_MANY_OBJECTS)
+    PENSER_VK_CASE(VK_ERROR_FORMAT_NOT_SUPPORTED)
+    PENSER_VK_CASE(VK_ERROR_FRAGMENTED_POOL)
+    PENSER_VK_CASE(VK_ERROR_UNKNOWN)
+    PENSER_VK_CASE(VK_ERROR_OUT_OF_POOL_MEMORY)
+    PENSER_VK_CASE(VK_ERROR_INVALID_EXTERNAL_HANDLE)
+    PENSER_VK_CASE(VK_ERROR_FRAGMENTATION)
+#undef PENSER_VK_CASE
+    default: return "VkResult(unknown)";
+  }
+}
+
+namespace {
+const char* result_advice(VkResult r) {
+  switch (r) {
+    case VK_ERROR_OUT_OF_HOST_MEMORY: return "the computer is out of memory";
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY:
+      return "the GPU is out of memory: use a smaller model or context, or close programs that use the GPU";
+    case VK_ERROR_DEVICE_LOST:
+      return "the GPU driver reset the device (a crash or a time-out); restart Penser, or use the CPU backend";
+    case VK_ERROR_INCOMPATIBLE_DRIVER: return "the installed Vulkan driver is too old or not for this GPU";
+    case VK_ERROR_INITIALIZATION_FAILED: return "the Vulkan driver failed to start";
+    case VK_ERROR_LAYER_NOT_PRESENT: return "a requested Vulkan layer is not installed";
+    case VK_ERROR_EXTENSION_NOT_PRESENT:
+    case VK_ERROR_FEATURE_NOT_PRESENT: return "the GPU driver lacks a capability Penser needs";
+    case VK_TIMEOUT: return "the GPU did not finish in time";
+    default: return "a Vulkan driver error";
+  }
+}
+}  // namespace
+
+Error vk_error(VkResult r, std::string_view what) {
+  return make_error("{} failed: {} ({})", what, result_name(r), result_advice(r));
+}
+
+std::string format_bytes(uint64_t b) {
+  const double gib = 1024.0 * 1024.0 * 1024.0, mib = 1024.0 * 1024.0;
+  if (b >= (uint64_t(1) << 30)) return fmt::format("{:.2f} GiB", double(b) / gib);
+  if (b >= (uint64_t(1) << 20)) return fmt::format("{:.1f} MiB", double(b) / mib);
+  if (b >= 1024) return fmt::format("{:.1f} KiB", double(b) / 1024.0);
+  return fmt::format("{} B", b);
+}
+
+std::string api_version_string(uint32_t v) {
+  return fmt::format("{}.{}.{}", VK_API_VERSION_MAJOR(v), VK_API_VERSION_MINOR(v), VK_API_VERSION_PATCH(v));
+}
+
+Status load() {
+  static const Status status = []() -> Status {
+    const VkResult r = volkInitialize();
+    if (r != VK_SUCCESS)
+      return make_error(
+          "Vulkan is not available: the Vulkan loader ({}) could not be opened. Install the GPU's Vulkan "
+          "driver (Debian/Ubuntu: libvulkan1 and mesa-vulkan-drivers); Penser uses the CPU meanwhile",
+#if defined(_WIN32)
+          "vulkan-1.dll"
+#elif defined(__APPLE__)
+          "libvulkan.1.dylib / MoltenVK"
+#else
+          "libvulkan.so.1"
+#endif
+      );
+    if (volkGetInstanceVersion() < VK_API_VERSION_1_1)
+      return make_error("Vulkan is not usable: the loader supports Vulkan {}, Penser needs 1.1 or newer",
+                        api_version_string(volkGetInstanceVersion()));
+    return {};
+  }();
+  return status;
+}
+
+namespace {
+
+const char* type_name_of(VkPhysicalDeviceType t) {
+  switch (t) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete";
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated";
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual";
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "cpu";
+    default: return "other";
+  }
+}
+
+bool has_extension(const std::vector<VkExtensionProperties>& exts, const char* name) {
+  return std::any_of(exts.begin(), exts.end(),
+                     [&](const VkExtensionProperties& e) { return std::strcmp(e.extensionName, name) == 0; });
+}
+
+DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
+  DeviceInfo info;
+  info.index = index;
+
+  VkPhysicalDeviceProperties props{};
+  vkGetPhysicalDeviceProperties(pd, &props);
+  info.api_version = props.apiVersion;
+  const bool v12 = props.apiVersion >= VK_API_VERSION_1_2;
+
+  uint32_t n_ext = 0;
+  vkEnumerateDeviceExtensionProperties(pd, nullptr, &n_ext, nullptr);
+  std::vector<VkExtensionProperties> exts(n_ext);
+  vkEnumerateDeviceExtensionProperties(pd, nullptr, &n_ext, exts.data());
+
+  VkPhysicalDeviceSubgroupProperties subgroup{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
+  VkPhysicalDeviceMaintenance3Properties maint3{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
+  VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+  VkPhysicalDeviceProperties2 props2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+  props2.pNext = &subgroup;
+  subgroup.pNext = &maint3;
+  if (v12 || has_extension(exts, VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME)) maint3.pNext = &driver;
+  vkGetPhysicalDeviceProperties2(pd, &props2);
+
+  VkPhysicalDevice16BitStorageFeatures f16s{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+  VkPhysicalDeviceShaderFloat16Int8Features f16i8{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+  VkPhysicalDevice8BitStorageFeatures s8{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES};
+  VkPhysicalDeviceFeatures2 feats2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  feats2.pNext = &f16s;
+  if (v12 || has_extension(exts, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME)) {
+    f16s.pNext = &f16i8;
+    f16i8.pNext = (v12 || has_extension(exts, VK_KHR_8BIT_STORAGE_EXTENSION_NAME)) ? &s8 : nullptr;
+  }
+  vkGetPhysicalDeviceFeatures2(pd, &feats2);
+
+  VkPhysicalDeviceMemoryProperties mem{};
+  vkGetPhysicalDeviceMemoryProperties(pd, &mem);
+
+  info.name = props.deviceName;
+  info.type = props.deviceType;
+  info.type_name = type_name_of(props.deviceType);
+  info.driver_name = driver.driverName;
+  info.driver_info = driver.driverInfo;
+  info.vendor_id = props.vendorID;
+  info.device_id = props.deviceID;
+  for (uint32_t i = 0; i < mem.memoryHeapCount; ++i) {
+    const bool local = (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0;
+    info.heaps.push_back({mem.memoryHeaps[i].size, local});
+    if (local) info.device_local_bytes = std::max(info.device_local_bytes, mem.memoryHeaps[i].size);
+  }
+  for (uint32_t i = 0; i < mem.memoryTypeCount; ++i) {
+    const VkMemoryPropertyFlags f = mem.memoryTypes[i].propertyFlags;
+    if ((f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && (f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+        (f & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
+      info.unified_memory = true;
+  }
+  info.subgroup_size = subgroup.subgroupSize;
+  info.subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                             (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+  info.fp16 = f16i8.shaderFloat16;
+  info.int8 = f16i8.shaderInt8;
+  info.storage_16bit = f16s.storageBuffer16BitAccess;
+  info.storage_8bit = s8.storageBuffer8BitAccess;
+  info.integer_dot_product = has_extension(exts, "VK_KHR_shader_integer_dot_product");
+  info.cooperative_matrix = has_extension(exts, "VK_KHR_cooperative_matrix");
+  info.max_storage_buffer_range = props.limits.maxStorageBufferRange;
+  info.max_memory_allocation_size = maint3.maxMemoryAllocationSize;
+  info.max_shared_memory = props.limits.maxComputeSharedMemorySize;
+  info.max_workgroup_invocations = props.limits.maxComputeWorkGroupInvocations;
+  for (int i = 0; i < 3; ++i) info.max_workgroup_count[i] = props.limits.maxComputeWorkGroupCount[i];
+  info.max_push_constants = props.limits.maxPushConstantsSize;
+  info.max_storage_buffers_per_stage = props.limits.maxPerStageDescriptorStorageBuffers;
+  info.min_storage_offset_alignment = props.limits.minStorageBufferOffsetAlignment;
+
+  if (props.apiVersion < VK_API_VERSION_1_1)
+    info.unusable_reason = fmt::format("supports Vulkan {} only; Penser needs 1.1", api_version_string(props.apiVersion));
+  else if (!info.storage_16bit)
+    info.unusable_reason = "lacks 16-bit storage buffer access (storageBuffer16BitAccess)";
+  else if (info.max_workgroup_invocations < 256 || info.max_shared_memory < 16384)
+    info.unusable_reason = "compute limits too small (needs 256 invocations and 16 KiB shared memory per workgroup)";
+  else if (info.max_storage_buffers_per_stage < 8)
+    info.unusable_reason = "fewer than 8 storage buffers per shader stage";
+  else if (info.max_push_constants < 128)
+    info.unusable_reason = "push constants smaller than 128 bytes";
+  return info;
+}
+
+bool layer_available(const char* name) {
+  uint32_t n = 0;
+  if (vkEnumerateInstanceLayerProperties(&n, nullptr) != VK_SUCCESS) return false;
+  std::vector<VkLayerProperties> layers(n);
+  if (vkEnumerateInstanceLayerProperties(&n, layers.data()) != VK_SUCCESS) return false;
+  return std::any_of(layers.begin(), layers.end(),
+                     [&](const VkLayerProperties& l) { return std::strcmp(l.layerName, name) == 0; });
+}
+
+bool instance_extension_available(const char* layer, const char* name) {
+  uint32_t n = 0;
+  if (vkEnumerateInstanceExtensionProperties(layer, &n, nullptr) != VK_SUCCESS) return false;
+  std::vector<VkExtensionProperties> exts(n);
+  if (vkEnumerateInstanceExtensionProperties(layer, &n, exts.data()) != VK_SUCCESS) return false;
+  return has_extension(exts, name);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Instance>> Instance::create(const Options& options) {
+  PENSER_TRY(load());
+  std::unique_ptr<Instance> self(new Instance());
+
+  const char* env = std::getenv("PENSER_VULKAN_VALIDATION");
+  const bool want_validation = options.validation || (env && std::strcmp(env, "1") == 0);
+  const char* kValidation = "VK_LAYER_KHRONOS_validation";
+  const bool validation = want_validation && layer_available(kValidation) &&
+                          (instance_extension_available(nullptr, VK_EXT_DEBUG_UTILS_EXTENSION_NAME) ||
+                           instance_extension_available(kValidation, VK_EXT_DEBUG_UTILS_EXTENSION_NAME));
+
+  std::vector<const char*> layers, extensions;
+  if (validation) {
+    layers.push_back(kValidation);
+    extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
+  }
+  // MoltenVK is a "portability" implementation: the loader hides it unless asked to enumerate it.
+  VkInstanceCreateFlags flags = 0;
+  if (instance_extension_available(nullptr, "VK_KHR_portability_enumeration")) {
+    extensions.push_back("VK_KHR_portability_enumeration");
+    flags |= 0x00000001;  // VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR
+  }
+
+  VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
+  app.pApplicationName = "Penser";
+  app.pEngineName = "Penser";
+  app.apiVersion = volkGetInstanceVersion() >= VK_API_VERSION_1_2 ? VK_API_VERSION_1_2 : VK_API_VERSION_1_1;
+
+  VkDebugUtilsMessengerCreateInfoEXT dbg{VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT};
+  dbg.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+  dbg.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+                    VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT;
+  dbg.pfnUserCallback = &Instance::on_message;
+  dbg.pUserData = self.get();
+
+  VkInstanceCreateInfo ci{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
+  ci.flags = flags;
+  ci.pApplicationInfo = &app;
+  ci.enabledLayerCount = static_cast<uint32_t>(layers.size());
+  ci.ppEnabledLayerNames = layers.data();
+  ci.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
+  ci.ppEnabledExtensionNames = extensions.data();
+  if (validation) ci.pNext = &dbg;  // also reports problems inside vkCreateInstance itself
+  PENSER_VK_TRY(vkCreateInstance(&ci, nullptr, &self->instance_), "creating the Vulkan instance");
+  volkLoadInstanceOnly(self->instance_);
+
+  if (validation)
+    PENSER_VK_TRY(vkCreateDebugUtilsMessengerEXT(self->instance_, &dbg, nullptr, &self->messenger_),
+                  "installing the validation message handler");
+
+  uint32_t n = 0;
+  PENSER_VK_TRY(vkEnumeratePhysicalDevices(self->instance_, &n, nullptr), "listing Vulkan devices");
+  self->physical_.resize(n);
+  PENSER_VK_TRY(vkEnumeratePhysicalDevices(self->instance_, &n, self->physical_.data()), "listing Vulkan devices");
+  self->physical_.resize(n);
+  for (uint32_t i = 0; i < n; ++i) self->infos_.push_back(describe(self->physical_[i], i));
+  return self;
+}
+
+Instance::~Instance() {
+  if (messenger_ != VK_NULL_HANDLE) vkDestroyDebugUtilsMessengerEXT(instance_, messenger_, nullptr);
+  if (instance_ != VK_NULL_HANDLE) vkDestroyInstance(instance_, nullptr);
+}
+
+VKAPI_ATTR VkBool32 VKAPI_CALL Instance::on_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                                    VkDebugUtilsMessageTypeFlagsEXT types,
+                                                    const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
+  auto* self = static_cast<Instance*>(user);
+  const bool error = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) != 0;
+  // Warnings of the "performance" kind are advice, not defects; validation warnings count as errors.
+  const bool counts = error || (types & VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT);
+  const std::string text = fmt::format("{}: {}", error ? "error" : "warning", data && data->pMessage ? data->pMessage : "");
+  if (counts) self->errors_.fetch_add(1);
+  {
+    std::lock_guard lock(self->messages_mutex_);
+    if (self->messages_.size() < 64) self->messages_.push_back(text);
+  }
+  if (counts) std::fprintf(stderr, "penser: vulkan validation %s\n", text.c_str());
+  return VK_FALSE;
+}
+
+uint32_t Instance::validation_errors() const { return errors_.load(); }
+
+std::vector<std::string> Instance::validation_messages() const {
+  std::lock_guard lock(messages_mutex_);
+  return messages_;
+}
+
+Result<uint32_t> choose_device(std::span<const DeviceInfo> devices, std::optional<uint32_t> requested, bool allow_cpu) {
+  if (devices.empty()) return make_error("no Vulkan device found: is a GPU driver installed?");
+  if (requested) {
+    if (*requested >= devices.size())
+      return make_error("there is no Vulkan device {} (devices 0 to {}; see `penser-cli devices`)", *requested,
+                        devices.size() - 1);
+    const DeviceInfo& d = devices[*requested];
+    if (!d.usable()) return make_error("Vulkan device {} ({}) cannot run Penser: it {}", d.index, d.name, d.unusable_reason);
+    return d.index;
+  }
+  auto rank = [](const DeviceInfo& d) {
+    switch (d.type) {
+      case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 0;
+      case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 1;
+      case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return 2;
+      case VK_PHYSICAL_DEVICE_TYPE_CPU: return 4;
+      default: return 3;
+    }
+  };
+  const DeviceInfo* best = nullptr;
+  bool any_usable = false;
+  for (const DeviceInfo& d : devices) {
+    if (!d.usable()) continue;
+    any_usable = true;
+    if (best == nullptr || rank(d) < rank(*best) ||
+        (rank(d) == rank(*best) && d.device_local_bytes > best->device_local_bytes))
+      best = &d;
+  }
+  if (!any_usable) {
+    std::string why;
+    for (const DeviceInfo& d : devices) why += fmt::format("; {} {}", d.name, d.unusable_reason);
+    return make_error("no Vulkan device can run Penser{}", why);
+  }
+  // Ranking puts CPU implementations last, so one is chosen only when nothing else is usable; allow_cpu
+  // exists for callers that prefer it (tests pin lavapipe through VK_ICD_FILENAMES instead).
+  (void)allow_cpu;
+  return best->index;
+}
+
+}  // namespace penser::vulkan

@@ -1,0 +1,109 @@
+// Loading Vulkan, the instance, and what every physical device offers.
+//
+// load() opens the Vulkan loader at run time (volk), so Penser starts on a machine without libvulkan and
+// falls back to the CPU backend with the reason. Instance enumerates devices; choose_device() applies the
+// default policy: discrete GPU, then integrated, then virtual/other; a CPU implementation (lavapipe,
+// SwiftShader) only when asked for or when it is the only device.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "inference/vulkan/vk.h"
+
+namespace penser::vulkan {
+
+// Opens the loader once per process; later calls return the first answer.
+Status load();
+
+struct MemoryHeap {
+  uint64_t size = 0;
+  bool device_local = false;
+};
+
+struct DeviceInfo {
+  uint32_t index = 0;            // position in vkEnumeratePhysicalDevices order: `--device N`
+  std::string name;
+  VkPhysicalDeviceType type = VK_PHYSICAL_DEVICE_TYPE_OTHER;
+  std::string type_name;         // "discrete", "integrated", "virtual", "cpu", "other"
+  std::string driver_name;       // VkPhysicalDeviceDriverProperties (Vulkan 1.2), else ""
+  std::string driver_info;
+  uint32_t api_version = 0;
+  uint32_t vendor_id = 0, device_id = 0;
+  std::vector<MemoryHeap> heaps;
+  uint64_t device_local_bytes = 0;  // the largest device-local heap
+  bool unified_memory = false;      // a memory type is both device-local and host-visible
+  uint32_t subgroup_size = 0;
+  bool subgroup_arithmetic = false;  // compute stage supports subgroupAdd/Max
+  bool fp16 = false;                 // shaderFloat16
+  bool int8 = false;                 // shaderInt8
+  bool storage_16bit = false;        // storageBuffer16BitAccess (required: quant blocks are read as u16)
+  bool storage_8bit = false;
+  bool integer_dot_product = false;  // VK_KHR_shader_integer_dot_product
+  bool cooperative_matrix = false;   // VK_KHR_cooperative_matrix
+  uint64_t max_storage_buffer_range = 0;
+  uint64_t max_memory_allocation_size = 0;
+  uint32_t max_shared_memory = 0;
+  uint32_t max_workgroup_invocations = 0;
+  uint32_t max_workgroup_count[3] = {0, 0, 0};
+  uint32_t max_push_constants = 0;
+  uint32_t max_storage_buffers_per_stage = 0;
+  uint64_t min_storage_offset_alignment = 0;
+  // Empty when Penser can run on it; otherwise why not (missing Vulkan 1.1, 16-bit storage, ...).
+  std::string unusable_reason;
+  bool usable() const { return unusable_reason.empty(); }
+  bool is_cpu() const { return type == VK_PHYSICAL_DEVICE_TYPE_CPU; }
+};
+
+std::string api_version_string(uint32_t v);  // "1.3.230"
+
+class Instance {
+ public:
+  struct Options {
+    // Enables VK_LAYER_KHRONOS_validation (when installed) and counts its error messages. Tests turn it
+    // on; also on when the environment variable PENSER_VULKAN_VALIDATION=1 is set.
+    bool validation = false;
+  };
+
+  static Result<std::unique_ptr<Instance>> create(const Options& options);
+  ~Instance();
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  VkInstance handle() const { return instance_; }
+  const std::vector<DeviceInfo>& devices() const { return infos_; }
+  VkPhysicalDevice physical_device(uint32_t index) const { return physical_[index]; }
+
+  bool validation_enabled() const { return messenger_ != VK_NULL_HANDLE; }
+  // Validation errors (and warnings) reported since creation; a test fails when this is non-zero.
+  uint32_t validation_errors() const;
+  std::vector<std::string> validation_messages() const;
+
+ private:
+  Instance() = default;
+  static VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                                   VkDebugUtilsMessageTypeFlagsEXT types,
+                                                   const VkDebugUtilsMessengerCallbackDataEXT* data, void* self);
+
+  VkInstance instance_ = VK_NULL_HANDLE;
+  VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
+  std::vector<VkPhysicalDevice> physical_;
+  std::vector<DeviceInfo> infos_;
+  mutable std::mutex messages_mutex_;
+  std::vector<std::string> messages_;
+  std::atomic<uint32_t> errors_{0};
+};
+
+// The default device: the usable one of the best type (discrete > integrated > virtual > other > cpu),
+// the largest device-local heap breaking ties. CPU devices only when allow_cpu or nothing else is usable.
+// `requested` (--device N) overrides: an error if N does not exist or cannot run Penser.
+Result<uint32_t> choose_device(std::span<const DeviceInfo> devices, std::optional<uint32_t> requested,
+                               bool allow_cpu);
+
+}  // namespace penser::vulkan

@@ -1,0 +1,149 @@
+#include "inference/vulkan/device.h"
+
+#include <vector>
+
+namespace penser::vulkan {
+
+Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_t index) {
+  if (index >= instance.devices().size()) return make_error("there is no Vulkan device {}", index);
+  std::unique_ptr<Device> self(new Device());
+  self->instance_ = &instance;
+  self->info_ = instance.devices()[index];
+  if (!self->info_.usable())
+    return make_error("Vulkan device {} ({}) cannot run Penser: it {}", index, self->info_.name,
+                      self->info_.unusable_reason);
+  VkPhysicalDevice pd = instance.physical_device(index);
+  vkGetPhysicalDeviceMemoryProperties(pd, &self->memory_);
+
+  uint32_t n_families = 0;
+  vkGetPhysicalDeviceQueueFamilyProperties(pd, &n_families, nullptr);
+  std::vector<VkQueueFamilyProperties> families(n_families);
+  vkGetPhysicalDeviceQueueFamilyProperties(pd, &n_families, families.data());
+  // Prefer a compute queue without graphics (often less contended); any compute queue otherwise.
+  int chosen = -1;
+  for (uint32_t i = 0; i < n_families; ++i) {
+    const VkQueueFlags f = families[i].queueFlags;
+    if ((f & VK_QUEUE_COMPUTE_BIT) && !(f & VK_QUEUE_GRAPHICS_BIT)) { chosen = int(i); break; }
+  }
+  for (uint32_t i = 0; chosen < 0 && i < n_families; ++i)
+    if (families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) chosen = int(i);
+  if (chosen < 0) return make_error("Vulkan device {} ({}) has no compute queue", index, self->info_.name);
+  self->queue_family_ = uint32_t(chosen);
+
+  const float priority = 1.0f;
+  VkDeviceQueueCreateInfo qci{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+  qci.queueFamilyIndex = self->queue_family_;
+  qci.queueCount = 1;
+  qci.pQueuePriorities = &priority;
+
+  // Only what the shaders use: 16-bit storage (quant blocks are read as u16 words; the KV cache is f16).
+  VkPhysicalDevice16BitStorageFeatures s16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+  s16.storageBuffer16BitAccess = VK_TRUE;
+  VkPhysicalDeviceFeatures2 feats{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+  feats.pNext = &s16;
+  std::vector<const char*> extensions;
+  // MoltenVK requires the portability subset extension to be enabled when it is offered.
+  {
+    uint32_t n = 0;
+    vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, nullptr);
+    std::vector<VkExtensionProperties> exts(n);
+    vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, exts.data());
+    for (const auto& e : exts)
+      if (std::string_view(e.extensionName) == "VK_KHR_portability_subset") extensions.push_back("VK_KHR_portability_subset");
+  }
+
+  VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+  dci.pNext = &feats;
+  dci.queueCreateInfoCount = 1;
+  dci.pQueueCreateInfos = &qci;
+  dci.enabledExtensionCount = uint32_t(extensions.size());
+  dci.ppEnabledExtensionNames = extensions.data();
+  PENSER_VK_TRY(vkCreateDevice(pd, &dci, nullptr, &self->device_),
+                fmt::format("opening Vulkan device {} ({})", index, self->info_.name));
+  volkLoadDevice(self->device_);
+  vkGetDeviceQueue(self->device_, self->queue_family_, 0, &self->queue_);
+
+  VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+  pci.flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT;
+  pci.queueFamilyIndex = self->queue_family_;
+  PENSER_VK_TRY(vkCreateCommandPool(self->device_, &pci, nullptr, &self->once_pool_), "creating a command pool");
+  VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+  PENSER_VK_TRY(vkCreateFence(self->device_, &fci, nullptr, &self->fence_), "creating a fence");
+  return self;
+}
+
+Device::~Device() {
+  if (device_ == VK_NULL_HANDLE) return;
+  vkDeviceWaitIdle(device_);
+  if (fence_) vkDestroyFence(device_, fence_, nullptr);
+  if (once_pool_) vkDestroyCommandPool(device_, once_pool_, nullptr);
+  vkDestroyDevice(device_, nullptr);
+}
+
+Result<uint32_t> Device::find_memory_type(uint32_t type_bits, VkMemoryPropertyFlags required,
+                                          VkMemoryPropertyFlags preferred) const {
+  int fallback = -1;
+  for (uint32_t i = 0; i < memory_.memoryTypeCount; ++i) {
+    if (!(type_bits & (1u << i))) continue;
+    const VkMemoryPropertyFlags f = memory_.memoryTypes[i].propertyFlags;
+    if ((f & required) != required) continue;
+    if ((f & preferred) == preferred) return i;
+    if (fallback < 0) fallback = int(i);
+  }
+  if (fallback >= 0) return uint32_t(fallback);
+  return make_error("the GPU {} has no suitable memory type (flags 0x{:x})", info_.name, required);
+}
+
+Status Device::submit_and_wait(VkCommandBuffer cmd, std::string_view what, uint64_t timeout_ns) {
+  std::lock_guard lock(submit_mutex_);
+  VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+  si.commandBufferCount = 1;
+  si.pCommandBuffers = &cmd;
+  PENSER_VK_TRY(vkResetFences(device_, 1, &fence_), "resetting a fence");
+  PENSER_VK_TRY(vkQueueSubmit(queue_, 1, &si, fence_), fmt::format("submitting {}", what));
+  const VkResult r = vkWaitForFences(device_, 1, &fence_, VK_TRUE, timeout_ns);
+  if (r == VK_TIMEOUT)
+    return make_error("{} did not finish on the GPU {} within {} s: the driver may have hung; restart Penser or "
+                      "use the CPU backend", what, info_.name, timeout_ns / 1'000'000'000ull);
+  if (r != VK_SUCCESS) return vk_error(r, fmt::format("waiting for {}", what));
+  return {};
+}
+
+Result<VkCommandBuffer> Device::begin_once() {
+  VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+  ai.commandPool = once_pool_;
+  ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  ai.commandBufferCount = 1;
+  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  PENSER_VK_TRY(vkAllocateCommandBuffers(device_, &ai, &cmd), "allocating a command buffer");
+  VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  const VkResult r = vkBeginCommandBuffer(cmd, &bi);
+  if (r != VK_SUCCESS) {
+    vkFreeCommandBuffers(device_, once_pool_, 1, &cmd);
+    return vk_error(r, "beginning a command buffer");
+  }
+  return cmd;
+}
+
+Status Device::end_once(VkCommandBuffer cmd, std::string_view what) {
+  VkResult r = vkEndCommandBuffer(cmd);
+  Status s;
+  if (r != VK_SUCCESS) s = vk_error(r, "ending a command buffer");
+  else s = submit_and_wait(cmd, what);
+  vkFreeCommandBuffers(device_, once_pool_, 1, &cmd);
+  return s;
+}
+
+Status Device::check_fits(uint64_t bytes, std::string_view what) const {
+  // Leave room for the driver, the display and other programs: 90% of the largest device-local heap.
+  const uint64_t usable = info_.device_local_bytes / 10 * 9;
+  if (bytes > usable)
+    return make_error("{} need {} but the GPU {} has {} of memory ({} usable); choose a smaller model or "
+                      "context, or the CPU backend",
+                      what, format_bytes(bytes), info_.name, format_bytes(info_.device_local_bytes),
+                      format_bytes(usable));
+  return {};
+}
+
+}  // namespace penser::vulkan

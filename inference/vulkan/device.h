@@ -1,0 +1,64 @@
+// The logical device: one compute queue, the memory types, one-shot submissions for uploads, and the
+// memory-fit check made before a model is loaded. Everything created on a Device must be destroyed before it.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "inference/vulkan/context.h"
+
+namespace penser::vulkan {
+
+class Device {
+ public:
+  // `instance` must outlive the Device.
+  static Result<std::unique_ptr<Device>> create(const Instance& instance, uint32_t index);
+  ~Device();
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  VkDevice handle() const { return device_; }
+  VkQueue queue() const { return queue_; }
+  uint32_t queue_family() const { return queue_family_; }
+  const DeviceInfo& info() const { return info_; }
+  const Instance& instance() const { return *instance_; }
+  const VkPhysicalDeviceMemoryProperties& memory_properties() const { return memory_; }
+  bool subgroup_ops() const { return info_.subgroup_arithmetic; }
+
+  // A memory type among `type_bits` with all `required` flags, preferring one that also has `preferred`.
+  Result<uint32_t> find_memory_type(uint32_t type_bits, VkMemoryPropertyFlags required,
+                                    VkMemoryPropertyFlags preferred) const;
+
+  // Submits a recorded command buffer and waits for it with a time limit, so that a hung GPU becomes an
+  // error rather than a frozen program. Serialised: one submission at a time per device.
+  Status submit_and_wait(VkCommandBuffer cmd, std::string_view what, uint64_t timeout_ns = 60'000'000'000ull);
+
+  // One-shot commands on the device's own pool (uploads through staging): begin, record in `fill`, submit, wait.
+  template <typename F>
+  Status run_once(std::string_view what, F&& fill) {
+    PENSER_ASSIGN_OR_RETURN(VkCommandBuffer cmd, begin_once());
+    fill(cmd);
+    return end_once(cmd, what);
+  }
+
+  // Before loading: do `bytes` (weights + KV cache + scratch) fit in the device's memory? The error names
+  // both figures, e.g. "the model and its context need 5.20 GiB but llvmpipe has 3.80 GiB of memory".
+  Status check_fits(uint64_t bytes, std::string_view what) const;
+
+ private:
+  Device() = default;
+  Result<VkCommandBuffer> begin_once();
+  Status end_once(VkCommandBuffer cmd, std::string_view what);
+
+  const Instance* instance_ = nullptr;
+  DeviceInfo info_;
+  VkPhysicalDeviceMemoryProperties memory_{};
+  VkDevice device_ = VK_NULL_HANDLE;
+  VkQueue queue_ = VK_NULL_HANDLE;
+  uint32_t queue_family_ = 0;
+  VkCommandPool once_pool_ = VK_NULL_HANDLE;
+  VkFence fence_ = VK_NULL_HANDLE;
+  std::mutex submit_mutex_;
+};
+
+}  // namespace penser::vulkan

@@ -1,0 +1,110 @@
+#include "inference/vulkan/memory.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace penser::vulkan {
+
+Result<std::unique_ptr<Buffer>> Buffer::create(Device& device, uint64_t size, MemoryUse use, std::string_view what) {
+  PENSER_ASSERT(size > 0);
+  const DeviceInfo& info = device.info();
+  if (info.max_memory_allocation_size != 0 && size > info.max_memory_allocation_size)
+    return make_error("{} needs one allocation of {} but the GPU {} allows at most {} per allocation", what,
+                      format_bytes(size), info.name, format_bytes(info.max_memory_allocation_size));
+  std::unique_ptr<Buffer> self(new Buffer());
+  self->device_ = &device;
+  self->what_ = what;
+  self->size_ = size;
+  VkDevice dev = device.handle();
+
+  VkBufferCreateInfo bci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+  bci.size = size;
+  bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  PENSER_VK_TRY(vkCreateBuffer(dev, &bci, nullptr, &self->buffer_), fmt::format("creating {} ({})", what, format_bytes(size)));
+
+  VkMemoryRequirements req{};
+  vkGetBufferMemoryRequirements(dev, self->buffer_, &req);
+  const VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  Result<uint32_t> type = use != MemoryUse::Host
+      // Device-local, and mapped as well when such a type exists (unified memory: no staging copy).
+      ? device.find_memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, host)
+      : device.find_memory_type(req.memoryTypeBits, host, VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+  if (!type && use != MemoryUse::Host)
+    type = device.find_memory_type(req.memoryTypeBits, 0, 0);
+  if (!type) return type.take_error();
+
+  VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+  mai.allocationSize = req.size;
+  mai.memoryTypeIndex = *type;
+  PENSER_VK_TRY(vkAllocateMemory(dev, &mai, nullptr, &self->memory_),
+                fmt::format("allocating {} of GPU memory for {}", format_bytes(req.size), what));
+  PENSER_VK_TRY(vkBindBufferMemory(dev, self->buffer_, self->memory_, 0), "binding buffer memory");
+  const VkMemoryPropertyFlags flags = device.memory_properties().memoryTypes[*type].propertyFlags;
+  if ((flags & host) == host && use != MemoryUse::DeviceStaged)
+    PENSER_VK_TRY(vkMapMemory(dev, self->memory_, 0, VK_WHOLE_SIZE, 0, &self->mapped_), "mapping GPU memory");
+  return self;
+}
+
+Buffer::~Buffer() {
+  VkDevice dev = device_ ? device_->handle() : VK_NULL_HANDLE;
+  if (mapped_) vkUnmapMemory(dev, memory_);
+  if (buffer_) vkDestroyBuffer(dev, buffer_, nullptr);
+  if (memory_) vkFreeMemory(dev, memory_, nullptr);
+}
+
+Status Buffer::write(uint64_t offset, const void* data, uint64_t n) {
+  PENSER_ASSERT(offset + n <= size_);
+  return copy(offset, const_cast<void*>(data), n, true);
+}
+
+Status Buffer::read(uint64_t offset, void* data, uint64_t n) const {
+  PENSER_ASSERT(offset + n <= size_);
+  return copy(offset, data, n, false);
+}
+
+Status Buffer::copy(uint64_t offset, void* host, uint64_t n, bool to_device) const {
+  if (n == 0) return {};
+  if (mapped_) {
+    // Host-coherent memory: no flush needed. The GPU work that produced or will consume it is ordered by
+    // the fence wait before a read and by vkQueueSubmit after a write.
+    if (to_device) std::memcpy(static_cast<uint8_t*>(mapped_) + offset, host, n);
+    else std::memcpy(host, static_cast<const uint8_t*>(mapped_) + offset, n);
+    return {};
+  }
+  const uint64_t chunk = std::min(n, kStagingChunk);
+  PENSER_ASSIGN_OR_RETURN(auto staging, Buffer::create(*device_, chunk, MemoryUse::Host, "a staging buffer"));
+  PENSER_ASSERT(staging->mapped_ != nullptr);
+  for (uint64_t done = 0; done < n; done += chunk) {
+    const uint64_t len = std::min(chunk, n - done);
+    uint8_t* h = static_cast<uint8_t*>(host) + done;
+    if (to_device) std::memcpy(staging->mapped_, h, len);
+    PENSER_TRY(device_->run_once(to_device ? "an upload to the GPU" : "a read-back from the GPU", [&](VkCommandBuffer cmd) {
+      // Order against earlier compute work on the same memory, and make the copy visible to later work.
+      VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+      mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+      mb.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+      vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                           VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
+      VkBufferCopy region{};
+      region.size = len;
+      if (to_device) {
+        region.dstOffset = offset + done;
+        vkCmdCopyBuffer(cmd, staging->buffer_, buffer_, 1, &region);
+      } else {
+        region.srcOffset = offset + done;
+        vkCmdCopyBuffer(cmd, buffer_, staging->buffer_, 1, &region);
+      }
+      VkMemoryBarrier after{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+      after.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+      after.dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+      vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                           VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &after, 0,
+                           nullptr, 0, nullptr);
+    }));
+    if (!to_device) std::memcpy(h, staging->mapped_, len);
+  }
+  return {};
+}
+
+}  // namespace penser::vulkan

@@ -1,0 +1,65 @@
+// Buffers and their memory. One VkDeviceMemory per Buffer, never above maxMemoryAllocationSize; weights
+// are device-local and uploaded in chunks through a staging buffer, or written directly when the memory is
+// also host-visible (integrated GPUs, lavapipe).
+#pragma once
+
+#include <memory>
+
+#include "inference/vulkan/device.h"
+
+namespace penser::vulkan {
+
+enum class MemoryUse {
+  DeviceLocal,  // weights, activations, KV cache: fastest for the GPU, mapped too when the device allows
+  Host,         // staging and read-back: host-visible and coherent, cached when possible
+  DeviceStaged, // device-local and never mapped: always copied through staging, as on a discrete GPU
+                // (lets a unified-memory device such as lavapipe test that path)
+};
+
+class Buffer;
+
+// A part of a buffer bound to a shader. range is at most maxStorageBufferRange.
+struct BufferRange {
+  const Buffer* buffer = nullptr;
+  uint64_t offset = 0;
+  uint64_t range = 0;
+};
+
+class Buffer {
+ public:
+  static Result<std::unique_ptr<Buffer>> create(Device& device, uint64_t size, MemoryUse use, std::string_view what);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  VkBuffer handle() const { return buffer_; }
+  uint64_t size() const { return size_; }
+  void* mapped() const { return mapped_; }  // nullptr when the memory is not host-visible
+
+  // Copies bytes in or out: a memcpy when mapped, else through a staging buffer in chunks.
+  Status write(uint64_t offset, const void* data, uint64_t n);
+  Status read(uint64_t offset, void* data, uint64_t n) const;
+
+  // The whole buffer, or [offset, offset+range), for binding.
+  BufferRange all() const { return {this, 0, size_}; }
+  BufferRange range(uint64_t offset, uint64_t n) const {
+    PENSER_ASSERT(offset + n <= size_);
+    return {this, offset, n};
+  }
+
+ private:
+  Buffer() = default;
+  Status copy(uint64_t offset, void* host, uint64_t n, bool to_device) const;
+
+  Device* device_ = nullptr;
+  std::string what_;
+  uint64_t size_ = 0;
+  VkBuffer buffer_ = VK_NULL_HANDLE;
+  VkDeviceMemory memory_ = VK_NULL_HANDLE;
+  void* mapped_ = nullptr;
+};
+
+// Chunk size for staged copies: large enough to amortise a submission, small enough to stay in host memory.
+inline constexpr uint64_t kStagingChunk = 32ull << 20;
+
+}  // namespace penser::vulkan

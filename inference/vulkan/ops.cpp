@@ -1,0 +1,198 @@
+#include "inference/vulkan/ops.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <numeric>
+
+namespace penser::vulkan {
+
+namespace {
+constexpr uint32_t kWorkgroup = 64;  // invocations per workgroup for every op (spec constant 0)
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+uint32_t ceil_div(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
+}  // namespace
+
+bool supported_weight_type(quant::Type t) {
+  using quant::Type;
+  switch (t) {
+    case Type::F32: case Type::F16: case Type::BF16: case Type::Q4_0: case Type::Q4_1: case Type::Q5_0:
+    case Type::Q5_1: case Type::Q8_0: case Type::Q2_K: case Type::Q3_K: case Type::Q4_K: case Type::Q5_K:
+    case Type::Q6_K: case Type::IQ4_NL: case Type::IQ4_XS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Result<std::vector<RowChunk>> split_rows(uint32_t nrows, uint64_t row_bytes, uint64_t max_range, uint64_t align) {
+  PENSER_ASSERT(row_bytes > 0 && align > 0);
+  // Chunk starts must be multiples of align: rows per chunk a multiple of align / gcd(row_bytes, align).
+  const uint64_t step = align / std::gcd(row_bytes, align);
+  uint64_t per_chunk = max_range / row_bytes;
+  per_chunk -= per_chunk % step;
+  if (per_chunk == 0)
+    return make_error("a weight row of {} cannot be bound on this GPU (at most {} per binding)", format_bytes(row_bytes),
+                      format_bytes(max_range));
+  std::vector<RowChunk> chunks;
+  for (uint64_t r = 0; r < nrows; r += per_chunk)
+    chunks.push_back({r * row_bytes, uint32_t(r), uint32_t(std::min<uint64_t>(per_chunk, nrows - r))});
+  return chunks;
+}
+
+void grid_2d(const DeviceInfo& info, uint32_t groups, uint32_t& gx, uint32_t& gy) {
+  const uint32_t max_x = std::max<uint32_t>(1, info.max_workgroup_count[0]);
+  gx = std::min(groups, max_x);
+  gy = gx == 0 ? 0 : ceil_div(groups, gx);
+}
+
+Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options) {
+  std::unique_ptr<Ops> self(new Ops());
+  self->device_ = &device;
+  self->options_ = options;
+  self->max_binding_ = device.info().max_storage_buffer_range;
+  if (options.max_binding_bytes) self->max_binding_ = std::min(self->max_binding_, options.max_binding_bytes);
+  // The subgroup path assumes whole subgroups in a workgroup.
+  self->subgroups_ = options.subgroups && device.subgroup_ops() && device.info().subgroup_size > 0 &&
+                     kWorkgroup % device.info().subgroup_size == 0;
+  PENSER_ASSERT(options.mul_mv_rows >= 1 && options.mul_mv_rows <= 8);
+  return self;
+}
+
+Result<const Pipeline*> Ops::pipeline(const std::string& shader, uint32_t n_bindings, uint32_t written,
+                                      uint32_t push_size, std::vector<uint32_t> extra_spec) {
+  std::vector<uint32_t> spec = {kWorkgroup, subgroups_ ? 1u : 0u};
+  spec.insert(spec.end(), extra_spec.begin(), extra_spec.end());
+  std::string key = shader;
+  for (uint32_t s : spec) key += fmt::format(":{}", s);
+  auto it = pipelines_.find(key);
+  if (it != pipelines_.end()) return it->second.get();
+  PipelineDesc desc{shader, n_bindings, written, push_size, spec, kWorkgroup};
+  PENSER_ASSIGN_OR_RETURN(auto p, Pipeline::create(*device_, desc));
+  const Pipeline* raw = p.get();
+  pipelines_.emplace(key, std::move(p));
+  return raw;
+}
+
+Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* bias, bool accumulate) {
+  PENSER_ASSERT(supported_weight_type(a.type));
+  PENSER_ASSERT(a.ncols % quant::traits(a.type).block_size == 0);
+  const uint32_t rows = options_.mul_mv_rows;
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
+                          pipeline("mul_mv_" + lower(quant::type_name(a.type)), 4, 1u << 2, sizeof(MulMvPush), {rows}));
+  const uint64_t row_bytes = a.row_bytes();
+  PENSER_ASSIGN_OR_RETURN(auto chunks,
+                          split_rows(a.nrows, row_bytes, max_binding_, device_->info().min_storage_offset_alignment));
+  for (const RowChunk& c : chunks) {
+    MulMvPush push{};
+    push.ncols = a.ncols;
+    push.nrows = c.n_rows;
+    push.row_stride = uint32_t(row_bytes / 2);
+    push.x_offset = x.offset;
+    push.y_offset = y.offset + c.row_begin;
+    push.flags = (bias ? kMulMvBias : 0) | (accumulate ? kMulMvAccumulate : 0);
+    push.bias_offset = bias ? bias->offset + c.row_begin : 0;
+    const BufferRange bindings[] = {a.buffer->range(a.offset + c.offset, uint64_t(c.n_rows) * row_bytes), x.range,
+                                    y.range, bias ? bias->range : x.range};
+    uint32_t gx, gy;
+    grid_2d(device_->info(), ceil_div(c.n_rows, rows), gx, gy);
+    PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy));
+  }
+  return {};
+}
+
+Status Ops::get_rows(Recorder& rec, const Matrix& a, View ids, uint32_t n_ids, View out, uint32_t out_stride) {
+  PENSER_ASSERT(supported_weight_type(a.type));
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
+                          pipeline("get_rows_" + lower(quant::type_name(a.type)), 3, 1u << 2, sizeof(GetRowsPush)));
+  const uint64_t row_bytes = a.row_bytes();
+  PENSER_ASSIGN_OR_RETURN(auto chunks,
+                          split_rows(a.nrows, row_bytes, max_binding_, device_->info().min_storage_offset_alignment));
+  // Which chunk holds a row is known only on the GPU (ids may be written there): one dispatch per chunk,
+  // each writing the rows that fall in it.
+  for (const RowChunk& c : chunks) {
+    GetRowsPush push{a.ncols, n_ids, uint32_t(row_bytes / 2), c.row_begin, c.row_begin + c.n_rows,
+                     ids.offset, out.offset, out_stride};
+    const BufferRange bindings[] = {a.buffer->range(a.offset + c.offset, uint64_t(c.n_rows) * row_bytes), ids.range,
+                                    out.range};
+    uint32_t gx, gy;
+    grid_2d(device_->info(), n_ids, gx, gy);
+    PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy));
+  }
+  return {};
+}
+
+Status Ops::rms_norm(Recorder& rec, View x, View y, const View* w, uint32_t ncols, uint32_t nrows, float eps) {
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline("rms_norm", 3, 1u << 2, sizeof(RmsNormPush)));
+  RmsNormPush push{ncols, nrows, x.offset, ncols, y.offset, ncols, w ? w->offset : 0, w ? 1u : 0u, eps};
+  const BufferRange bindings[] = {x.range, w ? w->range : x.range, y.range};
+  uint32_t gx, gy;
+  grid_2d(device_->info(), nrows, gx, gy);
+  return rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy);
+}
+
+Status Ops::elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
+                        uint32_t push_size, uint32_t n) {
+  uint32_t gx, gy;
+  grid_2d(device_->info(), ceil_div(n, kWorkgroup), gx, gy);
+  return rec.dispatch(p, std::span<const BufferRange>(b.begin(), b.size()), push, push_size, gx, gy);
+}
+
+Status Ops::rope(Recorder& rec, View x, View positions, const View* ff, const RopeParams& r) {
+  PENSER_ASSERT(r.n_dims % 2 == 0 && r.n_dims <= r.head_dim);
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline("rope", 3, 1u << 0, sizeof(RopePush)));
+  const uint32_t n_rows = r.n_tokens * r.n_head;
+  RopePush push{r.head_dim, r.n_dims, r.n_head, n_rows, x.offset, positions.offset, r.neox ? 1u : 0u,
+                ff ? 1u : 0u, r.freq_base};
+  return elementwise(rec, *p, {x.range, positions.range, ff ? ff->range : positions.range}, &push, sizeof(push),
+                     n_rows * (r.n_dims / 2));
+}
+
+Status Ops::swiglu(Recorder& rec, View g, View u, View y, uint32_t n) {
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline("swiglu", 3, 1u << 2, sizeof(SwigluPush)));
+  SwigluPush push{n, g.offset, u.offset, y.offset};
+  return elementwise(rec, *p, {g.range, u.range, y.range}, &push, sizeof(push), n);
+}
+
+Status Ops::add(Recorder& rec, View a, View b, View y, uint32_t n, uint32_t b_len) {
+  PENSER_ASSERT(b_len > 0);
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline("add", 3, 1u << 2, sizeof(AddPush)));
+  AddPush push{n, a.offset, b.offset, y.offset, b_len};
+  return elementwise(rec, *p, {a.range, b.range, y.range}, &push, sizeof(push), n);
+}
+
+Status Ops::soft_max(Recorder& rec, View x, uint32_t ncols, uint32_t nrows, float scale) {
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline("soft_max", 1, 1u << 0, sizeof(SoftMaxPush)));
+  SoftMaxPush push{ncols, nrows, x.offset, ncols, scale};
+  const BufferRange bindings[] = {x.range};
+  uint32_t gx, gy;
+  grid_2d(device_->info(), nrows, gx, gy);
+  return rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy);
+}
+
+Status Ops::kv_store(Recorder& rec, View src, View cache, View positions, uint32_t n, uint32_t n_tokens,
+                     uint32_t dst_stride) {
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline("kv_store", 3, 1u << 1, sizeof(KvStorePush)));
+  KvStorePush push{n, n_tokens, src.offset, cache.offset, dst_stride, positions.offset};
+  return elementwise(rec, *p, {src.range, cache.range, positions.range}, &push, sizeof(push), n * n_tokens);
+}
+
+Status Ops::attn_decode(Recorder& rec, View q, View k, View v, View out, View scores, View positions,
+                        const AttnParams& a) {
+  PENSER_ASSERT(a.n_head_kv > 0 && a.n_head % a.n_head_kv == 0);
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
+                          pipeline("attn_decode", 6, (1u << 3) | (1u << 4), sizeof(AttnDecodePush)));
+  AttnDecodePush push{a.head_dim, a.n_head, a.n_head_kv, a.n_head_kv * a.head_dim, q.offset, k.offset, v.offset,
+                      out.offset, a.scores_stride, positions.offset, 1.0f / std::sqrt(float(a.head_dim)), 0};
+  const BufferRange bindings[] = {q.range, k.range, v.range, out.range, scores.range, positions.range};
+  uint32_t gx, gy;
+  grid_2d(device_->info(), a.n_head, gx, gy);
+  return rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy);
+}
+
+}  // namespace penser::vulkan

@@ -1,0 +1,99 @@
+// The operations of a forward pass as Vulkan dispatches. Activations are f32 vectors addressed as
+// (buffer range, element offset); weights as Matrix (rows of one quant type, split into bindable chunks);
+// the KV cache is f16. Every op records into a Recorder; nothing runs until it is submitted.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "inference/quant/quant.h"
+#include "inference/vulkan/push.h"
+#include "inference/vulkan/recorder.h"
+
+namespace penser::vulkan {
+
+// An f32/f16/u32/i32 array inside a bound range: element `offset` of `range`.
+struct View {
+  BufferRange range;
+  uint32_t offset = 0;
+};
+
+// A weight matrix in device memory: nrows rows of ncols elements of `type`, row-major, starting at
+// `offset` bytes in `buffer` (aligned to minStorageBufferOffsetAlignment).
+struct Matrix {
+  const Buffer* buffer = nullptr;
+  uint64_t offset = 0;
+  quant::Type type = quant::Type::F32;
+  uint32_t ncols = 0, nrows = 0;
+  uint64_t row_bytes() const { return quant::row_size(type, ncols); }
+  uint64_t bytes() const { return row_bytes() * nrows; }
+};
+
+// Rows grouped so that each group's bytes fit one binding and start at an aligned offset.
+struct RowChunk {
+  uint64_t offset;  // bytes from the matrix start
+  uint32_t row_begin, n_rows;
+};
+Result<std::vector<RowChunk>> split_rows(uint32_t nrows, uint64_t row_bytes, uint64_t max_range, uint64_t align);
+
+// Weight types the shaders read.
+bool supported_weight_type(quant::Type type);
+
+class Ops {
+ public:
+  struct Options {
+    bool subgroups = true;          // use subgroup reductions where the device has them; false: shared memory
+    uint64_t max_binding_bytes = 0; // 0: the device's maxStorageBufferRange; tests set it small to exercise splits
+    uint32_t mul_mv_rows = 2;       // rows per workgroup of the matrix-vector product
+  };
+  static Result<std::unique_ptr<Ops>> create(Device& device, const Options& options);
+  static Result<std::unique_ptr<Ops>> create(Device& device) { return create(device, Options{}); }
+
+  Device& device() const { return *device_; }
+  uint64_t max_binding_bytes() const { return max_binding_; }
+
+  // y[y.offset + r] = A[r, :] . x  (+ bias[r]) (+ y[r] when accumulate), r < A.nrows.
+  Status mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* bias = nullptr, bool accumulate = false);
+  // out[k, :] = A[ids[k], :] as f32 for k < n_ids (the embedding lookup); rows of `out_stride` floats.
+  Status get_rows(Recorder& rec, const Matrix& a, View ids, uint32_t n_ids, View out, uint32_t out_stride);
+  // y[r, :] = x[r, :] / rms(x[r, :]) (* w): rows of ncols, contiguous. w may be null.
+  Status rms_norm(Recorder& rec, View x, View y, const View* w, uint32_t ncols, uint32_t nrows, float eps);
+  // In place on x = [n_tokens * n_head, head_dim]; positions[pos.offset + t] per token.
+  struct RopeParams {
+    uint32_t head_dim = 0, n_dims = 0, n_head = 0, n_tokens = 1;
+    float freq_base = 10000.0f;
+    bool neox = true;
+  };
+  Status rope(Recorder& rec, View x, View positions, const View* freq_factors, const RopeParams& params);
+  Status swiglu(Recorder& rec, View gate, View up, View y, uint32_t n);
+  Status add(Recorder& rec, View a, View b, View y, uint32_t n, uint32_t b_len);  // y = a + b[i % b_len]
+  Status soft_max(Recorder& rec, View x, uint32_t ncols, uint32_t nrows, float scale);
+  // cache[pos_t * dst_stride + i] = f16(src[t * n + i]) for t < n_tokens.
+  Status kv_store(Recorder& rec, View src, View cache, View positions, uint32_t n, uint32_t n_tokens, uint32_t dst_stride);
+  struct AttnParams {
+    uint32_t head_dim = 0, n_head = 0, n_head_kv = 0, scores_stride = 0;
+  };
+  // One token's attention over cache positions 0..positions[pos.offset]. scores: n_head * scores_stride floats.
+  Status attn_decode(Recorder& rec, View q, View k_cache, View v_cache, View out, View scores, View positions,
+                     const AttnParams& params);
+
+ private:
+  Ops() = default;
+  Result<const Pipeline*> pipeline(const std::string& shader, uint32_t n_bindings, uint32_t written,
+                                   uint32_t push_size, std::vector<uint32_t> extra_spec = {});
+  Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
+                     uint32_t push_size, uint32_t n);
+
+  Device* device_ = nullptr;
+  Options options_;
+  uint64_t max_binding_ = 0;
+  bool subgroups_ = false;
+  std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
+};
+
+// A workgroup count as a 2-D grid within the device's limits (shaders flatten it with group_index()).
+void grid_2d(const DeviceInfo& info, uint32_t groups, uint32_t& gx, uint32_t& gy);
+
+}  // namespace penser::vulkan

@@ -1,0 +1,69 @@
+#include "inference/vulkan/pipeline.h"
+
+#include "inference/vulkan/shaders.h"
+
+namespace penser::vulkan {
+
+Result<std::unique_ptr<Pipeline>> Pipeline::create(Device& device, const PipelineDesc& desc) {
+  const EmbeddedShader* shader = find_shader(desc.shader);
+  PENSER_ASSERT(shader != nullptr);  // every name the ops use is compiled by shaders/CMakeLists.txt
+  PENSER_ASSERT(desc.push_size % 4 == 0 && desc.push_size <= 128);
+  std::unique_ptr<Pipeline> self(new Pipeline());
+  self->device_ = &device;
+  self->desc_ = desc;
+  VkDevice dev = device.handle();
+
+  std::vector<VkDescriptorSetLayoutBinding> bindings(desc.n_bindings);
+  for (uint32_t i = 0; i < desc.n_bindings; ++i) {
+    bindings[i].binding = i;
+    bindings[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    bindings[i].descriptorCount = 1;
+    bindings[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
+  }
+  VkDescriptorSetLayoutCreateInfo dl{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
+  dl.bindingCount = desc.n_bindings;
+  dl.pBindings = bindings.data();
+  PENSER_VK_TRY(vkCreateDescriptorSetLayout(dev, &dl, nullptr, &self->set_layout_), "creating a descriptor set layout");
+
+  VkPushConstantRange pcr{VK_SHADER_STAGE_COMPUTE_BIT, 0, desc.push_size};
+  VkPipelineLayoutCreateInfo pl{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+  pl.setLayoutCount = 1;
+  pl.pSetLayouts = &self->set_layout_;
+  pl.pushConstantRangeCount = desc.push_size ? 1 : 0;
+  pl.pPushConstantRanges = &pcr;
+  PENSER_VK_TRY(vkCreatePipelineLayout(dev, &pl, nullptr, &self->layout_), "creating a pipeline layout");
+
+  VkShaderModuleCreateInfo sm{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
+  sm.codeSize = shader->n_words * 4;
+  sm.pCode = shader->words;
+  PENSER_VK_TRY(vkCreateShaderModule(dev, &sm, nullptr, &self->module_), fmt::format("loading shader {}", desc.shader));
+
+  std::vector<VkSpecializationMapEntry> entries(desc.spec.size());
+  for (uint32_t i = 0; i < desc.spec.size(); ++i) entries[i] = {i, i * 4, 4};
+  VkSpecializationInfo si{};
+  si.mapEntryCount = uint32_t(entries.size());
+  si.pMapEntries = entries.data();
+  si.dataSize = desc.spec.size() * 4;
+  si.pData = desc.spec.data();
+
+  VkComputePipelineCreateInfo ci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+  ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
+  ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+  ci.stage.module = self->module_;
+  ci.stage.pName = "main";
+  ci.stage.pSpecializationInfo = desc.spec.empty() ? nullptr : &si;
+  ci.layout = self->layout_;
+  PENSER_VK_TRY(vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &ci, nullptr, &self->pipeline_),
+                fmt::format("compiling compute pipeline {}", desc.shader));
+  return self;
+}
+
+Pipeline::~Pipeline() {
+  VkDevice dev = device_ ? device_->handle() : VK_NULL_HANDLE;
+  if (pipeline_) vkDestroyPipeline(dev, pipeline_, nullptr);
+  if (module_) vkDestroyShaderModule(dev, module_, nullptr);
+  if (layout_) vkDestroyPipelineLayout(dev, layout_, nullptr);
+  if (set_layout_) vkDestroyDescriptorSetLayout(dev, set_layout_, nullptr);
+}
+
+}  // namespace penser::vulkan

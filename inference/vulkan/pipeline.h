@@ -1,0 +1,44 @@
+// A compute pipeline made from one embedded shader: its descriptor-set layout (storage buffers only, one
+// per binding), its push-constant size, and its specialization constants (ids 0..n-1, all 32-bit).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "inference/vulkan/device.h"
+
+namespace penser::vulkan {
+
+struct PipelineDesc {
+  std::string shader;                  // name in embedded_shaders(): "mul_mv_q4_k"
+  uint32_t n_bindings = 0;             // storage buffers at bindings 0..n-1
+  uint32_t written = 0;                // bit i set: the shader writes binding i (for barrier placement)
+  uint32_t push_size = 0;              // bytes; must equal the shader's push_constant block
+  std::vector<uint32_t> spec;          // specialization constants, constant_id 0..n-1
+  uint32_t local_size_x = 0;           // for dispatch arithmetic; the shader reads it from spec id 0
+};
+
+class Pipeline {
+ public:
+  static Result<std::unique_ptr<Pipeline>> create(Device& device, const PipelineDesc& desc);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  const PipelineDesc& desc() const { return desc_; }
+  VkPipeline handle() const { return pipeline_; }
+  VkPipelineLayout layout() const { return layout_; }
+  VkDescriptorSetLayout set_layout() const { return set_layout_; }
+
+ private:
+  Pipeline() = default;
+  Device* device_ = nullptr;
+  PipelineDesc desc_;
+  VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
+  VkPipelineLayout layout_ = VK_NULL_HANDLE;
+  VkShaderModule module_ = VK_NULL_HANDLE;
+  VkPipeline pipeline_ = VK_NULL_HANDLE;
+};
+
+}  // namespace penser::vulkan

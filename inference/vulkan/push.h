@@ -1,0 +1,61 @@
+// C++ mirrors of the shaders' push-constant blocks (std430 layout of 32-bit scalars: plain structs of
+// uint32_t/float, no padding). Each shader names its mirror; the sizes are checked here and again by the
+// recorder against the pipeline.
+#pragma once
+
+#include <cstdint>
+
+namespace penser::vulkan {
+
+struct MulMvPush {  // shaders/mul_mv.comp
+  uint32_t ncols, nrows, row_stride, x_offset, y_offset, flags, bias_offset, pad;
+};
+static_assert(sizeof(MulMvPush) == 32);
+inline constexpr uint32_t kMulMvBias = 1, kMulMvAccumulate = 2;
+
+struct GetRowsPush {  // shaders/get_rows.comp
+  uint32_t ncols, n_ids, row_stride, row_begin, row_end, ids_offset, out_offset, out_stride;
+};
+static_assert(sizeof(GetRowsPush) == 32);
+
+struct RmsNormPush {  // shaders/rms_norm.comp
+  uint32_t ncols, nrows, x_offset, x_stride, y_offset, y_stride, w_offset, has_weight;
+  float eps;
+};
+static_assert(sizeof(RmsNormPush) == 36);
+
+struct RopePush {  // shaders/rope.comp
+  uint32_t head_dim, n_dims, n_head, n_rows, x_offset, pos_offset, neox, has_freq_factors;
+  float freq_base;
+};
+static_assert(sizeof(RopePush) == 36);
+
+struct SwigluPush {  // shaders/swiglu.comp
+  uint32_t n, g_offset, u_offset, y_offset;
+};
+static_assert(sizeof(SwigluPush) == 16);
+
+struct AddPush {  // shaders/add.comp
+  uint32_t n, a_offset, b_offset, y_offset, b_len;
+};
+static_assert(sizeof(AddPush) == 20);
+
+struct SoftMaxPush {  // shaders/soft_max.comp
+  uint32_t ncols, nrows, offset, stride;
+  float scale;
+};
+static_assert(sizeof(SoftMaxPush) == 20);
+
+struct KvStorePush {  // shaders/kv_store.comp
+  uint32_t n, n_tokens, src_offset, dst_offset, dst_stride, pos_offset;
+};
+static_assert(sizeof(KvStorePush) == 24);
+
+struct AttnDecodePush {  // shaders/attn_decode.comp
+  uint32_t head_dim, n_head, n_head_kv, kv_stride, q_offset, k_offset, v_offset, o_offset, scores_stride, pos_offset;
+  float scale;
+  uint32_t pad;
+};
+static_assert(sizeof(AttnDecodePush) == 48);
+
+}  // namespace penser::vulkan

@@ -1,0 +1,147 @@
+#include "inference/vulkan/recorder.h"
+
+#include <array>
+
+namespace penser::vulkan {
+
+namespace {
+constexpr uint32_t kMaxBindings = 8;
+}
+
+Result<std::unique_ptr<Recorder>> Recorder::create(Device& device, uint32_t max_dispatches) {
+  std::unique_ptr<Recorder> self(new Recorder());
+  self->device_ = &device;
+  self->max_dispatches_ = max_dispatches;
+  VkDevice dev = device.handle();
+  VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+  pci.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+  pci.queueFamilyIndex = device.queue_family();
+  PENSER_VK_TRY(vkCreateCommandPool(dev, &pci, nullptr, &self->pool_), "creating a command pool");
+  VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+  ai.commandPool = self->pool_;
+  ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  ai.commandBufferCount = 1;
+  PENSER_VK_TRY(vkAllocateCommandBuffers(dev, &ai, &self->cmd_), "allocating a command buffer");
+  VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, max_dispatches * kMaxBindings};
+  VkDescriptorPoolCreateInfo dpi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+  dpi.maxSets = max_dispatches;
+  dpi.poolSizeCount = 1;
+  dpi.pPoolSizes = &size;
+  PENSER_VK_TRY(vkCreateDescriptorPool(dev, &dpi, nullptr, &self->descriptors_), "creating a descriptor pool");
+  return self;
+}
+
+Recorder::~Recorder() {
+  VkDevice dev = device_ ? device_->handle() : VK_NULL_HANDLE;
+  if (descriptors_) vkDestroyDescriptorPool(dev, descriptors_, nullptr);
+  if (pool_) vkDestroyCommandPool(dev, pool_, nullptr);  // frees cmd_
+}
+
+Status Recorder::begin() {
+  PENSER_VK_TRY(vkResetCommandBuffer(cmd_, 0), "resetting a command buffer");
+  PENSER_VK_TRY(vkResetDescriptorPool(device_->handle(), descriptors_, 0), "resetting a descriptor pool");
+  VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  PENSER_VK_TRY(vkBeginCommandBuffer(cmd_, &bi), "beginning a command buffer");
+  // Earlier submissions (uploads, or this very recording submitted before) wrote what this one reads.
+  VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+  mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+  vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
+  pending_.clear();
+  dispatches_ = barriers_ = 0;
+  recording_ = true;
+  ended_ = false;
+  return {};
+}
+
+void Recorder::barrier() {
+  VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT;
+  mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+  vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb, 0,
+                       nullptr, 0, nullptr);
+  pending_.clear();
+  ++barriers_;
+}
+
+Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange> bindings, const void* push,
+                          uint32_t push_size, uint32_t gx, uint32_t gy, uint32_t gz) {
+  PENSER_ASSERT(recording_ && !ended_);
+  const PipelineDesc& d = pipeline.desc();
+  // Programmer errors: the op code and the shader disagree.
+  PENSER_ASSERT(bindings.size() == d.n_bindings);
+  PENSER_ASSERT(push_size == d.push_size);
+  PENSER_ASSERT(d.n_bindings <= kMaxBindings);
+  const DeviceInfo& info = device_->info();
+  if (gx == 0 || gy == 0 || gz == 0) return {};
+  if (gx > info.max_workgroup_count[0] || gy > info.max_workgroup_count[1] || gz > info.max_workgroup_count[2])
+    return make_error("{}: {}x{}x{} workgroups exceed the GPU's limit {}x{}x{}", d.shader, gx, gy, gz,
+                      info.max_workgroup_count[0], info.max_workgroup_count[1], info.max_workgroup_count[2]);
+  if (dispatches_ >= max_dispatches_)
+    return make_error("{}: more than {} dispatches in one recording", d.shader, max_dispatches_);
+
+  std::array<VkDescriptorBufferInfo, kMaxBindings> infos{};
+  std::array<VkWriteDescriptorSet, kMaxBindings> writes{};
+  VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+  ai.descriptorPool = descriptors_;
+  ai.descriptorSetCount = 1;
+  VkDescriptorSetLayout layout = pipeline.set_layout();
+  ai.pSetLayouts = &layout;
+  VkDescriptorSet set = VK_NULL_HANDLE;
+  PENSER_VK_TRY(vkAllocateDescriptorSets(device_->handle(), &ai, &set), "allocating a descriptor set");
+
+  bool hazard = false;
+  for (uint32_t i = 0; i < bindings.size(); ++i) {
+    const BufferRange& b = bindings[i];
+    PENSER_ASSERT(b.buffer != nullptr && b.range > 0 && b.offset + b.range <= b.buffer->size());
+    PENSER_ASSERT(b.offset % info.min_storage_offset_alignment == 0);
+    if (b.range > info.max_storage_buffer_range)
+      return make_error("{}: binding {} spans {} but the GPU binds at most {} (split the tensor)", d.shader, i,
+                        format_bytes(b.range), format_bytes(info.max_storage_buffer_range));
+    infos[i] = {b.buffer->handle(), b.offset, b.range};
+    writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+    writes[i].dstSet = set;
+    writes[i].dstBinding = i;
+    writes[i].descriptorCount = 1;
+    writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    writes[i].pBufferInfo = &infos[i];
+    const bool written = (d.written >> i) & 1;
+    for (const Access& a : pending_)
+      if (a.buffer == b.buffer->handle() && a.begin < b.offset + b.range && b.offset < a.end && (a.written || written))
+        hazard = true;
+  }
+  vkUpdateDescriptorSets(device_->handle(), uint32_t(bindings.size()), writes.data(), 0, nullptr);
+  if (hazard) barrier();
+  for (uint32_t i = 0; i < bindings.size(); ++i) {
+    const BufferRange& b = bindings[i];
+    pending_.push_back({b.buffer->handle(), b.offset, b.offset + b.range, bool((d.written >> i) & 1)});
+  }
+
+  vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.handle());
+  vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout(), 0, 1, &set, 0, nullptr);
+  if (push_size) vkCmdPushConstants(cmd_, pipeline.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size, push);
+  vkCmdDispatch(cmd_, gx, gy, gz);
+  ++dispatches_;
+  return {};
+}
+
+Status Recorder::end() {
+  PENSER_ASSERT(recording_ && !ended_);
+  // Results become visible to the host (read-back after the fence) and to transfers.
+  VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT | VK_ACCESS_TRANSFER_READ_BIT;
+  vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                       VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
+  PENSER_VK_TRY(vkEndCommandBuffer(cmd_), "ending a command buffer");
+  ended_ = true;
+  return {};
+}
+
+Status Recorder::submit_and_wait(std::string_view what) {
+  PENSER_ASSERT(ended_);
+  return device_->submit_and_wait(cmd_, what);
+}
+
+}  // namespace penser::vulkan

@@ -1,0 +1,62 @@
+// Records compute dispatches into one command buffer, with a barrier only where a dispatch reads or writes
+// memory that an earlier dispatch since the last barrier wrote (or writes what one read). The recording can
+// be submitted once or many times (a pre-recorded decode step whose inputs change in device memory).
+#pragma once
+
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "inference/vulkan/memory.h"
+#include "inference/vulkan/pipeline.h"
+
+namespace penser::vulkan {
+
+class Recorder {
+ public:
+  // max_dispatches bounds the descriptor sets one recording may use.
+  static Result<std::unique_ptr<Recorder>> create(Device& device, uint32_t max_dispatches = 512);
+  ~Recorder();
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  Status begin();  // forgets any previous recording
+  // Checks the binding count and push-constant size against the pipeline, every range against the device's
+  // limits, and the group counts against maxComputeWorkGroupCount.
+  Status dispatch(const Pipeline& pipeline, std::span<const BufferRange> bindings, const void* push,
+                  uint32_t push_size, uint32_t groups_x, uint32_t groups_y = 1, uint32_t groups_z = 1);
+  template <typename Push>
+  Status dispatch(const Pipeline& pipeline, std::initializer_list<BufferRange> bindings, const Push& push,
+                  uint32_t groups_x, uint32_t groups_y = 1, uint32_t groups_z = 1) {
+    static_assert(std::is_trivially_copyable_v<Push> && sizeof(Push) % 4 == 0);
+    return dispatch(pipeline, std::span<const BufferRange>(bindings.begin(), bindings.size()), &push,
+                    uint32_t(sizeof(Push)), groups_x, groups_y, groups_z);
+  }
+  Status end();
+  Status submit_and_wait(std::string_view what = "GPU work");  // after end(); may be repeated
+
+  uint32_t dispatches() const { return dispatches_; }
+  uint32_t barriers() const { return barriers_; }
+
+ private:
+  struct Access {
+    VkBuffer buffer;
+    uint64_t begin, end;
+    bool written;
+  };
+  Recorder() = default;
+  void barrier();
+
+  Device* device_ = nullptr;
+  VkCommandPool pool_ = VK_NULL_HANDLE;
+  VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+  VkDescriptorPool descriptors_ = VK_NULL_HANDLE;
+  uint32_t max_dispatches_ = 0;
+  std::vector<Access> pending_;
+  uint32_t dispatches_ = 0, barriers_ = 0;
+  bool recording_ = false, ended_ = false;
+};
+
+}  // namespace penser::vulkan

@@ -1,0 +1,70 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// y[row] = dot(A[row, :], x) (+ bias[row]) (+ y[row]): the decode matrix-vector product for one weight type.
+// A: nrows x ncols in its file type; x, y, bias: f32. NUM_ROWS consecutive rows per workgroup share x.
+// Invocations stride over 32-element units (quantized) or elements (plain types), accumulate in f32, and
+// reduce over the workgroup.
+#include "common.glsl"
+
+layout(constant_id = 2) const uint NUM_ROWS = 1;
+
+layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
+layout(binding = 1) readonly buffer X { float x[]; };
+layout(binding = 2) buffer Y { float y[]; };
+layout(binding = 3) readonly buffer B { float bias[]; };
+
+// Mirror: penser::vulkan::MulMvPush
+layout(push_constant) uniform Push {
+  uint ncols;
+  uint nrows;       // rows of this dispatch (this chunk of A)
+  uint row_stride;  // 16-bit words per row of A
+  uint x_offset;
+  uint y_offset;    // y index of this dispatch's first row
+  uint flags;       // 1: add bias[bias_offset + row]; 2: add to y (fused residual)
+  uint bias_offset;
+  uint pad;
+} p;
+
+#include "types.glsl"
+
+void main() {
+  const uint row0 = group_index() * NUM_ROWS;
+  if (row0 >= p.nrows) return;
+  const uint tid = gl_LocalInvocationID.x;
+  float acc[NUM_ROWS];
+  for (uint r = 0; r < NUM_ROWS; ++r) acc[r] = 0.0;
+
+#if defined(A_PLAIN)
+  for (uint i = tid; i < p.ncols; i += WG_SIZE) {
+    const float xv = x[p.x_offset + i];
+    for (uint r = 0; r < NUM_ROWS; ++r)
+      if (row0 + r < p.nrows) acc[r] += element((row0 + r) * p.row_stride, i) * xv;
+  }
+#else
+  const uint units = p.ncols / 32;
+  for (uint u = tid; u < units; u += WG_SIZE) {
+    const uint blk = u / (QK / 32), sub = u % (QK / 32);
+    const uint xb = p.x_offset + u * 32;
+    vec4 xv[8];
+    for (uint j4 = 0; j4 < 8; ++j4)
+      xv[j4] = vec4(x[xb + j4 * 4], x[xb + j4 * 4 + 1], x[xb + j4 * 4 + 2], x[xb + j4 * 4 + 3]);
+    for (uint r = 0; r < NUM_ROWS; ++r) {
+      if (row0 + r >= p.nrows) break;
+      const uint bb = (row0 + r) * p.row_stride + blk * BLOCK_U16;
+      float s = 0.0;
+      for (uint j4 = 0; j4 < 8; ++j4) s += dot(dequant4(bb, sub, j4), xv[j4]);
+      acc[r] += s;
+    }
+  }
+#endif
+
+  for (uint r = 0; r < NUM_ROWS; ++r) {
+    const float t = wg_sum(acc[r]);
+    if (tid == 0 && row0 + r < p.nrows) {
+      float v = t;
+      if ((p.flags & 1u) != 0) v += bias[p.bias_offset + row0 + r];
+      if ((p.flags & 2u) != 0) v += y[p.y_offset + row0 + r];
+      y[p.y_offset + row0 + r] = v;
+    }
+  }
+}

@@ -1,0 +1,190 @@
+// Instance, devices, buffers and the recorder on the machine's Vulkan device (lavapipe in CI).
+#include <QtTest>
+
+#include <cstring>
+#include <numeric>
+
+#include "inference/vulkan/push.h"
+#include "inference/vulkan/shaders.h"
+#include "tests/vulkan/vk_fixture.h"
+
+using namespace vkt;
+
+class TestVulkanCore : public QObject {
+  Q_OBJECT
+  Gpu gpu;
+
+ private slots:
+  void initTestCase() { VKT_OPEN(gpu); }
+  void cleanup() { QVERIFY2(gpu.clean(), "the validation layer reported errors"); }
+
+  void device_is_described() {
+    const DeviceInfo& d = gpu.device->info();
+    QVERIFY(!d.name.empty());
+    QVERIFY(d.usable());
+    QVERIFY(d.subgroup_size >= 1);
+    QVERIFY(d.max_storage_buffer_range >= (1u << 27) || d.max_storage_buffer_range >= (1u << 20));
+    QVERIFY(d.max_memory_allocation_size > 0);
+    QVERIFY(d.max_shared_memory >= 16384);
+    QVERIFY(d.device_local_bytes > 0);
+    QVERIFY(!d.heaps.empty());
+    QVERIFY(d.min_storage_offset_alignment >= 1);
+    if (qEnvironmentVariable("VK_ICD_FILENAMES").contains("lvp_icd")) {
+      // The facts the docs and the split logic rely on for lavapipe.
+      QCOMPARE(d.type, VK_PHYSICAL_DEVICE_TYPE_CPU);
+      QCOMPARE(d.max_storage_buffer_range, uint64_t(128) << 20);
+      QVERIFY(d.unified_memory);
+    }
+  }
+
+  void default_choice_prefers_gpus() {
+    auto mk = [](uint32_t i, VkPhysicalDeviceType t, uint64_t mem) {
+      DeviceInfo d;
+      d.index = i;
+      d.name = "dev" + std::to_string(i);
+      d.type = t;
+      d.device_local_bytes = mem;
+      return d;
+    };
+    std::vector<DeviceInfo> devs = {mk(0, VK_PHYSICAL_DEVICE_TYPE_CPU, 64ull << 30),
+                                    mk(1, VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU, 8ull << 30),
+                                    mk(2, VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 4ull << 30),
+                                    mk(3, VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 12ull << 30)};
+    QCOMPARE(*choose_device(devs, std::nullopt, false), 3u);  // discrete, the larger one
+    devs[3].unusable_reason = "lacks something";
+    QCOMPARE(*choose_device(devs, std::nullopt, false), 2u);
+    devs.erase(devs.begin() + 2, devs.end());
+    QCOMPARE(*choose_device(devs, std::nullopt, false), 1u);  // integrated beats a CPU implementation
+    devs.pop_back();
+    QCOMPARE(*choose_device(devs, std::nullopt, false), 0u);  // lavapipe only when nothing else exists
+    // --device N overrides, and says what is wrong with a bad N.
+    devs = {mk(0, VK_PHYSICAL_DEVICE_TYPE_CPU, 1), mk(1, VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 1)};
+    QCOMPARE(*choose_device(devs, 0u, false), 0u);
+    auto bad = choose_device(devs, 7u, false);
+    QVERIFY(!bad);
+    QVERIFY(bad.error().message.find("no Vulkan device 7") != std::string::npos);
+    QVERIFY(!choose_device({}, std::nullopt, true));
+  }
+
+  // The validation layer is on in tests and its messages are counted: a deliberate misuse is caught.
+  void validation_catches_misuse() {
+    if (!gpu.instance->validation_enabled()) QSKIP("VK_LAYER_KHRONOS_validation is not installed");
+    auto inst = Instance::create({.validation = true});
+    VKT_OK(inst);
+    auto dev = Device::create(**inst, gpu.device->info().index);
+    VKT_OK(dev);
+    VkBufferCreateInfo bci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+    bci.size = 0;  // VUID-VkBufferCreateInfo-size-00912: size must be greater than 0
+    bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+    VkBuffer buf = VK_NULL_HANDLE;
+    if (vkCreateBuffer((*dev)->handle(), &bci, nullptr, &buf) == VK_SUCCESS && buf)
+      vkDestroyBuffer((*dev)->handle(), buf, nullptr);
+    QVERIFY((*inst)->validation_errors() > 0);
+  }
+
+  void errors_are_named() {
+    const Error e = vk_error(VK_ERROR_DEVICE_LOST, "running the decode step");
+    QVERIFY(e.message.find("running the decode step failed: VK_ERROR_DEVICE_LOST") == 0);
+    QVERIFY(e.message.find("CPU backend") != std::string::npos);
+    QCOMPARE(std::string(result_name(VK_ERROR_OUT_OF_DEVICE_MEMORY)), std::string("VK_ERROR_OUT_OF_DEVICE_MEMORY"));
+  }
+
+  void memory_estimate_names_both_figures() {
+    const uint64_t have = gpu.device->info().device_local_bytes;
+    VKT_OK(gpu.device->check_fits(have / 4, "the model and its context"));
+    const Status s = gpu.device->check_fits(have * 2, "the model and its context");
+    QVERIFY(!s);
+    QVERIFY2(s.error().message.find(format_bytes(have * 2)) != std::string::npos, s.error().message.c_str());
+    QVERIFY2(s.error().message.find(format_bytes(have)) != std::string::npos, s.error().message.c_str());
+  }
+
+  void allocation_over_the_limit_is_an_error() {
+    const uint64_t limit = gpu.device->info().max_memory_allocation_size;
+    auto b = Buffer::create(*gpu.device, limit + 4096, MemoryUse::DeviceLocal, "token_embd.weight");
+    QVERIFY(!b);
+    QVERIFY2(b.error().message.find("token_embd.weight") != std::string::npos, b.error().message.c_str());
+    QVERIFY(b.error().message.find(format_bytes(limit)) != std::string::npos);
+  }
+
+  void upload_and_read_back_data() { QTest::addColumn<int>("use"); QTest::newRow("direct") << int(MemoryUse::DeviceLocal);
+    QTest::newRow("staged") << int(MemoryUse::DeviceStaged); }
+  void upload_and_read_back() {
+    QFETCH(int, use);
+    // Larger than one staging chunk, odd length: exercises the chunk loop and its tail.
+    const uint64_t n = kStagingChunk + 12345;
+    std::vector<uint8_t> data(n);
+    for (uint64_t i = 0; i < n; ++i) data[i] = uint8_t((i * 2654435761u) >> 13);
+    auto b = make_buffer(*gpu.device, data.data(), n, MemoryUse(use));
+    QCOMPARE(b->mapped() != nullptr, MemoryUse(use) == MemoryUse::DeviceLocal && gpu.device->info().unified_memory);
+    std::vector<uint8_t> back(n);
+    VKT_OK(b->read(0, back.data(), n));
+    QVERIFY(back == data);
+    std::vector<uint8_t> part(1000);
+    VKT_OK(b->read(n - 1000, part.data(), 1000));
+    QVERIFY(std::equal(part.begin(), part.end(), data.end() - 1000));
+  }
+
+  void every_shader_is_embedded() {
+    QVERIFY(embedded_shaders().size() >= 37);
+    for (const EmbeddedShader& s : embedded_shaders()) {
+      QVERIFY(s.n_words > 5);
+      QCOMPARE(s.words[0], 0x07230203u);  // SPIR-V magic
+    }
+    QVERIFY(find_shader("mul_mv_q4_k") != nullptr);
+    QVERIFY(find_shader("nope") == nullptr);
+  }
+
+  // Three dependent adds and one independent: the recorder puts barriers only before dependent dispatches,
+  // and a recording submitted twice computes twice.
+  void barriers_only_where_data_depends() {
+    auto ops = Ops::create(*gpu.device);
+    VKT_OK(ops);
+    const uint32_t n = 1000;
+    std::vector<float> a(n), b(n);
+    for (uint32_t i = 0; i < n; ++i) { a[i] = float(i); b[i] = 1.0f; }
+    auto ba = make_buffer(*gpu.device, a), bb = make_buffer(*gpu.device, b);
+    auto t1 = make_buffer(*gpu.device, nullptr, n * 4), t2 = make_buffer(*gpu.device, nullptr, n * 4),
+         other = make_buffer(*gpu.device, nullptr, n * 4);
+    auto rec = Recorder::create(*gpu.device);
+    VKT_OK(rec);
+    Recorder& r = **rec;
+    VKT_OK(r.begin());
+    VKT_OK((*ops)->add(r, view(*ba), view(*bb), view(*t1), n, n));      // t1 = a + 1
+    VKT_OK((*ops)->add(r, view(*ba), view(*bb), view(*other), n, n));   // independent: no barrier
+    VKT_OK((*ops)->add(r, view(*t1), view(*bb), view(*t2), n, n));      // reads t1: barrier
+    VKT_OK((*ops)->add(r, view(*t2), view(*t2), view(*t1), n, n));      // writes t1 (read before), reads t2: barrier
+    VKT_OK(r.end());
+    QCOMPARE(r.dispatches(), 4u);
+    QCOMPARE(r.barriers(), 2u);
+    VKT_OK(r.submit_and_wait());
+    auto out = read_back<float>(*t1, n);
+    for (uint32_t i = 0; i < n; ++i) QCOMPARE(out[i], 2.0f * (float(i) + 2.0f));
+    VKT_OK(r.submit_and_wait());  // again: t1 = 2 * (a + 2) is recomputed from a, same result
+    out = read_back<float>(*t1, n);
+    QCOMPARE(out[7], 18.0f);
+  }
+
+  void rows_split_under_the_binding_limit() {
+    // Q4_K rows of 768 columns are 432 bytes; with 16-byte alignment any row count can start a chunk.
+    auto c = split_rows(37, 432, 1024, 16);
+    VKT_OK(c);
+    QCOMPARE(c->size(), size_t(19));
+    uint32_t rows = 0;
+    for (const RowChunk& k : *c) {
+      QVERIFY(k.n_rows * 432ull <= 1024);
+      QCOMPARE(k.offset % 16, 0ull);
+      QCOMPARE(k.row_begin, rows);
+      rows += k.n_rows;
+    }
+    QCOMPARE(rows, 37u);
+    // Rows of 18 bytes (one Q4_0 block) with 64-byte alignment: chunks are multiples of 32 rows.
+    c = split_rows(100, 18, 1000, 64);
+    VKT_OK(c);
+    QCOMPARE((*c)[0].n_rows, 32u);
+    QCOMPARE((*c)[1].offset, 32ull * 18);
+    QVERIFY(!split_rows(4, 5000, 4096, 16));  // one row larger than a binding
+  }
+};
+
+QTEST_GUILESS_MAIN(TestVulkanCore)
+#include "test_vulkan_core.moc"

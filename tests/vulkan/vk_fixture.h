@@ -1,0 +1,104 @@
+// What every Vulkan suite needs: Vulkan loaded, an instance with the validation layer when it is installed
+// (every validation message fails the suite), the device chosen by the CPU-allowing policy (CTest pins
+// lavapipe with VK_ICD_FILENAMES), and helpers to move f32 data in and out.
+#pragma once
+
+#include <QtTest>
+
+#include <memory>
+#include <vector>
+
+#include "inference/vulkan/context.h"
+#include "inference/vulkan/device.h"
+#include "inference/vulkan/memory.h"
+#include "inference/vulkan/ops.h"
+#include "inference/vulkan/recorder.h"
+
+namespace vkt {
+
+using namespace penser;
+using namespace penser::vulkan;
+
+struct Gpu {
+  std::unique_ptr<Instance> instance;
+  std::unique_ptr<Device> device;
+  std::string skip_reason;  // set when Vulkan itself is missing on this machine
+
+  bool open() {
+    if (Status s = load(); !s) {
+      skip_reason = s.error().message;
+      return false;
+    }
+    auto inst = Instance::create({.validation = true});
+    if (!inst) { qWarning("%s", inst.error().message.c_str()); return false; }
+    instance = std::move(*inst);
+    auto chosen = choose_device(instance->devices(), std::nullopt, /*allow_cpu=*/true);
+    if (!chosen) { qWarning("%s", chosen.error().message.c_str()); return false; }
+    auto dev = Device::create(*instance, *chosen);
+    if (!dev) { qWarning("%s", dev.error().message.c_str()); return false; }
+    device = std::move(*dev);
+    return true;
+  }
+
+  // Validation messages since the instance was made; the suite's cleanup() fails on any.
+  bool clean() const {
+    if (!instance || instance->validation_errors() == 0) return true;
+    for (const std::string& m : instance->validation_messages()) qWarning("%s", m.c_str());
+    return false;
+  }
+};
+
+// Opens the GPU in initTestCase(): skips the suite (saying why) only when the Vulkan loader is missing;
+// any other failure fails it.
+#define VKT_OPEN(gpu)                                                          \
+  do {                                                                         \
+    if (!(gpu).open()) {                                                       \
+      if (!(gpu).skip_reason.empty()) QSKIP((gpu).skip_reason.c_str());        \
+      QFAIL("could not open a Vulkan device");                                 \
+    }                                                                          \
+  } while (0)
+
+#define VKT_OK(expr)                                                           \
+  do {                                                                         \
+    auto&& vkt_r_ = (expr);                                                    \
+    if (!vkt_r_) QFAIL(vkt_r_.error().message.c_str());                        \
+  } while (0)
+
+inline std::unique_ptr<Buffer> make_buffer(Device& d, const void* data, uint64_t bytes, MemoryUse use = MemoryUse::DeviceLocal) {
+  auto b = Buffer::create(d, std::max<uint64_t>(bytes, 16), use, "a test buffer");
+  if (!b) qFatal("%s", b.error().message.c_str());
+  if (data && bytes) {
+    auto s = (*b)->write(0, data, bytes);
+    if (!s) qFatal("%s", s.error().message.c_str());
+  }
+  return std::move(*b);
+}
+
+template <typename T>
+inline std::unique_ptr<Buffer> make_buffer(Device& d, const std::vector<T>& v) {
+  return make_buffer(d, v.data(), v.size() * sizeof(T));
+}
+
+template <typename T>
+inline std::vector<T> read_back(const Buffer& b, size_t n, uint64_t offset_bytes = 0) {
+  std::vector<T> out(n);
+  auto s = b.read(offset_bytes, out.data(), n * sizeof(T));
+  if (!s) qFatal("%s", s.error().message.c_str());
+  return out;
+}
+
+// sum((a-b)^2) / sum(b^2): the normalised error every op is judged by (ggml's test-backend-ops uses it too).
+inline double nmse(const std::vector<float>& got, const std::vector<float>& want) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const double d = double(got[i]) - double(want[i]);
+    num += d * d;
+    den += double(want[i]) * double(want[i]);
+  }
+  if (den == 0) return num;
+  return num / den;
+}
+
+inline View view(const Buffer& b, uint32_t offset = 0) { return View{b.all(), offset}; }
+
+}  // namespace vkt
