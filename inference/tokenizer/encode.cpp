@@ -50,9 +50,9 @@ void Vocab::Impl::bpe(std::string_view piece, EncodeScratch& s, std::vector<Toke
   if (ignore_merges) {
     s.mapped.clear();
     for (char c : piece) unicode::append_utf8(s.mapped, unicode::byte_to_cpt(static_cast<uint8_t>(c)));
-    const auto it = by_text.find(s.mapped);
-    if (it != by_text.end()) {
-      out.push_back(it->second);
+    const Token whole = by_text.find(s.mapped);
+    if (whole >= 0) {
+      out.push_back(whole);
       return;
     }
   }

@@ -33,6 +33,27 @@ bool MergeTable::insert(Token left, Token right, int32_t rank, Token result) {
   }
 }
 
+// ---- TextIndex ----
+
+void TextIndex::build(const std::vector<std::string>& texts) {
+  texts_ = &texts;
+  size_t cap = 16;
+  while (cap < 2 * texts.size()) cap *= 2;
+  slots_.assign(cap, Slot{});
+  mask_ = cap - 1;
+  for (size_t id = 0; id < texts.size(); ++id) {
+    const uint64_t h = hash(texts[id]);
+    for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.id < 0) {
+        s = Slot{uint32_t(h), Token(id)};
+        break;
+      }
+      if (s.hash == uint32_t(h) && texts[size_t(s.id)] == texts[id]) break;
+    }
+  }
+}
+
 // ---- names ----
 
 const char* pre_tokenizer_name(PreTokenizer p) {
@@ -207,22 +228,19 @@ Result<std::shared_ptr<const Vocab>> Vocab::from_data(VocabData d, std::string_v
   }
   impl->add_bos = d.add_bos;
 
-  impl->by_text.reserve(n);
+  impl->by_text.build(impl->texts);
   impl->bytes.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    impl->by_text.emplace(impl->texts[i], static_cast<Token>(i));  // the first of duplicate texts wins
-    impl->bytes[i] = token_bytes(impl->texts[i], impl->types[i]);
-  }
+  for (size_t i = 0; i < n; ++i) impl->bytes[i] = token_bytes(impl->texts[i], impl->types[i]);
 
   std::string stand_in;
   for (int b = 0; b < 256; ++b) {
     stand_in.clear();
     unicode::append_utf8(stand_in, unicode::byte_to_cpt(static_cast<uint8_t>(b)));
-    const auto it = impl->by_text.find(stand_in);
-    if (it == impl->by_text.end())
+    const Token id = impl->by_text.find(stand_in);
+    if (id < 0)
       return make_error("{}: the vocabulary has no token for byte 0x{:02X} ('{}'), which byte-level BPE needs", source,
                         b, stand_in);
-    impl->byte_tokens[b] = it->second;
+    impl->byte_tokens[b] = id;
   }
 
   // Merges, in rank order. A merge whose parts or result are not tokens can never apply to token
@@ -237,9 +255,9 @@ Result<std::shared_ptr<const Vocab>> Vocab::from_data(VocabData d, std::string_v
     const std::string_view left(m.data(), sp), right(m.data() + sp + 1, m.size() - sp - 1);
     joined.assign(left);
     joined.append(right);
-    const auto l = impl->by_text.find(left), rt = impl->by_text.find(right), j = impl->by_text.find(joined);
-    if (l == impl->by_text.end() || rt == impl->by_text.end() || j == impl->by_text.end()) continue;
-    impl->merges.insert(l->second, rt->second, static_cast<int32_t>(r), j->second);
+    const Token l = impl->by_text.find(left), rt = impl->by_text.find(right), j = impl->by_text.find(joined);
+    if (l < 0 || rt < 0 || j < 0) continue;
+    impl->merges.insert(l, rt, static_cast<int32_t>(r), j);
   }
 
   // Special tokens, and end-of-generation tokens.
@@ -290,10 +308,7 @@ TokenType Vocab::token_type(Token id) const {
   return impl_->types[id];
 }
 
-Token Vocab::find(std::string_view text) const {
-  const auto it = impl_->by_text.find(text);
-  return it == impl_->by_text.end() ? -1 : it->second;
-}
+Token Vocab::find(std::string_view text) const { return impl_->by_text.find(text); }
 
 Token Vocab::bos() const { return impl_->bos; }
 Token Vocab::eos() const { return impl_->eos; }

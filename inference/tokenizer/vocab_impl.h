@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace penser::tokenizer {
@@ -47,6 +46,35 @@ class MergeTable {
   size_t size_ = 0;
 };
 
+// Token text -> id, open addressing over the Vocab's texts (no allocation per entry: loading inserts
+// ~150k texts and looks up three per merge, so this dominates load time with a node-based map).
+class TextIndex {
+ public:
+  void build(const std::vector<std::string>& texts);  // the first of duplicate texts wins
+  Token find(std::string_view text) const {
+    const uint64_t h = hash(text);
+    for (uint64_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.id < 0) return -1;
+      if (s.hash == uint32_t(h) && (*texts_)[size_t(s.id)] == text) return s.id;
+    }
+  }
+
+ private:
+  struct Slot {
+    uint32_t hash = 0;
+    Token id = -1;
+  };
+  static uint64_t hash(std::string_view s) {  // FNV-1a, then a finalizer so the low bits mix
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (char c : s) h = (h ^ uint8_t(c)) * 0x100000001b3ULL;
+    return h ^ (h >> 29);
+  }
+  const std::vector<std::string>* texts_ = nullptr;
+  std::vector<Slot> slots_{1};
+  uint64_t mask_ = 0;
+};
+
 struct EncodeScratch;  // encode.cpp
 
 struct Vocab::Impl {
@@ -57,7 +85,7 @@ struct Vocab::Impl {
   std::vector<std::string> texts;   // as stored in the file
   std::vector<TokenType> types;
   std::vector<std::string> bytes;   // what each token decodes to
-  std::unordered_map<std::string_view, Token> by_text;  // views into `texts`
+  TextIndex by_text;
   MergeTable merges;
   std::array<Token, 256> byte_tokens{};  // the token of each single byte's stand-in character
 
