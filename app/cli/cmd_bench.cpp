@@ -1,0 +1,185 @@
+// penser-cli bench MODEL [-p 512] [-n 128] [-r R] [--backend cpu] [--threads N] [--json]
+// Load time, prefill speed (p prompt tokens, evaluated in the backend's batches), decode speed (n tokens one at
+// a time, each the greedy choice of the last), peak memory and the machine. With -r R every figure but the load
+// is measured R times and reported as mean and standard deviation.
+#include "app/cli/commands.h"
+#include "app/cli/common.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include <sys/resource.h>
+#include <sys/utsname.h>
+
+namespace penser::cli {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct BenchOptions {
+  std::string model;
+  int n_prompt = 512;
+  int n_gen = 128;
+  int reps = 1;
+  std::string backend = "cpu";
+  int threads = 0;
+  bool warmup = true;
+  bool json = false;
+};
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+struct Stats {
+  double mean = 0, stddev = 0;
+  std::vector<double> samples;
+};
+Stats stats_of(std::vector<double> v) {
+  Stats s;
+  s.samples = std::move(v);
+  if (s.samples.empty()) return s;
+  for (double x : s.samples) s.mean += x;
+  s.mean /= static_cast<double>(s.samples.size());
+  if (s.samples.size() > 1) {
+    double ss = 0;
+    for (double x : s.samples) ss += (x - s.mean) * (x - s.mean);
+    s.stddev = std::sqrt(ss / static_cast<double>(s.samples.size() - 1));
+  }
+  return s;
+}
+
+std::string cpu_model_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  }
+  return "unknown";
+}
+
+uint64_t peak_rss_bytes() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+tokenizer::Token argmax(const std::vector<float>& v) {
+  return static_cast<tokenizer::Token>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+void bench(const BenchOptions& o) {
+  if (o.n_prompt == 0 && o.n_gen == 0) fail("nothing to measure: -p and -n are both 0");
+  std::error_code ec;
+  if (!std::filesystem::exists(o.model, ec)) fail(fmt::format("{}: no such file", o.model));
+
+  // Load: map and validate the file, bind the weights, set up the backend (KV cache for p + n tokens).
+  auto t_load = Clock::now();
+  auto model = load_model(o.model);
+  const uint32_t n_ctx = static_cast<uint32_t>(o.n_prompt + o.n_gen + 1);
+  auto ev = make_evaluator(*model, o.backend, o.threads, n_ctx);
+  const double load_s = seconds_since(t_load);
+  const int64_t n_vocab = model->hparams().n_vocab;
+
+  // A fixed pseudo-random prompt: the same ids on every run and machine.
+  std::mt19937_64 rng(1234);
+  std::vector<tokenizer::Token> prompt(static_cast<size_t>(o.n_prompt));
+  for (auto& id : prompt) id = static_cast<tokenizer::Token>(rng() % static_cast<uint64_t>(n_vocab));
+  std::vector<float> logits(static_cast<size_t>(n_vocab));
+
+  // Warm-up: one token through every weight, so the first repetition does not pay for page faults.
+  double warmup_s = 0;
+  if (o.warmup) {
+    auto t = Clock::now();
+    const tokenizer::Token first[1] = {prompt.empty() ? tokenizer::Token{0} : prompt[0]};
+    check(ev->eval(first, logits));
+    warmup_s = seconds_since(t);
+    ev->truncate(0);
+  }
+
+  std::vector<double> prefill, decode;
+  for (int r = 0; r < o.reps; ++r) {
+    ev->truncate(0);
+    tokenizer::Token next = 0;
+    if (o.n_prompt > 0) {
+      auto t = Clock::now();
+      check(ev->eval(prompt, logits));
+      prefill.push_back(o.n_prompt / seconds_since(t));
+      next = argmax(logits);
+    }
+    if (o.n_gen > 0) {
+      auto t = Clock::now();
+      for (int i = 0; i < o.n_gen; ++i) {
+        const tokenizer::Token one[1] = {next};
+        check(ev->eval(one, logits));
+        next = argmax(logits);
+      }
+      decode.push_back(o.n_gen / seconds_since(t));
+    }
+  }
+  Stats sp = stats_of(prefill), sd = stats_of(decode);
+
+  struct utsname un {};
+  uname(&un);
+  json j;
+  j["model"] = o.model;
+  j["model_name"] = model->name();
+  j["n_params"] = model->n_params();
+  j["weight_bytes"] = model->weight_bytes();
+  j["quant"] = model->quant_summary();
+  j["backend"] = ev->backend_name();
+  j["threads"] = o.threads;
+  j["n_prompt"] = o.n_prompt;
+  j["n_gen"] = o.n_gen;
+  j["repetitions"] = o.reps;
+  j["load_s"] = load_s;
+  j["warmup_s"] = warmup_s;
+  j["prefill_tok_s"] = {{"mean", sp.mean}, {"stddev", sp.stddev}, {"samples", sp.samples}};
+  j["decode_tok_s"] = {{"mean", sd.mean}, {"stddev", sd.stddev}, {"samples", sd.samples}};
+  j["peak_rss_bytes"] = peak_rss_bytes();
+  j["machine"] = {{"cpu", cpu_model_name()},
+                  {"hardware_threads", std::thread::hardware_concurrency()},
+                  {"os", fmt::format("{} {} {}", un.sysname, un.release, un.machine)}};
+
+  if (o.json) {
+    std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+    return;
+  }
+  fmt::print("model:    {} ({}, {:.3f} B params, {})\n", o.model, model->quant_summary(),
+             static_cast<double>(model->n_params()) / 1e9, format_bytes(model->weight_bytes()));
+  fmt::print("backend:  {}\n", ev->backend_name());
+  fmt::print("machine:  {}, {} hardware threads, {} {}\n", cpu_model_name(), std::thread::hardware_concurrency(),
+             un.sysname, un.release);
+  fmt::print("load:     {:.3f} s (warm-up token {:.3f} s)\n", load_s, warmup_s);
+  if (o.n_prompt > 0) fmt::print("prefill:  {:8.2f} ± {:.2f} tok/s  (p = {}, r = {})\n", sp.mean, sp.stddev, o.n_prompt, o.reps);
+  if (o.n_gen > 0) fmt::print("decode:   {:8.2f} ± {:.2f} tok/s  (n = {}, r = {})\n", sd.mean, sd.stddev, o.n_gen, o.reps);
+  fmt::print("peak RSS: {}\n", format_bytes(peak_rss_bytes()));
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto o = std::make_shared<BenchOptions>();
+  CLI::App* cmd = app.add_subcommand("bench", "Measure load time, prefill and decode speed, peak memory");
+  cmd->add_option("MODEL", o->model, "GGUF file")->required();
+  cmd->add_option("-p,--n-prompt", o->n_prompt, "Prompt tokens")->check(CLI::Range(0, 1 << 20))->capture_default_str();
+  cmd->add_option("-n,--n-gen", o->n_gen, "Tokens to decode")->check(CLI::Range(0, 1 << 20))->capture_default_str();
+  cmd->add_option("-r,--repetitions", o->reps, "Repetitions (mean and stddev)")->check(CLI::Range(1, 1000))->capture_default_str();
+  add_backend_option(cmd, o->backend);
+  cmd->add_option("--threads", o->threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024))->capture_default_str();
+  cmd->add_flag("!--no-warmup", o->warmup, "Skip the warm-up token");
+  cmd->add_flag("--json", o->json, "Print JSON");
+  cmd->callback([o] { bench(*o); });
+}
+
+}  // namespace penser::cli
