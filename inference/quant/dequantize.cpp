@@ -187,11 +187,7 @@ void dequantize_row(Type type, const void* src, float* dst, int64_t n) {
   const int64_t nb = n / t.block_size;
   switch (type) {
     case Type::F32: std::memcpy(dst, src, size_t(n) * 4); return;
-    case Type::F16: {
-      const auto* h = static_cast<const uint16_t*>(src);
-      for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(h[i]);
-      return;
-    }
+    case Type::F16: return f16_to_f32_row(static_cast<const uint16_t*>(src), dst, n);
     case Type::BF16: {
       const auto* h = static_cast<const uint16_t*>(src);
       for (int64_t i = 0; i < n; ++i) dst[i] = bf16_to_f32(h[i]);

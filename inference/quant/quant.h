@@ -69,6 +69,10 @@ inline float bf16_to_f32(uint16_t h) {
 }
 uint16_t f32_to_bf16(float f);
 
+// Row conversions (F16C where the CPU has it); bit-identical to the scalar functions above.
+void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
+void f32_to_f16_row(const float* src, uint16_t* dst, int64_t n);
+
 // The Q4_K_M mix as llama.cpp's quantizer lays it out for these architectures: Q4_K by default;
 // Q6_K for output.weight, and for attn_v / ffn_down in the layers where the mix spends more bits.
 // Tensors that stay F32 (norms, biases, 1-D) are the caller's business: this is for 2-D weights.

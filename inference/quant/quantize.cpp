@@ -395,11 +395,7 @@ void quantize_row(Type type, const float* src, void* dst, int64_t n) {
   const int64_t nb = n / t.block_size;
   switch (type) {
     case Type::F32: std::memcpy(dst, src, size_t(n) * 4); return;
-    case Type::F16: {
-      auto* h = static_cast<uint16_t*>(dst);
-      for (int64_t i = 0; i < n; ++i) h[i] = f32_to_f16(src[i]);
-      return;
-    }
+    case Type::F16: return f32_to_f16_row(src, static_cast<uint16_t*>(dst), n);
     case Type::BF16: {
       auto* h = static_cast<uint16_t*>(dst);
       for (int64_t i = 0; i < n; ++i) h[i] = f32_to_bf16(src[i]);

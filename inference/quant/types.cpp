@@ -88,8 +88,8 @@ size_t row_size(Type type, int64_t n) {
   return size_t(n / t.block_size) * t.type_size;
 }
 
-// IEEE binary16: 1 sign, 5 exponent (bias 15), 10 mantissa bits.
-float f16_to_f32(uint16_t h) {
+// IEEE binary16: 1 sign, 5 exponent (bias 15), 10 mantissa bits. Computed once into a table.
+static float f16_to_f32_compute(uint16_t h) {
   const uint32_t sign = uint32_t(h & 0x8000) << 16;
   const uint32_t exp = (h >> 10) & 0x1f;
   const uint32_t mant = h & 0x3ff;
@@ -108,6 +108,21 @@ float f16_to_f32(uint16_t h) {
   std::memcpy(&out, &bits, 4);
   return out;
 }
+
+namespace {
+struct HalfTable {
+  float v[65536];
+  HalfTable() {
+    for (uint32_t h = 0; h < 65536; ++h) v[h] = f16_to_f32_compute(uint16_t(h));
+  }
+};
+const HalfTable& half_table() {
+  static const HalfTable table;
+  return table;
+}
+}  // namespace
+
+float f16_to_f32(uint16_t h) { return half_table().v[h]; }
 
 uint16_t f32_to_f16(float f) {
   uint32_t u;
