@@ -447,13 +447,21 @@ PENSER_AVX2 float dot_iq4_xs(int64_t n, const void* w, const void* a) {
   const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4nlValues)));
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / QK_K; ++i) {
+    const BlockIQ4_XS& b = x[i];
+    const __m256i sc16 = _mm256_broadcastsi128_si256(
+        _mm_setr_epi16(int16_t(iq4xs_scale(b, 0)), int16_t(iq4xs_scale(b, 1)), int16_t(iq4xs_scale(b, 2)),
+                       int16_t(iq4xs_scale(b, 3)), int16_t(iq4xs_scale(b, 4)), int16_t(iq4xs_scale(b, 5)),
+                       int16_t(iq4xs_scale(b, 6)), int16_t(iq4xs_scale(b, 7))));
     __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 8
     for (int ib = 0; ib < 8; ++ib) {
-      const __m256i qx = _mm256_shuffle_epi8(table, nibbles_32(x[i].qs + 16 * ib));
+      const __m256i qx = _mm256_shuffle_epi8(table, nibbles_32(b.qs + 16 * ib));
       const __m256i qy = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].qs + 32 * ib));
-      sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(dot_s8(qx, qy), _mm256_set1_epi32(iq4xs_scale(x[i], ib))));
+      // Table values are signed: move their sign onto the activations for maddubs (|value| <= 127).
+      const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(qx, qx), _mm256_sign_epi8(qy, qx));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, word_scale(sc16, ib)));
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(x[i].d)), _mm256_cvtepi32_ps(sumi), acc);
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(y[i].d * h2f(b.d)), _mm256_cvtepi32_ps(sumi), acc);
   }
   return hsum(acc);
 }
