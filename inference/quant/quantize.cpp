@@ -262,6 +262,71 @@ void q_q5_k(const float* x, BlockQ5_K* y, int64_t nb) {
   }
 }
 
+// Q2_K / Q3_K / Q6_K element e of a super-block: 2-bit plane byte 32 * (e / 128) + e % 32, bits 2 * ((e % 128) / 32).
+void pack_2bit_planes(const uint8_t* L, uint8_t* qs) {
+  std::memset(qs, 0, 64);
+  for (int e = 0; e < QK_K; ++e) qs[32 * (e / 128) + e % 32] |= uint8_t((L[e] & 3) << (2 * ((e % 128) / 32)));
+}
+
+// Q2_K: 16 groups of 16, each x ~ scale * q - min with q in 0..3; scales and mins to 4 bits against d, dmin.
+void q_q2_k(const float* x, BlockQ2_K* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += QK_K) {
+    float scale[16], mins[16], w[16], max_scale = 0, max_min = 0;
+    uint8_t L[QK_K];
+    for (int g = 0; g < 16; ++g) {
+      weights_for(x + 16 * g, 16, w);
+      scale[g] = fit_affine(x + 16 * g, w, 16, 3, mins[g], L + 16 * g);
+      max_scale = std::max(max_scale, scale[g]);
+      max_min = std::max(max_min, mins[g]);
+    }
+    y[i].d = f2h(max_scale / 15.0f);
+    y[i].dmin = f2h(max_min / 15.0f);
+    const float d = f16_to_f32(y[i].d), dmin = f16_to_f32(y[i].dmin);
+    for (int g = 0; g < 16; ++g) {
+      const int sc = d > 0 ? std::min(15, std::max(0, nearest(scale[g] / d))) : 0;
+      const int m = dmin > 0 ? std::min(15, std::max(0, nearest(mins[g] / dmin))) : 0;
+      y[i].scales[g] = uint8_t(sc | (m << 4));
+      const float ds = d * float(sc), dm = dmin * float(m);
+      for (int l = 0; l < 16; ++l)
+        L[16 * g + l] = ds > 0 ? uint8_t(std::min(3, std::max(0, nearest((x[16 * g + l] + dm) / ds)))) : 0;
+    }
+    pack_2bit_planes(L, y[i].qs);
+  }
+}
+
+// Q3_K: 16 groups of 16, x ~ scale * q with q in -4..3; 6-bit signed scales against one f16 d.
+void q_q3_k(const float* x, BlockQ3_K* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += QK_K) {
+    float scale[16], w[16], amax = 0, max = 0;
+    int8_t Ls[QK_K];
+    for (int g = 0; g < 16; ++g) {
+      weights_for(x + 16 * g, 16, w);
+      scale[g] = fit_symmetric(x + 16 * g, w, 16, 4, Ls + 16 * g);
+      if (std::fabs(scale[g]) > amax) amax = std::fabs(scale[g]), max = scale[g];
+    }
+    const float d0 = max / -32.0f;
+    y[i].d = f2h(d0);
+    const float d = f16_to_f32(y[i].d);
+    std::memset(y[i].scales, 0, 12);
+    std::memset(y[i].hmask, 0, 32);
+    uint8_t L[QK_K];
+    for (int g = 0; g < 16; ++g) {
+      const int l = d != 0 ? std::min(31, std::max(-32, nearest(scale[g] / d))) : 0;
+      const int u = l + 32;
+      y[i].scales[g % 8] |= uint8_t((u & 0xf) << (4 * (g / 8)));
+      y[i].scales[8 + g % 4] |= uint8_t((u >> 4) << (2 * (g / 4)));
+      const float ds = d * float(l);
+      for (int k = 0; k < 16; ++k) {
+        const int e = 16 * g + k;
+        const int q = ds != 0 ? std::min(3, std::max(-4, nearest(x[e] / ds))) : 0;
+        L[e] = uint8_t(q + 4);  // 0..7: low 2 bits in the planes, bit 2 in hmask
+        if (L[e] & 4) y[i].hmask[e % 32] |= uint8_t(1 << (e / 32));
+      }
+    }
+    pack_2bit_planes(L, y[i].qs);
+  }
+}
+
 void q_q6_k(const float* x, BlockQ6_K* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += QK_K) {
     float sub_scale[16], w[16];
@@ -407,6 +472,8 @@ void quantize_row(Type type, const float* src, void* dst, int64_t n) {
     case Type::Q5_1: return q_min_max<32>(src, static_cast<BlockQ5_1*>(dst), nb);
     case Type::Q8_0: return q_q8_0(src, static_cast<BlockQ8_0*>(dst), nb);
     case Type::Q8_1: return q_q8_1(src, static_cast<BlockQ8_1*>(dst), nb);
+    case Type::Q2_K: return q_q2_k(src, static_cast<BlockQ2_K*>(dst), nb);
+    case Type::Q3_K: return q_q3_k(src, static_cast<BlockQ3_K*>(dst), nb);
     case Type::Q4_K: return q_q4_k(src, static_cast<BlockQ4_K*>(dst), nb);
     case Type::Q5_K: return q_q5_k(src, static_cast<BlockQ5_K*>(dst), nb);
     case Type::Q6_K: return q_q6_k(src, static_cast<BlockQ6_K*>(dst), nb);

@@ -21,8 +21,8 @@ constexpr TypeTraits kTypes[] = {
     {Type::Q5_1, "Q5_1", 32, 24, true, true},      // f16 d, f16 m, 4 B high bits, 16 B nibbles
     {Type::Q8_0, "Q8_0", 32, 34, true, true},      // f16 d, 32 x i8
     {Type::Q8_1, "Q8_1", 32, 36, true, true},      // f16 d, f16 s = d * sum(q), 32 x i8
-    {Type::Q2_K, "Q2_K", 256, 84, true, false},    // 16 B scales/mins, 64 B quants, f16 d, f16 dmin
-    {Type::Q3_K, "Q3_K", 256, 110, true, false},   // 32 B hmask, 64 B quants, 12 B scales, f16 d
+    {Type::Q2_K, "Q2_K", 256, 84, true, true},    // 16 B scales/mins, 64 B quants, f16 d, f16 dmin
+    {Type::Q3_K, "Q3_K", 256, 110, true, true},   // 32 B hmask, 64 B quants, 12 B scales, f16 d
     {Type::Q4_K, "Q4_K", 256, 144, true, true},    // f16 d, f16 dmin, 12 B scales/mins, 128 B nibbles
     {Type::Q5_K, "Q5_K", 256, 176, true, true},    // f16 d, f16 dmin, 12 B scales/mins, 32 B qh, 128 B qs
     {Type::Q6_K, "Q6_K", 256, 210, true, true},    // 128 B ql, 64 B qh, 16 x i8 scales, f16 d
