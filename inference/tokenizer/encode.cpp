@@ -5,6 +5,8 @@
 #include "inference/tokenizer/vocab_impl.h"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 
 namespace penser::tokenizer {
@@ -37,9 +39,17 @@ struct CandidateAfter {
 
 }  // namespace
 
+namespace {
+
+constexpr size_t kShortWord = 16;
+constexpr int32_t kNoMerge = INT32_MAX;
+
+}  // namespace
+
 // Byte-level BPE on one piece: start from one symbol per byte and repeatedly apply the lowest-ranked merge
-// among adjacent pairs, leftmost first, until no pair has a merge. O(n log n) with a heap of candidates;
-// stale candidates (a side already merged away) are skipped when popped.
+// among adjacent pairs, leftmost first, until no pair has a merge. Short pieces (most words) keep the
+// symbols in a small array with the rank of each adjacent pair and rescan it; longer ones use a linked
+// list and a heap of candidates, O(n log n), skipping stale candidates (a side already merged away).
 void Vocab::Impl::bpe(std::string_view piece, EncodeScratch& s, std::vector<Token>& out) const {
   const size_t n = piece.size();
   if (n == 0) return;
@@ -55,6 +65,37 @@ void Vocab::Impl::bpe(std::string_view piece, EncodeScratch& s, std::vector<Toke
       out.push_back(whole);
       return;
     }
+  }
+
+  if (n <= kShortWord) {
+    Token ids[kShortWord];
+    int32_t rank[kShortWord];  // rank[i]: merge of ids[i] and ids[i + 1]
+    Token result[kShortWord];
+    size_t m = n;
+    const auto look = [&](size_t i) {
+      const MergeTable::Entry* e = merges.find(ids[i], ids[i + 1]);
+      rank[i] = e ? e->rank : kNoMerge;
+      result[i] = e ? e->result : -1;
+    };
+    for (size_t i = 0; i < n; ++i) ids[i] = byte_tokens[static_cast<uint8_t>(piece[i])];
+    for (size_t i = 0; i + 1 < n; ++i) look(i);
+    while (m > 1) {
+      size_t best = 0;
+      for (size_t i = 1; i + 1 < m; ++i)
+        if (rank[i] < rank[best]) best = i;  // strict: the leftmost of equal ranks
+      if (rank[best] == kNoMerge) break;
+      ids[best] = result[best];
+      for (size_t i = best + 1; i + 1 < m; ++i) {
+        ids[i] = ids[i + 1];
+        rank[i] = rank[i + 1];
+        result[i] = result[i + 1];
+      }
+      --m;
+      if (best > 0) look(best - 1);
+      if (best + 1 < m) look(best);
+    }
+    out.insert(out.end(), ids, ids + m);
+    return;
   }
 
   s.ids.resize(n);

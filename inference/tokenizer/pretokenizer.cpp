@@ -116,6 +116,7 @@ class Matcher {
 }  // namespace
 
 void pre_tokenize(PreTokenizer kind, std::string_view text, PreTokenizeScratch& s, std::vector<Piece>& out) {
+  PENSER_ASSERT(text.size() < UINT32_MAX);  // offsets are 32-bit (documented on Vocab::encode)
   s.cpts.clear();
   s.offsets.clear();
   s.classes.clear();

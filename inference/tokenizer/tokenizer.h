@@ -48,15 +48,17 @@ class Vocab {
   // Text to ids. add_bos prepends BOS (when the vocabulary has one). parse_special matches the text of
   // CONTROL and USER_DEFINED tokens written in the text (`<｜User｜>`, `<think>`) as single tokens;
   // without it they are ordinary text. Qwen2-family vocabularies NFC-normalize first; Llama 3 does not.
+  // Invalid UTF-8 in `text` is read as U+FFFD (see below). `text` must be shorter than 4 GiB.
   std::vector<Token> encode(std::string_view text, bool add_bos, bool parse_special) const;
 
   // The bytes a token stands for (the GPT-2 byte mapping undone); control tokens give their text.
+  // An id outside [0, n_tokens()) gives nothing (here, in decode() and in the Detokenizer).
   std::string token_to_bytes(Token id) const;
   std::string decode(const std::vector<Token>& ids) const;  // may end in an incomplete UTF-8 sequence
 
   int32_t n_tokens() const;
-  const std::string& token_text(Token id) const;  // as stored in the file (GPT-2 byte-level form)
-  TokenType token_type(Token id) const;
+  const std::string& token_text(Token id) const;  // as stored in the file (GPT-2 byte-level form); id in range
+  TokenType token_type(Token id) const;           // id in range
   Token find(std::string_view token_text) const;  // -1 when absent
   Token bos() const;                              // -1 when absent
   Token eos() const;

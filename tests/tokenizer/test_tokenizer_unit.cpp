@@ -187,6 +187,10 @@ class TestTokenizerUnit : public QObject {
     auto v = build(tiny_vocab({"bc", "ab", "abc"}, {"b c", "a b", "a bc"}));
     QCOMPARE(v->encode("abc", false, false), (std::vector<Token>{258}));
     QCOMPARE(v->encode("ab", false, false), (std::vector<Token>{257}));
+    // Pieces up to 16 bytes and longer ones take different code paths; both must agree.
+    QCOMPARE(v->encode("abcabcabcabcabc", false, false), std::vector<Token>(5, 258));     // 15 bytes
+    QCOMPARE(v->encode("abcabcabcabcabcabc", false, false), std::vector<Token>(6, 258));  // 18 bytes
+    QCOMPARE(v->encode("abcabcabcabcabcab", false, false), (std::vector<Token>{258, 258, 258, 258, 258, 257}));
     // Without "a bc", the "a b" merge can no longer apply once "b c" took the b.
     auto w = build(tiny_vocab({"bc", "ab", "abc"}, {"b c", "a b"}));
     QCOMPARE(w->encode("abc", false, false), (std::vector<Token>{'a', 256}));
