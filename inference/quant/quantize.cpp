@@ -13,7 +13,14 @@ namespace {
 using namespace detail;
 
 uint16_t f2h(float f) { return f32_to_f16(f); }
-int nearest(float x) { return int(std::lrintf(x)); }
+// Round to nearest, ties to even, for |x| < 2^22: adding 1.5 * 2^23 leaves the rounded integer in the low
+// mantissa bits (the FPU's own rounding does the work; no libm call in the inner loops).
+inline int nearest(float x) {
+  const float v = x + 12582912.0f;
+  int32_t i;
+  std::memcpy(&i, &v, 4);
+  return (i & 0x007fffff) - 0x00400000;
+}
 
 // ---------------------------------------------------------------- 32-blocks
 
@@ -121,15 +128,19 @@ float fit_affine(const float* x, const float* w, int n, int nmax, float& m_out, 
     m_out = -lo;
     return 0;
   }
+  // Sums that do not depend on the candidate; the weighted error of a fit then has a closed form:
+  // E = s^2 Swll + 2 s m Swl + m^2 Sw - 2 s Swlx - 2 m Swx + Swxx.
+  float sw = 0, swx = 0, swxx = 0;
+  for (int i = 0; i < n; ++i) sw += w[i], swx += w[i] * x[i], swxx += w[i] * x[i] * x[i];
   float best_err = INFINITY, best_scale = 0, best_min = lo;
   uint8_t cand[QK];
   for (int step = -10; step <= 10; ++step) {
     const float iscale = (float(nmax) + 0.1f * float(step)) / (hi - lo);
-    float sw = 0, swl = 0, swll = 0, swx = 0, swlx = 0;
+    float swl = 0, swll = 0, swlx = 0;
     for (int i = 0; i < n; ++i) {
       const int l = std::min(nmax, std::max(0, nearest(iscale * (x[i] - lo))));
       cand[i] = uint8_t(l);
-      sw += w[i], swl += w[i] * l, swll += w[i] * l * l, swx += w[i] * x[i], swlx += w[i] * l * x[i];
+      swl += w[i] * l, swll += w[i] * l * l, swlx += w[i] * l * x[i];
     }
     const float det = sw * swll - swl * swl;
     float scale, mn;  // x ~ scale * l + mn
@@ -146,12 +157,9 @@ float fit_affine(const float* x, const float* w, int n, int nmax, float& m_out, 
       scale = swll > 0 ? swlx / swll : 0;
     }
     if (scale <= 0) continue;
-    float err = 0;
-    for (int i = 0; i < n; ++i) {
-      const float e = scale * cand[i] + mn - x[i];
-      err += w[i] * e * e;
-    }
-    if (err < best_err) best_err = err, best_scale = scale, best_min = mn, std::memcpy(L, cand, size_t(n));
+    const double err = double(scale) * scale * swll + 2.0 * scale * mn * swl + double(mn) * mn * sw -
+                       2.0 * scale * swlx - 2.0 * mn * swx + swxx;
+    if (err < best_err) best_err = float(err), best_scale = scale, best_min = mn, std::memcpy(L, cand, size_t(n));
   }
   m_out = -best_min;
   return best_scale;
@@ -166,7 +174,8 @@ float fit_symmetric(const float* x, const float* w, int n, int nmax, int8_t* L) 
     std::fill(L, L + n, 0);
     return 0;
   }
-  float best_err = INFINITY, best_scale = 0;
+  // For x ~ s * l the best s is Swlx / Swll and the error Swxx - Swlx^2 / Swll: maximise Swlx^2 / Swll.
+  float best_score = -1, best_scale = 0;
   int8_t cand[QK];
   for (int step = -9; step <= 9; ++step) {
     const float iscale = -(float(nmax) + 0.1f * float(step)) / max;
@@ -177,13 +186,8 @@ float fit_symmetric(const float* x, const float* w, int n, int nmax, int8_t* L) 
       swlx += w[i] * l * x[i], swll += w[i] * l * l;
     }
     if (swll <= 0) continue;
-    const float scale = swlx / swll;
-    float err = 0;
-    for (int i = 0; i < n; ++i) {
-      const float e = scale * cand[i] - x[i];
-      err += w[i] * e * e;
-    }
-    if (err < best_err) best_err = err, best_scale = scale, std::memcpy(L, cand, size_t(n));
+    const float score = swlx * swlx / swll;
+    if (score > best_score) best_score = score, best_scale = swlx / swll, std::memcpy(L, cand, size_t(n));
   }
   return best_scale;
 }
@@ -365,20 +369,31 @@ void q_q6_k(const float* x, BlockQ6_K* y, int64_t nb) {
 
 // ---------------------------------------------------------------- IQ4
 
-int nearest_iq4(float v) {
-  // kIq4nlValues is sorted: binary search for the closest entry.
-  int lo = 0, hi = 15;
-  if (v <= kIq4nlValues[0]) return 0;
-  if (v >= kIq4nlValues[15]) return 15;
-  while (hi - lo > 1) {
-    const int mid = (lo + hi) / 2;
-    (v < kIq4nlValues[mid] ? hi : lo) = mid;
+// Nearest code book entry by a table on floor(2v): the midpoints between entries are multiples of 1/2, so
+// each half-unit cell lies on one side of every midpoint (a value exactly on a midpoint goes up).
+struct Iq4Lookup {
+  uint8_t idx[512];  // cell k covers [(k - 256) / 2, (k - 255) / 2)
+  constexpr Iq4Lookup() : idx{} {
+    for (int k = 0; k < 512; ++k) {
+      const float v = float(k - 256) * 0.5f + 0.25f;  // inside the cell
+      int best = 0;
+      auto dist = [v](int j) { const float d = v - float(kIq4nlValues[j]); return d < 0 ? -d : d; };
+      for (int j = 1; j < 16; ++j)
+        if (dist(j) < dist(best)) best = j;
+      idx[k] = uint8_t(best);
+    }
   }
-  return v - kIq4nlValues[lo] < kIq4nlValues[hi] - v ? lo : hi;
+};
+constexpr Iq4Lookup kIq4Lookup;
+
+int nearest_iq4(float v) {
+  const float c = std::floor(2.0f * v) + 256.0f;
+  const int k = c < 0 ? 0 : c > 511 ? 511 : int(c);
+  return kIq4Lookup.idx[k];
 }
 
 // Best d for x ~ d * table[idx]: candidates d = max / t around the table's extremes, each refined by the
-// least-squares d for its indices. Returns d and the indices.
+// least-squares d for its indices (error Swxx - Sxv^2 / Svv). Returns d and the indices.
 float fit_iq4(const float* x, int n, uint8_t* idx) {
   float amax = 0, max = 0;
   for (int i = 0; i < n; ++i)
@@ -389,23 +404,19 @@ float fit_iq4(const float* x, int n, uint8_t* idx) {
   }
   float w[QK];
   weights_for(x, n, w);
-  float best_err = INFINITY, best_d = 0;
+  float best_score = -1, best_d = 0;
   uint8_t cand[QK];
   for (int step = -7; step <= 7; ++step) {
-    const float d0 = max / (-127.0f + float(step));  // -127 is the table's largest magnitude
+    const float inv = (-127.0f + float(step)) / max;  // -127 is the table's largest magnitude
     float sxv = 0, svv = 0;
     for (int i = 0; i < n; ++i) {
-      cand[i] = uint8_t(nearest_iq4(x[i] / d0));
+      cand[i] = uint8_t(nearest_iq4(x[i] * inv));
       const float v = kIq4nlValues[cand[i]];
       sxv += w[i] * x[i] * v, svv += w[i] * v * v;
     }
-    const float d = svv > 0 ? sxv / svv : d0;
-    float err = 0;
-    for (int i = 0; i < n; ++i) {
-      const float e = d * kIq4nlValues[cand[i]] - x[i];
-      err += w[i] * e * e;
-    }
-    if (err < best_err) best_err = err, best_d = d, std::memcpy(idx, cand, size_t(n));
+    if (svv <= 0) continue;
+    const float score = sxv * sxv / svv;
+    if (score > best_score) best_score = score, best_d = sxv / svv, std::memcpy(idx, cand, size_t(n));
   }
   return best_d;
 }

@@ -139,20 +139,32 @@ float dot_iq4_nl(int64_t n, const void* w, const void* a) {
   return s;
 }
 
-// K types against Q8_K (256 activations, f32 d, 16-element sums for the min terms).
+// K types against Q8_K (256 activations, f32 d, 16-element sums for the min terms). Each block is first
+// decoded to one integer code per element (the value is scale * code, or scale * code - min), then dotted
+// group by group; the simple loops let the compiler vectorize them on any architecture.
+int dot_codes(const int8_t* q, const int8_t* y, int n) {
+  int sum = 0;
+  for (int l = 0; l < n; ++l) sum += q[l] * y[l];
+  return sum;
+}
+
+// The 2-bit planes of Q2_K / Q3_K: byte l of half h holds elements 128h + l + 32s at bits 2s.
+void decode_2bit_planes(const uint8_t* qs, int8_t* codes) {
+  for (int h = 0; h < 2; ++h)
+    for (int sft = 0; sft < 4; ++sft)
+      for (int l = 0; l < 32; ++l) codes[128 * h + 32 * sft + l] = int8_t((qs[32 * h + l] >> (2 * sft)) & 3);
+}
+
 float dot_q2_k(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ2_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   float s = 0;
+  int8_t q[QK_K];
   for (int64_t i = 0; i < n / QK_K; ++i) {
+    decode_2bit_planes(x[i].qs, q);
     int isum = 0, msum = 0;
     for (int g = 0; g < 16; ++g) {
-      int sum = 0;
-      for (int l = 0; l < 16; ++l) {
-        const int e = 16 * g + l, half = e / 128, r = e % 128;
-        sum += ((x[i].qs[32 * half + r % 32] >> (2 * (r / 32))) & 3) * y[i].qs[e];
-      }
-      isum += (x[i].scales[g] & 0xf) * sum;
+      isum += (x[i].scales[g] & 0xf) * dot_codes(q + 16 * g, y[i].qs + 16 * g, 16);
       msum += (x[i].scales[g] >> 4) * y[i].bsums[g];
     }
     s += y[i].d * (h2f(x[i].d) * float(isum) - h2f(x[i].dmin) * float(msum));
@@ -164,20 +176,14 @@ float dot_q3_k(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ3_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   float s = 0;
+  int8_t q[QK_K];
   for (int64_t i = 0; i < n / QK_K; ++i) {
     int8_t sc[16];
     q3k_scales(x[i].scales, sc);
+    decode_2bit_planes(x[i].qs, q);
+    for (int e = 0; e < QK_K; ++e) q[e] = int8_t(q[e] - (((x[i].hmask[e % 32] >> (e / 32)) & 1) ? 0 : 4));
     int isum = 0;
-    for (int g = 0; g < 16; ++g) {
-      int sum = 0;
-      for (int l = 0; l < 16; ++l) {
-        const int e = 16 * g + l, half = e / 128, r = e % 128;
-        const int q = (x[i].qs[32 * half + r % 32] >> (2 * (r / 32))) & 3;
-        const int h = (x[i].hmask[e % 32] >> (e / 32)) & 1;
-        sum += (q - (h ? 0 : 4)) * y[i].qs[e];
-      }
-      isum += sc[g] * sum;
-    }
+    for (int g = 0; g < 16; ++g) isum += sc[g] * dot_codes(q + 16 * g, y[i].qs + 16 * g, 16);
     s += y[i].d * h2f(x[i].d) * float(isum);
   }
   return s;
@@ -187,15 +193,19 @@ float dot_q4_k(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ4_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   float s = 0;
+  int8_t q[QK_K];
   for (int64_t i = 0; i < n / QK_K; ++i) {
+    // Sub-blocks 2c and 2c+1: low and high nibbles of qs[32c .. 32c+31].
+    for (int c = 0; c < 4; ++c)
+      for (int l = 0; l < 32; ++l) {
+        q[64 * c + l] = int8_t(x[i].qs[32 * c + l] & 0xf);
+        q[64 * c + 32 + l] = int8_t(x[i].qs[32 * c + l] >> 4);
+      }
     int isum = 0, msum = 0;
     for (int j = 0; j < 8; ++j) {
       uint8_t sc, m;
       k4_scale_min(j, x[i].scales, sc, m);
-      const uint8_t* q = x[i].qs + 32 * (j / 2);
-      int sum = 0;
-      for (int l = 0; l < 32; ++l) sum += ((q[l] >> (4 * (j % 2))) & 0xf) * y[i].qs[32 * j + l];
-      isum += sc * sum;
+      isum += sc * dot_codes(q + 32 * j, y[i].qs + 32 * j, 32);
       msum += m * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
     }
     s += y[i].d * (h2f(x[i].d) * float(isum) - h2f(x[i].dmin) * float(msum));
@@ -207,18 +217,20 @@ float dot_q5_k(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ5_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   float s = 0;
+  int8_t q[QK_K];
   for (int64_t i = 0; i < n / QK_K; ++i) {
+    // As Q4_K, plus bit j of qh[l] as the 5th bit of element l of sub-block j.
+    for (int c = 0; c < 4; ++c)
+      for (int l = 0; l < 32; ++l) {
+        const int hb = x[i].qh[l] >> (2 * c);
+        q[64 * c + l] = int8_t((x[i].qs[32 * c + l] & 0xf) | ((hb & 1) << 4));
+        q[64 * c + 32 + l] = int8_t((x[i].qs[32 * c + l] >> 4) | ((hb & 2) << 3));
+      }
     int isum = 0, msum = 0;
     for (int j = 0; j < 8; ++j) {
       uint8_t sc, m;
       k4_scale_min(j, x[i].scales, sc, m);
-      const uint8_t* q = x[i].qs + 32 * (j / 2);
-      int sum = 0;
-      for (int l = 0; l < 32; ++l) {
-        const int v = ((q[l] >> (4 * (j % 2))) & 0xf) | (((x[i].qh[l] >> j) & 1) << 4);
-        sum += v * y[i].qs[32 * j + l];
-      }
-      isum += sc * sum;
+      isum += sc * dot_codes(q + 32 * j, y[i].qs + 32 * j, 32);
       msum += m * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
     }
     s += y[i].d * (h2f(x[i].d) * float(isum) - h2f(x[i].dmin) * float(msum));
@@ -230,18 +242,23 @@ float dot_q6_k(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ6_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   float s = 0;
+  int8_t q[QK_K];
   for (int64_t i = 0; i < n / QK_K; ++i) {
-    int isum = 0;
-    for (int g = 0; g < 16; ++g) {
-      int sum = 0;
-      for (int l = 0; l < 16; ++l) {
-        const int e = 16 * g + l, half = e / 128, r = e % 128, quarter = r / 32, k = r % 32;
-        const int lo = (x[i].ql[64 * half + 32 * (quarter % 2) + k] >> (4 * (quarter / 2))) & 0xf;
-        const int hi = (x[i].qh[32 * half + k] >> (2 * quarter)) & 3;
-        sum += ((lo | (hi << 4)) - 32) * y[i].qs[e];
+    // Half h, l in 0..31: ql[64h + l] holds elements l (low nibble) and l + 64 (high), ql[64h + 32 + l]
+    // elements l + 32 and l + 96; qh[32h + l] their high 2 bits at bits 0, 2, 4, 6 (in order l, +32, +64, +96).
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = x[i].ql + 64 * h;
+      const uint8_t* qh = x[i].qh + 32 * h;
+      int8_t* out = q + 128 * h;
+      for (int l = 0; l < 32; ++l) {
+        out[l] = int8_t(((ql[l] & 0xf) | ((qh[l] & 3) << 4)) - 32);
+        out[l + 32] = int8_t(((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32);
+        out[l + 64] = int8_t(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+        out[l + 96] = int8_t(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
       }
-      isum += x[i].scales[g] * sum;
     }
+    int isum = 0;
+    for (int g = 0; g < 16; ++g) isum += x[i].scales[g] * dot_codes(q + 16 * g, y[i].qs + 16 * g, 16);
     s += y[i].d * h2f(x[i].d) * float(isum);
   }
   return s;
@@ -263,14 +280,13 @@ float dot_iq4_xs(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockIQ4_XS*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
   float s = 0;
+  int8_t q[32];
   for (int64_t i = 0; i < n / QK_K; ++i) {
     int isum = 0;
     for (int ib = 0; ib < 8; ++ib) {
-      const uint8_t* q = x[i].qs + 16 * ib;
-      const int8_t* act = y[i].qs + 32 * ib;
-      int sum = 0;
-      for (int j = 0; j < 16; ++j) sum += kIq4nlValues[q[j] & 0xf] * act[j] + kIq4nlValues[q[j] >> 4] * act[j + 16];
-      isum += iq4xs_scale(x[i], ib) * sum;
+      const uint8_t* qs = x[i].qs + 16 * ib;
+      for (int j = 0; j < 16; ++j) q[j] = kIq4nlValues[qs[j] & 0xf], q[j + 16] = kIq4nlValues[qs[j] >> 4];
+      isum += iq4xs_scale(x[i], ib) * dot_codes(q, y[i].qs + 32 * ib, 32);
     }
     s += y[i].d * h2f(x[i].d) * float(isum);
   }

@@ -117,6 +117,18 @@ int main(int argc, char** argv) {
                 static_cast<long long>(rows), scalar, simd, simd / scalar, read, vec_dot_isa(t));
     std::fflush(stdout);
   }
+  // Quantizer throughput (what `penser-cli quantize` spends its time on), single thread.
+  std::printf("\n%-7s %16s\n", "type", "quantize Mw/s");
+  std::mt19937 rng(5);
+  const std::vector<float> src = quant_test::weight_like(rng, 1 << 20);
+  for (Type t : types) {
+    if (!traits(t).can_quantize) continue;
+    std::vector<uint8_t> dst(row_size(t, int64_t(src.size())));
+    const double t0 = cpu_seconds();
+    quantize_row(t, src.data(), dst.data(), int64_t(src.size()));
+    std::printf("%-7s %16.1f\n", type_name(t), double(src.size()) / (cpu_seconds() - t0) / 1e6);
+    sink += float(dst[7]);
+  }
   std::printf("(checksum %g)\n", double(sink));
   return 0;
 }
