@@ -18,6 +18,7 @@ layout(push_constant) uniform Push {
   uint ids_offset;
   uint out_offset;
   uint out_stride;  // floats between output rows
+  uint a_offset;    // 16-bit words from the binding's start to row_begin (bindings start aligned)
 } p;
 
 #include "types.glsl"
@@ -27,7 +28,7 @@ void main() {
   if (k >= p.n_ids) return;
   const uint row = ids[p.ids_offset + k];
   if (row < p.row_begin || row >= p.row_end) return;
-  const uint rb = (row - p.row_begin) * p.row_stride;
+  const uint rb = p.a_offset + (row - p.row_begin) * p.row_stride;
   const uint ob = p.out_offset + k * p.out_stride;
   const uint tid = gl_LocalInvocationID.x;
 #if defined(A_PLAIN)

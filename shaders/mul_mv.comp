@@ -22,7 +22,7 @@ layout(push_constant) uniform Push {
   uint y_offset;    // y index of this dispatch's first row
   uint flags;       // 1: add bias[bias_offset + row]; 2: add to y (fused residual)
   uint bias_offset;
-  uint pad;
+  uint a_offset;    // 16-bit words from the binding's start to row 0 (bindings start aligned)
 } p;
 
 #include "types.glsl"
@@ -38,7 +38,7 @@ void main() {
   for (uint i = tid; i < p.ncols; i += WG_SIZE) {
     const float xv = x[p.x_offset + i];
     for (uint r = 0; r < NUM_ROWS; ++r)
-      if (row0 + r < p.nrows) acc[r] += element((row0 + r) * p.row_stride, i) * xv;
+      if (row0 + r < p.nrows) acc[r] += element(p.a_offset + (row0 + r) * p.row_stride, i) * xv;
   }
 #else
   const uint units = p.ncols / 32;
@@ -50,7 +50,7 @@ void main() {
       xv[j4] = vec4(x[xb + j4 * 4], x[xb + j4 * 4 + 1], x[xb + j4 * 4 + 2], x[xb + j4 * 4 + 3]);
     for (uint r = 0; r < NUM_ROWS; ++r) {
       if (row0 + r >= p.nrows) break;
-      const uint bb = (row0 + r) * p.row_stride + blk * BLOCK_U16;
+      const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
       float s = 0.0;
       for (uint j4 = 0; j4 < 8; ++j4) s += dot(dequant4(bb, sub, j4), xv[j4]);
       acc[r] += s;

@@ -32,10 +32,7 @@ bool supported_weight_type(quant::Type t) {
 
 Result<std::vector<RowChunk>> split_rows(uint32_t nrows, uint64_t row_bytes, uint64_t max_range, uint64_t align) {
   PENSER_ASSERT(row_bytes > 0 && align > 0);
-  // Chunk starts must be multiples of align: rows per chunk a multiple of align / gcd(row_bytes, align).
-  const uint64_t step = align / std::gcd(row_bytes, align);
-  uint64_t per_chunk = max_range / row_bytes;
-  per_chunk -= per_chunk % step;
+  const uint64_t per_chunk = max_range > align ? (max_range - align) / row_bytes : 0;
   if (per_chunk == 0)
     return make_error("a weight row of {} cannot be bound on this GPU (at most {} per binding)", format_bytes(row_bytes),
                       format_bytes(max_range));
@@ -49,6 +46,13 @@ void grid_2d(const DeviceInfo& info, uint32_t groups, uint32_t& gx, uint32_t& gy
   const uint32_t max_x = std::max<uint32_t>(1, info.max_workgroup_count[0]);
   gx = std::min(groups, max_x);
   gy = gx == 0 ? 0 : ceil_div(groups, gx);
+}
+
+BufferRange Ops::bind_rows(const Matrix& a, const RowChunk& c, uint64_t row_bytes) const {
+  const uint64_t align = device_->info().min_storage_offset_alignment;
+  const uint64_t begin = a.offset + c.offset, end = begin + uint64_t(c.n_rows) * row_bytes;
+  const uint64_t aligned = begin / align * align;
+  return a.buffer->range(aligned, end - aligned);
 }
 
 Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options) {
@@ -97,7 +101,9 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
     push.y_offset = y.offset + c.row_begin;
     push.flags = (bias ? kMulMvBias : 0) | (accumulate ? kMulMvAccumulate : 0);
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
-    const BufferRange bindings[] = {a.buffer->range(a.offset + c.offset, uint64_t(c.n_rows) * row_bytes), x.range,
+    const BufferRange chunk = bind_rows(a, c, row_bytes);
+    push.a_offset = uint32_t((a.offset + c.offset - chunk.offset) / 2);
+    const BufferRange bindings[] = {chunk, x.range,
                                     y.range, bias ? bias->range : x.range};
     uint32_t gx, gy;
     grid_2d(device_->info(), ceil_div(c.n_rows, rows), gx, gy);
@@ -116,9 +122,10 @@ Status Ops::get_rows(Recorder& rec, const Matrix& a, View ids, uint32_t n_ids, V
   // Which chunk holds a row is known only on the GPU (ids may be written there): one dispatch per chunk,
   // each writing the rows that fall in it.
   for (const RowChunk& c : chunks) {
+    const BufferRange chunk = bind_rows(a, c, row_bytes);
     GetRowsPush push{a.ncols, n_ids, uint32_t(row_bytes / 2), c.row_begin, c.row_begin + c.n_rows,
-                     ids.offset, out.offset, out_stride};
-    const BufferRange bindings[] = {a.buffer->range(a.offset + c.offset, uint64_t(c.n_rows) * row_bytes), ids.range,
+                     ids.offset, out.offset, out_stride, uint32_t((a.offset + c.offset - chunk.offset) / 2)};
+    const BufferRange bindings[] = {chunk, ids.range,
                                     out.range};
     uint32_t gx, gy;
     grid_2d(device_->info(), n_ids, gx, gy);

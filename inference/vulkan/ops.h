@@ -31,9 +31,10 @@ struct Matrix {
   uint64_t bytes() const { return row_bytes() * nrows; }
 };
 
-// Rows grouped so that each group's bytes fit one binding and start at an aligned offset.
+// Rows grouped so that each group's bytes fit one binding. A binding must start at a multiple of the
+// device's offset alignment: it starts at the aligned offset below the chunk (hence max_range - align).
 struct RowChunk {
-  uint64_t offset;  // bytes from the matrix start
+  uint64_t offset;  // bytes from the matrix start (not necessarily aligned)
   uint32_t row_begin, n_rows;
 };
 Result<std::vector<RowChunk>> split_rows(uint32_t nrows, uint64_t row_bytes, uint64_t max_range, uint64_t align);
@@ -83,6 +84,7 @@ class Ops {
   Ops() = default;
   Result<const Pipeline*> pipeline(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                    uint32_t push_size, std::vector<uint32_t> extra_spec = {});
+  BufferRange bind_rows(const Matrix& a, const RowChunk& c, uint64_t row_bytes) const;
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
                      uint32_t push_size, uint32_t n);
 

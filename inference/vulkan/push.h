@@ -8,15 +8,15 @@
 namespace penser::vulkan {
 
 struct MulMvPush {  // shaders/mul_mv.comp
-  uint32_t ncols, nrows, row_stride, x_offset, y_offset, flags, bias_offset, pad;
+  uint32_t ncols, nrows, row_stride, x_offset, y_offset, flags, bias_offset, a_offset;
 };
 static_assert(sizeof(MulMvPush) == 32);
 inline constexpr uint32_t kMulMvBias = 1, kMulMvAccumulate = 2;
 
 struct GetRowsPush {  // shaders/get_rows.comp
-  uint32_t ncols, n_ids, row_stride, row_begin, row_end, ids_offset, out_offset, out_stride;
+  uint32_t ncols, n_ids, row_stride, row_begin, row_end, ids_offset, out_offset, out_stride, a_offset;
 };
-static_assert(sizeof(GetRowsPush) == 32);
+static_assert(sizeof(GetRowsPush) == 36);
 
 struct RmsNormPush {  // shaders/rms_norm.comp
   uint32_t ncols, nrows, x_offset, x_stride, y_offset, y_stride, w_offset, has_weight;

@@ -1,0 +1,365 @@
+// Every op on the Vulkan device against the CPU reference: quant::dequantize_row and plain C++ math in
+// double. Errors are normalised (sum of squared differences over sum of squares) with a tolerance per op.
+// Shapes are small (lavapipe is slow) but odd: row counts that leave a partial workgroup, plain-type rows
+// that are not a multiple of 32, and a binding limit small enough to split every matrix into many chunks.
+#include <QtTest>
+
+#include <cmath>
+#include <random>
+
+#include "inference/quant/quant.h"
+#include "tests/vulkan/vk_fixture.h"
+
+using namespace vkt;
+using penser::quant::Type;
+
+namespace {
+
+std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+void put_f16(std::vector<uint8_t>& row, size_t at, float v) {
+  const uint16_t h = quant::f32_to_f16(v);
+  std::memcpy(row.data() + at, &h, 2);
+}
+
+// A weight matrix of random bits: every quant field takes arbitrary values, except the f16 scales, which
+// are set to small finite numbers (ggml's block layouts name where they are).
+std::vector<uint8_t> random_matrix(Type type, uint32_t ncols, uint32_t nrows, uint32_t seed) {
+  const size_t row_bytes = quant::row_size(type, ncols);
+  std::vector<uint8_t> m(row_bytes * nrows);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> scale(0.001f, 0.05f);
+  if (type == Type::F32 || type == Type::F16 || type == Type::BF16) {
+    const auto v = random_floats(size_t(ncols) * nrows, seed);
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (type == Type::F32) std::memcpy(m.data() + 4 * i, &v[i], 4);
+      else {
+        const uint16_t h = type == Type::F16 ? quant::f32_to_f16(v[i]) : quant::f32_to_bf16(v[i]);
+        std::memcpy(m.data() + 2 * i, &h, 2);
+      }
+    }
+    return m;
+  }
+  for (uint8_t& b : m) b = uint8_t(rng());
+  const auto& t = quant::traits(type);
+  struct Field { size_t at; };
+  std::vector<size_t> halves;  // byte offsets of the f16 scale fields in one block
+  switch (type) {
+    case Type::Q4_0: case Type::Q5_0: case Type::Q8_0: case Type::IQ4_NL: case Type::IQ4_XS: halves = {0}; break;
+    case Type::Q4_1: case Type::Q5_1: case Type::Q4_K: case Type::Q5_K: halves = {0, 2}; break;
+    case Type::Q2_K: halves = {80, 82}; break;
+    case Type::Q3_K: halves = {108}; break;
+    case Type::Q6_K: halves = {208}; break;
+    default: qFatal("no test layout for %s", t.name);
+  }
+  for (size_t b = 0; b < m.size() / t.type_size; ++b)
+    for (size_t h : halves) put_f16(m, b * t.type_size + h, scale(rng));
+  return m;
+}
+
+std::vector<float> dequantized(Type type, const std::vector<uint8_t>& m, uint32_t ncols, uint32_t nrows) {
+  std::vector<float> out(size_t(ncols) * nrows);
+  const size_t rb = quant::row_size(type, ncols);
+  for (uint32_t r = 0; r < nrows; ++r) quant::dequantize_row(type, m.data() + r * rb, out.data() + size_t(r) * ncols, ncols);
+  return out;
+}
+
+const Type kTypes[] = {Type::F32,  Type::F16,  Type::BF16, Type::Q4_0, Type::Q4_1,   Type::Q5_0,  Type::Q5_1, Type::Q8_0,
+                       Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS};
+
+}  // namespace
+
+class TestVulkanOps : public QObject {
+  Q_OBJECT
+  Gpu gpu;
+  std::unique_ptr<Ops> ops;        // subgroup reductions where available, device binding limit
+  std::unique_ptr<Ops> ops_fallback;  // shared-memory reductions, 3 rows per workgroup
+  std::unique_ptr<Ops> ops_split;  // a 4 KiB binding limit: every matrix is split into chunks
+
+  template <typename F>
+  void run(F&& record) {
+    auto rec = Recorder::create(*gpu.device);
+    if (!rec) QFAIL(rec.error().message.c_str());
+    VKT_OK((*rec)->begin());
+    record(**rec);
+    VKT_OK((*rec)->end());
+    VKT_OK((*rec)->submit_and_wait());
+  }
+
+ private slots:
+  void initTestCase() {
+    VKT_OPEN(gpu);
+    auto a = Ops::create(*gpu.device);
+    VKT_OK(a);
+    ops = std::move(*a);
+    auto b = Ops::create(*gpu.device, {.subgroups = false, .max_binding_bytes = 0, .mul_mv_rows = 3});
+    VKT_OK(b);
+    ops_fallback = std::move(*b);
+    auto c = Ops::create(*gpu.device, {.subgroups = true, .max_binding_bytes = 4096, .mul_mv_rows = 1});
+    VKT_OK(c);
+    ops_split = std::move(*c);
+  }
+  void cleanup() { QVERIFY2(gpu.clean(), "the validation layer reported errors"); }
+
+  void mul_mv_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<int>("variant");  // 0: subgroups, 1: shared-memory fall-back, 2: split bindings
+    for (Type t : kTypes)
+      for (int v = 0; v < 3; ++v)
+        QTest::newRow(fmt::format("{}/{}", quant::type_name(t), v == 0 ? "subgroup" : v == 1 ? "shared" : "split").c_str())
+            << int(t) << v;
+  }
+  void mul_mv() {
+    QFETCH(int, type);
+    QFETCH(int, variant);
+    const Type t = Type(type);
+    const uint32_t block = quant::traits(t).block_size;
+    // Plain types: a row length that is no multiple of 32; quantized: a few blocks.
+    const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * 23 : 256 * 3;
+    const uint32_t nrows = 37;
+    const auto m = random_matrix(t, ncols, nrows, 11 + type);
+    const auto w = dequantized(t, m, ncols, nrows);
+    for (float v : w) QVERIFY(std::isfinite(v));
+    const auto x = random_floats(ncols + 5, 7);
+    const auto bias = random_floats(nrows + 2, 8);
+    const auto y0 = random_floats(nrows + 9, 9);
+
+    auto wb = make_buffer(*gpu.device, m);
+    auto xb = make_buffer(*gpu.device, x);
+    auto bb = make_buffer(*gpu.device, bias);
+    auto yb = make_buffer(*gpu.device, y0);
+    Ops& o = variant == 0 ? *ops : variant == 1 ? *ops_fallback : *ops_split;
+    const Matrix a{wb.get(), 0, t, ncols, nrows};
+    // Offsets everywhere; the second product adds bias and accumulates into y (fused residual).
+    const View bias_view = view(*bb, 2);
+    run([&](Recorder& r) {
+      VKT_OK(o.mul_mv(r, a, view(*xb, 5), view(*yb, 1)));
+      VKT_OK(o.mul_mv(r, a, view(*xb, 5), view(*yb, 1), &bias_view, /*accumulate=*/true));
+    });
+    if (variant == 2) QVERIFY(a.bytes() > 4096);  // the split really happened
+
+    std::vector<float> want(nrows);
+    for (uint32_t r = 0; r < nrows; ++r) {
+      double s = 0;
+      for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r) * ncols + c]) * x[5 + c];
+      want[r] = float(2 * s + bias[2 + r]);
+    }
+    const auto got = read_back<float>(*yb, nrows, 4);
+    const double err = nmse(got, want);
+    QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
+    // Untouched around the output.
+    const auto all = read_back<float>(*yb, nrows + 9);
+    QCOMPARE(all[0], y0[0]);
+    QCOMPARE(all[nrows + 1], y0[nrows + 1]);
+  }
+
+  void get_rows_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<bool>("split");
+    for (Type t : kTypes) {
+      QTest::newRow(quant::type_name(t)) << int(t) << false;
+      QTest::newRow(fmt::format("{}/split", quant::type_name(t)).c_str()) << int(t) << true;
+    }
+  }
+  void get_rows() {
+    QFETCH(int, type);
+    QFETCH(bool, split);
+    const Type t = Type(type);
+    const uint32_t block = quant::traits(t).block_size;
+    const uint32_t ncols = block == 1 ? 97 : block == 32 ? 32 * 5 : 256 * 2, nrows = 29;
+    const auto m = random_matrix(t, ncols, nrows, 3 + type);
+    const auto w = dequantized(t, m, ncols, nrows);
+    const std::vector<uint32_t> ids = {99, 28, 0, 13, 13, 27, 1};  // the first is skipped through the offset
+    auto wb = make_buffer(*gpu.device, m);
+    auto ib = make_buffer(*gpu.device, ids);
+    const uint32_t stride = ncols + 3;
+    auto ob = make_buffer(*gpu.device, nullptr, (ids.size() * stride + 8) * 4);
+    const Matrix a{wb.get(), 0, t, ncols, nrows};
+    run([&](Recorder& r) { VKT_OK((split ? ops_split : ops)->get_rows(r, a, view(*ib, 1), 6, view(*ob, 8), stride)); });
+    const auto got = read_back<float>(*ob, 6 * stride, 32);
+    for (uint32_t k = 0; k < 6; ++k)
+      for (uint32_t c = 0; c < ncols; ++c)
+        QCOMPARE(got[k * stride + c], w[size_t(ids[k + 1]) * ncols + c]);  // exact: the same arithmetic
+  }
+
+  void rms_norm_data() {
+    QTest::addColumn<bool>("weight");
+    QTest::addColumn<bool>("subgroups");
+    QTest::newRow("weighted") << true << true;
+    QTest::newRow("weighted/shared") << true << false;
+    QTest::newRow("plain, in place (per-head)") << false << true;
+  }
+  void rms_norm() {
+    QFETCH(bool, weight);
+    QFETCH(bool, subgroups);
+    const uint32_t ncols = 301, nrows = 5;
+    const float eps = 1e-6f;
+    const auto x = random_floats(ncols * nrows + 4, 21, 3.0f);
+    const auto w = random_floats(ncols + 1, 22);
+    auto xb = make_buffer(*gpu.device, x), wb = make_buffer(*gpu.device, w);
+    auto yb = weight ? make_buffer(*gpu.device, nullptr, ncols * nrows * 4) : nullptr;
+    const View wv = view(*wb, 1);
+    Ops& o = subgroups ? *ops : *ops_fallback;
+    run([&](Recorder& r) {
+      VKT_OK(o.rms_norm(r, view(*xb, 4), weight ? view(*yb) : view(*xb, 4), weight ? &wv : nullptr, ncols, nrows, eps));
+    });
+    std::vector<float> want(ncols * nrows);
+    for (uint32_t r = 0; r < nrows; ++r) {
+      double ss = 0;
+      for (uint32_t c = 0; c < ncols; ++c) ss += double(x[4 + r * ncols + c]) * x[4 + r * ncols + c];
+      const double scale = 1.0 / std::sqrt(ss / ncols + eps);
+      for (uint32_t c = 0; c < ncols; ++c)
+        want[r * ncols + c] = float(x[4 + r * ncols + c] * scale * (weight ? w[1 + c] : 1.0f));
+    }
+    const auto got = weight ? read_back<float>(*yb, ncols * nrows) : read_back<float>(*xb, ncols * nrows, 16);
+    const double err = nmse(got, want);
+    QVERIFY2(err < 1e-11, fmt::format("nmse {:.3g}", err).c_str());
+  }
+
+  void rope_data() {
+    QTest::addColumn<bool>("neox");
+    QTest::addColumn<bool>("freq_factors");
+    QTest::addColumn<uint32_t>("n_dims");
+    QTest::newRow("neox (qwen2)") << true << false << 64u;
+    QTest::newRow("normal (llama)") << false << false << 64u;
+    QTest::newRow("normal + freq factors (llama3)") << false << true << 64u;
+    QTest::newRow("neox, partial rotation") << true << false << 32u;
+  }
+  void rope() {
+    QFETCH(bool, neox);
+    QFETCH(bool, freq_factors);
+    QFETCH(uint32_t, n_dims);
+    const uint32_t head_dim = 64, n_head = 3, n_tokens = 4;
+    const float base = 500000.0f;
+    const std::vector<int32_t> pos = {-1, 0, 1, 17, 250};  // token t at pos[1 + t]
+    const auto x = random_floats(head_dim * n_head * n_tokens + 2, 31);
+    std::vector<float> ff(head_dim / 2);
+    for (size_t i = 0; i < ff.size(); ++i) ff[i] = 1.0f + float(i % 5) * 2.0f;
+    auto xb = make_buffer(*gpu.device, x), pb = make_buffer(*gpu.device, pos), fb = make_buffer(*gpu.device, ff);
+    const View fv = view(*fb);
+    run([&](Recorder& r) {
+      VKT_OK(ops->rope(r, view(*xb, 2), view(*pb, 1), freq_factors ? &fv : nullptr,
+                       {.head_dim = head_dim, .n_dims = n_dims, .n_head = n_head, .n_tokens = n_tokens,
+                        .freq_base = base, .neox = neox}));
+    });
+    std::vector<float> want(x.begin() + 2, x.end());
+    for (uint32_t t = 0; t < n_tokens; ++t)
+      for (uint32_t h = 0; h < n_head; ++h) {
+        float* v = want.data() + (t * n_head + h) * head_dim;
+        for (uint32_t i = 0; i < n_dims / 2; ++i) {
+          double theta = pos[1 + t] * std::pow(double(base), -2.0 * i / n_dims);
+          if (freq_factors) theta /= ff[i];
+          const uint32_t i0 = neox ? i : 2 * i, i1 = neox ? i + n_dims / 2 : 2 * i + 1;
+          const double a = v[i0], b = v[i1];
+          v[i0] = float(a * std::cos(theta) - b * std::sin(theta));
+          v[i1] = float(a * std::sin(theta) + b * std::cos(theta));
+        }
+      }
+    const auto got = read_back<float>(*xb, want.size(), 8);
+    const double err = nmse(got, want);
+    QVERIFY2(err < 1e-9, fmt::format("nmse {:.3g}", err).c_str());
+  }
+
+  void swiglu_and_add() {
+    const uint32_t n = 1001;
+    const auto g = random_floats(n, 41, 3.0f), u = random_floats(n, 42), b = random_floats(7, 43);
+    auto gb = make_buffer(*gpu.device, g), ub = make_buffer(*gpu.device, u), bb = make_buffer(*gpu.device, b);
+    auto yb = make_buffer(*gpu.device, nullptr, n * 4), zb = make_buffer(*gpu.device, nullptr, n * 4);
+    run([&](Recorder& r) {
+      VKT_OK(ops->swiglu(r, view(*gb), view(*ub), view(*yb), n));
+      VKT_OK(ops->add(r, view(*yb), view(*bb), view(*zb), n, 7));  // broadcast: z = y + b[i % 7]
+    });
+    std::vector<float> want_y(n), want_z(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      want_y[i] = float(g[i] / (1.0 + std::exp(-double(g[i]))) * u[i]);
+      want_z[i] = want_y[i] + b[i % 7];
+    }
+    const double ey = nmse(read_back<float>(*yb, n), want_y), ez = nmse(read_back<float>(*zb, n), want_z);
+    QVERIFY2(ey < 1e-11, fmt::format("swiglu nmse {:.3g}", ey).c_str());
+    QVERIFY2(ez < 1e-11, fmt::format("add nmse {:.3g}", ez).c_str());
+  }
+
+  void soft_max() {
+    const uint32_t ncols = 203, nrows = 3;
+    const float scale = 0.125f;
+    auto x = random_floats(ncols * nrows, 51, 20.0f);
+    x[5] = 400.0f;  // a large logit: the max subtraction keeps exp finite
+    auto xb = make_buffer(*gpu.device, x);
+    run([&](Recorder& r) { VKT_OK(ops_fallback->soft_max(r, view(*xb), ncols, nrows, scale)); });
+    std::vector<float> want(x.size());
+    for (uint32_t r = 0; r < nrows; ++r) {
+      double m = -1e300, s = 0;
+      for (uint32_t c = 0; c < ncols; ++c) m = std::max(m, double(x[r * ncols + c]) * scale);
+      for (uint32_t c = 0; c < ncols; ++c) s += std::exp(double(x[r * ncols + c]) * scale - m);
+      for (uint32_t c = 0; c < ncols; ++c) want[r * ncols + c] = float(std::exp(double(x[r * ncols + c]) * scale - m) / s);
+    }
+    const double err = nmse(read_back<float>(*xb, x.size()), want);
+    QVERIFY2(err < 1e-11, fmt::format("nmse {:.3g}", err).c_str());
+  }
+
+  // KV store (f16) then attention for the newest token, GQA with 2 query heads per KV head.
+  void kv_store_and_attention_decode_data() {
+    QTest::addColumn<uint32_t>("n_kv");
+    QTest::addColumn<bool>("subgroups");
+    QTest::newRow("1 position") << 1u << true;
+    QTest::newRow("77 positions") << 77u << true;
+    QTest::newRow("77 positions, shared") << 77u << false;
+  }
+  void kv_store_and_attention_decode() {
+    QFETCH(uint32_t, n_kv);
+    QFETCH(bool, subgroups);
+    const uint32_t head_dim = 40, n_head = 6, n_head_kv = 3, n_ctx = 96, kv_dim = n_head_kv * head_dim;
+    const auto q = random_floats(n_head * head_dim, 61);
+    const auto k_all = random_floats(n_kv * kv_dim, 62), v_all = random_floats(n_kv * kv_dim, 63);
+    // Every position is stored through kv_store (n_kv tokens at positions 0..n_kv-1), then attention reads
+    // positions 0..n_kv-1 (the last position given in its own buffer entry).
+    std::vector<int32_t> pos(n_kv + 1);
+    for (uint32_t i = 0; i < n_kv; ++i) pos[i] = int32_t(i);
+    pos[n_kv] = int32_t(n_kv - 1);
+    auto qb = make_buffer(*gpu.device, q), kb = make_buffer(*gpu.device, k_all), vb = make_buffer(*gpu.device, v_all);
+    auto pb = make_buffer(*gpu.device, pos);
+    auto kc = make_buffer(*gpu.device, nullptr, n_ctx * kv_dim * 2 + 64), vc = make_buffer(*gpu.device, nullptr, n_ctx * kv_dim * 2 + 64);
+    auto ob = make_buffer(*gpu.device, nullptr, n_head * head_dim * 4);
+    auto sb = make_buffer(*gpu.device, nullptr, n_head * n_ctx * 4);
+    Ops& o = subgroups ? *ops : *ops_fallback;
+    run([&](Recorder& r) {
+      VKT_OK(o.kv_store(r, view(*kb), view(*kc, 8), view(*pb), kv_dim, n_kv, kv_dim));
+      VKT_OK(o.kv_store(r, view(*vb), view(*vc, 8), view(*pb), kv_dim, n_kv, kv_dim));
+      VKT_OK(o.attn_decode(r, view(*qb), view(*kc, 8), view(*vc, 8), view(*ob), view(*sb), view(*pb, n_kv),
+                           {.head_dim = head_dim, .n_head = n_head, .n_head_kv = n_head_kv, .scores_stride = n_ctx}));
+    });
+    // The cache holds exactly the f16 rounding of K.
+    const auto cached = read_back<uint16_t>(*kc, n_kv * kv_dim, 16);
+    for (uint32_t i = 0; i < n_kv * kv_dim; ++i) QCOMPARE(cached[i], quant::f32_to_f16(k_all[i]));
+    auto f16r = [](float f) { return quant::f16_to_f32(quant::f32_to_f16(f)); };
+    std::vector<float> want(n_head * head_dim);
+    for (uint32_t h = 0; h < n_head; ++h) {
+      const uint32_t kvh = h / (n_head / n_head_kv);
+      std::vector<double> s(n_kv);
+      double m = -1e300, l = 0;
+      for (uint32_t t = 0; t < n_kv; ++t) {
+        double d = 0;
+        for (uint32_t i = 0; i < head_dim; ++i) d += double(q[h * head_dim + i]) * f16r(k_all[t * kv_dim + kvh * head_dim + i]);
+        s[t] = d / std::sqrt(double(head_dim));
+        m = std::max(m, s[t]);
+      }
+      for (double& e : s) { e = std::exp(e - m); l += e; }
+      for (uint32_t i = 0; i < head_dim; ++i) {
+        double acc = 0;
+        for (uint32_t t = 0; t < n_kv; ++t) acc += s[t] * f16r(v_all[t * kv_dim + kvh * head_dim + i]);
+        want[h * head_dim + i] = float(acc / l);
+      }
+    }
+    const double err = nmse(read_back<float>(*ob, want.size()), want);
+    QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestVulkanOps)
+#include "test_vulkan_ops.moc"
