@@ -21,6 +21,8 @@ packages=(
   libsqlite3-dev libfmt-dev libutf8proc-dev libcli11-dev nlohmann-json3-dev
   # reference scripts used by the tests (Debian's interpreter, not the pyenv one)
   python3 python3-numpy python3-jinja2
+  # PDF export test reads the PDF back
+  poppler-utils
   # headless UI tests and screenshots
   xvfb xauth x11-apps x11-utils imagemagick libgl1-mesa-dri libegl-mesa0 libglx-mesa0 fonts-dejavu-core
   libxkbcommon-x11-0 libxcb-cursor0

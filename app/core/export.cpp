@@ -4,6 +4,8 @@
 #include <QDir>
 #include <QSaveFile>
 
+#include <algorithm>
+
 namespace penser::app {
 
 std::optional<ExportFormat> export_format_from_string(const QString& name) {
@@ -51,6 +53,8 @@ Status export_to_file(const Store& store, const QList<qint64>& ids, ExportFormat
   if (wanted.isEmpty()) {
     PENSER_ASSIGN_OR_RETURN(auto all, store.conversations());
     for (const Conversation& c : all) wanted << c.id;
+    // Oldest first: a document reads in time order, and an import recreates the same order.
+    std::sort(wanted.begin(), wanted.end());
   }
   QList<ConversationRecord> records;
   for (qint64 id : wanted) {

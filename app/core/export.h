@@ -24,7 +24,7 @@ struct ExportOptions {
 Result<QByteArray> export_records(const QList<ConversationRecord>& records, ExportFormat format,
                                   const ExportOptions& options);
 
-// Reads the conversations (`ids` empty: all of them, as listed) and writes the export to `path` atomically:
+// Reads the conversations (`ids` empty: all of them, oldest first) and writes the export to `path` atomically:
 // the file appears complete or not at all.
 Status export_to_file(const Store& store, const QList<qint64>& ids, ExportFormat format,
                       const ExportOptions& options, const QString& path);

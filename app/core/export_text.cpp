@@ -66,7 +66,7 @@ QByteArray to_text(const QList<ConversationRecord>& records, const ExportOptions
         if (m.thinking_ms > 0) out += QStringLiteral(", ") + format_seconds(m.thinking_ms);
         out += QStringLiteral("]\n");
         for (const QString& line : m.thinking.trimmed().split(QLatin1Char('\n'))) {
-          out += QStringLiteral("  | ") + line + QLatin1Char('\n');
+          out += (line.isEmpty() ? QStringLiteral("  |") : QStringLiteral("  | ") + line) + QLatin1Char('\n');
         }
         out += QStringLiteral("[Answer]\n");
       }

@@ -59,8 +59,10 @@ Result<NodeText> read_node_message(const JsonAt& msg) {
     return out;
   }
   if (role != QLatin1String("user") && role != QLatin1String("assistant") && role != QLatin1String("system")) {
-    return out;  // tool calls and their results
+    return out;  // tool results
   }
+  PENSER_ASSIGN_OR_RETURN(QString recipient, msg.field("recipient").string_or(QStringLiteral("all")));
+  if (recipient != QLatin1String("all")) return out;  // a call to a tool (code for the Python tool, a search)
   QString text;
   if (type == QLatin1String("text") || type == QLatin1String("multimodal_text")) {
     const JsonAt parts_at = content.field("parts");

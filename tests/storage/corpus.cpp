@@ -82,8 +82,12 @@ class Generator {
     const int a = pick(8);
     int b = pick(8);
     if (b == a) b = (b + 1) % 8;
-    return QString::fromUtf8(form).arg(QString::fromUtf8(t.subject), QString::fromUtf8(t.terms[a]),
-                                       QString::fromUtf8(t.terms[b]));
+    // Not QString::arg: a form may use fewer than three of the placeholders.
+    QString s = QString::fromUtf8(form);
+    s.replace(QLatin1String("%1"), QString::fromUtf8(t.subject));
+    s.replace(QLatin1String("%2"), QString::fromUtf8(t.terms[a]));
+    s.replace(QLatin1String("%3"), QString::fromUtf8(t.terms[b]));
+    return s;
   }
 
   QString sentences(const auto& forms, const Topic& t, int n) {
