@@ -79,6 +79,9 @@ inline int iq4xs_scale(const BlockIQ4_XS& b, int ib) {
 
 // Dot kernel signature: n elements of a weight row against an activation row of vec_dot_type.
 using DotFn = float (*)(int64_t n, const void* w, const void* a);
+
+// x86-64: the CPU and OS support AVX2, FMA and F16C (the SIMD kernels' set). False elsewhere.
+bool cpu_has_avx2_fma_f16c();
 DotFn scalar_kernel(Type weight_type);
 DotFn simd_kernel(Type weight_type);  // nullptr where no SIMD kernel applies on this CPU
 

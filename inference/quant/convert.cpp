@@ -1,4 +1,5 @@
 // fp16 row conversions: F16C on x86-64 when present (chosen once), else the scalar functions.
+#include "inference/quant/blocks.h"
 #include "inference/quant/quant.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -25,17 +26,13 @@ __attribute__((target("avx2,f16c"))) void f32_to_f16_f16c(const float* src, uint
   for (; i < n; ++i) dst[i] = f32_to_f16(src[i]);
 }
 
-bool has_f16c() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
-}
 #endif
 
 }  // namespace
 
 void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n) {
 #if PENSER_HAVE_F16C_PATH
-  static const bool f16c = has_f16c();
+  static const bool f16c = detail::cpu_has_avx2_fma_f16c();
   if (f16c) return f16_to_f32_f16c(src, dst, n);
 #endif
   for (int64_t i = 0; i < n; ++i) dst[i] = f16_to_f32(src[i]);
@@ -43,7 +40,7 @@ void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n) {
 
 void f32_to_f16_row(const float* src, uint16_t* dst, int64_t n) {
 #if PENSER_HAVE_F16C_PATH
-  static const bool f16c = has_f16c();
+  static const bool f16c = detail::cpu_has_avx2_fma_f16c();
   if (f16c) return f32_to_f16_f16c(src, dst, n);
 #endif
   for (int64_t i = 0; i < n; ++i) dst[i] = f32_to_f16(src[i]);

@@ -1,5 +1,5 @@
 // x86-64 SIMD dot kernels (AVX2 + FMA + F16C), compiled per function with target attributes and
-// selected once at run time with __builtin_cpu_supports, so the library needs no -march flag.
+// selected once at run time (CPUID, see cpu_has_avx2_fma_f16c), so the library needs no -march flag.
 //
 // Integer work mirrors the scalar reference (vec_dot_scalar.cpp): per (sub-)block integer sums via
 // _mm256_maddubs_epi16 (u8 x s8 -> s16 pairs) and _mm256_madd_epi16 (-> s32), then one float FMA per
@@ -8,6 +8,7 @@
 #include "inference/quant/blocks.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstring>
@@ -466,15 +467,24 @@ PENSER_AVX2 float dot_iq4_xs(int64_t n, const void* w, const void* a) {
   return hsum(acc);
 }
 
-bool has_avx2() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-}
-
 }  // namespace
 
+// CPUID leaf 1: ECX bit 12 FMA, 27 OSXSAVE, 28 AVX, 29 F16C; leaf 7: EBX bit 5 AVX2; XCR0 bits 1-2: the OS
+// saves SSE and AVX state. (__builtin_cpu_supports("f16c") is not known to every compiler.)
+bool cpu_has_avx2_fma_f16c() {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28), f16c = c & (1u << 29);
+  if (!(fma && osxsave && avx && f16c)) return false;
+  unsigned xcr0_lo, xcr0_hi;
+  __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  if ((xcr0_lo & 6) != 6) return false;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return b & (1u << 5);
+}
+
 DotFn simd_kernel(Type t) {
-  static const bool avx2 = has_avx2();
+  static const bool avx2 = cpu_has_avx2_fma_f16c();
   if (!avx2) return nullptr;
   switch (t) {
     case Type::F32: return dot_f32;
@@ -502,6 +512,7 @@ DotFn simd_kernel(Type t) {
 #else  // not x86-64 with GCC/Clang: the scalar kernels serve every type
 
 namespace penser::quant::detail {
+bool cpu_has_avx2_fma_f16c() { return false; }
 DotFn simd_kernel(Type) { return nullptr; }
 }  // namespace penser::quant::detail
 
