@@ -25,6 +25,8 @@ constexpr uint32_t kMaxDims = 4;               // ggml's GGML_MAX_DIMS
 constexpr uint64_t kMaxNameBytes = 1024;       // keys and tensor names (ggml itself stops at 64 for names)
 constexpr int kMaxArrayDepth = 8;              // arrays of arrays of ...; real files use at most 1
 constexpr uint64_t kMaxArrayValues = 8u << 20;  // all array items of a file together; a 256k vocabulary uses ~1M
+constexpr uint64_t kMaxKv = 1u << 16;          // real files have a few dozen keys
+constexpr uint64_t kMaxTensors = 1u << 20;     // a 671B MoE with unmerged experts has ~45k
 constexpr uint64_t kDefaultAlignment = 32;
 
 // Smallest encoding of one tensor info: name length + 1-byte name + n_dims + one dim + type + offset.
@@ -62,6 +64,15 @@ std::string quote_name(std::string_view s) {
   if (s.size() > kShown) out += fmt::format("...' ({} bytes)", s.size());
   else out += "'";
   return out;
+}
+
+// A short rendering of a scalar value for messages.
+std::string describe(const Value& v) {
+  if (auto i = v.as_int()) return fmt::format("{}", *i);
+  if (auto u = v.as_uint()) return fmt::format("{}", *u);
+  if (auto f = v.as_float()) return fmt::format("{}", *f);
+  if (const std::string* s = v.as_string()) return quote_name(*s);
+  return value_type_name(v.type());
 }
 
 std::string shape_text(const std::vector<uint64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
@@ -266,6 +277,17 @@ Status File::parse() {
   uint64_t n_tensors = 0, n_kv = 0;
   PENSER_TRY(c.read(n_tensors, "the tensor count"));
   PENSER_TRY(c.read(n_kv, "the metadata count"));
+  // Caps first, so that memory stays in proportion to what a model can need, not to the file size.
+  if (n_kv > kMaxKv) {
+    return make_error("{}: the header says the file has {} metadata entries; no model has more than {} (corrupt "
+                      "file?)",
+                      name_, n_kv, kMaxKv);
+  }
+  if (n_tensors > kMaxTensors) {
+    return make_error("{}: the header says the file has {} tensors; no model has more than {} (corrupt file?)",
+                      name_, n_tensors, kMaxTensors);
+  }
+
   // Each entry takes some bytes: a count larger than the rest of the file can hold is a lie.
   if (n_kv > c.remaining() / kMinKvBytes) {
     return make_error("{}: the header says the file has {} metadata entries, but the remaining {} bytes can "
@@ -304,8 +326,9 @@ Status File::parse() {
   if (const Value* a = find("general.alignment")) {
     std::optional<uint64_t> v = a->as_uint();
     if (!v || a->type() == ValueType::BOOL) {
-      return make_error("{}: general.alignment is a {} value; it must be an unsigned integer (corrupt file)", name_,
-                        value_type_name(a->type()));
+      return make_error("{}: general.alignment has type {} and value {}; it must be an unsigned integer (corrupt "
+                        "file)",
+                        name_, value_type_name(a->type()), describe(*a));
     }
     if (*v == 0 || (*v & (*v - 1)) != 0) {
       return make_error("{}: general.alignment is {}; it must be a power of two such as 32 (corrupt file)", name_,
@@ -315,8 +338,8 @@ Status File::parse() {
   }
 
   // Tensor table.
-  tensors_.reserve(size_t(n_tensors));
-  tensor_index_.reserve(size_t(n_tensors));
+  tensors_.reserve(size_t(std::min<uint64_t>(n_tensors, 1u << 16)));  // grows past that only as tensors parse
+  tensor_index_.reserve(size_t(std::min<uint64_t>(n_tensors, 1u << 16)));
   for (uint64_t i = 0; i < n_tensors; ++i) {
     TensorInfo t;
     PENSER_TRY(c.read_string(t.name, fmt::format("tensor name #{}", i), kMaxNameBytes));

@@ -110,6 +110,9 @@ void TestGgufCorrupt::corrupt_data() {
   add("big-endian", patched(s, 4, uint32_t(0x03000000)), {"big-endian"});
   add("tensor count 2^63", patched(s, 8, uint64_t(1) << 63), {"9223372036854775808 tensors", "corrupt"});
   add("tensor count 2^64-1", patched(s, 8, ~uint64_t(0)), {"18446744073709551615 tensors"});
+  add("tensor count 2^20+1", patched(s, 8, (uint64_t(1) << 20) + 1),
+      {"1048577 tensors", "no model has more than 1048576"});
+  add("kv count 2^16+1", patched(s, 16, (uint64_t(1) << 16) + 1), {"65537 metadata entries", "no model has more than 65536"});
   add("tensor count 4", patched(s, 8, uint64_t(4)), {"tensor #3 has an empty name"});  // reads the padding
   add("kv count 2^63", patched(s, 16, uint64_t(1) << 63), {"9223372036854775808 metadata entries"});
   add("kv count 2^32", patched(s, 16, uint64_t(1) << 32), {"4294967296 metadata entries"});
@@ -178,9 +181,9 @@ void TestGgufCorrupt::corrupt_data() {
     KeyFields al = key_fields(b, "general.alignment");
     add("alignment 0", patched(b, al.value, uint32_t(0)), {"general.alignment is 0", "power of two"});
     add("alignment 48", patched(b, al.value, uint32_t(48)), {"general.alignment is 48", "power of two"});
-    add("alignment as float", patched(b, al.type, uint32_t(ValueType::FLOAT32)), {"general.alignment is a float32", "unsigned integer"});
+    add("alignment as float", patched(b, al.type, uint32_t(ValueType::FLOAT32)), {"general.alignment has type float32", "unsigned integer"});
     add("alignment as int32 -32", patched(patched(b, al.type, uint32_t(ValueType::INT32)), al.value, int32_t(-32)),
-        {"general.alignment is a int32"});
+        {"general.alignment has type int32 and value -32", "unsigned integer"});
     add("alignment 2^31 pushes data past the end", patched(b, al.value, uint32_t(1) << 31),
         {"tensor data should start", "truncated"});
   }
