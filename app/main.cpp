@@ -5,18 +5,24 @@
 #include <QGuiApplication>
 
 #include <cstdio>
+#include <memory>
 
 int main(int argc, char** argv) {
   QStringList args;
   for (int i = 1; i < argc; ++i) args << QString::fromLocal8Bit(argv[i]);
 
   if (penser::app::cli::wants_command_line(args)) {
-    // Commands never open a window, but PDF text layout needs Qt's GUI library: use the offscreen platform.
-    qputenv("QT_QPA_PLATFORM", "offscreen");
-    QGuiApplication app(argc, argv);
-    QGuiApplication::setOrganizationName(QStringLiteral("Penser"));
-    QGuiApplication::setApplicationName(QStringLiteral("Penser"));
-    QGuiApplication::setApplicationVersion(QString::fromLatin1(penser::version()));
+    std::unique_ptr<QCoreApplication> app;
+    if (penser::app::cli::needs_gui_library(args)) {
+      // PDF layout needs fonts, hence Qt's GUI library; commands never open a window: offscreen platform.
+      qputenv("QT_QPA_PLATFORM", "offscreen");
+      app = std::make_unique<QGuiApplication>(argc, argv);
+    } else {
+      app = std::make_unique<QCoreApplication>(argc, argv);
+    }
+    QCoreApplication::setOrganizationName(QStringLiteral("Penser"));
+    QCoreApplication::setApplicationName(QStringLiteral("Penser"));
+    QCoreApplication::setApplicationVersion(QString::fromLatin1(penser::version()));
     QTextStream out(stdout);
     QTextStream err(stderr);
     return penser::app::cli::run(args, out, err);

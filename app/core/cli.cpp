@@ -190,6 +190,15 @@ QString usage() {
 
 bool wants_command_line(const QStringList& args) { return !args.isEmpty(); }
 
+bool needs_gui_library(const QStringList& args) {
+  if (args.isEmpty() || args.first() != QLatin1String("export")) return false;
+  for (int i = 1; i < args.size(); ++i) {
+    if (args[i] == QLatin1String("--format=pdf")) return true;
+    if (args[i] == QLatin1String("--format") && i + 1 < args.size() && args[i + 1].toLower() == "pdf") return true;
+  }
+  return false;
+}
+
 int run(const QStringList& args, QTextStream& out, QTextStream& err) {
   if (args.isEmpty()) {
     out << usage();

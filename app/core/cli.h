@@ -10,6 +10,10 @@ namespace penser::app::cli {
 // True when the arguments (argv[1..]) ask for a command rather than the window.
 bool wants_command_line(const QStringList& args);
 
+// True when the command lays out text (PDF export) and so needs a QGuiApplication rather than a
+// QCoreApplication.
+bool needs_gui_library(const QStringList& args);
+
 // Runs the command; returns the exit status (0 ok, 1 failed, 2 bad usage). Needs a QGuiApplication for PDF.
 int run(const QStringList& args, QTextStream& out, QTextStream& err);
 
