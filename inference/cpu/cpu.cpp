@@ -21,6 +21,10 @@ using model::HParams;
 using model::Tensor;
 using tokenizer::Token;
 
+// Below this much data (weight bytes x batch rows, or K/V bytes read by attention), a step runs on the calling
+// thread: waking the pool costs a few microseconds, more than the work itself.
+constexpr uint64_t kMinParallelBytes = 48 * 1024;
+
 // A 1-D weight (norm, bias) as f32: the file may store it as F16/BF16; it is small, so it is converted once.
 std::vector<float> to_f32(const Tensor& t) {
   if (!t) return {};
@@ -132,9 +136,13 @@ class CpuEvaluator final : public model::Evaluator {
     slot.B = B;
     slot.data.resize(*stride * B);
     const size_t st = *stride;
-    pool_.parallel_for(B, [&](int64_t b0, int64_t b1) {
+    auto work = [&](int64_t b0, int64_t b1) {
       for (int64_t b = b0; b < b1; ++b) quant::quantize_row(type, in + b * n, slot.data.data() + b * st, n);
-    });
+    };
+    if (uint64_t(B) * n * sizeof(float) < kMinParallelBytes)
+      work(0, B);
+    else
+      pool_.parallel_for(B, work);
     return slot.data.data();
   }
   void invalidate_inputs() {
@@ -153,14 +161,16 @@ class CpuEvaluator final : public model::Evaluator {
     Prepared prep[4];
     int n_jobs = 0;
     int64_t total = 0;
+    uint64_t total_bytes = 0;
     for (const MatmulJob& j : jobs) {
       PENSER_ASSERT(n_jobs < 4);
       size_t stride = 0;
       const uint8_t* act = quantized_input(in, B, j.w->ne0, quant::vec_dot_type(j.w->type), &stride);
       prep[n_jobs++] = {j, act, stride, total};
       total += j.w->ne1;
+      total_bytes += uint64_t(j.w->ne1) * j.w->row_bytes;
     }
-    pool_.parallel_for(total, [&](int64_t r0, int64_t r1) {
+    auto work = [&](int64_t r0, int64_t r1) {
       for (int j = 0; j < n_jobs; ++j) {
         const Prepared& p = prep[j];
         const Tensor& w = *p.job.w;
@@ -171,7 +181,12 @@ class CpuEvaluator final : public model::Evaluator {
             p.job.out[b * p.job.out_stride + r] = quant::vec_dot(w.type, w.ne0, row, p.act + b * p.act_stride);
         }
       }
-    });
+    };
+    // A small product (tiny models) costs less than waking the workers: run it on this thread.
+    if (total_bytes * uint64_t(B) < kMinParallelBytes)
+      work(0, total);
+    else
+      pool_.parallel_for(total, work);
   }
 
   uint16_t* k_at(uint32_t layer, uint32_t kv_head, uint32_t pos) {
@@ -273,9 +288,11 @@ class CpuEvaluator final : public model::Evaluator {
     const float scale = 1.0f / std::sqrt(float(D));
     const int n_slots = pool_.n_threads();
     std::atomic<int64_t> next{0};
+    const uint64_t kv_bytes = uint64_t(B) * H * (p0 + uint64_t(B)) * D * 4;
+    const int n_used = kv_bytes < kMinParallelBytes ? 1 : n_slots;
     // One slot per thread (each owns a row of scores_); (token, head) items are handed out dynamically
     // because later tokens of a batch attend to more positions.
-    pool_.parallel_for(n_slots, [&](int64_t s0, int64_t s1) {
+    auto work = [&](int64_t s0, int64_t s1) {
       for (int64_t slot = s0; slot < s1; ++slot) {
         float* s = &scores_[size_t(slot) * n_ctx_];
         for (;;) {
@@ -303,7 +320,11 @@ class CpuEvaluator final : public model::Evaluator {
           for (uint32_t t = 0; t < n_kv; ++t) axpy_f16(s[t] * inv, v + size_t(t) * D, out, D);
         }
       }
-    });
+    };
+    if (n_used == 1)
+      work(0, 1);
+    else
+      pool_.parallel_for(n_used, work);
   }
 
   struct ActSlot {
