@@ -388,7 +388,7 @@ constexpr Iq4Lookup kIq4Lookup;
 
 int nearest_iq4(float v) {
   const float c = std::floor(2.0f * v) + 256.0f;
-  const int k = c < 0 ? 0 : c > 511 ? 511 : int(c);
+  const int k = c >= 0 ? (c <= 511 ? int(c) : 511) : 0;  // nan lands on 0, never an out-of-range index
   return kIq4Lookup.idx[k];
 }
 

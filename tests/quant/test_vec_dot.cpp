@@ -46,9 +46,11 @@ class TestQuantVecDot : public QObject {
     std::vector<uint8_t> aq(row_size(at, n));
     quantize_row(at, act.data(), aq.data(), n);
 
-    // Weight row at a 2-byte offset from a 64-byte boundary; activations at a 4-byte offset.
+    // Weight row only as aligned as its element type needs (2 bytes for blocks and halves, 4 for f32 / Q8_K),
+    // as rows inside a GGUF tensor can be; activations at a 4-byte offset from a 64-byte boundary.
     std::vector<uint8_t> wbuf(row.size() + 64), abuf(aq.size() + 64);
-    uint8_t* wp = wbuf.data() + (64 - reinterpret_cast<uintptr_t>(wbuf.data()) % 64) % 64 + 2;
+    const size_t w_offset = t == Type::F32 || t == Type::Q8_K ? 4 : 2;
+    uint8_t* wp = wbuf.data() + (64 - reinterpret_cast<uintptr_t>(wbuf.data()) % 64) % 64 + w_offset;
     uint8_t* ap = abuf.data() + (64 - reinterpret_cast<uintptr_t>(abuf.data()) % 64) % 64 + 4;
     std::memcpy(wp, row.data(), row.size());
     std::memcpy(ap, aq.data(), aq.size());
