@@ -222,8 +222,17 @@ class ValueParser {
   uint64_t total_items_ = 0;
 };
 
-bool checked_mul(uint64_t a, uint64_t b, uint64_t& out) { return !__builtin_mul_overflow(a, b, &out); }
-bool checked_add(uint64_t a, uint64_t b, uint64_t& out) { return !__builtin_add_overflow(a, b, &out); }
+// Overflow-checked arithmetic (portable: MSVC has no __builtin_*_overflow).
+bool checked_mul(uint64_t a, uint64_t b, uint64_t& out) {
+  if (a != 0 && b > std::numeric_limits<uint64_t>::max() / a) return false;
+  out = a * b;
+  return true;
+}
+bool checked_add(uint64_t a, uint64_t b, uint64_t& out) {
+  if (b > std::numeric_limits<uint64_t>::max() - a) return false;
+  out = a + b;
+  return true;
+}
 
 // a + b for a message, also when the sum does not fit in 64 bits.
 std::string sum_text(uint64_t a, uint64_t b) {
