@@ -106,7 +106,7 @@ Result<int64_t> read_id(const gguf::File& file, const char* key) {
   const gguf::Value* v = file.find(key);
   if (!v) return int64_t{-1};
   const std::optional<int64_t> id = v->as_int();
-  if (!id) return make_error("{}: {} should be an integer token id but is a {}", file.name(), key,
+  if (!id) return make_error("{}: {} has type {}, expected an integer token id", file.name(), key,
                              gguf::value_type_name(v->type()));
   return *id;
 }
@@ -118,13 +118,13 @@ Result<const gguf::Array*> read_array(const gguf::File& file, const char* key, g
     return static_cast<const gguf::Array*>(nullptr);
   }
   const gguf::Array* a = v->as_array();
-  if (!a) return make_error("{}: {} should be an array but is a {}", file.name(), key, gguf::value_type_name(v->type()));
+  if (!a) return make_error("{}: {} has type {}, expected an array", file.name(), key, gguf::value_type_name(v->type()));
   for (size_t i = 0; i < a->items.size(); ++i) {
     const gguf::ValueType t = a->items[i].type();
     const bool ok = element == gguf::ValueType::STRING ? t == gguf::ValueType::STRING
                                                         : a->items[i].as_int().has_value();
-    if (!ok) return make_error("{}: {}[{}] should be a {} but is a {}", file.name(), key, i,
-                               gguf::value_type_name(element), gguf::value_type_name(t));
+    if (!ok) return make_error("{}: {}[{}] has type {}, expected {}", file.name(), key, i, gguf::value_type_name(t),
+                               element == gguf::ValueType::STRING ? "string" : "an integer type");
   }
   return a;
 }

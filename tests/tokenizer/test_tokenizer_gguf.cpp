@@ -333,9 +333,9 @@ class TestTokenizerGguf : public QObject {
     QTest::newRow("tokens missing") << "tokenizer.ggml.tokens" << 0 << "" << "tokenizer.ggml.tokens is missing";
     QTest::newRow("merges missing") << "tokenizer.ggml.merges" << 0 << "" << "tokenizer.ggml.merges is missing";
     QTest::newRow("types short") << "tokenizer.ggml.token_type" << 3 << "" << "token_type has 3 entries";
-    QTest::newRow("tokens not strings") << "tokenizer.ggml.tokens" << 3 << "" << "tokenizer.ggml.tokens[0] should be";
+    QTest::newRow("tokens not strings") << "tokenizer.ggml.tokens" << 3 << "" << "tokenizer.ggml.tokens[0] has type int32, expected string";
     QTest::newRow("bos out of range") << "tokenizer.ggml.bos_token_id" << 2 << "151936" << "outside the vocabulary";
-    QTest::newRow("eos a string") << "tokenizer.ggml.eos_token_id" << 1 << "x" << "should be an integer";
+    QTest::newRow("eos a string") << "tokenizer.ggml.eos_token_id" << 1 << "x" << "eos_token_id has type string, expected an integer";
   }
   void file_errors() {
     QFETCH(QString, key);
@@ -351,6 +351,7 @@ class TestTokenizerGguf : public QObject {
     QVERIFY(!r);
     const QString msg = QString::fromStdString(r.error().message);
     QVERIFY2(msg.contains(expected) && msg.startsWith("broken.gguf"), qPrintable(msg));
+    qDebug("%s", qPrintable(msg));
   }
 
   void file_rewritten_loads_the_same() {
