@@ -13,6 +13,8 @@ void add_logits_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_quantize_command(CLI::App& app);
 void add_make_model_command(CLI::App& app);
+void add_template_command(CLI::App& app);
+void add_chat_command(CLI::App& app);
 void add_devices_command(CLI::App& app);
 
 }  // namespace penser::cli

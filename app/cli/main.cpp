@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   penser::cli::add_bench_command(app);
   penser::cli::add_quantize_command(app);
   penser::cli::add_make_model_command(app);
+  penser::cli::add_template_command(app);
+  penser::cli::add_chat_command(app);
   penser::cli::add_devices_command(app);
 
   try {

@@ -1,0 +1,56 @@
+// Token sampling: penalties, temperature, top-k, top-p, min-p, then a draw from a seeded generator.
+//
+// Order (as Hugging Face transformers and vLLM apply them): repetition and presence penalties on the raw
+// logits; temperature; top-k; top-p (the smallest set of most likely tokens whose probability reaches p);
+// min-p (tokens at least min_p times as likely as the best); renormalise; draw. Temperature 0 is greedy
+// (the highest logit after penalties). The generator is xoshiro256** seeded through splitmix64, and the
+// draw uses no standard-library distribution, so a seed gives the same tokens on every platform.
+#pragma once
+
+#include "inference/tokenizer/tokenizer.h"
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace penser::chat {
+
+struct SamplerSettings {
+  float temperature = 0.6f;      // DeepSeek's advice for R1: 0.6 (0.5 to 0.7)
+  int32_t top_k = 0;             // 0: off
+  float top_p = 0.95f;           // 1: off
+  float min_p = 0.0f;            // 0: off
+  float repeat_penalty = 1.0f;   // 1: off. >1 makes tokens seen in the last repeat_last_n less likely
+  int32_t repeat_last_n = 64;
+  float presence_penalty = 0.0f; // subtracted once from the logit of every token seen in the last repeat_last_n
+  std::optional<uint64_t> seed;  // none: a random seed
+};
+
+struct Candidate {
+  tokenizer::Token id;
+  float p;
+};
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplerSettings& settings);
+
+  // recent: the tokens before this one (the penalties look at the last repeat_last_n of them).
+  tokenizer::Token sample(std::span<const float> logits, std::span<const tokenizer::Token> recent);
+
+  // The distribution sample() draws from: the kept tokens, most likely first, probabilities summing to 1.
+  // With temperature 0, the single greedy token with p = 1.
+  std::vector<Candidate> distribution(std::span<const float> logits, std::span<const tokenizer::Token> recent) const;
+
+  uint64_t seed() const { return seed_; }
+
+ private:
+  double uniform();  // [0, 1)
+
+  SamplerSettings s_;
+  uint64_t seed_;
+  uint64_t state_[4];
+};
+
+}  // namespace penser::chat
