@@ -1,0 +1,27 @@
+// The Vulkan backend's model::Evaluator: weights uploaded once, a decode step recorded once into a command
+// buffer (token id and position are read from device memory, so the same recording serves every step),
+// logits read back once per evaluated batch. Prompts are evaluated one token per step (no tiled prefill yet).
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "inference/model/evaluator.h"
+#include "inference/model/model.h"
+
+namespace penser::vulkan {
+
+struct EvaluatorOptions {
+  uint32_t n_ctx = 4096;             // capped at the model's n_ctx_train
+  std::optional<uint32_t> device;    // --device N; default: choose_device()
+  bool validation = false;           // the Khronos validation layer (tests)
+};
+
+// Fails with a message the app can show: no Vulkan, no usable device, a tensor type the shaders lack, or
+// "the model and its context need X but the GPU has Y".
+Result<std::unique_ptr<model::Evaluator>> create_evaluator(const model::Model& model, const EvaluatorOptions& options);
+
+// Device bytes the model needs with n_ctx tokens of KV cache (weights + cache + activations).
+uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx);
+
+}  // namespace penser::vulkan
