@@ -150,7 +150,10 @@ QString Store::default_path() {
   return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/conversations.sqlite");
 }
 
-Result<std::unique_ptr<Store>> Store::open(const QString& path) {
+Result<std::unique_ptr<Store>> Store::open(const QString& path) { return open(path, nullptr); }
+
+Result<std::unique_ptr<Store>> Store::open(const QString& path, bool* refused) {
+  if (refused) *refused = false;
   const QFileInfo info(path);
   const bool exists = info.exists() && info.size() > 0;
   if (exists) {
@@ -161,6 +164,7 @@ Result<std::unique_ptr<Store>> Store::open(const QString& path) {
                         f.errorString().toStdString());
     }
     if (f.read(16) != QByteArray("SQLite format 3\0", 16)) {
+      if (refused) *refused = true;
       return make_error("{}: this is not a database file (damaged, or some other kind of file). The file was left "
                         "untouched; Penser can continue with a fresh database.",
                         path_for_messages(path));
@@ -174,7 +178,12 @@ Result<std::unique_ptr<Store>> Store::open(const QString& path) {
                                                                     : sql::Database::Mode::ReadWriteCreate));
   int version = 0;
   if (exists) {
-    PENSER_ASSIGN_OR_RETURN(version, check_existing(*db, path));
+    auto checked = check_existing(*db, path);
+    if (!checked) {
+      if (refused) *refused = true;
+      return checked.take_error();
+    }
+    version = *checked;
   }
   // From here on the file is known to be ours (or new) and sound: writing is allowed.
   PENSER_TRY(db->exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
@@ -194,8 +203,11 @@ Result<std::unique_ptr<Store>> Store::open(const QString& path) {
 }
 
 Result<Store::Opened> Store::open_or_fresh(const QString& path) {
-  auto opened = open(path);
+  bool refused = false;
+  auto opened = open(path, &refused);
   if (opened) return Opened{std::move(*opened), {}};
+  // Only a file that is not usable as it stands is set aside; a busy or unwritable one is an error to report.
+  if (!refused) return opened.take_error();
   const QFileInfo info(path);
   const QString fresh = info.absolutePath() + QLatin1Char('/') + info.completeBaseName() + QLatin1Char('-') +
                         QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")) +

@@ -19,8 +19,9 @@ class Store {
   // crash become "interrupted". Before an upgrade the old file is copied to "<path>.v<N>.bak".
   static Result<std::unique_ptr<Store>> open(const QString& path);
 
-  // For the app: opens `path`, or when it is refused, a fresh database beside it
+  // For the app: opens `path`, or when it is refused (damaged, foreign, newer), a fresh database beside it
   // ("<name>-<yyyyMMdd-HHmmss>.sqlite"), leaving the refused file as it is; `problem` says what happened.
+  // Other failures (the file is busy or read-only, the disk is full) are returned as errors.
   struct Opened {
     std::unique_ptr<Store> store;
     QString problem;  // empty when `path` itself was opened
@@ -81,6 +82,8 @@ class Store {
 
  private:
   explicit Store(std::unique_ptr<sql::Database> db);
+  // `refused` (optional) is set when the file itself is unusable: damaged, foreign, or newer.
+  static Result<std::unique_ptr<Store>> open(const QString& path, bool* refused);
   Status touch(qint64 conversation_id);
   Status set_leaf(qint64 conversation_id, qint64 leaf_id);
   Result<qint64> insert_message(const Message& m, qint64 conversation_id, qint64 parent_id);

@@ -4,6 +4,7 @@
 #include "app/core/stream_saver.h"
 
 #include <QCryptographicHash>
+#include <QDir>
 #include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -255,6 +256,23 @@ class TestStore : public QObject {
     QVERIFY(opened->store->path() != p);
     QVERIFY(opened->store->create_conversation({}));
     QCOMPARE(file_hash(p), before);
+  }
+
+  void busyFileIsNotReplaced() {
+    // Another program holds the write lock: an error to report, not a reason to start a new database.
+    const QString p = path("busy.sqlite");
+    { QVERIFY(Store::open(p)); }
+    sqlite3* other = nullptr;
+    QCOMPARE(sqlite3_open(p.toUtf8().constData(), &other), SQLITE_OK);
+    QCOMPARE(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    auto opened = Store::open_or_fresh(p);
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    QVERIFY(!opened);
+    const QString message = QString::fromStdString(opened.error().message);
+    QVERIFY2(message.contains("in use by another program"), qPrintable(message));
+    // No fresh "busy-<date>.sqlite" was made.
+    QCOMPARE(QDir(dir_.path()).entryList({"busy-*"}, QDir::Files), QStringList());
   }
 
   void fullDiskSurfacesAndKeepsSavedData() {
