@@ -358,6 +358,43 @@ class TestStore : public QObject {
     QTRY_VERIFY(listed);
   }
 
+  void asyncStreamingFromTheGuiThread() {
+    // The pattern the chat controller uses: deltas arrive on the GUI thread, every write happens on the
+    // storage thread through a StreamSaver the jobs share.
+    AsyncStore async;
+    bool opened = false;
+    async.open(path("async-stream.sqlite"), this, [&](penser::Status st, QString) { opened = st.has_value(); });
+    QTRY_VERIFY(opened);
+    auto saver = std::make_shared<std::unique_ptr<StreamSaver>>();
+    qint64 message_id = 0;
+    async.run(
+        [saver](Store& s) -> penser::Result<qint64> {
+          PENSER_ASSIGN_OR_RETURN(qint64 c, s.create_conversation({}));
+          PENSER_ASSIGN_OR_RETURN(qint64 id, s.begin_streaming(c, 0, "m"));
+          *saver = std::make_unique<StreamSaver>(s, id, std::chrono::milliseconds(0));
+          return id;
+        },
+        this, [&](penser::Result<qint64> id) { message_id = id ? *id : -1; });
+    for (const char* delta : {"Hel", "lo, ", "world"}) {
+      const QString text = QString::fromLatin1(delta);
+      async.run(
+          [saver, text](Store&) -> penser::Result<bool> {
+            (*saver)->append_content(text);
+            return (*saver)->maybe_save();
+          },
+          this, [](penser::Result<bool> saved) { QVERIFY(saved); });
+    }
+    bool finished = false;
+    async.run([saver](Store&) -> penser::Status { return (*saver)->finish(MessageStatus::Complete, "stop", {}); },
+              this, [&](penser::Status st) { finished = st.has_value(); });
+    QTRY_VERIFY(finished);
+    QVERIFY(message_id > 0);
+    auto store = Store::open(path("async-stream.sqlite"));
+    QVERIFY(store);
+    QCOMPARE((*store)->message(message_id)->content, QStringLiteral("Hello, world"));
+    QCOMPARE((*store)->message(message_id)->status, MessageStatus::Complete);
+  }
+
   void asyncStoreWithoutDatabaseReportsIt() {
     AsyncStore async;
     QString error;
