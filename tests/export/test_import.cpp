@@ -188,6 +188,33 @@ class TestImport : public QObject {
     QVERIFY2(message.contains(expected), qPrintable(message));
   }
 
+  void hostileInputNeverCrashes() {
+    // Every truncation of both formats is an error with a place, and random byte changes give either
+    // records or an error: never a crash or a hang.
+    const QByteArray chatgpt = fixture("chatgpt-conversations.json");
+    auto penser_json = export_records({penser::test::sample_conversation()}, ExportFormat::Json, {});
+    QVERIFY(penser_json);
+    for (const QByteArray& whole : {chatgpt, *penser_json}) {
+      QVERIFY(parse_import(whole));
+      for (qsizetype n = 0; n < whole.size(); n += 53) {
+        auto r = parse_import(whole.left(n));
+        QVERIFY2(!r, qPrintable(QString("a truncation to %1 bytes was accepted").arg(n)));
+        QVERIFY(!r.error().message.empty());
+      }
+      std::uint32_t seed = 12345;
+      for (int i = 0; i < 300; ++i) {
+        QByteArray mutated = whole;
+        for (int k = 0; k < 4; ++k) {
+          seed = seed * 1664525u + 1013904223u;  // a fixed LCG: the same cases every run
+          mutated[static_cast<qsizetype>(seed % static_cast<std::uint32_t>(mutated.size()))] =
+              static_cast<char>("{}[]\",:0a -"[(seed >> 16) % 12]);
+        }
+        auto r = parse_import(mutated);
+        if (!r) QVERIFY(!r.error().message.empty());
+      }
+    }
+  }
+
   void nothingIsHalfImported() {
     auto store = Store::open(dir_.filePath("atomic.sqlite"));
     QVERIFY(store);
