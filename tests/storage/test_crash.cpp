@@ -8,7 +8,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-
 using namespace penser::app;
 
 class TestCrash : public QObject {
