@@ -181,7 +181,9 @@ float dot_q3_k(int64_t n, const void* w, const void* a) {
     int8_t sc[16];
     q3k_scales(x[i].scales, sc);
     decode_2bit_planes(x[i].qs, q);
-    for (int e = 0; e < QK_K; ++e) q[e] = int8_t(q[e] - (((x[i].hmask[e % 32] >> (e / 32)) & 1) ? 0 : 4));
+    // Element 32b + l takes bit b of hmask[l] as its high bit; without it the value is 4 lower.
+    for (int b = 0; b < 8; ++b)
+      for (int l = 0; l < 32; ++l) q[32 * b + l] = int8_t(q[32 * b + l] - 4 + 4 * ((x[i].hmask[l] >> b) & 1));
     int isum = 0;
     for (int g = 0; g < 16; ++g) isum += sc[g] * dot_codes(q + 16 * g, y[i].qs + 16 * g, 16);
     s += y[i].d * h2f(x[i].d) * float(isum);
