@@ -11,6 +11,8 @@
 #include <QStandardPaths>
 #include <QUuid>
 
+#include <sqlite3.h>
+
 namespace penser::app {
 
 QString to_string(MessageStatus status) {
@@ -104,14 +106,23 @@ Result<qint64> pragma_int(sql::Database& db, const char* sql, const std::string&
   return row ? stmt->int64(0) : 0;
 }
 
-// Everything that decides whether an existing file may be used; only reads.
-Result<int> check_existing(sql::Database& db, const QString& path) {
+// Busy or locked: another program holds the file; not a property of the file itself.
+bool busy(sql::Database& db) {
+  const int rc = sqlite3_errcode(db.handle()) & 0xff;
+  return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+// Everything that decides whether an existing file may be used; only reads. `is_refused` is set when the
+// file itself is unusable (as opposed to busy).
+Result<int> check_existing(sql::Database& db, const QString& path, bool& is_refused) {
   const std::string where = path_for_messages(path);
   auto refused = [&](const std::string& why) {
+    is_refused = true;
     return make_error("{}: {}. The file was left untouched; Penser can continue with a fresh database.", where,
                       why);
   };
   auto app_id = pragma_int(db, "PRAGMA application_id", "reading the database header");
+  if (!app_id && busy(db)) return app_id.take_error();
   if (!app_id) return refused("the file is damaged or is not a database (" + app_id.error().message + ")");
   PENSER_ASSIGN_OR_RETURN(qint64 version, pragma_int(db, "PRAGMA user_version", "reading the database version"));
   PENSER_ASSIGN_OR_RETURN(qint64 tables,
@@ -125,8 +136,10 @@ Result<int> check_existing(sql::Database& db, const QString& path) {
                                version, schema::current_version()));
   }
   auto check = db.prepare_once("PRAGMA quick_check");
+  if (!check && busy(db)) return check.take_error();
   if (!check) return refused("the file is damaged (" + check.error().message + ")");
   auto row = (*check)->step("checking the database");
+  if (!row && busy(db)) return row.take_error();
   if (!row) return refused("the file is damaged (" + row.error().message + ")");
   if (!*row || (*check)->text(0) != QLatin1String("ok")) {
     return refused("the file is damaged (" + (*row ? (*check)->text(0).toStdString() : std::string("no answer")) +
@@ -178,9 +191,10 @@ Result<std::unique_ptr<Store>> Store::open(const QString& path, bool* refused) {
                                                                     : sql::Database::Mode::ReadWriteCreate));
   int version = 0;
   if (exists) {
-    auto checked = check_existing(*db, path);
+    bool is_refused = false;
+    auto checked = check_existing(*db, path, is_refused);
     if (!checked) {
-      if (refused) *refused = true;
+      if (refused) *refused = is_refused;
       return checked.take_error();
     }
     version = *checked;
