@@ -6,6 +6,7 @@
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define PENSER_X86_SIMD 1
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 
@@ -79,17 +80,20 @@ __attribute__((target("avx2,fma,f16c"))) void axpy_f16_avx2(float alpha, const u
   for (; i < n; ++i) y[i] += alpha * quant::f16_to_f32(x[i]);
 }
 
-__attribute__((target("avx2,f16c"))) void to_f16_f16c(const float* src, uint16_t* dst, int64_t n) {
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), h);
-  }
-  for (; i < n; ++i) dst[i] = quant::f32_to_f16(src[i]);
+// AVX2 + FMA + F16C, and the OS saving the YMM registers (CPUID leaf 1 ECX, XGETBV, leaf 7 EBX bit 5).
+bool detect_avx2_fma_f16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28), f16c = c & (1u << 29);
+  if (!(fma && osxsave && avx && f16c)) return false;
+  unsigned lo = 0, hi = 0;
+  __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & 6u) != 6u) return false;  // XMM and YMM state enabled
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return b & (1u << 5);
 }
 
-const bool kHasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                      __builtin_cpu_supports("f16c");
+const bool kHasAvx2 = detect_avx2_fma_f16c();
 #endif
 
 }  // namespace
@@ -108,11 +112,6 @@ void axpy_f16(float alpha, const uint16_t* x, float* y, int64_t n) {
   axpy_f16_scalar(alpha, x, y, n);
 }
 
-void to_f16(const float* src, uint16_t* dst, int64_t n) {
-#ifdef PENSER_X86_SIMD
-  if (kHasAvx2) return to_f16_f16c(src, dst, n);
-#endif
-  for (int64_t i = 0; i < n; ++i) dst[i] = quant::f32_to_f16(src[i]);
-}
+void to_f16(const float* src, uint16_t* dst, int64_t n) { quant::f32_to_f16_row(src, dst, n); }
 
 }  // namespace penser::cpu

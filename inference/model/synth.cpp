@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -49,25 +52,46 @@ std::string byte_token(uint8_t byte) {
   return s;
 }
 
-struct Writer {
+// The tensors of a model in file order. 1-D tensors are generated at once (they are small); matrices are
+// planned here and generated later, a chunk of rows at a time, straight into the written file.
+struct Planner {
+  struct Matrix {
+    std::string name;
+    quant::Type type;
+    uint64_t cols, rows;
+    size_t row_bytes;
+    float a;        // values are U(-a, a)
+    uint64_t seed;  // per tensor; each row's generator is seeded from it and the row index
+  };
+  struct Entry {
+    std::string name;
+    std::vector<uint64_t> shape;
+    quant::Type type = quant::Type::F32;
+    std::vector<uint8_t> bytes;  // 1-D tensors
+    int matrix = -1;             // index into matrices
+  };
+
   const SynthSpec& spec;
-  gguf::Writer& out;
-  ThreadPool& pool;
   int n_layer;
   bool has_output;
+  std::vector<Entry> entries;
+  std::vector<Matrix> matrices;
+
+  void f32_vector(const std::string& name, std::vector<float> values) {
+    std::vector<uint8_t> bytes(values.size() * 4);
+    std::memcpy(bytes.data(), values.data(), bytes.size());
+    entries.push_back({name, {values.size()}, quant::Type::F32, std::move(bytes), -1});
+  }
 
   // A 1-D F32 tensor: values[i] = center + spread * U(-1, 1).
   void vector(const std::string& name, uint64_t n, float center, float spread) {
     uint64_t s = spec.seed ^ hash_name(name);
-    std::vector<uint8_t> bytes(n * 4);
-    for (uint64_t i = 0; i < n; ++i) {
-      float v = center + spread * uniform_pm1(s);
-      std::memcpy(&bytes[i * 4], &v, 4);
-    }
-    out.add_tensor_copy(name, {n}, quant::Type::F32, std::move(bytes));
+    std::vector<float> v(n);
+    for (auto& x : v) x = center + spread * uniform_pm1(s);
+    f32_vector(name, std::move(v));
   }
 
-  // A 2-D weight of `rows` rows of `cols` values, generated row by row and quantized in place.
+  // A 2-D weight of `rows` rows of `cols` values in the spec's type (or the Q4_K_M mix's choice).
   Status matrix(const std::string& name, int layer, uint64_t cols, uint64_t rows) {
     quant::Type type = spec.type;
     if (spec.q4_k_m) {
@@ -79,22 +103,80 @@ struct Writer {
     if (cols % tt.block_size != 0)
       return make_error("tensor '{}' has rows of {} values, not a multiple of {}'s block size {}", name, cols,
                         tt.name, tt.block_size);
-    const size_t row_bytes = quant::row_size(type, int64_t(cols));
-    std::vector<uint8_t> bytes(row_bytes * rows);
     const float a = (spec.weight_std > 0 ? spec.weight_std : float(1.0 / std::sqrt(double(cols)))) * std::sqrt(3.0f);
-    const uint64_t base = spec.seed ^ hash_name(name);
-    pool.parallel_for(int64_t(rows), [&](int64_t r0, int64_t r1) {
-      std::vector<float> row(cols);
-      for (int64_t r = r0; r < r1; ++r) {
-        uint64_t s = base + uint64_t(r) * 0x632BE59BD9B4E019ull;
-        for (uint64_t i = 0; i < cols; ++i) row[i] = a * uniform_pm1(s);
-        quant::quantize_row(type, row.data(), bytes.data() + size_t(r) * row_bytes, int64_t(cols));
-      }
-    });
-    out.add_tensor_copy(name, {cols, rows}, type, std::move(bytes));
+    matrices.push_back({name, type, cols, rows, quant::row_size(type, int64_t(cols)), a, spec.seed ^ hash_name(name)});
+    entries.push_back({name, {cols, rows}, type, {}, int(matrices.size() - 1)});
     return {};
   }
 };
+
+// Generates rows [r0, r1) of a planned matrix into dst (row_bytes each).
+void generate_rows(const Planner::Matrix& m, int64_t r0, int64_t r1, uint8_t* dst) {
+  std::vector<float> row(m.cols);
+  for (int64_t r = r0; r < r1; ++r) {
+    uint64_t s = m.seed + uint64_t(r) * 0x632BE59BD9B4E019ull;
+    for (uint64_t i = 0; i < m.cols; ++i) row[i] = m.a * uniform_pm1(s);
+    quant::quantize_row(m.type, row.data(), dst + size_t(r - r0) * m.row_bytes, int64_t(m.cols));
+  }
+}
+
+// Writes the planned model: the writer lays out the file with the matrices' data all zero (read from one
+// calloc'd buffer whose untouched pages cost no memory), then the matrices are generated in chunks of rows
+// and written over their zeros. Peak memory: one chunk, whatever the model's size.
+Status write_planned(gguf::Writer& w, const Planner& plan, const std::filesystem::path& path, ThreadPool& pool) {
+  size_t largest = 0;
+  for (const auto& m : plan.matrices) largest = std::max(largest, m.row_bytes * m.rows);
+  std::unique_ptr<void, decltype(&std::free)> zeros(std::calloc(std::max<size_t>(largest, 1), 1), &std::free);
+  if (!zeros) return make_error("{}: out of memory ({} bytes)", path.string(), largest);
+  const auto* z = static_cast<const uint8_t*>(zeros.get());
+  for (const auto& e : plan.entries) {
+    if (e.matrix < 0) {
+      w.add_tensor(e.name, e.shape, e.type, e.bytes);
+    } else {
+      const auto& m = plan.matrices[size_t(e.matrix)];
+      w.add_tensor(e.name, e.shape, e.type, {z, m.row_bytes * m.rows});
+    }
+  }
+  PENSER_TRY(w.write(path));
+  zeros.reset();
+
+  // Where each matrix's data lies in the file.
+  std::vector<uint64_t> offsets;
+  {
+    PENSER_ASSIGN_OR_RETURN(auto file, gguf::File::open(path));
+    for (const auto& m : plan.matrices) {
+      const gguf::TensorInfo* t = file->tensor(m.name);
+      PENSER_ASSERT(t != nullptr && t->n_bytes == m.row_bytes * m.rows);
+      offsets.push_back(file->data_offset() + t->offset);
+    }
+  }
+  auto fail = [&](const char* what) {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    return make_error("{}: {} failed while writing the weights", path.string(), what);
+  };
+  std::fstream out(path, std::ios::in | std::ios::out | std::ios::binary);
+  if (!out) return fail("opening the file again");
+  constexpr size_t kChunkBytes = 16u << 20;
+  std::vector<uint8_t> chunk;
+  for (size_t i = 0; i < plan.matrices.size(); ++i) {
+    const auto& m = plan.matrices[i];
+    const int64_t rows_per_chunk = int64_t(std::max<size_t>(1, kChunkBytes / m.row_bytes));
+    for (int64_t r0 = 0; r0 < int64_t(m.rows); r0 += rows_per_chunk) {
+      const int64_t r1 = std::min<int64_t>(int64_t(m.rows), r0 + rows_per_chunk);
+      chunk.resize(size_t(r1 - r0) * m.row_bytes);
+      pool.parallel_for(r1 - r0, [&](int64_t a, int64_t b) {
+        generate_rows(m, r0 + a, r0 + b, chunk.data() + size_t(a) * m.row_bytes);
+      });
+      out.seekp(std::streamoff(offsets[i] + uint64_t(r0) * m.row_bytes));
+      out.write(reinterpret_cast<const char*>(chunk.data()), std::streamsize(chunk.size()));
+      if (!out) return fail("writing");
+    }
+  }
+  out.close();
+  if (!out) return fail("closing");
+  return {};
+}
 
 }  // namespace
 
@@ -171,8 +253,7 @@ Status write_synth_model(const SynthSpec& spec, const std::filesystem::path& pat
     PENSER_ASSIGN_OR_RETURN(n_vocab, write_byte_vocab(w, n_vocab, spec.arch == Arch::Llama));
   }
 
-  ThreadPool pool(spec.n_threads);
-  Writer g{spec, w, pool, int(spec.n_layer), !spec.tie_embeddings};
+  Planner g{spec, int(spec.n_layer), !spec.tie_embeddings, {}, {}};
   const uint64_t E = spec.n_embd, F = spec.n_ff, V = n_vocab;
   const uint64_t Q = uint64_t(spec.n_head) * head_dim, KV = uint64_t(spec.n_head_kv) * head_dim;
   PENSER_TRY(g.matrix("token_embd.weight", -1, E, V));
@@ -180,12 +261,10 @@ Status write_synth_model(const SynthSpec& spec, const std::filesystem::path& pat
   if (!spec.tie_embeddings) PENSER_TRY(g.matrix("output.weight", -1, E, V));
   if (spec.rope_freqs) {
     // llama3-style: high-frequency dimensions untouched (1), low-frequency ones slowed down (up to 8).
-    std::vector<uint8_t> bytes(head_dim / 2 * 4);
-    for (uint32_t i = 0; i < head_dim / 2; ++i) {
-      float f = 1.0f + 7.0f * float(i) / float(std::max<uint32_t>(1, head_dim / 2 - 1));
-      std::memcpy(&bytes[i * 4], &f, 4);
-    }
-    w.add_tensor_copy("rope_freqs.weight", {head_dim / 2}, quant::Type::F32, std::move(bytes));
+    std::vector<float> f(head_dim / 2);
+    for (uint32_t i = 0; i < head_dim / 2; ++i)
+      f[i] = 1.0f + 7.0f * float(i) / float(std::max<uint32_t>(1, head_dim / 2 - 1));
+    g.f32_vector("rope_freqs.weight", std::move(f));
   }
   for (uint32_t l = 0; l < spec.n_layer; ++l) {
     auto n = [l](const char* what) { return fmt::format("blk.{}.{}", l, what); };
@@ -209,7 +288,8 @@ Status write_synth_model(const SynthSpec& spec, const std::filesystem::path& pat
     PENSER_TRY(g.matrix(n("ffn_up.weight"), il, E, F));
     PENSER_TRY(g.matrix(n("ffn_down.weight"), il, F, E));
   }
-  return w.write(path);
+  ThreadPool pool(spec.n_threads);
+  return write_planned(w, g, path, pool);
 }
 
 }  // namespace penser::model

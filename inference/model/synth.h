@@ -43,8 +43,8 @@ struct SynthSpec {
 // Writes tokenizer.* keys; n_vocab >= 265 pads with unused tokens. Returns the token count written.
 Result<uint32_t> write_byte_vocab(gguf::Writer& writer, uint32_t n_vocab, bool llama_pre);
 
-// Writes the model to `path`. Each tensor is generated and quantized straight into its final type, so the
-// peak memory is about the size of the output file (the f32 weights are never all held).
+// Writes the model to `path`. Matrices are generated and quantized a chunk of rows at a time (threads)
+// straight into the file, so the peak memory is a few chunks of 16 MiB whatever the model's size.
 Status write_synth_model(const SynthSpec& spec, const std::filesystem::path& path);
 
 }  // namespace penser::model
