@@ -109,10 +109,13 @@ QString to_html(const QList<ConversationRecord>& records, const ExportOptions& o
          QString::fromUtf8(for_pdf ? kPdfStyle : kStyle) + QStringLiteral("</style>\n</head>\n<body>\n");
   bool first = true;
   for (const ConversationRecord& r : records) {
-    if (!first) out += QStringLiteral("<hr>\n");
+    // In a PDF each conversation starts on a new page; in HTML a rule separates them.
+    const bool new_page = for_pdf && !first;
+    if (!first && !for_pdf) out += QStringLiteral("<hr>\n");
     first = false;
     const Conversation& c = r.conversation;
-    out += QStringLiteral("<article class=\"conversation\">\n<h1>") +
+    out += QStringLiteral("<article class=\"conversation\">\n") +
+           (new_page ? QStringLiteral("<h1 style=\"page-break-before: always\">") : QStringLiteral("<h1>")) +
            escape(c.title.isEmpty() ? QStringLiteral("Untitled conversation") : c.title) + QStringLiteral("</h1>\n");
     out += QStringLiteral("<div class=\"meta\">") + escape(format_time(c.created_at));
     if (!c.model_name.isEmpty()) out += QStringLiteral(" · ") + escape(c.model_name);
