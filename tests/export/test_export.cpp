@@ -116,6 +116,11 @@ class TestExport : public QObject {
     const QByteArray pdf = exported(ExportFormat::Pdf);
     QVERIFY(pdf.startsWith("%PDF-1."));
     QVERIFY(pdf.trimmed().endsWith("%%EOF"));
+    // Two short conversations, each starting on its own page.
+    const auto pages = QRegularExpression(QStringLiteral("/Type\\s*/Page[^s]")).globalMatch(QString::fromLatin1(pdf));
+    int page_count = 0;
+    for (auto it = pages; it.hasNext(); it.next()) ++page_count;
+    QCOMPARE(page_count, 2);
     QFile f(pdf_path);
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(pdf);
