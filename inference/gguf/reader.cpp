@@ -83,6 +83,18 @@ std::string hex_bytes(std::span<const uint8_t> b) {
   return out;
 }
 
+template <typename What>
+std::string text(const What& what) {
+  if constexpr (std::is_invocable_v<const What&>) {
+    return what();
+  } else {
+    return std::string(what);
+  }
+}
+
+// Builds a field description lazily, for Cursor::read.
+#define GGUF_WHAT(...) [&] { return fmt::format(__VA_ARGS__); }
+
 // Reads little-endian fields from the byte span, refusing to step past its end.
 class Cursor {
  public:
@@ -99,27 +111,30 @@ class Cursor {
         name_, what, pos_, need, b_.size());
   }
 
-  template <typename T>
-  Status read(T& out, std::string_view what) {
+  // `what` names the field for a message: a string, or a callable that makes one (only called on error,
+  // so reading 150k vocabulary strings formats nothing).
+  template <typename T, typename What>
+  Status read(T& out, const What& what) {
     static_assert(std::is_trivially_copyable_v<T>);
-    if (remaining() < sizeof(T)) return truncated(what, sizeof(T));
+    if (remaining() < sizeof(T)) return truncated(text(what), sizeof(T));
     std::memcpy(&out, b_.data() + pos_, sizeof(T));  // GGUF is little-endian, like every target Penser has
     pos_ += sizeof(T);
     return {};
   }
 
-  // A length-prefixed string. `what` names it for messages ("metadata key #3", "tensor name #7").
-  Status read_string(std::string& out, std::string_view what, uint64_t max_len) {
+  // A length-prefixed string.
+  template <typename What>
+  Status read_string(std::string& out, const What& what, uint64_t max_len) {
     uint64_t len = 0;
-    PENSER_TRY(read(len, fmt::format("the length of {}", what)));
+    PENSER_TRY(read(len, [&] { return fmt::format("the length of {}", text(what)); }));
     if (len > max_len) {
       return make_error("{}: {} is {} bytes long; keys and tensor names are at most {} bytes (corrupt file?)",
-                        name_, what, len, max_len);
+                        name_, text(what), len, max_len);
     }
     if (len > remaining()) {
       return make_error("{}: {} has a length of {} bytes but only {} bytes are left in the file "
                         "(corrupt or truncated file)",
-                        name_, what, len, remaining());
+                        name_, text(what), len, remaining());
     }
     out.assign(reinterpret_cast<const char*>(b_.data() + pos_), size_t(len));
     pos_ += len;
@@ -153,7 +168,7 @@ class ValueParser {
       case ValueType::FLOAT64: return scalar<double>(out, key);
       case ValueType::BOOL: {
         uint8_t b = 0;
-        PENSER_TRY(c_.read(b, fmt::format("the value of metadata key {}", quote_name(key))));
+        PENSER_TRY(c_.read(b, GGUF_WHAT("the value of metadata key {}", quote_name(key))));
         if (b > 1) {
           return make_error("{}: metadata key {} is a bool with the byte value {}; a bool must be 0 or 1 "
                             "(corrupt file)",
@@ -164,7 +179,7 @@ class ValueParser {
       }
       case ValueType::STRING: {
         std::string s;
-        PENSER_TRY(c_.read_string(s, fmt::format("a string in metadata key {}", quote_name(key)),
+        PENSER_TRY(c_.read_string(s, GGUF_WHAT("a string in metadata key {}", quote_name(key)),
                                   std::numeric_limits<uint64_t>::max()));
         out.v = std::move(s);
         return {};
@@ -178,7 +193,7 @@ class ValueParser {
   template <typename T>
   Status scalar(Value& out, const std::string& key) {
     T x{};
-    PENSER_TRY(c_.read(x, fmt::format("the value of metadata key {}", quote_name(key))));
+    PENSER_TRY(c_.read(x, GGUF_WHAT("the value of metadata key {}", quote_name(key))));
     out.v = x;
     return {};
   }
@@ -189,7 +204,7 @@ class ValueParser {
                         quote_name(key), kMaxArrayDepth);
     }
     uint32_t elem_id = 0;
-    PENSER_TRY(c_.read(elem_id, fmt::format("the array element type of metadata key {}", quote_name(key))));
+    PENSER_TRY(c_.read(elem_id, GGUF_WHAT("the array element type of metadata key {}", quote_name(key))));
     if (!valid_value_type(elem_id)) {
       return make_error("{}: metadata key {} is an array of unknown value type {} (valid types are 0 to 12; "
                         "corrupt file?)",
@@ -197,7 +212,7 @@ class ValueParser {
     }
     ValueType elem = ValueType(elem_id);
     uint64_t n = 0;
-    PENSER_TRY(c_.read(n, fmt::format("the array length of metadata key {}", quote_name(key))));
+    PENSER_TRY(c_.read(n, GGUF_WHAT("the array length of metadata key {}", quote_name(key))));
     uint64_t min_bytes = min_item_bytes(elem);
     if (n > c_.remaining() / min_bytes) {
       return make_error("{}: metadata key {} is an array of {} {} values, which needs at least {} bytes each, but "
@@ -315,10 +330,10 @@ Status File::parse() {
   metadata_index_.reserve(size_t(n_kv));
   for (uint64_t i = 0; i < n_kv; ++i) {
     std::string key;
-    PENSER_TRY(c.read_string(key, fmt::format("metadata key #{}", i), kMaxNameBytes));
+    PENSER_TRY(c.read_string(key, GGUF_WHAT("metadata key #{}", i), kMaxNameBytes));
     if (key.empty()) return make_error("{}: metadata key #{} is empty (corrupt file)", name_, i);
     uint32_t type_id = 0;
-    PENSER_TRY(c.read(type_id, fmt::format("the value type of metadata key {}", quote_name(key))));
+    PENSER_TRY(c.read(type_id, GGUF_WHAT("the value type of metadata key {}", quote_name(key))));
     if (!valid_value_type(type_id)) {
       return make_error("{}: metadata key {} has unknown value type {} (valid types are 0 to 12; corrupt file?)",
                         name_, quote_name(key), type_id);
@@ -351,20 +366,20 @@ Status File::parse() {
   tensor_index_.reserve(size_t(std::min<uint64_t>(n_tensors, 1u << 16)));
   for (uint64_t i = 0; i < n_tensors; ++i) {
     TensorInfo t;
-    PENSER_TRY(c.read_string(t.name, fmt::format("tensor name #{}", i), kMaxNameBytes));
+    PENSER_TRY(c.read_string(t.name, GGUF_WHAT("tensor name #{}", i), kMaxNameBytes));
     if (t.name.empty()) return make_error("{}: tensor #{} has an empty name (corrupt file)", name_, i);
     std::string tn = quote_name(t.name);
     uint32_t n_dims = 0;
-    PENSER_TRY(c.read(n_dims, fmt::format("the dimension count of tensor {}", tn)));
+    PENSER_TRY(c.read(n_dims, GGUF_WHAT("the dimension count of tensor {}", tn)));
     if (n_dims == 0 || n_dims > kMaxDims) {
       return make_error("{}: tensor {} has {} dimensions; GGUF tensors have 1 to {} (corrupt file)", name_, tn,
                         n_dims, kMaxDims);
     }
     t.shape.resize(n_dims);
-    for (uint64_t& d : t.shape) PENSER_TRY(c.read(d, fmt::format("the shape of tensor {}", tn)));
+    for (uint64_t& d : t.shape) PENSER_TRY(c.read(d, GGUF_WHAT("the shape of tensor {}", tn)));
     uint32_t type_id = 0;
-    PENSER_TRY(c.read(type_id, fmt::format("the type of tensor {}", tn)));
-    PENSER_TRY(c.read(t.offset, fmt::format("the data offset of tensor {}", tn)));
+    PENSER_TRY(c.read(type_id, GGUF_WHAT("the type of tensor {}", tn)));
+    PENSER_TRY(c.read(t.offset, GGUF_WHAT("the data offset of tensor {}", tn)));
 
     for (uint64_t d : t.shape) {
       if (d == 0) {
