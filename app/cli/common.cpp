@@ -1,6 +1,7 @@
 #include "app/cli/common.h"
 
 #include "inference/cpu/cpu.h"
+#include "inference/vulkan/evaluator.h"
 
 #include <fmt/format.h>
 
@@ -57,12 +58,17 @@ std::unique_ptr<model::Evaluator> make_evaluator(const model::Model& model, cons
     opt.n_threads = n_threads;
     return take(cpu::create_evaluator(model, opt));
   }
-  fail(fmt::format("backend '{}' is not available in this build (available: cpu)", backend));
+  if (backend == "vulkan") {
+    vulkan::EvaluatorOptions opt;
+    if (n_ctx > 0) opt.n_ctx = n_ctx;
+    return take(vulkan::create_evaluator(model, opt));
+  }
+  fail(fmt::format("backend '{}' is not available in this build (available: cpu, vulkan)", backend));
 }
 
 void add_backend_option(CLI::App* cmd, std::string& backend) {
   cmd->add_option("--backend", backend, "Backend to compute with")
-      ->check(CLI::IsMember({"cpu"}))
+      ->check(CLI::IsMember({"cpu", "vulkan"}))
       ->default_str("cpu");
 }
 
