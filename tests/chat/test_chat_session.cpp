@@ -359,6 +359,43 @@ class TestChatSession : public QObject {
     QVERIFY(open.stats.thought_unclosed);
   }
 
+  // Other families: R1-0528's template ends the prompt with <｜Assistant｜>; the session opens the thought.
+  // Qwen3 opens its thought itself, so nothing is added and text before a <think> is the answer.
+  void other_template_families() {
+    auto make = [&](chat::TemplateFamily f) {
+      cpu::Options o;
+      o.n_ctx = 256;
+      o.n_threads = 2;
+      auto ev = cpu::create_evaluator(*model_, o);
+      if (!ev) qFatal("create_evaluator: %s", ev.error().message.c_str());
+      return std::make_unique<Session>(model_->shared_vocab(), std::move(*ev), chat::ChatTemplate::of_family(f));
+    };
+    auto r0528 = make(chat::TemplateFamily::R1_0528);
+    auto p = r0528->build_prompt({{"system", "S"}, {"user", "Hi"}}, 0);
+    QVERIFY(p);
+    QCOMPARE(QString::fromStdString(p->text),
+             QString::fromUtf8("<｜begin▁of▁sentence｜>S<｜User｜>Hi<｜Assistant｜><think>\n"));
+    Reply r = r0528->generate({{"user", "Hi"}}, greedy(4), nullptr);
+    QCOMPARE(r.stats.thinking_tokens, 4u);
+
+    auto qwen3 = make(chat::TemplateFamily::Qwen3);
+    p = qwen3->build_prompt({{"user", "Hi"}}, 0);
+    QVERIFY(p);
+    QCOMPARE(QString::fromStdString(p->text), QString("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"));
+    r = qwen3->generate({{"user", "Hi"}}, greedy(4), nullptr);
+    QCOMPARE(r.stats.answer_tokens, 4u);
+    QVERIFY(r.thinking.empty());
+    QVERIFY(!r.stats.thought_unclosed);
+  }
+
+  void default_context_size() {
+    const uint64_t per_token = model_->kv_cache_bytes(256) / 256;
+    QCOMPARE(chat::default_n_ctx(*model_, uint64_t(1) << 40), 4096u);  // capped at the trained length
+    QCOMPARE(chat::default_n_ctx(*model_, 0), 512u);                     // never below 512
+    const uint32_t n = chat::default_n_ctx(*model_, per_token * 2 * 1000);
+    QCOMPARE(n, 768u);  // half the memory holds 1000 tokens: 768 is the largest multiple of 256
+  }
+
   // A model whose EOS is the token it would say first stops at once with reason eos.
   void stops_at_eos() {
     auto s = session(512);
