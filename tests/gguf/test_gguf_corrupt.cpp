@@ -229,6 +229,27 @@ void TestGgufCorrupt::corrupt_data() {
   add("only the header", Bytes(s.begin(), s.begin() + ptrdiff_t(data)), {"'blk.0.a' data starts at byte", "truncated"});
   add("trailing garbage is fine", with_tail(s, 7), {});
 
+  // Names from the file are shown escaped and cut short in messages.
+  {
+    Writer w;
+    w.set_uint32(std::string("x\x01yy"), 1);
+    w.set_uint32(std::string("x\x01yz"), 2);
+    Bytes b = w.to_bytes();
+    b[find(b, "x\x01yz") + 3] = 'y';
+    add("duplicate key with a control byte", b, {"metadata key 'x\\x01yy' appears twice"});
+  }
+  {
+    Writer w;
+    std::string long_a(200, 'a'), long_b = long_a;
+    long_b.back() = 'b';
+    w.add_tensor_copy(long_a, {4}, quant::Type::F32, Bytes(16));
+    w.add_tensor_copy(long_b, {4}, quant::Type::F32, Bytes(16));
+    Bytes b = w.to_bytes();
+    b[find(b, long_b) + 199] = 'a';
+    add("duplicate 200-byte tensor name", b,
+        {QString("tensor name '%1...' (200 bytes) appears twice").arg(QString(80, 'a'))});
+  }
+
   // Regressions found by the fuzzer (tests/fuzz/gguf_fuzzer.cpp) go here.
 }
 
