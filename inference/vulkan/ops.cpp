@@ -8,7 +8,7 @@
 namespace penser::vulkan {
 
 namespace {
-constexpr uint32_t kWorkgroup = 64;  // invocations per workgroup for every op (spec constant 0)
+
 
 std::string lower(std::string s) {
   for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
@@ -61,22 +61,25 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   self->options_ = options;
   self->max_binding_ = device.info().max_storage_buffer_range;
   if (options.max_binding_bytes) self->max_binding_ = std::min(self->max_binding_, options.max_binding_bytes);
+  // A CPU implementation runs a workgroup's invocations as SIMD lanes of one thread: small workgroups
+  // (fewer lane groups switched at each barrier) measured faster on lavapipe; GPUs want more invocations.
+  self->wg_ = device.info().is_cpu() ? 16 : 64;
   // The subgroup path assumes whole subgroups in a workgroup.
   self->subgroups_ = options.subgroups && device.subgroup_ops() && device.info().subgroup_size > 0 &&
-                     kWorkgroup % device.info().subgroup_size == 0;
+                     self->wg_ % device.info().subgroup_size == 0;
   PENSER_ASSERT(options.mul_mv_rows >= 1 && options.mul_mv_rows <= 8);
   return self;
 }
 
 Result<const Pipeline*> Ops::pipeline(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                       uint32_t push_size, std::vector<uint32_t> extra_spec) {
-  std::vector<uint32_t> spec = {kWorkgroup, subgroups_ ? 1u : 0u};
+  std::vector<uint32_t> spec = {wg_, subgroups_ ? 1u : 0u};
   spec.insert(spec.end(), extra_spec.begin(), extra_spec.end());
   std::string key = shader;
   for (uint32_t s : spec) key += fmt::format(":{}", s);
   auto it = pipelines_.find(key);
   if (it != pipelines_.end()) return it->second.get();
-  PipelineDesc desc{shader, n_bindings, written, push_size, spec, kWorkgroup};
+  PipelineDesc desc{shader, n_bindings, written, push_size, spec, wg_};
   PENSER_ASSIGN_OR_RETURN(auto p, Pipeline::create(*device_, desc));
   const Pipeline* raw = p.get();
   pipelines_.emplace(key, std::move(p));
@@ -146,7 +149,7 @@ Status Ops::rms_norm(Recorder& rec, View x, View y, const View* w, uint32_t ncol
 Status Ops::elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
                         uint32_t push_size, uint32_t n) {
   uint32_t gx, gy;
-  grid_2d(device_->info(), ceil_div(n, kWorkgroup), gx, gy);
+  grid_2d(device_->info(), ceil_div(n, wg_), gx, gy);
   return rec.dispatch(p, std::span<const BufferRange>(b.begin(), b.size()), push, push_size, gx, gy);
 }
 

@@ -47,7 +47,7 @@ class Ops {
   struct Options {
     bool subgroups = true;          // use subgroup reductions where the device has them; false: shared memory
     uint64_t max_binding_bytes = 0; // 0: the device's maxStorageBufferRange; tests set it small to exercise splits
-    uint32_t mul_mv_rows = 2;       // rows per workgroup of the matrix-vector product
+    uint32_t mul_mv_rows = 4;       // rows per workgroup of the matrix-vector product (they share x)
   };
   static Result<std::unique_ptr<Ops>> create(Device& device, const Options& options);
   static Result<std::unique_ptr<Ops>> create(Device& device) { return create(device, Options{}); }
@@ -91,6 +91,7 @@ class Ops {
   Device* device_ = nullptr;
   Options options_;
   uint64_t max_binding_ = 0;
+  uint32_t wg_ = 64;  // invocations per workgroup for every op (spec constant 0), a power of two
   bool subgroups_ = false;
   std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
 };
