@@ -15,6 +15,11 @@
 #include <memory>
 #include <random>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
+
 namespace penser::model {
 
 namespace {
@@ -81,6 +86,20 @@ void put_value(std::vector<uint8_t>& out, const gguf::Value& value) {
       value.v);
 }
 uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+// Drops the pages of an input tensor from this process once it is converted: they are file-backed and
+// read-only, so nothing is lost, and the resident size stays near one tensor instead of the whole input.
+void release_pages(const uint8_t* data, uint64_t n_bytes) {
+#if defined(__linux__)
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t begin = align_up(reinterpret_cast<uintptr_t>(data), page);
+  const uint64_t end = (reinterpret_cast<uintptr_t>(data) + n_bytes) / page * page;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+#else
+  (void)data;
+  (void)n_bytes;
+#endif
+}
 
 class OutFile {
  public:
@@ -301,6 +320,7 @@ Status requantize(const std::filesystem::path& in_path, const std::filesystem::p
         PENSER_TRY(out.write(chunk.data(), chunk.size()));
       }
     }
+    release_pages(t.data, t.n_bytes);
     if (i + 1 < plans.size()) PENSER_TRY(out.pad_to(alignment));
   }
   return out.commit();
