@@ -48,12 +48,17 @@ void main() {
     vec4 xv[8];
     for (uint j4 = 0; j4 < 8; ++j4)
       xv[j4] = vec4(x[xb + j4 * 4], x[xb + j4 * 4 + 1], x[xb + j4 * 4 + 2], x[xb + j4 * 4 + 3]);
+    const vec4 one = vec4(1.0);
+    const vec2 xsum = vec2(dot(xv[0] + xv[1] + xv[2] + xv[3], one), dot(xv[4] + xv[5] + xv[6] + xv[7], one));
     for (uint r = 0; r < NUM_ROWS; ++r) {
       if (row0 + r >= p.nrows) break;
       const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
-      float s = 0.0;
-      for (uint j4 = 0; j4 < 8; ++j4) s += dot(dequant4(bb, sub, j4), xv[j4]);
-      acc[r] += s;
+      // sum (q a + b) x = a sum q x + b sum x: the unit's scales are decoded once.
+      const vec4 sc = unit_scales(bb, sub);
+      float q0 = 0.0, q1 = 0.0;
+      for (uint j4 = 0; j4 < 4; ++j4) q0 += dot(unit_q4(bb, sub, j4), xv[j4]);
+      for (uint j4 = 4; j4 < 8; ++j4) q1 += dot(unit_q4(bb, sub, j4), xv[j4]);
+      acc[r] += sc.x * q0 + sc.y * xsum.x + sc.z * q1 + sc.w * xsum.y;
     }
   }
 #endif

@@ -3,8 +3,9 @@
 //
 // Quantized types expose:
 //   QK          elements per block;  BLOCK_U16  block size in 16-bit words
-//   dequant4(bb, u, j4) -> the 4 values at elements u*32 + j4*4 .. +3 of the block starting at word bb
-//                          (u: 32-element unit within the block, j4 in 0..7)
+//   unit_scales(bb, u)    -> (a0, b0, a1, b1) of the 32-element unit u of the block starting at word bb
+//   unit_q4(bb, u, j4)    -> the raw quants of elements u*32 + j4*4 .. +3 (j4 in 0..7), as floats
+//   dequant4(bb, u, j4)   -> their values: q * a + b (a0/b0 for j4 < 4, a1/b1 after)
 // Plain types (F32, F16, BF16) define A_PLAIN and element(row_base_u16, i).
 // Layouts follow ggml's block structs (ggml-common.h); offsets below are in bytes within a block.
 
@@ -36,91 +37,98 @@ float element(uint rb, uint i) { return uintBitsToFloat(uint(data_a[rb + i]) << 
 // { f16 d; u8 qs[16]; }: element e < 16 is the low nibble of qs[e], e >= 16 the high nibble of qs[e-16].
 #define QK 32
 #define BLOCK_U16 9
-vec4 dequant4(uint bb, uint u, uint j4) {
-  const uint q = rd32(bb, 2 + (j4 & 3) * 4) >> ((j4 >> 2) * 4);
-  return (bytes4(q & 0x0F0F0F0Fu) - 8.0) * rdf16(bb, 0);
-}
+vec4 unit_scales(uint bb, uint u) { const float d = rdf16(bb, 0); return vec4(d, -8.0 * d, d, -8.0 * d); }
+vec4 unit_q4(uint bb, uint u, uint j4) { return bytes4((rd32(bb, 2 + (j4 & 3) * 4) >> ((j4 >> 2) * 4)) & 0x0F0F0F0Fu); }
 #elif defined(DATA_A_Q4_1)
 // { f16 d; f16 m; u8 qs[16]; }: d * q + m.
 #define QK 32
 #define BLOCK_U16 10
-vec4 dequant4(uint bb, uint u, uint j4) {
-  const uint q = rd32(bb, 4 + (j4 & 3) * 4) >> ((j4 >> 2) * 4);
-  return bytes4(q & 0x0F0F0F0Fu) * rdf16(bb, 0) + rdf16(bb, 2);
-}
-#elif defined(DATA_A_Q5_0)
-// { f16 d; u8 qh[4]; u8 qs[16]; }: the fifth bit of element e is bit e of qh; value d * (q - 16).
+vec4 unit_scales(uint bb, uint u) { const vec2 dm = vec2(rdf16(bb, 0), rdf16(bb, 2)); return dm.xyxy; }
+vec4 unit_q4(uint bb, uint u, uint j4) { return bytes4((rd32(bb, 4 + (j4 & 3) * 4) >> ((j4 >> 2) * 4)) & 0x0F0F0F0Fu); }
+#elif defined(DATA_A_Q5_0) || defined(DATA_A_Q5_1)
+// Q5_0 { f16 d; u8 qh[4]; u8 qs[16]; }: d * (q - 16); Q5_1 { f16 d; f16 m; u8 qh[4]; u8 qs[16]; }: d * q + m.
+// The fifth bit of element e is bit e of qh.
 #define QK 32
+#if defined(DATA_A_Q5_0)
 #define BLOCK_U16 11
-vec4 dequant4(uint bb, uint u, uint j4) {
-  const uint q = (rd32(bb, 6 + (j4 & 3) * 4) >> ((j4 >> 2) * 4)) & 0x0F0F0F0Fu;
-  const uint h = rd32(bb, 2) >> (j4 * 4);
-  const uint hb = ((h & 1u) << 4) | ((h & 2u) << 11) | ((h & 4u) << 18) | ((h & 8u) << 25);
-  return (bytes4(q | hb) - 16.0) * rdf16(bb, 0);
-}
-#elif defined(DATA_A_Q5_1)
-// { f16 d; f16 m; u8 qh[4]; u8 qs[16]; }: d * q + m.
-#define QK 32
+#define QH_OFF 2
+vec4 unit_scales(uint bb, uint u) { const float d = rdf16(bb, 0); return vec4(d, -16.0 * d, d, -16.0 * d); }
+#else
 #define BLOCK_U16 12
-vec4 dequant4(uint bb, uint u, uint j4) {
-  const uint q = (rd32(bb, 8 + (j4 & 3) * 4) >> ((j4 >> 2) * 4)) & 0x0F0F0F0Fu;
-  const uint h = rd32(bb, 4) >> (j4 * 4);
+#define QH_OFF 4
+vec4 unit_scales(uint bb, uint u) { const vec2 dm = vec2(rdf16(bb, 0), rdf16(bb, 2)); return dm.xyxy; }
+#endif
+vec4 unit_q4(uint bb, uint u, uint j4) {
+  const uint q = (rd32(bb, QH_OFF + 4 + (j4 & 3) * 4) >> ((j4 >> 2) * 4)) & 0x0F0F0F0Fu;
+  const uint h = rd32(bb, QH_OFF) >> (j4 * 4);
   const uint hb = ((h & 1u) << 4) | ((h & 2u) << 11) | ((h & 4u) << 18) | ((h & 8u) << 25);
-  return bytes4(q | hb) * rdf16(bb, 0) + rdf16(bb, 2);
+  return bytes4(q | hb);
 }
 #elif defined(DATA_A_Q8_0)
 // { f16 d; i8 qs[32]; }
 #define QK 32
 #define BLOCK_U16 17
-vec4 dequant4(uint bb, uint u, uint j4) { return sbytes4(rd32(bb, 2 + j4 * 4)) * rdf16(bb, 0); }
-#elif defined(DATA_A_IQ4_NL)
-// { f16 d; u8 qs[16]; }: nibbles index a fixed non-linear table.
+vec4 unit_scales(uint bb, uint u) { const float d = rdf16(bb, 0); return vec4(d, 0.0, d, 0.0); }
+vec4 unit_q4(uint bb, uint u, uint j4) { return sbytes4(rd32(bb, 2 + j4 * 4)); }
+#elif defined(DATA_A_IQ4_NL) || defined(DATA_A_IQ4_XS)
+// IQ4_NL { f16 d; u8 qs[16]; }: nibbles index a fixed non-linear table.
+// IQ4_XS { f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]; }: 8 units of 32 with 6-bit scales (minus 32).
+const float kvalues_iq4nl[16] = float[16](-127., -104., -83., -65., -49., -35., -22., -10., 1., 13., 25., 38., 53., 69., 89., 113.);
+#if defined(DATA_A_IQ4_NL)
 #define QK 32
 #define BLOCK_U16 9
-const float kvalues_iq4nl[16] = float[16](-127., -104., -83., -65., -49., -35., -22., -10., 1., 13., 25., 38., 53., 69., 89., 113.);
-vec4 dequant4(uint bb, uint u, uint j4) {
-  const uint q = (rd32(bb, 2 + (j4 & 3) * 4) >> ((j4 >> 2) * 4)) & 0x0F0F0F0Fu;
-  return vec4(kvalues_iq4nl[q & 0xFu], kvalues_iq4nl[(q >> 8) & 0xFu], kvalues_iq4nl[(q >> 16) & 0xFu],
-              kvalues_iq4nl[q >> 24]) * rdf16(bb, 0);
-}
-#elif defined(DATA_A_IQ4_XS)
-// { f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]; }: 8 units of 32 with 6-bit scales (minus 32).
+#define QS_OFF(u) 2
+vec4 unit_scales(uint bb, uint u) { const float d = rdf16(bb, 0); return vec4(d, 0.0, d, 0.0); }
+#else
 #define QK 256
 #define BLOCK_U16 68
-const float kvalues_iq4nl[16] = float[16](-127., -104., -83., -65., -49., -35., -22., -10., 1., 13., 25., 38., 53., 69., 89., 113.);
-vec4 dequant4(uint bb, uint u, uint j4) {
+#define QS_OFF(u) (8 + 16 * (u))
+vec4 unit_scales(uint bb, uint u) {
   const uint ls = ((rd8(bb, 4 + u / 2) >> (4 * (u & 1))) & 0xFu) | (((rd16(bb, 2) >> (2 * u)) & 3u) << 4);
   const float dl = rdf16(bb, 0) * (float(ls) - 32.0);
-  const uint q = (rd32(bb, 8 + 16 * u + (j4 & 3) * 4) >> ((j4 >> 2) * 4)) & 0x0F0F0F0Fu;
+  return vec4(dl, 0.0, dl, 0.0);
+}
+#endif
+vec4 unit_q4(uint bb, uint u, uint j4) {
+  const uint q = (rd32(bb, QS_OFF(u) + (j4 & 3) * 4) >> ((j4 >> 2) * 4)) & 0x0F0F0F0Fu;
   return vec4(kvalues_iq4nl[q & 0xFu], kvalues_iq4nl[(q >> 8) & 0xFu], kvalues_iq4nl[(q >> 16) & 0xFu],
-              kvalues_iq4nl[q >> 24]) * dl;
+              kvalues_iq4nl[q >> 24]);
 }
 #elif defined(DATA_A_Q2_K)
 // { u8 scales[16]; u8 qs[64]; f16 d; f16 dmin; }: 2-bit values, 16 sub-blocks of 16 with 4-bit scale and min.
 // Element i: half n = i/128, j = (i%128)/32 picks the bit pair (shift 2j), l = i%32 picks qs[n*32 + l].
 #define QK 256
 #define BLOCK_U16 42
-vec4 dequant4(uint bb, uint u, uint j4) {
-  const uint n = u >> 2, j = u & 3u, e0 = j4 * 4;
-  const uint sc = rd8(bb, n * 8 + j * 2 + (e0 >> 4));
-  const vec4 q = bytes4((rd32(bb, 16 + n * 32 + e0) >> (2 * j)) & 0x03030303u);
-  return q * (rdf16(bb, 80) * float(sc & 0xFu)) - rdf16(bb, 82) * float(sc >> 4);
+vec4 unit_scales(uint bb, uint u) {
+  const uint n = u >> 2, j = u & 3u;
+  const float d = rdf16(bb, 80), dmin = rdf16(bb, 82);
+  const uint s0 = rd8(bb, n * 8 + j * 2), s1 = rd8(bb, n * 8 + j * 2 + 1);
+  return vec4(d * float(s0 & 0xFu), -dmin * float(s0 >> 4), d * float(s1 & 0xFu), -dmin * float(s1 >> 4));
+}
+vec4 unit_q4(uint bb, uint u, uint j4) {
+  const uint n = u >> 2, j = u & 3u;
+  return bytes4((rd32(bb, 16 + n * 32 + j4 * 4) >> (2 * j)) & 0x03030303u);
 }
 #elif defined(DATA_A_Q3_K)
 // { u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d; }: 2 low bits as Q2_K, the third from hmask (a clear bit
 // subtracts 4), 16 6-bit scales packed in 12 bytes (minus 32).
 #define QK 256
 #define BLOCK_U16 55
-vec4 dequant4(uint bb, uint u, uint j4) {
-  const uint n = u >> 2, j = u & 3u, e0 = j4 * 4;
-  const uint is = n * 8 + j * 2 + (e0 >> 4);
+float q3k_scale(uint bb, uint is) {
   const uint lo = is < 8 ? (rd8(bb, 96 + is) & 0xFu) : (rd8(bb, 96 + is - 8) >> 4);
   const uint hi = (rd8(bb, 96 + 8 + (is & 3u)) >> (2 * (is >> 2))) & 3u;
-  const float dl = rdf16(bb, 108) * (float(lo | (hi << 4)) - 32.0);
+  return float(lo | (hi << 4)) - 32.0;
+}
+vec4 unit_scales(uint bb, uint u) {
+  const uint is = (u >> 2) * 8 + (u & 3u) * 2;
+  const float d = rdf16(bb, 108);
+  return vec4(d * q3k_scale(bb, is), 0.0, d * q3k_scale(bb, is + 1), 0.0);
+}
+vec4 unit_q4(uint bb, uint u, uint j4) {
+  const uint n = u >> 2, j = u & 3u, e0 = j4 * 4;
   const vec4 q = bytes4((rd32(bb, 32 + n * 32 + e0) >> (2 * j)) & 0x03030303u);
-  const uint m = rd32(bb, e0) >> (n * 4 + j);
-  const vec4 h = bytes4(m & 0x01010101u);
-  return (q - 4.0 * (1.0 - h)) * dl;
+  const vec4 h = bytes4((rd32(bb, e0) >> u) & 0x01010101u);
+  return q - 4.0 * (1.0 - h);
 }
 #elif defined(DATA_A_Q4_K) || defined(DATA_A_Q5_K)
 // Q4_K { f16 d; f16 dmin; u8 scales[12]; u8 qs[128]; }, Q5_K adds u8 qh[32] before qs: 8 units of 32, each
@@ -134,19 +142,21 @@ vec4 dequant4(uint bb, uint u, uint j4) {
 #define BLOCK_U16 88
 #define QS_OFF 48
 #endif
-vec2 scale_min_k4(uint bb, uint u) {
-  if (u < 4) return vec2(rd8(bb, 4 + u) & 63u, rd8(bb, 4 + u + 4) & 63u);
-  return vec2((rd8(bb, 4 + u + 4) & 0xFu) | ((rd8(bb, 4 + u - 4) >> 6) << 4),
-              (rd8(bb, 4 + u + 4) >> 4) | ((rd8(bb, 4 + u) >> 6) << 4));
+vec4 unit_scales(uint bb, uint u) {
+  vec2 sm;
+  if (u < 4) sm = vec2(rd8(bb, 4 + u) & 63u, rd8(bb, 4 + u + 4) & 63u);
+  else sm = vec2((rd8(bb, 4 + u + 4) & 0xFu) | ((rd8(bb, 4 + u - 4) >> 6) << 4),
+                 (rd8(bb, 4 + u + 4) >> 4) | ((rd8(bb, 4 + u) >> 6) << 4));
+  const vec2 r = vec2(rdf16(bb, 0) * sm.x, -rdf16(bb, 2) * sm.y);
+  return r.xyxy;
 }
-vec4 dequant4(uint bb, uint u, uint j4) {
+vec4 unit_q4(uint bb, uint u, uint j4) {
   const uint e0 = j4 * 4;
-  const vec2 sm = scale_min_k4(bb, u);
   vec4 q = bytes4((rd32(bb, QS_OFF + (u >> 1) * 32 + e0) >> ((u & 1u) * 4)) & 0x0F0F0F0Fu);
 #if defined(DATA_A_Q5_K)
   q += 16.0 * bytes4((rd32(bb, 16 + e0) >> u) & 0x01010101u);
 #endif
-  return q * (rdf16(bb, 0) * sm.x) - rdf16(bb, 2) * sm.y;
+  return q;
 }
 #elif defined(DATA_A_Q6_K)
 // { u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d; }: 6-bit values minus 32. Element i: half n = i/128,
@@ -154,13 +164,28 @@ vec4 dequant4(uint bb, uint u, uint j4) {
 // 2 high bits from qh[n*32 + l] >> 2k, scale scales[n*8 + l/16 + 2k].
 #define QK 256
 #define BLOCK_U16 105
-vec4 dequant4(uint bb, uint u, uint j4) {
+vec4 unit_scales(uint bb, uint u) {
+  const uint n = u >> 2, k = u & 3u;
+  const float d = rdf16(bb, 208);
+  const float s0 = float(bitfieldExtract(int(rd8(bb, 192 + n * 8 + 2 * k)), 0, 8));
+  const float s1 = float(bitfieldExtract(int(rd8(bb, 192 + n * 8 + 1 + 2 * k)), 0, 8));
+  return vec4(d * s0, 0.0, d * s1, 0.0);
+}
+vec4 unit_q4(uint bb, uint u, uint j4) {
   const uint n = u >> 2, k = u & 3u, e0 = j4 * 4;
   const uint lo = (rd32(bb, n * 64 + (k & 1u) * 32 + e0) >> ((k >> 1) * 4)) & 0x0F0F0F0Fu;
   const uint hi = (rd32(bb, 128 + n * 32 + e0) >> (2 * k)) & 0x03030303u;
-  const float sc = float(bitfieldExtract(int(rd8(bb, 192 + n * 8 + (e0 >> 4) + 2 * k)), 0, 8));
-  return (bytes4(lo | (hi << 4)) - 32.0) * (rdf16(bb, 208) * sc);
+  return bytes4(lo | (hi << 4)) - 32.0;
 }
 #else
 #error "define one DATA_A_<TYPE>"
+#endif
+
+#if !defined(A_PLAIN)
+// Value = q * a + b, with (a, b) = scales.xy for the unit's first 16 elements and scales.zw for the last 16
+// (the 16-element sub-blocks of Q2_K, Q3_K and Q6_K; the same pair twice for the others).
+vec4 dequant4(uint bb, uint u, uint j4) {
+  const vec4 s = unit_scales(bb, u);
+  return j4 < 4 ? unit_q4(bb, u, j4) * s.x + s.y : unit_q4(bb, u, j4) * s.z + s.w;
+}
 #endif
