@@ -45,6 +45,17 @@ class TestThreadPool : public QObject {
       });
     for (auto& h : hits) QCOMPARE(h.load(), 4);
   }
+  void create_and_destroy() {
+    // Workers may start after jobs ran without them, or after the pool began shutting down.
+    for (int i = 0; i < 200; ++i) {
+      ThreadPool pool(4);
+      if (i % 2) {
+        std::atomic<int64_t> sum{0};
+        pool.parallel_for(100, [&](int64_t b, int64_t e) { sum += e - b; });
+        QCOMPARE(sum.load(), int64_t(100));
+      }
+    }
+  }
   void many_short_calls() {
     // The forward pass issues thousands of tiny jobs: they must all complete, with results visible after.
     ThreadPool pool(2);
