@@ -1,9 +1,13 @@
-// penser-cli run MODEL (--prompt TEXT | --tokens 1,2,3) [--raw] [-n N] [--temp T] [--seed S] [--backend cpu]
-//                      [--threads N] [--ctx N] [--json]
-// Generates until an end-of-generation token or N tokens. The text streams to stdout; --json prints
+// penser-cli run MODEL (--prompt TEXT | --tokens 1,2,3) [--raw] [-n N] [--temp T] [--top-p P] [--top-k K]
+//                      [--min-p P] [--seed S] [--backend cpu] [--threads N] [--ctx N] [--json]
+// Generates until an end-of-generation token or N tokens. Without --raw the prompt is one user message through
+// the model's chat template (inference/chat/template.h); sampling is chat::Sampler (temperature 0: greedy).
+// The text streams to stdout; --json prints
 // {"prompt_tokens":[...],"tokens":[...],"text":"..."} at the end instead.
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
+#include "inference/chat/sampler.h"
+#include "inference/chat/template.h"
 #include "inference/tokenizer/tokenizer.h"
 
 #include <fmt/format.h>
@@ -11,9 +15,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <random>
 
 namespace penser::cli {
 namespace {
@@ -25,6 +27,9 @@ struct RunOptions {
   bool raw = false;
   int n_predict = 256;
   double temp = 0.6;
+  double top_p = 1.0;  // the defaults keep `run` a plain temperature sampler
+  int top_k = 0;
+  double min_p = 0.0;
   uint64_t seed = 0;
   std::string backend = "cpu";
   int threads = 0;
@@ -32,38 +37,15 @@ struct RunOptions {
   bool json = false;
 };
 
-// The R1 chat format for one user turn, generation started inside thinking:
-// <｜begin▁of▁sentence｜><｜User｜>{prompt}<｜Assistant｜><think>\n (special tokens from the vocabulary).
-std::vector<tokenizer::Token> render_r1_prompt(const tokenizer::Vocab& vocab, const std::string& prompt) {
-  std::vector<tokenizer::Token> ids;
-  if (vocab.bos() >= 0) ids.push_back(vocab.bos());
-  std::vector<tokenizer::Token> rest =
-      vocab.encode("<\xEF\xBD\x9CUser\xEF\xBD\x9C>" + prompt + "<\xEF\xBD\x9C" "Assistant\xEF\xBD\x9C><think>\n",
-                   /*add_bos=*/false, /*parse_special=*/true);
-  ids.insert(ids.end(), rest.begin(), rest.end());
-  return ids;
-}
-
-// Greedy (temp 0: the highest logit, the lowest id on a tie) or sampling from softmax(logits / temp).
-// The uniform draw is made from the raw 64-bit generator output so a seed gives the same tokens everywhere.
-tokenizer::Token sample(std::span<const float> logits, double temp, std::mt19937_64& rng) {
-  size_t best = 0;
-  for (size_t i = 1; i < logits.size(); ++i) {
-    if (logits[i] > logits[best]) best = i;
-  }
-  if (temp <= 0.0) return static_cast<tokenizer::Token>(best);
-  std::vector<double> p(logits.size());
-  double sum = 0.0;
-  for (size_t i = 0; i < logits.size(); ++i) {
-    p[i] = std::exp((static_cast<double>(logits[i]) - logits[best]) / temp);
-    sum += p[i];
-  }
-  double u = static_cast<double>(rng() >> 11) * 0x1.0p-53 * sum;
-  for (size_t i = 0; i < p.size(); ++i) {
-    if (u < p[i]) return static_cast<tokenizer::Token>(i);
-    u -= p[i];
-  }
-  return static_cast<tokenizer::Token>(best);
+// One user message rendered with the model's own chat template (the generic R1 format, with a warning on
+// stderr, when the template is unknown or missing), the generation prompt opened and the thought started
+// as a chat session starts it. Special tokens written by the template are matched as single tokens.
+std::vector<tokenizer::Token> render_chat_prompt(const model::Model& model, const std::string& prompt) {
+  const tokenizer::Vocab& vocab = model.vocab();
+  chat::ChatTemplate t = chat::ChatTemplate::detect(model.chat_template());
+  if (!t.warning().empty()) std::fprintf(stderr, "penser-cli: warning: %s\n", t.warning().c_str());
+  std::string text = take(t.render_for_generation({{"user", prompt}}, chat::render_options_for(vocab)));
+  return vocab.encode(text, /*add_bos=*/false, /*parse_special=*/true);
 }
 
 void run(const RunOptions& o) {
@@ -78,7 +60,7 @@ void run(const RunOptions& o) {
   } else if (o.raw) {
     prompt = vocab.encode(o.prompt, vocab.add_bos(), /*parse_special=*/true);
   } else {
-    prompt = render_r1_prompt(vocab, o.prompt);
+    prompt = render_chat_prompt(*model, o.prompt);
   }
   if (prompt.empty()) fail("the prompt gives no tokens");
 
@@ -90,7 +72,13 @@ void run(const RunOptions& o) {
   }
 
   std::vector<float> logits(static_cast<size_t>(n_vocab));
-  std::mt19937_64 rng(o.seed);
+  chat::SamplerSettings ss;
+  ss.temperature = static_cast<float>(o.temp);
+  ss.top_k = o.top_k;
+  ss.top_p = static_cast<float>(o.top_p);
+  ss.min_p = static_cast<float>(o.min_p);
+  ss.seed = o.seed;
+  chat::Sampler sampler(ss);
   tokenizer::Detokenizer detok(vocab);
   std::vector<tokenizer::Token> generated;
   std::string text;
@@ -100,7 +88,7 @@ void run(const RunOptions& o) {
   check(ev->eval(prompt, logits));
   auto t1 = std::chrono::steady_clock::now();
   for (int i = 0; i < o.n_predict; ++i) {
-    tokenizer::Token id = sample(logits, o.temp, rng);
+    tokenizer::Token id = sampler.sample(logits, /*recent=*/{});  // no penalties: nothing to look back at
     generated.push_back(id);
     if (vocab.is_eog(id)) {
       stop = "eog";
@@ -148,7 +136,7 @@ void run(const RunOptions& o) {
 
 void add_run_command(CLI::App& app) {
   auto o = std::make_shared<RunOptions>();
-  CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt (through the R1 chat format unless --raw)");
+  CLI::App* cmd = app.add_subcommand("run", "Generate text from a prompt (through the model's chat template unless --raw)");
   cmd->add_option("MODEL", o->model, "GGUF file")->required();
   auto* p = cmd->add_option("--prompt", o->prompt, "Prompt text (the user's message)");
   auto* t = cmd->add_option("--tokens", o->tokens, "Prompt as token ids, fed exactly as given: 1,2,3");
@@ -156,6 +144,11 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--raw", o->raw, "Feed the prompt as is, without the chat format (BOS as the vocabulary asks)");
   cmd->add_option("-n,--n-predict", o->n_predict, "Tokens to generate at most")->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--temp", o->temp, "Temperature; 0 is greedy")->check(CLI::Range(0.0, 100.0))->capture_default_str();
+  cmd->add_option("--top-p", o->top_p, "Keep the most likely tokens whose probability reaches P; 1 is off")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--top-k", o->top_k, "Keep the K most likely tokens; 0 is off")->check(CLI::NonNegativeNumber)->capture_default_str();
+  cmd->add_option("--min-p", o->min_p, "Drop tokens less than P times as likely as the best; 0 is off")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->add_option("--seed", o->seed, "Sampling seed")->capture_default_str();
   add_backend_option(cmd, o->backend);
   cmd->add_option("--threads", o->threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024))->capture_default_str();

@@ -71,8 +71,7 @@ Result<Session::Prompt> Session::build_prompt(const std::vector<Message>& messag
   const RenderOptions options = render_options_for(*vocab_);
   const uint32_t n_ctx = evaluator_->n_ctx();
   for (;;) {
-    PENSER_ASSIGN_OR_RETURN(std::string text, template_.render(kept, options));
-    if (template_.starts_thinking() && !text.ends_with(kThinkOpen)) text += kThinkOpen;
+    PENSER_ASSIGN_OR_RETURN(std::string text, template_.render_for_generation(kept, options));
     std::vector<tokenizer::Token> tokens = vocab_->encode(text, /*add_bos=*/false, /*parse_special=*/true);
     if (tokens.size() + reserve_tokens <= n_ctx) {
       prompt.text = std::move(text);

@@ -211,6 +211,14 @@ Result<std::string> ChatTemplate::render(const std::vector<Message>& messages, c
   return render_r1_distill(messages, options);
 }
 
+Result<std::string> ChatTemplate::render_for_generation(const std::vector<Message>& messages,
+                                                        const RenderOptions& options) const {
+  PENSER_ASSIGN_OR_RETURN(std::string text, render(messages, options));
+  constexpr std::string_view kThinkOpen = "<think>\n";
+  if (options.add_generation_prompt && starts_thinking() && !text.ends_with(kThinkOpen)) text += kThinkOpen;
+  return text;
+}
+
 RenderOptions render_options_for(const tokenizer::Vocab& vocab, bool add_generation_prompt) {
   RenderOptions o;
   if (vocab.bos() >= 0) o.bos_token = vocab.token_to_bytes(vocab.bos());

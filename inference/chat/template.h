@@ -58,6 +58,11 @@ class ChatTemplate {
   // that does not write it (R1-0528) gets it appended by the session. Qwen3 opens its thought itself.
   bool starts_thinking() const { return family_ != TemplateFamily::Qwen3; }
 
+  // The prompt a model generates from: render(), then "<think>\n" appended when the family starts thinking,
+  // the generation prompt is asked for and the template did not already write it (what a chat session and
+  // `penser-cli run` feed the model).
+  Result<std::string> render_for_generation(const std::vector<Message>& messages, const RenderOptions& options) const;
+
  private:
   TemplateFamily family_ = TemplateFamily::Generic;
   bool exact_ = false;

@@ -255,18 +255,47 @@ class TestCli : public QObject {
     QVERIFY(a1.out != b1.out);
   }
 
-  void run_prompt_uses_r1_format() {
+  // The prompt `run` feeds without --raw: one user message through the model's chat template, as
+  // `penser-cli template` renders it, plus "<think>\n" where a chat session appends it.
+  QList<int> expected_chat_prompt(const QString& model, const QString& user, bool* warned) {
+    QString conv = path("one-user.json");
+    QFile f(conv);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return {};
+    QJsonArray messages{QJsonObject{{"role", "user"}, {"content", user}}};
+    f.write(QJsonDocument(messages).toJson());
+    f.close();
+    Outcome t = cli({"template", model, "--messages", conv, "--json"});
+    if (t.code != 0) return {};
+    QJsonObject j = json_object(t.out);
+    *warned = !j["warning"].toString().isEmpty();
+    QString prompt = j["prompt"].toString();
+    // Every family but Qwen3 starts the model inside its thought; the session appends it when missing.
+    if (j["family"].toString() != "qwen3" && !prompt.endsWith("<think>\n")) prompt += "<think>\n";
+    Outcome k = cli({"tokenize", model, "--text", prompt, "--json"});
+    if (k.code != 0) return {};
+    return json_ids(QJsonDocument::fromJson(k.out).array());
+  }
+
+  void run_prompt_uses_chat_template() {
     QString m = path("vocab.gguf");
     Outcome mk = cli({"make-model", m, "--vocab-from", kQwenVocab, "--type", "Q8_0", "--seed", "2"});
     QVERIFY2(mk.code == 0, mk.err.constData());
-    Outcome o = cli({"run", m, "--prompt", "Hi", "-n", "3", "--temp", "0", "--json"});
+    const QString user = QString::fromUtf8("Hi, what is 2+2?\n<think> is literal here");
+    bool warned = true;
+    QList<int> expected = expected_chat_prompt(m, user, &warned);
+    QVERIFY(!expected.isEmpty());
+    QVERIFY(!warned);  // the R1-Distill-Qwen template is a known one
+    Outcome o = cli({"run", m, "--prompt", user, "-n", "3", "--temp", "0", "--json"});
     QVERIFY2(o.code == 0, o.err.constData());
+    QVERIFY2(!o.err.contains("warning"), o.err.constData());
     QList<int> p = json_ids(json_object(o.out)["prompt_tokens"]);
-    // <｜begin▁of▁sentence｜> <｜User｜> Hi <｜Assistant｜> <think> \n
+    QCOMPARE(p, expected);
+    // <｜begin▁of▁sentence｜> <｜User｜> ... <｜Assistant｜> <think> \n
     QCOMPARE(p.value(0), 151646);
     QCOMPARE(p.value(1), 151644);
     QCOMPARE(p.value(p.size() - 3), 151645);
     QCOMPARE(p.value(p.size() - 2), 151648);
+    QCOMPARE(p.value(p.size() - 1), 198);
     Outcome r = cli({"run", m, "--prompt", "Hi", "--raw", "-n", "1", "--temp", "0", "--json"});
     QCOMPARE(r.code, 0);
     QList<int> raw = json_ids(json_object(r.out)["prompt_tokens"]);
@@ -276,6 +305,37 @@ class TestCli : public QObject {
     Outcome s = cli({"run", m, "--prompt", "Hi", "-n", "4", "--temp", "0"});
     QCOMPARE(s.code, 0);
     QVERIFY(s.err.contains("tok/s"));
+  }
+
+  void run_prompt_without_template_warns() {
+    // The tiny model has no chat template: the generic format, and a warning on stderr (not in the JSON).
+    bool warned = false;
+    QList<int> expected = expected_chat_prompt(tiny_, "Hi", &warned);
+    QVERIFY(!expected.isEmpty());
+    QVERIFY(warned);
+    Outcome o = cli({"run", tiny_, "--prompt", "Hi", "-n", "2", "--temp", "0", "--json"});
+    QVERIFY2(o.code == 0, o.err.constData());
+    QVERIFY2(o.err.contains("warning") && o.err.contains("chat template"), o.err.constData());
+    QCOMPARE(json_ids(json_object(o.out)["prompt_tokens"]), expected);
+  }
+
+  void run_sampling_filters() {
+    QStringList greedy{"run", tiny_, "--tokens", "5,6", "--temp", "0", "-n", "10", "--json"};
+    Outcome g = cli(greedy);
+    QVERIFY2(g.code == 0, g.err.constData());
+    QList<int> greedy_tokens = json_ids(json_object(g.out)["tokens"]);
+    // At a high temperature, keeping only the best token (top-k 1, or a tiny nucleus) is greedy again.
+    for (QStringList filter : {QStringList{"--top-k", "1"}, QStringList{"--top-p", "0.000001"}}) {
+      Outcome o = cli(QStringList{"run", tiny_, "--tokens", "5,6", "--temp", "5", "-n", "10", "--json", "--seed", "4"} + filter);
+      QVERIFY2(o.code == 0, o.err.constData());
+      QCOMPARE(json_ids(json_object(o.out)["tokens"]), greedy_tokens);
+    }
+    // All three filters together, seeded: reproducible.
+    QStringList a{"run", tiny_, "--tokens", "5,6", "--temp", "1.2", "-n", "16", "--json",
+                  "--top-p", "0.9", "--top-k", "40", "--min-p", "0.02", "--seed", "9"};
+    Outcome a1 = cli(a), a2 = cli(a);
+    QVERIFY2(a1.code == 0, a1.err.constData());
+    QCOMPARE(a1.out, a2.out);
   }
 
   void logits_file() {
@@ -374,6 +434,7 @@ class TestCli : public QObject {
     QTest::newRow("prompt and tokens") << QStringList{"run", "@tiny", "--tokens", "1", "--prompt", "x"} << "";
     QTest::newRow("neither prompt nor tokens") << QStringList{"run", "@tiny"} << "--prompt";
     QTest::newRow("bad temp") << QStringList{"run", "@tiny", "--tokens", "1", "--temp", "hot"} << "temp";
+    QTest::newRow("bad top-p") << QStringList{"run", "@tiny", "--tokens", "1", "--top-p", "1.5"} << "top-p";
     QTest::newRow("bad -p") << QStringList{"bench", "@tiny", "-p", "-5"} << "";
     QTest::newRow("bad backend") << QStringList{"bench", "@tiny", "--backend", "tpu"} << "backend";
     QTest::newRow("bad quant type") << QStringList{"quantize", "@tiny", "@out", "Q9_9"} << "Q9_9";
