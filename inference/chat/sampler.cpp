@@ -114,6 +114,33 @@ std::vector<Candidate> Sampler::distribution(std::span<const float> logits,
 }
 
 tokenizer::Token Sampler::sample(std::span<const float> logits, std::span<const tokenizer::Token> recent) {
+  const bool needs_order = (s_.top_k > 0 && static_cast<size_t>(s_.top_k) < logits.size()) ||
+                           (s_.top_p > 0.0f && s_.top_p < 1.0f);
+  if (s_.temperature > 0.0f && !needs_order) {
+    // No filter needs the tokens ranked, so draw straight from the softmax in id order: the same
+    // distribution as distribution() gives, without sorting ~150k candidates for every token.
+    std::vector<float> l = penalised(logits, recent, s_);
+    const float max_l = *std::max_element(l.begin(), l.end());
+    std::vector<double> w(l.size());
+    double sum = 0;
+    for (size_t i = 0; i < l.size(); ++i) {
+      double e = std::exp(static_cast<double>(l[i] - max_l) / s_.temperature);
+      if (e < s_.min_p) e = 0;  // min-p: keep p >= min_p * p_max; the most likely token's weight is 1
+      w[i] = e;
+      sum += e;
+    }
+    const double u = uniform() * sum;
+    double cum = 0;
+    size_t last = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (w[i] == 0) continue;
+      cum += w[i];
+      last = i;
+      if (u < cum) return static_cast<tokenizer::Token>(i);
+    }
+    return static_cast<tokenizer::Token>(last);  // rounding: u landed past the last cumulative sum
+  }
+
   std::vector<Candidate> c = distribution(logits, recent);
   if (c.size() == 1) return c.front().id;
   double u = uniform();
