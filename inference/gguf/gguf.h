@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -108,7 +109,8 @@ class File {
 };
 
 // Writes GGUF v3. Used by tests and tools (make-model, quantize): metadata in insertion order, tensors
-// aligned to general.alignment (32 unless set). Data is streamed to the file, not held twice.
+// aligned to general.alignment (32 unless set). Data is streamed to the file, not held twice; streamed
+// tensors (add_tensor_stream) are generated during write(), so a file of any size needs ~one chunk of memory.
 class Writer {
  public:
   void set(std::string key, Value value);  // replaces an existing key, keeps its position
@@ -124,8 +126,18 @@ class Writer {
   // Same, with the writer owning a copy.
   void add_tensor_copy(std::string name, std::vector<uint64_t> shape, quant::Type type, std::vector<uint8_t> bytes);
 
+  // Fills rows [row_begin, row_end) of a tensor (a row: shape[0] values) into out, which holds exactly
+  // (row_end - row_begin) * row_size bytes. Called from write() / to_bytes(), in order, on the calling thread.
+  using Producer = std::function<Status(uint64_t row_begin, uint64_t row_end, uint8_t* out)>;
+  // A tensor whose bytes are produced while writing, a range of rows at a time into one reused buffer, so
+  // the whole tensor is never in memory. rows_per_call = 0: about 16 MiB of rows per call (at least one).
+  // A producer error aborts write(), removes the partial file and is returned prefixed with the tensor name.
+  void add_tensor_stream(std::string name, std::vector<uint64_t> shape, quant::Type type, Producer produce,
+                         uint64_t rows_per_call = 0);
+
   Status write(const std::filesystem::path& path) const;
-  // Raw image of the file, for tests that corrupt it.
+  // Raw image of the file, for tests that corrupt it. Streamed tensors are produced into it; a producer
+  // failing here is a programmer error.
   std::vector<uint8_t> to_bytes() const;
 
  private:
@@ -133,9 +145,14 @@ class Writer {
     std::string name;
     std::vector<uint64_t> shape;
     quant::Type type;
-    std::span<const uint8_t> bytes;
+    std::span<const uint8_t> bytes;  // in-memory tensors
     std::shared_ptr<std::vector<uint8_t>> owned;
+    uint64_t n_bytes = 0;  // the data's size, in memory or streamed
+    Producer produce;      // streamed tensors
+    uint64_t rows_per_call = 0;
   };
+  // Feeds a tensor's data to sink(pointer, size) -> Status, producing streamed tensors chunk by chunk.
+  static Status emit_data(const PendingTensor& t, const std::function<Status(const uint8_t*, size_t)>& sink);
   std::vector<std::pair<std::string, Value>> metadata_;
   std::vector<PendingTensor> tensors_;
 };

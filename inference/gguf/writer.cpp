@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <system_error>
@@ -93,7 +94,8 @@ void Writer::add_tensor(std::string name, std::vector<uint64_t> shape, quant::Ty
   PENSER_ASSERT(shape[0] % quant::traits(type).block_size == 0);
   PENSER_ASSERT(bytes.size() == expected_bytes(shape, type));
   for (const PendingTensor& t : tensors_) PENSER_ASSERT(t.name != name);  // tensor names are unique
-  tensors_.push_back(PendingTensor{std::move(name), std::move(shape), type, bytes, nullptr});
+  const uint64_t n_bytes = bytes.size();
+  tensors_.push_back(PendingTensor{std::move(name), std::move(shape), type, bytes, nullptr, n_bytes, nullptr, 0});
 }
 
 void Writer::add_tensor_copy(std::string name, std::vector<uint64_t> shape, quant::Type type,
@@ -101,6 +103,37 @@ void Writer::add_tensor_copy(std::string name, std::vector<uint64_t> shape, quan
   auto owned = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
   add_tensor(std::move(name), std::move(shape), type, std::span<const uint8_t>(*owned));
   tensors_.back().owned = std::move(owned);
+}
+
+void Writer::add_tensor_stream(std::string name, std::vector<uint64_t> shape, quant::Type type, Producer produce,
+                               uint64_t rows_per_call) {
+  PENSER_ASSERT(!name.empty());
+  PENSER_ASSERT(!shape.empty() && shape.size() <= 4);
+  for (uint64_t d : shape) PENSER_ASSERT(d > 0);
+  PENSER_ASSERT(shape[0] % quant::traits(type).block_size == 0);
+  PENSER_ASSERT(produce != nullptr);
+  for (const PendingTensor& t : tensors_) PENSER_ASSERT(t.name != name);
+  const uint64_t n_bytes = expected_bytes(shape, type);
+  tensors_.push_back(PendingTensor{std::move(name), std::move(shape), type, {}, nullptr, n_bytes, std::move(produce),
+                                   rows_per_call});
+}
+
+Status Writer::emit_data(const PendingTensor& t, const std::function<Status(const uint8_t*, size_t)>& sink) {
+  if (!t.produce) return sink(t.bytes.data(), t.bytes.size());
+  uint64_t rows = 1;
+  for (size_t i = 1; i < t.shape.size(); ++i) rows *= t.shape[i];
+  const uint64_t row_bytes = t.n_bytes / rows;
+  constexpr uint64_t kChunkBytes = 16u << 20;
+  uint64_t per_call = t.rows_per_call != 0 ? t.rows_per_call : std::max<uint64_t>(1, kChunkBytes / row_bytes);
+  per_call = std::min(per_call, rows);
+  std::vector<uint8_t> buffer(size_t(per_call * row_bytes));
+  for (uint64_t r0 = 0; r0 < rows; r0 += per_call) {
+    const uint64_t r1 = std::min(rows, r0 + per_call);
+    Status s = t.produce(r0, r1, buffer.data());
+    if (!s) return make_error("{}: {}", t.name, s.error().message);
+    PENSER_TRY(sink(buffer.data(), size_t((r1 - r0) * row_bytes)));
+  }
+  return {};
 }
 
 // Everything before the tensor data: header, metadata, tensor table, padding. Fills `offsets`.
@@ -123,7 +156,7 @@ static std::vector<uint8_t> header_image(const std::vector<std::pair<std::string
     for (uint64_t d : t.shape) put<uint64_t>(out, d);
     put<uint32_t>(out, uint32_t(t.type));
     put<uint64_t>(out, offset);
-    offset = align_up(offset + t.bytes.size(), alignment);
+    offset = align_up(offset + t.n_bytes, alignment);
   }
   // The data section starts aligned. A file without tensors ends here, unpadded, as llama.cpp's tools write it.
   if (!tensors.empty()) out.resize(align_up(out.size(), alignment), 0);
@@ -145,7 +178,11 @@ std::vector<uint8_t> Writer::to_bytes() const {
   uint64_t alignment = writer_alignment(metadata_);
   std::vector<uint8_t> out = header_image(metadata_, tensors_, alignment);
   for (const PendingTensor& t : tensors_) {
-    out.insert(out.end(), t.bytes.begin(), t.bytes.end());
+    Status s = emit_data(t, [&out](const uint8_t* p, size_t n) -> Status {
+      out.insert(out.end(), p, p + n);
+      return {};
+    });
+    PENSER_ASSERT(s);  // to_bytes() is for tests; their producers do not fail
     if (&t != &tensors_.back()) out.resize(align_up(out.size(), alignment), 0);
   }
   return out;
@@ -171,10 +208,15 @@ Status Writer::write(const std::filesystem::path& path) const {
                       std::strerror(err));
   }
   uint64_t written = 0;
-  auto fail = [&](int err) -> Status {
+  auto discard = [&] {  // closes and removes the partial file; safe to call twice
+    if (f == nullptr) return;
     std::fclose(f);
+    f = nullptr;
     std::error_code ec;
     std::filesystem::remove(tmp, ec);
+  };
+  auto fail = [&](int err) -> Status {
+    discard();
     return make_error("{}: writing failed after {} bytes: {}{}", name, written, std::strerror(err),
                       err == ENOSPC ? " (the disk is full)" : "");
   };
@@ -186,8 +228,17 @@ Status Writer::write(const std::filesystem::path& path) const {
   };
 
   if (!emit(header.data(), header.size())) return fail(errno);
+  auto sink = [&](const uint8_t* p, size_t n) -> Status {
+    if (!emit(p, n)) return fail(errno);
+    return {};
+  };
   for (const PendingTensor& t : tensors_) {
-    if (!emit(t.bytes.data(), t.bytes.size())) return fail(errno);
+    Status s = emit_data(t, sink);
+    if (!s) {
+      if (f == nullptr) return s;  // the write failed: fail() has already discarded the file
+      discard();                   // a producer failed
+      return make_error("{}: {}", name, s.error().message);
+    }
     if (&t != &tensors_.back()) {
       uint64_t pad = align_up(written, alignment) - written;
       if (!emit(zeros(pad).data(), size_t(pad))) return fail(errno);

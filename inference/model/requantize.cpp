@@ -1,6 +1,6 @@
-// Requantization: plan a type per tensor, then stream the new file out (header, then each tensor converted a
-// chunk of rows at a time). The GGUF is written here rather than through gguf::Writer because the Writer
-// wants every tensor's bytes in memory until write() returns; this writes each tensor as it is converted.
+// Requantization: plan a type per tensor, then write the new file through gguf::Writer with every tensor
+// streamed: each is converted a chunk of rows at a time while the file is written, and its input pages are
+// released once it is done, so memory stays near one tensor.
 #include "inference/model/requantize.h"
 
 #include "inference/common/threadpool.h"
@@ -8,12 +8,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
 #include <memory>
-#include <random>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -55,36 +52,6 @@ Type fitting_type(Type want, uint64_t ne0) {
   return Type::F16;
 }
 
-// ---- A streaming GGUF v3 writer: header and tensor table first, then the data tensor by tensor.
-
-template <typename T>
-void put(std::vector<uint8_t>& out, T x) {
-  const auto* p = reinterpret_cast<const uint8_t*>(&x);
-  out.insert(out.end(), p, p + sizeof(T));
-}
-void put_string(std::vector<uint8_t>& out, std::string_view s) {
-  put<uint64_t>(out, s.size());
-  out.insert(out.end(), s.begin(), s.end());
-}
-// A value without its type tag; arrays carry their element type and count.
-void put_value(std::vector<uint8_t>& out, const gguf::Value& value) {
-  std::visit(
-      [&out](const auto& x) {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, bool>) {
-          put<uint8_t>(out, x ? 1 : 0);
-        } else if constexpr (std::is_same_v<T, std::string>) {
-          put_string(out, x);
-        } else if constexpr (std::is_same_v<T, gguf::Array>) {
-          put<uint32_t>(out, static_cast<uint32_t>(x.element_type));
-          put<uint64_t>(out, x.items.size());
-          for (const gguf::Value& item : x.items) put_value(out, item);
-        } else {
-          put<T>(out, x);
-        }
-      },
-      value.v);
-}
 uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
 // Drops the pages of an input tensor from this process once it is converted: they are file-backed and
@@ -100,62 +67,6 @@ void release_pages(const uint8_t* data, uint64_t n_bytes) {
   (void)n_bytes;
 #endif
 }
-
-class OutFile {
- public:
-  ~OutFile() {
-    if (f_) {
-      std::fclose(f_);
-      std::error_code ec;
-      std::filesystem::remove(tmp_, ec);  // not committed: leave nothing behind
-    }
-  }
-  Status open(const std::filesystem::path& path) {
-    path_ = path;
-    tmp_ = path;
-    tmp_ += fmt::format(".partial-{:08x}", std::random_device{}());
-    f_ = std::fopen(tmp_.string().c_str(), "wb");
-    if (!f_) return make_error("{}: cannot create a file next to it: {}", path.string(), std::strerror(errno));
-    std::setvbuf(f_, nullptr, _IOFBF, 1 << 20);
-    return {};
-  }
-  Status write(const void* p, size_t n) {
-    if (n && std::fwrite(p, 1, n, f_) != n) {
-      int err = errno;
-      return make_error("{}: writing failed after {} bytes: {}{}", path_.string(), written_, std::strerror(err),
-                        err == ENOSPC ? " (the disk is full)" : "");
-    }
-    written_ += n;
-    return {};
-  }
-  Status pad_to(uint64_t alignment) {
-    static const uint8_t zeros[4096] = {};
-    uint64_t pad = align_up(written_, alignment) - written_;
-    return write(zeros, static_cast<size_t>(pad));
-  }
-  uint64_t written() const { return written_; }
-  Status commit() {
-    int rc = std::fclose(f_);
-    f_ = nullptr;
-    std::error_code ec;
-    if (rc != 0) {
-      std::filesystem::remove(tmp_, ec);
-      return make_error("{}: writing failed: {}", path_.string(), std::strerror(errno));
-    }
-    std::filesystem::rename(tmp_, path_, ec);
-    if (ec) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp_, ignored);
-      return make_error("{}: cannot move the finished file into place: {}", path_.string(), ec.message());
-    }
-    return {};
-  }
-
- private:
-  std::filesystem::path path_, tmp_;
-  std::FILE* f_ = nullptr;
-  uint64_t written_ = 0;
-};
 
 }  // namespace
 
@@ -251,79 +162,50 @@ Status requantize(const std::filesystem::path& in_path, const std::filesystem::p
   PENSER_ASSIGN_OR_RETURN(std::vector<TensorPlan> plans, plan_requantize(*in, target));
 
   // Metadata: the input's, in order, with the file type set.
-  std::vector<std::pair<std::string, gguf::Value>> metadata = in->metadata();
-  auto set = [&metadata](const std::string& key, gguf::Value v) {
-    for (auto& kv : metadata) {
-      if (kv.first == key) {
-        kv.second = std::move(v);
-        return;
-      }
-    }
-    metadata.emplace_back(key, std::move(v));
-  };
-  set("general.file_type", gguf::Value{target.file_type()});
+  gguf::Writer w;
+  w.copy_metadata(*in);
+  w.set("general.file_type", gguf::Value{target.file_type()});
   bool quantized = std::any_of(plans.begin(), plans.end(), [](const TensorPlan& p) {
     return quant::traits(p.to).block_size > 1;
   });
-  if (quantized) set("general.quantization_version", gguf::Value{uint32_t{2}});
-  const uint64_t alignment = in->alignment();
-
-  std::vector<uint8_t> header;
-  header.insert(header.end(), {'G', 'G', 'U', 'F'});
-  put<uint32_t>(header, 3);
-  put<uint64_t>(header, plans.size());
-  put<uint64_t>(header, metadata.size());
-  for (const auto& [key, value] : metadata) {
-    put_string(header, key);
-    put<uint32_t>(header, static_cast<uint32_t>(value.type()));
-    put_value(header, value);
+  if (quantized) w.set("general.quantization_version", gguf::Value{uint32_t{2}});
+  // general.alignment, if any, came with the metadata; the writer pads to at most 4096.
+  if (in->alignment() > 4096) {
+    return make_error("{}: general.alignment is {}; Penser writes files aligned to at most 4096", in->name(),
+                      in->alignment());
   }
-  uint64_t offset = 0;
-  for (const TensorPlan& p : plans) {
-    put_string(header, p.name);
-    put<uint32_t>(header, static_cast<uint32_t>(p.shape.size()));
-    for (uint64_t d : p.shape) put<uint64_t>(header, d);
-    put<uint32_t>(header, static_cast<uint32_t>(p.to));
-    put<uint64_t>(header, offset);
-    offset = align_up(offset + p.out_bytes, alignment);
-  }
-
-  OutFile out;
-  PENSER_TRY(out.open(out_path));
-  PENSER_TRY(out.write(header.data(), header.size()));
-  if (!plans.empty()) PENSER_TRY(out.pad_to(alignment));
 
   ThreadPool pool(n_threads);
-  std::vector<uint8_t> chunk;
   for (size_t i = 0; i < plans.size(); ++i) {
     const TensorPlan& p = plans[i];
     const gguf::TensorInfo& t = in->tensors()[i];
-    if (progress) progress(p, i, plans.size());
-    if (p.to == p.from) {
-      PENSER_TRY(out.write(t.data, t.n_bytes));  // already in its type: no second rounding
-    } else {
-      const int64_t ne0 = static_cast<int64_t>(t.shape[0]);
-      const int64_t n_rows = static_cast<int64_t>(t.n_rows());
-      const size_t in_row = quant::row_size(p.from, ne0), out_row = quant::row_size(p.to, ne0);
-      // About 64 MiB of output per chunk, at least a row.
-      const int64_t rows_per_chunk = std::max<int64_t>(1, static_cast<int64_t>((64u << 20) / std::max<size_t>(out_row, 1)));
-      for (int64_t r0 = 0; r0 < n_rows; r0 += rows_per_chunk) {
-        const int64_t nr = std::min(rows_per_chunk, n_rows - r0);
-        chunk.resize(static_cast<size_t>(nr) * out_row);
-        pool.parallel_for(nr, [&](int64_t b, int64_t e) {
+    const uint64_t n_plans = plans.size();
+    const int64_t ne0 = static_cast<int64_t>(t.shape[0]);
+    const uint64_t n_rows = t.n_rows();
+    const size_t in_row = quant::row_size(p.from, ne0), out_row = quant::row_size(p.to, ne0);
+    // About 64 MiB of output per chunk, at least a row.
+    const uint64_t rows_per_chunk = std::max<uint64_t>(1, (64u << 20) / std::max<size_t>(out_row, 1));
+    // Runs inside w.write(): plans, the input, the pool and progress outlive it.
+    auto produce = [plan = &p, info = &t, &pool, &progress, i, n_plans, ne0, n_rows, in_row, out_row](
+                       uint64_t r0, uint64_t r1, uint8_t* out) -> Status {
+      if (r0 == 0 && progress) progress(*plan, i, n_plans);
+      if (plan->to == plan->from) {
+        std::memcpy(out, info->data + r0 * in_row, static_cast<size_t>(r1 - r0) * in_row);  // no second rounding
+      } else {
+        pool.parallel_for(static_cast<int64_t>(r1 - r0), [&](int64_t b, int64_t e) {
           std::vector<float> row(static_cast<size_t>(ne0));
           for (int64_t r = b; r < e; ++r) {
-            quant::dequantize_row(p.from, t.data + static_cast<size_t>(r0 + r) * in_row, row.data(), ne0);
-            quant::quantize_row(p.to, row.data(), chunk.data() + static_cast<size_t>(r) * out_row, ne0);
+            quant::dequantize_row(plan->from, info->data + (r0 + static_cast<uint64_t>(r)) * in_row, row.data(), ne0);
+            quant::quantize_row(plan->to, row.data(), out + static_cast<size_t>(r) * out_row, ne0);
           }
         });
-        PENSER_TRY(out.write(chunk.data(), chunk.size()));
       }
-    }
-    release_pages(t.data, t.n_bytes);
-    if (i + 1 < plans.size()) PENSER_TRY(out.pad_to(alignment));
+      if (r1 == n_rows) release_pages(info->data, info->n_bytes);  // done with this tensor's input
+      return {};
+    };
+    w.add_tensor_stream(p.name, p.shape, p.to, std::move(produce), rows_per_chunk);
   }
-  return out.commit();
+  return w.write(out_path);
 }
 
 }  // namespace penser::model

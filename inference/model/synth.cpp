@@ -6,9 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -53,7 +51,7 @@ std::string byte_token(uint8_t byte) {
 }
 
 // The tensors of a model in file order. 1-D tensors are generated at once (they are small); matrices are
-// planned here and generated later, a chunk of rows at a time, straight into the written file.
+// planned here and generated later, a chunk of rows at a time, while the writer writes the file.
 struct Planner {
   struct Matrix {
     std::string name;
@@ -120,62 +118,25 @@ void generate_rows(const Planner::Matrix& m, int64_t r0, int64_t r1, uint8_t* ds
   }
 }
 
-// Writes the planned model: the writer lays out the file with the matrices' data all zero (read from one
-// calloc'd buffer whose untouched pages cost no memory), then the matrices are generated in chunks of rows
-// and written over their zeros. Peak memory: one chunk, whatever the model's size.
+// Writes the planned model: 1-D tensors from memory, matrices streamed, generated a chunk of rows at a time
+// (on the pool's threads) while the writer writes them. Peak memory: one chunk, whatever the model's size.
 Status write_planned(gguf::Writer& w, const Planner& plan, const std::filesystem::path& path, ThreadPool& pool) {
-  size_t largest = 0;
-  for (const auto& m : plan.matrices) largest = std::max(largest, m.row_bytes * m.rows);
-  std::unique_ptr<void, decltype(&std::free)> zeros(std::calloc(std::max<size_t>(largest, 1), 1), &std::free);
-  if (!zeros) return make_error("{}: out of memory ({} bytes)", path.string(), largest);
-  const auto* z = static_cast<const uint8_t*>(zeros.get());
+  constexpr size_t kChunkBytes = 16u << 20;
   for (const auto& e : plan.entries) {
     if (e.matrix < 0) {
       w.add_tensor(e.name, e.shape, e.type, e.bytes);
-    } else {
-      const auto& m = plan.matrices[size_t(e.matrix)];
-      w.add_tensor(e.name, e.shape, e.type, {z, m.row_bytes * m.rows});
+      continue;
     }
-  }
-  PENSER_TRY(w.write(path));
-  zeros.reset();
-
-  // Where each matrix's data lies in the file.
-  std::vector<uint64_t> offsets;
-  {
-    PENSER_ASSIGN_OR_RETURN(auto file, gguf::File::open(path));
-    for (const auto& m : plan.matrices) {
-      const gguf::TensorInfo* t = file->tensor(m.name);
-      PENSER_ASSERT(t != nullptr && t->n_bytes == m.row_bytes * m.rows);
-      offsets.push_back(file->data_offset() + t->offset);
-    }
-  }
-  auto fail = [&](const char* what) {
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-    return make_error("{}: {} failed while writing the weights", path.string(), what);
-  };
-  std::fstream out(path, std::ios::in | std::ios::out | std::ios::binary);
-  if (!out) return fail("opening the file again");
-  constexpr size_t kChunkBytes = 16u << 20;
-  std::vector<uint8_t> chunk;
-  for (size_t i = 0; i < plan.matrices.size(); ++i) {
-    const auto& m = plan.matrices[i];
-    const int64_t rows_per_chunk = int64_t(std::max<size_t>(1, kChunkBytes / m.row_bytes));
-    for (int64_t r0 = 0; r0 < int64_t(m.rows); r0 += rows_per_chunk) {
-      const int64_t r1 = std::min<int64_t>(int64_t(m.rows), r0 + rows_per_chunk);
-      chunk.resize(size_t(r1 - r0) * m.row_bytes);
-      pool.parallel_for(r1 - r0, [&](int64_t a, int64_t b) {
-        generate_rows(m, r0 + a, r0 + b, chunk.data() + size_t(a) * m.row_bytes);
+    const Planner::Matrix* m = &plan.matrices[size_t(e.matrix)];
+    auto produce = [m, &pool](uint64_t r0, uint64_t r1, uint8_t* out) -> Status {
+      pool.parallel_for(int64_t(r1 - r0), [&](int64_t a, int64_t b) {
+        generate_rows(*m, int64_t(r0) + a, int64_t(r0) + b, out + size_t(a) * m->row_bytes);
       });
-      out.seekp(std::streamoff(offsets[i] + uint64_t(r0) * m.row_bytes));
-      out.write(reinterpret_cast<const char*>(chunk.data()), std::streamsize(chunk.size()));
-      if (!out) return fail("writing");
-    }
+      return {};
+    };
+    w.add_tensor_stream(e.name, e.shape, e.type, std::move(produce), std::max<size_t>(1, kChunkBytes / m->row_bytes));
   }
-  out.close();
-  if (!out) return fail("closing");
-  return {};
+  return w.write(path);
 }
 
 }  // namespace

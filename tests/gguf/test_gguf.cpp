@@ -67,6 +67,8 @@ class TestGguf : public QObject {
   void write_then_open();
   void write_into_missing_folder_fails();
   void write_failure_leaves_no_file();
+  void stream_round_trip();
+  void stream_producer_failure_leaves_no_file();
   void open_missing_file();
   void open_directory();
   void open_empty_file();
@@ -296,6 +298,101 @@ void TestGguf::write_failure_leaves_no_file() {
 #else
   QSKIP("needs RLIMIT_FSIZE (Linux) to make a write fail part way");
 #endif
+}
+
+// Streamed tensors give exactly the bytes of the same tensors added in memory, produced in order, in
+// ranges of rows_per_call rows (the last one shorter).
+void TestGguf::stream_round_trip() {
+  struct Spec {
+    const char* name;
+    std::vector<uint64_t> shape;
+    quant::Type type;
+    uint64_t rows_per_call;  // 0: the default; ~0: in memory
+  };
+  const Spec specs[] = {{"a", {8, 5}, quant::Type::F32, 2},
+                        {"b", {64, 3}, quant::Type::Q8_0, ~uint64_t(0)},
+                        {"c", {256, 2, 3}, quant::Type::Q4_K, 0},
+                        {"d", {32, 7}, quant::Type::F16, 4}};
+  std::vector<std::vector<uint8_t>> data;
+  Writer memory, streamed;
+  memory.set_string("general.architecture", "llama");
+  streamed.set_string("general.architecture", "llama");
+  std::vector<std::pair<uint64_t, uint64_t>> calls_a;
+  for (const Spec& sp : specs) {
+    uint64_t rows = 1;
+    for (size_t i = 1; i < sp.shape.size(); ++i) rows *= sp.shape[i];
+    const size_t row_bytes = quant::row_size(sp.type, int64_t(sp.shape[0]));
+    data.push_back(random_bytes(row_bytes * rows, uint32_t(data.size() + 10)));
+    const std::span<const uint8_t> bytes = data.back();  // the buffer stays put when `data` grows
+    memory.add_tensor(sp.name, sp.shape, sp.type, bytes);
+    if (sp.rows_per_call == ~uint64_t(0)) {
+      streamed.add_tensor(sp.name, sp.shape, sp.type, bytes);
+      continue;
+    }
+    const bool record = std::string(sp.name) == "a";
+    streamed.add_tensor_stream(
+        sp.name, sp.shape, sp.type,
+        [bytes, row_bytes, record, &calls_a](uint64_t r0, uint64_t r1, uint8_t* out) -> Status {
+          if (record) calls_a.emplace_back(r0, r1);
+          std::memcpy(out, bytes.data() + r0 * row_bytes, (r1 - r0) * row_bytes);
+          return {};
+        },
+        sp.rows_per_call);
+  }
+  const std::vector<uint8_t> expected = memory.to_bytes();
+  QVERIFY(streamed.to_bytes() == expected);
+  const std::vector<std::pair<uint64_t, uint64_t>> want_calls = {{0, 2}, {2, 4}, {4, 5}};
+  QVERIFY(calls_a == want_calls);
+
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  std::filesystem::path p = dir.filePath("streamed.gguf").toStdString();
+  std::filesystem::path q = dir.filePath("memory.gguf").toStdString();
+  Status s = streamed.write(p);
+  QVERIFY2(s, s ? "" : s.error().message.c_str());
+  QVERIFY(memory.write(q));
+  QVERIFY(read_all(p) == read_all(q));
+  QVERIFY(read_all(p) == expected);
+  auto f = File::open(p);
+  QVERIFY2(f, f ? "" : f.error().message.c_str());
+  const TensorInfo* c = (*f)->tensor("c");
+  QVERIFY(c);
+  QCOMPARE(c->n_bytes, uint64_t(data[2].size()));
+  QVERIFY(std::memcmp(c->data, data[2].data(), data[2].size()) == 0);
+}
+
+// A producer error stops write(): the error names the file and the tensor, and no file is left behind
+// (not even the temporary one); an existing file under the name is kept as it was.
+void TestGguf::stream_producer_failure_leaves_no_file() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  std::filesystem::path p = dir.filePath("failed.gguf").toStdString();
+  int calls = 0;
+  auto failing = [&calls](uint64_t r0, uint64_t r1, uint8_t* out) -> Status {
+    ++calls;
+    if (r0 >= 6) return make_error("the generator ran out at row {}", r0);
+    std::memset(out, 0x5a, (r1 - r0) * 16);
+    return {};
+  };
+  Writer w;
+  w.add_tensor_copy("first", {4, 2}, quant::Type::F32, std::vector<uint8_t>(32, 1));
+  w.add_tensor_stream("blk.3.broken", {4, 10}, quant::Type::F32, failing, 3);
+  Status s = w.write(p);
+  QVERIFY(!s);
+  QCOMPARE(calls, 3);  // rows [0,3), [3,6), then the failure at [6,9): nothing after it
+  const std::string& msg = s.error().message;
+  QVERIFY2(msg.find(p.string()) != std::string::npos, msg.c_str());
+  QVERIFY2(msg.find("blk.3.broken: the generator ran out at row 6") != std::string::npos, msg.c_str());
+  QVERIFY(!std::filesystem::exists(p));
+  QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 0);
+
+  // Over an existing file: the old file stays, nothing else appears.
+  Writer small;
+  small.set_uint32("x", 1);
+  QVERIFY(small.write(p));
+  QVERIFY(!w.write(p));
+  QVERIFY(read_all(p) == small.to_bytes());
+  QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 1);
 }
 
 void TestGguf::open_missing_file() {
