@@ -102,9 +102,12 @@ float dot_q5_1(int64_t n, const void* w, const void* a) {
   return s;
 }
 
-float dot_q8_0(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ8_0*>(w);
-  const auto* y = static_cast<const BlockQ8_0*>(a);
+// Q8_0 and Q8_1 weights against activations of the same type: the blocks share d and qs[32]
+// (Q8_1's extra s = d * sum(qs) is only needed when the weight has a min term).
+template <typename Block>
+float dot_q8_same(int64_t n, const void* w, const void* a) {
+  const auto* x = static_cast<const Block*>(w);
+  const auto* y = static_cast<const Block*>(a);
   float s = 0;
   for (int64_t i = 0; i < n / QK; ++i) {
     int sum = 0;
@@ -113,18 +116,8 @@ float dot_q8_0(int64_t n, const void* w, const void* a) {
   }
   return s;
 }
-
-float dot_q8_1(int64_t n, const void* w, const void* a) {
-  const auto* x = static_cast<const BlockQ8_1*>(w);
-  const auto* y = static_cast<const BlockQ8_1*>(a);
-  float s = 0;
-  for (int64_t i = 0; i < n / QK; ++i) {
-    int sum = 0;
-    for (int j = 0; j < QK; ++j) sum += x[i].qs[j] * y[i].qs[j];
-    s += h2f(x[i].d) * h2f(y[i].d) * float(sum);
-  }
-  return s;
-}
+float dot_q8_0(int64_t n, const void* w, const void* a) { return dot_q8_same<BlockQ8_0>(n, w, a); }
+float dot_q8_1(int64_t n, const void* w, const void* a) { return dot_q8_same<BlockQ8_1>(n, w, a); }
 
 float dot_iq4_nl(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockIQ4_NL*>(w);
