@@ -1,6 +1,7 @@
 // Each export format against a golden file (regenerate with PENSER_UPDATE_GOLDEN=1 and review the diff),
 // HTML escaping, thinking left out on request, and a PDF read back with pdftotext.
 #include "app/core/export.h"
+#include "tests/test_support.h"
 #include "sample.h"
 
 #include <QFile>
@@ -127,7 +128,7 @@ class TestExport : public QObject {
     f.close();
 
     const QString pdftotext = QStandardPaths::findExecutable(QStringLiteral("pdftotext"));
-    if (pdftotext.isEmpty()) QSKIP("pdftotext (poppler-utils, installed by scripts/setup-debian.sh) is missing");
+    if (pdftotext.isEmpty()) PENSER_SKIP_UNLESS_CI("pdftotext (poppler-utils, installed by scripts/setup-debian.sh) is missing");
     QProcess p;
     p.start(pdftotext, {QStringLiteral("-enc"), QStringLiteral("UTF-8"), pdf_path, QStringLiteral("-")});
     QVERIFY(p.waitForFinished(30000));

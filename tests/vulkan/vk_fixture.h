@@ -4,6 +4,7 @@
 #pragma once
 
 #include <QtTest>
+#include "tests/test_support.h"
 
 #include <memory>
 #include <vector>
@@ -53,7 +54,7 @@ struct Gpu {
 #define VKT_OPEN(gpu)                                                          \
   do {                                                                         \
     if (!(gpu).open()) {                                                       \
-      if (!(gpu).skip_reason.empty()) QSKIP((gpu).skip_reason.c_str());        \
+      if (!(gpu).skip_reason.empty()) PENSER_SKIP_UNLESS_CI((gpu).skip_reason.c_str()); \
       QFAIL("could not open a Vulkan device");                                 \
     }                                                                          \
   } while (0)
