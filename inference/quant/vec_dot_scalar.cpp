@@ -184,6 +184,20 @@ float dot_q3_k(int64_t n, const void* w, const void* a) {
   return s;
 }
 
+// Q4_K and Q5_K share the super-block arithmetic once their codes q[0..255] are decoded: 8 sub-blocks
+// of 32, each with a 6-bit scale and min; the min term uses the activation's per-16 sums (bsums).
+template <typename Block>
+float k4_superblock_dot(const Block& x, const BlockQ8_K& y, const int8_t* q) {
+  int isum = 0, msum = 0;
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    k4_scale_min(j, x.scales, sc, m);
+    isum += sc * dot_codes(q + 32 * j, y.qs + 32 * j, 32);
+    msum += m * (y.bsums[2 * j] + y.bsums[2 * j + 1]);
+  }
+  return y.d * (h2f(x.d) * float(isum) - h2f(x.dmin) * float(msum));
+}
+
 float dot_q4_k(int64_t n, const void* w, const void* a) {
   const auto* x = static_cast<const BlockQ4_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(a);
@@ -196,14 +210,7 @@ float dot_q4_k(int64_t n, const void* w, const void* a) {
         q[64 * c + l] = int8_t(x[i].qs[32 * c + l] & 0xf);
         q[64 * c + 32 + l] = int8_t(x[i].qs[32 * c + l] >> 4);
       }
-    int isum = 0, msum = 0;
-    for (int j = 0; j < 8; ++j) {
-      uint8_t sc, m;
-      k4_scale_min(j, x[i].scales, sc, m);
-      isum += sc * dot_codes(q + 32 * j, y[i].qs + 32 * j, 32);
-      msum += m * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
-    }
-    s += y[i].d * (h2f(x[i].d) * float(isum) - h2f(x[i].dmin) * float(msum));
+    s += k4_superblock_dot(x[i], y[i], q);
   }
   return s;
 }
@@ -221,14 +228,7 @@ float dot_q5_k(int64_t n, const void* w, const void* a) {
         q[64 * c + l] = int8_t((x[i].qs[32 * c + l] & 0xf) | ((hb & 1) << 4));
         q[64 * c + 32 + l] = int8_t((x[i].qs[32 * c + l] >> 4) | ((hb & 2) << 3));
       }
-    int isum = 0, msum = 0;
-    for (int j = 0; j < 8; ++j) {
-      uint8_t sc, m;
-      k4_scale_min(j, x[i].scales, sc, m);
-      isum += sc * dot_codes(q + 32 * j, y[i].qs + 32 * j, 32);
-      msum += m * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
-    }
-    s += y[i].d * (h2f(x[i].d) * float(isum) - h2f(x[i].dmin) * float(msum));
+    s += k4_superblock_dot(x[i], y[i], q);
   }
   return s;
 }
