@@ -1,0 +1,90 @@
+// The strip under the conversation: speed of the last or current answer, time to first token, prefill
+// progress while the prompt is read, and how much of the context the conversation fills.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+
+Pane {
+    id: root
+
+    property real tokensPerSecond: 0
+    property real timeToFirstTokenMs: -1
+    property real prefillProgress: -1    // 0..1 while the prompt is read, -1 otherwise
+    property int contextUsed: 0
+    property int contextTotal: 0
+    property bool generating: false
+
+    readonly property real contextFraction: contextTotal > 0 ? Math.min(1, contextUsed / contextTotal) : 0
+    readonly property string speedText: {
+        const parts = []
+        if (tokensPerSecond > 0)
+            parts.push(qsTr("%1 tok/s").arg(tokensPerSecond.toFixed(1)))
+        if (timeToFirstTokenMs >= 0)
+            parts.push(qsTr("%1 s to first token").arg((timeToFirstTokenMs / 1000).toFixed(2)))
+        return parts.join(" · ")
+    }
+
+    padding: Theme.spacing / 2
+    leftPadding: Theme.spacing
+    rightPadding: Theme.spacing
+    Accessible.role: Accessible.StatusBar
+    Accessible.name: qsTr("Generation status")
+    background: Rectangle {
+        color: Theme.surface
+    }
+
+    RowLayout {
+        anchors.fill: parent
+        spacing: Theme.spacing
+
+        Label {
+            objectName: "statusSpeed"
+            text: root.speedText
+            color: Theme.mutedText
+            font.pixelSize: Theme.smallFontSize
+            Accessible.name: text
+        }
+
+        RowLayout {
+            visible: root.prefillProgress >= 0
+            spacing: Theme.spacing / 2
+            Label {
+                text: qsTr("Reading the prompt")
+                color: Theme.mutedText
+                font.pixelSize: Theme.smallFontSize
+            }
+            ProgressBar {
+                objectName: "statusPrefill"
+                from: 0
+                to: 1
+                value: Math.max(0, root.prefillProgress)
+                Layout.preferredWidth: 80
+                Accessible.name: qsTr("Prompt reading progress")
+            }
+        }
+
+        Item {
+            Layout.fillWidth: true
+        }
+
+        RowLayout {
+            visible: root.contextTotal > 0
+            spacing: Theme.spacing / 2
+            Label {
+                objectName: "statusContext"
+                text: qsTr("Context %1 / %2").arg(Number(root.contextUsed).toLocaleString(Qt.locale(), "f", 0))
+                                            .arg(Number(root.contextTotal).toLocaleString(Qt.locale(), "f", 0))
+                color: root.contextFraction > 0.9 ? Theme.warning : Theme.mutedText
+                font.pixelSize: Theme.smallFontSize
+            }
+            ProgressBar {
+                objectName: "statusContextGauge"
+                from: 0
+                to: 1
+                value: root.contextFraction
+                Layout.preferredWidth: 100
+                Accessible.name: qsTr("Context used: %1 percent").arg(Math.round(root.contextFraction * 100))
+            }
+        }
+    }
+}
