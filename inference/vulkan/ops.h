@@ -48,6 +48,7 @@ class Ops {
     bool subgroups = true;          // use subgroup reductions where the device has them; false: shared memory
     uint64_t max_binding_bytes = 0; // 0: the device's maxStorageBufferRange; tests set it small to exercise splits
     uint32_t mul_mv_rows = 4;       // rows per workgroup of the matrix-vector product (they share x)
+    uint32_t mul_mm_bm = 0, mul_mm_bn = 0;  // mul_mm tile (weight rows x tokens), multiples of 4; 0: by device
   };
   static Result<std::unique_ptr<Ops>> create(Device& device, const Options& options);
   static Result<std::unique_ptr<Ops>> create(Device& device) { return create(device, Options{}); }
@@ -80,10 +81,22 @@ class Ops {
   Status attn_decode(Recorder& rec, View q, View k_cache, View v_cache, View out, View scores, View positions,
                      const AttnParams& params);
 
+  // ---- Prefill: many tokens at once (ops_prefill.cpp) ----
+  // Y[n, r] = A[r, :] . X[n, :] (+ bias[r]) (+ Y[n, r] when accumulate) for n < n_tokens, r < A.nrows; X and
+  // Y rows `x_stride` / `y_stride` floats apart. Tiled in shared memory: weights decoded once per tile of tokens.
+  Status mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, View y, uint32_t y_stride,
+                uint32_t n_tokens, const View* bias = nullptr, bool accumulate = false);
+  // Causal attention of n_tokens queries (q: [n_tokens, n_head * head_dim]) at positions[pos.offset + i]
+  // over cache positions 0..that (their K/V already stored); out like q.
+  Status attn_prefill(Recorder& rec, View q, View k_cache, View v_cache, View out, View positions,
+                      uint32_t n_tokens, const AttnParams& params);
+
  private:
   Ops() = default;
   Result<const Pipeline*> pipeline(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                    uint32_t push_size, std::vector<uint32_t> extra_spec = {});
+  Result<const Pipeline*> pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
+                                      uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec);
   BufferRange bind_rows(const Matrix& a, const RowChunk& c, uint64_t row_bytes) const;
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
                      uint32_t push_size, uint32_t n);

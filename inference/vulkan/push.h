@@ -58,4 +58,17 @@ struct AttnDecodePush {  // shaders/attn_decode.comp
 };
 static_assert(sizeof(AttnDecodePush) == 48);
 
+// Prefill (batched) shaders.
+struct MulMmPush {  // shaders/mul_mm.comp
+  uint32_t ncols, nrows, n_tokens, row_stride, a_offset, x_offset, x_stride, y_offset, y_stride, flags, bias_offset;
+};
+static_assert(sizeof(MulMmPush) == 44);
+
+struct AttnPrefillPush {  // shaders/attn_prefill.comp
+  uint32_t n_tokens, n_head, n_head_kv, q_offset, q_stride, k_offset, v_offset, kv_stride, o_offset, pos_offset;
+  float scale;
+  uint32_t pad;
+};
+static_assert(sizeof(AttnPrefillPush) == 48);
+
 }  // namespace penser::vulkan

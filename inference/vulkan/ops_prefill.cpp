@@ -1,0 +1,106 @@
+// The ops that evaluate many tokens at once (a prompt): the tiled matrix-matrix product and causal
+// attention over the cache. Their tile sizes are specialization constants chosen per device here.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "inference/vulkan/ops.h"
+
+namespace penser::vulkan {
+
+namespace {
+
+std::string lower_name(quant::Type t) {
+  std::string s = quant::type_name(t);
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+uint32_t div_up(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
+
+constexpr uint32_t kMulMmBK = 32;  // one quant unit: mul_mm.comp decodes a unit's scales once per tile
+constexpr uint32_t kMulMmTM = 4, kMulMmTN = 4;
+
+}  // namespace
+
+Result<const Pipeline*> Ops::pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
+                                         uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec) {
+  std::vector<uint32_t> spec = {wg, subgroups_ && wg % std::max(1u, device_->info().subgroup_size) == 0 ? 1u : 0u};
+  spec.insert(spec.end(), extra_spec.begin(), extra_spec.end());
+  std::string key = shader;
+  for (uint32_t s : spec) key += fmt::format(":{}", s);
+  auto it = pipelines_.find(key);
+  if (it != pipelines_.end()) return it->second.get();
+  PipelineDesc desc{shader, n_bindings, written, push_size, spec, wg};
+  PENSER_ASSIGN_OR_RETURN(auto p, Pipeline::create(*device_, desc));
+  const Pipeline* raw = p.get();
+  pipelines_.emplace(key, std::move(p));
+  return raw;
+}
+
+Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, View y, uint32_t y_stride,
+                   uint32_t n_tokens, const View* bias, bool accumulate) {
+  PENSER_ASSERT(supported_weight_type(a.type));
+  PENSER_ASSERT(a.ncols % quant::traits(a.type).block_size == 0);
+  if (n_tokens == 0) return {};
+  // CPU implementations run a workgroup as SIMD lanes of one thread: a small tile (32 invocations) keeps the
+  // accumulators in registers. GPUs: 128 invocations, a 64 x 32 tile in 12 KiB of shared memory.
+  const DeviceInfo& info = device_->info();
+  uint32_t bm = options_.mul_mm_bm ? options_.mul_mm_bm : info.is_cpu() ? 32 : 64;
+  uint32_t bn = options_.mul_mm_bn ? options_.mul_mm_bn : info.is_cpu() ? 16 : 32;
+  PENSER_ASSERT(bm % kMulMmTM == 0 && bn % kMulMmTN == 0);
+  const uint32_t wg = (bm / kMulMmTM) * (bn / kMulMmTN);
+  const uint64_t shared = uint64_t(bm + bn) * kMulMmBK * 4 + wg * 4;
+  if (wg > info.max_workgroup_invocations || shared > info.max_shared_memory)
+    return make_error("the matrix tile {} x {} needs {} invocations and {} of shared memory; {} allows {} and {}", bm,
+                      bn, wg, format_bytes(shared), info.name, info.max_workgroup_invocations,
+                      format_bytes(info.max_shared_memory));
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mm_" + lower_name(a.type), 4, 1u << 2, sizeof(MulMmPush),
+                                                         wg, {bm, bn, kMulMmBK, kMulMmTM, kMulMmTN}));
+  const uint64_t row_bytes = a.row_bytes();
+  PENSER_ASSIGN_OR_RETURN(auto chunks, split_rows(a.nrows, row_bytes, max_binding_, info.min_storage_offset_alignment));
+  const uint32_t gy = div_up(n_tokens, bn);
+  for (const RowChunk& c : chunks) {
+    const BufferRange chunk = bind_rows(a, c, row_bytes);
+    MulMmPush push{};
+    push.ncols = a.ncols;
+    push.nrows = c.n_rows;
+    push.n_tokens = n_tokens;
+    push.row_stride = uint32_t(row_bytes / 2);
+    push.a_offset = uint32_t((a.offset + c.offset - chunk.offset) / 2);
+    push.x_offset = x.offset;
+    push.x_stride = x_stride;
+    push.y_offset = y.offset + c.row_begin;
+    push.y_stride = y_stride;
+    push.flags = (bias ? kMulMvBias : 0) | (accumulate ? kMulMvAccumulate : 0);
+    push.bias_offset = bias ? bias->offset + c.row_begin : 0;
+    const BufferRange bindings[] = {chunk, x.range, y.range, bias ? bias->range : x.range};
+    PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, bm), gy));
+  }
+  return {};
+}
+
+Status Ops::attn_prefill(Recorder& rec, View q, View k, View v, View out, View positions, uint32_t n_tokens,
+                         const AttnParams& a) {
+  PENSER_ASSERT(a.n_head_kv > 0 && a.n_head % a.n_head_kv == 0 && a.head_dim > 0);
+  if (n_tokens == 0) return {};
+  const DeviceInfo& info = device_->info();
+  // Queries per workgroup x cache positions per tile. On a CPU implementation the per-invocation output
+  // (BQ * head_dim / 16 floats) must stay small; GPUs take more queries per K/V tile read.
+  const uint32_t bq = info.is_cpu() ? 4 : 8;
+  uint32_t bkv = info.is_cpu() ? 16 : 32;
+  auto shared_bytes = [&](uint32_t b) { return uint64_t(bq * a.head_dim + b * a.head_dim + bq * b + 4 * bq + wg_) * 4; };
+  while (bkv > 4 && shared_bytes(bkv) > info.max_shared_memory) bkv /= 2;
+  if (shared_bytes(bkv) > info.max_shared_memory)
+    return make_error("attention over heads of {} values needs {} of shared memory; {} has {}", a.head_dim,
+                      format_bytes(shared_bytes(bkv)), info.name, format_bytes(info.max_shared_memory));
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("attn_prefill", 5, 1u << 3, sizeof(AttnPrefillPush), wg_,
+                                                         {a.head_dim, bq, bkv}));
+  const uint32_t q_stride = a.n_head * a.head_dim;
+  AttnPrefillPush push{n_tokens, a.n_head, a.n_head_kv, q.offset, q_stride, k.offset, v.offset,
+                       a.n_head_kv * a.head_dim, out.offset, positions.offset, 1.0f / std::sqrt(float(a.head_dim)), 0};
+  const BufferRange bindings[] = {q.range, k.range, v.range, out.range, positions.range};
+  return rec.dispatch(*p, bindings, &push, sizeof(push), div_up(n_tokens, bq), a.n_head);
+}
+
+}  // namespace penser::vulkan

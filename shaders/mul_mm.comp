@@ -1,0 +1,111 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Y[n, r] = dot(A[r, :], X[n, :]) (+ bias[r]) (+ Y[n, r]): the prompt's matrix-matrix product for one weight
+// type. A: nrows x ncols in its file type; X: n_tokens rows of ncols f32; Y: n_tokens rows of f32.
+// A workgroup computes a BM (weight rows) x BN (tokens) tile of Y: it walks K in steps of BK, dequantizing
+// a BM x BK tile of A and copying a BN x BK tile of X into shared memory, so each weight is decoded once per
+// BN tokens (mul_mv decodes it once per token). Each invocation accumulates TM x TN outputs in f32, rows
+// and tokens strided by the invocation grid (BM/TM x BN/TN = the workgroup size, spec constant 0).
+#include "common.glsl"
+
+layout(constant_id = 2) const uint BM = 32;
+layout(constant_id = 3) const uint BN = 16;
+layout(constant_id = 4) const uint BK = 32;  // a multiple of 32: quantized tiles are whole 32-element units
+layout(constant_id = 5) const uint TM = 4;
+layout(constant_id = 6) const uint TN = 4;
+
+layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
+layout(binding = 1) readonly buffer X { float x[]; };
+layout(binding = 2) buffer Y { float y[]; };
+layout(binding = 3) readonly buffer B { float bias[]; };
+
+// Mirror: penser::vulkan::MulMmPush
+layout(push_constant) uniform Push {
+  uint ncols;
+  uint nrows;       // rows of A in this dispatch (this chunk)
+  uint n_tokens;
+  uint row_stride;  // 16-bit words per row of A
+  uint a_offset;    // 16-bit words from the binding's start to row 0 (bindings start aligned)
+  uint x_offset;
+  uint x_stride;    // floats between tokens of X
+  uint y_offset;    // Y index of (token 0, this chunk's row 0)
+  uint y_stride;    // floats between tokens of Y
+  uint flags;       // 1: add bias[bias_offset + row]; 2: add to Y (fused residual)
+  uint bias_offset;
+} p;
+
+#include "types.glsl"
+
+// k-major tiles: the inner loop reads TM rows (TN tokens) of one k from consecutive words.
+shared float tile_a[BK * BM];
+shared float tile_x[BK * BN];
+
+void main() {
+  const uint m0 = gl_WorkGroupID.x * BM, n0 = gl_WorkGroupID.y * BN;
+  const uint tid = gl_LocalInvocationID.x;
+  const uint RG = BM / TM;  // invocations along rows
+  const uint tr = tid % RG, tc = tid / RG;
+
+  float acc[TM * TN];
+  for (uint i = 0; i < TM * TN; ++i) acc[i] = 0.0;
+
+  for (uint k0 = 0; k0 < p.ncols; k0 += BK) {
+#if defined(A_PLAIN)
+    for (uint e = tid; e < BM * BK; e += WG_SIZE) {
+      const uint r = e / BK, c = e % BK;
+      float v = 0.0;
+      if (m0 + r < p.nrows && k0 + c < p.ncols) v = element(p.a_offset + (m0 + r) * p.row_stride, k0 + c);
+      tile_a[c * BM + r] = v;
+    }
+#else
+    // One 32-element unit per work item: its scales are decoded once.
+    for (uint e = tid; e < BM * (BK / 32); e += WG_SIZE) {
+      const uint r = e / (BK / 32), cu = e % (BK / 32);
+      const uint u = k0 / 32 + cu;
+      if (m0 + r < p.nrows && u * 32 < p.ncols) {
+        const uint bb = p.a_offset + (m0 + r) * p.row_stride + (u / (QK / 32)) * BLOCK_U16, sub = u % (QK / 32);
+        const vec4 sc = unit_scales(bb, sub);
+        for (uint j4 = 0; j4 < 8; ++j4) {
+          const vec4 v = unit_q4(bb, sub, j4) * (j4 < 4 ? sc.x : sc.z) + (j4 < 4 ? sc.y : sc.w);
+          const uint c = cu * 32 + j4 * 4;
+          tile_a[c * BM + r] = v.x;
+          tile_a[(c + 1) * BM + r] = v.y;
+          tile_a[(c + 2) * BM + r] = v.z;
+          tile_a[(c + 3) * BM + r] = v.w;
+        }
+      } else {
+        for (uint c = cu * 32; c < cu * 32 + 32; ++c) tile_a[c * BM + r] = 0.0;
+      }
+    }
+#endif
+    for (uint e = tid; e < BN * BK; e += WG_SIZE) {
+      const uint n = e / BK, c = e % BK;
+      float v = 0.0;
+      if (n0 + n < p.n_tokens && k0 + c < p.ncols) v = x[p.x_offset + (n0 + n) * p.x_stride + k0 + c];
+      tile_x[c * BN + n] = v;
+    }
+    barrier();
+    for (uint k = 0; k < BK; ++k) {
+      float av[TM], xv[TN];
+      for (uint i = 0; i < TM; ++i) av[i] = tile_a[k * BM + tr + i * RG];
+      for (uint j = 0; j < TN; ++j) xv[j] = tile_x[k * BN + tc + j * (BN / TN)];
+      for (uint i = 0; i < TM; ++i)
+        for (uint j = 0; j < TN; ++j) acc[i * TN + j] += av[i] * xv[j];
+    }
+    barrier();  // the tiles are overwritten by the next step
+  }
+
+  for (uint i = 0; i < TM; ++i) {
+    const uint r = m0 + tr + i * RG;
+    if (r >= p.nrows) continue;
+    const float b = (p.flags & 1u) != 0 ? bias[p.bias_offset + r] : 0.0;
+    for (uint j = 0; j < TN; ++j) {
+      const uint n = n0 + tc + j * (BN / TN);
+      if (n >= p.n_tokens) continue;
+      const uint yi = p.y_offset + n * p.y_stride + r;
+      float v = acc[i * TN + j] + b;
+      if ((p.flags & 2u) != 0) v += y[yi];
+      y[yi] = v;
+    }
+  }
+}

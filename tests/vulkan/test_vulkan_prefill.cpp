@@ -1,0 +1,172 @@
+// The prefill ops on the Vulkan device against double-precision references: the tiled matrix-matrix
+// product for every weight type (token counts and row counts that leave partial tiles, plain rows of 333
+// columns, a binding limit that splits the matrix, the GPU tile configuration) and causal attention of a
+// batch of queries over a cache with past positions (GQA), plus split-K decode attention.
+#include <QtTest>
+
+#include <cmath>
+
+#include "tests/vulkan/vk_fixture.h"
+#include "tests/vulkan/weights_fixture.h"
+
+using namespace vkt;
+
+namespace {
+
+double f16r(float f) { return quant::f16_to_f32(quant::f32_to_f16(f)); }
+
+// out[i, h, :] for queries at positions pos[i], over K/V rows 0..pos[i] (f16-rounded as the cache holds them).
+std::vector<float> attention_reference(const std::vector<float>& q, const std::vector<float>& k,
+                                       const std::vector<float>& v, const std::vector<int32_t>& pos, uint32_t head_dim,
+                                       uint32_t n_head, uint32_t n_head_kv) {
+  const uint32_t kv_dim = n_head_kv * head_dim, q_dim = n_head * head_dim;
+  std::vector<float> out(pos.size() * q_dim);
+  for (size_t i = 0; i < pos.size(); ++i)
+    for (uint32_t h = 0; h < n_head; ++h) {
+      const uint32_t kvh = h / (n_head / n_head_kv);
+      const uint32_t n_kv = uint32_t(pos[i]) + 1;
+      std::vector<double> s(n_kv);
+      double m = -1e300, l = 0;
+      for (uint32_t t = 0; t < n_kv; ++t) {
+        double d = 0;
+        for (uint32_t e = 0; e < head_dim; ++e)
+          d += double(q[i * q_dim + h * head_dim + e]) * f16r(k[t * kv_dim + kvh * head_dim + e]);
+        s[t] = d / std::sqrt(double(head_dim));
+        m = std::max(m, s[t]);
+      }
+      for (double& e : s) { e = std::exp(e - m); l += e; }
+      for (uint32_t e = 0; e < head_dim; ++e) {
+        double acc = 0;
+        for (uint32_t t = 0; t < n_kv; ++t) acc += s[t] * f16r(v[t * kv_dim + kvh * head_dim + e]);
+        out[i * q_dim + h * head_dim + e] = float(acc / l);
+      }
+    }
+  return out;
+}
+
+}  // namespace
+
+class TestVulkanPrefill : public QObject {
+  Q_OBJECT
+  Gpu gpu;
+  std::unique_ptr<Ops> ops;        // tiles chosen for the device
+  std::unique_ptr<Ops> ops_split;  // a 4 KiB binding limit: every matrix is split into chunks
+  std::unique_ptr<Ops> ops_wide;   // the GPU tile (64 weight rows x 32 tokens, 128 invocations)
+
+  template <typename F>
+  void run(F&& record) {
+    auto rec = Recorder::create(*gpu.device);
+    if (!rec) QFAIL(rec.error().message.c_str());
+    VKT_OK((*rec)->begin());
+    record(**rec);
+    VKT_OK((*rec)->end());
+    VKT_OK((*rec)->submit_and_wait());
+  }
+
+ private slots:
+  void initTestCase() {
+    VKT_OPEN(gpu);
+    auto a = Ops::create(*gpu.device);
+    VKT_OK(a);
+    ops = std::move(*a);
+    auto c = Ops::create(*gpu.device, {.subgroups = true, .max_binding_bytes = 4096, .mul_mv_rows = 1});
+    VKT_OK(c);
+    ops_split = std::move(*c);
+    auto w = Ops::create(*gpu.device, {.mul_mm_bm = 64, .mul_mm_bn = 32});
+    VKT_OK(w);
+    ops_wide = std::move(*w);
+  }
+  void cleanup() { QVERIFY2(gpu.clean(), "the validation layer reported errors"); }
+
+  void mul_mm_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<int>("variant");  // 0: device tiles, 1: split bindings, 2: GPU tiles
+    QTest::addColumn<uint32_t>("n_tokens");
+    for (Type t : kTypes) {
+      const std::string name = quant::type_name(t);
+      QTest::newRow((name + "/17 tokens").c_str()) << int(t) << 0 << 17u;
+      QTest::newRow((name + "/1 token").c_str()) << int(t) << 0 << 1u;
+      QTest::newRow((name + "/split").c_str()) << int(t) << 1 << 17u;
+      QTest::newRow((name + "/gpu tile").c_str()) << int(t) << 2 << 37u;
+    }
+  }
+  void mul_mm() {
+    QFETCH(int, type);
+    QFETCH(int, variant);
+    QFETCH(uint32_t, n_tokens);
+    const Type t = Type(type);
+    const uint32_t block = quant::traits(t).block_size;
+    const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * 7 : 256 * 2;
+    const uint32_t nrows = 37, x_stride = ncols + 3, y_stride = nrows + 2;
+    const auto m = random_matrix(t, ncols, nrows, 101 + type);
+    const auto w = dequantized(t, m, ncols, nrows);
+    const auto x = random_floats(size_t(n_tokens) * x_stride + 5, 17);
+    const auto bias = random_floats(nrows + 2, 18);
+    const auto y0 = random_floats(size_t(n_tokens) * y_stride + 1, 19);
+    auto wb = make_buffer(*gpu.device, m), xb = make_buffer(*gpu.device, x), bb = make_buffer(*gpu.device, bias);
+    auto yb = make_buffer(*gpu.device, y0);
+    Ops& o = variant == 0 ? *ops : variant == 1 ? *ops_split : *ops_wide;
+    const Matrix a{wb.get(), 0, t, ncols, nrows};
+    const View bias_view = view(*bb, 2);
+    // Offsets and strides everywhere; the second product adds the bias and accumulates (fused residual).
+    run([&](Recorder& r) {
+      VKT_OK(o.mul_mm(r, a, view(*xb, 5), x_stride, view(*yb, 1), y_stride, n_tokens));
+      VKT_OK(o.mul_mm(r, a, view(*xb, 5), x_stride, view(*yb, 1), y_stride, n_tokens, &bias_view, true));
+    });
+    if (variant == 1) QVERIFY(a.bytes() > 4096);
+    const auto got = read_back<float>(*yb, y0.size());
+    std::vector<float> want = y0, got_out, want_out;
+    for (uint32_t n = 0; n < n_tokens; ++n)
+      for (uint32_t r = 0; r < nrows; ++r) {
+        double s = 0;
+        for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r) * ncols + c]) * x[5 + n * x_stride + c];
+        want[1 + n * y_stride + r] = float(2 * s + bias[2 + r]);
+        got_out.push_back(got[1 + n * y_stride + r]);
+        want_out.push_back(want[1 + n * y_stride + r]);
+      }
+    const double err = nmse(got_out, want_out);
+    QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
+    // The gaps between output rows are untouched.
+    for (size_t i = 0; i < y0.size(); ++i)
+      if (want[i] == y0[i]) QCOMPARE(got[i], y0[i]);
+  }
+
+  void attn_prefill_data() {
+    QTest::addColumn<uint32_t>("n_past");
+    QTest::addColumn<uint32_t>("n_tokens");
+    QTest::addColumn<uint32_t>("n_head_kv");
+    QTest::newRow("7 tokens, empty cache") << 0u << 7u << 3u;
+    QTest::newRow("9 tokens after 13") << 13u << 9u << 3u;
+    QTest::newRow("21 tokens after 40, 6 heads on 1 KV head") << 40u << 21u << 1u;
+  }
+  void attn_prefill() {
+    QFETCH(uint32_t, n_past);
+    QFETCH(uint32_t, n_tokens);
+    QFETCH(uint32_t, n_head_kv);
+    const uint32_t head_dim = 40, n_head = 6, n_ctx = 80, kv_dim = n_head_kv * head_dim, q_dim = n_head * head_dim;
+    const uint32_t n_kv = n_past + n_tokens;
+    const auto q = random_floats(n_tokens * q_dim, 71, 2.0f);
+    const auto k = random_floats(n_kv * kv_dim, 72), v = random_floats(n_kv * kv_dim, 73);
+    std::vector<int32_t> all_pos(n_kv), pos(n_tokens);
+    for (uint32_t i = 0; i < n_kv; ++i) all_pos[i] = int32_t(i);
+    for (uint32_t i = 0; i < n_tokens; ++i) pos[i] = int32_t(n_past + i);
+    std::vector<int32_t> pos_buf = {-5, -5, -5};  // the batch's positions at an offset
+    pos_buf.insert(pos_buf.end(), pos.begin(), pos.end());
+    auto qb = make_buffer(*gpu.device, q), kb = make_buffer(*gpu.device, k), vb = make_buffer(*gpu.device, v);
+    auto apb = make_buffer(*gpu.device, all_pos), pb = make_buffer(*gpu.device, pos_buf);
+    auto kc = make_buffer(*gpu.device, nullptr, n_ctx * kv_dim * 2), vc = make_buffer(*gpu.device, nullptr, n_ctx * kv_dim * 2);
+    auto ob = make_buffer(*gpu.device, nullptr, (n_tokens * q_dim + 3) * 4);
+    run([&](Recorder& r) {
+      VKT_OK(ops->kv_store(r, view(*kb), view(*kc), view(*apb), kv_dim, n_kv, kv_dim));
+      VKT_OK(ops->kv_store(r, view(*vb), view(*vc), view(*apb), kv_dim, n_kv, kv_dim));
+      VKT_OK(ops->attn_prefill(r, view(*qb), view(*kc), view(*vc), view(*ob, 3), view(*pb, 3), n_tokens,
+                               {.head_dim = head_dim, .n_head = n_head, .n_head_kv = n_head_kv}));
+    });
+    const auto want = attention_reference(q, k, v, pos, head_dim, n_head, n_head_kv);
+    const double err = nmse(read_back<float>(*ob, want.size(), 12), want);
+    QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestVulkanPrefill)
+#include "test_vulkan_prefill.moc"

@@ -1,0 +1,74 @@
+// Random weight matrices of every quant type and their dequantized reference, shared by the op suites.
+#pragma once
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "inference/quant/quant.h"
+#include "tests/vulkan/vk_fixture.h"
+
+namespace vkt {
+
+using penser::quant::Type;
+
+inline std::vector<float> random_floats(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+inline void put_f16(std::vector<uint8_t>& row, size_t at, float v) {
+  const uint16_t h = quant::f32_to_f16(v);
+  std::memcpy(row.data() + at, &h, 2);
+}
+
+// A weight matrix of random bits: every quant field takes arbitrary values, except the f16 scales, which
+// are set to small finite numbers (ggml's block layouts name where they are).
+inline std::vector<uint8_t> random_matrix(Type type, uint32_t ncols, uint32_t nrows, uint32_t seed) {
+  const size_t row_bytes = quant::row_size(type, ncols);
+  std::vector<uint8_t> m(row_bytes * nrows);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> scale(0.001f, 0.05f);
+  if (type == Type::F32 || type == Type::F16 || type == Type::BF16) {
+    const auto v = random_floats(size_t(ncols) * nrows, seed);
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (type == Type::F32) std::memcpy(m.data() + 4 * i, &v[i], 4);
+      else {
+        const uint16_t h = type == Type::F16 ? quant::f32_to_f16(v[i]) : quant::f32_to_bf16(v[i]);
+        std::memcpy(m.data() + 2 * i, &h, 2);
+      }
+    }
+    return m;
+  }
+  for (uint8_t& b : m) b = uint8_t(rng());
+  const auto& t = quant::traits(type);
+  struct Field { size_t at; };
+  std::vector<size_t> halves;  // byte offsets of the f16 scale fields in one block
+  switch (type) {
+    case Type::Q4_0: case Type::Q5_0: case Type::Q8_0: case Type::IQ4_NL: case Type::IQ4_XS: halves = {0}; break;
+    case Type::Q4_1: case Type::Q5_1: case Type::Q4_K: case Type::Q5_K: halves = {0, 2}; break;
+    case Type::Q2_K: halves = {80, 82}; break;
+    case Type::Q3_K: halves = {108}; break;
+    case Type::Q6_K: halves = {208}; break;
+    default: qFatal("no test layout for %s", t.name);
+  }
+  for (size_t b = 0; b < m.size() / t.type_size; ++b)
+    for (size_t h : halves) put_f16(m, b * t.type_size + h, scale(rng));
+  return m;
+}
+
+inline std::vector<float> dequantized(Type type, const std::vector<uint8_t>& m, uint32_t ncols, uint32_t nrows) {
+  std::vector<float> out(size_t(ncols) * nrows);
+  const size_t rb = quant::row_size(type, ncols);
+  for (uint32_t r = 0; r < nrows; ++r) quant::dequantize_row(type, m.data() + r * rb, out.data() + size_t(r) * ncols, ncols);
+  return out;
+}
+
+inline const Type kTypes[] = {Type::F32,  Type::F16,  Type::BF16, Type::Q4_0, Type::Q4_1,   Type::Q5_0,  Type::Q5_1, Type::Q8_0,
+                       Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS};
+
+
+}  // namespace vkt
