@@ -1,11 +1,61 @@
-// penser: the desktop app and, with a command, the command line for scripts. All logic lives in penser_app.
+// penser: the desktop app and, with a command, the command line for scripts. All logic lives in penser_app
+// (commands), penser_gui (controllers) and penser_ui (the QML window).
 #include "app/core/cli.h"
 #include "inference/common/version.h"
 
 #include <QGuiApplication>
+#include <QTextStream>
 
 #include <cstdio>
 #include <memory>
+
+#ifdef PENSER_WITH_WINDOW
+#include "app/gui/services.h"
+#include "ui/window.h"
+
+#include <QLocale>
+#include <QQmlApplicationEngine>
+#include <QTranslator>
+#include <QtQml/qqmlextensionplugin.h>
+
+// Both QML modules are static libraries: their plugins must be pulled in by name.
+Q_IMPORT_QML_PLUGIN(PenserPlugin)
+Q_IMPORT_QML_PLUGIN(Penser_GuiPlugin)
+#endif
+
+namespace {
+
+void set_identity() {
+  QCoreApplication::setOrganizationName(QStringLiteral("Penser"));
+  QCoreApplication::setApplicationName(QStringLiteral("Penser"));
+  QCoreApplication::setApplicationVersion(QString::fromLatin1(penser::version()));
+}
+
+#ifdef PENSER_WITH_WINDOW
+int run_window(int argc, char** argv) {
+  QGuiApplication app(argc, argv);
+  set_identity();
+  QGuiApplication::setApplicationDisplayName(QStringLiteral("Penser"));
+  QGuiApplication::setDesktopFileName(QStringLiteral("penser"));
+
+  // The UI language follows the system locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG on Linux): the first of
+  // its UI languages with a compiled translation wins; none found leaves the English source strings.
+  QTranslator translator;
+  if (translator.load(QLocale(), QStringLiteral("penser"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+    QCoreApplication::installTranslator(&translator);
+
+  // Services before the engine, destroyed after it (declaration order): QML holds pointers to its controllers.
+  penser::gui::Services services;
+  QQmlApplicationEngine engine;
+  if (auto status = penser::ui::load_window(engine, services); !status) {
+    std::fprintf(stderr, "penser: %s\n", status.error().message.c_str());
+    return 1;
+  }
+  return QGuiApplication::exec();
+}
+#endif
+
+}  // namespace
 
 int main(int argc, char** argv) {
   QStringList args;
@@ -20,16 +70,18 @@ int main(int argc, char** argv) {
     } else {
       app = std::make_unique<QCoreApplication>(argc, argv);
     }
-    QCoreApplication::setOrganizationName(QStringLiteral("Penser"));
-    QCoreApplication::setApplicationName(QStringLiteral("Penser"));
-    QCoreApplication::setApplicationVersion(QString::fromLatin1(penser::version()));
+    set_identity();
     QTextStream out(stdout);
     QTextStream err(stderr);
     return penser::app::cli::run(args, out, err);
   }
 
-  // The desktop window arrives with the GUI issue; it will create the QGuiApplication and the QML engine here.
-  std::printf("penser %s: the desktop window is not built yet. Try `penser --help` for the command line.\n",
+#ifdef PENSER_WITH_WINDOW
+  return run_window(argc, argv);
+#else
+  // Built without the Qt Quick window (PENSER_BUILD_APP off, or app/gui absent): only the command line.
+  std::printf("penser %s: built without the desktop window. Try `penser --help` for the command line.\n",
               penser::version());
   return 0;
+#endif
 }

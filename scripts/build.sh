@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# scripts/build.sh run [ARGS...]   install packages, build, start penser-cli with ARGS (default: --help)
+# scripts/build.sh run [ARGS...]   install packages, build, start the desktop app `penser` (the window when no
+#                                  ARGS; with ARGS its command line: list, export, import, --help)
+# scripts/build.sh cli [ARGS...]   install packages, build, start penser-cli with ARGS (default: --help)
 # scripts/build.sh test            install packages, build, run every test suite
 # BUILD_DIR (default: build) and BUILD_TYPE (default: RelWithDebInfo) may be set.
 set -euo pipefail
@@ -14,6 +16,9 @@ cmake --build "$build"
 
 case "$mode" in
   run)
+    exec "$build/app/penser" "$@"
+    ;;
+  cli)
     if [ $# -eq 0 ]; then set -- --help; fi
     exec "$build/app/cli/penser-cli" "$@"
     ;;
@@ -24,7 +29,7 @@ case "$mode" in
     ctest --test-dir "$build" --output-on-failure -j "$(nproc)" ${CTEST_ARGS:-}
     ;;
   *)
-    echo "usage: scripts/build.sh run [ARGS...] | test" >&2
+    echo "usage: scripts/build.sh run [ARGS...] | cli [ARGS...] | test" >&2
     exit 2
     ;;
 esac

@@ -1,0 +1,34 @@
+#include "ui/window.h"
+
+#include <QList>
+#include <QQmlApplicationEngine>
+#include <QQmlError>
+#include <QStringList>
+#include <QUrl>
+
+namespace penser::ui {
+
+Status load_window(QQmlApplicationEngine& engine, gui::Services& services) {
+  // The singletons find the controllers through Services::instance(); taking the reference here makes the
+  // order (services first, then the window) a compile-time requirement of every caller.
+  (void)services;
+
+  // Static QML modules live in the resource file system; Qt 6.4 does not search qrc:/qt/qml by itself.
+  engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
+
+  QStringList errors;
+  const auto connection = QObject::connect(&engine, &QQmlEngine::warnings, &engine,
+                                           [&errors](const QList<QQmlError>& warnings) {
+                                             for (const QQmlError& w : warnings) errors << w.toString();
+                                           });
+  engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Penser/Main.qml")));
+  QObject::disconnect(connection);
+
+  if (engine.rootObjects().isEmpty()) {
+    const QString detail = errors.isEmpty() ? QStringLiteral("no QML error was reported") : errors.join(u'\n');
+    return make_error("The window could not be created: {}", detail.toStdString());
+  }
+  return {};
+}
+
+}  // namespace penser::ui
