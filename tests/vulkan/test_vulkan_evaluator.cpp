@@ -70,7 +70,7 @@ class TestVulkanEvaluator : public QObject {
 
     auto cpu = cpu::create_evaluator(model, {.n_ctx = 64, .n_threads = 1, .n_batch = 8});
     VKT_OK(cpu);
-    auto gpu = vulkan::create_evaluator(model, {.n_ctx = 64, .device = std::nullopt, .validation = true});
+    auto gpu = vulkan::create_evaluator(model, {.n_ctx = 64, .device = vkt::device_override(), .validation = true});
     VKT_OK(gpu);
     QVERIFY((*gpu)->backend_name().rfind("vulkan: ", 0) == 0);
 

@@ -1,12 +1,15 @@
 // What every Vulkan suite needs: Vulkan loaded, an instance with the validation layer when it is installed
 // (every validation message fails the suite), the device chosen by the CPU-allowing policy (CTest pins
-// lavapipe with VK_ICD_FILENAMES), and helpers to move f32 data in and out.
+// lavapipe with VK_ICD_FILENAMES; PENSER_VK_DEVICE=N picks device N instead), and helpers to move f32 data in
+// and out.
 #pragma once
 
 #include <QtTest>
 #include "tests/test_support.h"
 
+#include <cstdlib>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "inference/vulkan/context.h"
@@ -19,6 +22,17 @@ namespace vkt {
 
 using namespace penser;
 using namespace penser::vulkan;
+
+// PENSER_VK_DEVICE=N: run the suite on device N (numbered as `penser-cli devices` lists them) rather than
+// the default choice. scripts/device/gpu-run.sh uses it to put the suites on a real GPU; unset in CTest.
+inline std::optional<uint32_t> device_override() {
+  const char* env = std::getenv("PENSER_VK_DEVICE");
+  if (!env || !*env) return std::nullopt;
+  char* end = nullptr;
+  const unsigned long n = std::strtoul(env, &end, 10);
+  if (*end != '\0') qFatal("PENSER_VK_DEVICE=%s is not a device index (see penser-cli devices)", env);
+  return uint32_t(n);
+}
 
 struct Gpu {
   std::unique_ptr<Instance> instance;
@@ -33,7 +47,7 @@ struct Gpu {
     auto inst = Instance::create({.validation = true});
     if (!inst) { qWarning("%s", inst.error().message.c_str()); return false; }
     instance = std::move(*inst);
-    auto chosen = choose_device(instance->devices(), std::nullopt, /*allow_cpu=*/true);
+    auto chosen = choose_device(instance->devices(), device_override(), /*allow_cpu=*/true);
     if (!chosen) { qWarning("%s", chosen.error().message.c_str()); return false; }
     auto dev = Device::create(*instance, *chosen);
     if (!dev) { qWarning("%s", dev.error().message.c_str()); return false; }

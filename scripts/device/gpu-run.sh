@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# scripts/device/gpu-run.sh: the one prepared run on a lent GPU machine (issue #3). Run from the repo root
+# there, with the pack made here by scripts/device/pack-gpu.sh carried in .gpu/:
+#
+#   run(command="bash scripts/device/gpu-run.sh", carry=[".gpu"], timeout_s=480)
+#
+# It unpacks the pack into /tmp, points the bundled Vulkan loader at the NVIDIA driver, prints the GPU
+# (nvidia-smi, penser-cli devices, the bandwidth probe), runs the Vulkan op parity and evaluator suites on
+# it (PENSER_VK_DEVICE), makes a 1.5B-shaped (qwen2) and an 8B-shaped (llama) Q4_K_M model with every CPU
+# thread (in the background, while the suites run) and benchmarks each with --backend vulkan. Every step has
+# a time limit and the whole script stops starting steps after PENSER_GPU_BUDGET seconds (default 390), so it
+# ends within 7 minutes. Logs go to $OUT (7 files); the end of the output is a summary.
+#
+# Environment (all optional):
+#   OUT                 where the logs go (default ./gpu-out)
+#   PENSER_GPU_PACK     the pack (default .gpu/penser-gpu.tar.xz)
+#   PENSER_GPU_ICD      the Vulkan driver manifest (default: NVIDIA's; searched for when missing)
+#   PENSER_VK_DEVICE    device index for the suites (default: the device penser-cli devices marks default)
+#   PENSER_GPU_SHAPES   "tiny": small models and short benches (a rehearsal on lavapipe)
+#   PENSER_GPU_BUDGET   seconds after which no further step starts (default 390)
+# Rehearsal here (lavapipe): PENSER_GPU_SHAPES=tiny PENSER_GPU_BUDGET=900 \
+#   PENSER_GPU_ICD=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json OUT=/tmp/gpu-out bash scripts/device/gpu-run.sh
+set -u
+t_start=$(date +%s)
+budget=${PENSER_GPU_BUDGET:-390}
+out=${OUT:-$PWD/gpu-out}
+mkdir -p "$out"
+pack=${PENSER_GPU_PACK:-$PWD/.gpu/penser-gpu.tar.xz}
+shapes=${PENSER_GPU_SHAPES:-full}
+log_run=$out/run.log env_log=$out/env.txt mm_log=$out/make-model.log bench_log=$out/bench.log
+exec > >(tee -a "$log_run") 2>&1
+summary=()
+
+elapsed() { echo $(($(date +%s) - t_start)); }
+# step NAME LIMIT_S LOG CMD...: runs CMD under a timeout no longer than the budget left, appending to LOG.
+step() {
+  local name=$1 limit=$2 log=$3
+  shift 3
+  local left=$((budget - $(elapsed)))
+  if [ "$left" -lt 5 ]; then
+    summary+=("SKIP  $name (budget of ${budget}s spent)")
+    echo "== $name: skipped, the budget is spent"
+    return 124
+  fi
+  [ "$limit" -gt "$left" ] && limit=$left
+  echo "== $name (limit ${limit}s, at $(elapsed)s)"
+  { echo; echo "== $name: $*"; } >>"$log"
+  local t0 rc
+  t0=$(date +%s)
+  timeout -k 5 "$limit" "$@" >>"$log" 2>&1
+  rc=$?
+  local dt=$(($(date +%s) - t0)) tag=ok
+  [ $rc -ne 0 ] && tag="rc=$rc"
+  [ $rc -eq 124 ] || [ $rc -eq 137 ] && tag="TIMEOUT after ${limit}s"
+  summary+=("$(printf '%-5s %-34s %4ss' "$([ $rc -eq 0 ] && echo ok || echo FAIL)" "$name" "$dt") $([ $rc -ne 0 ] && echo "$tag")")
+  echo "-- $name: $tag, ${dt}s"
+  return $rc
+}
+
+echo "penser gpu-run: $(date -u +%FT%TZ) on $(uname -n), $(nproc) CPUs, shapes=$shapes, budget ${budget}s, logs in $out"
+
+# 1. Unpack.
+[ -f "$pack" ] || { echo "no pack at $pack: run scripts/device/pack-gpu.sh here and carry .gpu"; exit 2; }
+root=/tmp/penser-gpu
+rm -rf "$root" && mkdir -p /tmp && tar -C /tmp -xJf "$pack" || { echo "could not unpack $pack"; exit 2; }
+cli=$root/bin/penser-cli
+# The driver may want a newer libstdc++ than Debian 12's: when the machine's own has every symbol version
+# the pack's binaries need (GLIBCXX_3.4.30, gcc 12), it is used instead of the packed one.
+for d in /usr/lib/x86_64-linux-gnu /usr/lib64 /lib/x86_64-linux-gnu; do
+  if [ -e "$d/libstdc++.so.6" ] && grep -qa 'GLIBCXX_3\.4\.30' "$d/libstdc++.so.6"; then
+    echo "using the machine's $d/libstdc++.so.6"
+    rm -f "$root/lib/libstdc++.so.6" "$root/lib/libgcc_s.so.1"
+    break
+  fi
+done
+export LD_LIBRARY_PATH=$root/lib:/usr/local/nvidia/lib64:/usr/local/nvidia/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}:$root/lib-fallback
+export QT_QPA_PLATFORM=offscreen
+export XDG_RUNTIME_DIR=$(mktemp -d) && chmod 0700 "$XDG_RUNTIME_DIR"
+head -3 "$root/MANIFEST"
+
+# 2. The Vulkan driver: NVIDIA's manifest, or whatever the machine has.
+icd=${PENSER_GPU_ICD:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
+{
+  echo "== MANIFEST"; cat "$root/MANIFEST"
+  echo "== driver manifests on this machine"
+  find /usr/share/vulkan /etc/vulkan /usr/local/nvidia /usr/local/share/vulkan -name '*icd*.json' 2>/dev/null
+} >>"$env_log"
+if [ ! -f "$icd" ]; then
+  echo "no driver manifest at $icd; found:"
+  found=$(find /usr/share/vulkan /etc/vulkan /usr/local/nvidia /usr/local/share/vulkan -name '*icd*.json' 2>/dev/null)
+  echo "$found"
+  icd=$(grep -m1 -i nvidia <<<"$found" || head -1 <<<"$found")
+fi
+export VK_DRIVER_FILES=$icd VK_ICD_FILENAMES=$icd
+echo "driver manifest: $icd"
+{
+  echo "== $icd"; cat "$icd"
+  lib=$(grep -o '"library_path"[^,}]*' "$icd" | sed 's/.*: *"\(.*\)"/\1/')
+  echo "== library_path $lib"
+  libfile=$lib
+  [ "${lib#/}" = "$lib" ] && libfile=$(for d in ${LD_LIBRARY_PATH//:/ } /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib; do
+    [ -e "$d/$lib" ] && echo "$d/$lib" && break; done)
+  if [ -n "$libfile" ]; then echo "resolved: $libfile"; ldd "$libfile" | grep -E 'not found|GLdispatch|vulkan' ; else echo "NOT FOUND"; fi
+  echo "== missing libraries of the packed binaries (none expected)"
+  for b in "$root"/bin/*; do ldd "$b" | grep 'not found' | sed "s|^|$(basename "$b"): |"; done
+  echo "== ldconfig: libvulkan"; ldconfig -p 2>/dev/null | grep -i vulkan
+} >>"$env_log" 2>&1
+
+# 3. The models, made in the background (CPU only) while the GPU runs the suites.
+if [ "$shapes" = tiny ]; then
+  m15=(--arch qwen2 --n-embd 256 --n-ff 512 --n-layer 2 --n-head 4 --n-head-kv 2 --n-vocab 2048)
+  m8=(--arch llama --n-embd 256 --n-ff 768 --n-layer 2 --n-head 8 --n-head-kv 2 --n-vocab 4096 --rope-freqs)
+  full_pn=(-p 8 -n 8) quick_pn=(-p 4 -n 4)
+else
+  m15=(--arch qwen2 --n-embd 1536 --n-ff 8960 --n-layer 28 --n-head 12 --n-head-kv 2 --n-vocab 151936)
+  m8=(--arch llama --n-embd 4096 --n-ff 14336 --n-layer 32 --n-head 32 --n-head-kv 8 --n-vocab 128256 --rope-freqs)
+  full_pn=(-p 512 -n 128) quick_pn=(-p 32 -n 32)
+fi
+models=/tmp/penser-models
+mkdir -p "$models"
+(
+  timeout -k 5 150 "$cli" make-model "$models/q15b.gguf" "${m15[@]}" --type Q4_K_M --threads 0 && touch "$models/q15b.ok"
+  timeout -k 5 240 "$cli" make-model "$models/l8b.gguf" "${m8[@]}" --type Q4_K_M --threads 0 && touch "$models/l8b.ok"
+) >>"$mm_log" 2>&1 &
+mm_pid=$!
+
+# 4. The GPU as the driver and Penser see it.
+step "nvidia-smi" 20 "$env_log" nvidia-smi
+step "nvidia-smi query" 20 "$env_log" nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem,pcie.link.gen.max,power.limit --format=csv
+step "penser-cli devices" 30 "$env_log" "$cli" devices
+step "penser-cli devices --json" 30 "$env_log" "$cli" devices --json
+if [ -z "${PENSER_VK_DEVICE:-}" ]; then
+  PENSER_VK_DEVICE=$(grep -o '"default": [0-9][0-9]*' "$env_log" | tail -1 | grep -o '[0-9]*$')
+fi
+export PENSER_VK_DEVICE
+echo "suites run on device ${PENSER_VK_DEVICE:-(default choice)}"
+grep -E '^\* |driver  |subgroups|limits' "$env_log" | head -8
+step "devices --bandwidth" 45 "$env_log" "$cli" devices --bandwidth
+grep -i 'bandwidth' "$env_log" | tail -1
+
+# 5. Op parity and evaluator suites on the GPU (validation layer on, as in CI).
+export VK_LAYER_PATH=$root/layers
+for t in test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill; do
+  [ -x "$root/bin/$t" ] || continue
+  lim=120; [ "$t" = test_vulkan_ops ] || lim=90
+  step "$t" "$lim" "$out/$t.log" "$root/bin/$t"
+  grep -E '^Totals|^FAIL!' "$out/$t.log" | head -6
+done
+unset VK_LAYER_PATH
+
+# 6. Benchmarks: a short run with the per-op profile first (cheap insurance), then the issue's figures.
+profile=()
+"$cli" bench --help 2>/dev/null | grep -q -- '--profile' && profile=(--profile)
+bench_model() {  # bench_model NAME FILE OKFILE WAIT_LIMIT FULL_LIMIT
+  local name=$1 file=$2 ok=$3 wait_limit=$4 full_limit=$5 waited=0
+  while [ ! -e "$ok" ] && kill -0 "$mm_pid" 2>/dev/null && [ $waited -lt "$wait_limit" ] && [ $(elapsed) -lt "$budget" ]; do
+    sleep 2; waited=$((waited + 2))
+  done
+  if [ ! -e "$ok" ]; then
+    summary+=("FAIL  make-model $name (see make-model.log)")
+    echo "== $name: no model (make-model failed or is still running after ${waited}s)"
+    return
+  fi
+  grep "wrote $file" "$mm_log"
+  step "bench $name quick ${profile[*]}" 60 "$bench_log" "$cli" bench "$file" --backend vulkan "${quick_pn[@]}" "${profile[@]}"
+  step "bench $name ${full_pn[*]}" "$full_limit" "$bench_log" "$cli" bench "$file" --backend vulkan "${full_pn[@]}"
+  awk -v n="bench $name ${full_pn[*]}" 'index($0, "== " n) {p=1} p && /^(prefill|decode|load|decode reads)/' "$bench_log"
+}
+bench_model 1.5b "$models/q15b.gguf" "$models/q15b.ok" 150 75
+bench_model 8b "$models/l8b.gguf" "$models/l8b.ok" 240 110
+kill "$mm_pid" 2>/dev/null
+rm -f "$models"/*.gguf
+
+echo
+echo "==================== summary ($(elapsed)s; logs: $(cd "$out" && ls | tr '\n' ' '))"
+printf '%s\n' "${summary[@]}"
+grep -h -E '^\* |bandwidth \(' "$env_log"
+for t in test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill; do
+  [ -f "$out/$t.log" ] && { echo "$t: $(grep -E '^Totals' "$out/$t.log" | tail -1)"; grep -E '^FAIL!' -A2 "$out/$t.log" | head -12; }
+done
+grep -E '^(== bench|backend:|prefill:|decode:|decode reads|load:)' "$bench_log"
+grep -E -i '^ *(total|mul_mv|attn|share|op )' "$bench_log" | head -30
