@@ -59,6 +59,10 @@ class Store {
   // Shows the branch through `message_id`: the leaf becomes its most recent descendant (or itself).
   // Returns that leaf. Used to switch between sibling versions and to open a search result.
   Result<qint64> show_branch(qint64 message_id);
+  // Deletes a message and everything below it (its answers, later turns, their other versions). When the
+  // branch shown went with it, the newest remaining sibling's branch is shown, else the parent's.
+  // Returns the leaf now shown (0 when the conversation has no messages left).
+  Result<qint64> delete_message(qint64 message_id);
 
   // Streaming ---------------------------------------------------------------------------------------
   // A growing answer: begin, save the text so far at a steady cadence (see StreamSaver), then finish.

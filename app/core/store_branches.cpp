@@ -64,4 +64,27 @@ Result<qint64> Store::show_branch(qint64 message_id) {
   return leaf;
 }
 
+Result<qint64> Store::delete_message(qint64 message_id) {
+  PENSER_ASSIGN_OR_RETURN(Message m, message(message_id));
+  PENSER_ASSIGN_OR_RETURN(QList<qint64> sibs, siblings(message_id));
+  sql::Transaction tx(*db_);
+  PENSER_TRY(tx.begin("deleting the message"));
+  // Children go by ON DELETE CASCADE; a leaf among them sets current_leaf_id to NULL (ON DELETE SET NULL).
+  PENSER_ASSIGN_OR_RETURN(auto* s, db_->prepare("DELETE FROM messages WHERE id = ?1"));
+  s->bind(1, message_id);
+  PENSER_TRY(s->run("deleting the message"));
+  PENSER_ASSIGN_OR_RETURN(Conversation c, conversation(m.conversation_id));
+  qint64 leaf = c.current_leaf_id;
+  if (leaf == 0) {
+    sibs.removeAll(message_id);
+    const qint64 shown = !sibs.isEmpty() ? sibs.last() : m.parent_id;
+    if (shown > 0) {
+      PENSER_ASSIGN_OR_RETURN(leaf, show_branch(shown));
+    }
+  }
+  PENSER_TRY(touch(m.conversation_id));
+  PENSER_TRY(tx.commit("deleting the message"));
+  return leaf;
+}
+
 }  // namespace penser::app

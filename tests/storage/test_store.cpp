@@ -151,6 +151,41 @@ class TestStore : public QObject {
     QCOMPARE((*reopened)->conversation(c)->current_leaf_id, a2);
   }
 
+  void deleteMessageTakesItsSubtree() {
+    auto store = Store::open(path("delete.sqlite"));
+    QVERIFY(store);
+    Store& s = **store;
+    const qint64 c = s.create_conversation({}).value();
+    const qint64 q1 = s.add_message(make(c, 0, "user", "What is 2+2?")).value();
+    const qint64 a1 = s.add_message(make(c, q1, "assistant", "4")).value();
+    const qint64 q2 = s.add_message(make(c, a1, "user", "And zebra 3+3?")).value();
+    const qint64 a2 = s.add_message(make(c, q2, "assistant", "6")).value();
+    const qint64 a1b = s.add_message(make(c, q1, "assistant", "Four.")).value();
+    QCOMPARE(s.show_branch(a1).value(), a2);
+
+    // Deleting the shown answer takes what followed it; the other version of it is shown.
+    QCOMPARE(s.delete_message(a1).value(), a1b);
+    QCOMPARE(s.siblings(a1b).value(), QList<qint64>{a1b});
+    auto path1 = s.current_path(c).value();
+    QCOMPARE(path1.size(), 2);
+    QCOMPARE(path1[1].id, a1b);
+    QVERIFY(!s.message(q2));
+    QVERIFY(s.search("zebra")->isEmpty());  // the search index follows the cascade
+
+    // A hidden branch goes without changing what is shown.
+    const qint64 q1b = s.add_message(make(c, 0, "user", "What is 2*2?")).value();
+    QCOMPARE(s.show_branch(q1).value(), a1b);
+    QCOMPARE(s.delete_message(q1b).value(), a1b);
+    QCOMPARE(s.current_path(c)->size(), 2);
+
+    // The last answer of a version goes: its question is shown; the last message: nothing is left.
+    QCOMPARE(s.delete_message(a1b).value(), q1);
+    QCOMPARE(s.delete_message(q1).value(), 0);
+    QVERIFY(s.current_path(c)->isEmpty());
+    QVERIFY(!s.delete_message(q1));  // already gone: an error, not a crash
+    QCOMPARE(s.integrity_check().value(), QStringLiteral("ok"));
+  }
+
   void streamingSavesAndFinishes() {
     auto store = Store::open(path("stream.sqlite"));
     QVERIFY(store);
