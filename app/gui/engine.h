@@ -16,7 +16,6 @@
 #include <QObject>
 #include <QString>
 
-#include <atomic>
 #include <memory>
 
 class QThread;
@@ -78,6 +77,7 @@ struct FinishInfo {
 };
 
 class EngineWorker;
+struct EngineControl;
 
 class Engine : public QObject {
   Q_OBJECT
@@ -109,15 +109,17 @@ class Engine : public QObject {
 
  private:
   QThread* thread_;
-  EngineWorker* worker_;  // lives on thread_
-  std::shared_ptr<std::atomic<bool>> stop_;
-  std::shared_ptr<std::atomic<bool>> cancel_load_;
+  EngineWorker* worker_;  // lives on thread_; deleted there when the thread finishes
+  std::shared_ptr<EngineControl> control_;  // shared with the worker: it may outlive Engine (see ~Engine)
+  quint64 load_seq_ = 0;      // Engine numbers requests so a cancel or stop applies to the ones made before it
+  quint64 generate_seq_ = 0;
   bool loaded_ = false;
   int busy_ = 0;
 };
 
 }  // namespace penser::gui
 
+Q_DECLARE_METATYPE(penser::gui::LoadRequest)
 Q_DECLARE_METATYPE(penser::gui::ModelInfo)
 Q_DECLARE_METATYPE(penser::gui::GenerateRequest)
 Q_DECLARE_METATYPE(penser::gui::FinishInfo)

@@ -1,0 +1,524 @@
+#include "app/gui/engine_worker.h"
+
+#include "inference/cpu/cpu.h"
+#include "inference/gguf/gguf.h"
+#include "inference/vulkan/context.h"
+#include "inference/vulkan/evaluator.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <QFileInfo>
+#include <QLocale>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <thread>
+
+#if defined(_WIN32)
+#include <windows.h>
+#else
+#include <unistd.h>
+#endif
+
+namespace penser::gui {
+
+namespace {
+
+QString tr(const char* text) { return QCoreApplication::translate("Engine", text); }
+
+std::filesystem::path to_path(const QString& s) {
+#if defined(_WIN32)
+  return std::filesystem::path(s.toStdWString());
+#else
+  return std::filesystem::path(s.toStdString());
+#endif
+}
+
+QString quoted(const QString& s) { return QStringLiteral("\u201C%1\u201D").arg(s); }
+
+QString bytes_text(uint64_t bytes) { return QLocale().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeTraditionalFormat); }
+
+// Engine messages start with the file's name and have no final period; a sentence shown on its own needs
+// neither the path (the window shows the file) nor a doubled period.
+QString strip_detail(const QString& path, const std::string& message) {
+  QString m = QString::fromStdString(message);
+  const QString native = QString::fromStdString(to_path(path).string());
+  for (const QString& prefix : {native + QStringLiteral(": "), path + QStringLiteral(": ")}) {
+    if (m.startsWith(prefix)) {
+      m = m.mid(prefix.size());
+      break;
+    }
+  }
+  while (m.endsWith(QLatin1Char('.'))) m.chop(1);
+  return m;
+}
+
+app::GenerationStats to_app_stats(const chat::Stats& s) {
+  app::GenerationStats a;
+  a.prompt_tokens = s.prompt_tokens;
+  a.generated_tokens = s.generated_tokens;
+  a.thinking_tokens = s.thinking_tokens;
+  a.ttft_ms = s.time_to_first_token_ms;
+  a.prefill_tps = s.prefill_tokens_per_s;
+  a.decode_tps = s.decode_tokens_per_s;
+  return a;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------------------
+
+ProgressEvaluator::ProgressEvaluator(std::unique_ptr<model::Evaluator> inner, uint32_t chunk)
+    : inner_(std::move(inner)), chunk_(std::max<uint32_t>(1, chunk)) {}
+
+Status ProgressEvaluator::eval(std::span<const tokenizer::Token> tokens, std::span<float> logits) {
+  if (tokens.size() <= chunk_) {
+    if (cancelled()) return make_error("cancelled");
+    return inner_->eval(tokens, logits);
+  }
+  // The inner evaluator checks the whole span; do the same up front so a failure changes nothing.
+  if (tokens.size() > size_t(n_ctx()) - size_t(n_past()))
+    return make_error("the context is full: {} tokens held + {} new exceed the context size of {}", n_past(),
+                      tokens.size(), n_ctx());
+  const int total = int(tokens.size());
+  for (size_t done = 0; done < tokens.size(); done += chunk_) {
+    if (cancelled()) return make_error("cancelled");
+    const size_t n = std::min<size_t>(chunk_, tokens.size() - done);
+    PENSER_TRY(inner_->eval(tokens.subspan(done, n), logits));
+    if (progress_) progress_(int(done + n), total);
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+QString file_type_name(uint64_t ft) {
+  // llama.cpp's llama_ftype values (the numbering is part of the GGUF convention for general.file_type).
+  static const std::map<uint64_t, const char*> names = {
+      {0, "F32"},      {1, "F16"},      {2, "Q4_0"},    {3, "Q4_1"},    {7, "Q8_0"},    {8, "Q5_0"},
+      {9, "Q5_1"},     {10, "Q2_K"},    {11, "Q3_K_S"}, {12, "Q3_K_M"}, {13, "Q3_K_L"}, {14, "Q4_K_S"},
+      {15, "Q4_K_M"},  {16, "Q5_K_S"},  {17, "Q5_K_M"}, {18, "Q6_K"},   {19, "IQ2_XXS"}, {20, "IQ2_XS"},
+      {21, "Q2_K_S"},  {22, "IQ3_XS"},  {23, "IQ3_XXS"}, {24, "IQ1_S"}, {25, "IQ4_NL"}, {26, "IQ3_S"},
+      {27, "IQ3_M"},   {28, "IQ2_S"},   {29, "IQ2_M"},  {30, "IQ4_XS"}, {31, "IQ1_M"},  {32, "BF16"},
+      {36, "TQ1_0"},   {37, "TQ2_0"}};
+  auto it = names.find(ft);
+  return it == names.end() ? QString() : QString::fromLatin1(it->second);
+}
+
+QString quantization_label(const model::Model& model) {
+  if (auto ft = model.file().get_uint("general.file_type")) {
+    QString name = file_type_name(*ft);
+    if (!name.isEmpty()) return name;
+  }
+  // The type holding most of the bytes among the matrices (norms and biases are F32 in every file).
+  std::map<quant::Type, uint64_t> bytes;
+  for (const gguf::TensorInfo& t : model.file().tensors()) {
+    if (t.shape.size() >= 2 && t.shape[1] > 1) bytes[t.type] += t.n_bytes;
+  }
+  if (bytes.empty()) return QString();
+  auto best = std::max_element(bytes.begin(), bytes.end(),
+                               [](const auto& a, const auto& b) { return a.second < b.second; });
+  return QString::fromLatin1(quant::type_name(best->first));
+}
+
+uint64_t physical_memory_bytes() {
+#if defined(_WIN32)
+  MEMORYSTATUSEX status;
+  status.dwLength = sizeof(status);
+  if (GlobalMemoryStatusEx(&status)) return status.ullTotalPhys;
+  return 0;
+#else
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return 0;
+  return uint64_t(pages) * uint64_t(page);
+#endif
+}
+
+QString cpu_name() {
+#if defined(__linux__)
+  QFile f(QStringLiteral("/proc/cpuinfo"));
+  if (f.open(QIODevice::ReadOnly | QIODevice::Text)) {
+    while (!f.atEnd()) {
+      const QString line = QString::fromUtf8(f.readLine());
+      if (line.startsWith(QLatin1String("model name"))) {
+        const qsizetype colon = line.indexOf(QLatin1Char(':'));
+        if (colon > 0) return line.mid(colon + 1).simplified();
+      }
+    }
+  }
+#endif
+  return QString();
+}
+
+QString cpu_memory_error(const model::Model& model, uint32_t n_ctx, uint64_t physical_bytes) {
+  if (physical_bytes == 0) return QString();  // unknown: let the system decide
+  const uint64_t weights = model.weight_bytes();
+  const uint64_t kv = model.kv_cache_bytes(n_ctx);
+  if (weights + kv <= physical_bytes) return QString();
+  return tr("This model needs about %1 of memory (%2 of weights and %3 for a context of %4 tokens), but this "
+            "computer has %5. Choose a smaller model or quantization (for example a 1.5B or 7B distill in "
+            "Q4_K_M), or a smaller context size in the settings.")
+      .arg(bytes_text(weights + kv), bytes_text(weights), bytes_text(kv), QString::number(n_ctx),
+           bytes_text(physical_bytes));
+}
+
+QString describe_open_error(const QString& path, const std::string& engine_message) {
+  const QString name = quoted(QFileInfo(path).fileName());
+  const QString detail = strip_detail(path, engine_message);
+  if (detail.contains(QLatin1String("not a GGUF file")) || detail.contains(QLatin1String("old GGML")) ||
+      detail.contains(QLatin1String("so it is not a GGUF model")) || detail.contains(QLatin1String("is a folder"))) {
+    return tr("%1 is not a GGUF model file (%2). Penser opens .gguf files such as "
+              "DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf.")
+        .arg(name, detail);
+  }
+  if (detail.contains(QLatin1String("truncated")) || detail.contains(QLatin1String("corrupt"))) {
+    return tr("%1 is damaged or incomplete (%2). Download it again.").arg(name, detail);
+  }
+  if (detail.contains(QLatin1String("is not supported (Penser runs"))) {
+    return tr("%1 cannot be run: %2. Penser runs the DeepSeek R1 distilled models (qwen2, llama and qwen3 "
+              "architectures).")
+        .arg(name, detail);
+  }
+  return tr("%1 cannot be loaded: %2.").arg(name, detail);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+struct EngineWorker::Loaded {
+  std::unique_ptr<model::Model> model;
+  std::unique_ptr<chat::Session> session;  // owns the evaluator
+  ProgressEvaluator* evaluator = nullptr;  // inside the session
+};
+
+EngineWorker::EngineWorker(std::shared_ptr<EngineControl> control) : control_(std::move(control)) {}
+
+EngineWorker::~EngineWorker() { drop_model(); }
+
+bool EngineWorker::drop_model() {
+  if (!current_) return false;
+  current_.reset();  // the session (and its evaluator) before the model it reads
+  conversation_id_ = -1;
+  return true;
+}
+
+void EngineWorker::unload() {
+  drop_model();
+  emit unloaded();
+}
+
+void EngineWorker::load(quint64 seq, const LoadRequest& request) {
+  if (drop_model()) emit unloaded();
+  ModelInfo info;
+  QString error;
+  bool cancelled = false;
+  std::unique_ptr<Loaded> result = load_stages(seq, request, info, error, cancelled);
+  if (!result) {
+    emit loadFailed(seq, cancelled ? tr("Loading was cancelled.") : error, cancelled);
+    return;
+  }
+  current_ = std::move(result);
+  conversation_id_ = -1;
+  emit loaded(seq, info);
+}
+
+std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, const LoadRequest& request,
+                                                                ModelInfo& info, QString& error, bool& cancelled) {
+  auto stop_here = [&] {
+    if (control_->load_cancelled(seq)) cancelled = true;
+    return cancelled;
+  };
+  auto progress = [&](double f, const QString& stage) { emit loadProgress(seq, f, stage); };
+
+  // 1. The file and its header.
+  progress(0.0, tr("Opening the file\u2026"));
+  if (stop_here()) return nullptr;
+  const QString path = request.path;
+  const QFileInfo fi(path);
+  if (path.isEmpty() || !fi.exists()) {
+    error = tr("The file %1 does not exist.").arg(quoted(path));
+    return nullptr;
+  }
+  const QString backend = request.backend.toLower();
+  if (backend != QLatin1String("auto") && backend != QLatin1String("cpu") && backend != QLatin1String("vulkan")) {
+    error = tr("Unknown backend %1: choose auto, vulkan or cpu.").arg(quoted(request.backend));
+    return nullptr;
+  }
+  auto file = gguf::File::open(to_path(path));
+  if (!file) {
+    error = describe_open_error(path, file.error().message);
+    return nullptr;
+  }
+  if (stop_here()) return nullptr;
+
+  // 2. The model: hyper-parameters, tensors, tokenizer (no weight is read yet).
+  progress(0.03, tr("Checking the model\u2026"));
+  auto loaded_model = model::Model::from_file(std::move(*file));
+  if (!loaded_model) {
+    error = describe_open_error(path, loaded_model.error().message);
+    return nullptr;
+  }
+  auto out = std::make_unique<Loaded>();
+  out->model = std::move(*loaded_model);
+  const model::Model& m = *out->model;
+  if (stop_here()) return nullptr;
+
+  // 3. The backend: Vulkan when a real GPU is usable (or when asked), else the CPU.
+  const uint64_t weights = m.weight_bytes();
+  bool use_vulkan = false;
+  std::optional<uint32_t> vk_device;
+  uint64_t vk_usable_bytes = 0;
+  QString vk_device_text;
+  QString notice;
+  if (backend != QLatin1String("cpu")) {
+    progress(0.05, tr("Looking for a GPU\u2026"));
+    const bool forced = backend == QLatin1String("vulkan");
+    std::unique_ptr<vulkan::Instance> instance;
+    QString why;
+    if (Status st = vulkan::load(); !st) {
+      why = QString::fromStdString(st.error().message);
+    } else if (auto inst = vulkan::Instance::create({}); !inst) {
+      why = QString::fromStdString(inst.error().message);
+    } else {
+      instance = std::move(*inst);
+    }
+    if (instance) {
+      std::optional<uint32_t> requested;
+      if (request.device >= 0) requested = uint32_t(request.device);
+      auto chosen = vulkan::choose_device(instance->devices(), requested, forced);
+      if (!chosen) {
+        why = QString::fromStdString(chosen.error().message);
+      } else {
+        const vulkan::DeviceInfo& d = instance->devices()[*chosen];
+        if (d.is_cpu() && !forced && !requested) {
+          // lavapipe/SwiftShader compute on the same cores as the CPU backend, only slower.
+          why = tr("the only Vulkan device, %1, is a software renderer").arg(QString::fromStdString(d.name));
+        } else {
+          use_vulkan = true;
+          vk_device = *chosen;
+          vk_usable_bytes = d.device_local_bytes / 10 * 9;
+          vk_device_text = QStringLiteral("%1 (%2)").arg(QString::fromStdString(d.name),
+                                                          QString::fromStdString(d.type_name));
+        }
+      }
+    }
+    if (!use_vulkan) {
+      if (forced) {
+        error = tr("The Vulkan backend cannot be used: %1. Choose the CPU backend in the settings.").arg(why);
+        return nullptr;
+      }
+      notice = tr("No usable Vulkan GPU (%1): running on the CPU.").arg(why);
+    }
+  }
+
+  // 4. The context and the memory check.
+  uint32_t n_ctx = 0;
+  const uint32_t n_ctx_train = m.hparams().n_ctx_train;
+  auto context_for = [&](uint64_t available) {
+    uint32_t n = request.n_ctx > 0 ? uint32_t(request.n_ctx) : chat::default_n_ctx(m, available);
+    if (n_ctx_train > 0) n = std::min(n, n_ctx_train);
+    return std::max<uint32_t>(n, 1);
+  };
+  if (use_vulkan) {
+    n_ctx = context_for(vk_usable_bytes > weights ? vk_usable_bytes - weights : 0);
+    const uint64_t need = vulkan::estimate_device_bytes(m, n_ctx);
+    if (need > vk_usable_bytes) {
+      const QString why = tr("the model and its context need %1 but %2 has %3 usable")
+                              .arg(bytes_text(need), vk_device_text, bytes_text(vk_usable_bytes));
+      if (backend == QLatin1String("vulkan")) {
+        error = tr("The model does not fit in the GPU's memory: %1. Choose a smaller model or context, or the "
+                   "CPU backend.")
+                    .arg(why);
+        return nullptr;
+      }
+      use_vulkan = false;
+      notice = tr("The model does not fit in the GPU's memory (%1): running on the CPU.").arg(why);
+    }
+  }
+  const uint64_t physical = physical_memory_bytes();
+  if (!use_vulkan) {
+    n_ctx = context_for(physical > weights ? physical - weights : 0);
+    error = cpu_memory_error(m, n_ctx, physical);
+    if (!error.isEmpty()) return nullptr;
+  }
+  if (stop_here()) return nullptr;
+
+  // 5. Read the weights once, a slice at a time: real progress for the slow part of a cold load (the disk),
+  //    a cancel point between slices, and no page faults during the first prefill.
+  {
+    const double from = 0.08, to = use_vulkan ? 0.6 : 0.9;
+    std::vector<const gguf::TensorInfo*> order;
+    for (const gguf::TensorInfo& t : m.file().tensors()) order.push_back(&t);
+    std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->data < b->data; });
+    const uint64_t total = std::max<uint64_t>(1, weights);
+    constexpr uint64_t kSlice = 32ull << 20;
+    constexpr uint64_t kPage = 4096;
+    uint64_t done = 0, next_report = 0;
+    volatile uint8_t sink = 0;
+    const QString stage = tr("Reading the weights\u2026");
+    progress(from, stage);
+    for (const gguf::TensorInfo* t : order) {
+      for (uint64_t off = 0; off < t->n_bytes; off += kPage) {
+        sink = sink + t->data[off];
+        done += std::min(kPage, t->n_bytes - off);
+        if (done >= next_report) {
+          if (stop_here()) return nullptr;
+          progress(from + (to - from) * double(done) / double(total), stage);
+          next_report = done + kSlice;
+        }
+      }
+    }
+    (void)sink;
+  }
+  if (stop_here()) return nullptr;
+
+  // 6. The evaluator.
+  std::unique_ptr<model::Evaluator> evaluator;
+  uint32_t chunk = 64;
+  const int threads = request.n_threads > 0 ? request.n_threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  if (use_vulkan) {
+    progress(0.6, tr("Uploading the weights to the GPU\u2026"));
+    vulkan::EvaluatorOptions o;
+    o.n_ctx = n_ctx;
+    o.device = vk_device;
+    auto ev = vulkan::create_evaluator(m, o);
+    if (ev) {
+      evaluator = std::move(*ev);
+      chunk = 16;  // one token per step on this backend: a stop lands within 16 steps
+      info.backend = QStringLiteral("Vulkan");
+      info.device = vk_device_text;
+    } else if (backend == QLatin1String("vulkan")) {
+      error = tr("The Vulkan backend failed: %1.").arg(strip_detail(path, ev.error().message));
+      return nullptr;
+    } else {
+      notice = tr("The GPU could not be used (%1): running on the CPU.").arg(strip_detail(path, ev.error().message));
+      use_vulkan = false;
+      n_ctx = context_for(physical > weights ? physical - weights : 0);
+      error = cpu_memory_error(m, n_ctx, physical);
+      if (!error.isEmpty()) return nullptr;
+    }
+    if (stop_here()) return nullptr;
+  }
+  if (!use_vulkan) {
+    progress(0.92, tr("Preparing the CPU backend\u2026"));
+    cpu::Options o;
+    o.n_ctx = n_ctx;
+    o.n_threads = request.n_threads;
+    auto ev = cpu::create_evaluator(m, o);
+    if (!ev) {
+      error = tr("The CPU backend could not start: %1.").arg(strip_detail(path, ev.error().message));
+      return nullptr;
+    }
+    evaluator = std::move(*ev);
+    chunk = o.n_batch;
+    info.backend = QStringLiteral("CPU");
+    const QString cpu = cpu_name();
+    const QString thread_text = tr("%n thread(s)", nullptr, threads);
+    info.device = cpu.isEmpty() ? thread_text : QStringLiteral("%1, %2").arg(cpu, thread_text);
+  }
+  if (stop_here()) return nullptr;
+
+  // 7. The chat session.
+  progress(0.97, tr("Preparing the chat\u2026"));
+  auto wrapped = std::make_unique<ProgressEvaluator>(std::move(evaluator), chunk);
+  out->evaluator = wrapped.get();
+  out->session = chat::Session::create(m, std::move(wrapped));
+
+  info.path = path;
+  info.name = QString::fromStdString(m.name());
+  info.architecture = QString::fromLatin1(model::arch_name(m.hparams().arch));
+  info.quantization = quantization_label(m);
+  info.parameters = qint64(m.n_params());
+  info.file_bytes = fi.size();
+  info.n_ctx = int(out->session->n_ctx());
+  info.n_ctx_train = int(n_ctx_train);
+  info.notice = notice;
+  info.template_warning = QString::fromStdString(out->session->chat_template().warning());
+  if (stop_here()) return nullptr;
+  progress(1.0, tr("Ready"));
+  return out;
+}
+
+void EngineWorker::generate(quint64 seq, const GenerateRequest& request) {
+  const quint64 id = request.id;
+  auto finish_now = [&](const QString& reason, const QString& message) {
+    FinishInfo f;
+    f.reason = reason;
+    f.error = message;
+    emit finished(id, f);
+  };
+  if (!current_) {
+    finish_now(QStringLiteral("error"), tr("No model is loaded: open a GGUF model first."));
+    return;
+  }
+  if (control_->generation_stopped(seq)) {
+    finish_now(QStringLiteral("cancelled"), QString());
+    return;
+  }
+  chat::Session& session = *current_->session;
+  if (request.conversation_id != conversation_id_) {
+    session.reset();
+    conversation_id_ = request.conversation_id;
+  }
+
+  std::vector<chat::Message> messages;
+  messages.reserve(size_t(request.turns.size()));
+  for (const ChatTurn& t : request.turns) messages.push_back({t.role.toStdString(), t.content.toStdString()});
+
+  const SamplingSettings& s = request.settings;
+  chat::GenerateSettings g;
+  g.sampler.temperature = float(s.temperature);
+  g.sampler.top_p = float(s.top_p);
+  g.sampler.top_k = s.top_k;
+  g.sampler.min_p = float(s.min_p);
+  g.sampler.repeat_penalty = float(s.repeat_penalty);
+  if (s.seed >= 0) g.sampler.seed = uint64_t(s.seed);
+  g.max_tokens = s.max_tokens;
+  g.thinking_budget = s.thinking_budget;
+
+  current_->evaluator->set_progress([this, id](int done, int total) { emit prefillProgress(id, done, total); });
+  {
+    std::lock_guard lock(control_->mutex);
+    control_->active = &session;
+    control_->active_seq = seq;
+  }
+  // A stop() that came after the check above but before `active` was set found nothing to cancel.
+  if (control_->generation_stopped(seq)) session.cancel();
+
+  auto callback = [&](const chat::Event& e) {
+    switch (e.kind) {
+      case chat::Event::Kind::Thinking: emit thinkingDelta(id, QString::fromStdString(e.text)); break;
+      case chat::Event::Kind::Answer: emit answerDelta(id, QString::fromStdString(e.text)); break;
+      case chat::Event::Kind::ContextDropped:
+        emit contextDropped(id, int(e.dropped_messages), QString::fromStdString(e.text));
+        break;
+      case chat::Event::Kind::Stats:
+        emit statsUpdated(id, to_app_stats(e.stats), int(session.evaluator().n_past()), int(session.n_ctx()));
+        break;
+      case chat::Event::Kind::Done: {
+        std::lock_guard lock(control_->mutex);
+        control_->active = nullptr;
+        break;
+      }
+    }
+    return !control_->generation_stopped(seq);
+  };
+  chat::Reply reply = session.generate(messages, g, callback);
+  {
+    std::lock_guard lock(control_->mutex);
+    control_->active = nullptr;
+  }
+  current_->evaluator->set_progress({});
+
+  FinishInfo f;
+  f.reason = QString::fromLatin1(chat::finish_reason_name(reply.finish_reason));
+  f.error = QString::fromStdString(reply.error);
+  f.stats = to_app_stats(reply.stats);
+  f.thinking_ms = qint64(reply.stats.thinking_ms);
+  f.thought_unclosed = reply.stats.thought_unclosed;
+  emit finished(id, f);
+}
+
+}  // namespace penser::gui
