@@ -16,6 +16,7 @@
 
 #include "inference/vulkan/context.h"
 #include "inference/vulkan/device.h"
+#include "inference/vulkan/evaluator_prefill.h"
 #include "inference/vulkan/memory.h"
 #include "inference/vulkan/ops.h"
 #include "inference/vulkan/recorder.h"
@@ -28,12 +29,6 @@ using tokenizer::Token;
 
 uint64_t tensor_bytes(const Tensor& t) { return t ? uint64_t(t.row_bytes) * uint64_t(t.ne1) : 0; }
 
-struct LayerBuffers {
-  Matrix wq, wk, wv, wo, gate, up, down;
-  std::unique_ptr<Buffer> attn_norm, ffn_norm, bq, bk, bv, q_norm, k_norm;
-  std::unique_ptr<Buffer> k_cache, v_cache;
-};
-
 class VulkanEvaluator final : public model::Evaluator {
  public:
   static Result<std::unique_ptr<model::Evaluator>> create(const model::Model& model, const EvaluatorOptions& opt) {
@@ -43,15 +38,24 @@ class VulkanEvaluator final : public model::Evaluator {
     PENSER_ASSIGN_OR_RETURN(self->instance_, Instance::create({.validation = opt.validation}));
     PENSER_ASSIGN_OR_RETURN(uint32_t index, choose_device(self->instance_->devices(), opt.device, true));
     PENSER_ASSIGN_OR_RETURN(self->device_, Device::create(*self->instance_, index));
-    PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_),
+    self->n_batch_ = std::clamp<uint32_t>(opt.n_batch, 1, self->n_ctx_);
+    PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_, self->n_batch_),
                                          fmt::format("{} with a context of {} tokens", model.name(), self->n_ctx_)));
     PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_));
     PENSER_TRY(self->upload());
+    self->profile_ = opt.profile;
     PENSER_TRY(self->record());
+    PENSER_TRY(self->create_batch_path());
     return std::unique_ptr<model::Evaluator>(std::move(self));
   }
 
   uint32_t n_ctx() const override { return n_ctx_; }
+  Result<StepProfile> take_profile() {
+    if (!profile_) return make_error("this Vulkan evaluator was made without profiling (EvaluatorOptions::profile)");
+    StepProfile p;
+    p.dispatches = step_->take_times(&p.steps);
+    return p;
+  }
   const std::vector<Token>& tokens() const override { return tokens_; }
   std::string backend_name() const override { return "vulkan: " + device_->info().name; }
   void truncate(uint32_t n) override {
@@ -69,6 +73,10 @@ class VulkanEvaluator final : public model::Evaluator {
     for (Token t : tokens)
       if (t < 0 || uint32_t(t) >= hp.n_vocab)
         return make_error("token id {} is outside the vocabulary (0..{})", t, hp.n_vocab - 1);
+    if (batch_ && tokens.size() > 1) {
+      PENSER_TRY(eval_batches(tokens));
+      return logits_->read(0, logits.data(), uint64_t(hp.n_vocab) * 4);
+    }
     for (Token t : tokens) {
       if (cancelled()) return make_error("cancelled");
       const uint32_t id = uint32_t(t);
@@ -84,12 +92,33 @@ class VulkanEvaluator final : public model::Evaluator {
  private:
   explicit VulkanEvaluator(const model::Model& model) : model_(model) {}
 
+  // ---- Prompt path (evaluator_prefill.cpp): batches of up to n_batch tokens, one submission each ----
+  Status create_batch_path() {
+    if (n_batch_ < 2) return {};
+    DeviceModel dm{&model_.hparams(), token_embd_, output_, output_norm_.get(), rope_freqs_.get(), &layers_,
+                   logits_.get()};
+    PENSER_ASSIGN_OR_RETURN(batch_, BatchPath::create(*device_, *ops_, dm, n_batch_));
+    return {};
+  }
+  // Tokens already checked by eval(); cancellation is honoured between batches.
+  Status eval_batches(std::span<const Token> tokens) {
+    for (size_t i = 0; i < tokens.size();) {
+      if (cancelled()) return make_error("cancelled");
+      const size_t n = std::min<size_t>(n_batch_, tokens.size() - i);
+      PENSER_TRY(batch_->run(tokens.subspan(i, n), uint32_t(tokens_.size())));
+      tokens_.insert(tokens_.end(), tokens.begin() + i, tokens.begin() + i + n);
+      i += n;
+    }
+    return {};
+  }
+
   Result<Matrix> upload_matrix(const Tensor& t, const char* what) {
     if (!supported_weight_type(t.type))
       return make_error("{}: type {} is not supported by the Vulkan backend", what, quant::type_name(t.type));
     PENSER_ASSIGN_OR_RETURN(auto buf, Buffer::create(*device_, tensor_bytes(t), MemoryUse::DeviceLocal, what));
     PENSER_TRY(buf->write(0, t.data, tensor_bytes(t)));
     Matrix m{buf.get(), 0, t.type, uint32_t(t.ne0), uint32_t(t.ne1)};
+    m.name = what;
     owned_.push_back(std::move(buf));
     return m;
   }
@@ -163,6 +192,7 @@ class VulkanEvaluator final : public model::Evaluator {
     const model::HParams& hp = model_.hparams();
     const uint32_t E = hp.n_embd, H = hp.n_head, Hkv = hp.n_head_kv, D = hp.head_dim, F = hp.n_ff;
     PENSER_ASSIGN_OR_RETURN(step_, Recorder::create(*device_, hp.n_layer * 20 + 16));
+    if (profile_) PENSER_TRY(step_->enable_timestamps());
     Recorder& r = *step_;
     Ops& o = *ops_;
     PENSER_TRY(r.begin());
@@ -219,16 +249,26 @@ class VulkanEvaluator final : public model::Evaluator {
   std::vector<LayerBuffers> layers_;
   std::unique_ptr<Buffer> x_, xn_, q_, k_, v_, attn_, gate_, up_, scores_, logits_, token_, pos_;
   std::unique_ptr<Recorder> step_;
+  bool profile_ = false;
+  uint32_t n_batch_ = 1;
+  std::unique_ptr<BatchPath> batch_;  // null when n_batch is 1
 };
 
 }  // namespace
 
-uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx) {
+uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32_t n_batch) {
   const model::HParams& hp = model.hparams();
   const uint64_t kv = uint64_t(hp.n_layer) * n_ctx * hp.n_head_kv * hp.head_dim * 2 * 2;
   const uint64_t act = 4 * (uint64_t(hp.n_embd) * 4 + uint64_t(hp.n_head) * hp.head_dim * 3 + hp.n_ff * 2 +
                             uint64_t(hp.n_head) * n_ctx + hp.n_vocab);
-  return model.weight_bytes() + kv + act;
+  const uint64_t batch = n_batch > 1 ? BatchPath::device_bytes(hp, n_batch) : 0;
+  return model.weight_bytes() + kv + act + batch;
+}
+
+Result<StepProfile> take_profile(model::Evaluator& evaluator) {
+  auto* vk = dynamic_cast<VulkanEvaluator*>(&evaluator);
+  if (!vk) return make_error("the per-op profile needs the Vulkan backend (--backend vulkan)");
+  return vk->take_profile();
 }
 
 Result<std::unique_ptr<model::Evaluator>> create_evaluator(const model::Model& model, const EvaluatorOptions& options) {

@@ -1,6 +1,6 @@
 // The Vulkan backend's model::Evaluator: weights uploaded once, a decode step recorded once into a command
 // buffer (token id and position are read from device memory, so the same recording serves every step),
-// logits read back once per evaluated batch. Prompts are evaluated one token per step (no tiled prefill yet).
+// logits read back once per evaluated batch. Prompts go in batches of n_batch tokens (evaluator_prefill.h).
 #pragma once
 
 #include <memory>
@@ -8,20 +8,35 @@
 
 #include "inference/model/evaluator.h"
 #include "inference/model/model.h"
+#include "inference/vulkan/recorder.h"
 
 namespace penser::vulkan {
+
+inline constexpr uint32_t kDefaultBatch = 64;
 
 struct EvaluatorOptions {
   uint32_t n_ctx = 4096;             // capped at the model's n_ctx_train
   std::optional<uint32_t> device;    // --device N; default: choose_device()
   bool validation = false;           // the Khronos validation layer (tests)
+  bool profile = false;              // GPU timestamps around every dispatch of the decode step (take_profile)
+  uint32_t n_batch = kDefaultBatch;  // prompt tokens per submission (matrix-matrix products); 1: token by token
 };
 
 // Fails with a message the app can show: no Vulkan, no usable device, a tensor type the shaders lack, or
 // "the model and its context need X but the GPU has Y".
 Result<std::unique_ptr<model::Evaluator>> create_evaluator(const model::Model& model, const EvaluatorOptions& options);
 
-// Device bytes the model needs with n_ctx tokens of KV cache (weights + cache + activations).
-uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx);
+// The decode step's GPU time per dispatch, summed over the steps since the last call (or since creation),
+// and how many steps that is; both start again from zero. An error unless `evaluator` is a Vulkan evaluator
+// made with `profile` on.
+struct StepProfile {
+  std::vector<Recorder::DispatchTime> dispatches;  // in recording order
+  uint32_t steps = 0;
+};
+Result<StepProfile> take_profile(model::Evaluator& evaluator);
+
+// Device bytes the model needs with n_ctx tokens of KV cache (weights + cache + activations, including
+// those of a prompt batch of n_batch tokens).
+uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32_t n_batch = kDefaultBatch);
 
 }  // namespace penser::vulkan

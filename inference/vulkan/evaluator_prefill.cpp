@@ -1,0 +1,139 @@
+// A batch of N tokens through the model (E = n_embd, H = n_head, Hkv = n_head_kv, D = head_dim, F = n_ff),
+// every activation a row-major [N, width] matrix:
+//   X = token_embd[ids]                                      (N x E)
+//   per layer: Xn = RMSNorm(X) * attn_norm (per row)
+//              Q = Xn Wq^T (+bq), K = Xn Wk^T (+bk), V = Xn Wv^T (+bv)        (mul_mm)
+//              qwen3: RMSNorm per head of Q and K; RoPE on Q and K at positions n_past + i
+//              cache[pos_i] = f16(K_i), f16(V_i); A = causal attention(Q, cache)  (attn_prefill)
+//              X += A Wo^T; Xn = RMSNorm(X) * ffn_norm; X += (silu(Xn Wgate^T) * (Xn Wup^T)) Wdown^T
+//   logits = Wout (RMSNorm(X[N-1]) * output_norm)            (the last token only: mul_mv)
+#include "inference/vulkan/evaluator_prefill.h"
+
+#include <algorithm>
+
+namespace penser::vulkan {
+
+namespace {
+View all(const std::unique_ptr<Buffer>& b) { return View{b->all(), 0}; }
+View all(const Buffer* b) { return View{b->all(), 0}; }
+
+// Recordings kept besides the full-batch one: a prompt's last batch is usually shorter, and chat turns
+// vary in length; re-recording costs a few milliseconds, so a handful is plenty.
+constexpr size_t kMaxRecordings = 4;
+}  // namespace
+
+uint64_t BatchPath::device_bytes(const model::HParams& hp, uint32_t n_batch) {
+  const uint64_t q_dim = uint64_t(hp.n_head) * hp.head_dim, kv_dim = uint64_t(hp.n_head_kv) * hp.head_dim;
+  const uint64_t per_token = hp.n_embd + std::max<uint64_t>(hp.n_embd, q_dim) + 2 * q_dim + 2 * kv_dim +
+                             2 * uint64_t(hp.n_ff) + 2;
+  return 4 * per_token * n_batch;
+}
+
+Result<std::unique_ptr<BatchPath>> BatchPath::create(Device& device, Ops& ops, const DeviceModel& model,
+                                                     uint32_t n_batch) {
+  PENSER_ASSERT(n_batch >= 1 && model.hp && model.layers && model.logits && model.output_norm);
+  std::unique_ptr<BatchPath> self(new BatchPath());
+  self->device_ = &device;
+  self->ops_ = &ops;
+  self->model_ = model;
+  self->n_batch_ = n_batch;
+  const model::HParams& hp = *model.hp;
+  const uint64_t N = n_batch, q_dim = uint64_t(hp.n_head) * hp.head_dim, kv_dim = uint64_t(hp.n_head_kv) * hp.head_dim;
+  auto make = [&](uint64_t floats, std::unique_ptr<Buffer>& out) -> Status {
+    PENSER_ASSIGN_OR_RETURN(out, Buffer::create(device, std::max<uint64_t>(floats, 4) * 4, MemoryUse::DeviceLocal,
+                                                "the prompt batch's activations"));
+    return {};
+  };
+  PENSER_TRY(make(N * hp.n_embd, self->x_));
+  PENSER_TRY(make(N * std::max<uint64_t>(hp.n_embd, q_dim), self->xn_));
+  PENSER_TRY(make(N * q_dim, self->q_));
+  PENSER_TRY(make(N * kv_dim, self->k_));
+  PENSER_TRY(make(N * kv_dim, self->v_));
+  PENSER_TRY(make(N * q_dim, self->attn_));
+  PENSER_TRY(make(N * hp.n_ff, self->gate_));
+  PENSER_TRY(make(N * hp.n_ff, self->up_));
+  PENSER_TRY(make(N, self->ids_));
+  PENSER_TRY(make(N, self->pos_));
+  return self;
+}
+
+Status BatchPath::run(std::span<const tokenizer::Token> tokens, uint32_t n_past) {
+  const uint32_t n = uint32_t(tokens.size());
+  PENSER_ASSERT(n >= 1 && n <= n_batch_);
+  std::vector<uint32_t> ids(n);
+  std::vector<int32_t> pos(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    ids[i] = uint32_t(tokens[i]);
+    pos[i] = int32_t(n_past + i);
+  }
+  PENSER_ASSIGN_OR_RETURN(Recorder * rec, recording(n));
+  PENSER_TRY(ids_->write(0, ids.data(), n * 4ull));
+  PENSER_TRY(pos_->write(0, pos.data(), n * 4ull));
+  return rec->submit_and_wait("a prompt batch");
+}
+
+Result<Recorder*> BatchPath::recording(uint32_t n) {
+  auto it = recordings_.find(n);
+  if (it != recordings_.end()) return it->second.get();
+  if (recordings_.size() >= kMaxRecordings) {
+    for (auto e = recordings_.begin(); e != recordings_.end(); ++e)
+      if (e->first != n_batch_) {
+        recordings_.erase(e);
+        break;
+      }
+  }
+  // Each mul_mm may split into several dispatches when a matrix exceeds one binding.
+  PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, model_.hp->n_layer * 40 + 32));
+  PENSER_TRY(record(*rec, n));
+  Recorder* raw = rec.get();
+  recordings_.emplace(n, std::move(rec));
+  return raw;
+}
+
+Status BatchPath::record(Recorder& r, uint32_t N) {
+  const model::HParams& hp = *model_.hp;
+  const uint32_t E = hp.n_embd, H = hp.n_head, Hkv = hp.n_head_kv, D = hp.head_dim, F = hp.n_ff;
+  const uint32_t QD = H * D, KVD = Hkv * D;
+  Ops& o = *ops_;
+  PENSER_TRY(r.begin());
+  PENSER_TRY(o.get_rows(r, model_.token_embd, all(ids_), N, all(x_), E));
+  View ff_view;
+  if (model_.rope_freqs) ff_view = all(model_.rope_freqs);
+  const View* ff = model_.rope_freqs ? &ff_view : nullptr;
+  for (const LayerBuffers& B : *model_.layers) {
+    View an = all(B.attn_norm), fn = all(B.ffn_norm);
+    PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &an, E, N, hp.rms_eps));
+    View bq, bk, bv;
+    if (B.bq) { bq = all(B.bq); bk = all(B.bk); bv = all(B.bv); }
+    PENSER_TRY(o.mul_mm(r, B.wq, all(xn_), E, all(q_), QD, N, B.bq ? &bq : nullptr));
+    PENSER_TRY(o.mul_mm(r, B.wk, all(xn_), E, all(k_), KVD, N, B.bk ? &bk : nullptr));
+    PENSER_TRY(o.mul_mm(r, B.wv, all(xn_), E, all(v_), KVD, N, B.bv ? &bv : nullptr));
+    if (B.q_norm) {
+      View qn = all(B.q_norm), kn = all(B.k_norm);
+      PENSER_TRY(o.rms_norm(r, all(q_), all(q_), &qn, D, N * H, hp.rms_eps));
+      PENSER_TRY(o.rms_norm(r, all(k_), all(k_), &kn, D, N * Hkv, hp.rms_eps));
+    }
+    Ops::RopeParams rp{.head_dim = D, .n_dims = D, .n_head = H, .n_tokens = N, .freq_base = hp.rope_freq_base,
+                       .neox = hp.rope_neox};
+    PENSER_TRY(o.rope(r, all(q_), all(pos_), ff, rp));
+    rp.n_head = Hkv;
+    PENSER_TRY(o.rope(r, all(k_), all(pos_), ff, rp));
+    PENSER_TRY(o.kv_store(r, all(k_), all(B.k_cache), all(pos_), KVD, N, KVD));
+    PENSER_TRY(o.kv_store(r, all(v_), all(B.v_cache), all(pos_), KVD, N, KVD));
+    PENSER_TRY(o.attn_prefill(r, all(q_), all(B.k_cache), all(B.v_cache), all(attn_), all(pos_), N,
+                              {.head_dim = D, .n_head = H, .n_head_kv = Hkv}));
+    PENSER_TRY(o.mul_mm(r, B.wo, all(attn_), QD, all(x_), E, N, nullptr, /*accumulate=*/true));
+    PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &fn, E, N, hp.rms_eps));
+    PENSER_TRY(o.mul_mm(r, B.gate, all(xn_), E, all(gate_), F, N));
+    PENSER_TRY(o.mul_mm(r, B.up, all(xn_), E, all(up_), F, N));
+    PENSER_TRY(o.swiglu(r, all(gate_), all(up_), all(gate_), N * F));
+    PENSER_TRY(o.mul_mm(r, B.down, all(gate_), F, all(x_), E, N, nullptr, /*accumulate=*/true));
+  }
+  const View last{x_->all(), (N - 1) * E};
+  View onorm = all(model_.output_norm);
+  PENSER_TRY(o.rms_norm(r, last, all(xn_), &onorm, E, 1, hp.rms_eps));
+  PENSER_TRY(o.mul_mv(r, model_.output, all(xn_), all(model_.logits)));
+  return r.end();
+}
+
+}  // namespace penser::vulkan

@@ -1,0 +1,62 @@
+// The Vulkan evaluator's prompt path (internal to inference/vulkan): a batch of tokens goes through the
+// model in one submission, with matrix-matrix products (mul_mm) and causal attention over the cache
+// (attn_prefill) instead of one decode step per token. One recording per batch length; the tokens and their
+// positions are written to device memory before each submission, so a recording serves every batch of its
+// length. Only the last token's logits are computed.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "inference/model/model.h"
+#include "inference/vulkan/memory.h"
+#include "inference/vulkan/ops.h"
+#include "inference/vulkan/recorder.h"
+
+namespace penser::vulkan {
+
+// One layer's weights and KV cache on the device, shared by the decode step and the batch recordings.
+struct LayerBuffers {
+  Matrix wq, wk, wv, wo, gate, up, down;
+  std::unique_ptr<Buffer> attn_norm, ffn_norm, bq, bk, bv, q_norm, k_norm;
+  std::unique_ptr<Buffer> k_cache, v_cache;
+};
+
+// What the recordings read, owned by the evaluator (which outlives its BatchPath).
+struct DeviceModel {
+  const model::HParams* hp = nullptr;
+  Matrix token_embd, output;
+  const Buffer* output_norm = nullptr;
+  const Buffer* rope_freqs = nullptr;  // may be null
+  const std::vector<LayerBuffers>* layers = nullptr;
+  Buffer* logits = nullptr;            // n_vocab floats: the last token's logits
+};
+
+class BatchPath {
+ public:
+  static Result<std::unique_ptr<BatchPath>> create(Device& device, Ops& ops, const DeviceModel& model, uint32_t n_batch);
+
+  uint32_t n_batch() const { return n_batch_; }
+  // Evaluates 1..n_batch tokens at positions n_past.. (their K/V go to the cache); the last one's logits
+  // land in model.logits. The caller has checked ids and context room.
+  Status run(std::span<const tokenizer::Token> tokens, uint32_t n_past);
+
+  // Device bytes of the batch activations (counted by estimate_device_bytes).
+  static uint64_t device_bytes(const model::HParams& hp, uint32_t n_batch);
+
+ private:
+  BatchPath() = default;
+  Result<Recorder*> recording(uint32_t n);
+  Status record(Recorder& rec, uint32_t n);
+
+  Device* device_ = nullptr;
+  Ops* ops_ = nullptr;
+  DeviceModel model_;
+  uint32_t n_batch_ = 0;
+  std::unique_ptr<Buffer> x_, xn_, q_, k_, v_, attn_, gate_, up_, ids_, pos_;
+  std::map<uint32_t, std::unique_ptr<Recorder>> recordings_;  // by batch length
+};
+
+}  // namespace penser::vulkan

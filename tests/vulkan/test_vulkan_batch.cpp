@@ -1,0 +1,173 @@
+// The Vulkan evaluator's prompt path: a prompt evaluated in batches (mul_mm + attn_prefill, one submission
+// per batch) against the same prompt token by token on the GPU (the decode step) and against the CPU
+// evaluator; truncation inside a batch; cancellation between batches.
+#include <QTemporaryDir>
+#include "tests/test_support.h"
+#include <QtTest>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "inference/cpu/cpu.h"
+#include "inference/model/model.h"
+#include "inference/model/synth.h"
+#include "inference/vulkan/evaluator.h"
+#include "tests/vulkan/vk_fixture.h"
+
+using namespace vkt;
+using penser::model::Arch;
+using penser::quant::Type;
+using Tokens = std::vector<tokenizer::Token>;
+
+class TestVulkanBatch : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir;
+
+  std::unique_ptr<model::Model> make_model(Arch arch, Type type, bool extra) {
+    model::SynthSpec spec;
+    spec.arch = arch;
+    spec.type = type;
+    spec.n_embd = 256;
+    spec.n_ff = 512;
+    spec.n_head = 4;
+    spec.n_head_kv = 2;
+    spec.n_layer = 2;
+    spec.n_vocab = 300;
+    spec.seed = 21 + uint64_t(type);
+    if (arch == Arch::Llama) spec.rope_freqs = extra;
+    else spec.tie_embeddings = extra;
+    const std::string path = dir.filePath(QString("b%1_%2_%3.gguf").arg(int(arch)).arg(int(type)).arg(extra)).toStdString();
+    if (Status s = model::write_synth_model(spec, path); !s) qFatal("%s", s.error().message.c_str());
+    auto m = model::Model::load(path);
+    if (!m) qFatal("%s", m.error().message.c_str());
+    return std::move(*m);
+  }
+
+  static std::unique_ptr<model::Evaluator> gpu_evaluator(const model::Model& m, uint32_t n_batch) {
+    auto e = vulkan::create_evaluator(m, {.n_ctx = 64, .device = std::nullopt, .validation = true, .n_batch = n_batch});
+    if (!e) qFatal("%s", e.error().message.c_str());
+    return std::move(*e);
+  }
+
+ private slots:
+  void initTestCase() {
+    if (Status s = load(); !s) PENSER_SKIP_UNLESS_CI(s.error().message.c_str());
+    QVERIFY(dir.isValid());
+  }
+
+  void batch_matches_token_by_token_data() {
+    QTest::addColumn<int>("arch");
+    QTest::addColumn<int>("type");
+    QTest::addColumn<bool>("extra");
+    QTest::addColumn<double>("cpu_tolerance");  // the CPU quantizes activations for quantized weights
+    QTest::newRow("qwen2 F32") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9;
+    QTest::newRow("qwen3 Q4_K (Q/K norm)") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3;
+    QTest::newRow("llama Q8_0 rope_freqs") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3;
+  }
+  void batch_matches_token_by_token() {
+    QFETCH(int, arch);
+    QFETCH(int, type);
+    QFETCH(bool, extra);
+    QFETCH(double, cpu_tolerance);
+    auto m = make_model(Arch(arch), Type(type), extra);
+    const uint32_t V = m->hparams().n_vocab;
+    auto batched = gpu_evaluator(*m, 4);  // 11 tokens: batches of 4, 4 and 3
+    auto stepped = gpu_evaluator(*m, 1);  // the decode step, once per token
+    auto cpu = cpu::create_evaluator(*m, {.n_ctx = 64, .n_threads = 1, .n_batch = 8});
+    VKT_OK(cpu);
+    const Tokens prompt = {1, 17, 200, 3, 99, 42, 7, 250, 0, 13, 64};
+    std::vector<float> lb(V), ls(V), lc(V);
+    VKT_OK(batched->eval(prompt, lb));
+    VKT_OK(stepped->eval(prompt, ls));
+    VKT_OK((*cpu)->eval(prompt, lc));
+    QCOMPARE(batched->n_past(), uint32_t(prompt.size()));
+    QCOMPARE(batched->tokens(), prompt);
+    // Same arithmetic in f32, summed in another order.
+    const double e_step = nmse(lb, ls), e_cpu = nmse(lb, lc);
+    QVERIFY2(e_step < 1e-9, fmt::format("batched vs token by token: nmse {:.3g}", e_step).c_str());
+    QVERIFY2(e_cpu < cpu_tolerance, fmt::format("batched vs cpu: nmse {:.3g}", e_cpu).c_str());
+    // Decoding goes on from the batched cache exactly as from the stepped one.
+    for (tokenizer::Token t : {5, 77, 123}) {
+      VKT_OK(batched->eval(Tokens{t}, lb));
+      VKT_OK(stepped->eval(Tokens{t}, ls));
+      const double e = nmse(lb, ls);
+      QVERIFY2(e < 1e-9, fmt::format("decode after a batched prompt: nmse {:.3g}", e).c_str());
+    }
+  }
+
+  // Truncating inside what was one batch and evaluating other tokens gives what a fresh evaluator gives.
+  void truncate_inside_a_batch() {
+    auto m = make_model(Arch::Qwen2, Type::F16, true);
+    const uint32_t V = m->hparams().n_vocab;
+    auto e = gpu_evaluator(*m, 16);
+    auto fresh = gpu_evaluator(*m, 16);
+    std::vector<float> la(V), lb(V);
+    VKT_OK(e->eval(Tokens{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, la));
+    e->truncate(6);
+    QCOMPARE(e->n_past(), 6u);
+    VKT_OK(e->eval(Tokens{200, 201, 202}, la));
+    VKT_OK(fresh->eval(Tokens{1, 2, 3, 4, 5, 6, 200, 201, 202}, lb));
+    QCOMPARE(e->tokens(), fresh->tokens());
+    const double err = nmse(la, lb);
+    QVERIFY2(err < 1e-12, fmt::format("nmse {:.3g}", err).c_str());
+    // Errors leave the state unchanged: a bad id anywhere in the batch, a batch larger than the room left.
+    QVERIFY(!e->eval(Tokens{5, int(V), 6}, la));
+    QCOMPARE(e->n_past(), 9u);
+    QVERIFY(!e->eval(Tokens(60, 1), la));
+    QCOMPARE(e->n_past(), 9u);
+  }
+
+  // The cancel flag is read before every batch: set beforehand, nothing is evaluated; raised while a long
+  // prompt runs, the evaluation stops at a batch boundary with those tokens kept, and finishing the prompt
+  // afterwards gives the uninterrupted result.
+  void cancel_between_batches() {
+    auto m = make_model(Arch::Qwen2, Type::F32, false);
+    const uint32_t V = m->hparams().n_vocab;
+    auto e = gpu_evaluator(*m, 2);
+    std::atomic<bool> cancel{true};
+    e->set_cancel_flag(&cancel);
+    Tokens prompt;
+    for (int i = 0; i < 60; ++i) prompt.push_back((i * 37 + 11) % int(V));
+    std::vector<float> l(V), want(V);
+    auto r = e->eval(prompt, l);
+    QVERIFY(!r);
+    QCOMPARE(QString::fromStdString(r.error().message), QString("cancelled"));
+    QCOMPARE(e->n_past(), 0u);
+
+    cancel = false;
+    Status result;
+    std::thread worker([&] { result = e->eval(prompt, l); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    cancel = true;
+    worker.join();
+    const uint32_t done = e->n_past();
+    if (result) {
+      QCOMPARE(done, uint32_t(prompt.size()));  // it finished before the flag was seen
+      qInfo("the prompt finished before the flag was raised");
+    } else {
+      qInfo("cancelled after %u of %zu tokens", done, prompt.size());
+      QCOMPARE(QString::fromStdString(result.error().message), QString("cancelled"));
+      QVERIFY2(done % 2 == 0 && done < prompt.size(), fmt::format("stopped at {}", done).c_str());
+      QCOMPARE(e->tokens(), Tokens(prompt.begin(), prompt.begin() + done));
+      cancel = false;
+      VKT_OK(e->eval(std::span(prompt).subspan(done), l));
+    }
+    e->truncate(0);  // the reference: the whole prompt again, uninterrupted
+    VKT_OK(e->eval(prompt, want));
+    const double err = nmse(l, want);
+    QVERIFY2(err < 1e-12, fmt::format("nmse {:.3g}", err).c_str());
+  }
+
+  void memory_estimate_counts_the_batch() {
+    auto m = make_model(Arch::Qwen2, Type::F32, false);
+    const uint64_t one = vulkan::estimate_device_bytes(*m, 64, 1), big = vulkan::estimate_device_bytes(*m, 64, 256);
+    const model::HParams& hp = m->hparams();
+    // At least the batch's residual stream, normed copy, Q, K, V, attention output and two FFN rows per token.
+    const uint64_t floor = 255ull * 4 * (2 * hp.n_embd + 2 * hp.n_head * hp.head_dim + 2 * hp.n_head_kv * hp.head_dim + 2 * hp.n_ff);
+    QVERIFY2(big - one >= floor, fmt::format("{} -> {}", one, big).c_str());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestVulkanBatch)
+#include "test_vulkan_batch.moc"
