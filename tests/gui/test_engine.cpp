@@ -1,0 +1,554 @@
+// The Engine on its thread, with tiny generated models (the real R1 vocabulary and chat template) and the
+// real CPU and Vulkan (lavapipe) evaluators: signals reach the GUI thread while the worker computes,
+// thinking streams before the answer, stop() lands within a few tokens and never leaks into the next
+// request, each load failure gets its sentence, cancel works at any stage, destruction never waits long.
+#include "app/gui/engine.h"
+#include "app/gui/engine_worker.h"
+#include "inference/gguf/gguf.h"
+#include "inference/model/model.h"
+#include "inference/model/synth.h"
+#include "inference/vulkan/context.h"
+#include "tests/test_support.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QThread>
+#include <QTimer>
+#include <QtTest>
+
+using namespace penser;
+using namespace penser::gui;
+
+namespace {
+
+const char* kVocab = PENSER_TEST_DATA_DIR "/tokenizer/r1-distill-qwen.vocab.gguf";
+
+model::SynthSpec tiny_spec(const gguf::File* vocab) {
+  model::SynthSpec s;
+  s.arch = model::Arch::Qwen2;
+  s.n_embd = 64;
+  s.n_layer = 2;
+  s.n_head = 4;
+  s.n_head_kv = 2;
+  s.n_ff = 128;
+  s.n_ctx_train = 4096;
+  s.type = quant::Type::Q8_0;
+  s.tie_embeddings = true;
+  s.seed = 5;
+  s.vocab_source = vocab;
+  s.n_threads = 2;
+  return s;
+}
+
+LoadRequest cpu_load(const QString& path, int n_ctx = 2048) {
+  LoadRequest r;
+  r.path = path;
+  r.backend = QStringLiteral("cpu");
+  r.n_ctx = n_ctx;
+  r.n_threads = 2;
+  return r;
+}
+
+GenerateRequest greedy(quint64 id, const QString& question, int max_tokens, int thinking_budget = -1) {
+  GenerateRequest g;
+  g.id = id;
+  g.conversation_id = 1;
+  g.turns = {ChatTurn{QStringLiteral("user"), question}};
+  g.settings.temperature = 0;
+  g.settings.max_tokens = max_tokens;
+  g.settings.thinking_budget = thinking_budget;
+  return g;
+}
+
+QString words(int n) {
+  QStringList w;
+  for (int i = 0; i < n; ++i) w << QStringLiteral("word%1").arg(i);
+  return w.join(QLatin1Char(' '));
+}
+
+FinishInfo finish_of(const QSignalSpy& spy, int i = 0) { return spy.at(i).at(1).value<FinishInfo>(); }
+
+}  // namespace
+
+class TestEngine : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir dir_;
+  QString model_;  // tiny qwen2, R1 vocabulary
+
+  bool load_ok(Engine& e, const LoadRequest& r, ModelInfo* info = nullptr) {
+    QSignalSpy loaded(&e, &Engine::loaded);
+    QSignalSpy failed(&e, &Engine::loadFailed);
+    e.load(r);
+    if (!loaded.wait(15000)) {
+      qWarning() << "load failed:" << (failed.isEmpty() ? QStringLiteral("timeout") : failed.at(0).at(0).toString());
+      return false;
+    }
+    if (info) *info = loaded.at(0).at(0).value<ModelInfo>();
+    return true;
+  }
+
+  // Waits for loadFailed; returns {error, cancelled}.
+  std::pair<QString, bool> load_error(Engine& e, const LoadRequest& r) {
+    QSignalSpy failed(&e, &Engine::loadFailed);
+    QSignalSpy loaded(&e, &Engine::loaded);
+    e.load(r);
+    if (!failed.wait(15000)) return {QStringLiteral("<no loadFailed>"), false};
+    if (!loaded.isEmpty()) return {QStringLiteral("<loaded too>"), false};
+    return {failed.at(0).at(0).toString(), failed.at(0).at(1).toBool()};
+  }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    auto vocab = gguf::File::open(kVocab);
+    QVERIFY2(vocab, vocab ? "" : vocab.error().message.c_str());
+    model_ = dir_.filePath(QStringLiteral("tiny.gguf"));
+    Status st = model::write_synth_model(tiny_spec(vocab->get()), model_.toStdString());
+    QVERIFY2(st, st ? "" : st.error().message.c_str());
+  }
+
+  void load_reports_facts_and_progress() {
+    Engine e;
+    QSignalSpy progress(&e, &Engine::loadProgress);
+    ModelInfo info;
+    QVERIFY(load_ok(e, cpu_load(model_), &info));
+    QVERIFY(e.isLoaded());
+    QCOMPARE(info.path, model_);
+    QCOMPARE(info.name, QStringLiteral("penser-synth"));
+    QCOMPARE(info.architecture, QStringLiteral("qwen2"));
+    QCOMPARE(info.quantization, QStringLiteral("Q8_0"));  // no general.file_type: the dominant tensor type
+    QVERIFY(info.parameters > 150000 * 64);               // the tied embedding alone
+    QCOMPARE(info.file_bytes, QFileInfo(model_).size());
+    QCOMPARE(info.n_ctx, 2048);
+    QCOMPARE(info.n_ctx_train, 4096);
+    QCOMPARE(info.backend, QStringLiteral("CPU"));
+    QVERIFY(info.device.contains(QStringLiteral("2 thread")));
+    QVERIFY(info.template_warning.isEmpty());  // the R1 template was recognised
+    QVERIFY(progress.size() >= 5);
+    double last = -1;
+    for (const auto& args : progress) {
+      const double f = args.at(0).toDouble();
+      QVERIFY2(f >= last && f <= 1.0, qPrintable(QString::number(f)));
+      QVERIFY(!args.at(1).toString().isEmpty());
+      last = f;
+    }
+    QCOMPARE(last, 1.0);
+  }
+
+  void default_context_comes_from_the_model_and_memory() {
+    Engine e;
+    ModelInfo info;
+    QVERIFY(load_ok(e, cpu_load(model_, 0), &info));
+    // Plenty of memory for this model: chat::default_n_ctx gives the trained length.
+    QCOMPARE(info.n_ctx, 4096);
+  }
+
+  void generate_streams_thinking_then_answer_off_the_gui_thread() {
+    Engine e;
+    QVERIFY(load_ok(e, cpu_load(model_)));
+    QStringList order;  // "t" / "a" per delta, in arrival order
+    QString thinking, answer;
+    bool all_on_gui_thread = true;
+    connect(&e, &Engine::thinkingDelta, this, [&](quint64 id, const QString& t) {
+      QCOMPARE(id, quint64(7));
+      all_on_gui_thread &= QThread::currentThread() == thread();
+      order << QStringLiteral("t");
+      thinking += t;
+    });
+    connect(&e, &Engine::answerDelta, this, [&](quint64, const QString& t) {
+      all_on_gui_thread &= QThread::currentThread() == thread();
+      order << QStringLiteral("a");
+      answer += t;
+    });
+    QSignalSpy stats(&e, &Engine::statsUpdated);
+    QSignalSpy finished(&e, &Engine::finished);
+    // The GUI thread keeps running while the worker computes: timer ticks arrive during the generation.
+    int ticks = 0;
+    QTimer timer;
+    connect(&timer, &QTimer::timeout, this, [&] { ++ticks; });
+    timer.start(1);
+
+    QElapsedTimer call;
+    call.start();
+    e.generate(greedy(7, QStringLiteral("What is 2+2?"), 40, 6));
+    QVERIFY(call.elapsed() < 50);  // returns at once
+    QVERIFY(e.isBusy());
+    QVERIFY(finished.wait(15000));
+    timer.stop();
+    QVERIFY(!e.isBusy());
+    QVERIFY(all_on_gui_thread);
+    QVERIFY(ticks > 3);
+
+    const FinishInfo f = finish_of(finished);
+    QCOMPARE(finished.at(0).at(0).value<quint64>(), quint64(7));
+    QCOMPARE(f.reason, QStringLiteral("length"));
+    QCOMPARE(f.stats.generated_tokens, 40);
+    QCOMPARE(f.stats.thinking_tokens, 6);  // the budget closed the thought
+    QVERIFY(f.stats.prompt_tokens > 5);
+    QVERIFY(f.stats.decode_tps > 0);
+    QVERIFY(!f.thought_unclosed);
+    QVERIFY(!thinking.isEmpty());
+    QVERIFY(!answer.isEmpty());
+    QVERIFY(!thinking.contains(QStringLiteral("</think>")));
+    // Every thinking delta precedes every answer delta.
+    QVERIFY(order.lastIndexOf(QStringLiteral("t")) < order.indexOf(QStringLiteral("a")));
+    // Stats after the prompt and at the end; the context gauge counts prompt + reply.
+    QVERIFY(stats.size() >= 2);
+    const int used = stats.last().at(2).toInt();
+    QCOMPARE(stats.last().at(3).toInt(), 2048);
+    QVERIFY(used >= f.stats.prompt_tokens + 40 - 1 && used <= f.stats.prompt_tokens + 40 + 8);
+  }
+
+  void same_request_twice_gives_the_same_greedy_text() {
+    Engine e;
+    QVERIFY(load_ok(e, cpu_load(model_)));
+    QString a, b;
+    QString* out = &a;
+    connect(&e, &Engine::thinkingDelta, this, [&](quint64, const QString& t) { *out += t; });
+    QSignalSpy finished(&e, &Engine::finished);
+    e.generate(greedy(1, QStringLiteral("Hello"), 12));
+    QVERIFY(finished.wait(15000));
+    out = &b;
+    GenerateRequest again = greedy(2, QStringLiteral("Hello"), 12);
+    again.conversation_id = 2;  // a new conversation: the cache is reset, the text is the same
+    e.generate(again);
+    QVERIFY(finished.wait(15000));
+    QVERIFY(!a.isEmpty());
+    QCOMPARE(b, a);
+  }
+
+  void stop_mid_answer_cancels_within_a_few_tokens() {
+    Engine e;
+    QVERIFY(load_ok(e, cpu_load(model_, 4096)));
+    int answer_deltas = 0, deltas_after_stop = 0;
+    bool stopped = false;
+    QElapsedTimer since_stop;
+    qint64 stop_to_finished_ms = -1;
+    connect(&e, &Engine::answerDelta, this, [&](quint64, const QString&) {
+      ++answer_deltas;
+      if (stopped) ++deltas_after_stop;
+      if (answer_deltas == 3 && !stopped) {
+        stopped = true;
+        since_stop.start();
+        e.stop();
+      }
+    });
+    connect(&e, &Engine::finished, this, [&] { stop_to_finished_ms = since_stop.isValid() ? since_stop.elapsed() : -1; });
+    QSignalSpy finished(&e, &Engine::finished);
+    e.generate(greedy(3, QStringLiteral("Tell me a long story."), 3000, 4));
+    QVERIFY(finished.wait(15000));
+    const FinishInfo f = finish_of(finished);
+    QCOMPARE(f.reason, QStringLiteral("cancelled"));
+    QVERIFY(stopped);
+    // The deltas already queued when stop() ran still arrive; the worker stops at its next token.
+    qInfo("stop -> finished: %lld ms, %d deltas after stop, %lld tokens generated", stop_to_finished_ms,
+          deltas_after_stop, f.stats.generated_tokens);
+    QVERIFY2(f.stats.generated_tokens < 4 + 3 + 40, qPrintable(QString::number(f.stats.generated_tokens)));
+    QVERIFY(stop_to_finished_ms >= 0 && stop_to_finished_ms < 1000);
+  }
+
+  void stop_during_the_prefill_and_before_the_worker_starts() {
+    Engine e;
+    QVERIFY(load_ok(e, cpu_load(model_, 4096)));
+    QSignalSpy finished(&e, &Engine::finished);
+    QSignalSpy answer(&e, &Engine::answerDelta);
+    QSignalSpy thinking(&e, &Engine::thinkingDelta);
+
+    // Stopped before the worker picks it up: cancelled without a token.
+    e.generate(greedy(10, words(600), 50));
+    e.stop();
+    QVERIFY(finished.wait(15000));
+    QCOMPARE(finish_of(finished).reason, QStringLiteral("cancelled"));
+    QCOMPARE(finish_of(finished).stats.generated_tokens, 0);
+
+    // Stopped on the first prefill progress: the prompt evaluation ends between two chunks.
+    QSignalSpy prefill(&e, &Engine::prefillProgress);
+    connect(&e, &Engine::prefillProgress, &e, &Engine::stop, Qt::SingleShotConnection);
+    GenerateRequest r = greedy(11, words(900), 50);
+    r.conversation_id = 2;
+    e.generate(r);
+    QVERIFY(finished.wait(15000));
+    QCOMPARE(finished.size(), 2);
+    QCOMPARE(finish_of(finished, 1).reason, QStringLiteral("cancelled"));
+    QCOMPARE(finish_of(finished, 1).stats.generated_tokens, 0);
+    QVERIFY(!prefill.isEmpty());
+    const int total = prefill.at(0).at(2).toInt();
+    QVERIFY(total > 900);
+    QVERIFY(prefill.last().at(1).toInt() < total);  // not the whole prompt
+    QVERIFY(answer.isEmpty() && thinking.isEmpty());
+  }
+
+  void a_stop_never_leaks_into_the_next_generation() {
+    Engine e;
+    QVERIFY(load_ok(e, cpu_load(model_)));
+    QSignalSpy finished(&e, &Engine::finished);
+    e.stop();  // nothing running
+    e.generate(greedy(1, QStringLiteral("Hi"), 5));
+    QVERIFY(finished.wait(15000));
+    QCOMPARE(finish_of(finished).reason, QStringLiteral("length"));
+    e.stop();  // after it ended
+    e.generate(greedy(2, QStringLiteral("Hi again"), 5));
+    QVERIFY(finished.wait(15000));
+    QCOMPARE(finish_of(finished, 1).reason, QStringLiteral("length"));
+    QCOMPARE(finish_of(finished, 1).stats.generated_tokens, 5);
+  }
+
+  void conversation_change_resets_the_cache() {
+    Engine e;
+    QVERIFY(load_ok(e, cpu_load(model_)));
+    QSignalSpy finished(&e, &Engine::finished);
+    QSignalSpy prefill(&e, &Engine::prefillProgress);
+    const QString question = words(150);
+    e.generate(greedy(1, question, 4));
+    QVERIFY(finished.wait(15000));
+    const int prompt1 = finish_of(finished).stats.prompt_tokens;
+    QVERIFY(!prefill.isEmpty());
+    QCOMPARE(prefill.last().at(2).toInt(), prompt1);  // nothing cached: the whole prompt
+    QCOMPARE(prefill.last().at(1).toInt(), prompt1);
+
+    // The same conversation, a follow-up turn: the cached prefix is reused, only the new turn is evaluated.
+    GenerateRequest follow = greedy(2, question, 4);
+    follow.turns << ChatTurn{QStringLiteral("assistant"), QStringLiteral("Yes.")}
+                 << ChatTurn{QStringLiteral("user"), QStringLiteral("And then?")};
+    prefill.clear();
+    e.generate(follow);
+    QVERIFY(finished.wait(15000));
+    const int prompt2 = finish_of(finished, 1).stats.prompt_tokens;
+    QVERIFY(prompt2 > prompt1);
+    for (const auto& p : prefill) QVERIFY(p.at(2).toInt() < prompt1);  // short, if reported at all
+
+    // Another conversation with the same turns: the cache was reset, the whole prompt is evaluated.
+    follow.id = 3;
+    follow.conversation_id = 9;
+    prefill.clear();
+    e.generate(follow);
+    QVERIFY(finished.wait(15000));
+    QVERIFY(!prefill.isEmpty());
+    QCOMPARE(prefill.last().at(2).toInt(), prompt2);
+  }
+
+  void generate_without_a_model_is_refused() {
+    Engine e;
+    QSignalSpy finished(&e, &Engine::finished);
+    e.generate(greedy(4, QStringLiteral("Hi"), 5));
+    QVERIFY(finished.wait(5000));
+    QCOMPARE(finish_of(finished).reason, QStringLiteral("error"));
+    QVERIFY(finish_of(finished).error.contains(QStringLiteral("No model is loaded")));
+  }
+
+  void load_errors_are_sentences() {
+    Engine e;
+    // Missing file.
+    auto [missing, c0] = load_error(e, cpu_load(dir_.filePath(QStringLiteral("nope.gguf"))));
+    QVERIFY2(missing.contains(QStringLiteral("does not exist")), qPrintable(missing));
+    QVERIFY(!c0);
+
+    // Not a GGUF file.
+    const QString text = dir_.filePath(QStringLiteral("notes.gguf"));
+    {
+      QFile f(text);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("These are my notes, not a model.\n");
+    }
+    auto [not_gguf, c1] = load_error(e, cpu_load(text));
+    QVERIFY2(not_gguf.contains(QStringLiteral("is not a GGUF model file")), qPrintable(not_gguf));
+    QVERIFY(not_gguf.contains(QStringLiteral("notes.gguf")));
+    QVERIFY(!not_gguf.contains(dir_.path()));  // the sentence names the file, not its folder
+
+    // Truncated: the first half of a real model.
+    const QString half = dir_.filePath(QStringLiteral("half.gguf"));
+    {
+      QFile in(model_);
+      QVERIFY(in.open(QIODevice::ReadOnly));
+      QFile out(half);
+      QVERIFY(out.open(QIODevice::WriteOnly));
+      out.write(in.read(in.size() / 2));
+    }
+    auto [truncated, c2] = load_error(e, cpu_load(half));
+    QVERIFY2(truncated.contains(QStringLiteral("damaged or incomplete")), qPrintable(truncated));
+    QVERIFY(truncated.contains(QStringLiteral("Download it again")));
+
+    // A valid GGUF of an architecture Penser does not run.
+    const QString mamba = dir_.filePath(QStringLiteral("mamba.gguf"));
+    {
+      gguf::Writer w;
+      w.set_string("general.architecture", "mamba");
+      w.set_string("general.name", "a state-space model");
+      std::vector<float> v(64, 1.0f);
+      w.add_tensor_copy("output_norm.weight", {64}, quant::Type::F32,
+                        std::vector<uint8_t>(reinterpret_cast<uint8_t*>(v.data()),
+                                             reinterpret_cast<uint8_t*>(v.data()) + v.size() * 4));
+      QVERIFY(w.write(mamba.toStdString()));
+    }
+    auto [arch, c3] = load_error(e, cpu_load(mamba));
+    QVERIFY2(arch.contains(QStringLiteral("'mamba' is not supported")), qPrintable(arch));
+    QVERIFY(arch.contains(QStringLiteral("DeepSeek R1 distilled models")));
+
+    // An unknown backend name.
+    LoadRequest odd = cpu_load(model_);
+    odd.backend = QStringLiteral("cuda");
+    auto [backend, c4] = load_error(e, odd);
+    QVERIFY2(backend.contains(QStringLiteral("Unknown backend")), qPrintable(backend));
+    QVERIFY(!e.isLoaded());
+    QVERIFY(!e.isBusy());
+  }
+
+  void memory_check_names_both_figures() {
+    auto m = model::Model::load(model_.toStdString());
+    QVERIFY(m);
+    QVERIFY(cpu_memory_error(**m, 2048, 64ull << 30).isEmpty());
+    QVERIFY(cpu_memory_error(**m, 2048, 0).isEmpty());  // unknown: not refused
+    const QString e = cpu_memory_error(**m, 2048, 4ull << 20);
+    QVERIFY2(e.contains(QStringLiteral("needs about")) && e.contains(QStringLiteral("this computer has 4")),
+             qPrintable(e));
+  }
+
+  void failed_load_unloads_the_previous_model() {
+    Engine e;
+    QVERIFY(load_ok(e, cpu_load(model_)));
+    QSignalSpy unloaded(&e, &Engine::unloaded);
+    auto [err, cancelled] = load_error(e, cpu_load(dir_.filePath(QStringLiteral("nope.gguf"))));
+    QVERIFY(!err.isEmpty() && !cancelled);
+    QCOMPARE(unloaded.size(), 1);
+    QVERIFY(!e.isLoaded());
+    e.unload();
+    QVERIFY(unloaded.wait(5000));  // unload always answers
+  }
+
+  void cancel_load_at_once_and_during_progress() {
+    Engine e;
+    QSignalSpy failed(&e, &Engine::loadFailed);
+    QSignalSpy loaded(&e, &Engine::loaded);
+    e.load(cpu_load(model_));
+    e.cancelLoad();
+    QVERIFY(failed.wait(10000));
+    QCOMPARE(failed.at(0).at(1).toBool(), true);
+    QCOMPARE(failed.at(0).at(0).toString(), QStringLiteral("Loading was cancelled."));
+
+    // Cancelled when the weights are being read.
+    connect(&e, &Engine::loadProgress, this, [&](double, const QString& stage) {
+      if (stage.startsWith(QStringLiteral("Reading the weights"))) e.cancelLoad();
+    });
+    e.load(cpu_load(model_));
+    QVERIFY(failed.wait(10000));
+    QCOMPARE(failed.size(), 2);
+    QVERIFY(failed.at(1).at(1).toBool());
+    QVERIFY(loaded.isEmpty());
+    QVERIFY(!e.isLoaded());
+  }
+
+  void a_new_load_supersedes_one_in_progress() {
+    Engine e;
+    QSignalSpy failed(&e, &Engine::loadFailed);
+    QSignalSpy loaded(&e, &Engine::loaded);
+    e.load(cpu_load(dir_.filePath(QStringLiteral("nope.gguf"))));
+    e.load(cpu_load(model_));
+    QVERIFY(loaded.wait(15000));
+    QTest::qWait(50);
+    QVERIFY(failed.isEmpty());  // the first one speaks no more
+    QCOMPARE(loaded.size(), 1);
+    QVERIFY(e.isLoaded());
+  }
+
+  void auto_backend_on_lavapipe_runs_on_the_cpu_and_says_why() {
+    bool gpu = false;
+    if (vulkan::load()) {
+      if (auto inst = vulkan::Instance::create({})) {
+        for (const auto& d : (*inst)->devices()) gpu |= d.usable() && !d.is_cpu();
+      }
+    }
+    if (gpu) QSKIP("this machine has a Vulkan GPU: auto chooses it");
+    Engine e;
+    LoadRequest r = cpu_load(model_);
+    r.backend = QStringLiteral("auto");
+    ModelInfo info;
+    QVERIFY(load_ok(e, r, &info));
+    QCOMPARE(info.backend, QStringLiteral("CPU"));
+    QVERIFY2(info.notice.contains(QStringLiteral("running on the CPU")), qPrintable(info.notice));
+    qInfo("notice: %s", qPrintable(info.notice));
+  }
+
+  void vulkan_backend_on_lavapipe_generates() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    Engine e;
+    LoadRequest r = cpu_load(model_, 512);
+    r.backend = QStringLiteral("vulkan");
+    QSignalSpy failed(&e, &Engine::loadFailed);
+    QSignalSpy loaded(&e, &Engine::loaded);
+    e.load(r);
+    QVERIFY(loaded.wait(30000) || !failed.isEmpty());
+    QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
+    const ModelInfo info = loaded.at(0).at(0).value<ModelInfo>();
+    QCOMPARE(info.backend, QStringLiteral("Vulkan"));
+    QVERIFY(info.notice.isEmpty());
+    QVERIFY2(!info.device.isEmpty(), qPrintable(info.device));
+    QCOMPARE(info.n_ctx, 512);
+    QSignalSpy finished(&e, &Engine::finished);
+    QSignalSpy thinking(&e, &Engine::thinkingDelta);
+    e.generate(greedy(1, QStringLiteral("Hi"), 6));
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finish_of(finished).reason, QStringLiteral("length"));
+    QCOMPARE(finish_of(finished).stats.generated_tokens, 6);
+    QVERIFY(!thinking.isEmpty());
+  }
+
+  void vulkan_backend_asked_for_a_missing_device_fails_clearly() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    Engine e;
+    LoadRequest r = cpu_load(model_, 512);
+    r.backend = QStringLiteral("vulkan");
+    r.device = 42;
+    auto [err, cancelled] = load_error(e, r);
+    QVERIFY2(err.contains(QStringLiteral("The Vulkan backend cannot be used")) &&
+                 err.contains(QStringLiteral("no Vulkan device 42")),
+             qPrintable(err));
+  }
+
+  void destruction_during_generation_returns_promptly() {
+    auto e = std::make_unique<Engine>();
+    QVERIFY(load_ok(*e, cpu_load(model_, 4096)));
+    QSignalSpy thinking(e.get(), &Engine::thinkingDelta);
+    e->generate(greedy(1, QStringLiteral("Go on forever."), 0));  // until the context is full
+    QVERIFY(thinking.wait(15000));
+    QElapsedTimer t;
+    t.start();
+    e.reset();
+    qInfo("~Engine during generation: %lld ms", t.elapsed());
+    QVERIFY(t.elapsed() < 1000);
+  }
+
+  void destruction_during_load_returns_promptly() {
+    auto e = std::make_unique<Engine>();
+    QSignalSpy progress(e.get(), &Engine::loadProgress);
+    e->load(cpu_load(model_));
+    QVERIFY(progress.wait(10000));
+    QElapsedTimer t;
+    t.start();
+    e.reset();
+    QVERIFY(t.elapsed() < 1000);
+  }
+
+  void quantization_prefers_the_file_type() {
+    QCOMPARE(file_type_name(15), QStringLiteral("Q4_K_M"));
+    QCOMPARE(file_type_name(7), QStringLiteral("Q8_0"));
+    QCOMPARE(file_type_name(1000), QString());
+    // The tiny model with general.file_type = 15 added: the label is the file's own name for its mix.
+    auto f = gguf::File::open(model_.toStdString());
+    QVERIFY(f);
+    gguf::Writer w;
+    w.copy_metadata(**f);
+    w.set_uint32("general.file_type", 15);
+    for (const gguf::TensorInfo& t : (*f)->tensors()) w.add_tensor(t.name, t.shape, t.type, {t.data, t.n_bytes});
+    const QString path = dir_.filePath(QStringLiteral("typed.gguf"));
+    QVERIFY(w.write(path.toStdString()));
+    auto m = model::Model::load(path.toStdString());
+    QVERIFY2(m, m ? "" : m.error().message.c_str());
+    QCOMPARE(quantization_label(**m), QStringLiteral("Q4_K_M"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestEngine)
+#include "test_engine.moc"
