@@ -27,6 +27,7 @@ class ConversationListModel;
 class SearchModel;
 class ExportController;
 class Markdown;
+class StallProbe;
 
 class Services : public QObject {
   Q_OBJECT
@@ -57,6 +58,8 @@ class Services : public QObject {
   SearchModel& search() { return *search_; }
   ExportController& exporter() { return *exporter_; }
   Markdown& markdown() { return *markdown_; }
+  // With PENSER_STALL_LOG=1 in the environment: the GUI-thread stall probe (else nullptr).
+  StallProbe* stallProbe() { return probe_.get(); }
 
   // Commits what must not be lost at quit: the running answer (saved as stopped), pending deletes.
   // Called from the destructor and on QCoreApplication::aboutToQuit; safe to call twice.
@@ -84,6 +87,7 @@ class Services : public QObject {
   std::unique_ptr<SearchModel> search_;
   std::unique_ptr<ExportController> exporter_;
   std::unique_ptr<ChatController> chat_;
+  std::unique_ptr<StallProbe> probe_;
 };
 
 }  // namespace penser::gui

@@ -1,0 +1,38 @@
+// Markdown (QML singleton): splits an answer into prose and fenced code blocks, so the view renders prose
+// with Text.MarkdownText and each code block in a monospace CodeBlock with its own copy button.
+// Qt's Markdown renderer shows code in the body font and offers no per-block copy, hence the split.
+#pragma once
+
+#include <QObject>
+#include <QVariantList>
+#include <QtQml/qqmlregistration.h>
+
+class QQmlEngine;
+class QJSEngine;
+
+namespace penser::gui {
+
+struct MarkdownBlock {
+  QString kind;      // "text" or "code"
+  QString text;      // prose as Markdown; code without its fences
+  QString language;  // the fence's info string's first word ("cpp"), empty for text and bare fences
+  bool closed = true;  // false for a code fence still open (an answer that is streaming)
+};
+
+// A fence opens with ``` or ~~~ (3 or more) indented at most 3 spaces and closes with the same character,
+// at least as many, and nothing after it (CommonMark 4.5). An unclosed fence runs to the end of the text.
+QList<MarkdownBlock> split_markdown(const QString& text);
+
+class Markdown : public QObject {
+  Q_OBJECT
+  QML_NAMED_ELEMENT(Markdown)
+  QML_SINGLETON
+ public:
+  explicit Markdown(QObject* parent = nullptr) : QObject(parent) {}
+  static Markdown* create(QQmlEngine*, QJSEngine*);
+
+  // [{kind, text, language, closed}, ...]
+  Q_INVOKABLE QVariantList blocks(const QString& text) const;
+};
+
+}  // namespace penser::gui
