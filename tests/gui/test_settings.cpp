@@ -1,0 +1,238 @@
+// SettingsController against a real QSettings file in a temporary folder: the chat engine's R1 defaults,
+// persistence across instances, clamping of bad values (also hand-edited ones), reset, the theme following
+// the palette, the data folder, and the Vulkan device list enumerated off the GUI thread (lavapipe here).
+#include "app/gui/settings_controller.h"
+#include "inference/chat/session.h"
+#include "inference/vulkan/context.h"
+
+#include <QDir>
+#include <QGuiApplication>
+#include <QPalette>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace penser;
+using namespace penser::gui;
+
+class TestSettings : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir dir_;
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName(QStringLiteral("PenserTest"));
+    QCoreApplication::setApplicationName(QStringLiteral("settings"));
+    QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, dir_.path());
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, dir_.path());
+  }
+
+  void init() { QSettings().clear(); }
+
+  void defaults_are_the_chat_engines() {
+    SettingsController s;
+    const chat::GenerateSettings g;
+    QCOMPARE(s.temperature(), 0.6);
+    QCOMPARE(float(s.temperature()), g.sampler.temperature);
+    QCOMPARE(s.topP(), 0.95);
+    QCOMPARE(float(s.topP()), g.sampler.top_p);
+    QCOMPARE(s.topK(), g.sampler.top_k);
+    QCOMPARE(s.minP(), 0.0);
+    QCOMPARE(s.repeatPenalty(), 1.0);
+    QCOMPARE(s.maxTokens(), g.max_tokens);
+    QCOMPARE(s.maxTokens(), 8192);
+    QCOMPARE(s.thinkingBudget(), -1);
+    QCOMPARE(s.contextSize(), 0);
+    QCOMPARE(s.systemPrompt(), QString());
+    QCOMPARE(s.backend(), QStringLiteral("auto"));
+    QCOMPARE(s.device(), -1);
+    QCOMPARE(s.theme(), QStringLiteral("system"));
+    QCOMPARE(s.dataFolder(), QString());
+
+    const SamplingSettings x = s.sampling();
+    QCOMPARE(x.temperature, 0.6);
+    QCOMPARE(x.top_p, 0.95);
+    QCOMPARE(x.max_tokens, 8192);
+    QCOMPARE(x.thinking_budget, -1);
+    QCOMPARE(x.seed, qint64(-1));
+    const LoadRequest r = s.loadRequest(QStringLiteral("/m.gguf"));
+    QCOMPARE(r.backend, QStringLiteral("auto"));
+    QCOMPARE(r.n_ctx, 0);
+    QCOMPARE(r.device, -1);
+  }
+
+  void values_persist_across_instances() {
+    {
+      SettingsController s;
+      QSignalSpy temp(&s, &SettingsController::temperatureChanged);
+      s.setTemperature(0.7);
+      s.setTemperature(0.7);  // no change, no signal
+      QCOMPARE(temp.size(), 1);
+      s.setTopP(0.9);
+      s.setTopK(40);
+      s.setMinP(0.05);
+      s.setRepeatPenalty(1.1);
+      s.setMaxTokens(4096);
+      s.setContextSize(8192);
+      s.setThinkingBudget(1000);
+      s.setSystemPrompt(QStringLiteral("Réponds en français."));
+      s.setBackend(QStringLiteral("CPU"));
+      s.setDevice(1);
+      s.setTheme(QStringLiteral("dark"));
+      QVERIFY(s.dataFolderNote().isEmpty());
+      s.setDataFolder(QUrl::fromLocalFile(dir_.filePath(QStringLiteral("data"))).toString());
+      QCOMPARE(s.dataFolder(), dir_.filePath(QStringLiteral("data")));
+      // The running program keeps its folder; the note says when the new one applies.
+      QVERIFY(s.dataFolderInUse() != s.dataFolder());
+      QVERIFY(s.dataFolderNote().contains(QDir::toNativeSeparators(s.dataFolder())));
+    }
+    // On disk, in the test folder.
+    QVERIFY(QFileInfo::exists(QSettings().fileName()));
+    QVERIFY(QSettings().fileName().startsWith(dir_.path()));
+    SettingsController s;
+    QCOMPARE(s.temperature(), 0.7);
+    QCOMPARE(s.topP(), 0.9);
+    QCOMPARE(s.topK(), 40);
+    QCOMPARE(s.minP(), 0.05);
+    QCOMPARE(s.repeatPenalty(), 1.1);
+    QCOMPARE(s.maxTokens(), 4096);
+    QCOMPARE(s.contextSize(), 8192);
+    QCOMPARE(s.thinkingBudget(), 1000);
+    QCOMPARE(s.systemPrompt(), QStringLiteral("Réponds en français."));
+    QCOMPARE(s.backend(), QStringLiteral("cpu"));
+    QCOMPARE(s.device(), 1);
+    QCOMPARE(s.theme(), QStringLiteral("dark"));
+    QVERIFY(s.darkMode());
+    QCOMPARE(s.dataFolder(), dir_.filePath(QStringLiteral("data")));
+    QCOMPARE(s.dataFolderInUse(), s.dataFolder());  // the next start uses it
+    QVERIFY(s.dataFolderNote().isEmpty());
+
+    const SamplingSettings x = s.sampling();
+    QCOMPARE(x.top_k, 40);
+    QCOMPARE(x.min_p, 0.05);
+    QCOMPARE(x.repeat_penalty, 1.1);
+    const LoadRequest r = s.loadRequest(QStringLiteral("/m.gguf"));
+    QCOMPARE(r.path, QStringLiteral("/m.gguf"));
+    QCOMPARE(r.backend, QStringLiteral("cpu"));
+    QCOMPARE(r.device, 1);
+    QCOMPARE(r.n_ctx, 8192);
+  }
+
+  void bad_values_are_clamped_or_refused() {
+    SettingsController s;
+    s.setTemperature(5);
+    QCOMPARE(s.temperature(), 2.0);
+    s.setTemperature(-1);
+    QCOMPARE(s.temperature(), 0.0);
+    s.setTopP(0);
+    QVERIFY(s.topP() > 0);
+    s.setTopK(-3);
+    QCOMPARE(s.topK(), 0);
+    s.setRepeatPenalty(0.2);
+    QCOMPARE(s.repeatPenalty(), 1.0);
+    s.setThinkingBudget(-50);
+    QCOMPARE(s.thinkingBudget(), -1);
+    s.setContextSize(-1);
+    QCOMPARE(s.contextSize(), 0);
+    QSignalSpy backend(&s, &SettingsController::backendChanged);
+    s.setBackend(QStringLiteral("cuda"));
+    QCOMPARE(s.backend(), QStringLiteral("auto"));
+    QCOMPARE(backend.size(), 0);
+    s.setTheme(QStringLiteral("purple"));
+    QCOMPARE(s.theme(), QStringLiteral("system"));
+
+    // A hand-edited file.
+    {
+      QSettings f;
+      f.setValue("sampling/temperature", "hot");
+      f.setValue("sampling/topK", 1e9);
+      f.setValue("engine/backend", "metal");
+      f.setValue("appearance/theme", 3);
+    }
+    SettingsController t;
+    QCOMPARE(t.temperature(), 0.0);  // "hot" reads as 0: greedy, still valid
+    QCOMPARE(t.topK(), 1000);
+    QCOMPARE(t.backend(), QStringLiteral("auto"));
+    QCOMPARE(t.theme(), QStringLiteral("system"));
+  }
+
+  void reset_restores_the_defaults_but_keeps_the_data_folder() {
+    SettingsController s;
+    s.setTemperature(1.2);
+    s.setTopK(5);
+    s.setSystemPrompt(QStringLiteral("Be brief."));
+    s.setBackend(QStringLiteral("vulkan"));
+    s.setTheme(QStringLiteral("light"));
+    s.setDataFolder(dir_.filePath(QStringLiteral("elsewhere")));
+    QSignalSpy temp(&s, &SettingsController::temperatureChanged);
+    s.resetToDefaults();
+    QCOMPARE(temp.size(), 1);
+    QCOMPARE(s.temperature(), 0.6);
+    QCOMPARE(s.topK(), 0);
+    QCOMPARE(s.systemPrompt(), QString());
+    QCOMPARE(s.backend(), QStringLiteral("auto"));
+    QCOMPARE(s.theme(), QStringLiteral("system"));
+    QCOMPARE(s.dataFolder(), dir_.filePath(QStringLiteral("elsewhere")));
+    SettingsController again;  // and it was written through
+    QCOMPARE(again.temperature(), 0.6);
+    QCOMPARE(again.backend(), QStringLiteral("auto"));
+  }
+
+  void dark_mode_follows_the_theme_and_the_palette() {
+    SettingsController s;
+    QSignalSpy dark(&s, &SettingsController::darkModeChanged);
+    const QPalette original = QGuiApplication::palette();
+    s.setTheme(QStringLiteral("dark"));
+    QVERIFY(s.darkMode());
+    s.setTheme(QStringLiteral("light"));
+    QVERIFY(!s.darkMode());
+    s.setTheme(QStringLiteral("system"));
+    const bool system_dark = original.color(QPalette::Window).lightness() < 128;
+    QCOMPARE(s.darkMode(), system_dark);
+
+    // The system switches to a dark palette: "system" follows.
+    QPalette night = original;
+    night.setColor(QPalette::Window, QColor(30, 30, 30));
+    night.setColor(QPalette::WindowText, QColor(230, 230, 230));
+    QGuiApplication::setPalette(night);
+    QTRY_VERIFY(s.darkMode());
+    QGuiApplication::setPalette(original);
+    QTRY_COMPARE(s.darkMode(), system_dark);
+    QVERIFY(dark.size() >= 3);
+  }
+
+  void devices_are_enumerated_off_the_gui_thread() {
+    SettingsController s;
+    // The list arrives through the event loop, never during construction.
+    QVERIFY(!s.devicesReady());
+    QSignalSpy changed(&s, &SettingsController::devicesChanged);
+    QVERIFY(changed.wait(10000));
+    QVERIFY(s.devicesReady());
+    if (!vulkan::load()) {
+      QVERIFY(s.devices().isEmpty());
+      QVERIFY(!s.devicesNote().isEmpty());
+      return;
+    }
+    QVERIFY(!s.devices().isEmpty());
+    bool software = false, gpu = false;
+    for (const QVariant& v : s.devices()) {
+      const QVariantMap d = v.toMap();
+      QVERIFY(d.contains(QStringLiteral("index")) && d.contains(QStringLiteral("name")) &&
+              d.contains(QStringLiteral("type")));
+      software |= d.value(QStringLiteral("type")).toString() == QStringLiteral("cpu");
+      gpu |= d.value(QStringLiteral("type")).toString() != QStringLiteral("cpu") && d.value(QStringLiteral("usable")).toBool();
+    }
+    if (!gpu) {
+      QVERIFY(software);  // lavapipe, pinned by CTest
+      QVERIFY2(s.devicesNote().contains(QStringLiteral("software renderer")), qPrintable(s.devicesNote()));
+    }
+  }
+};
+
+QTEST_MAIN(TestSettings)
+#include "test_settings.moc"
