@@ -117,7 +117,7 @@ else
   full_pn=(-p 512 -n 128) quick_pn=(-p 32 -n 32)
 fi
 models=/tmp/penser-models
-mkdir -p "$models"
+rm -rf "$models" && mkdir -p "$models"  # a warm machine keeps /tmp: never trust an earlier run's .ok files
 (
   timeout -k 5 150 "$cli" make-model "$models/q15b.gguf" "${m15[@]}" --type Q4_K_M --threads 0 && touch "$models/q15b.ok"
   timeout -k 5 240 "$cli" make-model "$models/l8b.gguf" "${m8[@]}" --type Q4_K_M --threads 0 && touch "$models/l8b.ok"
