@@ -5,26 +5,10 @@
 #include "app/gui/engine.h"
 #include "app/gui/export_controller.h"
 #include "app/gui/markdown.h"
-#include "app/gui/search_model.h"
-#include "app/gui/stall_probe.h"
-#if __has_include("app/gui/settings_controller.h") && __has_include("app/gui/model_controller.h")
 #include "app/gui/model_controller.h"
+#include "app/gui/search_model.h"
 #include "app/gui/settings_controller.h"
-#else
-// TEMPORARY until the engine engineer's controllers land (removed then): R1 defaults, no model panel.
-namespace penser::gui {
-class SettingsController : public QObject {
- public:
-  QString dataFolder() const { return {}; }
-  SamplingSettings sampling() const { return {}; }
-  QString systemPrompt() const { return {}; }
-};
-class ModelController : public QObject {
- public:
-  ModelController(Engine*, SettingsController*) {}
-};
-}  // namespace penser::gui
-#endif
+#include "app/gui/stall_probe.h"
 
 #include <QCoreApplication>
 #include <QDir>

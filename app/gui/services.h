@@ -20,8 +20,8 @@
 namespace penser::gui {
 
 class Engine;
-class SettingsController;   // engine engineer: SettingsController(QObject* parent)
-class ModelController;      // engine engineer: ModelController(Engine* engine, SettingsController* settings, QObject* parent)
+class SettingsController;
+class ModelController;
 class ChatController;
 class ConversationListModel;
 class SearchModel;
