@@ -26,6 +26,11 @@ packages=(
   # headless UI tests and screenshots
   xvfb xauth x11-apps x11-utils imagemagick libgl1-mesa-dri libegl-mesa0 libglx-mesa0 fonts-dejavu-core
   libxkbcommon-x11-0 libxcb-cursor0
+  # Linux packages (installer/, docs/packaging.md): the AppImage runtime links libsquashfuse, libfuse3 and the
+  # squashfs decompressors statically; mksquashfs, patchelf and desktop-file-validate make the AppDir; Qt's
+  # Wayland platform plugin goes into it; dpkg-dev (dpkg-shlibdeps) for the .deb; debootstrap for the proof
+  squashfs-tools libsquashfuse-dev libfuse3-dev fuse3 zlib1g-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev
+  patchelf desktop-file-utils qt6-wayland dpkg-dev debootstrap
 )
 
 missing=()
