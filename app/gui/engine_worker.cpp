@@ -386,7 +386,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
     auto ev = vulkan::create_evaluator(m, o);
     if (ev) {
       evaluator = std::move(*ev);
-      chunk = 16;  // one token per step on this backend: a stop lands within 16 steps
+      chunk = o.n_batch;  // the evaluator's own prompt batch: chunking costs no speed
       info.backend = QStringLiteral("Vulkan");
       info.device = vk_device_text;
     } else if (backend == QLatin1String("vulkan")) {
