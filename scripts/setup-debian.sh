@@ -31,6 +31,9 @@ packages=(
   # Wayland platform plugin goes into it; dpkg-dev (dpkg-shlibdeps) for the .deb; debootstrap for the proof
   squashfs-tools libsquashfuse-dev libfuse3-dev fuse3 zlib1g-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev
   patchelf desktop-file-utils qt6-wayland dpkg-dev debootstrap
+  # icons and metadata (resources/icons/generate.sh, test_platform_files): SVG renderer, .ico and .icns packers,
+  # AppStream validator; the Windows installer source is built and read back by wixl and msitools
+  librsvg2-bin icoutils icnsutils appstream wixl msitools
 )
 
 missing=()
