@@ -1,10 +1,12 @@
 // penser-cli bench MODEL [-p 512] [-n 128] [-r R] [--backend cpu] [--threads N] [--json]
 // Load time, prefill speed (p prompt tokens, evaluated in the backend's batches), decode speed (n tokens one at
 // a time, each the greedy choice of the last), peak memory and the machine. With -r R every figure but the load
-// is measured R times and reported as mean and standard deviation.
+// is measured R times and reported as mean and standard deviation. With --profile (Vulkan) the decode steps
+// are timed per op on the GPU (timestamps), with the weight bytes each matrix op reads per second.
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
 #include "inference/common/threadpool.h"
+#include "inference/vulkan/evaluator.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,7 +16,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -33,9 +37,11 @@ struct BenchOptions {
   int n_gen = 128;
   int reps = 1;
   std::string backend = "cpu";
+  std::optional<uint32_t> device;  // --device N (Vulkan)
   int threads = 0;
   bool warmup = true;
   bool memory_bandwidth = false;
+  bool profile = false;
   bool json = false;
 };
 
@@ -123,6 +129,44 @@ uint64_t weight_bytes_per_token(const model::Model& model) {
   return bytes;
 }
 
+// One row of the per-op profile: the dispatches of one op kind (matrix ops: one tensor and type) per token.
+struct OpRow {
+  std::string op;
+  double seconds = 0;   // GPU time per token
+  uint64_t bytes = 0;   // weight bytes per token
+  uint32_t dispatches = 0;
+};
+
+// "mul_mv_q4_k" + "blk.ffn_down.weight" -> "mul_mv q4_k ffn_down"; unlabelled dispatches keep the shader name.
+std::string op_key(const vulkan::Recorder::DispatchTime& d) {
+  if (d.label.empty()) return d.shader;
+  std::string label = d.label;
+  if (label.size() > 7 && label.ends_with(".weight")) label.resize(label.size() - 7);
+  std::string shader = d.shader;
+  for (const char* kind : {"mul_mv_", "get_rows_"})
+    if (shader.rfind(kind, 0) == 0) shader = std::string(kind, std::strlen(kind) - 1) + " " + shader.substr(std::strlen(kind));
+  return shader + " " + label;
+}
+
+// Sums the decode steps' dispatch times into rows per op kind, per token, largest first.
+std::vector<OpRow> profile_rows(const std::vector<vulkan::Recorder::DispatchTime>& dispatches, uint32_t steps) {
+  std::map<std::string, OpRow> by_key;
+  for (const auto& d : dispatches) {
+    OpRow& r = by_key[op_key(d)];
+    r.seconds += d.seconds;
+    r.bytes += d.bytes;
+    ++r.dispatches;
+  }
+  std::vector<OpRow> rows;
+  for (auto& [key, r] : by_key) {
+    r.op = key;
+    r.seconds /= std::max<uint32_t>(steps, 1);
+    rows.push_back(r);
+  }
+  std::sort(rows.begin(), rows.end(), [](const OpRow& a, const OpRow& b) { return a.seconds > b.seconds; });
+  return rows;
+}
+
 tokenizer::Token argmax(const std::vector<float>& v) {
   return static_cast<tokenizer::Token>(std::max_element(v.begin(), v.end()) - v.begin());
 }
@@ -136,7 +180,7 @@ void bench(const BenchOptions& o) {
   auto t_load = Clock::now();
   auto model = load_model(o.model);
   const uint32_t n_ctx = static_cast<uint32_t>(o.n_prompt + o.n_gen + 1);
-  auto ev = make_evaluator(*model, o.backend, o.threads, n_ctx);
+  auto ev = make_evaluator(*model, o.backend, o.threads, n_ctx, o.device, o.profile);
   const double load_s = seconds_since(t_load);
   const int64_t n_vocab = model->hparams().n_vocab;
 
@@ -157,6 +201,8 @@ void bench(const BenchOptions& o) {
   }
 
   std::vector<double> prefill, decode;
+  std::vector<vulkan::Recorder::DispatchTime> decode_times;  // --profile: the decode steps only
+  uint32_t decode_steps = 0;
   for (int r = 0; r < o.reps; ++r) {
     ev->truncate(0);
     tokenizer::Token next = 0;
@@ -166,6 +212,7 @@ void bench(const BenchOptions& o) {
       prefill.push_back(o.n_prompt / seconds_since(t));
       next = argmax(logits);
     }
+    if (o.profile) take(vulkan::take_profile(*ev));  // drops the warm-up and prompt steps
     if (o.n_gen > 0) {
       auto t = Clock::now();
       for (int i = 0; i < o.n_gen; ++i) {
@@ -175,7 +222,18 @@ void bench(const BenchOptions& o) {
       }
       decode.push_back(o.n_gen / seconds_since(t));
     }
+    if (o.profile) {
+      vulkan::StepProfile p = take(vulkan::take_profile(*ev));
+      if (decode_times.empty()) decode_times = p.dispatches;
+      else
+        for (size_t i = 0; i < p.dispatches.size() && i < decode_times.size(); ++i)
+          decode_times[i].seconds += p.dispatches[i].seconds;
+      decode_steps += p.steps;
+    }
   }
+  const std::vector<OpRow> rows = profile_rows(decode_times, decode_steps);
+  double gpu_per_token = 0;
+  for (const OpRow& r : rows) gpu_per_token += r.seconds;
   Stats sp = stats_of(prefill), sd = stats_of(decode);
   const uint64_t per_token = weight_bytes_per_token(*model);
   const uint64_t peak_rss = peak_rss_bytes();  // before the bandwidth probe's 1 GiB buffer
@@ -206,6 +264,14 @@ void bench(const BenchOptions& o) {
     j["memory_read_gb_s"] = mem_bw / 1e9;
     j["decode_fraction_of_memory_bound"] = mem_bw > 0 ? static_cast<double>(per_token) * sd.mean / mem_bw : 0.0;
   }
+  if (o.profile) {
+    json ops = json::array();
+    for (const OpRow& r : rows)
+      ops.push_back({{"op", r.op}, {"dispatches_per_token", r.dispatches}, {"gpu_us_per_token", r.seconds * 1e6},
+                     {"share", gpu_per_token > 0 ? r.seconds / gpu_per_token : 0.0}, {"weight_bytes_per_token", r.bytes},
+                     {"weight_gb_s", r.seconds > 0 ? double(r.bytes) / r.seconds / 1e9 : 0.0}});
+    j["profile"] = {{"decode_steps", decode_steps}, {"gpu_ms_per_token", gpu_per_token * 1e3}, {"ops", ops}};
+  }
   j["machine"] = {{"cpu", cpu_model_name()},
                   {"hardware_threads", std::thread::hardware_concurrency()},
                   {"os", fmt::format("{} {} {}", un.sysname, un.release, un.machine)}};
@@ -227,6 +293,23 @@ void bench(const BenchOptions& o) {
     fmt::print("decode reads {} of weights per token: {:.2f} GB/s\n", format_bytes(per_token),
                static_cast<double>(per_token) * sd.mean / 1e9);
   }
+  if (o.profile && decode_steps > 0) {
+    const double wall = sd.mean > 0 ? 1.0 / sd.mean : 0.0;
+    uint64_t bytes = 0;
+    for (const OpRow& r : rows) bytes += r.bytes;
+    fmt::print("profile:  GPU time per decode token {:.3f} ms over {} steps ({:.0f}% of the {:.3f} ms a token takes; the "
+               "rest is submission, waiting and read-back)\n",
+               gpu_per_token * 1e3, decode_steps, wall > 0 ? 100.0 * gpu_per_token / wall : 0.0, wall * 1e3);
+    fmt::print("  {:<30} {:>6} {:>10} {:>6} {:>11} {:>8}\n", "op", "calls", "us/token", "share", "weights", "GB/s");
+    for (const OpRow& r : rows) {
+      fmt::print("  {:<30} {:>6} {:>10.1f} {:>5.1f}% {:>11} {:>8}\n", r.op, r.dispatches,
+                 r.seconds * 1e6, gpu_per_token > 0 ? 100.0 * r.seconds / gpu_per_token : 0.0,
+                 r.bytes ? format_bytes(r.bytes) : std::string("-"),
+                 r.bytes && r.seconds > 0 ? fmt::format("{:.2f}", double(r.bytes) / r.seconds / 1e9) : std::string("-"));
+    }
+    fmt::print("  {:<30} {:>6} {:>10.1f} {:>5.1f}% {:>11} {:>8.2f}\n", "total", "", gpu_per_token * 1e6, 100.0,
+               format_bytes(bytes), gpu_per_token > 0 ? double(bytes) / gpu_per_token / 1e9 : 0.0);
+  }
   if (o.memory_bandwidth) {
     fmt::print("memory:   a plain read loop reaches {:.2f} GB/s: decode is at {:.0f}% of that bound ({:.1f} tok/s max)\n",
                mem_bw / 1e9, 100.0 * static_cast<double>(per_token) * sd.mean / mem_bw,
@@ -244,10 +327,13 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("-n,--n-gen", o->n_gen, "Tokens to decode")->check(CLI::Range(0, 1 << 20))->capture_default_str();
   cmd->add_option("-r,--repetitions", o->reps, "Repetitions (mean and stddev)")->check(CLI::Range(1, 1000))->capture_default_str();
   add_backend_option(cmd, o->backend);
+  add_device_option(cmd, o->device);
   cmd->add_option("--threads", o->threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd->add_flag("!--no-warmup", o->warmup, "Skip the warm-up token");
   cmd->add_flag("--memory-bandwidth", o->memory_bandwidth,
                 "Also measure a plain memory-read loop (1 GiB, same threads): the ceiling for decode");
+  cmd->add_flag("--profile", o->profile,
+                "Vulkan: time every op of the decode steps on the GPU (timestamps) and print time, share and GB/s per op");
   cmd->add_flag("--json", o->json, "Print JSON");
   cmd->callback([o] { bench(*o); });
 }

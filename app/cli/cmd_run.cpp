@@ -32,6 +32,7 @@ struct RunOptions {
   double min_p = 0.0;
   uint64_t seed = 0;
   std::string backend = "cpu";
+  std::optional<uint32_t> device;  // --device N (Vulkan)
   int threads = 0;
   uint32_t ctx = 0;
   bool json = false;
@@ -66,7 +67,7 @@ void run(const RunOptions& o) {
 
   uint32_t n_ctx = o.ctx;
   if (n_ctx == 0) n_ctx = static_cast<uint32_t>(std::max<size_t>(4096, prompt.size() + o.n_predict));
-  auto ev = make_evaluator(*model, o.backend, o.threads, n_ctx);
+  auto ev = make_evaluator(*model, o.backend, o.threads, n_ctx, o.device);
   if (prompt.size() > ev->n_ctx()) {
     fail(fmt::format("the prompt has {} tokens but the context holds {} (raise --ctx)", prompt.size(), ev->n_ctx()));
   }
@@ -151,6 +152,7 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->add_option("--seed", o->seed, "Sampling seed")->capture_default_str();
   add_backend_option(cmd, o->backend);
+  add_device_option(cmd, o->device);
   cmd->add_option("--threads", o->threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd->add_option("--ctx", o->ctx, "Context size in tokens (0: 4096 or what prompt + n needs)")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print {\"prompt_tokens\",\"tokens\",\"text\"} as JSON at the end");

@@ -51,7 +51,11 @@ std::unique_ptr<model::Model> load_model(const std::filesystem::path& path) {
 }
 
 std::unique_ptr<model::Evaluator> make_evaluator(const model::Model& model, const std::string& backend,
-                                                 int n_threads, uint32_t n_ctx) {
+                                                 int n_threads, uint32_t n_ctx, std::optional<uint32_t> device,
+                                                 bool profile) {
+  if (backend != "vulkan" && device)
+    fail(fmt::format("--device {} selects a Vulkan device: add --backend vulkan", *device));
+  if (backend != "vulkan" && profile) fail("--profile times the Vulkan backend's GPU work: add --backend vulkan");
   if (backend == "cpu") {
     cpu::Options opt;
     if (n_ctx > 0) opt.n_ctx = n_ctx;
@@ -61,6 +65,8 @@ std::unique_ptr<model::Evaluator> make_evaluator(const model::Model& model, cons
   if (backend == "vulkan") {
     vulkan::EvaluatorOptions opt;
     if (n_ctx > 0) opt.n_ctx = n_ctx;
+    opt.device = device;
+    opt.profile = profile;
     return take(vulkan::create_evaluator(model, opt));
   }
   fail(fmt::format("backend '{}' is not available in this build (available: cpu, vulkan)", backend));
@@ -70,6 +76,11 @@ void add_backend_option(CLI::App* cmd, std::string& backend) {
   cmd->add_option("--backend", backend, "Backend to compute with")
       ->check(CLI::IsMember({"cpu", "vulkan"}))
       ->default_str("cpu");
+}
+
+void add_device_option(CLI::App* cmd, std::optional<uint32_t>& device) {
+  cmd->add_option("--device", device, "Vulkan device index (see `penser-cli devices`; default: the one marked *)")
+      ->check(CLI::Range(0u, 1024u));
 }
 
 std::string format_bytes(uint64_t bytes) {

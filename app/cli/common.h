@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,12 +47,16 @@ Result<std::vector<tokenizer::Token>> parse_token_list(std::string_view text, in
 // Loads a model for inference; the error names the file and says what is wrong.
 std::unique_ptr<model::Model> load_model(const std::filesystem::path& path);
 
-// Creates the evaluator for a backend name ("cpu"). n_ctx 0: the backend's default.
+// Creates the evaluator for a backend name ("cpu"). n_ctx 0: the backend's default. `device` (--device N)
+// picks the Vulkan device; `profile` turns on the Vulkan decode step's GPU timestamps (bench --profile).
 std::unique_ptr<model::Evaluator> make_evaluator(const model::Model& model, const std::string& backend,
-                                                 int n_threads, uint32_t n_ctx);
+                                                 int n_threads, uint32_t n_ctx,
+                                                 std::optional<uint32_t> device = std::nullopt, bool profile = false);
 
 // Adds the --backend option (accepted values: the backends this build has).
 void add_backend_option(CLI::App* cmd, std::string& backend);
+// Adds --device N: the Vulkan device to use, numbered as `penser-cli devices` lists them.
+void add_device_option(CLI::App* cmd, std::optional<uint32_t>& device);
 
 // Human-readable sizes: "1.23 GiB", "512 KiB".
 std::string format_bytes(uint64_t bytes);

@@ -181,6 +181,7 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.max_push_constants = props.limits.maxPushConstantsSize;
   info.max_storage_buffers_per_stage = props.limits.maxPerStageDescriptorStorageBuffers;
   info.min_storage_offset_alignment = props.limits.minStorageBufferOffsetAlignment;
+  info.timestamp_period = props.limits.timestampPeriod;
 
   if (props.apiVersion < VK_API_VERSION_1_1)
     info.unusable_reason = fmt::format("supports Vulkan {} only; Penser needs 1.1", api_version_string(props.apiVersion));

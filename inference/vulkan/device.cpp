@@ -29,6 +29,7 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
     if (families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) chosen = int(i);
   if (chosen < 0) return make_error("Vulkan device {} ({}) has no compute queue", index, self->info_.name);
   self->queue_family_ = uint32_t(chosen);
+  self->timestamp_bits_ = self->info_.timestamp_period > 0 ? families[chosen].timestampValidBits : 0;
 
   const float priority = 1.0f;
   VkDeviceQueueCreateInfo qci{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};

@@ -24,6 +24,8 @@ class Device {
   const Instance& instance() const { return *instance_; }
   const VkPhysicalDeviceMemoryProperties& memory_properties() const { return memory_; }
   bool subgroup_ops() const { return info_.subgroup_arithmetic; }
+  // Valid bits of the compute queue's timestamps (0: the queue cannot write timestamps).
+  uint32_t timestamp_bits() const { return timestamp_bits_; }
 
   // A memory type among `type_bits` with all `required` flags, preferring one that also has `preferred`.
   Result<uint32_t> find_memory_type(uint32_t type_bits, VkMemoryPropertyFlags required,
@@ -56,6 +58,7 @@ class Device {
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue_ = VK_NULL_HANDLE;
   uint32_t queue_family_ = 0;
+  uint32_t timestamp_bits_ = 0;
   VkCommandPool once_pool_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
   std::mutex submit_mutex_;

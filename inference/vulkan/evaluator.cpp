@@ -43,12 +43,19 @@ class VulkanEvaluator final : public model::Evaluator {
                                          fmt::format("{} with a context of {} tokens", model.name(), self->n_ctx_)));
     PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_));
     PENSER_TRY(self->upload());
+    self->profile_ = opt.profile;
     PENSER_TRY(self->record());
     PENSER_TRY(self->create_batch_path());
     return std::unique_ptr<model::Evaluator>(std::move(self));
   }
 
   uint32_t n_ctx() const override { return n_ctx_; }
+  Result<StepProfile> take_profile() {
+    if (!profile_) return make_error("this Vulkan evaluator was made without profiling (EvaluatorOptions::profile)");
+    StepProfile p;
+    p.dispatches = step_->take_times(&p.steps);
+    return p;
+  }
   const std::vector<Token>& tokens() const override { return tokens_; }
   std::string backend_name() const override { return "vulkan: " + device_->info().name; }
   void truncate(uint32_t n) override {
@@ -111,6 +118,7 @@ class VulkanEvaluator final : public model::Evaluator {
     PENSER_ASSIGN_OR_RETURN(auto buf, Buffer::create(*device_, tensor_bytes(t), MemoryUse::DeviceLocal, what));
     PENSER_TRY(buf->write(0, t.data, tensor_bytes(t)));
     Matrix m{buf.get(), 0, t.type, uint32_t(t.ne0), uint32_t(t.ne1)};
+    m.name = what;
     owned_.push_back(std::move(buf));
     return m;
   }
@@ -184,6 +192,7 @@ class VulkanEvaluator final : public model::Evaluator {
     const model::HParams& hp = model_.hparams();
     const uint32_t E = hp.n_embd, H = hp.n_head, Hkv = hp.n_head_kv, D = hp.head_dim, F = hp.n_ff;
     PENSER_ASSIGN_OR_RETURN(step_, Recorder::create(*device_, hp.n_layer * 20 + 16));
+    if (profile_) PENSER_TRY(step_->enable_timestamps());
     Recorder& r = *step_;
     Ops& o = *ops_;
     PENSER_TRY(r.begin());
@@ -240,6 +249,7 @@ class VulkanEvaluator final : public model::Evaluator {
   std::vector<LayerBuffers> layers_;
   std::unique_ptr<Buffer> x_, xn_, q_, k_, v_, attn_, gate_, up_, scores_, logits_, token_, pos_;
   std::unique_ptr<Recorder> step_;
+  bool profile_ = false;
   uint32_t n_batch_ = 1;
   std::unique_ptr<BatchPath> batch_;  // null when n_batch is 1
 };
@@ -253,6 +263,12 @@ uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32
                             uint64_t(hp.n_head) * n_ctx + hp.n_vocab);
   const uint64_t batch = n_batch > 1 ? BatchPath::device_bytes(hp, n_batch) : 0;
   return model.weight_bytes() + kv + act + batch;
+}
+
+Result<StepProfile> take_profile(model::Evaluator& evaluator) {
+  auto* vk = dynamic_cast<VulkanEvaluator*>(&evaluator);
+  if (!vk) return make_error("the per-op profile needs the Vulkan backend (--backend vulkan)");
+  return vk->take_profile();
 }
 
 Result<std::unique_ptr<model::Evaluator>> create_evaluator(const model::Model& model, const EvaluatorOptions& options) {

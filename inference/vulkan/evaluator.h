@@ -8,6 +8,7 @@
 
 #include "inference/model/evaluator.h"
 #include "inference/model/model.h"
+#include "inference/vulkan/recorder.h"
 
 namespace penser::vulkan {
 
@@ -17,12 +18,22 @@ struct EvaluatorOptions {
   uint32_t n_ctx = 4096;             // capped at the model's n_ctx_train
   std::optional<uint32_t> device;    // --device N; default: choose_device()
   bool validation = false;           // the Khronos validation layer (tests)
+  bool profile = false;              // GPU timestamps around every dispatch of the decode step (take_profile)
   uint32_t n_batch = kDefaultBatch;  // prompt tokens per submission (matrix-matrix products); 1: token by token
 };
 
 // Fails with a message the app can show: no Vulkan, no usable device, a tensor type the shaders lack, or
 // "the model and its context need X but the GPU has Y".
 Result<std::unique_ptr<model::Evaluator>> create_evaluator(const model::Model& model, const EvaluatorOptions& options);
+
+// The decode step's GPU time per dispatch, summed over the steps since the last call (or since creation),
+// and how many steps that is; both start again from zero. An error unless `evaluator` is a Vulkan evaluator
+// made with `profile` on.
+struct StepProfile {
+  std::vector<Recorder::DispatchTime> dispatches;  // in recording order
+  uint32_t steps = 0;
+};
+Result<StepProfile> take_profile(model::Evaluator& evaluator);
 
 // Device bytes the model needs with n_ctx tokens of KV cache (weights + cache + activations, including
 // those of a prompt batch of n_batch tokens).

@@ -110,6 +110,7 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
                                     y.range, bias ? bias->range : x.range};
     uint32_t gx, gy;
     grid_2d(device_->info(), ceil_div(c.n_rows, rows), gx, gy);
+    if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes);
     PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy));
   }
   return {};

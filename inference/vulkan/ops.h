@@ -27,6 +27,7 @@ struct Matrix {
   uint64_t offset = 0;
   quant::Type type = quant::Type::F32;
   uint32_t ncols = 0, nrows = 0;
+  const char* name = nullptr;  // the tensor's name (static storage), for the per-op profile
   uint64_t row_bytes() const { return quant::row_size(type, ncols); }
   uint64_t bytes() const { return row_bytes() * nrows; }
 };

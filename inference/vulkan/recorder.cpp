@@ -33,6 +33,7 @@ Result<std::unique_ptr<Recorder>> Recorder::create(Device& device, uint32_t max_
 
 Recorder::~Recorder() {
   VkDevice dev = device_ ? device_->handle() : VK_NULL_HANDLE;
+  if (query_pool_) vkDestroyQueryPool(dev, query_pool_, nullptr);
   if (descriptors_) vkDestroyDescriptorPool(dev, descriptors_, nullptr);
   if (pool_) vkDestroyCommandPool(dev, pool_, nullptr);  // frees cmd_
 }
@@ -52,7 +53,41 @@ Status Recorder::begin() {
   dispatches_ = barriers_ = 0;
   recording_ = true;
   ended_ = false;
+  times_.clear();
+  timed_submissions_ = 0;
+  next_label_.clear();
+  next_bytes_ = 0;
+  if (query_pool_) {
+    vkCmdResetQueryPool(cmd_, query_pool_, 0, max_dispatches_ + 1);
+    vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, query_pool_, 0);
+  }
   return {};
+}
+
+Status Recorder::enable_timestamps() {
+  PENSER_ASSERT(!recording_);
+  if (query_pool_) return {};
+  if (device_->timestamp_bits() == 0)
+    return make_error("the GPU {} cannot time its compute work (its compute queue has no timestamps)",
+                      device_->info().name);
+  VkQueryPoolCreateInfo qi{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+  qi.queryType = VK_QUERY_TYPE_TIMESTAMP;
+  qi.queryCount = max_dispatches_ + 1;
+  PENSER_VK_TRY(vkCreateQueryPool(device_->handle(), &qi, nullptr, &query_pool_), "creating a timestamp query pool");
+  return {};
+}
+
+void Recorder::annotate(std::string_view label, uint64_t bytes) {
+  next_label_ = label;
+  next_bytes_ = bytes;
+}
+
+std::vector<Recorder::DispatchTime> Recorder::take_times(uint32_t* submissions) {
+  std::vector<DispatchTime> out = times_;
+  for (DispatchTime& t : times_) t.seconds = 0;
+  if (submissions) *submissions = timed_submissions_;
+  timed_submissions_ = 0;
+  return out;
 }
 
 void Recorder::barrier() {
@@ -123,6 +158,12 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
   if (push_size) vkCmdPushConstants(cmd_, pipeline.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size, push);
   vkCmdDispatch(cmd_, gx, gy, gz);
   ++dispatches_;
+  if (query_pool_) {
+    vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, query_pool_, dispatches_);
+    times_.push_back({d.shader, next_label_, next_bytes_, 0.0});
+  }
+  next_label_.clear();
+  next_bytes_ = 0;
   return {};
 }
 
@@ -141,7 +182,19 @@ Status Recorder::end() {
 
 Status Recorder::submit_and_wait(std::string_view what) {
   PENSER_ASSERT(ended_);
-  return device_->submit_and_wait(cmd_, what);
+  PENSER_TRY(device_->submit_and_wait(cmd_, what));
+  if (!query_pool_ || dispatches_ == 0) return {};
+  ticks_.resize(dispatches_ + 1);
+  PENSER_VK_TRY(vkGetQueryPoolResults(device_->handle(), query_pool_, 0, dispatches_ + 1, ticks_.size() * 8,
+                                      ticks_.data(), 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+                "reading GPU timestamps");
+  const uint32_t bits = device_->timestamp_bits();
+  const uint64_t mask = bits >= 64 ? ~0ull : (1ull << bits) - 1;
+  const double period_s = double(device_->info().timestamp_period) * 1e-9;
+  for (uint32_t i = 0; i < dispatches_; ++i)  // modular difference: the counter may wrap between the two
+    times_[i].seconds += double((ticks_[i + 1] - ticks_[i]) & mask) * period_s;
+  ++timed_submissions_;
+  return {};
 }
 
 }  // namespace penser::vulkan

@@ -6,6 +6,8 @@
 #include <initializer_list>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -40,6 +42,23 @@ class Recorder {
   uint32_t dispatches() const { return dispatches_; }
   uint32_t barriers() const { return barriers_; }
 
+  // Per-dispatch GPU time, off by default (call before begin()): a timestamp after every dispatch; after each
+  // submission, the time from the previous timestamp is added to that dispatch's total. Dispatches that
+  // have no barrier between them may overlap, so a dispatch's figure is the time its end moved the
+  // timeline, not its own duration. Fails when the device's compute queue has no timestamps.
+  Status enable_timestamps();
+  bool timestamps() const { return query_pool_ != VK_NULL_HANDLE; }
+  // Names the next dispatch and the weight bytes it reads, for the profile (Ops::mul_mv does this).
+  void annotate(std::string_view label, uint64_t bytes);
+  struct DispatchTime {
+    std::string shader, label;  // label: the annotation, or empty
+    uint64_t bytes = 0;         // weight bytes read per submission
+    double seconds = 0;         // summed over the submissions since the last take_times()
+  };
+  // The totals of this recording's dispatches, in recording order, and how many submissions they sum
+  // (`submissions`); both start again from zero.
+  std::vector<DispatchTime> take_times(uint32_t* submissions = nullptr);
+
  private:
   struct Access {
     VkBuffer buffer;
@@ -57,6 +76,12 @@ class Recorder {
   std::vector<Access> pending_;
   uint32_t dispatches_ = 0, barriers_ = 0;
   bool recording_ = false, ended_ = false;
+  VkQueryPool query_pool_ = VK_NULL_HANDLE;  // max_dispatches_ + 1 timestamps
+  std::vector<DispatchTime> times_;
+  std::vector<uint64_t> ticks_;
+  uint32_t timed_submissions_ = 0;
+  std::string next_label_;
+  uint64_t next_bytes_ = 0;
 };
 
 }  // namespace penser::vulkan

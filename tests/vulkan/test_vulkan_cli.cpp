@@ -1,5 +1,6 @@
 // penser-cli with Vulkan: `devices --json` describes lavapipe as the default when it is the only device,
-// and `run --backend vulkan` generates the same tokens as `--backend cpu` on a tiny f32 model.
+// `run --backend vulkan --device 0` generates the same tokens as `--backend cpu` on a tiny f32 model, a
+// missing --device N is an error naming it, and `bench --profile` times every op of the decode steps.
 #include <QJsonArray>
 #include "tests/test_support.h"
 #include <QJsonDocument>
@@ -76,7 +77,7 @@ class TestVulkanCli : public QObject {
     QVERIFY2(st.has_value(), st.has_value() ? "" : st.error().message.c_str());
     QStringList args = {"run", model, "--raw", "--prompt", "abc", "-n", "12", "--json", "--backend"};
     const Run c = cli(args + QStringList{"cpu"});
-    const Run v = cli(args + QStringList{"vulkan"});
+    const Run v = cli(args + QStringList{"vulkan", "--device", "0"});
     QVERIFY2(c.code == 0, c.err.constData());
     QVERIFY2(v.code == 0, v.err.constData());
     auto tokens = [](const QByteArray& out) {
@@ -85,6 +86,54 @@ class TestVulkanCli : public QObject {
     };
     QVERIFY(!tokens(c.out).isEmpty());
     QCOMPARE(tokens(v.out), tokens(c.out));
+
+    const Run missing = cli(args + QStringList{"vulkan", "--device", "7"});
+    QCOMPARE(missing.code, 1);
+    QVERIFY2(missing.err.contains("no Vulkan device 7"), missing.err.constData());
+    const Run cpu_device = cli(args + QStringList{"cpu", "--device", "0"});
+    QCOMPARE(cpu_device.code, 1);
+    QVERIFY2(cpu_device.err.contains("--backend vulkan"), cpu_device.err.constData());
+  }
+
+  void bench_profile() {
+    const QString model = dir.filePath("tiny_q4k.gguf");
+    penser::model::SynthSpec spec;
+    spec.n_embd = 256;
+    spec.n_ff = 512;
+    spec.n_layer = 2;
+    spec.type = penser::quant::Type::Q4_K;
+    spec.n_threads = 1;
+    const penser::Status st = penser::model::write_synth_model(spec, model.toStdString());
+    QVERIFY2(st.has_value(), st.has_value() ? "" : st.error().message.c_str());
+    const Run r = cli({"bench", model, "--backend", "vulkan", "-p", "3", "-n", "4", "--profile", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+    const QJsonObject p = j.value("profile").toObject();
+    QCOMPARE(p.value("decode_steps").toInt(), 4);  // the decode steps only: not the warm-up or the prompt
+    double share = 0, matrix_bytes = 0;
+    QStringList ops;
+    for (const QJsonValue& v : p.value("ops").toArray()) {
+      const QJsonObject o = v.toObject();
+      ops << o.value("op").toString();
+      share += o.value("share").toDouble();
+      QVERIFY(o.value("gpu_us_per_token").toDouble() >= 0);
+      if (o.value("op").toString().startsWith("mul_mv ")) {
+        QVERIFY(o.value("weight_bytes_per_token").toDouble() > 0);
+        matrix_bytes += o.value("weight_bytes_per_token").toDouble();
+      }
+    }
+    for (const char* op : {"mul_mv q4_k ffn_down", "mul_mv q4_k attn_q", "rms_norm", "attn_decode", "rope"})
+      QVERIFY2(ops.contains(op), qPrintable(ops.join(", ")));
+    QVERIFY(qAbs(share - 1.0) < 1e-6);
+    // Every matrix is read once per token: the profiled bytes are the model's weights less the embedding
+    // table (one row read) and the 1-D tensors.
+    const double per_token = j.value("weight_bytes_per_token").toDouble();
+    QVERIFY2(matrix_bytes <= per_token && matrix_bytes > 0.9 * per_token,
+             qPrintable(QString("%1 of %2").arg(matrix_bytes).arg(per_token)));
+
+    const Run cpu = cli({"bench", model, "--backend", "cpu", "-p", "1", "-n", "1", "--profile"});
+    QCOMPARE(cpu.code, 1);
+    QVERIFY2(cpu.err.contains("--backend vulkan"), cpu.err.constData());
   }
 };
 

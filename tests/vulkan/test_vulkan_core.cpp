@@ -165,6 +165,48 @@ class TestVulkanCore : public QObject {
     QCOMPARE(out[7], 18.0f);
   }
 
+  // GPU timestamps (bench --profile): one total per dispatch, summed over submissions, with its annotation;
+  // take_times() hands the totals over and starts again from zero.
+  void timestamps_time_each_dispatch() {
+    auto ops = Ops::create(*gpu.device);
+    VKT_OK(ops);
+    const uint32_t n = 1 << 16;
+    std::vector<float> a(n, 1.0f);
+    auto ba = make_buffer(*gpu.device, a), t1 = make_buffer(*gpu.device, nullptr, n * 4),
+         t2 = make_buffer(*gpu.device, nullptr, n * 4);
+    auto plain = Recorder::create(*gpu.device);
+    VKT_OK(plain);
+    QVERIFY(!(*plain)->timestamps());
+    auto rec = Recorder::create(*gpu.device);
+    VKT_OK(rec);
+    Recorder& r = **rec;
+    VKT_OK(r.enable_timestamps());
+    QVERIFY(r.timestamps());
+    VKT_OK(r.begin());
+    r.annotate("blk.0.ffn_up.weight", 1234);
+    VKT_OK((*ops)->add(r, view(*ba), view(*ba), view(*t1), n, n));
+    VKT_OK((*ops)->add(r, view(*t1), view(*ba), view(*t2), n, n));  // unannotated
+    VKT_OK(r.end());
+    VKT_OK(r.submit_and_wait());
+    VKT_OK(r.submit_and_wait());
+    uint32_t subs = 0;
+    auto times = r.take_times(&subs);
+    QCOMPARE(subs, 2u);
+    QCOMPARE(times.size(), size_t(2));
+    QCOMPARE(times[0].shader, std::string("add"));
+    QCOMPARE(times[0].label, std::string("blk.0.ffn_up.weight"));
+    QCOMPARE(times[0].bytes, uint64_t(1234));
+    QVERIFY(times[1].label.empty());
+    QCOMPARE(times[1].bytes, uint64_t(0));
+    QVERIFY(times[0].seconds >= 0 && times[1].seconds >= 0);
+    QVERIFY(times[0].seconds + times[1].seconds > 0);
+    QVERIFY(times[0].seconds + times[1].seconds < 10);  // ticks converted with timestampPeriod, not raw
+    times = r.take_times(&subs);
+    QCOMPARE(subs, 0u);
+    QCOMPARE(times[0].seconds + times[1].seconds, 0.0);
+    QCOMPARE(read_back<float>(*t2, n)[n - 1], 3.0f);  // the timed recording still computes
+  }
+
   void rows_split_under_the_binding_limit() {
     // Q4_K rows of 768 columns are 432 bytes; a binding starts up to 16 bytes before its chunk.
     auto c = split_rows(37, 432, 1024, 16);
