@@ -66,15 +66,16 @@ Status BatchPath::run(std::span<const tokenizer::Token> tokens, uint32_t n_past)
     ids[i] = uint32_t(tokens[i]);
     pos[i] = int32_t(n_past + i);
   }
-  PENSER_ASSIGN_OR_RETURN(Recorder * rec, recording(n));
+  PENSER_ASSIGN_OR_RETURN(const Recordings* recs, recording(n));
   PENSER_TRY(ids_->write(0, ids.data(), n * 4ull));
   PENSER_TRY(pos_->write(0, pos.data(), n * 4ull));
-  return rec->submit_and_wait("a prompt batch");
+  for (const auto& rec : *recs) PENSER_TRY(rec->submit_and_wait("a layer of a prompt batch"));
+  return {};
 }
 
-Result<Recorder*> BatchPath::recording(uint32_t n) {
+Result<const BatchPath::Recordings*> BatchPath::recording(uint32_t n) {
   auto it = recordings_.find(n);
-  if (it != recordings_.end()) return it->second.get();
+  if (it != recordings_.end()) return &it->second;
   if (recordings_.size() >= kMaxRecordings) {
     for (auto e = recordings_.begin(); e != recordings_.end(); ++e)
       if (e->first != n_batch_) {
@@ -82,25 +83,30 @@ Result<Recorder*> BatchPath::recording(uint32_t n) {
         break;
       }
   }
-  // Each mul_mm may split into several dispatches when a matrix exceeds one binding.
-  PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, model_.hp->n_layer * 40 + 32));
-  PENSER_TRY(record(*rec, n));
-  Recorder* raw = rec.get();
-  recordings_.emplace(n, std::move(rec));
-  return raw;
+  Recordings recs;
+  for (uint32_t l = 0; l < model_.hp->n_layer; ++l) {
+    // Each mul_mm may split into several dispatches when a matrix exceeds one binding.
+    PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, 96));
+    PENSER_TRY(record(*rec, n, l));
+    recs.push_back(std::move(rec));
+  }
+  return &recordings_.emplace(n, std::move(recs)).first->second;
 }
 
-Status BatchPath::record(Recorder& r, uint32_t N) {
+// Layer `layer` of the batch; the first also looks up the embeddings, the last also makes the logits.
+Status BatchPath::record(Recorder& r, uint32_t N, uint32_t layer) {
   const model::HParams& hp = *model_.hp;
   const uint32_t E = hp.n_embd, H = hp.n_head, Hkv = hp.n_head_kv, D = hp.head_dim, F = hp.n_ff;
   const uint32_t QD = H * D, KVD = Hkv * D;
   Ops& o = *ops_;
+  const bool first = layer == 0, last_layer = layer + 1 == hp.n_layer;
   PENSER_TRY(r.begin());
-  PENSER_TRY(o.get_rows(r, model_.token_embd, all(ids_), N, all(x_), E));
+  if (first) PENSER_TRY(o.get_rows(r, model_.token_embd, all(ids_), N, all(x_), E));
   View ff_view;
   if (model_.rope_freqs) ff_view = all(model_.rope_freqs);
   const View* ff = model_.rope_freqs ? &ff_view : nullptr;
-  for (const LayerBuffers& B : *model_.layers) {
+  {
+    const LayerBuffers& B = (*model_.layers)[layer];
     View an = all(B.attn_norm), fn = all(B.ffn_norm);
     PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &an, E, N, hp.rms_eps));
     View bq, bk, bv;
@@ -129,10 +135,12 @@ Status BatchPath::record(Recorder& r, uint32_t N) {
     PENSER_TRY(o.swiglu(r, all(gate_), all(up_), all(gate_), N * F));
     PENSER_TRY(o.mul_mm(r, B.down, all(gate_), F, all(x_), E, N, nullptr, /*accumulate=*/true));
   }
-  const View last{x_->all(), (N - 1) * E};
-  View onorm = all(model_.output_norm);
-  PENSER_TRY(o.rms_norm(r, last, all(xn_), &onorm, E, 1, hp.rms_eps));
-  PENSER_TRY(o.mul_mv(r, model_.output, all(xn_), all(model_.logits)));
+  if (last_layer) {
+    const View last{x_->all(), (N - 1) * E};
+    View onorm = all(model_.output_norm);
+    PENSER_TRY(o.rms_norm(r, last, all(xn_), &onorm, E, 1, hp.rms_eps));
+    PENSER_TRY(o.mul_mv(r, model_.output, all(xn_), all(model_.logits)));
+  }
   return r.end();
 }
 

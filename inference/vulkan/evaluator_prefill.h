@@ -1,8 +1,9 @@
 // The Vulkan evaluator's prompt path (internal to inference/vulkan): a batch of tokens goes through the
 // model in one submission, with matrix-matrix products (mul_mm) and causal attention over the cache
-// (attn_prefill) instead of one decode step per token. One recording per batch length; the tokens and their
-// positions are written to device memory before each submission, so a recording serves every batch of its
-// length. Only the last token's logits are computed.
+// (attn_prefill) instead of one decode step per token. One recording per layer and batch length, submitted
+// in turn: on a slow device (lavapipe: a 1.5B model's 64-token batch takes minutes) each submission stays
+// far below the device's hang limit. The tokens and their positions are written to device memory before a
+// batch, so the recordings serve every batch of their length. Only the last token's logits are computed.
 #pragma once
 
 #include <map>
@@ -48,15 +49,16 @@ class BatchPath {
 
  private:
   BatchPath() = default;
-  Result<Recorder*> recording(uint32_t n);
-  Status record(Recorder& rec, uint32_t n);
+  using Recordings = std::vector<std::unique_ptr<Recorder>>;  // one per layer
+  Result<const Recordings*> recording(uint32_t n);
+  Status record(Recorder& rec, uint32_t n, uint32_t layer);
 
   Device* device_ = nullptr;
   Ops* ops_ = nullptr;
   DeviceModel model_;
   uint32_t n_batch_ = 0;
   std::unique_ptr<Buffer> x_, xn_, q_, k_, v_, attn_, gate_, up_, ids_, pos_;
-  std::map<uint32_t, std::unique_ptr<Recorder>> recordings_;  // by batch length
+  std::map<uint32_t, Recordings> recordings_;  // by batch length
 };
 
 }  // namespace penser::vulkan

@@ -49,7 +49,7 @@ class Ops {
     bool subgroups = true;          // use subgroup reductions where the device has them; false: shared memory
     uint64_t max_binding_bytes = 0; // 0: the device's maxStorageBufferRange; tests set it small to exercise splits
     uint32_t mul_mv_rows = 4;       // rows per workgroup of the matrix-vector product (they share x)
-    uint32_t mul_mm_bm = 0, mul_mm_bn = 0;  // mul_mm tile (weight rows x tokens), multiples of 4; 0: by device
+    uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
   };
   static Result<std::unique_ptr<Ops>> create(Device& device, const Options& options);
   static Result<std::unique_ptr<Ops>> create(Device& device) { return create(device, Options{}); }

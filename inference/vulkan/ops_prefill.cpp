@@ -19,7 +19,18 @@ std::string lower_name(quant::Type t) {
 uint32_t div_up(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
 
 constexpr uint32_t kMulMmBK = 32;  // one quant unit: mul_mm.comp decodes a unit's scales once per tile
-constexpr uint32_t kMulMmTM = 4, kMulMmTN = 4;
+
+struct MmTile {
+  uint32_t bm, bn, tm, tn;  // weight rows x tokens per workgroup; per invocation
+  uint32_t invocations() const { return (bm / tm) * (bn / tn); }
+  uint64_t shared_bytes() const { return uint64_t(bm + bn) * kMulMmBK * 4 + invocations() * 4; }
+};
+// CPU implementations (lavapipe) run a workgroup's invocations as SIMD lanes of one thread and emulate
+// shared memory with per-lane loads: 8 x 8 outputs per invocation make each shared load feed 8 products
+// (measured on lavapipe, Q4_K 4096 x 1536, 64 tokens: 4 x 4 per invocation 0.26-0.30 GFLOP/s, 8 x 8
+// 0.34-0.37, loaded machine; one row per invocation without shared memory, X read at one address by all
+// lanes, was 3x slower still). GPUs: 4 x 4 per invocation, 256 invocations, a 64 x 64 tile.
+constexpr MmTile kCpuTile{64, 32, 8, 8}, kGpuTile{64, 64, 4, 4}, kGpuTileSmall{64, 32, 4, 4};
 
 }  // namespace
 
@@ -43,25 +54,10 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   PENSER_ASSERT(supported_weight_type(a.type));
   PENSER_ASSERT(a.ncols % quant::traits(a.type).block_size == 0);
   if (n_tokens == 0) return {};
-  // CPU implementations run a workgroup as SIMD lanes of one thread: a small tile (32 invocations) keeps the
-  // accumulators in registers. GPUs: 128 invocations, a 64 x 32 tile in 12 KiB of shared memory.
   const DeviceInfo& info = device_->info();
-  uint32_t bm = options_.mul_mm_bm ? options_.mul_mm_bm : info.is_cpu() ? 32 : 64;
-  uint32_t bn = options_.mul_mm_bn ? options_.mul_mm_bn : info.is_cpu() ? 16 : 32;
-  PENSER_ASSERT(bm % kMulMmTM == 0 && bn % kMulMmTN == 0);
-  const uint32_t wg = (bm / kMulMmTM) * (bn / kMulMmTN);
-  const uint64_t shared = uint64_t(bm + bn) * kMulMmBK * 4 + wg * 4;
-  if (wg > info.max_workgroup_invocations || shared > info.max_shared_memory)
-    return make_error("the matrix tile {} x {} needs {} invocations and {} of shared memory; {} allows {} and {}", bm,
-                      bn, wg, format_bytes(shared), info.name, info.max_workgroup_invocations,
-                      format_bytes(info.max_shared_memory));
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mm_" + lower_name(a.type), 4, 1u << 2, sizeof(MulMmPush),
-                                                         wg, {bm, bn, kMulMmBK, kMulMmTM, kMulMmTN}));
   const uint64_t row_bytes = a.row_bytes();
   PENSER_ASSIGN_OR_RETURN(auto chunks, split_rows(a.nrows, row_bytes, max_binding_, info.min_storage_offset_alignment));
-  const uint32_t gy = div_up(n_tokens, bn);
-  for (const RowChunk& c : chunks) {
-    const BufferRange chunk = bind_rows(a, c, row_bytes);
+  auto push_for = [&](const RowChunk& c, const BufferRange& chunk) {
     MulMmPush push{};
     push.ncols = a.ncols;
     push.nrows = c.n_rows;
@@ -74,6 +70,23 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     push.y_stride = y_stride;
     push.flags = (bias ? kMulMvBias : 0) | (accumulate ? kMulMvAccumulate : 0);
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
+    return push;
+  };
+  const bool cpu_tile = options_.mul_mm_tiles == 1 || (options_.mul_mm_tiles == 0 && info.is_cpu());
+  MmTile tile = cpu_tile ? kCpuTile : kGpuTile;
+  if (!cpu_tile && (tile.shared_bytes() > info.max_shared_memory || tile.invocations() > info.max_workgroup_invocations))
+    tile = kGpuTileSmall;  // 128 invocations, 12 KiB: within every device choose_device accepts
+  const uint32_t wg = tile.invocations(), bm = tile.bm, bn = tile.bn;
+  if (wg > info.max_workgroup_invocations || tile.shared_bytes() > info.max_shared_memory)
+    return make_error("the matrix tile {} x {} needs {} invocations and {} of shared memory; {} allows {} and {}", bm,
+                      bn, wg, format_bytes(tile.shared_bytes()), info.name, info.max_workgroup_invocations,
+                      format_bytes(info.max_shared_memory));
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mm_" + lower_name(a.type), 4, 1u << 2, sizeof(MulMmPush),
+                                                         wg, {bm, bn, kMulMmBK, tile.tm, tile.tn}));
+  const uint32_t gy = div_up(n_tokens, bn);
+  for (const RowChunk& c : chunks) {
+    const BufferRange chunk = bind_rows(a, c, row_bytes);
+    const MulMmPush push = push_for(c, chunk);
     const BufferRange bindings[] = {chunk, x.range, y.range, bias ? bias->range : x.range};
     PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, bm), gy));
   }
