@@ -3,6 +3,7 @@
 #include <QList>
 #include <QQmlApplicationEngine>
 #include <QQmlError>
+#include <QQuickStyle>
 #include <QStringList>
 #include <QUrl>
 
@@ -12,6 +13,12 @@ Status load_window(QQmlApplicationEngine& engine, gui::Services& services) {
   // The singletons find the controllers through Services::instance(); taking the reference here makes the
   // order (services first, then the window) a compile-time requirement of every caller.
   (void)services;
+
+  // Fusion draws every control from the window's palette, which Theme sets: light and dark look the same
+  // on every platform. QT_QUICK_CONTROLS_STYLE still wins for whoever wants their own.
+  // The style is chosen once per process (a second window, as in the tests, keeps the first one's).
+  if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE") && QQuickStyle::name().isEmpty())
+    QQuickStyle::setStyle(QStringLiteral("Fusion"));
 
   // Static QML modules live in the resource file system; Qt 6.4 does not search qrc:/qt/qml by itself.
   engine.addImportPath(QStringLiteral("qrc:/qt/qml"));

@@ -10,6 +10,7 @@
 #include <QObject>
 #include <QString>
 #include <QVariantList>
+#include <QtQml/qqml.h>  // QML_FOREIGN needs QQmlPrivate (SettingsSingleton below)
 #include <QtQml/qqmlregistration.h>
 
 class QQmlEngine;
@@ -20,8 +21,6 @@ namespace penser::gui {
 
 class SettingsController : public QObject {
   Q_OBJECT
-  QML_NAMED_ELEMENT(Settings)
-  QML_SINGLETON
   Q_PROPERTY(double temperature READ temperature WRITE setTemperature NOTIFY temperatureChanged)
   Q_PROPERTY(double topP READ topP WRITE setTopP NOTIFY topPChanged)
   Q_PROPERTY(int topK READ topK WRITE setTopK NOTIFY topKChanged)
@@ -123,6 +122,19 @@ class SettingsController : public QObject {
   QString devices_note_;
   bool devices_ready_ = false;
   QThread* devices_thread_ = nullptr;
+};
+
+// QML's singleton `Settings` is the controller Services holds. Registered through this foreign wrapper because
+// Qt 6.4 builds a default-constructible singleton type itself and never calls its create() (qqmlprivate.h:
+// the Constructor mode wins over Factory), which gave QML a second SettingsController that Chat never read;
+// a wrapper's create() comes first. (Window engineer's change; test_window checks the instance.)
+struct SettingsSingleton {
+  Q_GADGET
+  QML_FOREIGN(SettingsController)
+  QML_NAMED_ELEMENT(Settings)
+  QML_SINGLETON
+ public:
+  static SettingsController* create(QQmlEngine* qml, QJSEngine* js) { return SettingsController::create(qml, js); }
 };
 
 }  // namespace penser::gui

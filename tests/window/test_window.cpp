@@ -1,0 +1,137 @@
+// The window loads with no QML warning, shows the first-run guide without a model, follows the theme
+// setting and answers its shortcuts. A real Services (SQLite on a temporary folder, the engine thread)
+// backs the singletons, as in the app.
+#include "app/gui/search_model.h"
+#include "app/gui/services.h"
+#include "app/gui/settings_controller.h"
+#include "ui/window.h"
+
+#include <QColor>
+#include <QQmlApplicationEngine>
+#include <QQmlError>
+#include <QQuickItem>
+#include <QQuickWindow>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QtQml/qqmlextensionplugin.h>
+
+#include <memory>
+
+Q_IMPORT_QML_PLUGIN(PenserPlugin)
+Q_IMPORT_QML_PLUGIN(Penser_GuiPlugin)
+
+namespace {
+
+// A window on its own Services and engine; the QML warnings it printed while loading and after.
+struct Window {
+  QTemporaryDir data;
+  std::unique_ptr<penser::gui::Services> services;
+  std::unique_ptr<QQmlApplicationEngine> engine;
+  QStringList warnings;
+
+  bool load() {
+    services = std::make_unique<penser::gui::Services>(data.path());
+    engine = std::make_unique<QQmlApplicationEngine>();
+    QObject::connect(engine.get(), &QQmlEngine::warnings, engine.get(), [this](const QList<QQmlError>& list) {
+      for (const QQmlError& e : list) warnings << e.toString();
+    });
+    const penser::Status status = penser::ui::load_window(*engine, *services);
+    if (!status) qWarning("%s", status.error().message.c_str());
+    return bool(status);
+  }
+
+  QQuickWindow* window() const {
+    return engine->rootObjects().isEmpty() ? nullptr : qobject_cast<QQuickWindow*>(engine->rootObjects().first());
+  }
+  QQuickItem* item(const char* name) const { return window()->findChild<QQuickItem*>(QString::fromLatin1(name)); }
+  QObject* object(const char* name) const { return window()->findChild<QObject*>(QString::fromLatin1(name)); }
+
+  ~Window() {
+    engine.reset();  // QML first: it holds pointers to the controllers
+    services.reset();
+  }
+};
+
+}  // namespace
+
+class TestWindow : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);  // QSettings and data paths away from the user's
+    QCoreApplication::setOrganizationName(QStringLiteral("PenserTest"));
+    QCoreApplication::setApplicationName(QStringLiteral("test_window"));
+  }
+
+  void loads_without_warnings() {
+    Window w;
+    QVERIFY(w.load());
+    QQuickWindow* window = w.window();
+    QVERIFY(window);
+    QVERIFY(QTest::qWaitForWindowExposed(window));
+    QVERIFY2(w.warnings.isEmpty(), qPrintable(w.warnings.join(u'\n')));
+    for (const char* name : {"sidebar", "searchField", "conversationList", "modelButton", "menuButton"}) {
+      QQuickItem* it = w.item(name);
+      QVERIFY2(it, name);
+      QVERIFY2(it->isVisible(), name);
+    }
+    QCOMPARE(window->title(), QStringLiteral("Penser"));
+  }
+
+  void first_run_shows_the_guide() {
+    Window w;
+    QVERIFY(w.load());
+    QVERIFY(QTest::qWaitForWindowExposed(w.window()));
+    QQuickItem* guide = w.item("emptyState");
+    QQuickItem* chat = w.item("chatView");
+    QVERIFY(guide && chat);
+    QVERIFY(guide->isVisible());
+    QVERIFY(!chat->isVisible());
+  }
+
+  void theme_follows_the_setting() {
+    Window w;
+    QVERIFY(w.load());
+    QObject& settings = w.services->settings();
+    // The QML singleton is this window's Services' controller (not one of an earlier window).
+    const int settings_type = qmlTypeId("Penser.Gui", 1, 0, "Settings");
+    QVERIFY(settings_type >= 0);
+    QCOMPARE(w.engine->singletonInstance<QObject*>(settings_type), &settings);
+    QVERIFY(settings.setProperty("theme", QStringLiteral("dark")));
+    QTRY_COMPARE(w.window()->color(), QColor(QStringLiteral("#1e1f22")));
+    QVERIFY(settings.setProperty("theme", QStringLiteral("light")));
+    QTRY_COMPARE(w.window()->color(), QColor(QStringLiteral("#ffffff")));
+    settings.setProperty("theme", QStringLiteral("system"));
+  }
+
+  void shortcuts_reach_their_targets() {
+    Window w;
+    QVERIFY(w.load());
+    QQuickWindow* window = w.window();
+    window->requestActivate();
+    QVERIFY(QTest::qWaitForWindowActive(window));
+
+    QTest::keyClick(window, Qt::Key_F, Qt::ControlModifier);
+    QTRY_VERIFY(w.item("searchField")->hasActiveFocus());
+
+    QObject* settings = w.object("settingsDialog");
+    QVERIFY(settings);
+    QVERIFY(!settings->property("visible").toBool());
+    QTest::keyClick(window, Qt::Key_Comma, Qt::ControlModifier);
+    QTRY_VERIFY(settings->property("opened").toBool());
+    QTest::keyClick(window, Qt::Key_Escape);
+    QTRY_VERIFY(!settings->property("visible").toBool());
+
+    // Typing in the search field searches (Search.query follows the text).
+    QTest::keyClick(window, Qt::Key_F, Qt::ControlModifier);
+    for (char c : {'z', 'e', 'b', 'r', 'a'}) QTest::keyClick(window, c);
+    QTRY_COMPARE(w.services->search().property("query").toString(), QStringLiteral("zebra"));
+    QVERIFY(w.item("searchHits")->isVisible());
+    QVERIFY(!w.item("conversationList")->isVisible());
+  }
+};
+
+QTEST_MAIN(TestWindow)
+#include "test_window.moc"
