@@ -9,6 +9,14 @@
 layout(constant_id = 2) const uint NUM_ROWS = 1;
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
+// Blocks whose size is a multiple of 4 bytes start 4-byte aligned in every row (bindings start aligned, rows
+// are whole blocks): their quants are read as whole 32-bit words through a second view of binding 0, half the
+// loads of 16-bit reads (on a CPU implementation every load of a lane-varying address is a gather).
+#if defined(DATA_A_Q4_1) || defined(DATA_A_Q5_1) || defined(DATA_A_Q2_K) || defined(DATA_A_Q4_K) || \
+    defined(DATA_A_Q5_K) || defined(DATA_A_IQ4_XS)
+#define A_WORDS32 1
+layout(binding = 0) readonly buffer A32 { uint data_a32[]; };
+#endif
 layout(binding = 1) readonly buffer X { float x[]; };
 layout(binding = 2) buffer Y { float y[]; };
 layout(binding = 3) readonly buffer B { float bias[]; };

@@ -8,13 +8,19 @@
 //   dequant4(bb, u, j4)   -> their values: q * a + b (a0/b0 for j4 < 4, a1/b1 after)
 // Plain types (F32, F16, BF16) define A_PLAIN and element(row_base_u16, i).
 // Layouts follow ggml's block structs (ggml-common.h); offsets below are in bytes within a block.
+// A shader may define A_WORDS32 and declare `data_a32` (binding 0 as 32-bit words) for types whose block size
+// is a multiple of 4 bytes: rd32 then reads one word (bb even, byte_off a multiple of 4 wherever it is used).
 
 uint rd16(uint bb, uint byte_off) { return uint(data_a[bb + (byte_off >> 1)]); }
+#if defined(A_WORDS32)
+uint rd32(uint bb, uint byte_off) { return data_a32[(bb >> 1) + (byte_off >> 2)]; }
+#else
 // 4 bytes at an even byte offset, little-endian.
 uint rd32(uint bb, uint byte_off) {
   const uint w = bb + (byte_off >> 1);
   return uint(data_a[w]) | (uint(data_a[w + 1]) << 16);
 }
+#endif
 uint rd8(uint bb, uint byte_off) { return (rd16(bb, byte_off & ~1u) >> ((byte_off & 1u) * 8u)) & 0xFFu; }
 float rdf16(uint bb, uint byte_off) { return unpackHalf2x16(rd16(bb, byte_off)).x; }
 vec4 bytes4(uint w) { return vec4(w & 0xFFu, (w >> 8) & 0xFFu, (w >> 16) & 0xFFu, w >> 24); }
@@ -143,12 +149,28 @@ vec4 unit_q4(uint bb, uint u, uint j4) {
 #define QS_OFF 48
 #endif
 vec4 unit_scales(uint bb, uint u) {
+#if defined(A_WORDS32)
+  // The same bytes as below, taken from the block's first four words (4 loads instead of 6-8).
+  const vec2 dm = unpackHalf2x16(rd32(bb, 0));
+  const uint sh = (u & 3u) * 8u;
+  const uint s_lo = (rd32(bb, 4) >> sh) & 0xFFu, m_lo = (rd32(bb, 8) >> sh) & 0xFFu;
+  vec2 sm;
+  if (u < 4) {
+    sm = vec2(s_lo & 63u, m_lo & 63u);
+  } else {
+    const uint h = (rd32(bb, 12) >> sh) & 0xFFu;
+    sm = vec2((h & 0xFu) | ((s_lo >> 6) << 4), (h >> 4) | ((m_lo >> 6) << 4));
+  }
+  const vec2 r = vec2(dm.x * sm.x, -dm.y * sm.y);
+  return r.xyxy;
+#else
   vec2 sm;
   if (u < 4) sm = vec2(rd8(bb, 4 + u) & 63u, rd8(bb, 4 + u + 4) & 63u);
   else sm = vec2((rd8(bb, 4 + u + 4) & 0xFu) | ((rd8(bb, 4 + u - 4) >> 6) << 4),
                  (rd8(bb, 4 + u + 4) >> 4) | ((rd8(bb, 4 + u) >> 6) << 4));
   const vec2 r = vec2(rdf16(bb, 0) * sm.x, -rdf16(bb, 2) * sm.y);
   return r.xyxy;
+#endif
 }
 vec4 unit_q4(uint bb, uint u, uint j4) {
   const uint e0 = j4 * 4;
