@@ -27,6 +27,9 @@ namespace {
 using model::Tensor;
 using tokenizer::Token;
 
+// Split-K decode attention: ranges of at least this many positions, at most this many ranges per head.
+constexpr uint32_t kSplitMinChunk = 128, kMaxDecodeSplit = 16;
+
 uint64_t tensor_bytes(const Tensor& t) { return t ? uint64_t(t.row_bytes) * uint64_t(t.ne1) : 0; }
 
 class VulkanEvaluator final : public model::Evaluator {
@@ -44,6 +47,10 @@ class VulkanEvaluator final : public model::Evaluator {
     PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_));
     PENSER_TRY(self->upload());
     self->profile_ = opt.profile;
+    self->split_forced_ = opt.decode_split != 0;
+    self->decode_split_ = opt.decode_split ? std::min(opt.decode_split, kMaxDecodeSplit)
+                                           : self->device_->info().is_cpu() ? 1
+                                           : std::clamp<uint32_t>(self->n_ctx_ / kSplitMinChunk, 1, kMaxDecodeSplit);
     PENSER_TRY(self->record());
     PENSER_TRY(self->create_batch_path());
     return std::unique_ptr<model::Evaluator>(std::move(self));
@@ -110,6 +117,22 @@ class VulkanEvaluator final : public model::Evaluator {
       i += n;
     }
     return {};
+  }
+
+  // Decode attention: on GPUs split over the positions (split-K), so that a long context keeps more than
+  // n_head workgroups busy; in one pass per head on CPU implementations, whose few threads the heads fill.
+  Status record_decode_attention(Recorder& r, const LayerBuffers& B) {
+    const model::HParams& hp = model_.hparams();
+    const Ops::AttnParams ap{.head_dim = hp.head_dim, .n_head = hp.n_head, .n_head_kv = hp.n_head_kv,
+                             .scores_stride = n_ctx_};
+    if (decode_split_ <= 1)
+      return ops_->attn_decode(r, all(q_), all(B.k_cache), all(B.v_cache), all(attn_), all(scores_), all(pos_), ap);
+    if (!partials_) {
+      PENSER_ASSIGN_OR_RETURN(partials_, scratch(Ops::attn_split_floats(ap, decode_split_), "attention partials"));
+    }
+    // An explicit split (tests) uses short ranges, so that a short context is split too.
+    return ops_->attn_decode_split(r, all(q_), all(B.k_cache), all(B.v_cache), all(attn_), all(scores_), all(partials_),
+                                   all(pos_), ap, decode_split_, split_forced_ ? 4 : kSplitMinChunk);
   }
 
   Result<Matrix> upload_matrix(const Tensor& t, const char* what) {
@@ -221,8 +244,7 @@ class VulkanEvaluator final : public model::Evaluator {
       PENSER_TRY(o.rope(r, all(k_), all(pos_), ff, rp));
       PENSER_TRY(o.kv_store(r, all(k_), all(B.k_cache), all(pos_), Hkv * D, 1, Hkv * D));
       PENSER_TRY(o.kv_store(r, all(v_), all(B.v_cache), all(pos_), Hkv * D, 1, Hkv * D));
-      PENSER_TRY(o.attn_decode(r, all(q_), all(B.k_cache), all(B.v_cache), all(attn_), all(scores_), all(pos_),
-                               {.head_dim = D, .n_head = H, .n_head_kv = Hkv, .scores_stride = n_ctx_}));
+      PENSER_TRY(record_decode_attention(r, B));
       PENSER_TRY(o.mul_mv(r, B.wo, all(attn_), all(x_), nullptr, /*accumulate=*/true));
       PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &fn, E, 1, hp.rms_eps));
       PENSER_TRY(o.mul_mv(r, B.gate, all(xn_), all(gate_)));
@@ -252,6 +274,9 @@ class VulkanEvaluator final : public model::Evaluator {
   bool profile_ = false;
   uint32_t n_batch_ = 1;
   std::unique_ptr<BatchPath> batch_;  // null when n_batch is 1
+  uint32_t decode_split_ = 1;
+  bool split_forced_ = false;
+  std::unique_ptr<Buffer> partials_;  // split-K attention's per-range results
 };
 
 }  // namespace
@@ -262,7 +287,8 @@ uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32
   const uint64_t act = 4 * (uint64_t(hp.n_embd) * 4 + uint64_t(hp.n_head) * hp.head_dim * 3 + hp.n_ff * 2 +
                             uint64_t(hp.n_head) * n_ctx + hp.n_vocab);
   const uint64_t batch = n_batch > 1 ? BatchPath::device_bytes(hp, n_batch) : 0;
-  return model.weight_bytes() + kv + act + batch;
+  const uint64_t split = 4 * uint64_t(hp.n_head) * kMaxDecodeSplit * (hp.head_dim + 2);
+  return model.weight_bytes() + kv + act + batch + split;
 }
 
 Result<StepProfile> take_profile(model::Evaluator& evaluator) {

@@ -20,6 +20,8 @@ struct EvaluatorOptions {
   bool validation = false;           // the Khronos validation layer (tests)
   bool profile = false;              // GPU timestamps around every dispatch of the decode step (take_profile)
   uint32_t n_batch = kDefaultBatch;  // prompt tokens per submission (matrix-matrix products); 1: token by token
+  uint32_t decode_split = 0;         // ranges of split-K decode attention (at most 16); 0: by device (GPUs
+                                     // up to 16 of >= 128 positions, CPU implementations one pass per head)
 };
 
 // Fails with a message the app can show: no Vulkan, no usable device, a tensor type the shaders lack, or

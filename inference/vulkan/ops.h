@@ -91,6 +91,13 @@ class Ops {
   // over cache positions 0..that (their K/V already stored); out like q.
   Status attn_prefill(Recorder& rec, View q, View k_cache, View v_cache, View out, View positions,
                       uint32_t n_tokens, const AttnParams& params);
+  // attn_decode split over the positions: up to n_split workgroups per head, each over >= min_chunk
+  // positions, then a reduction. partials: n_head * n_split * (head_dim + 2) floats.
+  static uint64_t attn_split_floats(const AttnParams& params, uint32_t n_split) {
+    return uint64_t(params.n_head) * n_split * (params.head_dim + 2);
+  }
+  Status attn_decode_split(Recorder& rec, View q, View k_cache, View v_cache, View out, View scores, View partials,
+                           View positions, const AttnParams& params, uint32_t n_split, uint32_t min_chunk);
 
  private:
   Ops() = default;

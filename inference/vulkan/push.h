@@ -71,4 +71,16 @@ struct AttnPrefillPush {  // shaders/attn_prefill.comp
 };
 static_assert(sizeof(AttnPrefillPush) == 48);
 
+struct AttnSplitPush {  // shaders/attn_decode_split.comp
+  uint32_t head_dim, n_head, n_head_kv, kv_stride, q_offset, k_offset, v_offset, n_split, scores_stride, pos_offset;
+  float scale;
+  uint32_t min_chunk;
+};
+static_assert(sizeof(AttnSplitPush) == 48);
+
+struct AttnReducePush {  // shaders/attn_reduce.comp
+  uint32_t head_dim, n_head, n_split, o_offset;
+};
+static_assert(sizeof(AttnReducePush) == 16);
+
 }  // namespace penser::vulkan

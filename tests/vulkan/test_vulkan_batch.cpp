@@ -96,6 +96,25 @@ class TestVulkanBatch : public QObject {
     }
   }
 
+  // Split-K decode attention in the decode step (forced on: by default only GPUs split) gives the logits of
+  // the one-pass step, over a context long enough to fill several ranges.
+  void split_decode_matches_one_pass() {
+    auto m = make_model(Arch::Qwen2, Type::F32, false);
+    const uint32_t V = m->hparams().n_vocab;
+    auto split = vulkan::create_evaluator(*m, {.n_ctx = 64, .device = std::nullopt, .validation = true, .n_batch = 1,
+                                              .decode_split = 5});
+    VKT_OK(split);
+    auto plain = gpu_evaluator(*m, 1);
+    std::vector<float> ls(V), lp(V);
+    for (int i = 0; i < 30; ++i) {
+      const Tokens t{(i * 53 + 7) % int(V)};
+      VKT_OK((*split)->eval(t, ls));
+      VKT_OK(plain->eval(t, lp));
+    }
+    const double err = nmse(ls, lp);  // f32 sums in another order, through two layers
+    QVERIFY2(err < 1e-9, fmt::format("nmse {:.3g}", err).c_str());
+  }
+
   // Truncating inside what was one batch and evaluating other tokens gives what a fresh evaluator gives.
   void truncate_inside_a_batch() {
     auto m = make_model(Arch::Qwen2, Type::F16, true);

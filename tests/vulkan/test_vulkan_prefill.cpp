@@ -166,6 +166,49 @@ class TestVulkanPrefill : public QObject {
     const double err = nmse(read_back<float>(*ob, want.size(), 12), want);
     QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
   }
+
+  // Split-K decode attention equals the one-pass attn_decode, whether the context fills every range, a few
+  // of them (short context, large minimum chunk), or one.
+  void attn_decode_split_data() {
+    QTest::addColumn<uint32_t>("n_kv");
+    QTest::addColumn<uint32_t>("n_split");
+    QTest::addColumn<uint32_t>("min_chunk");
+    QTest::newRow("1 position, 4 ranges") << 1u << 4u << 16u;
+    QTest::newRow("77 positions, 7 ranges of >= 1") << 77u << 7u << 1u;
+    QTest::newRow("77 positions, 8 ranges of >= 32 (3 used)") << 77u << 8u << 32u;
+    QTest::newRow("300 positions, 5 ranges") << 300u << 5u << 16u;
+  }
+  void attn_decode_split() {
+    QFETCH(uint32_t, n_kv);
+    QFETCH(uint32_t, n_split);
+    QFETCH(uint32_t, min_chunk);
+    const uint32_t head_dim = 40, n_head = 6, n_head_kv = 2, n_ctx = 320, kv_dim = n_head_kv * head_dim;
+    const auto q = random_floats(n_head * head_dim, 81, 2.0f);
+    const auto k = random_floats(n_kv * kv_dim, 82), v = random_floats(n_kv * kv_dim, 83);
+    std::vector<int32_t> pos(n_kv);
+    for (uint32_t i = 0; i < n_kv; ++i) pos[i] = int32_t(i);
+    auto qb = make_buffer(*gpu.device, q), kb = make_buffer(*gpu.device, k), vb = make_buffer(*gpu.device, v);
+    auto pb = make_buffer(*gpu.device, pos);
+    auto kc = make_buffer(*gpu.device, nullptr, n_ctx * kv_dim * 2), vc = make_buffer(*gpu.device, nullptr, n_ctx * kv_dim * 2);
+    auto one = make_buffer(*gpu.device, nullptr, n_head * head_dim * 4);
+    auto split = make_buffer(*gpu.device, nullptr, (n_head * head_dim + 2) * 4);
+    auto sb1 = make_buffer(*gpu.device, nullptr, n_head * n_ctx * 4), sb2 = make_buffer(*gpu.device, nullptr, n_head * n_ctx * 4);
+    const Ops::AttnParams ap{.head_dim = head_dim, .n_head = n_head, .n_head_kv = n_head_kv, .scores_stride = n_ctx};
+    auto partials = make_buffer(*gpu.device, nullptr, Ops::attn_split_floats(ap, n_split) * 4);
+    run([&](Recorder& r) {
+      VKT_OK(ops->kv_store(r, view(*kb), view(*kc), view(*pb), kv_dim, n_kv, kv_dim));
+      VKT_OK(ops->kv_store(r, view(*vb), view(*vc), view(*pb), kv_dim, n_kv, kv_dim));
+      VKT_OK(ops->attn_decode(r, view(*qb), view(*kc), view(*vc), view(*one), view(*sb1), view(*pb, n_kv - 1), ap));
+      VKT_OK(ops->attn_decode_split(r, view(*qb), view(*kc), view(*vc), view(*split, 2), view(*sb2), view(*partials),
+                                    view(*pb, n_kv - 1), ap, n_split, min_chunk));
+    });
+    const auto got = read_back<float>(*split, n_head * head_dim, 8), want = read_back<float>(*one, n_head * head_dim);
+    const double err = nmse(got, want);
+    QVERIFY2(err < 1e-12, fmt::format("split vs one pass: nmse {:.3g}", err).c_str());
+    const auto ref = attention_reference(q, k, v, {int32_t(n_kv - 1)}, head_dim, n_head, n_head_kv);
+    const double e_ref = nmse(got, ref);
+    QVERIFY2(e_ref < 1e-10, fmt::format("split vs double reference: nmse {:.3g}", e_ref).c_str());
+  }
 };
 
 QTEST_GUILESS_MAIN(TestVulkanPrefill)
