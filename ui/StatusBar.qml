@@ -8,7 +8,7 @@ Pane {
     id: root
 
     property real tokensPerSecond: 0
-    property real timeToFirstTokenMs: -1
+    property real timeToFirstTokenMs: 0  // 0: none yet
     property real prefillProgress: -1    // 0..1 while the prompt is read, -1 otherwise
     property int contextUsed: 0
     property int contextTotal: 0
@@ -19,7 +19,7 @@ Pane {
         const parts = []
         if (tokensPerSecond > 0)
             parts.push(qsTr("%1 tok/s").arg(tokensPerSecond.toFixed(1)))
-        if (timeToFirstTokenMs >= 0)
+        if (timeToFirstTokenMs > 0)
             parts.push(qsTr("%1 s to first token").arg((timeToFirstTokenMs / 1000).toFixed(2)))
         return parts.join(" · ")
     }

@@ -1,0 +1,53 @@
+import QtQuick
+import QtTest
+import Penser
+
+TestCase {
+    id: testCase
+    name: "StatusBar"
+    when: windowShown
+    visible: true
+    width: 800
+    height: 100
+
+    Component {
+        id: barComponent
+        StatusBar {
+            width: 780
+        }
+    }
+
+    function test_emptyBeforeTheFirstAnswer() {
+        const bar = createTemporaryObject(barComponent, testCase)
+        compare(findChild(bar, "statusSpeed").text, "")
+        verify(!findChild(bar, "statusPrefill").visible)
+        verify(!findChild(bar, "statusContextGauge").visible)
+    }
+
+    function test_speedAndFirstToken() {
+        const bar = createTemporaryObject(barComponent, testCase,
+                                          { tokensPerSecond: 23.14, timeToFirstTokenMs: 812 })
+        compare(findChild(bar, "statusSpeed").text, "23.1 tok/s · 0.81 s to first token")
+    }
+
+    function test_prefillProgress() {
+        const bar = createTemporaryObject(barComponent, testCase, { prefillProgress: 0.25, generating: true })
+        const progress = findChild(bar, "statusPrefill")
+        verify(progress.visible)
+        compare(progress.value, 0.25)
+        bar.prefillProgress = -1
+        verify(!progress.visible)
+    }
+
+    function test_contextGauge() {
+        const bar = createTemporaryObject(barComponent, testCase, { contextUsed: 1024, contextTotal: 4096 })
+        const gauge = findChild(bar, "statusContextGauge")
+        verify(gauge.visible)
+        compare(gauge.value, 0.25)
+        verify(findChild(bar, "statusContext").text.indexOf("/") > 0)
+        compare(gauge.Accessible.name, "Context used: 25 percent")
+        // More than the context (a dropped prefix is still counted) pins the gauge full, never beyond.
+        bar.contextUsed = 5000
+        compare(gauge.value, 1)
+    }
+}
