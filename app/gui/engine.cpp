@@ -66,7 +66,10 @@ Engine::~Engine() {
   control_->shutting_down = true;  // every load stage and generation step checks it
   {
     std::lock_guard lock(control_->mutex);
-    if (control_->active) control_->active->cancel();
+    if (control_->active) {
+      control_->active->cancel();
+      control_->cancel_step = true;
+    }
   }
   thread_->quit();
   if (thread_->wait(kShutdownWaitMs)) {
@@ -108,7 +111,10 @@ void Engine::generate(const GenerateRequest& request) {
 void Engine::stop() {
   control_->stop_generations_upto = generate_seq_;
   std::lock_guard lock(control_->mutex);
-  if (control_->active && control_->active_seq <= generate_seq_) control_->active->cancel();
+  if (control_->active && control_->active_seq <= generate_seq_) {
+    control_->active->cancel();
+    control_->cancel_step = true;  // the backend stops between two layers, not at the end of a batch
+  }
 }
 
 bool Engine::isLoaded() const { return loaded_; }

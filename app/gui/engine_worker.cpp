@@ -422,6 +422,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
 
   // 7. The chat session.
   progress(0.97, tr("Preparing the chat\u2026"));
+  evaluator->set_cancel_flag(&control_->cancel_step);
   auto wrapped = std::make_unique<ProgressEvaluator>(std::move(evaluator), chunk);
   out->evaluator = wrapped.get();
   out->session = chat::Session::create(m, std::move(wrapped));
@@ -483,6 +484,7 @@ void EngineWorker::generate(quint64 seq, const GenerateRequest& request) {
     std::lock_guard lock(control_->mutex);
     control_->active = &session;
     control_->active_seq = seq;
+    control_->cancel_step = false;
   }
   // A stop() that came after the check above but before `active` was set found nothing to cancel.
   if (control_->generation_stopped(seq)) session.cancel();
@@ -500,6 +502,7 @@ void EngineWorker::generate(quint64 seq, const GenerateRequest& request) {
       case chat::Event::Kind::Done: {
         std::lock_guard lock(control_->mutex);
         control_->active = nullptr;
+        control_->cancel_step = false;
         break;
       }
     }

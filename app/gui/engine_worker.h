@@ -30,6 +30,9 @@ struct EngineControl {
   std::mutex mutex;
   chat::Session* active = nullptr;
   quint64 active_seq = 0;
+  // The backend evaluator's own cancel flag (the CPU backend checks it between layers, so a stop does not
+  // wait for a whole prompt batch). Set with Session::cancel(), cleared when a generation starts and ends.
+  std::atomic<bool> cancel_step{false};
 
   bool load_cancelled(quint64 seq) const { return shutting_down || seq <= cancel_loads_upto.load(); }
   bool generation_stopped(quint64 seq) const { return shutting_down || seq <= stop_generations_upto.load(); }

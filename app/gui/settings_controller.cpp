@@ -96,7 +96,8 @@ DeviceList enumerate_devices() {
 
 }  // namespace
 
-SettingsController::SettingsController(QObject* parent) : QObject(parent) {
+SettingsController::SettingsController(QObject* parent)
+    : QObject(parent), store_(std::make_unique<QSettings>()) {
   load();
   data_folder_at_start_ = data_folder_;
   if (QCoreApplication::instance()) QCoreApplication::instance()->installEventFilter(this);
@@ -120,7 +121,7 @@ SettingsController* SettingsController::create(QQmlEngine*, QJSEngine*) {
 
 void SettingsController::load() {
   const Defaults d = defaults();
-  QSettings s;
+  QSettings& s = *store_;
   temperature_ = s.value(kTemperature, d.temperature).toDouble();
   top_p_ = s.value(kTopP, d.top_p).toDouble();
   top_k_ = s.value(kTopK, d.top_k).toInt();
@@ -154,7 +155,7 @@ void SettingsController::setTemperature(double v) {
   v = tidy(std::clamp(v, 0.0, 2.0));
   if (temperature_ == v) return;
   temperature_ = v;
-  QSettings().setValue(kTemperature, v);
+  store_->setValue(kTemperature, v);
   emit temperatureChanged();
 }
 
@@ -162,7 +163,7 @@ void SettingsController::setTopP(double v) {
   v = tidy(std::clamp(v, 0.01, 1.0));
   if (top_p_ == v) return;
   top_p_ = v;
-  QSettings().setValue(kTopP, v);
+  store_->setValue(kTopP, v);
   emit topPChanged();
 }
 
@@ -170,7 +171,7 @@ void SettingsController::setTopK(int v) {
   v = std::clamp(v, 0, 1000);
   if (top_k_ == v) return;
   top_k_ = v;
-  QSettings().setValue(kTopK, v);
+  store_->setValue(kTopK, v);
   emit topKChanged();
 }
 
@@ -178,7 +179,7 @@ void SettingsController::setMinP(double v) {
   v = tidy(std::clamp(v, 0.0, 1.0));
   if (min_p_ == v) return;
   min_p_ = v;
-  QSettings().setValue(kMinP, v);
+  store_->setValue(kMinP, v);
   emit minPChanged();
 }
 
@@ -186,7 +187,7 @@ void SettingsController::setRepeatPenalty(double v) {
   v = tidy(std::clamp(v, 1.0, 2.0));
   if (repeat_penalty_ == v) return;
   repeat_penalty_ = v;
-  QSettings().setValue(kRepeatPenalty, v);
+  store_->setValue(kRepeatPenalty, v);
   emit repeatPenaltyChanged();
 }
 
@@ -194,7 +195,7 @@ void SettingsController::setMaxTokens(int v) {
   v = std::clamp(v, 0, kMaxGenerated);
   if (max_tokens_ == v) return;
   max_tokens_ = v;
-  QSettings().setValue(kMaxTokens, v);
+  store_->setValue(kMaxTokens, v);
   emit maxTokensChanged();
 }
 
@@ -202,7 +203,7 @@ void SettingsController::setContextSize(int v) {
   v = std::clamp(v, 0, kMaxContext);
   if (context_size_ == v) return;
   context_size_ = v;
-  QSettings().setValue(kContextSize, v);
+  store_->setValue(kContextSize, v);
   emit contextSizeChanged();
 }
 
@@ -210,14 +211,14 @@ void SettingsController::setThinkingBudget(int v) {
   v = std::clamp(v, -1, kMaxGenerated);
   if (thinking_budget_ == v) return;
   thinking_budget_ = v;
-  QSettings().setValue(kThinkingBudget, v);
+  store_->setValue(kThinkingBudget, v);
   emit thinkingBudgetChanged();
 }
 
 void SettingsController::setSystemPrompt(const QString& v) {
   if (system_prompt_ == v) return;
   system_prompt_ = v;
-  QSettings().setValue(kSystemPrompt, v);
+  store_->setValue(kSystemPrompt, v);
   emit systemPromptChanged();
 }
 
@@ -226,7 +227,7 @@ void SettingsController::setBackend(const QString& value) {
   if (v != QLatin1String("auto") && v != QLatin1String("vulkan") && v != QLatin1String("cpu")) return;
   if (backend_ == v) return;
   backend_ = v;
-  QSettings().setValue(kBackend, v);
+  store_->setValue(kBackend, v);
   emit backendChanged();
 }
 
@@ -234,7 +235,7 @@ void SettingsController::setDevice(int v) {
   v = std::max(v, -1);
   if (device_ == v) return;
   device_ = v;
-  QSettings().setValue(kDevice, v);
+  store_->setValue(kDevice, v);
   emit deviceChanged();
 }
 
@@ -243,7 +244,7 @@ void SettingsController::setTheme(const QString& value) {
   if (v != QLatin1String("system") && v != QLatin1String("light") && v != QLatin1String("dark")) return;
   if (theme_ == v) return;
   theme_ = v;
-  QSettings().setValue(kTheme, v);
+  store_->setValue(kTheme, v);
   emit themeChanged();
   updateDarkMode();
 }
@@ -254,7 +255,7 @@ void SettingsController::setDataFolder(const QString& pathOrUrl) {
   if (!path.isEmpty()) path = QDir::cleanPath(QDir(path).absolutePath());
   if (data_folder_ == path) return;
   data_folder_ = path;
-  QSettings().setValue(kDataFolder, path);
+  store_->setValue(kDataFolder, path);
   emit dataFolderChanged();
 }
 

@@ -13,8 +13,11 @@
 #include <QtQml/qqml.h>  // QML_FOREIGN needs QQmlPrivate (SettingsSingleton below)
 #include <QtQml/qqmlregistration.h>
 
+#include <memory>
+
 class QQmlEngine;
 class QJSEngine;
+class QSettings;
 class QThread;
 
 namespace penser::gui {
@@ -122,6 +125,9 @@ class SettingsController : public QObject {
   QString devices_note_;
   bool devices_ready_ = false;
   QThread* devices_thread_ = nullptr;
+  // One QSettings for the controller's life: a slider's many changes are written to disk once, by the
+  // event loop, not once per step.
+  std::unique_ptr<QSettings> store_;
 };
 
 // QML's singleton `Settings` is the controller Services holds. Registered through this foreign wrapper because

@@ -111,7 +111,7 @@ class CpuEvaluator final : public model::Evaluator {
       if (cancelled()) return make_error("cancelled");
       const size_t n = std::min<size_t>(n_batch_, tokens.size() - done);
       const bool last = done + n == tokens.size();
-      forward(tokens.subspan(done, n), last ? logits.data() : nullptr);
+      if (!forward(tokens.subspan(done, n), last ? logits.data() : nullptr)) return make_error("cancelled");
       tokens_.insert(tokens_.end(), tokens.begin() + done, tokens.begin() + done + n);
       done += n;
     }
@@ -196,7 +196,9 @@ class CpuEvaluator final : public model::Evaluator {
     return v_cache_.get() + ((size_t(layer) * hp_.n_head_kv + kv_head) * n_ctx_ + pos) * hp_.head_dim;
   }
 
-  void forward(std::span<const Token> batch, float* logits) {
+  // False when the cancel flag was seen between two layers. The batch's K/V rows written so far lie past
+  // n_past (tokens_ is not extended), so they are never read before a later batch overwrites them.
+  bool forward(std::span<const Token> batch, float* logits) {
     const auto& W = model_.weights();
     const int64_t B = int64_t(batch.size());
     const int64_t E = hp_.n_embd, D = hp_.head_dim, H = hp_.n_head, Hkv = hp_.n_head_kv, F = hp_.n_ff;
@@ -218,6 +220,8 @@ class CpuEvaluator final : public model::Evaluator {
       }
 
     for (uint32_t l = 0; l < hp_.n_layer; ++l) {
+      // A prompt batch of a 1.5B model takes seconds on a laptop CPU: a stop must not wait for all of it.
+      if (l > 0 && cancelled()) return false;
       const model::Layer& L = W.layers[l];
       const LayerVectors& LV = layers_[l];
 
@@ -276,11 +280,12 @@ class CpuEvaluator final : public model::Evaluator {
       for (int64_t i = 0; i < B * E; ++i) x_[i] += xn_[i];
     }
 
-    if (!logits) return;
+    if (!logits) return true;
     // Final norm and the output head, for the batch's last token only: logits = RMSNorm(x) Wout^T.  (V)
     rms_norm(&x_[(B - 1) * E], output_norm_.data(), xn_.data(), E, eps);
     invalidate_inputs();
     matmul({{&W.output, logits, 0}}, xn_.data(), 1);
+    return true;
   }
 
   void attention(uint32_t l, int64_t B, uint32_t p0) {

@@ -25,8 +25,9 @@ class Evaluator {
   // Evaluates `tokens` at positions n_past() .. n_past()+size-1 (prompts in batches, decode one at a time),
   // appends them to the KV cache and writes the logits of the LAST token into `logits` (n_vocab floats).
   // Fails without changing the state when the tokens do not fit in n_ctx() or an id is out of range.
-  // When the cancel flag (set_cancel_flag) becomes true between batches, stops and returns an Error whose
-  // message is "cancelled"; the tokens evaluated so far stay in the cache.
+  // When the cancel flag (set_cancel_flag) becomes true between batches (the CPU backend: also between two
+  // layers of a batch), stops and returns an Error whose message is "cancelled"; the batches evaluated
+  // completely so far stay in the cache.
   virtual Status eval(std::span<const tokenizer::Token> tokens, std::span<float> logits) = 0;
 
   // Forgets every cached token from position n on (n <= n_past()). Used to reuse a common prefix.

@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
     QString question = QStringLiteral("Why is the sky blue?");
     if (in_prefill) {
       QStringList words;
-      for (int i = 0; i < 1500; ++i) words << QStringLiteral("word%1").arg(i);
+      for (int i = 0; i < 300; ++i) words << QStringLiteral("word%1").arg(i);  // ~1200 tokens
       question = words.join(QLatin1Char(' '));
     }
     g.turns = {ChatTurn{QStringLiteral("user"), question}};
@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
   const Summary d = summarize(stop_decode), f = summarize(stop_prefill), t = summarize(ttft), s = summarize(tps);
   std::printf("stop -> finished while decoding: min %.1f / median %.1f / max %.1f ms (%zu runs)\n", d.min, d.median,
               d.max, stop_decode.size());
-  std::printf("stop -> finished in a 1500-word prompt: min %.1f / median %.1f / max %.1f ms (%zu runs)\n", f.min,
+  std::printf("stop -> finished in a 300-word (~1200-token) prompt: min %.1f / median %.1f / max %.1f ms (%zu runs)\n", f.min,
               f.median, f.max, stop_prefill.size());
   std::printf("time to first token (short prompt): median %.0f ms; decode %.1f tok/s (median)\n", t.median, s.median);
 

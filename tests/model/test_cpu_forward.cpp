@@ -7,6 +7,7 @@
 #include "inference/cpu/kernels.h"
 #include "inference/quant/quant.h"
 
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -14,6 +15,8 @@
 
 #include <atomic>
 #include <set>
+#include <thread>
+#include <chrono>
 
 using namespace penser;
 using model::Arch;
@@ -309,6 +312,47 @@ class TestCpuForward : public QObject {
     cancel = false;
     QVERIFY(e->eval(kPrompt, logits).has_value());
     QCOMPARE(e->n_past(), uint32_t(kPrompt.size()));
+  }
+
+  // A stop during one long prompt batch lands between two layers, not at the end of the batch, and the
+  // half-written batch leaves nothing behind: evaluating the prompt again gives a fresh evaluator's logits.
+  void cancel_inside_a_batch() {
+    model::SynthSpec spec = test::tiny_spec(Arch::Qwen2);
+    spec.n_layer = 16;
+    spec.n_embd = 256;
+    spec.n_ff = 512;
+    spec.n_ctx_train = 512;
+    auto m = test::make_model(spec, path("cancel-layers.gguf"));
+    std::vector<tokenizer::Token> prompt;
+    for (int i = 0; i < 384; ++i) prompt.push_back((i * 37) % 265);
+    std::vector<float> fresh(m->hparams().n_vocab), logits(m->hparams().n_vocab);
+
+    auto a = test::make_eval(*m, 2, 512, 512);  // the whole prompt is one batch
+    QElapsedTimer t;
+    t.start();
+    QVERIFY(a->eval(prompt, fresh).has_value());
+    const qint64 full_ms = t.elapsed();
+
+    auto b = test::make_eval(*m, 2, 512, 512);
+    std::atomic<bool> cancel{false};
+    b->set_cancel_flag(&cancel);
+    std::thread setter([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::max<qint64>(1, full_ms / 8)));
+      cancel = true;
+    });
+    t.restart();
+    auto st = b->eval(prompt, logits);
+    const qint64 cancelled_ms = t.elapsed();
+    setter.join();
+    QVERIFY2(!st, "the batch ran to its end although the flag was set during it");
+    QCOMPARE(st.error().message, std::string("cancelled"));
+    QCOMPARE(b->n_past(), 0u);
+    qInfo("full batch %lld ms, cancelled after %lld ms", full_ms, cancelled_ms);
+    QVERIFY2(cancelled_ms < full_ms * 3 / 4, qPrintable(QStringLiteral("%1 of %2 ms").arg(cancelled_ms).arg(full_ms)));
+
+    cancel = false;
+    QVERIFY(b->eval(prompt, logits).has_value());
+    QCOMPARE(logits, fresh);
   }
 };
 
