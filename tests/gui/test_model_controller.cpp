@@ -3,17 +3,23 @@
 // list persisted in a real QSettings file in a temporary folder.
 #include "app/gui/engine.h"
 #include "app/gui/model_controller.h"
+#include "app/gui/services.h"
 #include "app/gui/settings_controller.h"
 #include "inference/gguf/gguf.h"
 #include "inference/model/model.h"
 #include "inference/model/synth.h"
 
 #include <QFile>
+#include <QQmlComponent>
+#include <QQmlEngine>
+#include <QtQml/qqmlextensionplugin.h>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
+
+Q_IMPORT_QML_PLUGIN(Penser_GuiPlugin)
 
 using namespace penser;
 using namespace penser::gui;
@@ -275,6 +281,42 @@ class TestModelController : public QObject {
     QCOMPARE(recent.at(1).toMap().value(QStringLiteral("name")).toString(), QStringLiteral("old 0"));
     QCOMPARE(recent.last().toMap().value(QStringLiteral("name")).toString(), QStringLiteral("old 8"));
     QCOMPARE(QSettings().value("models/recent").toList().size(), ModelController::kMaxRecent);
+  }
+
+  // What QML sees: the singletons Models and Settings of module Penser.Gui are the instances Services
+  // holds, the State enum is reachable as Models.Ready, and a QML call drives the real controller.
+  void qml_singletons_are_the_services_instances() {
+    cleanup();  // one Services (with its own Engine and controllers) at a time
+    Services services(dir_.filePath(QStringLiteral("data")));
+    services.settings().setBackend(QStringLiteral("cpu"));
+    QQmlEngine qml;
+    qml.addImportPath(QStringLiteral("qrc:/qt/qml"));
+    QQmlComponent component(&qml);
+    component.setData(R"(
+      import QtQml
+      import Penser.Gui
+      QtObject {
+        property int state: Models.state
+        property bool empty: Models.state === Models.Empty
+        property bool ready: Models.state === Models.Ready
+        property string name: Models.modelName
+        property real temperature: Settings.temperature
+        property string backend: Settings.backend
+        function open(path) { Models.open(path) }
+        function warmer() { Settings.temperature = 0.8 }
+      })", QUrl());
+    std::unique_ptr<QObject> root(component.create());
+    QVERIFY2(root, qPrintable(component.errorString()));
+    QVERIFY(root->property("empty").toBool());
+    QCOMPARE(root->property("temperature").toDouble(), services.settings().temperature());
+    QCOMPARE(root->property("backend").toString(), QStringLiteral("cpu"));
+    QMetaObject::invokeMethod(root.get(), "open", Q_ARG(QVariant, QVariant(QUrl::fromLocalFile(model_a_).toString())));
+    QTRY_VERIFY_WITH_TIMEOUT(root->property("ready").toBool(), 15000);
+    QCOMPARE(root->property("name").toString(), QStringLiteral("penser-synth"));
+    QCOMPARE(services.models().modelPath(), model_a_);
+    QMetaObject::invokeMethod(root.get(), "warmer");
+    QCOMPARE(services.settings().temperature(), 0.8);
+    root.reset();
   }
 
   void parameter_and_size_texts() {
