@@ -8,6 +8,9 @@ include(GNUInstallDirs)
 
 set(penser_resources ${PROJECT_SOURCE_DIR}/resources)
 
+# Windows and macOS install their own layout (installer/windows, installer/macos via installer/platforms.cmake):
+# one folder with the DLLs, or Penser.app.
+if(NOT WIN32 AND NOT APPLE)
 install(TARGETS penser RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 if(TARGET penser-cli)
   install(TARGETS penser-cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
@@ -53,6 +56,7 @@ if(EXISTS ${PENSER_ICON_SVG})
   install(FILES ${PENSER_ICON_SVG} DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps
           RENAME ${PENSER_ICON_NAME}.svg)
 endif()
+endif()  # NOT WIN32 AND NOT APPLE
 
 # ---- CPack ---------------------------------------------------------------------------------------------------
 # Names: penser-<version>-Linux.deb / .tar.gz (CPack's default <name>-<version>-<system>).

@@ -36,7 +36,9 @@ if(penser_appimage_missing)
 endif()
 
 add_executable(penser-appimage-runtime ${CMAKE_CURRENT_LIST_DIR}/runtime.c)
-set_target_properties(penser-appimage-runtime PROPERTIES C_STANDARD 11 C_EXTENSIONS ON)
+# In the build root, where tests/installer/test_runtime.sh looks for it.
+set_target_properties(penser-appimage-runtime PROPERTIES C_STANDARD 11 C_EXTENSIONS ON
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 target_include_directories(penser-appimage-runtime PRIVATE ${PENSER_FUSE3_INCLUDE}/fuse3)
 target_compile_options(penser-appimage-runtime PRIVATE -Wall -Wextra -Os)
 # Static and stripped: the runtime must start on any x86-64 Linux, and its size is part of every download.
@@ -50,7 +52,8 @@ add_custom_command(TARGET penser-appimage-runtime POST_BUILD
   VERBATIM)
 
 set(PENSER_APPIMAGE ${CMAKE_BINARY_DIR}/Penser-${PROJECT_VERSION}-x86_64.AppImage)
-add_custom_target(appimage
+# A file-level rule, so that the target repacks only when the binaries, the runtime or the recipe changed.
+add_custom_command(OUTPUT ${PENSER_APPIMAGE}
   COMMAND ${CMAKE_COMMAND} -E env
     PENSER_QT_PLUGINS=${QT6_INSTALL_PREFIX}/${QT6_INSTALL_PLUGINS}
     PENSER_QT_QML=${QT6_INSTALL_PREFIX}/${QT6_INSTALL_QML}
@@ -59,8 +62,10 @@ add_custom_target(appimage
     bash ${CMAKE_CURRENT_LIST_DIR}/make-appimage.sh
       --source ${PROJECT_SOURCE_DIR} --build ${CMAKE_BINARY_DIR}
       --runtime $<TARGET_FILE:penser-appimage-runtime> --output ${PENSER_APPIMAGE}
+  DEPENDS penser penser-cli penser-appimage-runtime ${CMAKE_CURRENT_LIST_DIR}/make-appimage.sh
+          ${CMAKE_CURRENT_LIST_DIR}/excludelist ${penser_desktop_files} ${penser_metainfo_files}
   WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
   COMMENT "Packing ${PENSER_APPIMAGE}"
   USES_TERMINAL
   VERBATIM)
-add_dependencies(appimage penser penser-cli penser-appimage-runtime)
+add_custom_target(appimage DEPENDS ${PENSER_APPIMAGE})

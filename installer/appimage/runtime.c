@@ -107,7 +107,8 @@ static int mkdirs(char* path) {  // mkdir -p; path is modified temporarily
 static int extract(const char* image, long offset, const char* dest, const char* pattern) {
   sqfs fs;
   if (sqfs_open_image(&fs, image, (size_t)offset) != SQFS_OK) {
-    fprintf(stderr, "%s: the squashfs image at offset %ld cannot be read\n", image, offset);
+    fprintf(stderr, "%s: the squashfs image at offset %ld cannot be read: the file is damaged or incomplete "
+            "(download it again)\n", image, offset);
     return -1;
   }
   char root[PATH_MAX];
@@ -403,6 +404,15 @@ int main(int argc, char** argv) {
     fprintf(stderr, "unknown option %s\n%s", arg, usage);
     return 1;
   }
+
+  // Check the image here: a damaged file must not be reported as a FUSE problem by the server.
+  sqfs fs;
+  if (sqfs_open_image(&fs, image, (size_t)offset) != SQFS_OK) {
+    fprintf(stderr, "%s: the squashfs image at offset %ld cannot be read: the file is damaged or incomplete "
+            "(download it again)\n", image, offset);
+    return 1;
+  }
+  sqfs_destroy(&fs);
 
   char mountpoint[PATH_MAX];
   if (mount_image(image, offset, mountpoint, sizeof mountpoint) != 0) return 1;
