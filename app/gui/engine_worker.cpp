@@ -38,7 +38,7 @@ std::filesystem::path to_path(const QString& s) {
 
 QString quoted(const QString& s) { return QStringLiteral("\u201C%1\u201D").arg(s); }
 
-QString bytes_text(uint64_t bytes) { return QLocale().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeTraditionalFormat); }
+QString bytes_text(uint64_t bytes) { return QLocale().formattedDataSize(qint64(bytes), 1); }  // "1.8 GiB"
 
 // Engine messages start with the file's name and have no final period; a sentence shown on its own needs
 // neither the path (the window shows the file) nor a doubled period.

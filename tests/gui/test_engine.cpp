@@ -406,6 +406,29 @@ class TestEngine : public QObject {
              qPrintable(e));
   }
 
+  // A context far beyond this machine's memory (the model allows 2^28 tokens: 64 GiB of KV cache) is refused
+  // before anything is allocated, with both figures, on the CPU and on the Vulkan device.
+  void too_big_for_memory_is_refused_with_figures() {
+    auto vocab = gguf::File::open(kVocab);
+    QVERIFY(vocab);
+    model::SynthSpec s = tiny_spec(vocab->get());
+    s.n_ctx_train = 1u << 28;
+    const QString path = dir_.filePath(QStringLiteral("long-context.gguf"));
+    QVERIFY(model::write_synth_model(s, path.toStdString()));
+    Engine e;
+    auto [cpu, c1] = load_error(e, cpu_load(path, 1 << 28));
+    QVERIFY2(cpu.contains(QStringLiteral("needs about")) && cpu.contains(QStringLiteral("this computer has")) &&
+                 cpu.contains(QStringLiteral("268435456 tokens")),
+             qPrintable(cpu));
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    LoadRequest vk = cpu_load(path, 1 << 28);
+    vk.backend = QStringLiteral("vulkan");
+    auto [gpu, c2] = load_error(e, vk);
+    QVERIFY2(gpu.contains(QStringLiteral("does not fit in the GPU's memory")) && gpu.contains(QStringLiteral("GiB")),
+             qPrintable(gpu));
+    QVERIFY(!e.isLoaded());
+  }
+
   void failed_load_unloads_the_previous_model() {
     Engine e;
     QVERIFY(load_ok(e, cpu_load(model_)));
