@@ -11,8 +11,7 @@
 layout(constant_id = 2) const uint BM = 32;
 layout(constant_id = 3) const uint BN = 16;
 layout(constant_id = 4) const uint BK = 32;  // a multiple of 32: quantized tiles are whole 32-element units
-layout(constant_id = 5) const uint TM = 4;
-layout(constant_id = 6) const uint TN = 4;
+const uint TM = 8, TN = 8;  // outputs per invocation: rows x tokens
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 layout(binding = 1) readonly buffer X { float x[]; };
@@ -43,11 +42,15 @@ shared float tile_x[BK * BN];
 void main() {
   const uint m0 = gl_WorkGroupID.x * BM, n0 = gl_WorkGroupID.y * BN;
   const uint tid = gl_LocalInvocationID.x;
-  const uint RG = BM / TM;  // invocations along rows
+  const uint RG = BM / TM, CG = BN / TN;  // invocations along rows, along tokens
   const uint tr = tid % RG, tc = tid / RG;
 
-  float acc[TM * TN];
-  for (uint i = 0; i < TM * TN; ++i) acc[i] = 0.0;
+  // 8 x 8 outputs in named vectors (lo: rows 0-3, hi: rows 4-7; digit: token): no array indexed in a loop,
+  // which a CPU implementation may keep in memory rather than registers.
+  vec4 lo0 = vec4(0.0), lo1 = vec4(0.0), lo2 = vec4(0.0), lo3 = vec4(0.0), lo4 = vec4(0.0), lo5 = vec4(0.0),
+       lo6 = vec4(0.0), lo7 = vec4(0.0);
+  vec4 hi0 = vec4(0.0), hi1 = vec4(0.0), hi2 = vec4(0.0), hi3 = vec4(0.0), hi4 = vec4(0.0), hi5 = vec4(0.0),
+       hi6 = vec4(0.0), hi7 = vec4(0.0);
 
   for (uint k0 = 0; k0 < p.ncols; k0 += BK) {
 #if defined(A_PLAIN)
@@ -86,21 +89,34 @@ void main() {
     }
     barrier();
     for (uint k = 0; k < BK; ++k) {
-      float av[TM], xv[TN];
-      for (uint i = 0; i < TM; ++i) av[i] = tile_a[k * BM + tr + i * RG];
-      for (uint j = 0; j < TN; ++j) xv[j] = tile_x[k * BN + tc + j * (BN / TN)];
-      for (uint i = 0; i < TM; ++i)
-        for (uint j = 0; j < TN; ++j) acc[i * TN + j] += av[i] * xv[j];
+      const uint ab = k * BM + tr, xb = k * BN + tc;
+      const vec4 a0 = vec4(tile_a[ab], tile_a[ab + RG], tile_a[ab + 2 * RG], tile_a[ab + 3 * RG]);
+      const vec4 a1 = vec4(tile_a[ab + 4 * RG], tile_a[ab + 5 * RG], tile_a[ab + 6 * RG], tile_a[ab + 7 * RG]);
+      const vec4 x0 = vec4(tile_x[xb], tile_x[xb + CG], tile_x[xb + 2 * CG], tile_x[xb + 3 * CG]);
+      const vec4 x1 = vec4(tile_x[xb + 4 * CG], tile_x[xb + 5 * CG], tile_x[xb + 6 * CG], tile_x[xb + 7 * CG]);
+      lo0 += a0 * x0.x; hi0 += a1 * x0.x;
+      lo1 += a0 * x0.y; hi1 += a1 * x0.y;
+      lo2 += a0 * x0.z; hi2 += a1 * x0.z;
+      lo3 += a0 * x0.w; hi3 += a1 * x0.w;
+      lo4 += a0 * x1.x; hi4 += a1 * x1.x;
+      lo5 += a0 * x1.y; hi5 += a1 * x1.y;
+      lo6 += a0 * x1.z; hi6 += a1 * x1.z;
+      lo7 += a0 * x1.w; hi7 += a1 * x1.w;
     }
     barrier();  // the tiles are overwritten by the next step
   }
 
+  const float acc[TM * TN] = float[TM * TN](
+      lo0.x, lo1.x, lo2.x, lo3.x, lo4.x, lo5.x, lo6.x, lo7.x, lo0.y, lo1.y, lo2.y, lo3.y, lo4.y, lo5.y, lo6.y, lo7.y,
+      lo0.z, lo1.z, lo2.z, lo3.z, lo4.z, lo5.z, lo6.z, lo7.z, lo0.w, lo1.w, lo2.w, lo3.w, lo4.w, lo5.w, lo6.w, lo7.w,
+      hi0.x, hi1.x, hi2.x, hi3.x, hi4.x, hi5.x, hi6.x, hi7.x, hi0.y, hi1.y, hi2.y, hi3.y, hi4.y, hi5.y, hi6.y, hi7.y,
+      hi0.z, hi1.z, hi2.z, hi3.z, hi4.z, hi5.z, hi6.z, hi7.z, hi0.w, hi1.w, hi2.w, hi3.w, hi4.w, hi5.w, hi6.w, hi7.w);
   for (uint i = 0; i < TM; ++i) {
     const uint r = m0 + tr + i * RG;
     if (r >= p.nrows) continue;
     const float b = (p.flags & 1u) != 0 ? bias[p.bias_offset + r] : 0.0;
     for (uint j = 0; j < TN; ++j) {
-      const uint n = n0 + tc + j * (BN / TN);
+      const uint n = n0 + tc + j * CG;
       if (n >= p.n_tokens) continue;
       const uint yi = p.y_offset + n * p.y_stride + r;
       float v = acc[i * TN + j] + b;

@@ -20,17 +20,18 @@ uint32_t div_up(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
 
 constexpr uint32_t kMulMmBK = 32;  // one quant unit: mul_mm.comp decodes a unit's scales once per tile
 
+// mul_mm.comp computes 8 x 8 outputs (weight rows x tokens) per invocation, in named vectors.
 struct MmTile {
-  uint32_t bm, bn, tm, tn;  // weight rows x tokens per workgroup; per invocation
-  uint32_t invocations() const { return (bm / tm) * (bn / tn); }
+  uint32_t bm, bn;  // weight rows x tokens per workgroup
+  uint32_t invocations() const { return (bm / 8) * (bn / 8); }
   uint64_t shared_bytes() const { return uint64_t(bm + bn) * kMulMmBK * 4 + invocations() * 4; }
 };
-// CPU implementations (lavapipe) run a workgroup's invocations as SIMD lanes of one thread and emulate
-// shared memory with per-lane loads: 8 x 8 outputs per invocation make each shared load feed 8 products
-// (measured on lavapipe, Q4_K 4096 x 1536, 64 tokens: 4 x 4 per invocation 0.26-0.30 GFLOP/s, 8 x 8
-// 0.34-0.37, loaded machine; one row per invocation without shared memory, X read at one address by all
-// lanes, was 3x slower still). GPUs: 4 x 4 per invocation, 256 invocations, a 64 x 64 tile.
-constexpr MmTile kCpuTile{64, 32, 8, 8}, kGpuTile{64, 64, 4, 4}, kGpuTileSmall{64, 32, 4, 4};
+// Measured on lavapipe (Q4_K 4096 x 1536, 64 tokens, a loaded 2-core machine): 4 x 4 outputs per invocation
+// in arrays 0.26-0.30 GFLOP/s, 8 x 8 in arrays 0.34-0.37, 8 x 8 in named vectors 0.5-0.67 (arrays indexed
+// in loops were kept in memory); one row per invocation without shared memory 3x slower. Tiles of 32 x 32
+// (16 invocations) and 64 x 32 were best there, 16 x 16 half as fast. GPUs: 128 x 64 (128 invocations,
+// 24 KiB of shared memory), or 64 x 32 (12 KiB) where a device has only the guaranteed 16 KiB.
+constexpr MmTile kCpuTile{32, 32}, kGpuTile{128, 64}, kGpuTileSmall{64, 32};
 
 }  // namespace
 
@@ -82,7 +83,7 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
                       bn, wg, format_bytes(tile.shared_bytes()), info.name, info.max_workgroup_invocations,
                       format_bytes(info.max_shared_memory));
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mm_" + lower_name(a.type), 4, 1u << 2, sizeof(MulMmPush),
-                                                         wg, {bm, bn, kMulMmBK, tile.tm, tile.tn}));
+                                                         wg, {bm, bn, kMulMmBK}));
   const uint32_t gy = div_up(n_tokens, bn);
   for (const RowChunk& c : chunks) {
     const BufferRange chunk = bind_rows(a, c, row_bytes);
