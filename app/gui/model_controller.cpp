@@ -9,8 +9,12 @@
 #include <QFileInfo>
 #include <QLocale>
 #include <QQmlEngine>
+#include <QHash>
 #include <QSettings>
+#include <QThread>
 #include <QUrl>
+
+#include <memory>
 
 namespace penser::gui {
 
@@ -38,7 +42,7 @@ QVariantMap view_of(const QVariantMap& stored) {
   m[QStringLiteral("size")] = bytes > 0 ? ModelController::formatBytes(bytes) : QString();
   m[QStringLiteral("sizeBytes")] = bytes;
   m[QStringLiteral("lastUsed")] = QDateTime::fromMSecsSinceEpoch(stored.value(QStringLiteral("lastUsed")).toLongLong());
-  m[QStringLiteral("exists")] = QFileInfo(path).isFile();
+  m[QStringLiteral("exists")] = true;  // until checkRecentFiles() has looked (off the GUI thread)
   return m;
 }
 
@@ -215,15 +219,52 @@ void ModelController::loadRecent() {
     recent_.push_back(view_of(m));
     if (recent_.size() >= kMaxRecent) break;
   }
+  checkRecentFiles();
 }
 
 void ModelController::saveRecent(const QVariantList& list) {
   QVariantList stored;
   for (const QVariant& v : list) stored.push_back(stored_of(v.toMap()));
   QSettings().setValue(kRecentKey, stored);
+  // Keep what is known about each file until the check below says otherwise.
+  QHash<QString, bool> known;
+  for (const QVariant& v : recent_) {
+    const QVariantMap m = v.toMap();
+    known.insert(m.value(QStringLiteral("path")).toString(), m.value(QStringLiteral("exists")).toBool());
+  }
   recent_.clear();
-  for (const QVariant& v : stored) recent_.push_back(view_of(v.toMap()));
+  for (const QVariant& v : stored) {
+    QVariantMap m = view_of(v.toMap());
+    m[QStringLiteral("exists")] = known.value(m.value(QStringLiteral("path")).toString(), true);
+    recent_.push_back(m);
+  }
   emit recentModelsChanged();
+  checkRecentFiles();
+}
+
+void ModelController::checkRecentFiles() {
+  // A stat can hang on a sleeping disk or a network share: never on the GUI thread.
+  QStringList paths;
+  for (const QVariant& v : recent_) paths << v.toMap().value(QStringLiteral("path")).toString();
+  if (paths.isEmpty()) return;
+  auto exists = std::make_shared<QHash<QString, bool>>();
+  QThread* thread = QThread::create([paths, exists] {
+    for (const QString& p : paths) exists->insert(p, QFileInfo(p).isFile());
+  });
+  connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+  connect(thread, &QThread::finished, this, [this, exists] {
+    bool changed = false;
+    for (QVariant& v : recent_) {
+      QVariantMap m = v.toMap();
+      const auto it = exists->constFind(m.value(QStringLiteral("path")).toString());
+      if (it == exists->constEnd() || m.value(QStringLiteral("exists")).toBool() == *it) continue;
+      m[QStringLiteral("exists")] = *it;
+      v = m;
+      changed = true;
+    }
+    if (changed) emit recentModelsChanged();
+  });
+  thread->start();
 }
 
 }  // namespace penser::gui

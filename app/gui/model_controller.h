@@ -5,7 +5,8 @@
 //                        \--cancelLoad()--> Empty (the previous model was already unloaded)
 //
 // Facts of the loaded model are texts ready to show ("1.8 B", "Q4_K_M", "1.04 GiB"). Recent models are
-// kept in QSettings (models/recent: newest first, at most 10); `exists` is checked when the list changes.
+// kept in QSettings (models/recent: newest first, at most 10); `exists` is checked off the GUI thread when
+// the list changes.
 // Contract: docs/gui.md.
 #pragma once
 
@@ -100,6 +101,7 @@ class ModelController : public QObject {
   void rememberRecent(const ModelInfo& info);
   void loadRecent();
   void saveRecent(const QVariantList& list);
+  void checkRecentFiles();  // fills `exists` from a short-lived thread
 
   Engine* engine_;
   SettingsController* settings_;
