@@ -152,14 +152,23 @@ void ChatController::setConversation(qint64 id, const QString& title) {
 void ChatController::newChat() {
   detachGeneration();
   ++load_seq_;
+  setLoading(false);
   model_.clear();
   setConversation(0, {});
   context_used_ = 0;
   emit statsChanged();
-  if (loading_) {
-    loading_ = false;
-    emit loadingChanged();
-  }
+}
+
+void ChatController::setLoading(bool loading) {
+  if (loading == loading_) return;
+  loading_ = loading;
+  emit loadingChanged();
+  emit canSendChanged();
+}
+
+quint64 ChatController::beginReload() {
+  setLoading(true);
+  return ++load_seq_;
 }
 
 void ChatController::open(qint64 conversationId) { load(conversationId, 0, 0); }
@@ -175,11 +184,7 @@ void ChatController::load(qint64 conversation_id, qint64 show_message_id, qint64
     return;
   }
   if (conversation_id != conversation_id_ || show_message_id > 0) detachGeneration();
-  const quint64 seq = ++load_seq_;
-  if (!loading_) {
-    loading_ = true;
-    emit loadingChanged();
-  }
+  const quint64 seq = beginReload();
   store_.run(
       [conversation_id, show_message_id, scroll_to](app::Store& s) -> Result<Loaded> {
         if (show_message_id > 0) {
@@ -191,8 +196,7 @@ void ChatController::load(qint64 conversation_id, qint64 show_message_id, qint64
       },
       this, [this, seq](Result<Loaded> r) {
         if (seq != load_seq_) return;  // a newer open superseded this one
-        loading_ = false;
-        emit loadingChanged();
+        setLoading(false);
         if (!r) return setError(tr("Could not open the conversation: %1").arg(to_q(r.error())));
         model_.reset(r->entries);
         setConversation(r->conversation.id, r->conversation.title);
@@ -231,7 +235,7 @@ void ChatController::send(const QString& text) {
   const QString question = text.trimmed();
   if (question.isEmpty()) return;
   if (!model_ready_) return setError(disabledReason());
-  if (refuseWhileGenerating()) return;
+  if (refuseWhileGenerating() || loading_) return;
   const int rows = model_.rowCount();
   const qint64 parent = rows > 0 ? model_.at(rows - 1).message.id : 0;
   QList<ChatTurn> turns = turnsUpTo(rows);
@@ -247,7 +251,7 @@ void ChatController::send(const QString& text) {
 }
 
 void ChatController::regenerate(qint64 assistantMessageId) {
-  if (refuseWhileGenerating()) return;
+  if (refuseWhileGenerating() || loading_) return;
   if (!model_ready_) return setError(disabledReason());
   const int row = model_.rowOf(assistantMessageId);
   if (row < 0 || model_.at(row).message.role != QLatin1String("assistant")) return;
@@ -259,7 +263,7 @@ void ChatController::regenerate(qint64 assistantMessageId) {
 }
 
 void ChatController::editAndResend(qint64 userMessageId, const QString& text) {
-  if (refuseWhileGenerating()) return;
+  if (refuseWhileGenerating() || loading_) return;
   if (!model_ready_) return setError(disabledReason());
   const QString question = text.trimmed();
   const int row = model_.rowOf(userMessageId);
@@ -534,7 +538,7 @@ void ChatController::switchBranch(qint64 messageId, int delta) {
   const int target = model_.at(row).branch_index + delta;
   if (target < 1 || target > model_.at(row).branch_count) return;
   const qint64 conversation = conversation_id_;
-  const quint64 seq = ++load_seq_;
+  const quint64 seq = beginReload();
   store_.run(
       [messageId, delta, conversation](app::Store& s) -> Result<Loaded> {
         PENSER_ASSIGN_OR_RETURN(QList<qint64> sibs, s.siblings(messageId));
@@ -545,6 +549,7 @@ void ChatController::switchBranch(qint64 messageId, int delta) {
       },
       this, [this, seq](Result<Loaded> r) {
         if (seq != load_seq_) return;
+        setLoading(false);
         if (!r) return setError(tr("Could not show that version: %1").arg(to_q(r.error())));
         model_.reset(r->entries);
       });
@@ -554,13 +559,14 @@ void ChatController::deleteMessage(qint64 messageId) {
   if (refuseWhileGenerating()) return;
   if (model_.rowOf(messageId) < 0) return;
   const qint64 conversation = conversation_id_;
-  const quint64 seq = ++load_seq_;
+  const quint64 seq = beginReload();
   store_.run(
       [messageId, conversation](app::Store& s) -> Result<Loaded> {
         PENSER_TRY(s.delete_message(messageId));
         return load_path(s, conversation, 0);
       },
       this, [this, seq](Result<Loaded> r) {
+        if (seq == load_seq_) setLoading(false);
         if (!r) return setError(tr("Could not delete the message: %1").arg(to_q(r.error())));
         emit conversationsChanged();
         if (seq == load_seq_) model_.reset(r->entries);

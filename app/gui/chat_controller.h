@@ -46,7 +46,7 @@ class ChatController : public QObject {
   Q_PROPERTY(int contextTotal READ contextTotal NOTIFY statsChanged)
   Q_PROPERTY(double prefillProgress READ prefillProgress NOTIFY prefillProgressChanged)
   Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
-  Q_PROPERTY(bool loading READ loading NOTIFY loadingChanged)
+  Q_PROPERTY(bool loading READ loading NOTIFY loadingChanged)  // reading a conversation or a branch
 
  public:
   ChatController(app::AsyncStore& store, Engine& engine, QObject* parent = nullptr);
@@ -61,7 +61,8 @@ class ChatController : public QObject {
   QString title() const { return title_; }
   MessageListModel* messages() { return &model_; }
   bool generating() const { return gen_ != nullptr; }
-  bool canSend() const { return model_ready_ && !gen_; }
+  // Not while a conversation is read: the list is about to be replaced under the new turn's rows.
+  bool canSend() const { return model_ready_ && !gen_ && !loading_; }
   QString disabledReason() const;
   double tokensPerSecond() const { return tokens_per_second_; }
   double timeToFirstTokenMs() const { return ttft_ms_; }
@@ -119,6 +120,8 @@ class ChatController : public QObject {
   void onFinished(quint64 id, const FinishInfo& info);
   void onContextDropped(quint64 id, int dropped, const QString& note);
   void setModelReady(bool ready);
+  void setLoading(bool loading);
+  quint64 beginReload();  // the list is about to be replaced: no turn may start until it is
 
   // Starts a turn: the rows are already in the model; `user` set when a question is to be stored.
   void startTurn(qint64 parent_id, std::optional<app::Message> user, QList<ChatTurn> turns);

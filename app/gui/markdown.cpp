@@ -40,6 +40,47 @@ bool closing_fence(const QString& line, const Fence& fence) {
   return n >= fence.length && line.mid(i + n).trimmed().isEmpty();
 }
 
+// A line that starts a list item ("- ", "* ", "+ ", "1. ", "2) "): after a blank line it may continue a
+// loose list, so no split happens before it.
+bool list_item(const QString& line) {
+  if (line.isEmpty()) return false;
+  int i = 0;
+  if (line[0] == QLatin1Char('-') || line[0] == QLatin1Char('*') || line[0] == QLatin1Char('+')) {
+    i = 1;
+  } else {
+    while (i < line.size() && i < 9 && line[i].isDigit()) ++i;
+    if (i == 0 || i >= line.size() || (line[i] != QLatin1Char('.') && line[i] != QLatin1Char(')'))) return false;
+    ++i;
+  }
+  return i >= line.size() || line[i] == QLatin1Char(' ') || line[i] == QLatin1Char('\t');
+}
+
+// Prose is cut into paragraphs where that cannot change how it renders: at a blank line followed by a
+// line that starts at column 0 and is not a list item (CommonMark closes every open block there, lists
+// and quotes included). While an answer streams only its last paragraph changes, so the view lays out
+// one paragraph per frame instead of the whole answer.
+void append_paragraphs(QList<MarkdownBlock>& blocks, const QStringList& prose) {
+  QStringList para;
+  bool after_blank = false;
+  auto emit_para = [&] {
+    while (!para.isEmpty() && para.last().trimmed().isEmpty()) para.removeLast();
+    if (!para.isEmpty()) blocks.append({QStringLiteral("text"), para.join(QLatin1Char('\n')), {}, true});
+    para.clear();
+  };
+  for (const QString& line : prose) {
+    if (line.trimmed().isEmpty()) {
+      after_blank = true;
+      if (!para.isEmpty()) para << line;
+      continue;
+    }
+    const bool column0 = !line[0].isSpace();
+    if (after_blank && column0 && !list_item(line) && line[0] != QLatin1Char('>')) emit_para();
+    after_blank = false;
+    para << line;
+  }
+  emit_para();
+}
+
 }  // namespace
 
 QList<MarkdownBlock> split_markdown(const QString& text) {
@@ -50,10 +91,7 @@ QList<MarkdownBlock> split_markdown(const QString& text) {
   Fence fence;
   bool in_code = false;
   auto flush_prose = [&] {
-    // Blank lines around a code block are layout, not content.
-    while (!prose.isEmpty() && prose.first().trimmed().isEmpty()) prose.removeFirst();
-    while (!prose.isEmpty() && prose.last().trimmed().isEmpty()) prose.removeLast();
-    if (!prose.isEmpty()) blocks.append({QStringLiteral("text"), prose.join(QLatin1Char('\n')), {}, true});
+    append_paragraphs(blocks, prose);
     prose.clear();
   };
   for (const QString& line : lines) {

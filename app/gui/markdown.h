@@ -21,6 +21,8 @@ struct MarkdownBlock {
 
 // A fence opens with ``` or ~~~ (3 or more) indented at most 3 spaces and closes with the same character,
 // at least as many, and nothing after it (CommonMark 4.5). An unclosed fence runs to the end of the text.
+// Prose is further cut into paragraphs where a cut cannot change the rendering (see markdown.cpp), so a
+// streaming answer re-lays out only its last paragraph. Blank lines around blocks are dropped.
 QList<MarkdownBlock> split_markdown(const QString& text);
 
 class Markdown : public QObject {

@@ -194,7 +194,14 @@ class TestGuiChat : public QObject {
     chat().setSettingsSource([] { return testing::greedy(24, 8); }, [] { return QString(); });
     QSignalSpy reset(&rows(), &QAbstractItemModel::modelReset);
     chat().open(first_conversation_);
+    // Until the conversation is read, nothing may start: the list is about to be replaced.
+    QVERIFY(chat().loading());
+    QVERIFY(!chat().canSend());
+    chat().send(QStringLiteral("too early"));
+    QVERIFY(!chat().generating());
     QVERIFY(reset.wait(10000));
+    QVERIFY(!chat().loading());
+    QVERIFY(chat().canSend());
     QCOMPARE(rows().rowCount(), 4);
     QCOMPARE(chat().conversationId(), first_conversation_);
     const qint64 q1 = rows().at(0).message.id;

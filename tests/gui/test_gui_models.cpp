@@ -351,6 +351,18 @@ class TestGuiModels : public QObject {
     QCOMPARE(open.size(), 2);
     QCOMPARE(open[1].text, QStringLiteral("print(1)"));
     QVERIFY(!open[1].closed);
+    // Paragraphs are blocks of their own, except where a cut could change the rendering: before a list
+    // item (a loose list may go on), an indented continuation, a quote.
+    const QList<MarkdownBlock> p = split_markdown(QStringLiteral(
+        "# Title\n\nFirst paragraph\nstill first.\n\n\n1. one\n\n2. two\n\n   continued item\n\n"
+        "> quote\n\n> more quote\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nLast words"));
+    QStringList texts;
+    for (const MarkdownBlock& x : p) texts << x.text;
+    QCOMPARE(texts, (QStringList{"# Title",
+                                 "First paragraph\nstill first.\n\n\n1. one\n\n2. two\n\n   continued item\n\n"
+                                 "> quote\n\n> more quote",
+                                 "| a | b |\n|---|---|\n| 1 | 2 |", "Last words"}));
+
     Markdown md;
     const QVariantList list = md.blocks(QStringLiteral("x\n```\ny\n```"));
     QCOMPARE(list.size(), 2);
