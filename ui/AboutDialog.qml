@@ -8,6 +8,8 @@ Dialog {
 
     title: qsTr("About Penser")
     modal: true
+    background: DialogBackground {}
+    Overlay.modal: Rectangle { color: Theme.dark ? "#99000000" : "#55000000" }
     anchors.centerIn: Overlay.overlay
     width: Math.min(440, parent.width - Theme.spacing * 4)
     padding: Theme.spacing * 2

@@ -27,6 +27,8 @@ Dialog {
 
     title: exportAll ? qsTr("Export all conversations") : qsTr("Export this conversation")
     modal: true
+    background: DialogBackground {}
+    Overlay.modal: Rectangle { color: Theme.dark ? "#99000000" : "#55000000" }
     anchors.centerIn: Overlay.overlay
     width: Math.min(460, parent.width - Theme.spacing * 4)
     padding: Theme.spacing * 2

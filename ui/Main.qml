@@ -1,6 +1,7 @@
 // The window: the sidebar (conversations, search) beside the chat page, the header with the model button
 // and the menu; the model, settings and export dialogs; shortcuts; dropping a .gguf file opens it.
 // Only page-level files like this one talk to the Penser.Gui singletons (docs/gui.md).
+import QtCore
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Dialogs
@@ -90,6 +91,16 @@ ApplicationWindow {
     FileDialog {
         id: modelFileDialog
         title: qsTr("Open a GGUF model")
+        // Where the last model came from, else Downloads (where a model hub's file lands).
+        currentFolder: {
+            const recent = Models.recentModels
+            if (recent.length > 0) {
+                const path = String(recent[0].path).replace(/\\/g, "/")
+                const dir = path.substring(0, path.lastIndexOf("/"))
+                return dir.startsWith("/") ? "file://" + dir : "file:///" + dir
+            }
+            return StandardPaths.writableLocation(StandardPaths.DownloadLocation)
+        }
         nameFilters: [qsTr("GGUF models (*.gguf)"), qsTr("All files (*)")]
         onAccepted: Models.open(selectedFile)
     }

@@ -12,6 +12,8 @@ Dialog {
 
     title: qsTr("Model")
     modal: true
+    background: DialogBackground {}
+    Overlay.modal: Rectangle { color: Theme.dark ? "#99000000" : "#55000000" }
     anchors.centerIn: Overlay.overlay
     width: Math.min(620, parent.width - Theme.spacing * 4)
     height: Math.min(implicitHeight, parent.height - Theme.spacing * 4)

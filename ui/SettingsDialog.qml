@@ -24,6 +24,8 @@ Dialog {
 
     title: qsTr("Settings")
     modal: true
+    background: DialogBackground {}
+    Overlay.modal: Rectangle { color: Theme.dark ? "#99000000" : "#55000000" }
     anchors.centerIn: Overlay.overlay
     width: Math.min(680, parent.width - Theme.spacing * 4)
     height: parent.height - Theme.spacing * 6
@@ -152,6 +154,11 @@ Dialog {
                     font.pixelSize: Theme.fontSize
                     selectByMouse: true
                     Accessible.name: qsTr("System prompt")
+                    background: Rectangle {
+                        color: Theme.inputBackground
+                        radius: Theme.radius
+                        border.color: parent.activeFocus ? Theme.accent : Theme.border
+                    }
                     onEditingFinished: Settings.systemPrompt = text
                     Keys.onTabPressed: (event) => { nextItemInFocusChain().forceActiveFocus(); event.accepted = true }
                 }

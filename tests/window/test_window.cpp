@@ -1,19 +1,22 @@
 // The window loads with no QML warning, shows the first-run guide without a model, follows the theme
-// setting and answers its shortcuts. A real Services (SQLite on a temporary folder, the engine thread)
-// backs the singletons, as in the app.
+// setting, answers its shortcuts, and speaks French from the compiled translation. A real Services (SQLite
+// on a temporary folder, the engine thread) backs the singletons, as in the app.
 #include "app/gui/search_model.h"
 #include "app/gui/services.h"
 #include "app/gui/settings_controller.h"
 #include "ui/window.h"
 
 #include <QColor>
+#include <QFile>
 #include <QQmlApplicationEngine>
 #include <QQmlError>
 #include <QQuickItem>
 #include <QQuickWindow>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTranslator>
 #include <QtQml/qqmlextensionplugin.h>
 
 #include <memory>
@@ -130,6 +133,38 @@ class TestWindow : public QObject {
     QTRY_COMPARE(w.services->search().property("query").toString(), QStringLiteral("zebra"));
     QVERIFY(w.item("searchHits")->isVisible());
     QVERIFY(!w.item("conversationList")->isVisible());
+  }
+
+  // The French translation is compiled in and the window uses it when installed (app/main.cpp installs it
+  // from the system locale).
+  void speaks_french() {
+    QTranslator translator;
+    QVERIFY(translator.load(QLocale(QStringLiteral("fr_FR")), QStringLiteral("penser"), QStringLiteral("_"),
+                            QStringLiteral(":/i18n")));
+    QCoreApplication::installTranslator(&translator);
+    {
+      Window w;
+      QVERIFY(w.load());
+      QQuickItem* button = w.item("newChatButton");
+      QVERIFY(button);
+      QCOMPARE(button->property("text").toString(), QStringLiteral("+  Nouvelle conversation"));
+      QCOMPARE(w.item("searchField")->property("placeholderText").toString(),
+               QStringLiteral("Rechercher (Ctrl+F)"));
+    }
+    QCoreApplication::removeTranslator(&translator);
+  }
+
+  // Every window string in the French file has a translation: an English word in a French window is a bug.
+  void french_is_complete() {
+    QFile ts(QStringLiteral(PENSER_TRANSLATIONS_DIR "/penser_fr.ts"));
+    QVERIFY(ts.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(ts.readAll());
+    const qsizetype messages = text.count(QStringLiteral("<message"));
+    QVERIFY(messages > 100);
+    QRegularExpression unfinished(QStringLiteral("<source>([^<]*)</source>\\s*<translation type=\"unfinished\""));
+    QStringList missing;
+    for (auto it = unfinished.globalMatch(text); it.hasNext();) missing << it.next().captured(1);
+    QVERIFY2(missing.isEmpty(), qPrintable(QStringLiteral("untranslated: ") + missing.join(QStringLiteral(" | "))));
   }
 };
 
