@@ -40,8 +40,10 @@ int run_window(int argc, char** argv) {
 
   // The UI language follows the system locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG on Linux): the first of
   // its UI languages with a compiled translation wins; none found leaves the English source strings.
+  // English is the fallback (the C locale, an unsupported language): its file carries the plural forms.
   QTranslator translator;
-  if (translator.load(QLocale(), QStringLiteral("penser"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+  if (translator.load(QLocale(), QStringLiteral("penser"), QStringLiteral("_"), QStringLiteral(":/i18n")) ||
+      translator.load(QStringLiteral(":/i18n/penser_en.qm")))
     QCoreApplication::installTranslator(&translator);
 
   // Services before the engine, destroyed after it (declaration order): QML holds pointers to its controllers.

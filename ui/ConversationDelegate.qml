@@ -43,7 +43,13 @@ ItemDelegate {
     padding: 0
     leftPadding: Theme.spacing * 1.5
     rightPadding: Theme.spacing / 2
-    onClicked: openRequested()
+    // The row keeps the keyboard focus after a click, so F2 and Delete act on it next.
+    onClicked: {
+        if (ListView.view)
+            ListView.view.currentIndex = index
+        forceActiveFocus()
+        openRequested()
+    }
 
     Keys.onReturnPressed: openRequested()
     Keys.onEnterPressed: openRequested()

@@ -29,7 +29,7 @@ Rectangle {
             id: text
             Layout.fillWidth: true
             text: qsTr("Deleted “%1”").arg(bar.deletedTitle)
-            elide: Text.ElideMiddle
+            elide: Text.ElideRight
             color: "#f2f3f5"
             font.pixelSize: Theme.smallFontSize
         }
