@@ -330,6 +330,25 @@ class TestEngine : public QObject {
     QCOMPARE(prefill.last().at(2).toInt(), prompt2);
   }
 
+  void old_turns_dropped_to_fit_are_reported() {
+    Engine e;
+    QVERIFY(load_ok(e, cpu_load(model_, 256)));
+    QSignalSpy dropped(&e, &Engine::contextDropped);
+    QSignalSpy finished(&e, &Engine::finished);
+    GenerateRequest g = greedy(5, words(40), 4);
+    g.turns << ChatTurn{QStringLiteral("assistant"), words(40)} << ChatTurn{QStringLiteral("user"), words(40)}
+            << ChatTurn{QStringLiteral("assistant"), words(40)} << ChatTurn{QStringLiteral("user"), QStringLiteral("And now?")};
+    e.generate(g);
+    QVERIFY(finished.wait(15000));
+    QCOMPARE(finish_of(finished).reason, QStringLiteral("length"));
+    QCOMPARE(dropped.size(), 1);
+    QCOMPARE(dropped.at(0).at(0).value<quint64>(), quint64(5));
+    QVERIFY(dropped.at(0).at(1).toInt() >= 2);
+    QVERIFY2(dropped.at(0).at(2).toString().contains(QStringLiteral("left out")),
+             qPrintable(dropped.at(0).at(2).toString()));
+    QVERIFY(finish_of(finished).stats.prompt_tokens <= 256);
+  }
+
   void generate_without_a_model_is_refused() {
     Engine e;
     QSignalSpy finished(&e, &Engine::finished);
