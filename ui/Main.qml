@@ -66,6 +66,7 @@ ApplicationWindow {
             background: Rectangle { color: Theme.background }
 
             header: HeaderBar {
+                objectName: "headerBar"
                 onModelPanelRequested: modelDialog.open()
                 onOpenModelRequested: window.openModelFile()
                 onExportRequested: (all) => exportDialog.start(all)

@@ -57,6 +57,7 @@ ColumnLayout {
         border.color: Theme.error
         Label {
             id: errorText
+            objectName: "modelError"
             anchors.fill: parent
             anchors.margins: Theme.spacing
             text: qsTr("Could not load the model: %1").arg(Models.error)

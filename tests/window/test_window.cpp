@@ -1,9 +1,11 @@
 // The window loads with no QML warning, shows the first-run guide without a model, follows the theme
 // setting, answers its shortcuts, and speaks French from the compiled translation. A real Services (SQLite
 // on a temporary folder, the engine thread) backs the singletons, as in the app.
+#include "app/gui/model_controller.h"
 #include "app/gui/search_model.h"
 #include "app/gui/services.h"
 #include "app/gui/settings_controller.h"
+#include "inference/model/synth.h"
 #include "ui/window.h"
 
 #include <QColor>
@@ -92,6 +94,46 @@ class TestWindow : public QObject {
     QVERIFY(guide && chat);
     QVERIFY(guide->isVisible());
     QVERIFY(!chat->isVisible());
+  }
+
+  // Opening a model (what the file dialog, a drop and the recent list do) turns the guide into the chat page
+  // and names the model in the header.
+  void a_loaded_model_replaces_the_guide() {
+    Window w;
+    QVERIFY(w.load());
+    const QString path = w.data.filePath(QStringLiteral("tiny.gguf"));
+    penser::model::SynthSpec spec;  // 2 layers, 64 wide, the built-in byte vocabulary
+    QVERIFY(penser::model::write_synth_model(spec, path.toStdString()));
+    penser::gui::ModelController& models = w.services->models();
+    models.open(QUrl::fromLocalFile(path));
+    QTRY_COMPARE_WITH_TIMEOUT(models.state(), penser::gui::ModelController::Ready, 30000);
+    QTRY_VERIFY(!w.item("emptyState")->isVisible());
+    QVERIFY(w.item("chatView")->isVisible());
+    QCOMPARE(w.object("headerBar")->property("modelLabel").toString(), QStringLiteral("penser-synth"));
+  }
+
+  // A file that is not a model: the guide stays and says what went wrong, in the engine's sentence.
+  void a_bad_file_shows_its_error() {
+    Window w;
+    QVERIFY(w.load());
+    const QString path = w.data.filePath(QStringLiteral("notes.gguf"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("these are my notes, not a model\n");
+    f.close();
+    penser::gui::ModelController& models = w.services->models();
+    models.open(path);
+    QTRY_COMPARE_WITH_TIMEOUT(models.state(), penser::gui::ModelController::Failed, 30000);
+    QVERIFY(w.item("emptyState")->isVisible());
+    bool shown = false;
+    for (QQuickItem* label : w.window()->findChildren<QQuickItem*>(QStringLiteral("modelError"))) {
+      if (!label->isVisible()) continue;
+      const QString text = label->property("text").toString();
+      QVERIFY2(text.contains(models.error()), qPrintable(text));
+      shown = true;
+    }
+    QVERIFY(shown);
+    QVERIFY(!models.error().isEmpty());
   }
 
   void theme_follows_the_setting() {
