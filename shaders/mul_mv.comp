@@ -42,7 +42,91 @@ void main() {
   float acc[NUM_ROWS];
   for (uint r = 0; r < NUM_ROWS; ++r) acc[r] = 0.0;
 
-#if defined(A_PLAIN)
+#if defined(DATA_A_Q4_K)
+  // Q4_K: an invocation takes a pair of units (2g, 2g+1 of a block: 64 values) because both come from the
+  // same 32 quant bytes (low and high nibbles): each 32-bit word read serves 8 values, and the pair's scales
+  // come from the same 4 words.
+  const uint pairs = p.ncols / 64;
+  for (uint g = tid; g < pairs; g += WG_SIZE) {
+    const uint blk = g >> 2, pr = g & 3u;
+    const uint xb = p.x_offset + g * 64;
+    vec4 xlo[8], xhi[8];
+    for (uint j4 = 0; j4 < 8; ++j4) {
+      xlo[j4] = vec4(x[xb + j4 * 4], x[xb + j4 * 4 + 1], x[xb + j4 * 4 + 2], x[xb + j4 * 4 + 3]);
+      xhi[j4] = vec4(x[xb + 32 + j4 * 4], x[xb + 33 + j4 * 4], x[xb + 34 + j4 * 4], x[xb + 35 + j4 * 4]);
+    }
+    const vec4 one = vec4(1.0);
+    const float slo = dot(xlo[0] + xlo[1] + xlo[2] + xlo[3] + xlo[4] + xlo[5] + xlo[6] + xlo[7], one);
+    const float shi = dot(xhi[0] + xhi[1] + xhi[2] + xhi[3] + xhi[4] + xhi[5] + xhi[6] + xhi[7], one);
+    // Units 2pr and 2pr+1: scale/min bytes (2pr)&3 and (2pr+1)&3 of words 1 and 2; for pr >= 2 the low
+    // 4 bits come from word 3 and the top 2 bits from words 1 and 2.
+    const uint sh0 = ((2u * pr) & 3u) * 8u, sh1 = sh0 + 8u;
+    for (uint r = 0; r < NUM_ROWS; ++r) {
+      if (row0 + r >= p.nrows) break;
+      const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
+      const vec2 dm = unpackHalf2x16(rd32(bb, 0));
+      const uint w1 = rd32(bb, 4), w2 = rd32(bb, 8);
+      vec4 sm;  // (scale 2pr, min 2pr, scale 2pr+1, min 2pr+1)
+      if (pr < 2) {
+        sm = vec4((w1 >> sh0) & 63u, (w2 >> sh0) & 63u, (w1 >> sh1) & 63u, (w2 >> sh1) & 63u);
+      } else {
+        const uint w3 = rd32(bb, 12);
+        sm = vec4(((w3 >> sh0) & 0xFu) | (((w1 >> sh0) >> 6 & 3u) << 4), ((w3 >> sh0) >> 4 & 0xFu) | (((w2 >> sh0) >> 6 & 3u) << 4),
+                  ((w3 >> sh1) & 0xFu) | (((w1 >> sh1) >> 6 & 3u) << 4), ((w3 >> sh1) >> 4 & 0xFu) | (((w2 >> sh1) >> 6 & 3u) << 4));
+      }
+      float q0 = 0.0, q1 = 0.0;
+      for (uint j4 = 0; j4 < 8; ++j4) {
+        const uint w = rd32(bb, 16 + pr * 32 + j4 * 4);
+        q0 += dot(bytes4(w & 0x0F0F0F0Fu), xlo[j4]);
+        q1 += dot(bytes4((w >> 4) & 0x0F0F0F0Fu), xhi[j4]);
+      }
+      acc[r] += dm.x * (sm.x * q0 + sm.z * q1) - dm.y * (sm.y * slo + sm.w * shi);
+    }
+  }
+#elif defined(DATA_A_Q6_K)
+  // Q6_K: an invocation takes a half block (4 units, 128 values): the 4 units share the high-bit bytes and
+  // units k and k+2 the low-nibble bytes, so 3 words serve 16 values (instead of 4 words for 4). Blocks of
+  // 210 bytes are only 2-byte aligned: words are read as two 16-bit halves.
+  const uint halves = p.ncols / 128;
+  for (uint g = tid; g < halves; g += WG_SIZE) {
+    const uint blk = g >> 1, n = g & 1u;
+    const uint xb = p.x_offset + g * 128;
+    float sc[NUM_ROWS * 8];  // per row: d * scale of (unit k, first/second 16 values) at k * 2 + h
+    uint bbr[NUM_ROWS];
+    for (uint r = 0; r < NUM_ROWS; ++r) {
+      bbr[r] = p.a_offset + min(row0 + r, p.nrows - 1) * p.row_stride + blk * BLOCK_U16;
+      const float d = rdf16(bbr[r], 208);
+      for (uint i = 0; i < 4; ++i) {
+        const uint w = rd16(bbr[r], 192 + n * 8 + 2 * i);  // scales[n*8 + 2i], [n*8 + 2i + 1]
+        sc[r * 8 + i * 2] = d * float(bitfieldExtract(int(w), 0, 8));
+        sc[r * 8 + i * 2 + 1] = d * float(bitfieldExtract(int(w), 8, 8));
+      }
+    }
+    for (uint h = 0; h < 2; ++h) {
+      float qa[NUM_ROWS * 4];
+      for (uint i = 0; i < NUM_ROWS * 4; ++i) qa[i] = 0.0;
+      for (uint j = 0; j < 4; ++j) {
+        const uint e0 = (h * 4 + j) * 4;
+        vec4 xk[4];
+        for (uint k = 0; k < 4; ++k)
+          xk[k] = vec4(x[xb + k * 32 + e0], x[xb + k * 32 + e0 + 1], x[xb + k * 32 + e0 + 2], x[xb + k * 32 + e0 + 3]);
+        for (uint r = 0; r < NUM_ROWS; ++r) {
+          const uint la = rd32(bbr[r], n * 64 + e0), lb = rd32(bbr[r], n * 64 + 32 + e0);
+          const uint qh = rd32(bbr[r], 128 + n * 32 + e0);
+          qa[r * 4 + 0] += dot(bytes4((la & 0x0F0F0F0Fu) | ((qh << 4) & 0x30303030u)), xk[0]);
+          qa[r * 4 + 1] += dot(bytes4((lb & 0x0F0F0F0Fu) | ((qh << 2) & 0x30303030u)), xk[1]);
+          qa[r * 4 + 2] += dot(bytes4(((la >> 4) & 0x0F0F0F0Fu) | (qh & 0x30303030u)), xk[2]);
+          qa[r * 4 + 3] += dot(bytes4(((lb >> 4) & 0x0F0F0F0Fu) | ((qh >> 2) & 0x30303030u)), xk[3]);
+        }
+        // The -32 offset of every value: sum of x times the scale, folded in per unit below.
+        for (uint k = 0; k < 4; ++k)
+          for (uint r = 0; r < NUM_ROWS; ++r) qa[r * 4 + k] -= 32.0 * dot(xk[k], vec4(1.0));
+      }
+      for (uint r = 0; r < NUM_ROWS; ++r)
+        for (uint k = 0; k < 4; ++k) acc[r] += sc[r * 8 + k * 2 + h] * qa[r * 4 + k];
+    }
+  }
+#elif defined(A_PLAIN)
   for (uint i = tid; i < p.ncols; i += WG_SIZE) {
     const float xv = x[p.x_offset + i];
     for (uint r = 0; r < NUM_ROWS; ++r)

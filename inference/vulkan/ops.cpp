@@ -3,12 +3,24 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
+#include <optional>
 
 namespace penser::vulkan {
 
 namespace {
 
+
+// A tuning knob from the environment (measurements only): a positive integer up to `max`, else nothing.
+std::optional<uint32_t> env_knob(const char* name, uint32_t max) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  char* end = nullptr;
+  const unsigned long n = std::strtoul(v, &end, 10);
+  if (*end != '\0' || n == 0 || n > max) return std::nullopt;
+  return uint32_t(n);
+}
 
 std::string lower(std::string s) {
   for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
@@ -68,6 +80,12 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   self->subgroups_ = options.subgroups && device.subgroup_ops() && device.info().subgroup_size > 0 &&
                      self->wg_ % device.info().subgroup_size == 0;
   PENSER_ASSERT(options.mul_mv_rows >= 1 && options.mul_mv_rows <= 8);
+  self->mul_mv_rows_ = options.mul_mv_rows;
+  // Shape knobs for measuring (scripts/device/gpu-run.sh sweeps them on a real GPU): the matrix-vector
+  // product's workgroup size (a power of two) and rows per workgroup.
+  if (auto wg = env_knob("PENSER_VK_MUL_MV_WG", device.info().max_workgroup_invocations); wg && (*wg & (*wg - 1)) == 0)
+    self->mul_mv_wg_ = *wg;
+  if (auto rows = env_knob("PENSER_VK_MUL_MV_ROWS", 8)) self->mul_mv_rows_ = *rows;
   return self;
 }
 
@@ -86,12 +104,30 @@ Result<const Pipeline*> Ops::pipeline(const std::string& shader, uint32_t n_bind
   return raw;
 }
 
+// Invocations per workgroup of the matrix-vector product for this matrix. Each invocation takes one item
+// of a row in turn (an element of a plain type, a 32-value unit, a Q4_K unit pair, a Q6_K half block); a
+// workgroup much wider than a row's items leaves lanes idle. CPU implementations: 16 (measured best), or 8
+// when 16 does not divide the items (a 1536-wide Q4_K row has 24 pairs: 3 full rounds of 8, not 1.5 of 16).
+// GPUs: the power of two covering a row's items, from the subgroup size up to 128.
+uint32_t Ops::mul_mv_workgroup(const Matrix& a) const {
+  if (mul_mv_wg_) return mul_mv_wg_;
+  uint32_t items = a.ncols;
+  if (a.type == quant::Type::Q4_K) items = a.ncols / 64;
+  else if (a.type == quant::Type::Q6_K) items = a.ncols / 128;
+  else if (quant::traits(a.type).block_size > 1) items = a.ncols / 32;
+  if (device_->info().is_cpu()) return items % 16 != 0 && items % 8 == 0 ? 8 : wg_;
+  const uint32_t sg = std::max(1u, device_->info().subgroup_size);
+  uint32_t wg = std::max(sg, 32u);
+  while (wg < items && wg < 128) wg *= 2;
+  return std::min(wg, std::max(device_->info().max_workgroup_invocations, sg));
+}
+
 Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* bias, bool accumulate) {
   PENSER_ASSERT(supported_weight_type(a.type));
   PENSER_ASSERT(a.ncols % quant::traits(a.type).block_size == 0);
-  const uint32_t rows = options_.mul_mv_rows;
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
-                          pipeline("mul_mv_" + lower(quant::type_name(a.type)), 4, 1u << 2, sizeof(MulMvPush), {rows}));
+  const uint32_t rows = mul_mv_rows_;
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)), 4, 1u << 2,
+                                                         sizeof(MulMvPush), mul_mv_workgroup(a), {rows}));
   const uint64_t row_bytes = a.row_bytes();
   PENSER_ASSIGN_OR_RETURN(auto chunks,
                           split_rows(a.nrows, row_bytes, max_binding_, device_->info().min_storage_offset_alignment));

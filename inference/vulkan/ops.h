@@ -106,6 +106,7 @@ class Ops {
   Result<const Pipeline*> pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                       uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec);
   BufferRange bind_rows(const Matrix& a, const RowChunk& c, uint64_t row_bytes) const;
+  uint32_t mul_mv_workgroup(const Matrix& a) const;
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
                      uint32_t push_size, uint32_t n);
 
@@ -113,6 +114,8 @@ class Ops {
   Options options_;
   uint64_t max_binding_ = 0;
   uint32_t wg_ = 64;  // invocations per workgroup for every op (spec constant 0), a power of two
+  uint32_t mul_mv_wg_ = 0;    // 0: chosen per matrix (mul_mv_workgroup); else PENSER_VK_MUL_MV_WG
+  uint32_t mul_mv_rows_ = 4;  // Options::mul_mv_rows, or PENSER_VK_MUL_MV_ROWS
   bool subgroups_ = false;
   std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
 };
