@@ -26,8 +26,6 @@ namespace penser::gui {
 
 namespace {
 
-QString tr(const char* text) { return QCoreApplication::translate("Engine", text); }
-
 std::filesystem::path to_path(const QString& s) {
 #if defined(_WIN32)
   return std::filesystem::path(s.toStdWString());
@@ -158,31 +156,39 @@ QString cpu_memory_error(const model::Model& model, uint32_t n_ctx, uint64_t phy
   const uint64_t weights = model.weight_bytes();
   const uint64_t kv = model.kv_cache_bytes(n_ctx);
   if (weights + kv <= physical_bytes) return QString();
-  return tr("This model needs about %1 of memory (%2 of weights and %3 for a context of %4 tokens), but this "
-            "computer has %5. Choose a smaller model or quantization (for example a 1.5B or 7B distill in "
-            "Q4_K_M), or a smaller context size in the settings.")
+  return QCoreApplication::translate(
+             "penser::gui::EngineWorker",
+             "This model needs about %1 of memory (%2 of weights and %3 for a context of %4 tokens), but this "
+             "computer has %5. Choose a smaller model or quantization (for example a 1.5B or 7B distill in "
+             "Q4_K_M), or a smaller context size in the settings.")
       .arg(bytes_text(weights + kv), bytes_text(weights), bytes_text(kv), QString::number(n_ctx),
            bytes_text(physical_bytes));
 }
 
+// Free functions translate in EngineWorker's context, like the worker's own messages (one context per file
+// for lupdate).
 QString describe_open_error(const QString& path, const std::string& engine_message) {
   const QString name = quoted(QFileInfo(path).fileName());
   const QString detail = strip_detail(path, engine_message);
   if (detail.contains(QLatin1String("not a GGUF file")) || detail.contains(QLatin1String("old GGML")) ||
       detail.contains(QLatin1String("so it is not a GGUF model")) || detail.contains(QLatin1String("is a folder"))) {
-    return tr("%1 is not a GGUF model file (%2). Penser opens .gguf files such as "
-              "DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf.")
+    return QCoreApplication::translate("penser::gui::EngineWorker",
+                                       "%1 is not a GGUF model file (%2). Penser opens .gguf files such as "
+                                       "DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf.")
         .arg(name, detail);
   }
   if (detail.contains(QLatin1String("truncated")) || detail.contains(QLatin1String("corrupt"))) {
-    return tr("%1 is damaged or incomplete (%2). Download it again.").arg(name, detail);
-  }
-  if (detail.contains(QLatin1String("is not supported (Penser runs"))) {
-    return tr("%1 cannot be run: %2. Penser runs the DeepSeek R1 distilled models (qwen2, llama and qwen3 "
-              "architectures).")
+    return QCoreApplication::translate("penser::gui::EngineWorker",
+                                       "%1 is damaged or incomplete (%2). Download it again.")
         .arg(name, detail);
   }
-  return tr("%1 cannot be loaded: %2.").arg(name, detail);
+  if (detail.contains(QLatin1String("is not supported (Penser runs"))) {
+    return QCoreApplication::translate("penser::gui::EngineWorker",
+                                       "%1 cannot be run: %2. Penser runs the DeepSeek R1 distilled models (qwen2, "
+                                       "llama and qwen3 architectures).")
+        .arg(name, detail);
+  }
+  return QCoreApplication::translate("penser::gui::EngineWorker", "%1 cannot be loaded: %2.").arg(name, detail);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -377,7 +383,8 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   // 6. The evaluator.
   std::unique_ptr<model::Evaluator> evaluator;
   uint32_t chunk = 64;
-  const int threads = request.n_threads > 0 ? request.n_threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads =
+      request.n_threads > 0 ? request.n_threads : int(std::max(1u, std::thread::hardware_concurrency()));
   if (use_vulkan) {
     progress(0.6, tr("Uploading the weights to the GPU\u2026"));
     vulkan::EvaluatorOptions o;

@@ -56,8 +56,6 @@ Defaults defaults() {
 constexpr int kMaxContext = 1 << 20;
 constexpr int kMaxGenerated = 1 << 20;
 
-QString tr(const char* text) { return QCoreApplication::translate("Settings", text); }
-
 struct DeviceList {
   QVariantList devices;
   QString note;
@@ -87,9 +85,12 @@ DeviceList enumerate_devices() {
     out.devices.push_back(m);
   }
   if (out.devices.isEmpty()) {
-    out.note = tr("No Vulkan device was found: Penser runs on the CPU.");
+    out.note = QCoreApplication::translate("penser::gui::SettingsController",
+                                           "No Vulkan device was found: Penser runs on the CPU.");
   } else if (!any_gpu) {
-    out.note = tr("No Vulkan GPU can run Penser here (only a software renderer): \u201Cauto\u201D runs on the CPU.");
+    out.note = QCoreApplication::translate(
+        "penser::gui::SettingsController",
+        "No Vulkan GPU can run Penser here (only a software renderer): \u201Cauto\u201D runs on the CPU.");
   }
   return out;
 }
