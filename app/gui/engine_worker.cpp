@@ -34,7 +34,7 @@ std::filesystem::path to_path(const QString& s) {
 #endif
 }
 
-QString quoted(const QString& s) { return QStringLiteral("\u201C%1\u201D").arg(s); }
+QString quoted(const QString& s) { return QStringLiteral("“%1”").arg(s); }
 
 QString bytes_text(uint64_t bytes) { return QLocale().formattedDataSize(qint64(bytes), 1); }  // "1.8 GiB"
 
@@ -239,7 +239,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   auto progress = [&](double f, const QString& stage) { emit loadProgress(seq, f, stage); };
 
   // 1. The file and its header.
-  progress(0.0, tr("Opening the file\u2026"));
+  progress(0.0, tr("Opening the file…"));
   if (stop_here()) return nullptr;
   const QString path = request.path;
   const QFileInfo fi(path);
@@ -260,7 +260,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   if (stop_here()) return nullptr;
 
   // 2. The model: hyper-parameters, tensors, tokenizer (no weight is read yet).
-  progress(0.03, tr("Checking the model\u2026"));
+  progress(0.03, tr("Checking the model…"));
   auto loaded_model = model::Model::from_file(std::move(*file));
   if (!loaded_model) {
     error = describe_open_error(path, loaded_model.error().message);
@@ -279,7 +279,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   QString vk_device_text;
   QString notice;
   if (backend != QLatin1String("cpu")) {
-    progress(0.05, tr("Looking for a GPU\u2026"));
+    progress(0.05, tr("Looking for a GPU…"));
     const bool forced = backend == QLatin1String("vulkan");
     std::unique_ptr<vulkan::Instance> instance;
     QString why;
@@ -363,7 +363,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
     constexpr uint64_t kPage = 4096;
     uint64_t done = 0, next_report = 0;
     volatile uint8_t sink = 0;
-    const QString stage = tr("Reading the weights\u2026");
+    const QString stage = tr("Reading the weights…");
     progress(from, stage);
     for (const gguf::TensorInfo* t : order) {
       for (uint64_t off = 0; off < t->n_bytes; off += kPage) {
@@ -386,7 +386,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   const int threads =
       request.n_threads > 0 ? request.n_threads : int(std::max(1u, std::thread::hardware_concurrency()));
   if (use_vulkan) {
-    progress(0.6, tr("Uploading the weights to the GPU\u2026"));
+    progress(0.6, tr("Uploading the weights to the GPU…"));
     vulkan::EvaluatorOptions o;
     o.n_ctx = n_ctx;
     o.device = vk_device;
@@ -409,7 +409,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
     if (stop_here()) return nullptr;
   }
   if (!use_vulkan) {
-    progress(0.92, tr("Preparing the CPU backend\u2026"));
+    progress(0.92, tr("Preparing the CPU backend…"));
     cpu::Options o;
     o.n_ctx = n_ctx;
     o.n_threads = request.n_threads;
@@ -428,7 +428,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   if (stop_here()) return nullptr;
 
   // 7. The chat session.
-  progress(0.97, tr("Preparing the chat\u2026"));
+  progress(0.97, tr("Preparing the chat…"));
   evaluator->set_cancel_flag(&control_->cancel_step);
   auto wrapped = std::make_unique<ProgressEvaluator>(std::move(evaluator), chunk);
   out->evaluator = wrapped.get();

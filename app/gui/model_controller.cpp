@@ -125,7 +125,7 @@ void ModelController::open(const QVariant& url) {
   clearModel();
   setError(QString());
   setNotice(QString());
-  setProgress(0, tr("Opening the file\u2026"));
+  setProgress(0, tr("Opening the file…"));
   setState(Loading);
   LoadRequest request;
   if (settings_) {

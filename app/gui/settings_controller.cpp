@@ -90,7 +90,7 @@ DeviceList enumerate_devices() {
   } else if (!any_gpu) {
     out.note = QCoreApplication::translate(
         "penser::gui::SettingsController",
-        "No Vulkan GPU can run Penser here (only a software renderer): \u201Cauto\u201D runs on the CPU.");
+        "No Vulkan GPU can run Penser here (only a software renderer): “auto” runs on the CPU.");
   }
   return out;
 }
