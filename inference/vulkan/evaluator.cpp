@@ -107,12 +107,13 @@ class VulkanEvaluator final : public model::Evaluator {
     PENSER_ASSIGN_OR_RETURN(batch_, BatchPath::create(*device_, *ops_, dm, n_batch_));
     return {};
   }
-  // Tokens already checked by eval(); cancellation is honoured between batches.
+  // Tokens already checked by eval(). Cancellation is seen between batches and between the layers of one;
+  // a batch cut short is not kept (tokens_ holds whole batches only).
   Status eval_batches(std::span<const Token> tokens) {
     for (size_t i = 0; i < tokens.size();) {
       if (cancelled()) return make_error("cancelled");
       const size_t n = std::min<size_t>(n_batch_, tokens.size() - i);
-      PENSER_TRY(batch_->run(tokens.subspan(i, n), uint32_t(tokens_.size())));
+      PENSER_TRY(batch_->run(tokens.subspan(i, n), uint32_t(tokens_.size()), [this] { return cancelled(); }));
       tokens_.insert(tokens_.end(), tokens.begin() + i, tokens.begin() + i + n);
       i += n;
     }

@@ -57,7 +57,8 @@ Result<std::unique_ptr<BatchPath>> BatchPath::create(Device& device, Ops& ops, c
   return self;
 }
 
-Status BatchPath::run(std::span<const tokenizer::Token> tokens, uint32_t n_past) {
+Status BatchPath::run(std::span<const tokenizer::Token> tokens, uint32_t n_past,
+                      const std::function<bool()>& cancelled) {
   const uint32_t n = uint32_t(tokens.size());
   PENSER_ASSERT(n >= 1 && n <= n_batch_);
   std::vector<uint32_t> ids(n);
@@ -69,7 +70,10 @@ Status BatchPath::run(std::span<const tokenizer::Token> tokens, uint32_t n_past)
   PENSER_ASSIGN_OR_RETURN(const Recordings* recs, recording(n));
   PENSER_TRY(ids_->write(0, ids.data(), n * 4ull));
   PENSER_TRY(pos_->write(0, pos.data(), n * 4ull));
-  for (const auto& rec : *recs) PENSER_TRY(rec->submit_and_wait("a layer of a prompt batch"));
+  for (const auto& rec : *recs) {
+    if (cancelled && cancelled()) return make_error("cancelled");
+    PENSER_TRY(rec->submit_and_wait("a layer of a prompt batch"));
+  }
   return {};
 }
 

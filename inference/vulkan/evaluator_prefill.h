@@ -6,6 +6,7 @@
 // batch, so the recordings serve every batch of their length. Only the last token's logits are computed.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -41,8 +42,10 @@ class BatchPath {
 
   uint32_t n_batch() const { return n_batch_; }
   // Evaluates 1..n_batch tokens at positions n_past.. (their K/V go to the cache); the last one's logits
-  // land in model.logits. The caller has checked ids and context room.
-  Status run(std::span<const tokenizer::Token> tokens, uint32_t n_past);
+  // land in model.logits. The caller has checked ids and context room. `cancelled` is asked between layers:
+  // when it says yes, the batch stops with the error "cancelled" and counts as not evaluated (the cache
+  // rows it wrote lie beyond n_past and are overwritten later), so a slow device answers within a layer.
+  Status run(std::span<const tokenizer::Token> tokens, uint32_t n_past, const std::function<bool()>& cancelled);
 
   // Device bytes of the batch activations (counted by estimate_device_bytes).
   static uint64_t device_bytes(const model::HParams& hp, uint32_t n_batch);

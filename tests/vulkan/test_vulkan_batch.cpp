@@ -137,9 +137,9 @@ class TestVulkanBatch : public QObject {
     QCOMPARE(e->n_past(), 9u);
   }
 
-  // The cancel flag is read before every batch: set beforehand, nothing is evaluated; raised while a long
-  // prompt runs, the evaluation stops at a batch boundary with those tokens kept, and finishing the prompt
-  // afterwards gives the uninterrupted result.
+  // The cancel flag is read before every batch and between its layers: set beforehand, nothing is
+  // evaluated; raised while a long prompt runs, the evaluation stops with whole batches kept (a batch cut
+  // between layers is dropped), and finishing the prompt afterwards gives the uninterrupted result.
   void cancel_between_batches() {
     auto m = make_model(Arch::Qwen2, Type::F32, false);
     const uint32_t V = m->hparams().n_vocab;
@@ -155,9 +155,15 @@ class TestVulkanBatch : public QObject {
     QCOMPARE(e->n_past(), 0u);
 
     cancel = false;
+    // The reference, uninterrupted; its duration sets when the flag is raised below (half-way).
+    const auto t0 = std::chrono::steady_clock::now();
+    VKT_OK(e->eval(prompt, want));
+    const auto half = (std::chrono::steady_clock::now() - t0) / 2;
+    e->truncate(0);
+
     Status result;
     std::thread worker([&] { result = e->eval(prompt, l); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(half);
     cancel = true;
     worker.join();
     const uint32_t done = e->n_past();
@@ -172,8 +178,6 @@ class TestVulkanBatch : public QObject {
       cancel = false;
       VKT_OK(e->eval(std::span(prompt).subspan(done), l));
     }
-    e->truncate(0);  // the reference: the whole prompt again, uninterrupted
-    VKT_OK(e->eval(prompt, want));
     const double err = nmse(l, want);
     QVERIFY2(err < 1e-12, fmt::format("nmse {:.3g}", err).c_str());
   }
