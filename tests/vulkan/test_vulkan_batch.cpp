@@ -45,7 +45,7 @@ class TestVulkanBatch : public QObject {
   }
 
   static std::unique_ptr<model::Evaluator> gpu_evaluator(const model::Model& m, uint32_t n_batch) {
-    auto e = vulkan::create_evaluator(m, {.n_ctx = 64, .device = std::nullopt, .validation = true, .n_batch = n_batch});
+    auto e = vulkan::create_evaluator(m, {.n_ctx = 64, .device = device_override(), .validation = true, .n_batch = n_batch});
     if (!e) qFatal("%s", e.error().message.c_str());
     return std::move(*e);
   }
@@ -101,7 +101,7 @@ class TestVulkanBatch : public QObject {
   void split_decode_matches_one_pass() {
     auto m = make_model(Arch::Qwen2, Type::F32, false);
     const uint32_t V = m->hparams().n_vocab;
-    auto split = vulkan::create_evaluator(*m, {.n_ctx = 64, .device = std::nullopt, .validation = true, .n_batch = 1,
+    auto split = vulkan::create_evaluator(*m, {.n_ctx = 64, .device = device_override(), .validation = true, .n_batch = 1,
                                               .decode_split = 5});
     VKT_OK(split);
     auto plain = gpu_evaluator(*m, 1);
