@@ -5,6 +5,8 @@
 #include <QQmlEngine>
 #include <QVariantMap>
 
+#include <algorithm>
+
 namespace penser::gui {
 namespace {
 
@@ -137,6 +139,51 @@ QVariantList Markdown::blocks(const QString& text) const {
                        {QStringLiteral("closed"), b.closed}};
   }
   return out;
+}
+
+void MarkdownBlocks::setText(const QString& text) {
+  if (text == text_) return;
+  text_ = text;
+  QList<MarkdownBlock> next = split_markdown(text_);
+  const int before = int(blocks_.size());
+  const int common = int(std::min(blocks_.size(), next.size()));
+  for (int i = 0; i < common; ++i) {
+    const MarkdownBlock& a = blocks_[i];
+    const MarkdownBlock& b = next[i];
+    if (a.kind == b.kind && a.text == b.text && a.language == b.language && a.closed == b.closed) continue;
+    blocks_[i] = b;
+    emit dataChanged(index(i), index(i));
+  }
+  if (next.size() > blocks_.size()) {
+    beginInsertRows({}, before, int(next.size()) - 1);
+    for (qsizetype i = before; i < next.size(); ++i) blocks_.append(next[i]);
+    endInsertRows();
+  } else if (next.size() < blocks_.size()) {
+    beginRemoveRows({}, int(next.size()), before - 1);
+    blocks_.resize(next.size());
+    endRemoveRows();
+  }
+  if (before != blocks_.size()) emit countChanged();
+  emit textChanged();
+}
+
+int MarkdownBlocks::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : int(blocks_.size()); }
+
+QHash<int, QByteArray> MarkdownBlocks::roleNames() const {
+  return {{KindRole, "kind"}, {TextRole, "text"}, {LanguageRole, "language"}, {ClosedRole, "closed"}};
+}
+
+QVariant MarkdownBlocks::data(const QModelIndex& index, int role) const {
+  if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid)) return {};
+  const MarkdownBlock& b = blocks_.at(index.row());
+  switch (role) {
+    case KindRole: return b.kind;
+    case Qt::DisplayRole:
+    case TextRole: return b.text;
+    case LanguageRole: return b.language;
+    case ClosedRole: return b.closed;
+    default: return {};
+  }
 }
 
 }  // namespace penser::gui

@@ -3,6 +3,7 @@
 // Qt's Markdown renderer shows code in the body font and offers no per-block copy, hence the split.
 #pragma once
 
+#include <QAbstractListModel>
 #include <QObject>
 #include <QVariantList>
 #include <QtQml/qqmlregistration.h>
@@ -35,6 +36,35 @@ class Markdown : public QObject {
 
   // [{kind, text, language, closed}, ...]
   Q_INVOKABLE QVariantList blocks(const QString& text) const;
+};
+
+// MarkdownBlocks (QML type): the blocks of `text` as an item model that changes in place. When the text
+// grows, the blocks that stayed equal send nothing, the last one sends dataChanged and new ones are
+// inserted, so a Repeater over it keeps its items (a Repeater over a JS array or a count rebuilds every
+// item whenever the count changes).
+//   Repeater { model: MarkdownBlocks { text: root.content } delegate: ... required property string text }
+class MarkdownBlocks : public QAbstractListModel {
+  Q_OBJECT
+  QML_ELEMENT
+  Q_PROPERTY(QString text READ text WRITE setText NOTIFY textChanged)
+  Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
+ public:
+  enum Role { KindRole = Qt::UserRole + 1, TextRole, LanguageRole, ClosedRole };
+  explicit MarkdownBlocks(QObject* parent = nullptr) : QAbstractListModel(parent) {}
+
+  QString text() const { return text_; }
+  void setText(const QString& text);
+  int rowCount(const QModelIndex& parent = {}) const override;
+  QVariant data(const QModelIndex& index, int role) const override;
+  QHash<int, QByteArray> roleNames() const override;
+
+ signals:
+  void textChanged();
+  void countChanged();
+
+ private:
+  QString text_;
+  QList<MarkdownBlock> blocks_;
 };
 
 }  // namespace penser::gui

@@ -371,6 +371,39 @@ class TestGuiModels : public QObject {
     QVERIFY(md.blocks(QString()).isEmpty());
   }
 
+  void markdownBlocksModelChangesInPlace() {
+    MarkdownBlocks blocks;
+    QAbstractItemModelTester tester(&blocks, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy changed(&blocks, &QAbstractItemModel::dataChanged);
+    QSignalSpy inserted(&blocks, &QAbstractItemModel::rowsInserted);
+    QSignalSpy reset(&blocks, &QAbstractItemModel::modelReset);
+    // An answer streaming in: each step is what the view sees after one frame.
+    const QStringList frames = {"First para", "First paragraph.\n\nSecond", "First paragraph.\n\nSecond one.\n```py",
+                                "First paragraph.\n\nSecond one.\n```py\nprint(1)\n```", "Short"};
+    blocks.setText(frames[0]);
+    QCOMPARE(blocks.rowCount(), 1);
+    QCOMPARE(inserted.count(), 1);
+    blocks.setText(frames[1]);
+    QCOMPARE(blocks.rowCount(), 2);
+    QCOMPARE(changed.count(), 1);  // the first paragraph grew; the second is new
+    QCOMPARE(changed.last().at(0).toModelIndex().row(), 0);
+    blocks.setText(frames[2]);
+    QCOMPARE(blocks.rowCount(), 3);
+    QCOMPARE(changed.last().at(0).toModelIndex().row(), 1);
+    QCOMPARE(changed.count(), 2);  // the first paragraph is unchanged: nothing for it
+    QCOMPARE(blocks.index(2).data(MarkdownBlocks::KindRole).toString(), QStringLiteral("code"));
+    QCOMPARE(blocks.index(2).data(MarkdownBlocks::ClosedRole).toBool(), false);
+    blocks.setText(frames[3]);
+    QCOMPARE(changed.count(), 3);
+    QCOMPARE(blocks.index(2).data(MarkdownBlocks::TextRole).toString(), QStringLiteral("print(1)"));
+    QCOMPARE(blocks.index(2).data(MarkdownBlocks::LanguageRole).toString(), QStringLiteral("py"));
+    QVERIFY(blocks.index(2).data(MarkdownBlocks::ClosedRole).toBool());
+    blocks.setText(frames[4]);  // regenerated from scratch: fewer blocks
+    QCOMPARE(blocks.rowCount(), 1);
+    QCOMPARE(blocks.index(0).data(MarkdownBlocks::TextRole).toString(), QStringLiteral("Short"));
+    QCOMPARE(reset.count(), 0);
+  }
+
   void exportWritesAFile() {
     auto store = open_store("export.sqlite");
     const qint64 c = sync(*store, [](app::Store& s) -> Result<qint64> {
