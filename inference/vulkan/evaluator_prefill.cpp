@@ -87,29 +87,33 @@ Result<const BatchPath::Recordings*> BatchPath::recording(uint32_t n) {
         break;
       }
   }
+  // CPU implementations: one layer per submission (seconds each on lavapipe, and the cancel flag is read
+  // between them). GPUs: the whole batch in one submission (milliseconds; a wait per layer would cost more).
+  const uint32_t L = model_.hp->n_layer, per = device_->info().is_cpu() ? 1 : L;
   Recordings recs;
-  for (uint32_t l = 0; l < model_.hp->n_layer; ++l) {
-    // Each mul_mm may split into several dispatches when a matrix exceeds one binding.
-    PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, 96));
-    PENSER_TRY(record(*rec, n, l));
+  for (uint32_t l = 0; l < L; l += per) {
+    const uint32_t end = std::min(L, l + per);
+    // About 20 dispatches per layer, more when a matrix is split over several bindings.
+    PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, (end - l) * 40 + 32));
+    PENSER_TRY(record(*rec, n, l, end));
     recs.push_back(std::move(rec));
   }
   return &recordings_.emplace(n, std::move(recs)).first->second;
 }
 
-// Layer `layer` of the batch; the first also looks up the embeddings, the last also makes the logits.
-Status BatchPath::record(Recorder& r, uint32_t N, uint32_t layer) {
+// Layers [layer0, layer_end) of the batch; the first also looks up the embeddings, the last makes the logits.
+Status BatchPath::record(Recorder& r, uint32_t N, uint32_t layer0, uint32_t layer_end) {
   const model::HParams& hp = *model_.hp;
   const uint32_t E = hp.n_embd, H = hp.n_head, Hkv = hp.n_head_kv, D = hp.head_dim, F = hp.n_ff;
   const uint32_t QD = H * D, KVD = Hkv * D;
   Ops& o = *ops_;
-  const bool first = layer == 0, last_layer = layer + 1 == hp.n_layer;
+  const bool first = layer0 == 0, last_layer = layer_end == hp.n_layer;
   PENSER_TRY(r.begin());
   if (first) PENSER_TRY(o.get_rows(r, model_.token_embd, all(ids_), N, all(x_), E));
   View ff_view;
   if (model_.rope_freqs) ff_view = all(model_.rope_freqs);
   const View* ff = model_.rope_freqs ? &ff_view : nullptr;
-  {
+  for (uint32_t layer = layer0; layer < layer_end; ++layer) {
     const LayerBuffers& B = (*model_.layers)[layer];
     View an = all(B.attn_norm), fn = all(B.ffn_norm);
     PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &an, E, N, hp.rms_eps));

@@ -1,9 +1,10 @@
 // The Vulkan evaluator's prompt path (internal to inference/vulkan): a batch of tokens goes through the
-// model in one submission, with matrix-matrix products (mul_mm) and causal attention over the cache
-// (attn_prefill) instead of one decode step per token. One recording per layer and batch length, submitted
-// in turn: on a slow device (lavapipe: a 1.5B model's 64-token batch takes minutes) each submission stays
-// far below the device's hang limit. The tokens and their positions are written to device memory before a
-// batch, so the recordings serve every batch of their length. Only the last token's logits are computed.
+// model with matrix-matrix products (mul_mm) and causal attention over the cache (attn_prefill) instead of
+// one decode step per token. Per batch length: one recording per layer on CPU implementations (lavapipe: a
+// 1.5B model's 64-token batch takes minutes, so each submission stays far below the device's hang limit and
+// a cancel is seen within a layer), one for the whole batch on GPUs. Token ids and positions are written to
+// device memory before each batch, so the recordings serve every batch of their length. Only the last
+// token's logits are computed.
 #pragma once
 
 #include <functional>
@@ -42,9 +43,10 @@ class BatchPath {
 
   uint32_t n_batch() const { return n_batch_; }
   // Evaluates 1..n_batch tokens at positions n_past.. (their K/V go to the cache); the last one's logits
-  // land in model.logits. The caller has checked ids and context room. `cancelled` is asked between layers:
-  // when it says yes, the batch stops with the error "cancelled" and counts as not evaluated (the cache
-  // rows it wrote lie beyond n_past and are overwritten later), so a slow device answers within a layer.
+  // land in model.logits. The caller has checked ids and context room. `cancelled` is asked between
+  // submissions (layers, on CPU implementations): when it says yes, the batch stops with the error
+  // "cancelled" and counts as not evaluated (the cache rows it wrote lie beyond n_past and are overwritten
+  // later).
   Status run(std::span<const tokenizer::Token> tokens, uint32_t n_past, const std::function<bool()>& cancelled);
 
   // Device bytes of the batch activations (counted by estimate_device_bytes).
@@ -52,9 +54,9 @@ class BatchPath {
 
  private:
   BatchPath() = default;
-  using Recordings = std::vector<std::unique_ptr<Recorder>>;  // one per layer
+  using Recordings = std::vector<std::unique_ptr<Recorder>>;  // submitted in order
   Result<const Recordings*> recording(uint32_t n);
-  Status record(Recorder& rec, uint32_t n, uint32_t layer);
+  Status record(Recorder& rec, uint32_t n, uint32_t layer0, uint32_t layer_end);
 
   Device* device_ = nullptr;
   Ops* ops_ = nullptr;
