@@ -171,6 +171,17 @@ bench_model() {  # bench_model NAME FILE OKFILE WAIT_LIMIT FULL_LIMIT
 while kill -0 "$mm_pid" 2>/dev/null && [ $(elapsed) -lt $((budget - 150)) ]; do sleep 2; done
 bench_model 1.5b "$models/q15b.gguf" "$models/q15b.ok" 150 75
 bench_model 8b "$models/l8b.gguf" "$models/l8b.ok" 240 110
+
+# 7. Last, while budget is left: the matrix-vector product's shape on this GPU (workgroup size x rows per
+# workgroup, PENSER_VK_MUL_MV_WG / PENSER_VK_MUL_MV_ROWS; default: chosen per matrix, 4 rows), decode only.
+if [ -e "$models/l8b.ok" ]; then
+  sweep_file=$models/l8b.gguf sweep_n=(-p 0 -n 32)
+  [ "$shapes" = tiny ] && sweep_n=(-p 0 -n 4)
+  for wr in 32:1 32:2 64:1 64:2 64:4 128:1 128:4 256:2; do
+    PENSER_VK_MUL_MV_WG=${wr%:*} PENSER_VK_MUL_MV_ROWS=${wr#*:} \
+      step "sweep wg=${wr%:*} rows=${wr#*:}" 30 "$bench_log" "$cli" bench "$sweep_file" --backend vulkan "${sweep_n[@]}" || break
+  done
+fi
 kill "$mm_pid" 2>/dev/null
 rm -f "$models"/*.gguf
 
@@ -182,4 +193,5 @@ for t in test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill; do
   [ -f "$out/$t.log" ] && { echo "$t: $(grep -E '^Totals' "$out/$t.log" | tail -1)"; grep -E '^FAIL!' -A2 "$out/$t.log" | head -12; }
 done
 grep -E '^(== bench|backend:|prefill:|decode:|decode reads|load:)' "$bench_log"
-grep -E -i '^ *(total|mul_mv|attn|share|op )' "$bench_log" | head -30
+awk '/^== sweep/ {name=$3" "$4} /^decode:/ && name {tok=$2} /^decode reads/ && name {print name" decode "tok" tok/s, "$(NF-1)" GB/s"; name=""}' "$bench_log"
+awk '/^== bench .*quick/ {print} /^profile:/ {p=1} p && /^  / {print} /^profile:/ {print} /^  total/ {p=0}' "$bench_log" | head -70
