@@ -11,6 +11,7 @@
 #include "tests/gui/chat_fixture.h"
 
 #include <QAbstractItemModelTester>
+#include <QDir>
 #include <QFile>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -74,6 +75,28 @@ class TestGuiChat : public QObject {
     const Status st = testing::write_tiny_r1_model(model_path_);
     QVERIFY2(st, st ? "" : st.error().message.c_str());
     data_ = dir_.filePath(QStringLiteral("data"));
+  }
+
+  void refusedDatabaseBecomesANotice() {
+    // Not a database: set aside untouched, a fresh one opened beside it, and the window told why.
+    const QString folder = dir_.filePath(QStringLiteral("refused"));
+    QVERIFY(QDir().mkpath(folder));
+    QFile bad(folder + QStringLiteral("/conversations.sqlite"));
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write(QByteArray(8192, 'x'));
+    bad.close();
+    Services services(folder);
+    QSignalSpy opened(&services, &Services::storeOpened);
+    QSignalSpy notices(&services.chat(), &ChatController::noticeOccurred);
+    QVERIFY(opened.wait(10000));
+    QVERIFY(opened.at(0).at(0).toBool());
+    const QString problem = opened.at(0).at(1).toString();
+    QVERIFY2(!problem.isEmpty(), "a refused file must be explained");
+    QCOMPARE(notices.count(), 1);
+    QCOMPARE(notices.at(0).at(0).toString(), problem);
+    QVERIFY(services.storeReady());
+    QCOMPARE(bad.size(), 8192);  // left as it was
+    QCOMPARE(QDir(folder).entryList({QStringLiteral("conversations-*.sqlite")}).size(), 1);
   }
 
   void disabledWithoutAModel() {
