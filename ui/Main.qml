@@ -86,6 +86,12 @@ ApplicationWindow {
                 anchors.fill: parent
                 visible: !window.showEmptyState
             }
+            NewChatHint {
+                anchors.centerIn: parent
+                anchors.verticalCenterOffset: -parent.height / 8
+                width: Math.min(560, parent.width - Theme.spacing * 6)
+                visible: chatView.visible && Models.state === Models.Ready && chatView.listView.count === 0
+            }
         }
     }
 

@@ -2,36 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
 <context>
-    <name>EngineWorker</name>
-    <message numerus="yes">
-        <source>%n thread(s)</source>
-        <translation>
-            <numerusform>%n thread</numerusform>
-            <numerusform>%n threads</numerusform>
-        </translation>
-    </message>
-</context>
-<context>
-    <name>ExportController</name>
-    <message numerus="yes">
-        <source>Exported %n conversation(s) to %1.</source>
-        <translation>
-            <numerusform>Exported %n conversation to %1.</numerusform>
-            <numerusform>Exported %n conversations to %1.</numerusform>
-        </translation>
-    </message>
-</context>
-<context>
-    <name>MessageListModel</name>
-    <message numerus="yes">
-        <source>%n tokens</source>
-        <translation>
-            <numerusform>%n token</numerusform>
-            <numerusform>%n tokens</numerusform>
-        </translation>
-    </message>
-</context>
-<context>
     <name>ThinkingBlock</name>
     <message numerus="yes">
         <source>Thought stopped after %n second(s)</source>
@@ -52,6 +22,36 @@
         <translation>
             <numerusform>Thought for %n second</numerusform>
             <numerusform>Thought for %n seconds</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>penser::gui::EngineWorker</name>
+    <message numerus="yes">
+        <source>%n thread(s)</source>
+        <translation>
+            <numerusform>%n thread</numerusform>
+            <numerusform>%n threads</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>penser::gui::ExportController</name>
+    <message numerus="yes">
+        <source>Exported %n conversation(s) to %1.</source>
+        <translation>
+            <numerusform>Exported %n conversation to %1.</numerusform>
+            <numerusform>Exported %n conversations to %1.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>penser::gui::MessageListModel</name>
+    <message numerus="yes">
+        <source>%n tokens</source>
+        <translation>
+            <numerusform>%n token</numerusform>
+            <numerusform>%n tokens</numerusform>
         </translation>
     </message>
 </context>

@@ -36,45 +36,6 @@
     </message>
 </context>
 <context>
-    <name>ChatController</name>
-    <message>
-        <source>Open a model to start chatting.</source>
-        <translation>Ouvrez un modèle pour commencer à discuter.</translation>
-    </message>
-    <message>
-        <source>Stop the answer first.</source>
-        <translation>Arrêtez d’abord la réponse.</translation>
-    </message>
-    <message>
-        <source>Could not open the conversation: %1</source>
-        <translation>Impossible d’ouvrir la conversation&#xa0;: %1</translation>
-    </message>
-    <message>
-        <source>The conversation could not be saved: %1</source>
-        <translation>La conversation n’a pas pu être enregistrée&#xa0;: %1</translation>
-    </message>
-    <message>
-        <source>The answer could not be saved yet: %1</source>
-        <translation>La réponse n’a pas encore pu être enregistrée&#xa0;: %1</translation>
-    </message>
-    <message>
-        <source>The model stopped with an error.</source>
-        <translation>Le modèle s’est arrêté sur une erreur.</translation>
-    </message>
-    <message>
-        <source>The answer could not be saved: %1</source>
-        <translation>La réponse n’a pas pu être enregistrée&#xa0;: %1</translation>
-    </message>
-    <message>
-        <source>Could not show that version: %1</source>
-        <translation>Impossible d’afficher cette version&#xa0;: %1</translation>
-    </message>
-    <message>
-        <source>Could not delete the message: %1</source>
-        <translation>Impossible de supprimer le message&#xa0;: %1</translation>
-    </message>
-</context>
-<context>
     <name>ChatView</name>
     <message>
         <source>Conversation</source>
@@ -187,49 +148,6 @@
     </message>
 </context>
 <context>
-    <name>ConversationListModel</name>
-    <message>
-        <source>New chat</source>
-        <translation>Nouvelle conversation</translation>
-    </message>
-    <message>
-        <source>Pinned</source>
-        <translation>Épinglées</translation>
-    </message>
-    <message>
-        <source>Today</source>
-        <translation>Aujourd’hui</translation>
-    </message>
-    <message>
-        <source>Yesterday</source>
-        <translation>Hier</translation>
-    </message>
-    <message>
-        <source>Previous 7 days</source>
-        <translation>7 derniers jours</translation>
-    </message>
-    <message>
-        <source>Older</source>
-        <translation>Plus anciennes</translation>
-    </message>
-    <message>
-        <source>Could not list the conversations: %1</source>
-        <translation>Impossible d’afficher la liste des conversations&#xa0;: %1</translation>
-    </message>
-    <message>
-        <source>Could not rename the conversation: %1</source>
-        <translation>Impossible de renommer la conversation&#xa0;: %1</translation>
-    </message>
-    <message>
-        <source>Could not pin the conversation: %1</source>
-        <translation>Impossible d’épingler la conversation&#xa0;: %1</translation>
-    </message>
-    <message>
-        <source>Could not delete the conversation: %1</source>
-        <translation>Impossible de supprimer la conversation&#xa0;: %1</translation>
-    </message>
-</context>
-<context>
     <name>EmptyState</name>
     <message>
         <source>Get started</source>
@@ -326,146 +244,6 @@
     <message>
         <source>Anywhere you like, for example a “Models” folder in your home folder. Penser reads the file where it is and remembers it in the recent models list; it makes no copy.</source>
         <translation>Où vous voulez, par exemple dans un dossier «&#xa0;Modèles&#xa0;» de votre dossier personnel. Penser lit le fichier là où il se trouve et le garde dans la liste des modèles récents&#x202f;; il n’en fait aucune copie.</translation>
-    </message>
-</context>
-<context>
-    <name>EngineWorker</name>
-    <message>
-        <source>Loading was cancelled.</source>
-        <translation>Le chargement a été annulé.</translation>
-    </message>
-    <message>
-        <source>Opening the file…</source>
-        <translation>Ouverture du fichier…</translation>
-    </message>
-    <message>
-        <source>The file %1 does not exist.</source>
-        <translation>Le fichier %1 n’existe pas.</translation>
-    </message>
-    <message>
-        <source>Unknown backend %1: choose auto, vulkan or cpu.</source>
-        <translation>Moteur de calcul inconnu %1&#xa0;: choisissez auto, vulkan ou cpu.</translation>
-    </message>
-    <message>
-        <source>Checking the model…</source>
-        <translation>Vérification du modèle…</translation>
-    </message>
-    <message>
-        <source>Looking for a GPU…</source>
-        <translation>Recherche d’un GPU…</translation>
-    </message>
-    <message>
-        <source>the only Vulkan device, %1, is a software renderer</source>
-        <translation>le seul périphérique Vulkan, %1, est un rendu logiciel</translation>
-    </message>
-    <message>
-        <source>The Vulkan backend cannot be used: %1. Choose the CPU backend in the settings.</source>
-        <translation>Le moteur Vulkan est inutilisable&#xa0;: %1. Choisissez le moteur CPU dans les paramètres.</translation>
-    </message>
-    <message>
-        <source>No usable Vulkan GPU (%1): running on the CPU.</source>
-        <translation>Aucun GPU Vulkan utilisable (%1)&#xa0;: calcul sur le CPU.</translation>
-    </message>
-    <message>
-        <source>the model and its context need %1 but %2 has %3 usable</source>
-        <translation>le modèle et son contexte demandent %1, mais %2 n’a que %3 utilisables</translation>
-    </message>
-    <message>
-        <source>The model does not fit in the GPU&apos;s memory: %1. Choose a smaller model or context, or the CPU backend.</source>
-        <translation>Le modèle ne tient pas dans la mémoire du GPU&#xa0;: %1. Choisissez un modèle ou un contexte plus petit, ou le moteur CPU.</translation>
-    </message>
-    <message>
-        <source>The model does not fit in the GPU&apos;s memory (%1): running on the CPU.</source>
-        <translation>Le modèle ne tient pas dans la mémoire du GPU (%1)&#xa0;: calcul sur le CPU.</translation>
-    </message>
-    <message>
-        <source>Reading the weights…</source>
-        <translation>Lecture des poids…</translation>
-    </message>
-    <message>
-        <source>Uploading the weights to the GPU…</source>
-        <translation>Envoi des poids vers le GPU…</translation>
-    </message>
-    <message>
-        <source>The Vulkan backend failed: %1.</source>
-        <translation>Le moteur Vulkan a échoué&#xa0;: %1.</translation>
-    </message>
-    <message>
-        <source>The GPU could not be used (%1): running on the CPU.</source>
-        <translation>Le GPU n’a pas pu être utilisé (%1)&#xa0;: calcul sur le CPU.</translation>
-    </message>
-    <message>
-        <source>Preparing the CPU backend…</source>
-        <translation>Préparation du moteur CPU…</translation>
-    </message>
-    <message>
-        <source>The CPU backend could not start: %1.</source>
-        <translation>Le moteur CPU n’a pas pu démarrer&#xa0;: %1.</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n thread(s)</source>
-        <translation>
-            <numerusform>%n thread</numerusform>
-            <numerusform>%n threads</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>Preparing the chat…</source>
-        <translation>Préparation de la conversation…</translation>
-    </message>
-    <message>
-        <source>Ready</source>
-        <translation>Prêt</translation>
-    </message>
-    <message>
-        <source>No model is loaded: open a GGUF model first.</source>
-        <translation>Aucun modèle n’est chargé&#xa0;: ouvrez d’abord un modèle GGUF.</translation>
-    </message>
-</context>
-<context>
-    <name>ExportController</name>
-    <message>
-        <source>Markdown</source>
-        <translation>Markdown</translation>
-    </message>
-    <message>
-        <source>JSON (everything, can be imported)</source>
-        <translation>JSON (tout, réimportable)</translation>
-    </message>
-    <message>
-        <source>Web page (HTML)</source>
-        <translation>Page web (HTML)</translation>
-    </message>
-    <message>
-        <source>PDF</source>
-        <translation>PDF</translation>
-    </message>
-    <message>
-        <source>Plain text</source>
-        <translation>Texte brut</translation>
-    </message>
-    <message>
-        <source>There is nothing to export yet: send a message first.</source>
-        <translation>Il n’y a encore rien à exporter&#xa0;: envoyez d’abord un message.</translation>
-    </message>
-    <message>
-        <source>Penser cannot export to &quot;%1&quot;: choose Markdown, JSON, HTML, PDF or plain text.</source>
-        <translation>Penser ne sait pas exporter en «&#xa0;%1&#xa0;»&#xa0;: choisissez Markdown, JSON, HTML, PDF ou texte brut.</translation>
-    </message>
-    <message>
-        <source>Choose a file to export to.</source>
-        <translation>Choisissez le fichier où exporter.</translation>
-    </message>
-    <message>
-        <source>The export failed: %1</source>
-        <translation>L’export a échoué&#xa0;: %1</translation>
-    </message>
-    <message numerus="yes">
-        <source>Exported %n conversation(s) to %1.</source>
-        <translation>
-            <numerusform>%n conversation exportée dans %1.</numerusform>
-            <numerusform>%n conversations exportées dans %1.</numerusform>
-        </translation>
     </message>
 </context>
 <context>
@@ -692,35 +470,6 @@
     </message>
 </context>
 <context>
-    <name>MessageListModel</name>
-    <message>
-        <source>%1 tok/s</source>
-        <translation>%1 jetons/s</translation>
-    </message>
-    <message numerus="yes">
-        <source>%n tokens</source>
-        <translation>
-            <numerusform>%n jeton</numerusform>
-            <numerusform>%n jetons</numerusform>
-        </translation>
-    </message>
-    <message>
-        <source>%1 s to first token</source>
-        <translation>%1&#xa0;s avant le premier jeton</translation>
-    </message>
-</context>
-<context>
-    <name>ModelController</name>
-    <message>
-        <source>No file was given: choose a .gguf model file.</source>
-        <translation>Aucun fichier indiqué&#xa0;: choisissez un fichier de modèle .gguf.</translation>
-    </message>
-    <message>
-        <source>Opening the file…</source>
-        <translation>Ouverture du fichier…</translation>
-    </message>
-</context>
-<context>
     <name>ModelDialog</name>
     <message>
         <source>Model</source>
@@ -834,6 +583,17 @@
     </message>
 </context>
 <context>
+    <name>NewChatHint</name>
+    <message>
+        <source>Ask DeepSeek R1 anything</source>
+        <translation>Demandez ce que vous voulez à DeepSeek R1</translation>
+    </message>
+    <message>
+        <source>%1 is ready. It thinks before it answers; its thinking appears above each answer and folds away when the answer starts.</source>
+        <translation>%1 est prêt. Il réfléchit avant de répondre&#x202f;; sa réflexion s’affiche au-dessus de chaque réponse et se replie dès que la réponse commence.</translation>
+    </message>
+</context>
+<context>
     <name>RecentModels</name>
     <message>
         <source>Recent models</source>
@@ -877,31 +637,6 @@
     <message>
         <source>in thinking</source>
         <translation>dans la réflexion</translation>
-    </message>
-</context>
-<context>
-    <name>SearchModel</name>
-    <message>
-        <source>Search failed: %1</source>
-        <translation>La recherche a échoué&#xa0;: %1</translation>
-    </message>
-</context>
-<context>
-    <name>Services</name>
-    <message>
-        <source>Penser cannot create its data folder %1. Choose another folder in Settings.</source>
-        <translation>Penser ne peut pas créer son dossier de données %1. Choisissez un autre dossier dans les paramètres.</translation>
-    </message>
-    <message>
-        <source>Your conversations cannot be opened (%1): %2</source>
-        <translation>Vos conversations ne peuvent pas être ouvertes (%1)&#xa0;: %2</translation>
-    </message>
-</context>
-<context>
-    <name>SettingsController</name>
-    <message>
-        <source>Conversations will be read from and saved to %1 from the next start; until then Penser keeps using %2.</source>
-        <translation>Au prochain démarrage, les conversations seront lues et enregistrées dans %1&#x202f;; d’ici là, Penser continue d’utiliser %2.</translation>
     </message>
 </context>
 <context>
@@ -1237,7 +972,89 @@
     </message>
 </context>
 <context>
-    <name>penser::gui</name>
+    <name>penser::gui::ChatController</name>
+    <message>
+        <source>Open a model to start chatting.</source>
+        <translation>Ouvrez un modèle pour commencer à discuter.</translation>
+    </message>
+    <message>
+        <source>Stop the answer first.</source>
+        <translation>Arrêtez d’abord la réponse.</translation>
+    </message>
+    <message>
+        <source>Could not open the conversation: %1</source>
+        <translation>Impossible d’ouvrir la conversation&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>The conversation could not be saved: %1</source>
+        <translation>La conversation n’a pas pu être enregistrée&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>The answer could not be saved yet: %1</source>
+        <translation>La réponse n’a pas encore pu être enregistrée&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>The model stopped with an error.</source>
+        <translation>Le modèle s’est arrêté sur une erreur.</translation>
+    </message>
+    <message>
+        <source>The answer could not be saved: %1</source>
+        <translation>La réponse n’a pas pu être enregistrée&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>Could not show that version: %1</source>
+        <translation>Impossible d’afficher cette version&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>Could not delete the message: %1</source>
+        <translation>Impossible de supprimer le message&#xa0;: %1</translation>
+    </message>
+</context>
+<context>
+    <name>penser::gui::ConversationListModel</name>
+    <message>
+        <source>New chat</source>
+        <translation>Nouvelle conversation</translation>
+    </message>
+    <message>
+        <source>Pinned</source>
+        <translation>Épinglées</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>Aujourd’hui</translation>
+    </message>
+    <message>
+        <source>Yesterday</source>
+        <translation>Hier</translation>
+    </message>
+    <message>
+        <source>Previous 7 days</source>
+        <translation>7 derniers jours</translation>
+    </message>
+    <message>
+        <source>Older</source>
+        <translation>Plus anciennes</translation>
+    </message>
+    <message>
+        <source>Could not list the conversations: %1</source>
+        <translation>Impossible d’afficher la liste des conversations&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>Could not rename the conversation: %1</source>
+        <translation>Impossible de renommer la conversation&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>Could not pin the conversation: %1</source>
+        <translation>Impossible d’épingler la conversation&#xa0;: %1</translation>
+    </message>
+    <message>
+        <source>Could not delete the conversation: %1</source>
+        <translation>Impossible de supprimer la conversation&#xa0;: %1</translation>
+    </message>
+</context>
+<context>
+    <name>penser::gui::EngineWorker</name>
     <message>
         <source>This model needs about %1 of memory (%2 of weights and %3 for a context of %4 tokens), but this computer has %5. Choose a smaller model or quantization (for example a 1.5B or 7B distill in Q4_K_M), or a smaller context size in the settings.</source>
         <translation>Ce modèle demande environ %1 de mémoire (%2 de poids et %3 pour un contexte de %4 jetons), mais cet ordinateur n’a que %5. Choisissez un modèle ou une quantification plus petits (par exemple un distillé 1.5B ou 7B en Q4_K_M), ou une taille de contexte plus petite dans les paramètres.</translation>
@@ -1259,12 +1076,203 @@
         <translation>%1 ne peut pas être chargé&#xa0;: %2.</translation>
     </message>
     <message>
+        <source>Loading was cancelled.</source>
+        <translation>Le chargement a été annulé.</translation>
+    </message>
+    <message>
+        <source>Opening the file…</source>
+        <translation>Ouverture du fichier…</translation>
+    </message>
+    <message>
+        <source>The file %1 does not exist.</source>
+        <translation>Le fichier %1 n’existe pas.</translation>
+    </message>
+    <message>
+        <source>Unknown backend %1: choose auto, vulkan or cpu.</source>
+        <translation>Moteur de calcul inconnu %1&#xa0;: choisissez auto, vulkan ou cpu.</translation>
+    </message>
+    <message>
+        <source>Checking the model…</source>
+        <translation>Vérification du modèle…</translation>
+    </message>
+    <message>
+        <source>Looking for a GPU…</source>
+        <translation>Recherche d’un GPU…</translation>
+    </message>
+    <message>
+        <source>the only Vulkan device, %1, is a software renderer</source>
+        <translation>le seul périphérique Vulkan, %1, est un rendu logiciel</translation>
+    </message>
+    <message>
+        <source>The Vulkan backend cannot be used: %1. Choose the CPU backend in the settings.</source>
+        <translation>Le moteur Vulkan est inutilisable&#xa0;: %1. Choisissez le moteur CPU dans les paramètres.</translation>
+    </message>
+    <message>
+        <source>No usable Vulkan GPU (%1): running on the CPU.</source>
+        <translation>Aucun GPU Vulkan utilisable (%1)&#xa0;: calcul sur le CPU.</translation>
+    </message>
+    <message>
+        <source>the model and its context need %1 but %2 has %3 usable</source>
+        <translation>le modèle et son contexte demandent %1, mais %2 n’a que %3 utilisables</translation>
+    </message>
+    <message>
+        <source>The model does not fit in the GPU&apos;s memory: %1. Choose a smaller model or context, or the CPU backend.</source>
+        <translation>Le modèle ne tient pas dans la mémoire du GPU&#xa0;: %1. Choisissez un modèle ou un contexte plus petit, ou le moteur CPU.</translation>
+    </message>
+    <message>
+        <source>The model does not fit in the GPU&apos;s memory (%1): running on the CPU.</source>
+        <translation>Le modèle ne tient pas dans la mémoire du GPU (%1)&#xa0;: calcul sur le CPU.</translation>
+    </message>
+    <message>
+        <source>Reading the weights…</source>
+        <translation>Lecture des poids…</translation>
+    </message>
+    <message>
+        <source>Uploading the weights to the GPU…</source>
+        <translation>Envoi des poids vers le GPU…</translation>
+    </message>
+    <message>
+        <source>The Vulkan backend failed: %1.</source>
+        <translation>Le moteur Vulkan a échoué&#xa0;: %1.</translation>
+    </message>
+    <message>
+        <source>The GPU could not be used (%1): running on the CPU.</source>
+        <translation>Le GPU n’a pas pu être utilisé (%1)&#xa0;: calcul sur le CPU.</translation>
+    </message>
+    <message>
+        <source>Preparing the CPU backend…</source>
+        <translation>Préparation du moteur CPU…</translation>
+    </message>
+    <message>
+        <source>The CPU backend could not start: %1.</source>
+        <translation>Le moteur CPU n’a pas pu démarrer&#xa0;: %1.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n thread(s)</source>
+        <translation>
+            <numerusform>%n thread</numerusform>
+            <numerusform>%n threads</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Preparing the chat…</source>
+        <translation>Préparation de la conversation…</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>Prêt</translation>
+    </message>
+    <message>
+        <source>No model is loaded: open a GGUF model first.</source>
+        <translation>Aucun modèle n’est chargé&#xa0;: ouvrez d’abord un modèle GGUF.</translation>
+    </message>
+</context>
+<context>
+    <name>penser::gui::ExportController</name>
+    <message>
+        <source>Markdown</source>
+        <translation>Markdown</translation>
+    </message>
+    <message>
+        <source>JSON (everything, can be imported)</source>
+        <translation>JSON (tout, réimportable)</translation>
+    </message>
+    <message>
+        <source>Web page (HTML)</source>
+        <translation>Page web (HTML)</translation>
+    </message>
+    <message>
+        <source>PDF</source>
+        <translation>PDF</translation>
+    </message>
+    <message>
+        <source>Plain text</source>
+        <translation>Texte brut</translation>
+    </message>
+    <message>
+        <source>There is nothing to export yet: send a message first.</source>
+        <translation>Il n’y a encore rien à exporter&#xa0;: envoyez d’abord un message.</translation>
+    </message>
+    <message>
+        <source>Penser cannot export to &quot;%1&quot;: choose Markdown, JSON, HTML, PDF or plain text.</source>
+        <translation>Penser ne sait pas exporter en «&#xa0;%1&#xa0;»&#xa0;: choisissez Markdown, JSON, HTML, PDF ou texte brut.</translation>
+    </message>
+    <message>
+        <source>Choose a file to export to.</source>
+        <translation>Choisissez le fichier où exporter.</translation>
+    </message>
+    <message>
+        <source>The export failed: %1</source>
+        <translation>L’export a échoué&#xa0;: %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Exported %n conversation(s) to %1.</source>
+        <translation>
+            <numerusform>%n conversation exportée dans %1.</numerusform>
+            <numerusform>%n conversations exportées dans %1.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>penser::gui::MessageListModel</name>
+    <message>
+        <source>%1 tok/s</source>
+        <translation>%1 jetons/s</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tokens</source>
+        <translation>
+            <numerusform>%n jeton</numerusform>
+            <numerusform>%n jetons</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 s to first token</source>
+        <translation>%1&#xa0;s avant le premier jeton</translation>
+    </message>
+</context>
+<context>
+    <name>penser::gui::ModelController</name>
+    <message>
+        <source>No file was given: choose a .gguf model file.</source>
+        <translation>Aucun fichier indiqué&#xa0;: choisissez un fichier de modèle .gguf.</translation>
+    </message>
+    <message>
+        <source>Opening the file…</source>
+        <translation>Ouverture du fichier…</translation>
+    </message>
+</context>
+<context>
+    <name>penser::gui::SearchModel</name>
+    <message>
+        <source>Search failed: %1</source>
+        <translation>La recherche a échoué&#xa0;: %1</translation>
+    </message>
+</context>
+<context>
+    <name>penser::gui::Services</name>
+    <message>
+        <source>Penser cannot create its data folder %1. Choose another folder in Settings.</source>
+        <translation>Penser ne peut pas créer son dossier de données %1. Choisissez un autre dossier dans les paramètres.</translation>
+    </message>
+    <message>
+        <source>Your conversations cannot be opened (%1): %2</source>
+        <translation>Vos conversations ne peuvent pas être ouvertes (%1)&#xa0;: %2</translation>
+    </message>
+</context>
+<context>
+    <name>penser::gui::SettingsController</name>
+    <message>
         <source>No Vulkan device was found: Penser runs on the CPU.</source>
         <translation>Aucun périphérique Vulkan trouvé&#xa0;: Penser calcule sur le CPU.</translation>
     </message>
     <message>
-        <source>No Vulkan GPU can run Penser here (only a software renderer): Ǌuto” runs on the CPU.</source>
+        <source>No Vulkan GPU can run Penser here (only a software renderer): “auto” runs on the CPU.</source>
         <translation>Aucun GPU Vulkan ne peut faire tourner Penser ici (seulement un rendu logiciel)&#xa0;: «&#xa0;auto&#xa0;» calcule sur le CPU.</translation>
+    </message>
+    <message>
+        <source>Conversations will be read from and saved to %1 from the next start; until then Penser keeps using %2.</source>
+        <translation>Au prochain démarrage, les conversations seront lues et enregistrées dans %1&#x202f;; d’ici là, Penser continue d’utiliser %2.</translation>
     </message>
 </context>
 </TS>

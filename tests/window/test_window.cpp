@@ -1,6 +1,7 @@
 // The window loads with no QML warning, shows the first-run guide without a model, follows the theme
 // setting, answers its shortcuts, and speaks French from the compiled translation. A real Services (SQLite
 // on a temporary folder, the engine thread) backs the singletons, as in the app.
+#include "app/gui/chat_controller.h"
 #include "app/gui/model_controller.h"
 #include "app/gui/search_model.h"
 #include "app/gui/services.h"
@@ -192,6 +193,9 @@ class TestWindow : public QObject {
       QCOMPARE(button->property("text").toString(), QStringLiteral("+  Nouvelle conversation"));
       QCOMPARE(w.item("searchField")->property("placeholderText").toString(),
                QStringLiteral("Rechercher (Ctrl+F)"));
+      // C++ strings too: tr() in penser::gui::ChatController looks up that qualified context.
+      QCOMPARE(w.services->chat().property("disabledReason").toString(),
+               QStringLiteral("Ouvrez un modèle pour commencer à discuter."));
     }
     QCoreApplication::removeTranslator(&translator);
   }
