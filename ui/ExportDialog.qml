@@ -1,6 +1,7 @@
 // Export the open conversation or all of them: the format (Exporter.formats), with or without the model's
 // thinking, then where to save it. The export runs on the storage thread; Exporter.finished reports back
 // (Main shows it as a toast).
+import QtCore
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Dialogs
@@ -37,6 +38,7 @@ Dialog {
     FileDialog {
         id: saveDialog
         fileMode: FileDialog.SaveFile
+        currentFolder: StandardPaths.writableLocation(StandardPaths.DocumentsLocation)
         title: dialog.title
         nameFilters: dialog.format ? [qsTr("%1 (*.%2)").arg(dialog.format.name).arg(dialog.format.suffix)] : []
         defaultSuffix: dialog.format ? dialog.format.suffix : ""
