@@ -204,7 +204,11 @@ class VulkanEvaluator final : public model::Evaluator {
     PENSER_ASSIGN_OR_RETURN(gate_, scratch(hp.n_ff, "activations"));
     PENSER_ASSIGN_OR_RETURN(up_, scratch(hp.n_ff, "activations"));
     PENSER_ASSIGN_OR_RETURN(scores_, scratch(uint64_t(hp.n_head) * n_ctx_, "attention scores"));
-    PENSER_ASSIGN_OR_RETURN(logits_, scratch(hp.n_vocab, "logits"));
+    // Read by the host after every evaluation: in host memory (cached), not in device memory that the CPU would
+    // read uncached across the bus (a discrete GPU with resizable BAR maps its VRAM as host-visible; reading
+    // the ~600 KB of a 150k vocabulary from there takes milliseconds). The GPU writes it across the bus once.
+    PENSER_ASSIGN_OR_RETURN(logits_, Buffer::create(*device_, std::max<uint64_t>(hp.n_vocab, 4) * 4, MemoryUse::Host,
+                                                    "logits"));
     PENSER_ASSIGN_OR_RETURN(token_, Buffer::create(*device_, 16, MemoryUse::DeviceLocal, "the token id"));
     PENSER_ASSIGN_OR_RETURN(pos_, Buffer::create(*device_, 16, MemoryUse::DeviceLocal, "the position"));
     return {};

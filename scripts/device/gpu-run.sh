@@ -9,7 +9,7 @@
 # it (PENSER_VK_DEVICE), makes a 1.5B-shaped (qwen2) and an 8B-shaped (llama) Q4_K_M model with every CPU
 # thread (in the background, while the suites run) and benchmarks each with --backend vulkan. Every step has
 # a time limit and the whole script stops starting steps after PENSER_GPU_BUDGET seconds (default 390), so it
-# ends within 7 minutes. Logs go to $OUT (7 files); the end of the output is a summary.
+# ends within 7 minutes. Logs go to $OUT (8 files at most); the end of the output is a summary.
 #
 # Environment (all optional):
 #   OUT                 where the logs go (default ./gpu-out)
@@ -58,6 +58,15 @@ step() {
 }
 
 echo "penser gpu-run: $(date -u +%FT%TZ) on $(uname -n), $(nproc) CPUs, shapes=$shapes, budget ${budget}s, logs in $out"
+
+# 0. The machine's own Vulkan loader and glvnd, when the lead's .gl folder of Debian packages is carried too
+# (the device tool's README): the first H200 run without them failed in the loader with "Could not get
+# 'vkCreateInstance' via 'vk_icdGetInstanceProcAddr' for ICD libGLX_nvidia.so.0"; with them it ran.
+if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1 ' && ls .gl/*.deb >/dev/null 2>&1; then
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+  echo "installed $(ls .gl/*.deb | wc -l) packages from .gl (Vulkan loader, glvnd)"
+fi
 
 # 1. Unpack.
 [ -f "$pack" ] || { echo "no pack at $pack: run scripts/device/pack-gpu.sh here and carry .gpu"; exit 2; }
@@ -140,7 +149,7 @@ grep -i 'bandwidth' "$env_log" | tail -1
 
 # 5. Op parity and evaluator suites on the GPU (validation layer on, as in CI).
 export VK_LAYER_PATH=$root/layers
-for t in test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill; do
+for t in test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_batch; do
   [ -x "$root/bin/$t" ] || continue
   lim=120; [ "$t" = test_vulkan_ops ] || lim=90
   step "$t" "$lim" "$out/$t.log" "$root/bin/$t"
@@ -189,7 +198,7 @@ echo
 echo "==================== summary ($(elapsed)s; logs: $(cd "$out" && ls | tr '\n' ' '))"
 printf '%s\n' "${summary[@]}"
 grep -h -E '^\* |bandwidth \(' "$env_log"
-for t in test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill; do
+for t in test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_batch; do
   [ -f "$out/$t.log" ] && { echo "$t: $(grep -E '^Totals' "$out/$t.log" | tail -1)"; grep -E '^FAIL!' -A2 "$out/$t.log" | head -12; }
 done
 grep -E '^(== bench|backend:|prefill:|decode:|decode reads|load:)' "$bench_log"
