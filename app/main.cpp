@@ -13,6 +13,7 @@
 #include "app/gui/services.h"
 #include "ui/window.h"
 
+#include <QLibraryInfo>
 #include <QLocale>
 #include <QQmlApplicationEngine>
 #include <QTranslator>
@@ -45,6 +46,12 @@ int run_window(int argc, char** argv) {
   if (translator.load(QLocale(), QStringLiteral("penser"), QStringLiteral("_"), QStringLiteral(":/i18n")) ||
       translator.load(QStringLiteral(":/i18n/penser_en.qm")))
     QCoreApplication::installTranslator(&translator);
+  // Qt's own strings (the file dialog's buttons, standard dialog buttons), when the system has them
+  // (Debian: qt6-translations-l10n). An installer that wants them ships qt_<lang>.qm there.
+  QTranslator qt_translator;
+  if (qt_translator.load(QLocale(), QStringLiteral("qt"), QStringLiteral("_"),
+                         QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+    QCoreApplication::installTranslator(&qt_translator);
 
   // Services before the engine, destroyed after it (declaration order): QML holds pointers to its controllers.
   penser::gui::Services services;

@@ -8,8 +8,8 @@ packages=(
   build-essential cmake ninja-build pkg-config git file clang libclang-rt-14-dev
   # Qt 6 (app, Qt Test for every suite)
   qt6-base-dev qt6-base-dev-tools qt6-declarative-dev qt6-declarative-dev-tools qt6-tools-dev qt6-tools-dev-tools
-  qt6-l10n-tools qt6-svg-dev qt6-shadertools-dev libqt6opengl6-dev libxkbcommon-dev libqt6sql6-sqlite libqt6svg6
-  libqt6network6
+  qt6-l10n-tools qt6-translations-l10n qt6-svg-dev qt6-shadertools-dev libqt6opengl6-dev libxkbcommon-dev
+  libqt6sql6-sqlite libqt6svg6 libqt6network6
   qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript qml6-module-qtcore qml6-module-qtquick
   qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtquick-controls qml6-module-qtquick-layouts
   qml6-module-qtquick-dialogs qml6-module-qt-labs-folderlistmodel qml6-module-qt-labs-platform
