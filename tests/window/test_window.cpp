@@ -178,6 +178,33 @@ class TestWindow : public QObject {
     QVERIFY(!w.item("conversationList")->isVisible());
   }
 
+  // Every control is reachable with Tab: from the search field, the focus chain passes the header's model
+  // button and menu button (the first-run guide's buttons on the way) and comes back around.
+  void tab_reaches_the_header() {
+    Window w;
+    QVERIFY(w.load());
+    QQuickWindow* window = w.window();
+    window->requestActivate();
+    QVERIFY(QTest::qWaitForWindowActive(window));
+    QTest::keyClick(window, Qt::Key_F, Qt::ControlModifier);
+    QTRY_VERIFY(w.item("searchField")->hasActiveFocus());
+    QSet<QString> reached;
+    for (int i = 0; i < 40 && !reached.contains(QStringLiteral("searchField")); ++i) {
+      QTest::keyClick(window, Qt::Key_Tab);
+      if (QQuickItem* focused = window->activeFocusItem()) {
+        for (QQuickItem* it = focused; it; it = it->parentItem())
+          if (!it->objectName().isEmpty()) {
+            reached.insert(it->objectName());
+            break;
+          }
+      }
+    }
+    QVERIFY2(reached.contains(QStringLiteral("modelButton")), qPrintable(QStringList(reached.values()).join(u',')));
+    QVERIFY2(reached.contains(QStringLiteral("menuButton")), qPrintable(QStringList(reached.values()).join(u',')));
+    QVERIFY2(reached.contains(QStringLiteral("newChatButton")), qPrintable(QStringList(reached.values()).join(u',')));
+    QVERIFY2(reached.contains(QStringLiteral("searchField")), "the focus chain does not come back around");
+  }
+
   // The French translation is compiled in and the window uses it when installed (app/main.cpp installs it
   // from the system locale).
   void speaks_french() {
