@@ -189,7 +189,9 @@ ApplicationWindow {
     }
     Shortcut {
         sequence: "Esc"
-        enabled: Chat.generating
+        // While a dialog is open, Esc closes the dialog and leaves the answer running.
+        enabled: Chat.generating && !modelDialog.visible && !settingsDialog.visible && !exportDialog.visible
+                 && !aboutDialog.visible
         onActivated: Chat.stop()
     }
     Shortcut {
