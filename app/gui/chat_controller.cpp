@@ -288,7 +288,7 @@ void ChatController::startTurn(qint64 parent_id, std::optional<app::Message> use
   answer.status = app::MessageStatus::Streaming;
   answer.model = model_name_;
   answer.created_at = QDateTime::currentMSecsSinceEpoch();
-  answer.parent_id = user ? 0 : parent_id;
+  answer.parent_id = user ? 0 : parent_id;  // the question's id comes with the store's answer
 
   gen_ = std::make_unique<Generation>();
   gen_->id = next_request_++;
@@ -341,7 +341,7 @@ void ChatController::startTurn(qint64 parent_id, std::optional<app::Message> use
         sink->saver = std::make_unique<app::StreamSaver>(s, b.assistant_id);
         return b;
       },
-      this, [this, id](Result<Begin> r) {
+      this, [this, id, parent_id](Result<Begin> r) {
         if (!gen_ || gen_->id != id) return;
         if (!r) {
           // The answer still streams on screen; it cannot be kept. Say so once.
@@ -354,10 +354,11 @@ void ChatController::startTurn(qint64 parent_id, std::optional<app::Message> use
         if (new_conversation) key_alias_ = {r->conversation_id, new_chat_key_};
         if (gen_->row >= 0) {
           const int answer_row = gen_->row;
-          model_.setMessageId(answer_row, r->assistant_id);
+          // A later regenerate or edit of these rows needs their parents as stored.
+          model_.setMessageId(answer_row, r->assistant_id, r->user_id > 0 ? r->user_id : parent_id);
           model_.setBranches(answer_row, r->assistant_branches, r->assistant_branches);
           if (r->user_id > 0 && answer_row > 0) {
-            model_.setMessageId(answer_row - 1, r->user_id);
+            model_.setMessageId(answer_row - 1, r->user_id, parent_id);
             model_.setBranches(answer_row - 1, r->user_branches, r->user_branches);
           }
           setConversation(r->conversation_id, r->title);

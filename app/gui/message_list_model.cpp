@@ -182,9 +182,10 @@ void MessageListModel::setThinkingMs(int row, qint64 thinking_ms) {
   if (seconds_changed) markDirty(row, ThinkingSecondsRole);
 }
 
-void MessageListModel::setMessageId(int row, qint64 id) {
+void MessageListModel::setMessageId(int row, qint64 id, qint64 parent_id) {
   if (row < 0 || row >= entries_.size()) return;
   entries_[row].message.id = id;
+  entries_[row].message.parent_id = parent_id;
   emit dataChanged(index(row), index(row), {MessageIdRole});
 }
 

@@ -70,7 +70,7 @@ class MessageListModel : public QAbstractListModel {
   void setThought(int row, Thought thought, qint64 thinking_ms);
   void setThinkingMs(int row, qint64 thinking_ms);  // the live seconds counter
   // Immediate: an id, a status, an error or statistics change once per turn.
-  void setMessageId(int row, qint64 id);
+  void setMessageId(int row, qint64 id, qint64 parent_id);
   void setFinished(int row, app::MessageStatus status, const QString& error, const app::GenerationStats& stats,
                    qint64 thinking_ms);
   void setBranches(int row, int index, int count);

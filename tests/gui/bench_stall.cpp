@@ -24,6 +24,7 @@
 #include <QQuickWindow>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QtQml/qqmlextensionplugin.h>
 
 #include <cstdio>
@@ -57,7 +58,9 @@ class TimedApp : public QGuiApplication {
   qint64 events = 0;
 
   bool notify(QObject* receiver, QEvent* event) override {
-    if (!measuring || depth_ > 0) return QGuiApplication::notify(receiver, event);
+    // notify() runs on every thread that dispatches events (the engine and storage threads too): only the
+    // GUI thread's are measured.
+    if (!measuring || depth_ > 0 || QThread::currentThread() != thread()) return QGuiApplication::notify(receiver, event);
     ++depth_;
     const double cpu0 = thread_cpu_seconds();
     clock_.start();

@@ -183,6 +183,9 @@ class TestGuiChat : public QObject {
     QCOMPARE(rows().rowCount(), 4);
     QCOMPARE(wait_turn(finished), QStringLiteral("complete"));
     QCOMPARE(rows().at(2).message.parent_id, answer_id);
+    // The rows carry their stored parents without a reload (a regenerate right now builds on them).
+    QCOMPARE(rows().at(1).message.parent_id, rows().at(0).message.id);
+    QCOMPARE(rows().at(3).message.parent_id, rows().at(2).message.id);
     QCOMPARE(sync(services_->store(), [c = first_conversation_](app::Store& s) { return s.current_path(c); })->size(), 4);
 
     // Copy: the answer alone, or with its thought in the model's notation.
