@@ -69,6 +69,9 @@ FocusScope {
                 keyNavigationEnabled: true
                 activeFocusOnTab: true
                 currentIndex: -1
+                header: Item {
+                    height: Theme.spacing
+                }
                 Accessible.role: Accessible.List
                 Accessible.name: qsTr("Messages")
 
@@ -145,6 +148,7 @@ FocusScope {
                 objectName: "jumpToLatest"
                 visible: !root.pinned && list.count > 0
                 text: qsTr("Jump to latest ↓")
+                highlighted: true
                 anchors.horizontalCenter: parent.horizontalCenter
                 anchors.bottom: parent.bottom
                 anchors.bottomMargin: Theme.spacing

@@ -85,6 +85,7 @@ Rectangle {
             objectName: "codeScroller"
             Layout.fillWidth: true
             implicitHeight: codeText.implicitHeight + Theme.spacing * 1.5
+                            + (contentWidth > width ? Theme.spacing : 0)
             contentWidth: codeText.implicitWidth + Theme.spacing * 2
             contentHeight: height
             clip: true
@@ -94,7 +95,8 @@ Rectangle {
             interactive: contentWidth > width
 
             ScrollBar.horizontal: ScrollBar {
-                policy: scroller.contentWidth > scroller.width ? ScrollBar.AsNeeded : ScrollBar.AlwaysOff
+                // Shown whenever lines are cut, so the reader knows there is more to the right.
+                policy: scroller.contentWidth > scroller.width ? ScrollBar.AlwaysOn : ScrollBar.AlwaysOff
             }
 
             TextEdit {

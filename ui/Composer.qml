@@ -78,9 +78,9 @@ Pane {
                     enabled: root.canSend || root.generating
                     focus: true
                     wrapMode: TextArea.Wrap
+                    // When disabled the reason is the label above; saying it twice is noise.
                     placeholderText: root.canSend || root.generating
-                                     ? qsTr("Ask anything. Enter sends, Shift+Enter adds a line.")
-                                     : root.disabledReason
+                                     ? qsTr("Ask anything. Enter sends, Shift+Enter adds a line.") : ""
                     color: Theme.text
                     placeholderTextColor: Theme.mutedText
                     selectByMouse: true

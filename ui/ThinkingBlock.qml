@@ -45,7 +45,8 @@ FocusScope {
 
     visible: thinkingState !== "none" || thinking.length > 0
     implicitWidth: column.implicitWidth
-    implicitHeight: visible ? column.implicitHeight : 0
+    // The gap under an open trace sets it apart from the answer that follows.
+    implicitHeight: visible ? column.implicitHeight + (expanded ? Theme.spacing : 0) : 0
 
     ColumnLayout {
         id: column
