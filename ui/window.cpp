@@ -1,13 +1,42 @@
 #include "ui/window.h"
 
+#include <QColor>
+#include <QGuiApplication>
 #include <QList>
+#include <QPalette>
 #include <QQmlApplicationEngine>
+#include <QQmlContext>
 #include <QQmlError>
+#include <QQmlExpression>
 #include <QQuickStyle>
 #include <QStringList>
 #include <QUrl>
 
 namespace penser::ui {
+
+namespace {
+
+// Answers render through Qt's Markdown importer, which colours links from the application palette, not from
+// the QML palette the controls use: keep the application palette's link colour on Theme.accent (and follow
+// it when the theme changes) so links stay readable in the dark theme.
+void follow_theme_link_colour(QQmlApplicationEngine& engine) {
+  QQmlContext* context = qmlContext(engine.rootObjects().first());
+  if (!context) return;
+  auto* accent = new QQmlExpression(context, engine.rootObjects().first(), QStringLiteral("Theme.accent"), &engine);
+  accent->setNotifyOnValueChanged(true);
+  auto apply = [accent] {
+    const QColor colour = accent->evaluate().value<QColor>();
+    if (!colour.isValid()) return;
+    QPalette palette = QGuiApplication::palette();
+    palette.setColor(QPalette::Link, colour);
+    palette.setColor(QPalette::LinkVisited, colour);
+    QGuiApplication::setPalette(palette);
+  };
+  QObject::connect(accent, &QQmlExpression::valueChanged, accent, apply);
+  apply();
+}
+
+}  // namespace
 
 Status load_window(QQmlApplicationEngine& engine, gui::Services& services) {
   // The singletons find the controllers through Services::instance(); taking the reference here makes the
@@ -35,6 +64,7 @@ Status load_window(QQmlApplicationEngine& engine, gui::Services& services) {
     const QString detail = errors.isEmpty() ? QStringLiteral("no QML error was reported") : errors.join(u'\n');
     return make_error("The window could not be created: {}", detail.toStdString());
   }
+  follow_theme_link_colour(engine);
   return {};
 }
 
