@@ -11,6 +11,7 @@
 
 #ifdef PENSER_WITH_WINDOW
 #include "app/gui/services.h"
+#include "resources/app_identity.h"
 #include "ui/window.h"
 
 #include <QLibraryInfo>
@@ -37,7 +38,8 @@ int run_window(int argc, char** argv) {
   QGuiApplication app(argc, argv);
   set_identity();
   QGuiApplication::setApplicationDisplayName(QStringLiteral("Penser"));
-  QGuiApplication::setDesktopFileName(QStringLiteral("penser"));
+  // Window icon and the desktop-file id io.github.penser.Penser (Wayland and docks match windows by it).
+  penser::resources::apply_desktop_identity();
 
   // The UI language follows the system locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG on Linux): the first of
   // its UI languages with a compiled translation wins; none found leaves the English source strings.
