@@ -4,6 +4,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(__APPLE__)
+#include <dlfcn.h>
+#endif
+
 namespace penser::vulkan {
 
 const char* result_name(VkResult r) {
@@ -69,9 +73,30 @@ std::string api_version_string(uint32_t v) {
   return fmt::format("{}.{}.{}", VK_API_VERSION_MAJOR(v), VK_API_VERSION_MINOR(v), VK_API_VERSION_PATCH(v));
 }
 
+#if defined(__APPLE__)
+namespace {
+// Inside Penser.app the Khronos loader sits in Contents/Frameworks (installer/macos/macos.cmake), beside
+// MoltenVK. volkInitialize() dlopens leaf names only, and dyld does not look in the bundle for those; so the
+// bundled loader is opened by its path first. Outside a bundle the file is absent and volk searches as usual.
+VkResult initialize_from_bundle() {
+  void* loader = dlopen("@executable_path/../Frameworks/libvulkan.1.dylib", RTLD_NOW | RTLD_LOCAL);
+  if (!loader) return VK_ERROR_INITIALIZATION_FAILED;
+  auto get_proc = reinterpret_cast<PFN_vkGetInstanceProcAddr>(dlsym(loader, "vkGetInstanceProcAddr"));
+  if (!get_proc) return VK_ERROR_INITIALIZATION_FAILED;
+  volkInitializeCustom(get_proc);
+  return VK_SUCCESS;
+}
+}  // namespace
+#endif
+
 Status load() {
   static const Status status = []() -> Status {
+#if defined(__APPLE__)
+    VkResult r = initialize_from_bundle();
+    if (r != VK_SUCCESS) r = volkInitialize();
+#else
     const VkResult r = volkInitialize();
+#endif
     if (r != VK_SUCCESS)
       return make_error(
           "Vulkan is not available: the Vulkan loader ({}) could not be opened. Install the GPU's Vulkan "
