@@ -22,6 +22,7 @@
 #include <QRegularExpression>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QWheelEvent>
 #include <QTemporaryDir>
 #include <QtQml/qqmlextensionplugin.h>
 #include <QtTest>
@@ -238,6 +239,43 @@ class TestE2eWindow : public QObject {
       if (QTest::currentTestFailed()) return;
       QTRY_VERIFY_WITH_TIMEOUT(!messages->index(1).data(gui::MessageListModel::ContentRole).toString().isEmpty(),
                                30000);
+      QVERIFY(s.chat().generating());
+
+      // While it streams past the bottom of the view, the view follows it...
+      QQuickItem* list = item_named(s.window, QStringLiteral("messageList"));
+      QQuickItem* chat_view = item_named(s.window, QStringLiteral("chatView"));
+      QVERIFY(list && chat_view);
+      auto content_height = [&] { return list->property("contentHeight").toReal(); };
+      QTRY_VERIFY_WITH_TIMEOUT(content_height() > list->height() + 150, 30000);
+      QVERIFY(s.chat().generating());
+      QTRY_VERIFY(list->property("atYEnd").toBool());
+      QVERIFY(chat_view->property("pinned").toBool());
+      // ...until the user scrolls up: then it stays where they put it and offers a way back.
+      const QPointF at = list->mapToScene(QPointF(list->width() / 2, list->height() / 2));
+      QWheelEvent wheel(at, s.window->mapToGlobal(at), QPoint(), QPoint(0, 360), Qt::NoButton, Qt::NoModifier,
+                        Qt::NoScrollPhase, false);
+      QCoreApplication::sendEvent(s.window, &wheel);
+      QTRY_VERIFY(!chat_view->property("pinned").toBool());
+      QTRY_VERIFY(!list->property("moving").toBool());
+      QQuickItem* jump = item_named(s.window, QStringLiteral("jumpToLatest"));
+      QVERIFY(jump);
+      QTRY_VERIFY(jump->isVisible());
+      const qreal scrolled_to = list->property("contentY").toReal();
+      const qreal height_then = content_height();
+      QTRY_VERIFY_WITH_TIMEOUT(content_height() > height_then + 100, 30000);
+      QVERIFY(s.chat().generating());
+      QCOMPARE(list->property("contentY").toReal(), scrolled_to);
+      QVERIFY(!list->property("atYEnd").toBool());
+      const QPointF jump_centre = jump->mapToScene(QPointF(jump->width() / 2, jump->height() / 2));
+      QTest::mouseClick(s.window, Qt::LeftButton, {}, jump_centre.toPoint());
+      QTRY_VERIFY(chat_view->property("pinned").toBool());
+      QTRY_VERIFY(list->property("atYEnd").toBool());
+      QVERIFY(!jump->isVisible());
+
+      // Esc in the composer stops the answer.
+      QQuickItem* input = item_named(s.window, QStringLiteral("composerInput"));
+      input->forceActiveFocus();
+      QTRY_VERIFY(input->hasActiveFocus());
       QVERIFY(s.chat().generating());
       QTest::keyClick(s.window, Qt::Key_Escape);
       QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 10000);
