@@ -83,16 +83,18 @@ class TestVulkanBatch : public QObject {
     VKT_OK((*cpu)->eval(prompt, lc));
     QCOMPARE(batched->n_past(), uint32_t(prompt.size()));
     QCOMPARE(batched->tokens(), prompt);
-    // Same arithmetic in f32, summed in another order.
+    // Same arithmetic in f32, summed in another order: the bound is f32 rounding noise. The NVIDIA H200
+    // driver (which may contract to FMA) gave 1.2e-9 for qwen2 F32, so 1e-9 was too tight for real GPUs.
+    constexpr double kReorder = 1e-8;
     const double e_step = nmse(lb, ls), e_cpu = nmse(lb, lc);
-    QVERIFY2(e_step < 1e-9, fmt::format("batched vs token by token: nmse {:.3g}", e_step).c_str());
+    QVERIFY2(e_step < kReorder, fmt::format("batched vs token by token: nmse {:.3g}", e_step).c_str());
     QVERIFY2(e_cpu < cpu_tolerance, fmt::format("batched vs cpu: nmse {:.3g}", e_cpu).c_str());
     // Decoding goes on from the batched cache exactly as from the stepped one.
     for (tokenizer::Token t : {5, 77, 123}) {
       VKT_OK(batched->eval(Tokens{t}, lb));
       VKT_OK(stepped->eval(Tokens{t}, ls));
       const double e = nmse(lb, ls);
-      QVERIFY2(e < 1e-9, fmt::format("decode after a batched prompt: nmse {:.3g}", e).c_str());
+      QVERIFY2(e < kReorder, fmt::format("decode after a batched prompt: nmse {:.3g}", e).c_str());
     }
   }
 
