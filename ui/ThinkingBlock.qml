@@ -61,8 +61,12 @@ FocusScope {
             activeFocusOnTab: true
             hoverEnabled: true
             Layout.fillWidth: false
-            implicitWidth: headerRow.implicitWidth + Theme.spacing
-            implicitHeight: headerRow.implicitHeight + Theme.spacing / 2
+            leftPadding: Theme.spacing / 2
+            rightPadding: Theme.spacing / 2
+            topPadding: Theme.spacing / 4
+            bottomPadding: Theme.spacing / 4
+            implicitWidth: implicitContentWidth + leftPadding + rightPadding
+            implicitHeight: implicitContentHeight + topPadding + bottomPadding
             Accessible.role: Accessible.Button
             Accessible.name: root.headerText
             Accessible.description: root.expanded ? qsTr("Hide the model's thinking")
@@ -79,26 +83,21 @@ FocusScope {
                 border.color: Theme.accent
             }
 
-            contentItem: Item {
-                RowLayout {
-                    id: headerRow
-                    anchors.verticalCenter: parent.verticalCenter
-                    x: Theme.spacing / 2
-                    spacing: Theme.spacing / 2
-                    Label {
-                        // A text glyph rather than an image: sharp at any scale.
-                        text: root.expanded ? "▾" : "▸"
-                        color: Theme.mutedText
-                        font.pixelSize: Theme.smallFontSize
-                    }
-                    Label {
-                        objectName: "thinkingHeaderText"
-                        text: root.headerText
-                        color: root.thinkingState === "stopped" || root.thinkingState === "interrupted"
-                               ? Theme.warning : Theme.mutedText
-                        font.pixelSize: Theme.smallFontSize
-                        font.italic: root.thinkingState === "thinking"
-                    }
+            contentItem: RowLayout {
+                spacing: Theme.spacing / 2
+                Label {
+                    // A text glyph rather than an image: sharp at any scale.
+                    text: root.expanded ? "▾" : "▸"
+                    color: Theme.mutedText
+                    font.pixelSize: Theme.smallFontSize
+                }
+                Label {
+                    objectName: "thinkingHeaderText"
+                    text: root.headerText
+                    color: root.thinkingState === "stopped" || root.thinkingState === "interrupted"
+                           ? Theme.warning : Theme.mutedText
+                    font.pixelSize: Theme.smallFontSize
+                    font.italic: root.thinkingState === "thinking"
                 }
             }
         }
