@@ -357,8 +357,10 @@ class TestE2eWindow : public QObject {
     };
     QVERIFY(hits_for(QStringLiteral("turquoise"), {}).contains(first_id));
     QVERIFY(hits_for(QStringLiteral("zeppelin"), {}).contains(second_id));
-    // Greedy decoding of a fixed model: the thought is the same on every run; take a Latin word of it.
-    const QRegularExpressionMatch word = QRegularExpression(QStringLiteral("[A-Za-z]{4,}")).match(first_thinking);
+    // Greedy decoding of a fixed model: the thought is the same on every run of a machine (another CPU's
+    // rounding may pick other tokens); take a Latin word of it, of 4 letters or else of 3.
+    QRegularExpressionMatch word = QRegularExpression(QStringLiteral("[A-Za-z]{4,}")).match(first_thinking);
+    if (!word.hasMatch()) word = QRegularExpression(QStringLiteral("[A-Za-z]{3,}")).match(first_thinking);
     QVERIFY2(word.hasMatch(), qPrintable(QStringLiteral("no word to search in the thought: ") + first_thinking));
     QVERIFY(hits_for(word.captured(), QStringLiteral("thinking")).contains(first_id));
 
