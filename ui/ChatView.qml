@@ -109,7 +109,6 @@ FocusScope {
                     messageId: model.messageId
                     role: model.role
                     content: model.content
-                    blocks: model.role === "assistant" ? Markdown.blocks(model.content) : []
                     thinking: model.thinking
                     thinkingState: model.thinkingState
                     thinkingSeconds: model.thinkingSeconds

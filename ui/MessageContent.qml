@@ -1,39 +1,44 @@
 // An answer's Markdown: prose blocks through Text's Markdown renderer (headings, lists, tables, links),
-// fenced code in CodeBlock. `blocks` is Markdown.blocks(content) ({kind, text, language} each), given by
-// the page. The Repeater runs over the block count, not the list itself: while an answer streams the list
-// is rebuilt every frame, but only the last block's text changes, so only that block lays out again.
+// fenced code in CodeBlock. The split is MarkdownBlocks (Penser.Gui), an item model that changes in place:
+// while an answer streams, blocks that stayed equal keep their items, the growing one gets one update and a
+// new block is inserted, so only the last block lays out again.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import Penser.Gui
 
 ColumnLayout {
     id: root
 
-    property var blocks: []
+    property string text: ""    // the answer, Markdown
+    readonly property alias blockCount: split.count
 
     signal linkActivated(string link)
 
     spacing: Theme.spacing
 
+    MarkdownBlocks {
+        id: split
+        text: root.text
+    }
+
     Repeater {
-        model: root.blocks ? root.blocks.length : 0
+        model: split
 
         delegate: Loader {
             id: blockLoader
-            required property int index
-            readonly property var block: root.blocks[index] || { "kind": "text", "text": "", "language": "" }
-            // Strings, so that an unchanged block (equal string) does not re-lay out.
-            readonly property string blockText: block.text || ""
-            readonly property string blockLanguage: block.language || ""
+            required property string kind
+            required property string text
+            required property string language
 
             Layout.fillWidth: true
-            sourceComponent: block.kind === "code" ? codeComponent : proseComponent
+            sourceComponent: kind === "code" ? codeComponent : proseComponent
 
             Component {
                 id: proseComponent
                 TextEdit {
                     objectName: "prose"
-                    text: blockLoader.blockText
+                    text: blockLoader.text
                     textFormat: TextEdit.MarkdownText
                     wrapMode: TextEdit.Wrap
                     readOnly: true
@@ -45,7 +50,7 @@ ColumnLayout {
                     selectedTextColor: Theme.text
                     font.pixelSize: Theme.fontSize
                     Accessible.role: Accessible.StaticText
-                    Accessible.name: blockLoader.blockText
+                    Accessible.name: blockLoader.text
                     onLinkActivated: function (link) {
                         root.linkActivated(link)
                     }
@@ -58,8 +63,8 @@ ColumnLayout {
             Component {
                 id: codeComponent
                 CodeBlock {
-                    code: blockLoader.blockText
-                    language: blockLoader.blockLanguage
+                    code: blockLoader.text
+                    language: blockLoader.language
                 }
             }
         }

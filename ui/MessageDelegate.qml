@@ -10,8 +10,7 @@ FocusScope {
 
     property int messageId: 0
     property string role: "assistant"
-    property string content: ""
-    property var blocks: []             // Markdown.blocks(content), for answers
+    property string content: ""         // Markdown for answers, plain text for questions
     property string thinking: ""
     property string thinkingState: "none"
     property int thinkingSeconds: 0
@@ -170,7 +169,7 @@ FocusScope {
             objectName: "answerContent"
             visible: !root.isUser
             Layout.fillWidth: true
-            blocks: root.isUser ? [] : root.blocks
+            text: root.isUser ? "" : root.content
             onLinkActivated: function (link) {
                 root.linkActivated(link)
             }

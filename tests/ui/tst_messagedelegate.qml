@@ -33,15 +33,13 @@ TestCase {
         return d
     }
 
-    readonly property var answerBlocks: [
-        { kind: "text", text: "# Title\n\nSome **bold** prose and a [link](https://example.org).\n\n| a | b |\n|---|---|\n| 1 | 2 |", language: "" },
-        { kind: "code", text: "print('hi')\n", language: "python" },
-        { kind: "text", text: "- one\n- two", language: "" },
-    ]
+    readonly property string answer: "# Title\n\nSome **bold** prose and a [link](https://example.org).\n\n"
+                                     + "| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+                                     + "```python\nprint('hi')\n```\n\n- one\n- two"
 
     function assistant(extra) {
         const p = {
-            messageId: 7, role: "assistant", content: "(see blocks)", blocks: answerBlocks,
+            messageId: 7, role: "assistant", content: answer,
             thinking: "The user wants a title.", thinkingState: "done", thinkingSeconds: 3,
             status: "complete", branchIndex: 1, branchCount: 1,
             statsText: "23.1 tok/s · 412 tokens · 0.8 s to first token"
@@ -54,7 +52,7 @@ TestCase {
     function test_answerRendersProseAndCode() {
         const d = assistant({})
         tryVerify(function () { return findChild(d, "codeText") !== null })
-        compare(findChild(d, "codeText").text, "print('hi')\n")
+        compare(findChild(d, "codeText").text, "print('hi')")
         compare(findChild(d, "codeLanguage").text, "python")
         const prose = findChild(d, "prose")
         verify(prose)
@@ -73,19 +71,22 @@ TestCase {
         const d = assistant({ status: "streaming", thinkingState: "done" })
         tryVerify(function () { return findChild(d, "codeText") !== null })
         const code = findChild(d, "codeText")
-        // The page hands a new list each frame; the earlier blocks keep their items.
-        const more = answerBlocks.slice()
-        more[2] = { kind: "text", text: "- one\n- two\n- three", language: "" }
-        d.blocks = more
+        const prose = findChildrenByName(d, "prose")
+        verify(prose.length >= 2)
+        const last = prose.length - 1
+        // The last block grows: the items before it stay, the last one shows the new text.
+        d.content = answer + "\n- three"
         compare(findChild(d, "codeText"), code)
-        more.push({ kind: "code", text: "x = 1", language: "" })
-        d.blocks = more.slice()
-        tryVerify(function () {
-            let n = 0
-            for (const c of findChildrenByName(d, "codeText"))
-                n++
-            return n === 2
-        })
+        compare(findChildrenByName(d, "prose")[0], prose[0])
+        compare(findChildrenByName(d, "prose").length, prose.length)
+        verify(findChildrenByName(d, "prose")[last].getText(0, 1000).indexOf("three") >= 0)
+        // A new block (an unclosed fence while streaming) is added without rebuilding the others.
+        d.content = answer + "\n- three\n\n```\nx = 1"
+        tryVerify(function () { return findChildrenByName(d, "codeText").length === 2 })
+        compare(findChildrenByName(d, "codeText")[0], code)
+        for (let i = 0; i < prose.length; ++i)
+            compare(findChildrenByName(d, "prose")[i], prose[i])
+        compare(findChildrenByName(d, "codeText")[1].text.trim(), "x = 1")
         // Actions wait for the end of the answer.
         verify(!findChild(d, "actionCopy").visible)
     }
@@ -121,7 +122,7 @@ TestCase {
     }
 
     function test_waitingBeforeTheFirstToken() {
-        const d = assistant({ status: "streaming", content: "", blocks: [], thinking: "", thinkingState: "none" })
+        const d = assistant({ status: "streaming", content: "", thinking: "", thinkingState: "none" })
         verify(findChild(d, "waitingIndicator").visible)
         d.thinkingState = "thinking"
         verify(!findChild(d, "waitingIndicator").visible)
