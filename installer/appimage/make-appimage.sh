@@ -113,7 +113,8 @@ excluded() {
 }
 is_elf() { [ -f "$1" ] && [ ! -L "$1" ] && head -c 4 "$1" | grep -q 'ELF'; }
 mkdir -p "$usr/lib"
-mapfile -t elves < <(find "$usr" -type f \( -perm -u+x -o -name '*.so*' \) | while read -r f; do is_elf "$f" && echo "$f"; done)
+mapfile -t elves < <(find "$usr" -type f \( -perm -u+x -o -name '*.so*' \) |
+  while read -r f; do is_elf "$f" && echo "$f"; done)
 for f in "${elves[@]}"; do
   ldd "$f" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $1, $3}'
 done | sort -u | while read -r soname path; do

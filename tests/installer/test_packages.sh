@@ -46,7 +46,8 @@ mkdir -p "$out"
 
 # ---- 1. the packages ----------------------------------------------------------------------------------------
 say "building the AppImage and the .deb"
-cmake --build "$build" --target appimage --parallel 2 >"$out/appimage-build.log" 2>&1 || { cat "$out/appimage-build.log"; fail "appimage target"; }
+cmake --build "$build" --target appimage --parallel 2 >"$out/appimage-build.log" 2>&1 ||
+  { cat "$out/appimage-build.log"; fail "appimage target"; }
 appimage="$build/Penser-$version-x86_64.AppImage"
 [ -x "$appimage" ] || fail "no $appimage"
 (cd "$build" && cpack -G DEB >"$out/cpack.log" 2>&1) || { cat "$out/cpack.log"; fail "cpack -G DEB"; }
@@ -94,14 +95,19 @@ penser="$1"; shift
 name="$1"
 export HOME=/root XDG_RUNTIME_DIR=/tmp/runtime
 mkdir -p -m 0700 $XDG_RUNTIME_DIR
-if dpkg -l | grep -E -q 'libqt6|qt6-base' && [ "$name" = appimage ]; then echo "Qt is installed in the AppImage root"; exit 1; fi
+if [ "$name" = appimage ] && dpkg -l | grep -E -q 'libqt6|qt6-base'; then
+  echo "Qt is installed in the AppImage root"; exit 1
+fi
 $penser --version | tee /out/$name-version.txt
 $penser export --db /data/test.db --all --format md --out /out/$name.md
 $penser export --db /data/test.db --all --format pdf --out /out/$name.pdf
 Xvfb :7 -screen 0 1280x800x24 -nolisten tcp >/out/$name-xvfb.log 2>&1 &
 xvfb=$!
 export DISPLAY=:7
-i=0; until xwininfo -root >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 50 ] || { echo "Xvfb did not start"; exit 1; }; sleep 0.2; done
+i=0
+until xwininfo -root >/dev/null 2>&1; do
+  i=$((i+1)); [ $i -lt 50 ] || { echo "Xvfb did not start"; exit 1; }; sleep 0.2
+done
 $penser >/out/$name-window.log 2>&1 &
 app=$!
 i=0
@@ -176,7 +182,8 @@ rm -rf "${work:?}/appimage"
 fresh_root deb
 cp "$deb" "$work/deb/upper/opt/penser.deb"
 say "installing the .deb with apt"
-run_in deb sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends /opt/penser.deb' \
+run_in deb sh -c 'apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends /opt/penser.deb' \
   >"$out/deb-apt.log" 2>&1 || { tail -30 "$out/deb-apt.log"; fail "apt-get install penser.deb"; }
 run_in deb sh /inside.sh /usr/bin/penser deb || fail "the .deb in the clean root (logs: $out)"
 check_results deb
