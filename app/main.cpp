@@ -34,7 +34,7 @@ void set_identity() {
 }
 
 #ifdef PENSER_WITH_WINDOW
-int run_window(int argc, char** argv) {
+int run_window(int argc, char** argv, const QString& model_path) {
   QGuiApplication app(argc, argv);
   set_identity();
   QGuiApplication::setApplicationDisplayName(QStringLiteral("Penser"));
@@ -58,7 +58,7 @@ int run_window(int argc, char** argv) {
   // Services before the engine, destroyed after it (declaration order): QML holds pointers to its controllers.
   penser::gui::Services services;
   QQmlApplicationEngine engine;
-  if (auto status = penser::ui::load_window(engine, services); !status) {
+  if (auto status = penser::ui::load_window(engine, services, model_path); !status) {
     std::fprintf(stderr, "penser: %s\n", status.error().message.c_str());
     return 1;
   }
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   }
 
 #ifdef PENSER_WITH_WINDOW
-  return run_window(argc, argv);
+  return run_window(argc, argv, penser::app::cli::model_argument(args));
 #else
   // Built without the Qt Quick window (PENSER_BUILD_APP off, or app/gui absent): only the command line.
   std::printf("penser %s: built without the desktop window. Try `penser --help` for the command line.\n",

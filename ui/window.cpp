@@ -1,5 +1,8 @@
 #include "ui/window.h"
 
+#include "app/gui/model_controller.h"
+#include "app/gui/services.h"
+
 #include <QColor>
 #include <QGuiApplication>
 #include <QList>
@@ -38,10 +41,9 @@ void follow_theme_link_colour(QQmlApplicationEngine& engine) {
 
 }  // namespace
 
-Status load_window(QQmlApplicationEngine& engine, gui::Services& services) {
+Status load_window(QQmlApplicationEngine& engine, gui::Services& services, const QString& model_path) {
   // The singletons find the controllers through Services::instance(); taking the reference here makes the
   // order (services first, then the window) a compile-time requirement of every caller.
-  (void)services;
 
   // Fusion draws every control from the window's palette, which Theme sets: light and dark look the same
   // on every platform. QT_QUICK_CONTROLS_STYLE still wins for whoever wants their own.
@@ -65,6 +67,7 @@ Status load_window(QQmlApplicationEngine& engine, gui::Services& services) {
     return make_error("The window could not be created: {}", detail.toStdString());
   }
   follow_theme_link_colour(engine);
+  if (!model_path.isEmpty()) services.models().open(model_path);
   return {};
 }
 

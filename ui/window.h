@@ -4,6 +4,8 @@
 
 #include "inference/common/result.h"
 
+#include <QString>
+
 class QQmlApplicationEngine;
 
 namespace penser::gui {
@@ -15,6 +17,8 @@ namespace penser::ui {
 // Loads qrc:/qt/qml/Penser/Main.qml. `services` must outlive the engine: the QML singletons of Penser.Gui
 // (Models, Chat, Conversations, ...) are the controllers it owns. Fails with the QML errors when the root
 // window could not be created (a broken QML file, a missing Qt module at run time).
-Status load_window(QQmlApplicationEngine& engine, gui::Services& services);
+// `model_path`, when given (`penser model.gguf`, a desktop's "Open with"), starts loading that model once the
+// window is up; a bad file shows its error in the window like one chosen in the file dialog.
+Status load_window(QQmlApplicationEngine& engine, gui::Services& services, const QString& model_path = {});
 
 }  // namespace penser::ui

@@ -6,7 +6,9 @@
 #include "inference/common/version.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QMap>
+#include <QUrl>
 
 namespace penser::app::cli {
 namespace {
@@ -188,7 +190,20 @@ QString usage() {
       .arg(QDir::toNativeSeparators(Store::default_path()));
 }
 
-bool wants_command_line(const QStringList& args) { return !args.isEmpty(); }
+QString model_argument(const QStringList& args) {
+  if (args.size() != 1) return {};
+  const QString& arg = args.first();
+  if (arg.startsWith(QLatin1String("file:"))) return QUrl(arg).toLocalFile();
+  // A command's name never ends in .gguf; a misspelt command stays an error rather than a model to load.
+  if (arg.endsWith(QLatin1String(".gguf"), Qt::CaseInsensitive)) return arg;
+  // Any other existing file that is not a command ("Open with" on a renamed model): the window checks it.
+  static const QStringList kCommands = {QStringLiteral("list"), QStringLiteral("export"), QStringLiteral("import"),
+                                        QStringLiteral("help")};
+  if (!arg.startsWith(u'-') && !kCommands.contains(arg) && QFileInfo(arg).isFile()) return arg;
+  return {};
+}
+
+bool wants_command_line(const QStringList& args) { return !args.isEmpty() && model_argument(args).isEmpty(); }
 
 bool needs_gui_library(const QStringList& args) {
   if (args.isEmpty() || args.first() != QLatin1String("export")) return false;

@@ -7,8 +7,13 @@
 
 namespace penser::app::cli {
 
-// True when the arguments (argv[1..]) ask for a command rather than the window.
+// True when the arguments (argv[1..]) ask for a command rather than the window. A model file given alone
+// (`penser model.gguf`, as a desktop's "Open with" runs it) is not a command: the window opens it.
 bool wants_command_line(const QStringList& args);
+
+// The model file the arguments name for the window to open (a single argument that is not a command and
+// names a .gguf file or a file:// URL, even one that does not exist: the window says so); empty otherwise.
+QString model_argument(const QStringList& args);
 
 // True when the command lays out text (PDF export) and so needs a QGuiApplication rather than a
 // QCoreApplication.

@@ -1,4 +1,5 @@
 // The `penser` executable end to end, as a script would use it: import, list, search, export in every format.
+#include <QDir>
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -48,9 +49,10 @@ class TestCli : public QObject {
     Run h = penser({"--help"});
     QCOMPARE(h.code, 0);
     QVERIFY(h.out.contains("penser export [--db PATH]") || h.out.contains("export [--db PATH]"));
-    Run none = penser({});
-    QCOMPARE(none.code, 0);
-    QVERIFY(none.out.contains("--help"));
+    // No argument at all opens the window (the desktop app); `help` is the scripts' way to the usage.
+    Run help = penser({"help"});
+    QCOMPARE(help.code, 0);
+    QVERIFY(help.out.contains("--help"));
   }
 
   void badUsageExitsWithTwo_data() {
@@ -71,6 +73,35 @@ class TestCli : public QObject {
     Run r = penser(args);
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains(expected), qPrintable(r.err));
+  }
+
+  // The executable itself: given a .gguf it stays up with its window (offscreen here) instead of printing
+  // "unknown command" and exiting with 2, as it did before.
+  void theExecutableOpensTheWindowForAModel() {
+    const QString home = dir_.filePath("home-window");
+    QVERIFY(QDir().mkpath(home));
+    const QString model = dir_.filePath("notes.gguf");  // not a model: the window shows the error, stays up
+    QFile f(model);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("not a model\n");
+    f.close();
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("HOME", home);
+    env.insert("XDG_DATA_HOME", home + "/.local/share");
+    env.insert("XDG_CONFIG_HOME", home + "/.config");
+    env.insert("QT_QPA_PLATFORM", "offscreen");
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(PENSER_EXECUTABLE), {model});
+    QVERIFY(p.waitForStarted());
+    const bool exited = p.waitForFinished(3000);
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    if (!exited) {
+      p.terminate();
+      if (!p.waitForFinished(10000)) p.kill();
+    }
+    QVERIFY2(!exited, qPrintable(QStringLiteral("exit %1: %2").arg(p.exitCode()).arg(err)));
+    QVERIFY2(!err.contains("unknown command"), qPrintable(err));
   }
 
   void importListSearchExport() {

@@ -36,13 +36,13 @@ struct Window {
   std::unique_ptr<QQmlApplicationEngine> engine;
   QStringList warnings;
 
-  bool load() {
+  bool load(const QString& model_path = {}) {
     services = std::make_unique<penser::gui::Services>(data.path());
     engine = std::make_unique<QQmlApplicationEngine>();
     QObject::connect(engine.get(), &QQmlEngine::warnings, engine.get(), [this](const QList<QQmlError>& list) {
       for (const QQmlError& e : list) warnings << e.toString();
     });
-    const penser::Status status = penser::ui::load_window(*engine, *services);
+    const penser::Status status = penser::ui::load_window(*engine, *services, model_path);
     if (!status) qWarning("%s", status.error().message.c_str());
     return bool(status);
   }
@@ -111,6 +111,19 @@ class TestWindow : public QObject {
     QTRY_VERIFY(!w.item("emptyState")->isVisible());
     QVERIFY(w.item("chatView")->isVisible());
     QCOMPARE(w.object("headerBar")->property("modelLabel").toString(), QStringLiteral("penser-synth"));
+  }
+
+  // `penser tiny.gguf` ("Open with" on a desktop): the window starts loading the model it was given.
+  void a_model_given_at_start_is_loaded() {
+    Window w;
+    const QString path = w.data.filePath(QStringLiteral("given.gguf"));
+    penser::model::SynthSpec spec;
+    QVERIFY(penser::model::write_synth_model(spec, path.toStdString()));
+    QVERIFY(w.load(path));
+    penser::gui::ModelController& models = w.services->models();
+    QTRY_COMPARE_WITH_TIMEOUT(models.state(), penser::gui::ModelController::Ready, 30000);
+    QCOMPARE(models.modelPath(), path);
+    QTRY_VERIFY(!w.item("emptyState")->isVisible());
   }
 
   // A file that is not a model: the guide stays and says what went wrong, in the engine's sentence.
