@@ -24,6 +24,33 @@ Pane {
         return parts.join(" · ")
     }
 
+    // A slim track with a fill: Fusion's ProgressBar is a tall framed box that reads as an empty text field
+    // at 0 % (the first thing a user sees under a new conversation).
+    component Gauge: ProgressBar {
+        id: gauge
+        property color fillColor: Theme.accent
+        from: 0
+        to: 1
+        Layout.alignment: Qt.AlignVCenter
+        background: Rectangle {
+            implicitWidth: 100
+            implicitHeight: 6
+            radius: 3
+            color: Theme.border
+        }
+        contentItem: Item {
+            implicitWidth: 100
+            implicitHeight: 6
+            Rectangle {
+                objectName: "gaugeFill"
+                width: parent.width * gauge.visualPosition
+                height: parent.height
+                radius: 3
+                color: gauge.fillColor
+            }
+        }
+    }
+
     padding: Theme.spacing / 2
     leftPadding: Theme.spacing
     rightPadding: Theme.spacing
@@ -53,10 +80,8 @@ Pane {
                 color: Theme.mutedText
                 font.pixelSize: Theme.smallFontSize
             }
-            ProgressBar {
+            Gauge {
                 objectName: "statusPrefill"
-                from: 0
-                to: 1
                 value: Math.max(0, root.prefillProgress)
                 Layout.preferredWidth: 80
                 Accessible.name: qsTr("Prompt reading progress")
@@ -77,11 +102,10 @@ Pane {
                 color: root.contextFraction > 0.9 ? Theme.warning : Theme.mutedText
                 font.pixelSize: Theme.smallFontSize
             }
-            ProgressBar {
+            Gauge {
                 objectName: "statusContextGauge"
-                from: 0
-                to: 1
                 value: root.contextFraction
+                fillColor: root.contextFraction > 0.9 ? Theme.warning : Theme.accent
                 Layout.preferredWidth: 100
                 Accessible.name: qsTr("Context used: %1 percent").arg(Math.round(root.contextFraction * 100))
             }

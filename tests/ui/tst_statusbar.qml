@@ -50,4 +50,17 @@ TestCase {
         bar.contextUsed = 5000
         compare(gauge.value, 1)
     }
+
+    // The gauge is a slim bar whose fill shows the share used, not a framed box that looks like an empty
+    // field at 0 % (a user's report on the first screen of a new chat).
+    function test_contextGaugeIsASlimBar() {
+        const bar = createTemporaryObject(barComponent, testCase, { contextUsed: 0, contextTotal: 2048 })
+        const gauge = findChild(bar, "statusContextGauge")
+        verify(gauge.height <= 8, "gauge height " + gauge.height)
+        const fill = findChild(gauge, "gaugeFill")
+        compare(fill.width, 0)
+        bar.contextUsed = 1024
+        tryCompare(fill, "width", gauge.contentItem.width / 2)
+        verify(fill.width > 0)
+    }
 }
