@@ -6,6 +6,7 @@
 #include "inference/vulkan/evaluator.h"
 
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QLocale>
@@ -63,6 +64,39 @@ app::GenerationStats to_app_stats(const chat::Stats& s) {
   a.decode_tps = s.decode_tokens_per_s;
   return a;
 }
+
+// The session reports its numbers after the prefill and at the end only; the status strip wants the speed
+// and the context while the answer streams. The tokens decoded so far are the evaluator's n_past growth
+// since the first streamed text (each sampled token is evaluated before the next one is sampled).
+class LiveStats {
+ public:
+  // Called on each streamed delta; true (and `out` filled) at most every kIntervalMs.
+  bool on_text(int n_past, app::GenerationStats& out) {
+    const qint64 now = clock_.elapsed();
+    if (first_past_ < 0) {
+      first_past_ = n_past;
+      first_ms_ = now;
+    }
+    if (now - last_ms_ < kIntervalMs) return false;
+    last_ms_ = now;
+    out = app::GenerationStats{};
+    out.ttft_ms = double(first_ms_);
+    const qint64 decode_ms = now - first_ms_;
+    out.decode_tps = decode_ms > 0 ? (n_past - first_past_) * 1000.0 / double(decode_ms) : 0;
+    return true;
+  }
+
+ private:
+  static constexpr qint64 kIntervalMs = 250;
+  QElapsedTimer clock_ = [] {
+    QElapsedTimer t;
+    t.start();
+    return t;
+  }();
+  int first_past_ = -1;
+  qint64 first_ms_ = 0;
+  qint64 last_ms_ = 0;
+};
 
 }  // namespace
 
@@ -496,10 +530,22 @@ void EngineWorker::generate(quint64 seq, const GenerateRequest& request) {
   // A stop() that came after the check above but before `active` was set found nothing to cancel.
   if (control_->generation_stopped(seq)) session.cancel();
 
+  LiveStats live;
+  auto live_stats = [&] {
+    app::GenerationStats st;
+    const int n_past = int(session.evaluator().n_past());
+    if (live.on_text(n_past, st)) emit statsUpdated(id, st, n_past, int(session.n_ctx()));
+  };
   auto callback = [&](const chat::Event& e) {
     switch (e.kind) {
-      case chat::Event::Kind::Thinking: emit thinkingDelta(id, QString::fromStdString(e.text)); break;
-      case chat::Event::Kind::Answer: emit answerDelta(id, QString::fromStdString(e.text)); break;
+      case chat::Event::Kind::Thinking:
+        emit thinkingDelta(id, QString::fromStdString(e.text));
+        live_stats();
+        break;
+      case chat::Event::Kind::Answer:
+        emit answerDelta(id, QString::fromStdString(e.text));
+        live_stats();
+        break;
       case chat::Event::Kind::ContextDropped:
         emit contextDropped(id, int(e.dropped_messages), QString::fromStdString(e.text));
         break;

@@ -202,6 +202,37 @@ class TestEngine : public QObject {
     QVERIFY(used >= f.stats.prompt_tokens + 40 - 1 && used <= f.stats.prompt_tokens + 40 + 8);
   }
 
+  // The status strip's speed and context gauge move while the answer streams, not only at its end (the
+  // session itself reports after the prefill and when done).
+  void stats_update_while_the_answer_streams() {
+    Engine e;
+    QVERIFY(load_ok(e, cpu_load(model_, 4096)));
+    bool finished_seen = false;
+    int live = 0;
+    double tps = 0, ttft = 0;
+    int used = 0;
+    connect(&e, &Engine::finished, this, [&] { finished_seen = true; });
+    connect(&e, &Engine::statsUpdated, this,
+            [&](quint64, const penser::app::GenerationStats& st, int context_used, int) {
+              if (finished_seen || st.decode_tps <= 0) return;
+              if (++live == 1) {
+                tps = st.decode_tps;
+                ttft = st.ttft_ms;
+                used = context_used;
+                e.stop();
+              }
+            });
+    QSignalSpy finished(&e, &Engine::finished);
+    e.generate(greedy(8, QStringLiteral("Tell me a long story."), 3000));
+    QVERIFY(finished.wait(30000));
+    const FinishInfo f = finish_of(finished);
+    QCOMPARE(f.reason, QStringLiteral("cancelled"));  // stopped by the live figures, before the end
+    QVERIFY(live >= 1);
+    QVERIFY(tps > 0);
+    QVERIFY(ttft > 0);
+    QVERIFY2(used > f.stats.prompt_tokens, qPrintable(QStringLiteral("%1 <= %2").arg(used).arg(f.stats.prompt_tokens)));
+  }
+
   void same_request_twice_gives_the_same_greedy_text() {
     Engine e;
     QVERIFY(load_ok(e, cpu_load(model_)));
