@@ -7,6 +7,9 @@
 #include "common.glsl"
 
 layout(constant_id = 2) const uint NUM_ROWS = 1;
+// The fused input (below): 0 none, 1 SwiGLU, 2 RMSNorm. A specialization constant, not a flag: lavapipe
+// runs both sides of a branch it cannot prove uniform (a flag test made the plain product 2x slower there).
+layout(constant_id = 3) const uint FUSION = 0;
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 // Blocks whose size is a multiple of 4 bytes start 4-byte aligned in every row (bindings start aligned, rows
@@ -18,8 +21,17 @@ layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 layout(binding = 0) readonly buffer A32 { uint data_a32[]; };
 #endif
 layout(binding = 1) readonly buffer X { float x[]; };
+// x as vec4s: one 16-byte load instead of four when x_offset is a multiple of 4 (every call of the decode
+// step; the x reads below always start at x_offset plus a multiple of 4 and end inside the row).
+layout(binding = 1) readonly buffer X4 { vec4 x4[]; };
 layout(binding = 2) buffer Y { float y[]; };
 layout(binding = 3) readonly buffer B { float bias[]; };
+// Fusions of the decode step (FUSION 1 and 2), so that the SwiGLU and RMSNorm before a product are no
+// dispatches (and barriers) of their own: the product reads x through them.
+layout(binding = 4) readonly buffer U { float u[]; };    // FUSION 1: x := silu(x) * u
+layout(binding = 4) readonly buffer U4 { vec4 u4[]; };
+layout(binding = 5) readonly buffer NW { float nw[]; };  // FUSION 2: x := x / sqrt(mean(x^2) + eps) * nw
+layout(binding = 5) readonly buffer NW4 { vec4 nw4[]; };
 
 // Mirror: penser::vulkan::MulMvPush
 layout(push_constant) uniform Push {
@@ -31,14 +43,62 @@ layout(push_constant) uniform Push {
   uint flags;       // 1: add bias[bias_offset + row]; 2: add to y (fused residual)
   uint bias_offset;
   uint a_offset;    // 16-bit words from the binding's start to row 0 (bindings start aligned)
+  uint u_offset;    // FUSION 1
+  uint nw_offset;   // FUSION 2
+  float eps;        // FUSION 2
 } p;
 
 #include "types.glsl"
+
+// Whether each operand's offset is a multiple of 4 (then read as vec4s), and the RMSNorm scale (flag 8);
+// set at the start of main(), uniform over the dispatch.
+bool xa, ua, na;
+float norm_scale = 1.0;
+
+vec4 quad(uint i, bool aligned, uint which) {
+  if (which == 0) return aligned ? x4[i >> 2] : vec4(x[i], x[i + 1], x[i + 2], x[i + 3]);
+  if (which == 1) return aligned ? u4[i >> 2] : vec4(u[i], u[i + 1], u[i + 2], u[i + 3]);
+  return aligned ? nw4[i >> 2] : vec4(nw[i], nw[i + 1], nw[i + 2], nw[i + 3]);
+}
+
+// The product's input x[i .. i + 3] (i - x_offset a multiple of 4), through the fused SwiGLU or RMSNorm:
+// the same f32 operations as swiglu.comp and rms_norm.comp.
+vec4 x_quad(uint i, bool aligned) {
+  vec4 v = quad(i, aligned, 0);
+  const uint k = i - p.x_offset;
+  if (FUSION == 1) v = v / (vec4(1.0) + exp(-v)) * quad(p.u_offset + k, ua, 1);
+  if (FUSION == 2) v = v * norm_scale * quad(p.nw_offset + k, na, 2);
+  return v;
+}
+float x_one(uint i) {
+  float v = x[i];
+  const uint k = i - p.x_offset;
+  if (FUSION == 1) v = v / (1.0 + exp(-v)) * u[p.u_offset + k];
+  if (FUSION == 2) v = v * norm_scale * nw[p.nw_offset + k];
+  return v;
+}
 
 void main() {
   const uint row0 = group_index() * NUM_ROWS;
   if (row0 >= p.nrows) return;
   const uint tid = gl_LocalInvocationID.x;
+  xa = (p.x_offset & 3u) == 0;
+  ua = (p.u_offset & 3u) == 0;
+  na = (p.nw_offset & 3u) == 0;
+  if (FUSION == 2) {
+    // Every workgroup computes the norm of the whole row of x (n_embd floats, from the cache): cheaper on a
+    // GPU than a dispatch and a barrier of its own.
+    float ss = 0.0;
+    if (xa && (p.ncols & 3u) == 0) {
+      for (uint i = tid * 4; i < p.ncols; i += WG_SIZE * 4) {
+        const vec4 v = x4[(p.x_offset + i) >> 2];
+        ss += dot(v, v);
+      }
+    } else {
+      for (uint i = tid; i < p.ncols; i += WG_SIZE) ss += x[p.x_offset + i] * x[p.x_offset + i];
+    }
+    norm_scale = inversesqrt(wg_sum(ss) / float(p.ncols) + p.eps);
+  }
   float acc[NUM_ROWS];
   for (uint r = 0; r < NUM_ROWS; ++r) acc[r] = 0.0;
 
@@ -52,8 +112,8 @@ void main() {
     const uint xb = p.x_offset + g * 64;
     vec4 xlo[8], xhi[8];
     for (uint j4 = 0; j4 < 8; ++j4) {
-      xlo[j4] = vec4(x[xb + j4 * 4], x[xb + j4 * 4 + 1], x[xb + j4 * 4 + 2], x[xb + j4 * 4 + 3]);
-      xhi[j4] = vec4(x[xb + 32 + j4 * 4], x[xb + 33 + j4 * 4], x[xb + 34 + j4 * 4], x[xb + 35 + j4 * 4]);
+      xlo[j4] = x_quad(xb + j4 * 4, xa);
+      xhi[j4] = x_quad(xb + 32 + j4 * 4, xa);
     }
     const vec4 one = vec4(1.0);
     const float slo = dot(xlo[0] + xlo[1] + xlo[2] + xlo[3] + xlo[4] + xlo[5] + xlo[6] + xlo[7], one);
@@ -109,7 +169,7 @@ void main() {
         const uint e0 = (h * 4 + j) * 4;
         vec4 xk[4];
         for (uint k = 0; k < 4; ++k)
-          xk[k] = vec4(x[xb + k * 32 + e0], x[xb + k * 32 + e0 + 1], x[xb + k * 32 + e0 + 2], x[xb + k * 32 + e0 + 3]);
+          xk[k] = x_quad(xb + k * 32 + e0, xa);
         for (uint r = 0; r < NUM_ROWS; ++r) {
           const uint la = rd32(bbr[r], n * 64 + e0), lb = rd32(bbr[r], n * 64 + 32 + e0);
           const uint qh = rd32(bbr[r], 128 + n * 32 + e0);
@@ -128,7 +188,7 @@ void main() {
   }
 #elif defined(A_PLAIN)
   for (uint i = tid; i < p.ncols; i += WG_SIZE) {
-    const float xv = x[p.x_offset + i];
+    const float xv = x_one(p.x_offset + i);
     for (uint r = 0; r < NUM_ROWS; ++r)
       if (row0 + r < p.nrows) acc[r] += element(p.a_offset + (row0 + r) * p.row_stride, i) * xv;
   }
@@ -139,7 +199,7 @@ void main() {
     const uint xb = p.x_offset + u * 32;
     vec4 xv[8];
     for (uint j4 = 0; j4 < 8; ++j4)
-      xv[j4] = vec4(x[xb + j4 * 4], x[xb + j4 * 4 + 1], x[xb + j4 * 4 + 2], x[xb + j4 * 4 + 3]);
+      xv[j4] = x_quad(xb + j4 * 4, xa);
     const vec4 one = vec4(1.0);
     const vec2 xsum = vec2(dot(xv[0] + xv[1] + xv[2] + xv[3], one), dot(xv[4] + xv[5] + xv[6] + xv[7], one));
     for (uint r = 0; r < NUM_ROWS; ++r) {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include "inference/vulkan/context.h"
@@ -47,6 +48,10 @@ class VulkanEvaluator final : public model::Evaluator {
     PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_));
     PENSER_TRY(self->upload());
     self->profile_ = opt.profile;
+    self->fuse_ = opt.fuse.value_or(!self->device_->info().is_cpu());
+    // Measurements only (scripts/device/gpu-run.sh compares both on a GPU): PENSER_VK_FUSE=0 or 1.
+    if (const char* f = std::getenv("PENSER_VK_FUSE"); !opt.fuse && f && (f[0] == '0' || f[0] == '1') && !f[1])
+      self->fuse_ = f[0] == '1';
     self->split_forced_ = opt.decode_split != 0;
     self->decode_split_ = opt.decode_split ? std::min(opt.decode_split, kMaxDecodeSplit)
                                            : self->device_->info().is_cpu() ? 1
@@ -231,12 +236,15 @@ class VulkanEvaluator final : public model::Evaluator {
     for (uint32_t l = 0; l < hp.n_layer; ++l) {
       LayerBuffers& B = layers_[l];
       View an = all(B.attn_norm), fn = all(B.ffn_norm);
-      PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &an, E, 1, hp.rms_eps));
+      // Fused: the products read x_ through the norm (fuse_), else the norm writes xn_ first.
+      const MulMvInput attn_in{.norm = fuse_ ? &an : nullptr, .eps = hp.rms_eps};
+      if (!fuse_) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &an, E, 1, hp.rms_eps));
+      const View attn_x = fuse_ ? all(x_) : all(xn_);
       View bq, bk, bv;
       if (B.bq) { bq = all(B.bq); bk = all(B.bk); bv = all(B.bv); }
-      PENSER_TRY(o.mul_mv(r, B.wq, all(xn_), all(q_), B.bq ? &bq : nullptr));
-      PENSER_TRY(o.mul_mv(r, B.wk, all(xn_), all(k_), B.bk ? &bk : nullptr));
-      PENSER_TRY(o.mul_mv(r, B.wv, all(xn_), all(v_), B.bv ? &bv : nullptr));
+      PENSER_TRY(o.mul_mv(r, B.wq, attn_x, all(q_), B.bq ? &bq : nullptr, false, attn_in));
+      PENSER_TRY(o.mul_mv(r, B.wk, attn_x, all(k_), B.bk ? &bk : nullptr, false, attn_in));
+      PENSER_TRY(o.mul_mv(r, B.wv, attn_x, all(v_), B.bv ? &bv : nullptr, false, attn_in));
       if (B.q_norm) {
         View qn = all(B.q_norm), kn = all(B.k_norm);
         PENSER_TRY(o.rms_norm(r, all(q_), all(q_), &qn, D, H, hp.rms_eps));
@@ -251,15 +259,20 @@ class VulkanEvaluator final : public model::Evaluator {
       PENSER_TRY(o.kv_store(r, all(v_), all(B.v_cache), all(pos_), Hkv * D, 1, Hkv * D));
       PENSER_TRY(record_decode_attention(r, B));
       PENSER_TRY(o.mul_mv(r, B.wo, all(attn_), all(x_), nullptr, /*accumulate=*/true));
-      PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &fn, E, 1, hp.rms_eps));
-      PENSER_TRY(o.mul_mv(r, B.gate, all(xn_), all(gate_)));
-      PENSER_TRY(o.mul_mv(r, B.up, all(xn_), all(up_)));
-      PENSER_TRY(o.swiglu(r, all(gate_), all(up_), all(gate_), F));
-      PENSER_TRY(o.mul_mv(r, B.down, all(gate_), all(x_), nullptr, /*accumulate=*/true));
+      const MulMvInput ffn_in{.norm = fuse_ ? &fn : nullptr, .eps = hp.rms_eps};
+      if (!fuse_) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &fn, E, 1, hp.rms_eps));
+      const View ffn_x = fuse_ ? all(x_) : all(xn_);
+      PENSER_TRY(o.mul_mv(r, B.gate, ffn_x, all(gate_), nullptr, false, ffn_in));
+      PENSER_TRY(o.mul_mv(r, B.up, ffn_x, all(up_), nullptr, false, ffn_in));
+      const View up = all(up_);
+      if (!fuse_) PENSER_TRY(o.swiglu(r, all(gate_), all(up_), all(gate_), F));
+      PENSER_TRY(o.mul_mv(r, B.down, all(gate_), all(x_), nullptr, /*accumulate=*/true,
+                          {.up = fuse_ ? &up : nullptr}));
     }
     View onorm = all(output_norm_);
-    PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &onorm, E, 1, hp.rms_eps));
-    PENSER_TRY(o.mul_mv(r, output_, all(xn_), all(logits_)));
+    const MulMvInput out_in{.norm = fuse_ ? &onorm : nullptr, .eps = hp.rms_eps};
+    if (!fuse_) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &onorm, E, 1, hp.rms_eps));
+    PENSER_TRY(o.mul_mv(r, output_, fuse_ ? all(x_) : all(xn_), all(logits_), nullptr, false, out_in));
     return r.end();
   }
 
@@ -280,6 +293,7 @@ class VulkanEvaluator final : public model::Evaluator {
   uint32_t n_batch_ = 1;
   std::unique_ptr<BatchPath> batch_;  // null when n_batch is 1
   uint32_t decode_split_ = 1;
+  bool fuse_ = false;  // EvaluatorOptions::fuse
   bool split_forced_ = false;
   std::unique_ptr<Buffer> partials_;  // split-K attention's per-range results
 };

@@ -22,6 +22,10 @@ struct EvaluatorOptions {
   uint32_t n_batch = kDefaultBatch;  // prompt tokens per submission (matrix-matrix products); 1: token by token
   uint32_t decode_split = 0;         // ranges of split-K decode attention (at most 16); 0: by device (GPUs
                                      // up to 16 of >= 128 positions, CPU implementations one pass per head)
+  // The decode step with RMSNorm and SwiGLU read inside the products that consume them (no dispatch and
+  // barrier of their own). Default: on GPUs only (every product workgroup recomputes the norm: a loss where
+  // lanes are a CPU's, a gain where a dependent dispatch costs ~10 us). PENSER_VK_FUSE=0/1 (measurements).
+  std::optional<bool> fuse = std::nullopt;
 };
 
 // Fails with a message the app can show: no Vulkan, no usable device, a tensor type the shaders lack, or

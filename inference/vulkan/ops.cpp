@@ -79,7 +79,7 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   // The subgroup path assumes whole subgroups in a workgroup.
   self->subgroups_ = options.subgroups && device.subgroup_ops() && device.info().subgroup_size > 0 &&
                      self->wg_ % device.info().subgroup_size == 0;
-  PENSER_ASSERT(options.mul_mv_rows >= 1 && options.mul_mv_rows <= 8);
+  PENSER_ASSERT(options.mul_mv_rows <= 8);
   self->mul_mv_rows_ = options.mul_mv_rows;
   // Shape knobs for measuring (scripts/device/gpu-run.sh sweeps them on a real GPU): the matrix-vector
   // product's workgroup size (a power of two) and rows per workgroup.
@@ -116,18 +116,37 @@ uint32_t Ops::mul_mv_workgroup(const Matrix& a) const {
   else if (a.type == quant::Type::Q6_K) items = a.ncols / 128;
   else if (quant::traits(a.type).block_size > 1) items = a.ncols / 32;
   if (device_->info().is_cpu()) return items % 16 != 0 && items % 8 == 0 ? 8 : wg_;
+  // Capped at 64: the H200 sweep on an 8B model (4096-wide rows: 64 Q4_K pairs, 14336-wide ffn_down: 224)
+  // gave 69.8 tok/s at 64 x 4 rows against 61.9 at 128 x 4 (docs/vulkan.md).
   const uint32_t sg = std::max(1u, device_->info().subgroup_size);
   uint32_t wg = std::max(sg, 32u);
-  while (wg < items && wg < 128) wg *= 2;
+  while (wg < items && wg < 64) wg *= 2;
   return std::min(wg, std::max(device_->info().max_workgroup_invocations, sg));
 }
 
-Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* bias, bool accumulate) {
+// Rows per workgroup of the matrix-vector product. Each workgroup loads its slice of x once for all its
+// rows and reduces once per row, so more rows amortise that fixed cost: on the H200 (8B model, 64
+// invocations) 1 row gave 28.4 tok/s, 2 rows 47.2, 4 rows 69.8. But a small matrix (the K/V products: 256
+// rows on a 1.5B model) then has too few workgroups to cover a GPU (64 for ~130 multiprocessors), and the
+// step waits on the slowest one: there rows are halved until there are at least 128 workgroups. CPU
+// implementations: 4 (rows 2/4/8 within noise on lavapipe).
+uint32_t Ops::mul_mv_rows_for(const Matrix& a) const {
+  if (mul_mv_rows_) return mul_mv_rows_;
+  uint32_t rows = 4;
+  if (!device_->info().is_cpu())
+    while (rows > 1 && a.nrows / rows < 128) rows /= 2;
+  return rows;
+}
+
+Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* bias, bool accumulate,
+                   const MulMvInput& in) {
   PENSER_ASSERT(supported_weight_type(a.type));
   PENSER_ASSERT(a.ncols % quant::traits(a.type).block_size == 0);
-  const uint32_t rows = mul_mv_rows_;
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)), 4, 1u << 2,
-                                                         sizeof(MulMvPush), mul_mv_workgroup(a), {rows}));
+  PENSER_ASSERT(!(in.up && in.norm));  // the shader's norm is of x itself, not of the SwiGLU output
+  const uint32_t rows = mul_mv_rows_for(a);
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)), 6, 1u << 2,
+                                                         sizeof(MulMvPush), mul_mv_workgroup(a),
+                                                         {rows, in.up ? 1u : in.norm ? 2u : 0u}));
   const uint64_t row_bytes = a.row_bytes();
   PENSER_ASSIGN_OR_RETURN(auto chunks,
                           split_rows(a.nrows, row_bytes, max_binding_, device_->info().min_storage_offset_alignment));
@@ -142,8 +161,11 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
     const BufferRange chunk = bind_rows(a, c, row_bytes);
     push.a_offset = uint32_t((a.offset + c.offset - chunk.offset) / 2);
-    const BufferRange bindings[] = {chunk, x.range,
-                                    y.range, bias ? bias->range : x.range};
+    push.u_offset = in.up ? in.up->offset : 0;
+    push.nw_offset = in.norm ? in.norm->offset : 0;
+    push.eps = in.eps;
+    const BufferRange bindings[] = {chunk, x.range, y.range, bias ? bias->range : x.range,
+                                    in.up ? in.up->range : x.range, in.norm ? in.norm->range : x.range};
     uint32_t gx, gy;
     grid_2d(device_->info(), ceil_div(c.n_rows, rows), gx, gy);
     if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes);
@@ -175,7 +197,14 @@ Status Ops::get_rows(Recorder& rec, const Matrix& a, View ids, uint32_t n_ids, V
 }
 
 Status Ops::rms_norm(Recorder& rec, View x, View y, const View* w, uint32_t ncols, uint32_t nrows, float eps) {
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline("rms_norm", 3, 1u << 2, sizeof(RmsNormPush)));
+  // One workgroup per row: on a GPU its invocations' loads of a row are a chain of ncols / wg dependent
+  // round trips to memory (a 1536-wide row at 64 invocations: 24 x 2, ~14.6 us per call on the H200, 13.6%
+  // of a 1.5B model's decode step), so GPUs get wide workgroups (a few loads each). CPU implementations
+  // keep the common size (lanes of one thread).
+  uint32_t wg = wg_;
+  if (!device_->info().is_cpu())
+    while (wg < 512 && wg * 2 <= device_->info().max_workgroup_invocations) wg *= 2;
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("rms_norm", 3, 1u << 2, sizeof(RmsNormPush), wg, {}));
   RmsNormPush push{ncols, nrows, x.offset, ncols, y.offset, ncols, w ? w->offset : 0, w ? 1u : 0u, eps};
   const BufferRange bindings[] = {x.range, w ? w->range : x.range, y.range};
   uint32_t gx, gy;

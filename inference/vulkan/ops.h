@@ -43,12 +43,21 @@ Result<std::vector<RowChunk>> split_rows(uint32_t nrows, uint64_t row_bytes, uin
 // Weight types the shaders read.
 bool supported_weight_type(quant::Type type);
 
+// Ops::mul_mv's input transforms, fused into its read of x (the decode step on GPUs: fewer dispatches and
+// barriers): x := silu(x) * up (SwiGLU; x is the gate) or x := RMSNorm(x) * norm (eps), not both.
+struct MulMvInput {
+  const View* up = nullptr;
+  const View* norm = nullptr;
+  float eps = 0;
+};
+
 class Ops {
  public:
   struct Options {
     bool subgroups = true;          // use subgroup reductions where the device has them; false: shared memory
     uint64_t max_binding_bytes = 0; // 0: the device's maxStorageBufferRange; tests set it small to exercise splits
-    uint32_t mul_mv_rows = 4;       // rows per workgroup of the matrix-vector product (they share x)
+    uint32_t mul_mv_rows = 0;       // rows per workgroup of the matrix-vector product (they share x); 0: by device
+                                    // and matrix (Ops::mul_mv_rows_for)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
   };
   static Result<std::unique_ptr<Ops>> create(Device& device, const Options& options);
@@ -58,7 +67,9 @@ class Ops {
   uint64_t max_binding_bytes() const { return max_binding_; }
 
   // y[y.offset + r] = A[r, :] . x  (+ bias[r]) (+ y[r] when accumulate), r < A.nrows.
-  Status mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* bias = nullptr, bool accumulate = false);
+  // `in` fuses the op before the product into its read of x (MulMvInput).
+  Status mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* bias = nullptr, bool accumulate = false,
+                const MulMvInput& in = {});
   // out[k, :] = A[ids[k], :] as f32 for k < n_ids (the embedding lookup); rows of `out_stride` floats.
   Status get_rows(Recorder& rec, const Matrix& a, View ids, uint32_t n_ids, View out, uint32_t out_stride);
   // y[r, :] = x[r, :] / rms(x[r, :]) (* w): rows of ncols, contiguous. w may be null.
@@ -107,6 +118,7 @@ class Ops {
                                       uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec);
   BufferRange bind_rows(const Matrix& a, const RowChunk& c, uint64_t row_bytes) const;
   uint32_t mul_mv_workgroup(const Matrix& a) const;
+  uint32_t mul_mv_rows_for(const Matrix& a) const;
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
                      uint32_t push_size, uint32_t n);
 
@@ -115,7 +127,7 @@ class Ops {
   uint64_t max_binding_ = 0;
   uint32_t wg_ = 64;  // invocations per workgroup for every op (spec constant 0), a power of two
   uint32_t mul_mv_wg_ = 0;    // 0: chosen per matrix (mul_mv_workgroup); else PENSER_VK_MUL_MV_WG
-  uint32_t mul_mv_rows_ = 4;  // Options::mul_mv_rows, or PENSER_VK_MUL_MV_ROWS
+  uint32_t mul_mv_rows_ = 0;  // Options::mul_mv_rows, or PENSER_VK_MUL_MV_ROWS; 0: mul_mv_rows_for
   bool subgroups_ = false;
   std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
 };

@@ -8,9 +8,10 @@
 namespace penser::vulkan {
 
 struct MulMvPush {  // shaders/mul_mv.comp
-  uint32_t ncols, nrows, row_stride, x_offset, y_offset, flags, bias_offset, a_offset;
+  uint32_t ncols, nrows, row_stride, x_offset, y_offset, flags, bias_offset, a_offset, u_offset, nw_offset;
+  float eps;
 };
-static_assert(sizeof(MulMvPush) == 32);
+static_assert(sizeof(MulMvPush) == 44);
 inline constexpr uint32_t kMulMvBias = 1, kMulMvAccumulate = 2;
 
 struct GetRowsPush {  // shaders/get_rows.comp

@@ -36,20 +36,27 @@ class TestVulkanEvaluator : public QObject {
     QTest::addColumn<int>("type");
     QTest::addColumn<bool>("extra");  // qwen2/qwen3: tied embeddings; llama: rope_freqs
     QTest::addColumn<double>("tolerance");
+    QTest::addColumn<bool>("fuse");  // the decode step with RMSNorm and SwiGLU fused into the products
     // F32/F16 weights: the CPU multiplies in f32 too. Quantized weights: the CPU quantizes activations to
     // Q8_0/Q8_K, the GPU keeps them f32, hence the looser bound.
-    QTest::newRow("qwen2 F32") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9;
-    QTest::newRow("qwen2 F16 tied") << int(Arch::Qwen2) << int(Type::F16) << true << 1e-6;
-    QTest::newRow("llama Q8_0 rope_freqs") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3;
-    QTest::newRow("qwen3 Q4_K") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3;
-    QTest::newRow("qwen2 Q6_K") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3;
-    QTest::newRow("llama IQ4_XS") << int(Arch::Llama) << int(Type::IQ4_XS) << false << 1e-3;
+    QTest::newRow("qwen2 F32") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << false;
+    QTest::newRow("qwen2 F16 tied") << int(Arch::Qwen2) << int(Type::F16) << true << 1e-6 << false;
+    QTest::newRow("llama Q8_0 rope_freqs") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << false;
+    QTest::newRow("qwen3 Q4_K") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << false;
+    QTest::newRow("qwen2 Q6_K") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << false;
+    QTest::newRow("llama IQ4_XS") << int(Arch::Llama) << int(Type::IQ4_XS) << false << 1e-3 << false;
+    // The GPU default (lavapipe runs the unfused step): the fused decode step over plain, K and Q/K-norm paths.
+    QTest::newRow("qwen2 F32 fused") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << true;
+    QTest::newRow("qwen3 Q4_K fused") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << true;
+    QTest::newRow("qwen2 Q6_K fused") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << true;
+    QTest::newRow("llama Q8_0 rope_freqs fused") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << true;
   }
   void parity_with_cpu() {
     QFETCH(int, arch);
     QFETCH(int, type);
     QFETCH(bool, extra);
     QFETCH(double, tolerance);
+    QFETCH(bool, fuse);
     model::SynthSpec spec;
     spec.arch = Arch(arch);
     spec.type = Type(type);
@@ -70,7 +77,8 @@ class TestVulkanEvaluator : public QObject {
 
     auto cpu = cpu::create_evaluator(model, {.n_ctx = 64, .n_threads = 1, .n_batch = 8});
     VKT_OK(cpu);
-    auto gpu = vulkan::create_evaluator(model, {.n_ctx = 64, .device = vkt::device_override(), .validation = true});
+    auto gpu = vulkan::create_evaluator(model, {.n_ctx = 64, .device = vkt::device_override(), .validation = true,
+                                                .fuse = fuse ? std::optional<bool>(true) : std::nullopt});
     VKT_OK(gpu);
     QVERIFY((*gpu)->backend_name().rfind("vulkan: ", 0) == 0);
 
