@@ -173,6 +173,9 @@ bench_model() {  # bench_model NAME FILE OKFILE WAIT_LIMIT FULL_LIMIT
   grep "wrote $file" "$mm_log"
   step "bench $name quick ${profile[*]}" 60 "$bench_log" "$cli" bench "$file" --backend vulkan "${quick_pn[@]}" "${profile[@]}"
   step "bench $name ${full_pn[*]}" "$full_limit" "$bench_log" "$cli" bench "$file" --backend vulkan "${full_pn[@]}"
+  # The decode step without the RMSNorm/SwiGLU fusion (the GPU default since 2026-11-28 evening), profiled.
+  step "bench $name quick unfused ${profile[*]}" 60 "$bench_log" env PENSER_VK_FUSE=0 "$cli" bench "$file" \
+    --backend vulkan "${quick_pn[@]}" "${profile[@]}"
   awk -v n="bench $name ${full_pn[*]}" 'index($0, "== " n) {p=1} p && /^(prefill|decode|load|decode reads)/' "$bench_log"
 }
 # Let model generation (every CPU thread) finish first: a busy host slows the driver's submissions and
@@ -182,15 +185,22 @@ bench_model 1.5b "$models/q15b.gguf" "$models/q15b.ok" 150 75
 bench_model 8b "$models/l8b.gguf" "$models/l8b.ok" 240 110
 
 # 7. Last, while budget is left: the matrix-vector product's shape on this GPU (workgroup size x rows per
-# workgroup, PENSER_VK_MUL_MV_WG / PENSER_VK_MUL_MV_ROWS; default: chosen per matrix, 4 rows), decode only.
-if [ -e "$models/l8b.ok" ]; then
-  sweep_file=$models/l8b.gguf sweep_n=(-p 0 -n 32)
+# workgroup, PENSER_VK_MUL_MV_WG / PENSER_VK_MUL_MV_ROWS; "-": the default, chosen per matrix) and the
+# decode-step fusion (PENSER_VK_FUSE), decode only, on both models.
+for sweep_name in l8b q15b; do
+  [ -e "$models/$sweep_name.ok" ] || continue
+  sweep_file=$models/$sweep_name.gguf sweep_n=(-p 0 -n 32)
   [ "$shapes" = tiny ] && sweep_n=(-p 0 -n 4)
-  for wr in 32:1 32:2 64:1 64:2 64:4 128:1 128:4 256:2; do
-    PENSER_VK_MUL_MV_WG=${wr%:*} PENSER_VK_MUL_MV_ROWS=${wr#*:} \
-      step "sweep wg=${wr%:*} rows=${wr#*:}" 30 "$bench_log" "$cli" bench "$sweep_file" --backend vulkan "${sweep_n[@]}" || break
+  for wrf in -:-:1 -:-:0 64:4:1 64:8:1 32:4:1 32:8:1 64:2:1 128:4:1 64:4:0; do
+    wg=${wrf%%:*} rf=${wrf#*:}
+    rows=${rf%:*} fuse=${rf#*:}
+    [ "$wg" = - ] && wg=
+    [ "$rows" = - ] && rows=
+    PENSER_VK_MUL_MV_WG=$wg PENSER_VK_MUL_MV_ROWS=$rows PENSER_VK_FUSE=$fuse \
+      step "sweep $sweep_name wg=${wg:-auto} rows=${rows:-auto} fuse=$fuse" 30 "$bench_log" "$cli" bench "$sweep_file" \
+      --backend vulkan "${sweep_n[@]}" || break
   done
-fi
+done
 kill "$mm_pid" 2>/dev/null
 rm -f "$models"/*.gguf
 
@@ -202,5 +212,5 @@ for t in test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_b
   [ -f "$out/$t.log" ] && { echo "$t: $(grep -E '^Totals' "$out/$t.log" | tail -1)"; grep -E '^FAIL!' -A2 "$out/$t.log" | head -12; }
 done
 grep -E '^(== bench|backend:|prefill:|decode:|decode reads|load:)' "$bench_log"
-awk '/^== sweep/ {name=$3" "$4} /^decode:/ && name {tok=$2} /^decode reads/ && name {print name" decode "tok" tok/s, "$(NF-1)" GB/s"; name=""}' "$bench_log"
+awk '/^== sweep/ {name=$3" "$4" "$5" "$6} /^decode:/ && name {tok=$2} /^decode reads/ && name {print name" decode "tok" tok/s, "$(NF-1)" GB/s"; name=""}' "$bench_log"
 awk '/^== bench .*quick/ {print} /^profile:/ {p=1} p && /^  / {print} /^profile:/ {print} /^  total/ {p=0}' "$bench_log" | head -70
