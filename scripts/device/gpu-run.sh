@@ -213,4 +213,4 @@ for t in test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_b
 done
 grep -E '^(== bench|backend:|prefill:|decode:|decode reads|load:)' "$bench_log"
 awk '/^== sweep/ {name=$3" "$4" "$5" "$6} /^decode:/ && name {tok=$2} /^decode reads/ && name {print name" decode "tok" tok/s, "$(NF-1)" GB/s"; name=""}' "$bench_log"
-awk '/^== bench .*quick/ {print} /^profile:/ {p=1} p && /^  / {print} /^profile:/ {print} /^  total/ {p=0}' "$bench_log" | head -70
+awk '/^== bench .*quick/ {print} /^profile:/ {p=1} p && /^  / {print} /^profile:/ {print} /^  total/ {p=0}' "$bench_log" | head -90
