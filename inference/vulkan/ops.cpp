@@ -116,11 +116,13 @@ uint32_t Ops::mul_mv_workgroup(const Matrix& a) const {
   else if (a.type == quant::Type::Q6_K) items = a.ncols / 128;
   else if (quant::traits(a.type).block_size > 1) items = a.ncols / 32;
   if (device_->info().is_cpu()) return items % 16 != 0 && items % 8 == 0 ? 8 : wg_;
-  // Capped at 64: the H200 sweep on an 8B model (4096-wide rows: 64 Q4_K pairs, 14336-wide ffn_down: 224)
-  // gave 69.8 tok/s at 64 x 4 rows against 61.9 at 128 x 4 (docs/vulkan.md).
+  // Quantized types capped at 64: the H200 sweep on an 8B model (4096-wide rows: 64 Q4_K pairs, 14336-wide
+  // ffn_down: 224) gave 69.8 tok/s at 64 x 4 rows against 61.9 at 128 x 4 (docs/vulkan.md). Plain types
+  // (F16/F32 models, the bandwidth probe of `devices --bandwidth`) keep 128: the sweep did not measure them.
   const uint32_t sg = std::max(1u, device_->info().subgroup_size);
+  const uint32_t cap = quant::traits(a.type).block_size > 1 ? 64 : 128;
   uint32_t wg = std::max(sg, 32u);
-  while (wg < items && wg < 64) wg *= 2;
+  while (wg < items && wg < cap) wg *= 2;
   return std::min(wg, std::max(device_->info().max_workgroup_invocations, sg));
 }
 
