@@ -1,5 +1,7 @@
 // Export the open conversation or all of them: the format (Exporter.formats), with or without the model's
-// thinking, then where to save it. The export runs on the storage thread; Exporter.finished reports back
+// thinking, and the file to write, typed or picked with "Choose…". The path field is the source of truth:
+// Qt 6.4's own (non-native) file dialog, used where the desktop offers none, cannot commit a new file name
+// in save mode, so the export never depends on that dialog returning one. The export runs on the storage thread; Exporter.finished reports back
 // (Main shows it as a toast).
 import QtCore
 import QtQuick
@@ -16,7 +18,24 @@ Dialog {
 
     function start(all) {
         exportAll = all
+        pathField.text = localPath(StandardPaths.writableLocation(StandardPaths.DocumentsLocation)) + "/"
+                         + suggestedName()
         open()
+    }
+
+    // A file: URL as the path a user reads and types (file:///C:/x on Windows is C:/x).
+    function localPath(url) {
+        const s = decodeURIComponent(url.toString().replace(/^file:\/\//, ""))
+        return /^\/[A-Za-z]:/.test(s) ? s.substring(1) : s
+    }
+
+    function exportNow() {
+        const path = pathField.text.trim()
+        if (dialog.exportAll)
+            Exporter.exportAll(dialog.format.key, path, thinking.checked)
+        else
+            Exporter.exportConversation(Chat.conversationId, dialog.format.key, path, thinking.checked)
+        dialog.close()
     }
 
     function suggestedName() {
@@ -43,11 +62,11 @@ Dialog {
         nameFilters: dialog.format ? [qsTr("%1 (*.%2)").arg(dialog.format.name).arg(dialog.format.suffix)] : []
         defaultSuffix: dialog.format ? dialog.format.suffix : ""
         onAccepted: {
-            if (dialog.exportAll)
-                Exporter.exportAll(dialog.format.key, selectedFile, thinking.checked)
-            else
-                Exporter.exportConversation(Chat.conversationId, dialog.format.key, selectedFile, thinking.checked)
+            if (selectedFile.toString().length > 0)
+                pathField.text = dialog.localPath(selectedFile)
+            dialog.open()
         }
+        onRejected: dialog.open()
     }
 
     ColumnLayout {
@@ -67,6 +86,11 @@ Dialog {
                 model: Exporter.formats
                 textRole: "name"
                 Accessible.name: qsTr("Format")
+                // The file name follows the format: notes.md becomes notes.pdf.
+                onCurrentIndexChanged: {
+                    if (dialog.format && pathField.text.length > 0)
+                        pathField.text = pathField.text.replace(/\.[A-Za-z0-9]+$/, "") + "." + dialog.format.suffix
+                }
             }
         }
         CheckBox {
@@ -83,16 +107,39 @@ Dialog {
             color: Theme.mutedText
             font.pixelSize: Theme.smallFontSize
         }
-        Button {
-            Layout.alignment: Qt.AlignRight
-            text: qsTr("Choose file and export…")
-            highlighted: true
-            enabled: dialog.format !== null && !Exporter.busy
-            onClicked: {
-                saveDialog.selectedFile = saveDialog.currentFolder + "/" + dialog.suggestedName()
-                dialog.close()
-                saveDialog.open()
+        RowLayout {
+            spacing: Theme.spacing
+            Label {
+                text: qsTr("Save to")
+                color: Theme.text
+                font.pixelSize: Theme.fontSize
             }
+            TextField {
+                id: pathField
+                objectName: "exportPath"
+                Layout.fillWidth: true
+                selectByMouse: true
+                Accessible.name: qsTr("File to export to")
+                onAccepted: if (exportButton.enabled) dialog.exportNow()
+            }
+            Button {
+                text: qsTr("Choose…")
+                Accessible.name: qsTr("Choose the file to export to")
+                onClicked: {
+                    saveDialog.selectedFile = "file://" + (pathField.text.startsWith("/") ? "" : "/") + pathField.text
+                    dialog.close()
+                    saveDialog.open()
+                }
+            }
+        }
+        Button {
+            id: exportButton
+            objectName: "exportButton"
+            Layout.alignment: Qt.AlignRight
+            text: qsTr("Export")
+            highlighted: true
+            enabled: dialog.format !== null && !Exporter.busy && pathField.text.trim().length > 0
+            onClicked: dialog.exportNow()
         }
     }
 }

@@ -281,8 +281,24 @@
         <translation>Toutes les conversations vont dans ce seul fichier.</translation>
     </message>
     <message>
-        <source>Choose file and export…</source>
-        <translation>Choisir le fichier et exporter…</translation>
+        <source>Save to</source>
+        <translation>Enregistrer sous</translation>
+    </message>
+    <message>
+        <source>File to export to</source>
+        <translation>Fichier où exporter</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>Choisir…</translation>
+    </message>
+    <message>
+        <source>Choose the file to export to</source>
+        <translation>Choisir le fichier où exporter</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Exporter</translation>
     </message>
 </context>
 <context>
