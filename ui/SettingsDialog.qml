@@ -169,15 +169,19 @@ Dialog {
                 spacing: Theme.spacing
                 FieldLabel { text: qsTr("Backend") }
                 ComboBox {
-                    Layout.preferredWidth: 300
-                    textRole: "text"
-                    valueRole: "key"
-                    model: [
+                    // The index comes from the list itself: indexOfValue() in a binding runs before the
+                    // popup's items exist in Qt 6.4, gives -1, and the box showed nothing.
+                    readonly property var choices: [
                         { key: "auto", text: qsTr("Automatic (GPU when usable)") },
                         { key: "vulkan", text: qsTr("Vulkan (GPU)") },
                         { key: "cpu", text: qsTr("CPU") }
                     ]
-                    currentIndex: indexOfValue(Settings.backend)
+                    objectName: "backendBox"
+                    Layout.preferredWidth: 300
+                    textRole: "text"
+                    valueRole: "key"
+                    model: choices
+                    currentIndex: choices.findIndex((c) => c.key === Settings.backend)
                     onActivated: { Settings.backend = currentValue; dialog.loadSettingChanged() }
                     Accessible.name: qsTr("Backend")
                 }
@@ -188,14 +192,17 @@ Dialog {
                 ComboBox {
                     Layout.preferredWidth: 300
                     enabled: Settings.backend !== "cpu"
+                    readonly property var choices: [{ index: -1, label: qsTr("Default") }].concat(
+                        Settings.devices.map((d) => ({
+                            index: d.index,
+                            label: d.usable === false ? qsTr("%1 (not usable: %2)").arg(d.name).arg(d.reason)
+                                                      : d.memory ? qsTr("%1 · %2").arg(d.name).arg(d.memory) : d.name
+                        })))
+                    objectName: "deviceBox"
                     textRole: "label"
                     valueRole: "index"
-                    model: [{ index: -1, label: qsTr("Default") }].concat(Settings.devices.map((d) => ({
-                        index: d.index,
-                        label: d.usable === false ? qsTr("%1 (not usable: %2)").arg(d.name).arg(d.reason)
-                                                  : d.memory ? qsTr("%1 · %2").arg(d.name).arg(d.memory) : d.name
-                    })))
-                    currentIndex: Math.max(0, indexOfValue(Settings.device))
+                    model: choices
+                    currentIndex: Math.max(0, choices.findIndex((c) => c.index === Settings.device))
                     onActivated: { Settings.device = currentValue; dialog.loadSettingChanged() }
                     Accessible.name: qsTr("GPU")
                 }
@@ -223,15 +230,17 @@ Dialog {
                 spacing: Theme.spacing
                 FieldLabel { text: qsTr("Theme") }
                 ComboBox {
-                    Layout.preferredWidth: 300
-                    textRole: "text"
-                    valueRole: "key"
-                    model: [
+                    readonly property var choices: [
                         { key: "system", text: qsTr("Follow the system") },
                         { key: "light", text: qsTr("Light") },
                         { key: "dark", text: qsTr("Dark") }
                     ]
-                    currentIndex: indexOfValue(Settings.theme)
+                    objectName: "themeBox"
+                    Layout.preferredWidth: 300
+                    textRole: "text"
+                    valueRole: "key"
+                    model: choices
+                    currentIndex: choices.findIndex((c) => c.key === Settings.theme)
                     onActivated: Settings.theme = currentValue
                     Accessible.name: qsTr("Theme")
                 }

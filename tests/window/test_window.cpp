@@ -149,6 +149,28 @@ class TestWindow : public QObject {
     QTRY_VERIFY(!dialog->property("visible").toBool());
   }
 
+  // The settings' choice boxes show the stored choice (they were blank: indexOfValue() ran too early).
+  void settings_choice_boxes_show_the_setting() {
+    Window w;
+    QVERIFY(w.load());
+    QObject* settings = w.object("settingsDialog");
+    QVERIFY(settings);
+    QVERIFY(QMetaObject::invokeMethod(settings, "open"));
+    QTRY_VERIFY(settings->property("opened").toBool());
+    // As the window starts: the stored values, never changed since (the case that showed blank boxes).
+    QCOMPARE(w.item("themeBox")->property("currentText").toString(), QStringLiteral("Follow the system"));
+    QCOMPARE(w.item("backendBox")->property("currentText").toString(),
+             QStringLiteral("Automatic (GPU when usable)"));
+    w.services->settings().setProperty("theme", QStringLiteral("dark"));
+    w.services->settings().setProperty("backend", QStringLiteral("cpu"));
+    QTRY_COMPARE(w.item("themeBox")->property("currentText").toString(), QStringLiteral("Dark"));
+    QCOMPARE(w.item("backendBox")->property("currentText").toString(), QStringLiteral("CPU"));
+    QCOMPARE(w.item("deviceBox")->property("currentText").toString(), QStringLiteral("Default"));
+    w.services->settings().setProperty("theme", QStringLiteral("system"));
+    QTRY_COMPARE(w.item("themeBox")->property("currentText").toString(), QStringLiteral("Follow the system"));
+    w.services->settings().setProperty("backend", QStringLiteral("auto"));  // QSettings outlive the test
+  }
+
   // A file that is not a model: the guide stays and says what went wrong, in the engine's sentence.
   void a_bad_file_shows_its_error() {
     Window w;
