@@ -29,6 +29,8 @@ layout(push_constant) uniform Push {
   uint pad;
 } p;
 
+#include "attn_scores.glsl"
+
 void main() {
   const uint h = group_index();
   if (h >= p.n_head) return;
@@ -37,22 +39,8 @@ void main() {
   const uint n_kv = uint(positions[p.pos_offset]) + 1;
   const uint qb = p.q_offset + h * p.head_dim, sb = h * p.scores_stride;
 
-  float m = -1.0 / 0.0;
-  for (uint t = tid; t < n_kv; t += WG_SIZE) {
-    const uint kb = p.k_offset + t * p.kv_stride + kvh * p.head_dim;
-    float s = 0.0;
-    for (uint d = 0; d < p.head_dim; ++d) s += q[qb + d] * unpackHalf2x16(uint(k_cache[kb + d])).x;
-    s *= p.scale;
-    scores[sb + t] = s;
-    m = max(m, s);
-  }
-  m = wg_max(m);
-  float l = 0.0;
-  for (uint t = tid; t < n_kv; t += WG_SIZE) {
-    const float e = exp(scores[sb + t] - m);
-    scores[sb + t] = e;
-    l += e;
-  }
+  float m = wg_max(score_range(0, n_kv, qb, kvh, sb));
+  float l = exp_range(0, n_kv, sb, m);
   l = wg_sum(l);  // its barrier also orders the score writes above before the reads below
   memoryBarrierBuffer();
   barrier();

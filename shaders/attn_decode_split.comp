@@ -31,6 +31,8 @@ layout(push_constant) uniform Push {
   uint min_chunk;
 } p;
 
+#include "attn_scores.glsl"
+
 void main() {
   const uint g = group_index();
   const uint h = g / p.n_split, s = g % p.n_split;
@@ -50,22 +52,8 @@ void main() {
     return;
   }
   const uint qb = p.q_offset + h * p.head_dim, sb = h * p.scores_stride;
-  float m = -1.0 / 0.0;
-  for (uint t = t0 + tid; t < t1; t += WG_SIZE) {
-    const uint kb = p.k_offset + t * p.kv_stride + kvh * p.head_dim;
-    float sc = 0.0;
-    for (uint d = 0; d < p.head_dim; ++d) sc += q[qb + d] * unpackHalf2x16(uint(k_cache[kb + d])).x;
-    sc *= p.scale;
-    scores[sb + t] = sc;
-    m = max(m, sc);
-  }
-  m = wg_max(m);
-  float l = 0.0;
-  for (uint t = t0 + tid; t < t1; t += WG_SIZE) {
-    const float e = exp(scores[sb + t] - m);
-    scores[sb + t] = e;
-    l += e;
-  }
+  float m = wg_max(score_range(t0, t1, qb, kvh, sb));
+  float l = exp_range(t0, t1, sb, m);
   l = wg_sum(l);  // its barrier also orders the score writes above before the reads below
   memoryBarrierBuffer();
   barrier();

@@ -260,11 +260,17 @@ Status Ops::kv_store(Recorder& rec, View src, View cache, View positions, uint32
   return elementwise(rec, *p, {src.range, cache.range, positions.range}, &push, sizeof(push), n * n_tokens);
 }
 
+uint32_t Ops::attn_lanes() const {
+  uint32_t lanes = options_.attn_lanes ? options_.attn_lanes : device_->info().is_cpu() ? 1 : 8;
+  while (lanes > 1 && wg_ % lanes != 0) lanes /= 2;
+  return lanes;
+}
+
 Status Ops::attn_decode(Recorder& rec, View q, View k, View v, View out, View scores, View positions,
                         const AttnParams& a) {
   PENSER_ASSERT(a.n_head_kv > 0 && a.n_head % a.n_head_kv == 0);
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
-                          pipeline("attn_decode", 6, (1u << 3) | (1u << 4), sizeof(AttnDecodePush)));
+                          pipeline("attn_decode", 6, (1u << 3) | (1u << 4), sizeof(AttnDecodePush), {attn_lanes()}));
   AttnDecodePush push{a.head_dim, a.n_head, a.n_head_kv, a.n_head_kv * a.head_dim, q.offset, k.offset, v.offset,
                       out.offset, a.scores_stride, positions.offset, 1.0f / std::sqrt(float(a.head_dim)), 0};
   const BufferRange bindings[] = {q.range, k.range, v.range, out.range, scores.range, positions.range};

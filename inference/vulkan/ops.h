@@ -59,6 +59,8 @@ class Ops {
     uint32_t mul_mv_rows = 0;       // rows per workgroup of the matrix-vector product (they share x); 0: by device
                                     // and matrix (Ops::mul_mv_rows_for)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
+    uint32_t attn_lanes = 0;        // decode attention: invocations per position in the score phase (a power of
+                                    // two dividing the workgroup); 0: 1 on CPU implementations, 8 on GPUs
   };
   static Result<std::unique_ptr<Ops>> create(Device& device, const Options& options);
   static Result<std::unique_ptr<Ops>> create(Device& device) { return create(device, Options{}); }
@@ -118,6 +120,7 @@ class Ops {
                                       uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec);
   BufferRange bind_rows(const Matrix& a, const RowChunk& c, uint64_t row_bytes) const;
   uint32_t mul_mv_workgroup(const Matrix& a) const;
+  uint32_t attn_lanes() const;
   uint32_t mul_mv_rows_for(const Matrix& a) const;
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
                      uint32_t push_size, uint32_t n);

@@ -121,7 +121,8 @@ Status Ops::attn_decode_split(Recorder& rec, View q, View k, View v, View out, V
                               View positions, const AttnParams& a, uint32_t n_split, uint32_t min_chunk) {
   PENSER_ASSERT(a.n_head_kv > 0 && a.n_head % a.n_head_kv == 0 && n_split >= 1 && min_chunk >= 1);
   PENSER_ASSIGN_OR_RETURN(const Pipeline* ps,
-                          pipeline("attn_decode_split", 6, (1u << 3) | (1u << 4), sizeof(AttnSplitPush)));
+                          pipeline("attn_decode_split", 6, (1u << 3) | (1u << 4), sizeof(AttnSplitPush),
+                                   {attn_lanes()}));
   PENSER_ASSIGN_OR_RETURN(const Pipeline* pr, pipeline("attn_reduce", 2, 1u << 1, sizeof(AttnReducePush)));
   PENSER_ASSERT(partials.offset == 0);  // the reduction indexes the partials from the range's start
   AttnSplitPush push{a.head_dim, a.n_head, a.n_head_kv, a.n_head_kv * a.head_dim, q.offset, k.offset, v.offset,

@@ -18,7 +18,7 @@ class TestVulkanOps : public QObject {
   Q_OBJECT
   Gpu gpu;
   std::unique_ptr<Ops> ops;        // subgroup reductions where available, device binding limit
-  std::unique_ptr<Ops> ops_fallback;  // shared-memory reductions, 3 rows per workgroup
+  std::unique_ptr<Ops> ops_fallback;  // shared-memory reductions, 3 rows per workgroup, 4 lanes per position
   std::unique_ptr<Ops> ops_split;  // a 4 KiB binding limit: every matrix is split into chunks
 
   template <typename F>
@@ -37,7 +37,7 @@ class TestVulkanOps : public QObject {
     auto a = Ops::create(*gpu.device);
     VKT_OK(a);
     ops = std::move(*a);
-    auto b = Ops::create(*gpu.device, {.subgroups = false, .max_binding_bytes = 0, .mul_mv_rows = 3});
+    auto b = Ops::create(*gpu.device, {.subgroups = false, .max_binding_bytes = 0, .mul_mv_rows = 3, .attn_lanes = 4});
     VKT_OK(b);
     ops_fallback = std::move(*b);
     auto c = Ops::create(*gpu.device, {.subgroups = true, .max_binding_bytes = 4096, .mul_mv_rows = 1});
