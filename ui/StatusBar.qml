@@ -97,8 +97,10 @@ Pane {
             spacing: Theme.spacing / 2
             Label {
                 objectName: "statusContext"
-                text: qsTr("Context %1 / %2").arg(Number(root.contextUsed).toLocaleString(Qt.locale(), "f", 0))
-                                            .arg(Number(root.contextTotal).toLocaleString(Qt.locale(), "f", 0))
+                // Capped like the gauge: a reply cut by a full context counts its last, never evaluated token.
+                text: qsTr("Context %1 / %2")
+                      .arg(Number(Math.min(root.contextUsed, root.contextTotal)).toLocaleString(Qt.locale(), "f", 0))
+                      .arg(Number(root.contextTotal).toLocaleString(Qt.locale(), "f", 0))
                 color: root.contextFraction > 0.9 ? Theme.warning : Theme.mutedText
                 font.pixelSize: Theme.smallFontSize
             }

@@ -49,6 +49,10 @@ TestCase {
         // More than the context (a dropped prefix is still counted) pins the gauge full, never beyond.
         bar.contextUsed = 5000
         compare(gauge.value, 1)
+        // The label never claims more than the context holds (it read "Context 2,049 / 2,048").
+        compare(findChild(bar, "statusContext").text,
+                "Context " + Number(4096).toLocaleString(Qt.locale(), "f", 0) + " / "
+                + Number(4096).toLocaleString(Qt.locale(), "f", 0))
     }
 
     // The gauge is a slim bar whose fill shows the share used, not a framed box that looks like an empty
