@@ -156,6 +156,8 @@ void ChatController::newChat() {
   model_.clear();
   setConversation(0, {});
   context_used_ = 0;
+  tokens_per_second_ = 0;  // the status strip shows no other conversation's figures
+  ttft_ms_ = 0;
   emit statsChanged();
 }
 
@@ -200,8 +202,11 @@ void ChatController::load(qint64 conversation_id, qint64 show_message_id, qint64
         if (!r) return setError(tr("Could not open the conversation: %1").arg(to_q(r.error())));
         model_.reset(r->entries);
         setConversation(r->conversation.id, r->conversation.title);
-        // The context the conversation filled at its last answer, until the next one says more.
+        // The context the conversation filled at its last answer, until the next one says more; no answer
+        // with figures leaves the strip blank rather than showing the previous conversation's speed.
         context_used_ = 0;
+        tokens_per_second_ = 0;
+        ttft_ms_ = 0;
         for (const auto& e : r->entries) {
           if (e.message.role == QLatin1String("assistant") && e.message.stats.prompt_tokens > 0) {
             context_used_ = int(e.message.stats.prompt_tokens + e.message.stats.generated_tokens);

@@ -191,6 +191,16 @@ class TestGuiChat : public QObject {
     // Copy: the answer alone, or with its thought in the model's notation.
     QCOMPARE(chat().copyText(answer_id, false), answer);
     QVERIFY(chat().copyText(answer_id, true).startsWith(QStringLiteral("<think>\n")));
+
+    // A new chat's status strip starts blank, not with the last conversation's speed.
+    QVERIFY(chat().tokensPerSecond() > 0);
+    chat().newChat();
+    QCOMPARE(chat().tokensPerSecond(), 0.0);
+    QCOMPARE(chat().timeToFirstTokenMs(), 0.0);
+    QCOMPARE(chat().contextUsed(), 0);
+    chat().open(first_conversation_);  // as the next tests expect
+    QTRY_COMPARE(chat().conversationId(), first_conversation_);
+    QTRY_VERIFY(chat().tokensPerSecond() > 0);  // its own last answer's figures
   }
 
   void stopMidwayIsStoredAsStopped() {
