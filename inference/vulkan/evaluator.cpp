@@ -48,7 +48,7 @@ class VulkanEvaluator final : public model::Evaluator {
     PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_));
     PENSER_TRY(self->upload());
     self->profile_ = opt.profile;
-    self->fuse_ = opt.fuse.value_or(!self->device_->info().is_cpu());
+    self->fuse_ = opt.fuse.value_or(false);
     // Measurements only (scripts/device/gpu-run.sh compares both on a GPU): PENSER_VK_FUSE=0 or 1.
     if (const char* f = std::getenv("PENSER_VK_FUSE"); !opt.fuse && f && (f[0] == '0' || f[0] == '1') && !f[1])
       self->fuse_ = f[0] == '1';

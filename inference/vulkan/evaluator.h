@@ -23,8 +23,9 @@ struct EvaluatorOptions {
   uint32_t decode_split = 0;         // ranges of split-K decode attention (at most 16); 0: by device (GPUs
                                      // up to 16 of >= 128 positions, CPU implementations one pass per head)
   // The decode step with RMSNorm and SwiGLU read inside the products that consume them (no dispatch and
-  // barrier of their own). Default: on GPUs only (every product workgroup recomputes the norm: a loss where
-  // lanes are a CPU's, a gain where a dependent dispatch costs ~10 us). PENSER_VK_FUSE=0/1 (measurements).
+  // barrier of their own). Default: off. Every product workgroup recomputes the norm, and that costs more
+  // than the dispatches it saves both on lavapipe (0.6-0.7x) and on the NVIDIA H200 (8B-shaped Q4_K_M:
+  // 106 tok/s fused vs 132 unfused; 1.5B: 237 vs 251; docs/vulkan.md). PENSER_VK_FUSE=0/1 (measurements).
   std::optional<bool> fuse = std::nullopt;
 };
 
