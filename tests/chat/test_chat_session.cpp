@@ -6,6 +6,7 @@
 #include "inference/gguf/gguf.h"
 #include "inference/model/model.h"
 #include "inference/model/synth.h"
+#include "tests/tiny_model.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
@@ -25,22 +26,7 @@ using chat::Session;
 
 namespace {
 
-model::SynthSpec tiny_spec(const gguf::File* vocab) {
-  model::SynthSpec s;
-  s.arch = model::Arch::Qwen2;
-  s.n_embd = 64;
-  s.n_layer = 2;
-  s.n_head = 4;
-  s.n_head_kv = 2;
-  s.n_ff = 128;
-  s.n_ctx_train = 4096;
-  s.type = quant::Type::Q8_0;
-  s.tie_embeddings = true;
-  s.seed = 11;
-  s.vocab_source = vocab;
-  s.n_threads = 2;
-  return s;
-}
+model::SynthSpec tiny_spec(const gguf::File* vocab) { return penser::test_models::tiny_r1_spec(vocab, 11); }
 
 GenerateSettings greedy(int max_tokens) {
   GenerateSettings g;

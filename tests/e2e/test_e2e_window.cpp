@@ -12,6 +12,7 @@
 #include "app/gui/services.h"
 #include "inference/gguf/gguf.h"
 #include "inference/model/synth.h"
+#include "tests/tiny_model.h"
 #include "ui/window.h"
 
 #include <QQmlApplicationEngine>
@@ -161,19 +162,7 @@ class TestE2eWindow : public QObject {
 
     auto vocab = gguf::File::open(kVocab.toStdString());
     QVERIFY2(vocab, vocab ? "" : vocab.error().message.c_str());
-    model::SynthSpec spec;
-    spec.arch = model::Arch::Qwen2;
-    spec.n_embd = 64;
-    spec.n_layer = 2;
-    spec.n_head = 4;
-    spec.n_head_kv = 2;
-    spec.n_ff = 128;
-    spec.n_ctx_train = 4096;
-    spec.type = quant::Type::Q8_0;
-    spec.tie_embeddings = true;
-    spec.seed = 11;
-    spec.vocab_source = vocab->get();
-    spec.n_threads = 2;
+    const model::SynthSpec spec = penser::test_models::tiny_r1_spec(vocab->get(), 11);
     model_ = model_dir_.filePath(QStringLiteral("tiny-r1.gguf"));
     auto written = model::write_synth_model(spec, model_.toStdString());
     QVERIFY2(written, written ? "" : written.error().message.c_str());

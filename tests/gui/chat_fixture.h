@@ -5,6 +5,7 @@
 #include "app/gui/engine.h"
 #include "inference/gguf/gguf.h"
 #include "inference/model/synth.h"
+#include "tests/tiny_model.h"
 
 #include <QSignalSpy>
 #include <QTest>
@@ -13,21 +14,9 @@
 namespace penser::gui::testing {
 
 inline Status write_tiny_r1_model(const QString& path, uint32_t n_embd = 64, uint32_t n_layer = 2) {
-  auto vocab = gguf::File::open(PENSER_TEST_DATA_DIR "/tokenizer/r1-distill-qwen.vocab.gguf");
+  auto vocab = gguf::File::open(penser::test_models::kR1Vocab);
   if (!vocab) return vocab.error();
-  model::SynthSpec s;
-  s.arch = model::Arch::Qwen2;
-  s.n_embd = n_embd;
-  s.n_layer = n_layer;
-  s.n_head = 4;
-  s.n_head_kv = 2;
-  s.n_ff = 2 * n_embd;
-  s.n_ctx_train = 8192;
-  s.type = quant::Type::Q8_0;
-  s.tie_embeddings = true;
-  s.seed = 7;
-  s.vocab_source = vocab->get();
-  s.n_threads = 2;
+  const model::SynthSpec s = penser::test_models::tiny_r1_spec(vocab->get(), 7, n_embd, n_layer, 8192);
   return model::write_synth_model(s, path.toStdString());
 }
 

@@ -9,6 +9,7 @@
 #include "inference/model/synth.h"
 #include "inference/vulkan/context.h"
 #include "tests/test_support.h"
+#include "tests/tiny_model.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -25,22 +26,7 @@ namespace {
 
 const char* kVocab = PENSER_TEST_DATA_DIR "/tokenizer/r1-distill-qwen.vocab.gguf";
 
-model::SynthSpec tiny_spec(const gguf::File* vocab) {
-  model::SynthSpec s;
-  s.arch = model::Arch::Qwen2;
-  s.n_embd = 64;
-  s.n_layer = 2;
-  s.n_head = 4;
-  s.n_head_kv = 2;
-  s.n_ff = 128;
-  s.n_ctx_train = 4096;
-  s.type = quant::Type::Q8_0;
-  s.tie_embeddings = true;
-  s.seed = 5;
-  s.vocab_source = vocab;
-  s.n_threads = 2;
-  return s;
-}
+model::SynthSpec tiny_spec(const gguf::File* vocab) { return penser::test_models::tiny_r1_spec(vocab, 5); }
 
 LoadRequest cpu_load(const QString& path, int n_ctx = 2048) {
   LoadRequest r;
