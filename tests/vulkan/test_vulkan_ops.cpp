@@ -22,14 +22,7 @@ class TestVulkanOps : public QObject {
   std::unique_ptr<Ops> ops_split;  // a 4 KiB binding limit: every matrix is split into chunks
 
   template <typename F>
-  void run(F&& record) {
-    auto rec = Recorder::create(*gpu.device);
-    if (!rec) QFAIL(rec.error().message.c_str());
-    VKT_OK((*rec)->begin());
-    record(**rec);
-    VKT_OK((*rec)->end());
-    VKT_OK((*rec)->submit_and_wait());
-  }
+  void run(F&& record) { run_recorded(*gpu.device, std::forward<F>(record)); }
 
  private slots:
   void initTestCase() {

@@ -54,14 +54,7 @@ class TestVulkanPrefill : public QObject {
   std::unique_ptr<Ops> ops_other;  // the other device type's tile (GPU on lavapipe: 64 x 64, 256 invocations)
 
   template <typename F>
-  void run(F&& record) {
-    auto rec = Recorder::create(*gpu.device);
-    if (!rec) QFAIL(rec.error().message.c_str());
-    VKT_OK((*rec)->begin());
-    record(**rec);
-    VKT_OK((*rec)->end());
-    VKT_OK((*rec)->submit_and_wait());
-  }
+  void run(F&& record) { run_recorded(*gpu.device, std::forward<F>(record)); }
 
  private slots:
   void initTestCase() {

@@ -116,4 +116,15 @@ inline double nmse(const std::vector<float>& got, const std::vector<float>& want
 
 inline View view(const Buffer& b, uint32_t offset = 0) { return View{b.all(), offset}; }
 
+// Records `record(Recorder&)` into one command buffer, submits it and waits (a failure fails the test).
+template <typename F>
+void run_recorded(Device& device, F&& record) {
+  auto rec = Recorder::create(device);
+  if (!rec) QFAIL(rec.error().message.c_str());
+  VKT_OK((*rec)->begin());
+  record(**rec);
+  VKT_OK((*rec)->end());
+  VKT_OK((*rec)->submit_and_wait());
+}
+
 }  // namespace vkt
