@@ -40,7 +40,16 @@ Engine::Engine(QObject* parent)
   connect(worker_, &EngineWorker::loaded, this, [this](quint64 seq, const ModelInfo& info) {
     --busy_;
     loaded_ = true;  // even a superseded load holds the model until the next one starts
-    if (seq == load_seq_) emit loaded(info);
+    if (seq != load_seq_) return;
+    if (control_->load_cancelled(seq)) {
+      // Cancel came after the worker's last cancel point (a small file loads faster than the click reaches
+      // it): the user still asked for no model, so the one just loaded goes, as a cancelled load.
+      unload();
+      loaded_ = false;
+      emit loadFailed(EngineWorker::tr("Loading was cancelled."), true);
+      return;
+    }
+    emit loaded(info);
   });
   connect(worker_, &EngineWorker::loadFailed, this, [this](quint64 seq, const QString& error, bool cancelled) {
     --busy_;

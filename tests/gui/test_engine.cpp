@@ -499,6 +499,25 @@ class TestEngine : public QObject {
     QVERIFY(!e.isLoaded());
   }
 
+  // Cancel pressed while the worker has already finished (its `loaded` not yet delivered): still cancelled,
+  // and no model stays loaded. The GUI thread is held so the worker finishes first (the flaky case before).
+  void cancel_after_the_worker_finished_is_still_a_cancel() {
+    Engine e;
+    QSignalSpy failed(&e, &Engine::loadFailed);
+    QSignalSpy loaded(&e, &Engine::loaded);
+    QSignalSpy unloaded(&e, &Engine::unloaded);
+    e.load(cpu_load(model_));
+    QThread::msleep(1500);  // the tiny model loads in ~0.2 s; a slower machine takes the worker's own path
+    e.cancelLoad();
+    QVERIFY(failed.wait(10000));
+    QVERIFY(failed.at(0).at(1).toBool());
+    QCOMPARE(failed.at(0).at(0).toString(), QStringLiteral("Loading was cancelled."));
+    QVERIFY(loaded.isEmpty());
+    QVERIFY(!e.isLoaded());
+    QTest::qWait(200);
+    QVERIFY(loaded.isEmpty());
+  }
+
   void a_new_load_supersedes_one_in_progress() {
     Engine e;
     QSignalSpy failed(&e, &Engine::loadFailed);
