@@ -43,6 +43,7 @@ struct BenchOptions {
   bool memory_bandwidth = false;
   bool profile = false;
   bool json = false;
+  int kv_fill = 0;  // --kv-fill N (Vulkan): start at position N over a synthetic cache
 };
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -179,7 +180,8 @@ void bench(const BenchOptions& o) {
   // Load: map and validate the file, bind the weights, set up the backend (KV cache for p + n tokens).
   auto t_load = Clock::now();
   auto model = load_model(o.model);
-  const uint32_t n_ctx = static_cast<uint32_t>(o.n_prompt + o.n_gen + 1);
+  if (o.kv_fill > 0 && o.backend != "vulkan") fail("--kv-fill writes the Vulkan KV cache: add --backend vulkan");
+  const uint32_t n_ctx = static_cast<uint32_t>(o.kv_fill + o.n_prompt + o.n_gen + 1);
   auto ev = make_evaluator(*model, o.backend, o.threads, n_ctx, o.device, o.profile);
   const double load_s = seconds_since(t_load);
   const int64_t n_vocab = model->hparams().n_vocab;
@@ -205,6 +207,7 @@ void bench(const BenchOptions& o) {
   uint32_t decode_steps = 0;
   for (int r = 0; r < o.reps; ++r) {
     ev->truncate(0);
+    if (o.kv_fill > 0) check(vulkan::fill_cache_for_bench(*ev, uint32_t(o.kv_fill), 99));
     tokenizer::Token next = 0;
     if (o.n_prompt > 0) {
       auto t = Clock::now();
@@ -251,6 +254,7 @@ void bench(const BenchOptions& o) {
   j["threads"] = o.threads;
   j["n_prompt"] = o.n_prompt;
   j["n_gen"] = o.n_gen;
+  j["kv_fill"] = o.kv_fill;
   j["repetitions"] = o.reps;
   j["load_s"] = load_s;
   j["warmup_s"] = warmup_s;
@@ -288,6 +292,9 @@ void bench(const BenchOptions& o) {
   fmt::print("load:     {:.3f} s (warm-up token {:.3f} s)\n", load_s, warmup_s);
   if (o.n_prompt > 0) fmt::print("prefill:  {:8.2f} ± {:.2f} tok/s  (p = {}, r = {})\n", sp.mean, sp.stddev, o.n_prompt, o.reps);
   if (o.n_gen > 0) fmt::print("decode:   {:8.2f} ± {:.2f} tok/s  (n = {}, r = {})\n", sd.mean, sd.stddev, o.n_gen, o.reps);
+  if (o.kv_fill > 0)
+    fmt::print("kv-fill:  the steps above started at position {} over a synthetic cache (random f16, no prefill)\n",
+               o.kv_fill);
   fmt::print("peak RSS: {}\n", format_bytes(peak_rss));
   if (o.n_gen > 0) {
     fmt::print("decode reads {} of weights per token: {:.2f} GB/s\n", format_bytes(per_token),
@@ -334,6 +341,10 @@ void add_bench_command(CLI::App& app) {
                 "Also measure a plain memory-read loop (1 GiB, same threads): the ceiling for decode");
   cmd->add_flag("--profile", o->profile,
                 "Vulkan: time every op of the decode steps on the GPU (timestamps) and print time, share and GB/s per op");
+  cmd->add_option("--kv-fill", o->kv_fill,
+                  "Vulkan: start at position N, the KV cache filled with random values instead of a prefill of N "
+                  "tokens (times decode at a long context cheaply; the logits mean nothing)")
+      ->check(CLI::Range(0, 1 << 24));
   cmd->add_flag("--json", o->json, "Print JSON");
   cmd->callback([o] { bench(*o); });
 }

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <random>
 #include <vector>
 
 #include "inference/vulkan/context.h"
@@ -62,6 +63,21 @@ class VulkanEvaluator final : public model::Evaluator {
   }
 
   uint32_t n_ctx() const override { return n_ctx_; }
+  // fill_cache_for_bench(): replaces the state by n positions of pseudo-random cache (f16 in [-1, 1]).
+  Status fill_cache(uint32_t n, uint64_t seed) {
+    if (n > n_ctx_) return make_error("cannot fill {} positions: the context holds {}", n, n_ctx_);
+    const model::HParams& hp = model_.hparams();
+    std::vector<uint16_t> values(size_t(n) * hp.n_head_kv * hp.head_dim);
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    for (LayerBuffers& B : layers_)
+      for (Buffer* cache : {B.k_cache.get(), B.v_cache.get()}) {
+        for (uint16_t& h : values) h = quant::f32_to_f16(dist(rng));
+        PENSER_TRY(cache->write(0, values.data(), values.size() * 2));
+      }
+    tokens_.assign(n, Token{0});
+    return {};
+  }
   Result<StepProfile> take_profile() {
     if (!profile_) return make_error("this Vulkan evaluator was made without profiling (EvaluatorOptions::profile)");
     StepProfile p;
@@ -314,6 +330,12 @@ Result<StepProfile> take_profile(model::Evaluator& evaluator) {
   auto* vk = dynamic_cast<VulkanEvaluator*>(&evaluator);
   if (!vk) return make_error("the per-op profile needs the Vulkan backend (--backend vulkan)");
   return vk->take_profile();
+}
+
+Status fill_cache_for_bench(model::Evaluator& evaluator, uint32_t n_positions, uint64_t seed) {
+  auto* vk = dynamic_cast<VulkanEvaluator*>(&evaluator);
+  if (!vk) return make_error("filling the KV cache directly needs the Vulkan backend (--backend vulkan)");
+  return vk->fill_cache(n_positions, seed);
 }
 
 Result<std::unique_ptr<model::Evaluator>> create_evaluator(const model::Model& model, const EvaluatorOptions& options) {

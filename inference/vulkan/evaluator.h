@@ -42,6 +42,13 @@ struct StepProfile {
 };
 Result<StepProfile> take_profile(model::Evaluator& evaluator);
 
+// Benchmarks only (`penser-cli bench --kv-fill N`): makes the evaluator hold n_positions tokens (id 0) whose
+// K/V cache entries are pseudo-random f16 values in [-1, 1] written straight into every layer's cache, so
+// that decode can be timed at a long position without a prefill of N tokens (minutes on lavapipe). What
+// follows reads a cache of the real length, not of real tokens: the speed is real, the logits mean nothing.
+// An error unless `evaluator` is a Vulkan evaluator with room for n_positions.
+Status fill_cache_for_bench(model::Evaluator& evaluator, uint32_t n_positions, uint64_t seed);
+
 // Device bytes the model needs with n_ctx tokens of KV cache (weights + cache + activations, including
 // those of a prompt batch of n_batch tokens).
 uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32_t n_batch = kDefaultBatch);

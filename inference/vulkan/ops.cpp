@@ -269,6 +269,9 @@ uint32_t Ops::attn_lanes() const {
 Status Ops::attn_decode(Recorder& rec, View q, View k, View v, View out, View scores, View positions,
                         const AttnParams& a) {
   PENSER_ASSERT(a.n_head_kv > 0 && a.n_head % a.n_head_kv == 0);
+  if (const AttnShape g = attn_shape(a); g.ok && k.offset % 2 == 0 && v.offset % 2 == 0 && q.offset % 2 == 0 &&
+                                          out.offset % 2 == 0)
+    return attn_decode_gqa(rec, q, k, v, out, positions, a, g, 1, 1);  // ops_attn.cpp
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
                           pipeline("attn_decode", 6, (1u << 3) | (1u << 4), sizeof(AttnDecodePush), {attn_lanes()}));
   AttnDecodePush push{a.head_dim, a.n_head, a.n_head_kv, a.n_head_kv * a.head_dim, q.offset, k.offset, v.offset,

@@ -61,6 +61,15 @@ class Ops {
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
     uint32_t attn_lanes = 0;        // decode attention: invocations per position in the score phase (a power of
                                     // two dividing the workgroup); 0: 1 on CPU implementations, 8 on GPUs
+    // Decode attention's kernel (measurements and tests; PENSER_VK_ATTN=1/2 overrides the default):
+    // 0: by device (grouped wherever the device has subgroup arithmetic), 1: one workgroup per query head
+    // (attn_decode.comp / attn_decode_split.comp, the score phase above), 2: grouped (attn_decode_gqa.comp:
+    // the query heads sharing a KV head in one workgroup, one pass with an online softmax).
+    uint32_t attn_kernel = 0;
+    uint32_t attn_heads = 0;  // grouped: query heads per workgroup, a divisor of n_head / n_head_kv; 0: all
+    uint32_t attn_wg = 0;     // grouped: invocations per workgroup, a multiple of the subgroup size; 0: by device
+    uint32_t attn_block = 0;  // grouped: positions per block (scores held in registers); 0: 8
+    uint32_t attn_vec = 0;    // grouped: at most this many 32-bit words per load (1, 2, 4); 0: 4
   };
   static Result<std::unique_ptr<Ops>> create(Device& device, const Options& options);
   static Result<std::unique_ptr<Ops>> create(Device& device) { return create(device, Options{}); }
@@ -112,6 +121,15 @@ class Ops {
   Status attn_decode_split(Recorder& rec, View q, View k_cache, View v_cache, View out, View scores, View partials,
                            View positions, const AttnParams& params, uint32_t n_split, uint32_t min_chunk);
 
+  // The grouped decode attention's shape for these parameters (ops_attn.cpp); `ok` false where it cannot run
+  // (odd head_dim, no subgroup arithmetic, shared memory too small): attn_decode / attn_decode_split then
+  // use the per-head kernel.
+  struct AttnShape {
+    bool ok = false;
+    uint32_t wg = 0, heads = 0, sg = 0, block = 0, vec = 0;
+  };
+  AttnShape attn_shape(const AttnParams& params) const;
+
  private:
   Ops() = default;
   Result<const Pipeline*> pipeline(const std::string& shader, uint32_t n_bindings, uint32_t written,
@@ -121,6 +139,9 @@ class Ops {
   BufferRange bind_rows(const Matrix& a, const RowChunk& c, uint64_t row_bytes) const;
   uint32_t mul_mv_workgroup(const Matrix& a) const;
   uint32_t attn_lanes() const;
+  // Grouped decode attention (ops_attn.cpp): out is the output (n_split == 1) or the partials.
+  Status attn_decode_gqa(Recorder& rec, View q, View k_cache, View v_cache, View out, View positions,
+                         const AttnParams& params, const AttnShape& shape, uint32_t n_split, uint32_t min_chunk);
   uint32_t mul_mv_rows_for(const Matrix& a) const;
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
                      uint32_t push_size, uint32_t n);

@@ -120,17 +120,22 @@ Status Ops::attn_prefill(Recorder& rec, View q, View k, View v, View out, View p
 Status Ops::attn_decode_split(Recorder& rec, View q, View k, View v, View out, View scores, View partials,
                               View positions, const AttnParams& a, uint32_t n_split, uint32_t min_chunk) {
   PENSER_ASSERT(a.n_head_kv > 0 && a.n_head % a.n_head_kv == 0 && n_split >= 1 && min_chunk >= 1);
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* ps,
-                          pipeline("attn_decode_split", 6, (1u << 3) | (1u << 4), sizeof(AttnSplitPush),
-                                   {attn_lanes()}));
   PENSER_ASSIGN_OR_RETURN(const Pipeline* pr, pipeline("attn_reduce", 2, 1u << 1, sizeof(AttnReducePush)));
   PENSER_ASSERT(partials.offset == 0);  // the reduction indexes the partials from the range's start
-  AttnSplitPush push{a.head_dim, a.n_head, a.n_head_kv, a.n_head_kv * a.head_dim, q.offset, k.offset, v.offset,
-                     n_split, a.scores_stride, positions.offset, 1.0f / std::sqrt(float(a.head_dim)), min_chunk};
-  const BufferRange b1[] = {q.range, k.range, v.range, partials.range, scores.range, positions.range};
   uint32_t gx, gy;
-  grid_2d(device_->info(), a.n_head * n_split, gx, gy);
-  PENSER_TRY(rec.dispatch(*ps, b1, &push, sizeof(push), gx, gy));
+  if (const AttnShape g = attn_shape(a); g.ok && k.offset % 2 == 0 && v.offset % 2 == 0 && q.offset % 2 == 0) {
+    // The grouped kernel (ops_attn.cpp) writes the same partials.
+    PENSER_TRY(attn_decode_gqa(rec, q, k, v, partials, positions, a, g, n_split, min_chunk));
+  } else {
+    PENSER_ASSIGN_OR_RETURN(const Pipeline* ps,
+                            pipeline("attn_decode_split", 6, (1u << 3) | (1u << 4), sizeof(AttnSplitPush),
+                                     {attn_lanes()}));
+    AttnSplitPush push{a.head_dim, a.n_head, a.n_head_kv, a.n_head_kv * a.head_dim, q.offset, k.offset, v.offset,
+                       n_split, a.scores_stride, positions.offset, 1.0f / std::sqrt(float(a.head_dim)), min_chunk};
+    const BufferRange b1[] = {q.range, k.range, v.range, partials.range, scores.range, positions.range};
+    grid_2d(device_->info(), a.n_head * n_split, gx, gy);
+    PENSER_TRY(rec.dispatch(*ps, b1, &push, sizeof(push), gx, gy));
+  }
   AttnReducePush rp{a.head_dim, a.n_head, n_split, out.offset};
   const BufferRange b2[] = {partials.range, out.range};
   grid_2d(device_->info(), a.n_head, gx, gy);

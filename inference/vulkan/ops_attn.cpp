@@ -1,0 +1,105 @@
+// Grouped decode attention (shaders/attn_decode_gqa.comp): the query heads that share a KV head in one
+// workgroup, one pass over K and V with an online softmax. Ops::attn_decode and Ops::attn_decode_split use
+// it wherever attn_shape() says it runs, else the per-head kernels of ops.cpp / ops_prefill.cpp.
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+
+#include "inference/vulkan/ops.h"
+
+namespace penser::vulkan {
+namespace {
+
+// A measurement knob from the environment: an integer in [0, max], else nothing.
+std::optional<uint32_t> env_value(const char* name, uint32_t max) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  char* end = nullptr;
+  const unsigned long n = std::strtoul(v, &end, 10);
+  if (*end != '\0' || n > max) return std::nullopt;
+  return uint32_t(n);
+}
+
+bool power_of_two(uint32_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+// Shared memory of attn_decode_gqa.comp (its arrays and common.glsl's), in bytes.
+uint64_t gqa_shared_bytes(uint32_t head_dim, uint32_t heads, uint32_t wg, uint32_t sg) {
+  const uint64_t nsg = wg / sg;
+  if (nsg <= 1) return 12 + 8 + uint64_t(wg) * 4;
+  return nsg * heads * 8 + nsg * heads * (head_dim / 2) * 8 + uint64_t(wg) * 4;
+}
+
+}  // namespace
+
+// Defaults, by design and by the lavapipe measurement (docs/vulkan.md, "Decode attention"):
+// - kernel: grouped wherever the device has subgroup arithmetic (the lanes of a subgroup sum a score).
+//   It reads each K/V row once per KV head instead of once per query head, in wide words, in one pass
+//   (no score row written and re-read).
+// - heads per workgroup: all the query heads of a KV head (one read of the cache). Fewer give more
+//   workgroups for short contexts on a GPU, at the cost of re-reading the cache.
+// - workgroup: one subgroup on CPU implementations (lavapipe: 8 lanes, no barrier at all); 64 invocations
+//   on GPUs (2 subgroups of 32 on NVIDIA, each over every other block of positions).
+// - block: 8 positions between two rescales of the running output.
+Ops::AttnShape Ops::attn_shape(const AttnParams& a) const {
+  const DeviceInfo& info = device_->info();
+  AttnShape s;
+  uint32_t kernel = options_.attn_kernel;
+  if (auto e = env_value("PENSER_VK_ATTN", 2); e && !kernel) kernel = *e;
+  const uint32_t sg = info.subgroup_size;
+  if (kernel == 1 || !subgroups_ || !power_of_two(sg) || a.head_dim % 2 != 0 || a.n_head_kv == 0 ||
+      a.n_head % a.n_head_kv != 0)
+    return s;
+  const uint32_t per_kv = a.n_head / a.n_head_kv;
+  uint32_t heads = options_.attn_heads;
+  if (auto e = env_value("PENSER_VK_ATTN_HEADS", 1024); e && !heads) heads = *e;
+  if (heads == 0 || heads > per_kv) heads = per_kv;
+  while (per_kv % heads != 0) --heads;  // a divisor of the group
+  uint32_t wg = options_.attn_wg;
+  if (auto e = env_value("PENSER_VK_ATTN_WG", info.max_workgroup_invocations); e && !wg) wg = *e;
+  if (!power_of_two(wg) || wg < sg) wg = info.is_cpu() ? sg : std::max(sg, 64u);
+  if (wg > info.max_workgroup_invocations) return s;
+  uint32_t block = options_.attn_block;
+  if (auto e = env_value("PENSER_VK_ATTN_BLOCK", 64); e && !block) block = *e;
+  if (block == 0) block = 8;
+  uint32_t vec = options_.attn_vec;
+  if (auto e = env_value("PENSER_VK_ATTN_VEC", 4); e && !vec) vec = *e;
+  if (vec != 1 && vec != 2) vec = 4;
+  // Fewer heads per workgroup while the shared memory (only used with several subgroups) is too small.
+  while (heads > 1 && gqa_shared_bytes(a.head_dim, heads, wg, sg) > info.max_shared_memory)
+    do --heads; while (per_kv % heads != 0);
+  if (gqa_shared_bytes(a.head_dim, heads, wg, sg) > info.max_shared_memory) return s;
+  s.ok = true;
+  s.wg = wg;
+  s.heads = heads;
+  s.sg = sg;
+  s.block = block;
+  s.vec = vec;
+  return s;
+}
+
+Status Ops::attn_decode_gqa(Recorder& rec, View q, View k, View v, View out, View positions, const AttnParams& a,
+                            const AttnShape& s, uint32_t n_split, uint32_t min_chunk) {
+  PENSER_ASSERT(s.ok && a.head_dim % 2 == 0 && k.offset % 2 == 0 && v.offset % 2 == 0 && q.offset % 2 == 0 &&
+                out.offset % 2 == 0);
+  PENSER_ASSERT(n_split >= 1 && min_chunk >= 1 && (n_split == 1 || out.offset == 0));
+  const uint32_t words = a.head_dim / 2, stride_w = a.n_head_kv * words;
+  const uint32_t wpl = (words + s.sg - 1) / s.sg;
+  // Words per load: every lane's first word (row start + lane * wpl) must be a multiple of it, and no lane
+  // may own words past the row's end.
+  uint32_t vec = s.vec;
+  auto aligned = [&](uint32_t n) {
+    return words % s.sg == 0 && wpl % n == 0 && (k.offset / 2) % n == 0 && (v.offset / 2) % n == 0 &&
+           stride_w % n == 0 && words % n == 0;
+  };
+  while (vec > 1 && !aligned(vec)) vec /= 2;
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("attn_decode_gqa", 5, 1u << 3, sizeof(AttnGqaPush), s.wg,
+                                                         {a.head_dim, s.heads, s.sg, vec, s.block}));
+  AttnGqaPush push{a.n_head, a.n_head / a.n_head_kv, stride_w, q.offset, k.offset / 2, v.offset / 2, out.offset,
+                   n_split, positions.offset, 1.0f / std::sqrt(float(a.head_dim)), min_chunk, 0};
+  const BufferRange bindings[] = {q.range, k.range, v.range, out.range, positions.range};
+  uint32_t gx, gy;
+  grid_2d(device_->info(), a.n_head / s.heads * n_split, gx, gy);
+  return rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy);
+}
+
+}  // namespace penser::vulkan

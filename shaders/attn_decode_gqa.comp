@@ -1,0 +1,228 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+// Decode attention for one new token, one pass over the cache (flash-decoding): a workgroup takes GROUP
+// query heads that share one KV head and a range of cache positions, so each K and V row is read once for
+// all of them (a 1.5B model has 6 query heads per KV head: attn_decode reads the cache 6 times).
+//
+// A subgroup of SG lanes spans one head row: lane i owns WPL consecutive 32-bit words (2 f16 each) of it,
+// read VEC words per load, and keeps its slice of every query in registers. A subgroup walks its share of
+// the range in blocks of BLOCK positions: the scores of a block (partial dots summed by subgroupAdd, so
+// every lane holds every score), the block's max per head, the running output rescaled once per block
+// (online softmax: running max m and sum l, acc *= exp(m_old - m_new)), then the block's V rows added with
+// weights exp(s - m). No score row is written to memory, and no barrier is needed inside the walk. With
+// several subgroups per workgroup (NSG > 1) each takes every NSG-th block; their (m, l, acc) are combined
+// through shared memory at the end.
+//
+// Why this shape: on lavapipe every load from a computed address runs lane by lane (a scalar load per
+// lane and component), so the only loads left are the cache words themselves, wide where the alignment
+// allows; on a GPU neighbouring lanes read neighbouring words of a row (coalesced).
+//
+// n_split == 1: out[h, :] is written normalised. Otherwise the split-K layout of attn_decode_split.comp
+// (per head and range: head_dim unnormalised values, m, l), combined by attn_reduce.comp.
+#include "common.glsl"
+
+layout(constant_id = 2) const uint HEAD_DIM = 128;  // even
+layout(constant_id = 3) const uint GROUP = 1;       // query heads per workgroup (divides n_head / n_head_kv)
+layout(constant_id = 4) const uint SG = 8;          // the subgroup size: lanes over one head row
+layout(constant_id = 5) const uint VEC = 1;         // words per load: 1, 2 or 4 (dividing WPL; aligned rows)
+layout(constant_id = 6) const uint BLOCK = 8;       // positions per block
+
+const uint WORDS = HEAD_DIM / 2;           // 32-bit words per head row
+const uint WPL = (WORDS + SG - 1) / SG;    // words per lane (the last lanes may own fewer: VEC is then 1)
+const uint NSG = WG_SIZE / SG;             // subgroups per workgroup
+
+layout(binding = 0) readonly buffer Q { vec2 q2[]; };  // q_offset, o_offset even (Ops checks)
+layout(binding = 1) readonly buffer K1 { uint k1[]; };
+layout(binding = 1) readonly buffer K2 { uvec2 k2[]; };
+layout(binding = 1) readonly buffer K4 { uvec4 k4[]; };
+layout(binding = 2) readonly buffer V1 { uint v1[]; };
+layout(binding = 2) readonly buffer V2 { uvec2 v2[]; };
+layout(binding = 2) readonly buffer V4 { uvec4 v4[]; };
+layout(binding = 3) writeonly buffer O { float o[]; };
+layout(binding = 3) writeonly buffer O2 { vec2 o2[]; };
+layout(binding = 4) readonly buffer Pos { int positions[]; };
+
+// Mirror: penser::vulkan::AttnGqaPush
+layout(push_constant) uniform Push {
+  uint n_head;
+  uint heads_per_kv;  // n_head / n_head_kv
+  uint kv_stride_w;   // words per cached position (n_head_kv * head_dim / 2)
+  uint q_offset;
+  uint k_offset_w;    // words
+  uint v_offset_w;
+  uint o_offset;      // floats; direct output only (n_split == 1)
+  uint n_split;
+  uint pos_offset;
+  float scale;        // 1 / sqrt(head_dim)
+  uint min_chunk;     // positions per range at least
+  uint pad;
+} p;
+
+shared float m_s[NSG > 1 ? NSG * GROUP : 1];
+shared float l_s[NSG > 1 ? NSG * GROUP : 1];
+shared vec2 acc_s[NSG > 1 ? NSG * GROUP * WORDS : 1];
+
+// This lane's words of the row starting at word `w0` (its first word: w0 + lane * WPL); words past the
+// row's end (lanes beyond WORDS) read as 0.
+void read_k(uint w0, uint lane, out uint w[WPL]) {
+  const uint first = w0 + lane * WPL;
+  if (VEC == 4) {
+    [[unroll]] for (uint i = 0; i < WPL / 4; ++i) {
+      const uvec4 x = k4[first / 4 + i];
+      w[4 * i] = x.x; w[4 * i + 1] = x.y; w[4 * i + 2] = x.z; w[4 * i + 3] = x.w;
+    }
+  } else if (VEC == 2) {
+    [[unroll]] for (uint i = 0; i < WPL / 2; ++i) {
+      const uvec2 x = k2[first / 2 + i];
+      w[2 * i] = x.x; w[2 * i + 1] = x.y;
+    }
+  } else {
+    [[unroll]] for (uint i = 0; i < WPL; ++i) {
+      w[i] = 0u;
+      if (lane * WPL + i < WORDS) w[i] = k1[first + i];
+    }
+  }
+}
+
+void read_v(uint w0, uint lane, out uint w[WPL]) {
+  const uint first = w0 + lane * WPL;
+  if (VEC == 4) {
+    [[unroll]] for (uint i = 0; i < WPL / 4; ++i) {
+      const uvec4 x = v4[first / 4 + i];
+      w[4 * i] = x.x; w[4 * i + 1] = x.y; w[4 * i + 2] = x.z; w[4 * i + 3] = x.w;
+    }
+  } else if (VEC == 2) {
+    [[unroll]] for (uint i = 0; i < WPL / 2; ++i) {
+      const uvec2 x = v2[first / 2 + i];
+      w[2 * i] = x.x; w[2 * i + 1] = x.y;
+    }
+  } else {
+    [[unroll]] for (uint i = 0; i < WPL; ++i) {
+      w[i] = 0u;
+      if (lane * WPL + i < WORDS) w[i] = v1[first + i];
+    }
+  }
+}
+
+void main() {
+  const uint g_id = group_index();
+  const uint hb = g_id / p.n_split, s = g_id % p.n_split;
+  if (hb >= p.n_head / GROUP) return;
+  const uint tid = gl_LocalInvocationID.x, lane = tid % SG, sgid = tid / SG;
+  const uint h0 = hb * GROUP, kvh = h0 / p.heads_per_kv;
+  const uint n_kv = uint(positions[p.pos_offset]) + 1;
+  const uint chunk = max(p.min_chunk, (n_kv + p.n_split - 1) / p.n_split);
+  const uint t0 = min(s * chunk, n_kv), t1 = min(t0 + chunk, n_kv);
+  const uint pstride = HEAD_DIM + 2;
+  if (t0 == t1) {  // the whole workgroup leaves together: an empty range weighs nothing in the reduction
+    for (uint i = tid; i < GROUP * pstride; i += WG_SIZE) {
+      const uint g = i / pstride, d = i % pstride;
+      o[((h0 + g) * p.n_split + s) * pstride + d] = d < HEAD_DIM ? 0.0 : d == HEAD_DIM ? -1e30 : 0.0;
+    }
+    return;
+  }
+
+  // This lane's slice of the GROUP queries; the running max, sum and output slice per head.
+  vec2 qr[GROUP * WPL];
+  vec2 acc[GROUP * WPL];
+  float m[GROUP], l[GROUP];
+  [[unroll]] for (uint g = 0; g < GROUP; ++g) {
+    [[unroll]] for (uint j = 0; j < WPL; ++j) {
+      const uint w = lane * WPL + j;
+      qr[g * WPL + j] = vec2(0.0);
+      if (w < WORDS) qr[g * WPL + j] = q2[p.q_offset / 2 + (h0 + g) * WORDS + w];
+      acc[g * WPL + j] = vec2(0.0);
+    }
+    m[g] = -1.0 / 0.0;
+    l[g] = 0.0;
+  }
+  const uint kb = p.k_offset_w + kvh * WORDS, vb = p.v_offset_w + kvh * WORDS;
+
+  for (uint base = t0 + sgid * BLOCK; base < t1; base += NSG * BLOCK) {
+    // Scores of the block (-inf past the range's end).
+    float sc[BLOCK * GROUP];
+    [[unroll]] for (uint b = 0; b < BLOCK; ++b) {
+      const uint t = base + b;
+      if (t < t1) {
+        uint kw[WPL];
+        read_k(kb + t * p.kv_stride_w, lane, kw);
+        float part[GROUP];
+        [[unroll]] for (uint g = 0; g < GROUP; ++g) part[g] = 0.0;
+        [[unroll]] for (uint j = 0; j < WPL; ++j) {
+          const vec2 kv = unpackHalf2x16(kw[j]);
+          [[unroll]] for (uint g = 0; g < GROUP; ++g) part[g] += dot(qr[g * WPL + j], kv);
+        }
+        [[unroll]] for (uint g = 0; g < GROUP; ++g) sc[b * GROUP + g] = subgroupAdd(part[g]) * p.scale;
+      } else {
+        [[unroll]] for (uint g = 0; g < GROUP; ++g) sc[b * GROUP + g] = -1.0 / 0.0;
+      }
+    }
+    // The new running max per head; the output so far rescaled to it.
+    [[unroll]] for (uint g = 0; g < GROUP; ++g) {
+      float mb = m[g];
+      [[unroll]] for (uint b = 0; b < BLOCK; ++b) mb = max(mb, sc[b * GROUP + g]);
+      const float corr = exp(m[g] - mb);  // 0 on the first block (m = -inf)
+      m[g] = mb;
+      l[g] *= corr;
+      [[unroll]] for (uint j = 0; j < WPL; ++j) acc[g * WPL + j] *= corr;
+    }
+    // The block's V rows.
+    [[unroll]] for (uint b = 0; b < BLOCK; ++b) {
+      const uint t = base + b;
+      if (t < t1) {
+        uint vw[WPL];
+        read_v(vb + t * p.kv_stride_w, lane, vw);
+        [[unroll]] for (uint g = 0; g < GROUP; ++g) {
+          const float pw = exp(sc[b * GROUP + g] - m[g]);
+          l[g] += pw;
+          [[unroll]] for (uint j = 0; j < WPL; ++j) acc[g * WPL + j] += pw * unpackHalf2x16(vw[j]);
+        }
+      }
+    }
+  }
+
+  // Subgroups 1.. hand (m, l, acc) to subgroup 0, which rescales every part to the common max.
+  if (NSG > 1) {
+    [[unroll]] for (uint g = 0; g < GROUP; ++g) {
+      if (lane == 0) {
+        m_s[sgid * GROUP + g] = m[g];
+        l_s[sgid * GROUP + g] = l[g];
+      }
+      [[unroll]] for (uint j = 0; j < WPL; ++j)
+        if (lane * WPL + j < WORDS) acc_s[(sgid * GROUP + g) * WORDS + lane * WPL + j] = acc[g * WPL + j];
+    }
+    barrier();
+    if (sgid != 0) return;
+    [[unroll]] for (uint g = 0; g < GROUP; ++g) {
+      float mx = m[g];
+      for (uint k = 1; k < NSG; ++k) mx = max(mx, m_s[k * GROUP + g]);
+      const float c0 = exp(m[g] - mx);
+      l[g] *= c0;
+      [[unroll]] for (uint j = 0; j < WPL; ++j) acc[g * WPL + j] *= c0;
+      for (uint k = 1; k < NSG; ++k) {
+        const float ck = exp(m_s[k * GROUP + g] - mx);  // 0 for a subgroup that had no block (m = -inf)
+        l[g] += l_s[k * GROUP + g] * ck;
+        [[unroll]] for (uint j = 0; j < WPL; ++j)
+          if (lane * WPL + j < WORDS) acc[g * WPL + j] += acc_s[(k * GROUP + g) * WORDS + lane * WPL + j] * ck;
+      }
+      m[g] = mx;
+    }
+  }
+
+  [[unroll]] for (uint g = 0; g < GROUP; ++g) {
+    const uint h = h0 + g;
+    const uint pb = (h * p.n_split + s) * pstride;
+    [[unroll]] for (uint j = 0; j < WPL; ++j) {
+      const uint w = lane * WPL + j;
+      if (w < WORDS) {
+        if (p.n_split == 1) o2[p.o_offset / 2 + h * WORDS + w] = acc[g * WPL + j] / l[g];
+        else o2[pb / 2 + w] = acc[g * WPL + j];
+      }
+    }
+    if (p.n_split != 1 && tid == 0) {
+      o[pb + HEAD_DIM] = m[g];
+      o[pb + HEAD_DIM + 1] = l[g];
+    }
+  }
+}

@@ -1,0 +1,189 @@
+// Decode attention on the Vulkan device against a double-precision reference over the f16 cache: the
+// grouped kernel (attn_decode_gqa.comp: the query heads of a KV head in one workgroup, online softmax) in
+// one pass and split over ranges of positions (+ attn_reduce.comp), in each of its shapes (heads per
+// workgroup, several subgroups per workgroup, words per load, block length), and the per-head kernel it
+// falls back to. Positions 0, odd counts, a long context (1000) and partial blocks; GQA 1, 2, 6; head_dim
+// 40 (words per lane not a multiple of the load width), 64 and 128; operands at offsets.
+#include <QtTest>
+
+#include <cmath>
+
+#include "inference/quant/quant.h"
+#include "tests/vulkan/vk_fixture.h"
+#include "tests/vulkan/weights_fixture.h"
+
+using namespace vkt;
+
+namespace {
+
+double f16r(float f) { return quant::f16_to_f32(quant::f32_to_f16(f)); }
+
+// out[h, :] for the newest of n_kv positions (K/V rows 0..n_kv-1, f16-rounded as the cache holds them).
+std::vector<float> decode_reference(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
+                                    uint32_t n_kv, uint32_t head_dim, uint32_t n_head, uint32_t n_head_kv) {
+  const uint32_t kv_dim = n_head_kv * head_dim;
+  std::vector<float> out(size_t(n_head) * head_dim);
+  for (uint32_t h = 0; h < n_head; ++h) {
+    const uint32_t kvh = h / (n_head / n_head_kv);
+    std::vector<double> s(n_kv);
+    double m = -1e300, l = 0;
+    for (uint32_t t = 0; t < n_kv; ++t) {
+      double d = 0;
+      for (uint32_t e = 0; e < head_dim; ++e) d += double(q[h * head_dim + e]) * f16r(k[t * kv_dim + kvh * head_dim + e]);
+      s[t] = d / std::sqrt(double(head_dim));
+      m = std::max(m, s[t]);
+    }
+    for (double& e : s) {
+      e = std::exp(e - m);
+      l += e;
+    }
+    for (uint32_t e = 0; e < head_dim; ++e) {
+      double acc = 0;
+      for (uint32_t t = 0; t < n_kv; ++t) acc += s[t] * f16r(v[t * kv_dim + kvh * head_dim + e]);
+      out[h * head_dim + e] = float(acc / l);
+    }
+  }
+  return out;
+}
+
+std::vector<uint16_t> to_f16(const std::vector<float>& x) {
+  std::vector<uint16_t> h(x.size());
+  for (size_t i = 0; i < x.size(); ++i) h[i] = quant::f32_to_f16(x[i]);
+  return h;
+}
+
+enum Variant : int {
+  kDefault,     // the device's choice: grouped, all heads of a KV head per workgroup, one subgroup on lavapipe
+  kHeads2,      // grouped, 2 query heads per workgroup
+  kTwoGroups,   // grouped, 2 subgroups per workgroup (combined through shared memory), blocks of 3 positions
+  kWords1,      // grouped, one 32-bit word per load
+  kPerHead,     // the per-head kernel (attn_decode.comp / attn_decode_split.comp)
+  kVariants
+};
+const char* const kVariantNames[] = {"default", "2 heads per workgroup", "2 subgroups, blocks of 3", "1 word per load",
+                                     "per head"};
+
+}  // namespace
+
+class TestVulkanAttention : public QObject {
+  Q_OBJECT
+  Gpu gpu;
+  std::unique_ptr<Ops> ops[kVariants];
+
+ private slots:
+  void initTestCase() {
+    VKT_OPEN(gpu);
+    const uint32_t sg = std::max(1u, gpu.device->info().subgroup_size);
+    const Ops::Options opts[kVariants] = {
+        {}, {.attn_heads = 2}, {.attn_wg = 2 * sg, .attn_block = 3}, {.attn_vec = 1}, {.attn_kernel = 1}};
+    for (int i = 0; i < kVariants; ++i) {
+      auto o = Ops::create(*gpu.device, opts[i]);
+      VKT_OK(o);
+      ops[i] = std::move(*o);
+    }
+  }
+  void cleanup() { QVERIFY2(gpu.clean(), "the validation layer reported errors"); }
+
+  // The grouped kernel must run where the device has subgroup arithmetic (lavapipe has): otherwise every
+  // row below would test the per-head fall-back only.
+  void grouped_kernel_is_chosen() {
+    if (!gpu.device->subgroup_ops()) QSKIP("this device has no subgroup arithmetic: the per-head kernel runs");
+    const Ops::AttnParams ap{.head_dim = 128, .n_head = 12, .n_head_kv = 2, .scores_stride = 64};
+    const Ops::AttnShape s = ops[kDefault]->attn_shape(ap);
+    QVERIFY(s.ok);
+    QCOMPARE(s.heads, 6u);
+    QVERIFY(!ops[kPerHead]->attn_shape(ap).ok);
+    QCOMPARE(ops[kHeads2]->attn_shape(ap).heads, 2u);
+    QVERIFY(!ops[kDefault]->attn_shape({.head_dim = 41, .n_head = 2, .n_head_kv = 1}).ok);  // odd head_dim
+  }
+
+  void decode_data() {
+    QTest::addColumn<int>("variant");
+    QTest::addColumn<uint32_t>("head_dim");
+    QTest::addColumn<uint32_t>("n_head");
+    QTest::addColumn<uint32_t>("n_head_kv");
+    QTest::addColumn<uint32_t>("n_kv");
+    QTest::addColumn<uint32_t>("n_split");    // 1: one pass
+    QTest::addColumn<uint32_t>("min_chunk");
+    QTest::addColumn<uint32_t>("offset");     // of q, K, V and out, in elements
+    struct Row {
+      Variant v;
+      uint32_t d, h, hkv, n_kv, split, chunk, off;
+    };
+    const Row rows[] = {
+        // The 1.5B head shape: position 0, a long context, split into ranges (the last one partial).
+        {kDefault, 128, 12, 2, 1, 1, 1, 0},
+        {kDefault, 128, 12, 2, 1000, 1, 1, 0},
+        {kDefault, 128, 12, 2, 1000, 6, 64, 0},
+        {kDefault, 128, 12, 2, 77, 16, 64, 0},  // 2 of 16 ranges used
+        {kPerHead, 128, 12, 2, 1000, 1, 1, 0},
+        {kPerHead, 128, 12, 2, 301, 4, 16, 0},
+        // GQA 2 and 1, head_dim 64, odd counts.
+        {kDefault, 64, 4, 2, 77, 1, 1, 0},
+        {kDefault, 64, 2, 2, 300, 4, 16, 0},
+        {kDefault, 64, 4, 2, 2, 3, 1, 0},
+        // Heads per workgroup, two subgroups, words per load.
+        {kHeads2, 64, 12, 2, 150, 1, 1, 0},
+        {kHeads2, 64, 12, 2, 150, 5, 8, 0},
+        {kTwoGroups, 64, 4, 2, 133, 1, 1, 0},
+        {kTwoGroups, 128, 12, 2, 41, 3, 4, 0},
+        {kTwoGroups, 64, 4, 2, 1, 1, 1, 0},  // the second subgroup has no block
+        {kWords1, 128, 6, 1, 45, 1, 1, 0},
+        // head_dim 40: 20 words over the subgroup's lanes (lavapipe: 3 per lane, the last lanes own fewer).
+        {kDefault, 40, 6, 3, 77, 1, 1, 0},
+        {kDefault, 40, 6, 3, 77, 7, 1, 0},
+        // Offsets: 2 elements (one word: loads of 1 word), 8 (4 words: loads of 4), 1 (odd: the per-head kernel).
+        {kDefault, 64, 6, 1, 33, 1, 1, 2},
+        {kDefault, 64, 6, 1, 33, 1, 1, 8},
+        {kDefault, 64, 6, 1, 33, 1, 1, 1},
+    };
+    for (const Row& r : rows)
+      QTest::newRow(fmt::format("{}: head_dim {}, {}/{} heads, {} positions, {} range(s) of >= {}, offset {}",
+                                kVariantNames[r.v], r.d, r.h, r.hkv, r.n_kv, r.split, r.chunk, r.off)
+                        .c_str())
+          << int(r.v) << r.d << r.h << r.hkv << r.n_kv << r.split << r.chunk << r.off;
+  }
+  void decode() {
+    QFETCH(int, variant);
+    QFETCH(uint32_t, head_dim);
+    QFETCH(uint32_t, n_head);
+    QFETCH(uint32_t, n_head_kv);
+    QFETCH(uint32_t, n_kv);
+    QFETCH(uint32_t, n_split);
+    QFETCH(uint32_t, min_chunk);
+    QFETCH(uint32_t, offset);
+    const uint32_t kv_dim = n_head_kv * head_dim, n_ctx = n_kv + 5;
+    const auto q = random_floats(n_head * head_dim, 91 + n_kv, 2.0f);
+    const auto k = random_floats(n_kv * kv_dim, 92 + n_kv), v = random_floats(n_kv * kv_dim, 93 + n_kv);
+    // Each operand starts `offset` elements into its buffer (what is before it is garbage).
+    std::vector<float> qpad(offset, 7.0f);
+    qpad.insert(qpad.end(), q.begin(), q.end());
+    std::vector<uint16_t> kc(offset, 0x7bff), vc(offset, 0x7bff);  // 65504: a wrong read would show
+    for (uint16_t x : to_f16(k)) kc.push_back(x);
+    for (uint16_t x : to_f16(v)) vc.push_back(x);
+    kc.resize(offset + size_t(n_ctx) * kv_dim, 0x7bff);
+    vc.resize(offset + size_t(n_ctx) * kv_dim, 0x7bff);
+    const std::vector<int32_t> pos = {0, int32_t(n_kv - 1)};
+    auto qb = make_buffer(*gpu.device, qpad), kb = make_buffer(*gpu.device, kc), vb = make_buffer(*gpu.device, vc);
+    auto pb = make_buffer(*gpu.device, pos);
+    auto ob = make_buffer(*gpu.device, nullptr, (offset + n_head * head_dim) * 4);
+    auto sb = make_buffer(*gpu.device, nullptr, n_head * n_ctx * 4);
+    const Ops::AttnParams ap{.head_dim = head_dim, .n_head = n_head, .n_head_kv = n_head_kv, .scores_stride = n_ctx};
+    auto partials = make_buffer(*gpu.device, nullptr, Ops::attn_split_floats(ap, n_split) * 4);
+    Ops& o = *ops[variant];
+    run_recorded(*gpu.device, [&](Recorder& r) {
+      if (n_split == 1)
+        VKT_OK(o.attn_decode(r, view(*qb, offset), view(*kb, offset), view(*vb, offset), view(*ob, offset), view(*sb),
+                             view(*pb, 1), ap));
+      else
+        VKT_OK(o.attn_decode_split(r, view(*qb, offset), view(*kb, offset), view(*vb, offset), view(*ob, offset),
+                                   view(*sb), view(*partials), view(*pb, 1), ap, n_split, min_chunk));
+    });
+    const auto want = decode_reference(q, k, v, n_kv, head_dim, n_head, n_head_kv);
+    const double err = nmse(read_back<float>(*ob, want.size(), uint64_t(offset) * 4), want);
+    QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
+  }
+};
+
+QTEST_GUILESS_MAIN(TestVulkanAttention)
+#include "test_vulkan_attention.moc"
