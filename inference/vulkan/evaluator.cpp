@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -29,8 +30,19 @@ namespace {
 using model::Tensor;
 using tokenizer::Token;
 
-// Split-K decode attention: ranges of at least this many positions, at most this many ranges per head.
-constexpr uint32_t kSplitMinChunk = 128, kMaxDecodeSplit = 16;
+// Split-K decode attention: at most kMaxDecodeSplit ranges per head, of at least a minimum chunk of
+// positions chosen by device type (split_shape below).
+constexpr uint32_t kMaxDecodeSplit = 64;
+
+// A measurement knob (PENSER_VK_ATTN_SPLIT, _CHUNK): a positive integer up to `max`, else nothing.
+std::optional<uint32_t> env_count(const char* name, uint32_t max) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  char* end = nullptr;
+  const unsigned long n = std::strtoul(v, &end, 10);
+  if (*end != '\0' || n == 0 || n > max) return std::nullopt;
+  return uint32_t(n);
+}
 
 uint64_t tensor_bytes(const Tensor& t) { return t ? uint64_t(t.row_bytes) * uint64_t(t.ne1) : 0; }
 
@@ -53,10 +65,7 @@ class VulkanEvaluator final : public model::Evaluator {
     // Measurements only (scripts/device/gpu-run.sh compares both on a GPU): PENSER_VK_FUSE=0 or 1.
     if (const char* f = std::getenv("PENSER_VK_FUSE"); !opt.fuse && f && (f[0] == '0' || f[0] == '1') && !f[1])
       self->fuse_ = f[0] == '1';
-    self->split_forced_ = opt.decode_split != 0;
-    self->decode_split_ = opt.decode_split ? std::min(opt.decode_split, kMaxDecodeSplit)
-                                           : self->device_->info().is_cpu() ? 1
-                                           : std::clamp<uint32_t>(self->n_ctx_ / kSplitMinChunk, 1, kMaxDecodeSplit);
+    self->split_shape(opt.decode_split);
     PENSER_TRY(self->record());
     PENSER_TRY(self->create_batch_path());
     return std::unique_ptr<model::Evaluator>(std::move(self));
@@ -141,8 +150,25 @@ class VulkanEvaluator final : public model::Evaluator {
     return {};
   }
 
-  // Decode attention: on GPUs split over the positions (split-K), so that a long context keeps more than
-  // n_head workgroups busy; in one pass per head on CPU implementations, whose few threads the heads fill.
+  // Decode attention is split over the positions (split-K: ranges of at least split_chunk_ positions, at
+  // most decode_split_ of them, then a reduction) so that a long context keeps the device busy: the grouped
+  // kernel (Ops::attn_shape) has only one workgroup per KV head and range (a 1.5B model: 2 KV heads).
+  // GPUs (on paper, swept by the GPU script): ranges of >= 64 positions, up to 64 (a 4k context: 128
+  // workgroups for 2 KV heads). CPU implementations: ranges of >= 2048 positions, up to 4 (lavapipe spreads
+  // workgroups over its threads, one per core; on this 2-core machine split 1/2/4 measured within noise at
+  // 4k, and the reduction costs ~0.1-0.5 ms per layer at 4 ranges: docs/vulkan.md).
+  // An explicit split (tests) uses ranges of >= 4, so that a short context is split too.
+  // PENSER_VK_ATTN_SPLIT / _CHUNK override both (measurements: scripts/device/gpu-run.sh sweeps them).
+  void split_shape(uint32_t forced) {
+    const bool cpu = device_->info().is_cpu();
+    split_chunk_ = forced ? 4 : cpu ? 2048 : 64;
+    uint32_t max_split = cpu ? 4 : kMaxDecodeSplit;
+    if (auto c = env_count("PENSER_VK_ATTN_CHUNK", 1u << 20)) split_chunk_ = *c;
+    if (auto n = env_count("PENSER_VK_ATTN_SPLIT", kMaxDecodeSplit)) max_split = *n;
+    decode_split_ = forced ? std::min(forced, kMaxDecodeSplit)
+                           : std::clamp<uint32_t>(n_ctx_ / split_chunk_, 1, max_split);
+  }
+
   Status record_decode_attention(Recorder& r, const LayerBuffers& B) {
     const model::HParams& hp = model_.hparams();
     const Ops::AttnParams ap{.head_dim = hp.head_dim, .n_head = hp.n_head, .n_head_kv = hp.n_head_kv,
@@ -152,9 +178,8 @@ class VulkanEvaluator final : public model::Evaluator {
     if (!partials_) {
       PENSER_ASSIGN_OR_RETURN(partials_, scratch(Ops::attn_split_floats(ap, decode_split_), "attention partials"));
     }
-    // An explicit split (tests) uses short ranges, so that a short context is split too.
     return ops_->attn_decode_split(r, all(q_), all(B.k_cache), all(B.v_cache), all(attn_), all(scores_), all(partials_),
-                                   all(pos_), ap, decode_split_, split_forced_ ? 4 : kSplitMinChunk);
+                                   all(pos_), ap, decode_split_, split_chunk_);
   }
 
   Result<Matrix> upload_matrix(const Tensor& t, const char* what) {
@@ -310,7 +335,7 @@ class VulkanEvaluator final : public model::Evaluator {
   std::unique_ptr<BatchPath> batch_;  // null when n_batch is 1
   uint32_t decode_split_ = 1;
   bool fuse_ = false;  // EvaluatorOptions::fuse
-  bool split_forced_ = false;
+  uint32_t split_chunk_ = 64;  // split-K: positions per range at least
   std::unique_ptr<Buffer> partials_;  // split-K attention's per-range results
 };
 
