@@ -95,6 +95,30 @@ class TestVulkanCli : public QObject {
     QVERIFY2(cpu_device.err.contains("--backend vulkan"), cpu_device.err.constData());
   }
 
+  // bench --kv-fill N: decode timed at position N over a synthetic cache (no prefill); Vulkan only; a fill
+  // past the model's context is an error, not a crash.
+  void bench_kv_fill() {
+    const QString model = dir.filePath("tiny_fill.gguf");
+    penser::model::SynthSpec spec;
+    spec.n_embd = 256;
+    spec.n_ff = 512;
+    spec.n_ctx_train = 512;
+    spec.n_threads = 1;
+    const penser::Status st = penser::model::write_synth_model(spec, model.toStdString());
+    QVERIFY2(st.has_value(), st.has_value() ? "" : st.error().message.c_str());
+    const Run r = cli({"bench", model, "--backend", "vulkan", "-p", "0", "-n", "3", "--kv-fill", "300", "--json"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(j.value("kv_fill").toInt(), 300);
+    QVERIFY(j.value("decode_tok_s").toObject().value("mean").toDouble() > 0);
+    const Run over = cli({"bench", model, "--backend", "vulkan", "-p", "0", "-n", "3", "--kv-fill", "600"});
+    QCOMPARE(over.code, 1);
+    QVERIFY2(over.err.contains("cannot fill 600 positions"), over.err.constData());
+    const Run cpu = cli({"bench", model, "-p", "0", "-n", "1", "--kv-fill", "10"});
+    QCOMPARE(cpu.code, 1);
+    QVERIFY2(cpu.err.contains("--backend vulkan"), cpu.err.constData());
+  }
+
   void bench_profile() {
     const QString model = dir.filePath("tiny_q4k.gguf");
     penser::model::SynthSpec spec;
