@@ -154,15 +154,15 @@ class VulkanEvaluator final : public model::Evaluator {
   // most decode_split_ of them, then a reduction) so that a long context keeps the device busy: the grouped
   // kernel (Ops::attn_shape) has only one workgroup per KV head and range (a 1.5B model: 2 KV heads).
   // GPUs (on paper, swept by the GPU script): ranges of >= 64 positions, up to 64 (a 4k context: 128
-  // workgroups for 2 KV heads). CPU implementations: ranges of >= 2048 positions, up to 4 (lavapipe spreads
-  // workgroups over its threads, one per core; on this 2-core machine split 1/2/4 measured within noise at
-  // 4k, and the reduction costs ~0.1-0.5 ms per layer at 4 ranges: docs/vulkan.md).
+  // workgroups for 2 KV heads). CPU implementations: one pass (lavapipe on 2 cores, 1.5B heads: 1 range
+  // beat 4 at 16k positions, 10.8-12.1 against 12.7-15.4 ms per layer; 1, 2, 4 within noise at 4k:
+  // docs/vulkan.md); a machine with many more cores than KV heads may want PENSER_VK_ATTN_SPLIT.
   // An explicit split (tests) uses ranges of >= 4, so that a short context is split too.
-  // PENSER_VK_ATTN_SPLIT / _CHUNK override both (measurements: scripts/device/gpu-run.sh sweeps them).
+  // PENSER_VK_ATTN_SPLIT / _CHUNK override both (measurements, the GPU script's sweep).
   void split_shape(uint32_t forced) {
     const bool cpu = device_->info().is_cpu();
-    split_chunk_ = forced ? 4 : cpu ? 2048 : 64;
-    uint32_t max_split = cpu ? 4 : kMaxDecodeSplit;
+    split_chunk_ = forced ? 4 : cpu ? 2048 : 64;  // CPU: with PENSER_VK_ATTN_SPLIT
+    uint32_t max_split = cpu ? 1 : kMaxDecodeSplit;
     if (auto c = env_count("PENSER_VK_ATTN_CHUNK", 1u << 20)) split_chunk_ = *c;
     if (auto n = env_count("PENSER_VK_ATTN_SPLIT", kMaxDecodeSplit)) max_split = *n;
     decode_split_ = forced ? std::min(forced, kMaxDecodeSplit)

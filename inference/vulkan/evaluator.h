@@ -21,8 +21,8 @@ struct EvaluatorOptions {
   bool profile = false;              // GPU timestamps around every dispatch of the decode step (take_profile)
   uint32_t n_batch = kDefaultBatch;  // prompt tokens per submission (matrix-matrix products); 1: token by token
   uint32_t decode_split = 0;         // ranges of split-K decode attention (at most 64, of >= 4 positions); 0:
-                                     // by device (GPUs up to 64 of >= 64 positions, CPU implementations up
-                                     // to 4 of >= 2048)
+                                     // by device (GPUs up to 64 of >= 64 positions, CPU implementations one
+                                     // pass)
   // The decode step with RMSNorm and SwiGLU read inside the products that consume them (no dispatch and
   // barrier of their own). Default: off. Every product workgroup recomputes the norm, and that costs more
   // than the dispatches it saves both on lavapipe (0.6-0.7x) and on the NVIDIA H200 (8B-shaped Q4_K_M:
