@@ -58,10 +58,11 @@ enum Variant : int {
   kTwoGroups,   // grouped, 2 subgroups per workgroup (combined through shared memory), blocks of 3 positions
   kWords1,      // grouped, one 32-bit word per load
   kPerHead,     // the per-head kernel (attn_decode.comp / attn_decode_split.comp)
+  kPerHead8,    // the per-head kernel with 8 invocations per position in its score phase (its GPU default)
   kVariants
 };
 const char* const kVariantNames[] = {"default", "2 heads per workgroup", "2 subgroups, blocks of 3", "1 word per load",
-                                     "per head"};
+                                     "per head", "per head, 8 lanes"};
 
 }  // namespace
 
@@ -75,7 +76,8 @@ class TestVulkanAttention : public QObject {
     VKT_OPEN(gpu);
     const uint32_t sg = std::max(1u, gpu.device->info().subgroup_size);
     const Ops::Options opts[kVariants] = {
-        {}, {.attn_heads = 2}, {.attn_wg = 2 * sg, .attn_block = 3}, {.attn_vec = 1}, {.attn_kernel = 1}};
+        {}, {.attn_heads = 2}, {.attn_wg = 2 * sg, .attn_block = 3}, {.attn_vec = 1}, {.attn_kernel = 1},
+        {.attn_lanes = 8, .attn_kernel = 1}};
     for (int i = 0; i < kVariants; ++i) {
       auto o = Ops::create(*gpu.device, opts[i]);
       VKT_OK(o);
@@ -118,6 +120,8 @@ class TestVulkanAttention : public QObject {
         {kDefault, 128, 12, 2, 77, 16, 64, 0},  // 2 of 16 ranges used
         {kPerHead, 128, 12, 2, 1000, 1, 1, 0},
         {kPerHead, 128, 12, 2, 301, 4, 16, 0},
+        {kPerHead8, 128, 12, 2, 301, 1, 1, 0},
+        {kPerHead8, 64, 4, 2, 77, 4, 8, 0},
         // GQA 2 and 1, head_dim 64, odd counts.
         {kDefault, 64, 4, 2, 77, 1, 1, 0},
         {kDefault, 64, 2, 2, 300, 4, 16, 0},

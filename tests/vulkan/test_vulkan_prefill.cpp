@@ -192,7 +192,8 @@ class TestVulkanPrefill : public QObject {
       VKT_OK(ops->kv_store(r, view(*kb), view(*kc), view(*pb), kv_dim, n_kv, kv_dim));
       VKT_OK(ops->kv_store(r, view(*vb), view(*vc), view(*pb), kv_dim, n_kv, kv_dim));
       VKT_OK(ops->attn_decode(r, view(*qb), view(*kc), view(*vc), view(*one), view(*sb1), view(*pb, n_kv - 1), ap));
-      // Even split counts through ops_split: 8 invocations per position in the score phase (the GPU default).
+      // Even split counts through ops_split (8 invocations per position in the per-head kernel's score phase
+      // where the grouped kernel does not run: test_vulkan_attention covers both kernels).
       Ops& os = n_split % 2 == 0 ? *ops_split : *ops;
       VKT_OK(os.attn_decode_split(r, view(*qb), view(*kc), view(*vc), view(*split, 2), view(*sb2), view(*partials),
                                   view(*pb, n_kv - 1), ap, n_split, min_chunk));
