@@ -20,6 +20,9 @@
 //
 // n_split == 1: out[h, :] is written normalised. Otherwise the split-K layout of attn_decode_split.comp
 // (per head and range: head_dim unnormalised values, m, l), combined by attn_reduce.comp.
+//
+// Prompts (Ops::attn_prefill on CPU implementations): n_tokens queries q_stride floats apart, query i at
+// position positions[pos_offset + i] seeing cache positions 0..that (causal), one pass each (n_split 1).
 #include "common.glsl"
 
 layout(constant_id = 2) const uint HEAD_DIM = 128;  // even
@@ -32,7 +35,7 @@ const uint WORDS = HEAD_DIM / 2;           // 32-bit words per head row
 const uint WPL = (WORDS + SG - 1) / SG;    // words per lane (the last lanes may own fewer: VEC is then 1)
 const uint NSG = WG_SIZE / SG;             // subgroups per workgroup
 
-layout(binding = 0) readonly buffer Q { vec2 q2[]; };  // q_offset, o_offset even (Ops checks)
+layout(binding = 0) readonly buffer Q { vec2 q2[]; };  // q_offset, o_offset, q_stride even (Ops checks)
 layout(binding = 1) readonly buffer K1 { uint k1[]; };
 layout(binding = 1) readonly buffer K2 { uvec2 k2[]; };
 layout(binding = 1) readonly buffer K4 { uvec4 k4[]; };
@@ -56,7 +59,9 @@ layout(push_constant) uniform Push {
   uint pos_offset;
   float scale;        // 1 / sqrt(head_dim)
   uint min_chunk;     // positions per range at least
-  uint pad;
+  uint n_tokens;      // queries (1 for decode)
+  uint q_stride;      // floats between the queries of q and between the rows of out (n_tokens > 1)
+  uint pad0, pad1;
 } p;
 
 shared float m_s[NSG > 1 ? NSG * GROUP : 1];
@@ -106,12 +111,14 @@ void read_v(uint w0, uint lane, out uint w[WPL]) {
 }
 
 void main() {
-  const uint g_id = group_index();
+  const uint blocks = p.n_head / GROUP;
+  const uint g_all = group_index(), token = g_all / (blocks * p.n_split), g_id = g_all % (blocks * p.n_split);
+  if (token >= p.n_tokens) return;
   const uint hb = g_id / p.n_split, s = g_id % p.n_split;
-  if (hb >= p.n_head / GROUP) return;
   const uint tid = gl_LocalInvocationID.x, lane = tid % SG, sgid = tid / SG;
   const uint h0 = hb * GROUP, kvh = h0 / p.heads_per_kv;
-  const uint n_kv = uint(positions[p.pos_offset]) + 1;
+  const uint n_kv = uint(positions[p.pos_offset + token]) + 1;
+  const uint q_base = p.q_offset + token * p.q_stride, o_base = p.o_offset + token * p.q_stride;
   const uint chunk = max(p.min_chunk, (n_kv + p.n_split - 1) / p.n_split);
   const uint t0 = min(s * chunk, n_kv), t1 = min(t0 + chunk, n_kv);
   const uint pstride = HEAD_DIM + 2;
@@ -131,7 +138,7 @@ void main() {
     [[unroll]] for (uint j = 0; j < WPL; ++j) {
       const uint w = lane * WPL + j;
       qr[g * WPL + j] = vec2(0.0);
-      if (w < WORDS) qr[g * WPL + j] = q2[p.q_offset / 2 + (h0 + g) * WORDS + w];
+      if (w < WORDS) qr[g * WPL + j] = q2[q_base / 2 + (h0 + g) * WORDS + w];
       acc[g * WPL + j] = vec2(0.0);
     }
     m[g] = -1.0 / 0.0;
@@ -216,7 +223,7 @@ void main() {
     [[unroll]] for (uint j = 0; j < WPL; ++j) {
       const uint w = lane * WPL + j;
       if (w < WORDS) {
-        if (p.n_split == 1) o2[p.o_offset / 2 + h * WORDS + w] = acc[g * WPL + j] / l[g];
+        if (p.n_split == 1) o2[o_base / 2 + h * WORDS + w] = acc[g * WPL + j] / l[g];
         else o2[pb / 2 + w] = acc[g * WPL + j];
       }
     }

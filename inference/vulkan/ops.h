@@ -70,6 +70,9 @@ class Ops {
     uint32_t attn_wg = 0;     // grouped: invocations per workgroup, a multiple of the subgroup size; 0: by device
     uint32_t attn_block = 0;  // grouped: positions per block (scores held in registers); 0: 8
     uint32_t attn_vec = 0;    // grouped: at most this many 32-bit words per load (1, 2, 4); 0: 4
+    // Prompt attention (measurements and tests; PENSER_VK_ATTN_PREFILL=1/2): 0 by device (the grouped kernel
+    // per query on CPU implementations, the tiled attn_prefill.comp on GPUs), 1 tiled, 2 grouped.
+    uint32_t attn_prefill = 0;
   };
   static Result<std::unique_ptr<Ops>> create(Device& device, const Options& options);
   static Result<std::unique_ptr<Ops>> create(Device& device) { return create(device, Options{}); }
@@ -129,6 +132,8 @@ class Ops {
     uint32_t wg = 0, heads = 0, sg = 0, block = 0, vec = 0;
   };
   AttnShape attn_shape(const AttnParams& params) const;
+  // Ops::attn_prefill's kernel: the grouped one once per query (true) or the tiled attn_prefill.comp.
+  bool attn_prefill_grouped(const AttnParams& params) const;
 
  private:
   Ops() = default;
@@ -139,9 +144,12 @@ class Ops {
   BufferRange bind_rows(const Matrix& a, const RowChunk& c, uint64_t row_bytes) const;
   uint32_t mul_mv_workgroup(const Matrix& a) const;
   uint32_t attn_lanes() const;
-  // Grouped decode attention (ops_attn.cpp): out is the output (n_split == 1) or the partials.
+  // Grouped decode attention (ops_attn.cpp): out is the output (n_split == 1) or the partials. n_tokens > 1
+  // (prompts, n_split 1): queries q_stride floats apart at positions[positions.offset + i], out likewise.
   Status attn_decode_gqa(Recorder& rec, View q, View k_cache, View v_cache, View out, View positions,
-                         const AttnParams& params, const AttnShape& shape, uint32_t n_split, uint32_t min_chunk);
+                         const AttnParams& params, const AttnShape& shape, uint32_t n_split, uint32_t min_chunk,
+                         uint32_t n_tokens = 1, uint32_t q_stride = 0);
+
   uint32_t mul_mv_rows_for(const Matrix& a) const;
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
                      uint32_t push_size, uint32_t n);

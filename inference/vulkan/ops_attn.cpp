@@ -77,11 +77,23 @@ Ops::AttnShape Ops::attn_shape(const AttnParams& a) const {
   return s;
 }
 
+// Prompt attention: on CPU implementations the grouped kernel once per query (measured on lavapipe:
+// docs/vulkan.md), whose loads are only the cache words, where attn_prefill.comp's loads of q and of its
+// staged K/V tile from shared memory run lane by lane. GPUs keep the tiled kernel (it shares a K/V tile
+// among 8 queries through shared memory) until the GPU sweep compares them.
+bool Ops::attn_prefill_grouped(const AttnParams& a) const {
+  uint32_t choice = options_.attn_prefill;
+  if (auto e = env_value("PENSER_VK_ATTN_PREFILL", 2); e && !choice) choice = *e;
+  if (choice == 0) choice = device_->info().is_cpu() ? 2 : 1;
+  return choice == 2 && attn_shape(a).ok;
+}
+
 Status Ops::attn_decode_gqa(Recorder& rec, View q, View k, View v, View out, View positions, const AttnParams& a,
-                            const AttnShape& s, uint32_t n_split, uint32_t min_chunk) {
+                            const AttnShape& s, uint32_t n_split, uint32_t min_chunk, uint32_t n_tokens,
+                            uint32_t q_stride) {
   PENSER_ASSERT(s.ok && a.head_dim % 2 == 0 && k.offset % 2 == 0 && v.offset % 2 == 0 && q.offset % 2 == 0 &&
-                out.offset % 2 == 0);
-  PENSER_ASSERT(n_split >= 1 && min_chunk >= 1 && (n_split == 1 || out.offset == 0));
+                out.offset % 2 == 0 && q_stride % 2 == 0 && n_tokens >= 1);
+  PENSER_ASSERT(n_split >= 1 && min_chunk >= 1 && (n_split == 1 || (out.offset == 0 && n_tokens == 1)));
   const uint32_t words = a.head_dim / 2, stride_w = a.n_head_kv * words;
   const uint32_t wpl = (words + s.sg - 1) / s.sg;
   // Words per load: every lane's first word (row start + lane * wpl) must be a multiple of it, and no lane
@@ -95,10 +107,11 @@ Status Ops::attn_decode_gqa(Recorder& rec, View q, View k, View v, View out, Vie
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("attn_decode_gqa", 5, 1u << 3, sizeof(AttnGqaPush), s.wg,
                                                          {a.head_dim, s.heads, s.sg, vec, s.block}));
   AttnGqaPush push{a.n_head, a.n_head / a.n_head_kv, stride_w, q.offset, k.offset / 2, v.offset / 2, out.offset,
-                   n_split, positions.offset, 1.0f / std::sqrt(float(a.head_dim)), min_chunk, 0};
+                   n_split, positions.offset, 1.0f / std::sqrt(float(a.head_dim)), min_chunk, n_tokens, q_stride,
+                   0, 0};
   const BufferRange bindings[] = {q.range, k.range, v.range, out.range, positions.range};
   uint32_t gx, gy;
-  grid_2d(device_->info(), a.n_head / s.heads * n_split, gx, gy);
+  grid_2d(device_->info(), n_tokens * (a.n_head / s.heads) * n_split, gx, gy);
   return rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy);
 }
 

@@ -98,6 +98,10 @@ Status Ops::attn_prefill(Recorder& rec, View q, View k, View v, View out, View p
                          const AttnParams& a) {
   PENSER_ASSERT(a.n_head_kv > 0 && a.n_head % a.n_head_kv == 0 && a.head_dim > 0);
   if (n_tokens == 0) return {};
+  const uint32_t q_dim = a.n_head * a.head_dim;
+  if (attn_prefill_grouped(a) && q.offset % 2 == 0 && k.offset % 2 == 0 && v.offset % 2 == 0 && out.offset % 2 == 0 &&
+      q_dim % 2 == 0)  // ops_attn.cpp: once per query, causal through each query's position
+    return attn_decode_gqa(rec, q, k, v, out, positions, a, attn_shape(a), 1, 1, n_tokens, q_dim);
   const DeviceInfo& info = device_->info();
   // Queries per workgroup x cache positions per tile. On a CPU implementation the per-invocation output
   // (BQ * head_dim / 16 floats) must stay small; GPUs take more queries per K/V tile read.

@@ -82,9 +82,9 @@ static_assert(sizeof(AttnSplitPush) == 48);
 struct AttnGqaPush {  // shaders/attn_decode_gqa.comp
   uint32_t n_head, heads_per_kv, kv_stride_w, q_offset, k_offset_w, v_offset_w, o_offset, n_split, pos_offset;
   float scale;
-  uint32_t min_chunk, pad;
+  uint32_t min_chunk, n_tokens, q_stride, pad0, pad1;
 };
-static_assert(sizeof(AttnGqaPush) == 48);
+static_assert(sizeof(AttnGqaPush) == 60);
 
 struct AttnReducePush {  // shaders/attn_reduce.comp
   uint32_t head_dim, n_head, n_split, o_offset;

@@ -3,7 +3,8 @@
 // one pass and split over ranges of positions (+ attn_reduce.comp), in each of its shapes (heads per
 // workgroup, several subgroups per workgroup, words per load, block length), and the per-head kernel it
 // falls back to. Positions 0, odd counts, a long context (1000) and partial blocks; GQA 1, 2, 6; head_dim
-// 40 (words per lane not a multiple of the load width), 64 and 128; operands at offsets.
+// 40 (words per lane not a multiple of the load width), 64 and 128; operands at offsets. Prompt attention
+// (several queries, causal) by the grouped kernel per query and by the tiled attn_prefill.comp.
 #include <QtTest>
 
 #include <cmath>
@@ -185,6 +186,73 @@ class TestVulkanAttention : public QObject {
     });
     const auto want = decode_reference(q, k, v, n_kv, head_dim, n_head, n_head_kv);
     const double err = nmse(read_back<float>(*ob, want.size(), uint64_t(offset) * 4), want);
+    QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
+  }
+
+  // Prompt attention (Ops::attn_prefill): n_tokens queries at positions n_past..n_past+n_tokens-1 over a
+  // cache holding all of them (causal: query i sees 0..n_past+i), by the grouped kernel once per query and
+  // by the tiled attn_prefill.comp, against the decode reference per query.
+  void prefill_data() {
+    QTest::addColumn<int>("kernel");  // Ops::Options::attn_prefill: 1 tiled, 2 grouped
+    QTest::addColumn<bool>("two_groups");
+    QTest::addColumn<uint32_t>("head_dim");
+    QTest::addColumn<uint32_t>("n_head");
+    QTest::addColumn<uint32_t>("n_head_kv");
+    QTest::addColumn<uint32_t>("n_past");
+    QTest::addColumn<uint32_t>("n_tokens");
+    struct Row {
+      int kernel;
+      bool two;
+      uint32_t d, h, hkv, past, n;
+    };
+    const Row rows[] = {
+        {2, false, 128, 12, 2, 0, 7},  {2, false, 128, 12, 2, 40, 9}, {2, true, 64, 4, 2, 13, 21},
+        {2, false, 64, 2, 2, 0, 1},    {2, false, 40, 6, 3, 5, 11},  {1, false, 128, 12, 2, 40, 9},
+        {1, false, 64, 4, 2, 13, 21},
+    };
+    for (const Row& r : rows)
+      QTest::newRow(fmt::format("{}{}: head_dim {}, {}/{} heads, {} cached + {} queries", r.kernel == 2 ? "grouped" : "tiled",
+                                r.two ? " (2 subgroups)" : "", r.d, r.h, r.hkv, r.past, r.n)
+                        .c_str())
+          << r.kernel << r.two << r.d << r.h << r.hkv << r.past << r.n;
+  }
+  void prefill() {
+    QFETCH(int, kernel);
+    QFETCH(bool, two_groups);
+    QFETCH(uint32_t, head_dim);
+    QFETCH(uint32_t, n_head);
+    QFETCH(uint32_t, n_head_kv);
+    QFETCH(uint32_t, n_past);
+    QFETCH(uint32_t, n_tokens);
+    const uint32_t kv_dim = n_head_kv * head_dim, q_dim = n_head * head_dim, n_kv = n_past + n_tokens;
+    const auto q = random_floats(n_tokens * q_dim, 71 + n_kv, 2.0f);
+    const auto k = random_floats(n_kv * kv_dim, 72 + n_kv), v = random_floats(n_kv * kv_dim, 73 + n_kv);
+    std::vector<int32_t> pos(n_tokens);
+    for (uint32_t i = 0; i < n_tokens; ++i) pos[i] = int32_t(n_past + i);
+    std::vector<uint16_t> kc = to_f16(k), vc = to_f16(v);
+    kc.resize(size_t(n_kv + 4) * kv_dim, 0x7bff);  // past the newest query's position: never read
+    vc.resize(kc.size(), 0x7bff);
+    auto qb = make_buffer(*gpu.device, q), kb = make_buffer(*gpu.device, kc), vb = make_buffer(*gpu.device, vc);
+    auto pb = make_buffer(*gpu.device, pos);
+    auto ob = make_buffer(*gpu.device, nullptr, n_tokens * q_dim * 4);
+    const uint32_t sg = std::max(1u, gpu.device->info().subgroup_size);
+    Ops::Options opt{.attn_prefill = uint32_t(kernel)};
+    if (two_groups) opt.attn_wg = 2 * sg;
+    auto o = Ops::create(*gpu.device, opt);
+    VKT_OK(o);
+    const Ops::AttnParams ap{.head_dim = head_dim, .n_head = n_head, .n_head_kv = n_head_kv};
+    if (kernel == 2 && gpu.device->subgroup_ops()) QVERIFY((*o)->attn_prefill_grouped(ap));
+    if (kernel == 1) QVERIFY(!(*o)->attn_prefill_grouped(ap));
+    run_recorded(*gpu.device, [&](Recorder& r) {
+      VKT_OK((*o)->attn_prefill(r, view(*qb), view(*kb), view(*vb), view(*ob), view(*pb), n_tokens, ap));
+    });
+    std::vector<float> want;
+    for (uint32_t i = 0; i < n_tokens; ++i) {
+      const std::vector<float> qi(q.begin() + i * q_dim, q.begin() + (i + 1) * q_dim);
+      const auto oi = decode_reference(qi, k, v, n_past + i + 1, head_dim, n_head, n_head_kv);
+      want.insert(want.end(), oi.begin(), oi.end());
+    }
+    const double err = nmse(read_back<float>(*ob, want.size()), want);
     QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
   }
 };
