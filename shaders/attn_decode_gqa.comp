@@ -16,7 +16,8 @@
 //
 // Why this shape: on lavapipe every load from a computed address runs lane by lane (a scalar load per
 // lane and component), so the only loads left are the cache words themselves, wide where the alignment
-// allows; on a GPU neighbouring lanes read neighbouring words of a row (coalesced).
+// allows; on a GPU neighbouring lanes read neighbouring chunks of a row (NVIDIA, head_dim 128: one
+// 64-bit load per lane, a subgroup reading the row's 256 bytes at once).
 //
 // n_split == 1: out[h, :] is written normalised. Otherwise the split-K layout of attn_decode_split.comp
 // (per head and range: head_dim unnormalised values, m, l), combined by attn_reduce.comp.
