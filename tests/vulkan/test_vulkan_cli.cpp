@@ -122,7 +122,9 @@ class TestVulkanCli : public QObject {
         matrix_bytes += o.value("weight_bytes_per_token").toDouble();
       }
     }
-    for (const char* op : {"mul_mv q4_k ffn_down", "mul_mv q4_k attn_q", "rms_norm", "attn_decode", "rope"})
+    // The merged decode step (the default): Q/K/V and gate/up as one product each, RoPE + KV store as rope_kv.
+    for (const char* op : {"mul_mv q4_k ffn_down", "mul_mv q4_k attn_qkv", "mul_mv q4_k ffn_gate_up", "rms_norm",
+                           "attn_decode", "rope_kv"})
       QVERIFY2(ops.contains(op), qPrintable(ops.join(", ")));
     QVERIFY(qAbs(share - 1.0) < 1e-6);
     // Every matrix is read once per token: the profiled bytes are the model's weights less the embedding
