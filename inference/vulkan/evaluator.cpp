@@ -99,6 +99,7 @@ class VulkanEvaluator final : public model::Evaluator {
     if (!profile_) return make_error("this Vulkan evaluator was made without profiling (EvaluatorOptions::profile)");
     StepProfile p;
     p.dispatches = step_->take_times(&p.steps);
+    p.barriers = step_->barriers();
     return p;
   }
   const std::vector<Token>& tokens() const override { return tokens_; }

@@ -53,6 +53,7 @@ Result<std::unique_ptr<model::Evaluator>> create_evaluator(const model::Model& m
 struct StepProfile {
   std::vector<Recorder::DispatchTime> dispatches;  // in recording order
   uint32_t steps = 0;
+  uint32_t barriers = 0;  // pipeline barriers in the recorded step
 };
 Result<StepProfile> take_profile(model::Evaluator& evaluator);
 

@@ -233,6 +233,11 @@ class TestVulkanEvaluator : public QObject {
     QCOMPARE(count(*poff, "kv_store"), 4);
     QCOMPARE(count(*poff, "mul_mv_q4_k", "attn_q.weight"), 2);
     QCOMPARE(count(*poff, "mul_mv_q4_k", "ffn_up.weight"), 2);
+    // Barriers: unmerged per layer norm | Wq Wk Wv | [Q/K norms |] RoPE q, k | KV stores | attention | Wo |
+    // norm | gate up | SwiGLU | down; merged norm | QKV (or QK, V) | rope_kv | attention | Wo | norm | gate|up
+    // | SwiGLU | down. Plus the output norm and product (the embedding lookup, first, needs none).
+    QCOMPARE(poff->barriers, uint32_t(2 + 2 * (qwen3 ? 11 : 10)));
+    QCOMPARE(pon->barriers, uint32_t(2 + 2 * 9));
   }
 };
 
