@@ -21,7 +21,10 @@ struct View {
 };
 
 // A weight matrix in device memory: nrows rows of ncols elements of `type`, row-major, starting at
-// `offset` bytes in `buffer` (aligned to minStorageBufferOffsetAlignment).
+// `offset` bytes in `buffer`: a multiple of the type's block bytes (2-byte units; 4-byte ones for the types
+// read as 32-bit words), not necessarily of minStorageBufferOffsetAlignment: the evaluator's merged Q/K/V
+// and gate/up put one tensor's rows right after another's, and the ops bind from the aligned offset below
+// (as for row chunks).
 struct Matrix {
   const Buffer* buffer = nullptr;
   uint64_t offset = 0;
