@@ -239,6 +239,64 @@ class TestVulkanEvaluator : public QObject {
     QCOMPARE(poff->barriers, uint32_t(2 + 2 * (qwen3 ? 11 : 10)));
     QCOMPARE(pon->barriers, uint32_t(2 + 2 * 9));
   }
+
+  // The measurement knobs the GPU script sweeps do what they say: with EvaluatorOptions::merge / fuse unset,
+  // PENSER_VK_MERGE and PENSER_VK_FUSE choose the decode step's dispatches (qwen2 Q4_K: every layer merges).
+  void environment_knobs_data() {
+    QTest::addColumn<QByteArray>("merge");
+    QTest::addColumn<QByteArray>("fuse");
+    QTest::addColumn<QStringList>("present");
+    QTest::addColumn<QStringList>("absent");
+    const QStringList merged = {"attn_qkv.weight", "ffn_gate_up.weight", "rope_kv", "rms_norm", "swiglu"};
+    const QStringList separate = {"attn_q.weight", "attn_v.weight", "ffn_gate.weight", "ffn_up.weight", "rope",
+                                  "kv_store"};
+    QTest::newRow("unset") << QByteArray() << QByteArray() << merged << separate;
+    QTest::newRow("all") << QByteArray("all") << QByteArray("0") << merged << separate;
+    QTest::newRow("0") << QByteArray("0") << QByteArray() << separate << merged.mid(0, 3);
+    QTest::newRow("qkv") << QByteArray("qkv") << QByteArray()
+                         << QStringList{"attn_qkv.weight", "ffn_gate.weight", "rope", "kv_store"}
+                         << QStringList{"attn_q.weight", "ffn_gate_up.weight", "rope_kv"};
+    QTest::newRow("gate_up,rope_kv") << QByteArray("gate_up,rope_kv") << QByteArray()
+                                     << QStringList{"attn_q.weight", "ffn_gate_up.weight", "rope_kv"}
+                                     << QStringList{"attn_qkv.weight", "ffn_gate.weight", "rope", "kv_store"};
+    QTest::newRow("fuse norm") << QByteArray() << QByteArray("norm") << QStringList{"swiglu", "rope_kv"}
+                               << QStringList{"rms_norm"};
+    QTest::newRow("fuse swiglu") << QByteArray() << QByteArray("swiglu") << QStringList{"rms_norm", "rope_kv"}
+                                 << QStringList{"swiglu"};
+    QTest::newRow("fuse 1") << QByteArray() << QByteArray("1") << QStringList{"rope_kv"}
+                            << QStringList{"rms_norm", "swiglu"};
+  }
+  void environment_knobs() {
+    QFETCH(QByteArray, merge);
+    QFETCH(QByteArray, fuse);
+    QFETCH(QStringList, present);
+    QFETCH(QStringList, absent);
+    const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::Q4_K, false, false);
+    const std::string path = dir.filePath("knobs.gguf").toStdString();
+    if (!QFile::exists(QString::fromStdString(path))) VKT_OK(model::write_synth_model(spec, path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    auto set = [](const char* name, const QByteArray& v) {
+      if (v.isNull()) qunsetenv(name);
+      else qputenv(name, v);
+    };
+    set("PENSER_VK_MERGE", merge);
+    set("PENSER_VK_FUSE", fuse);
+    auto gpu = vulkan::create_evaluator(**m, {.n_ctx = 16, .device = vkt::device_override(), .validation = true,
+                                              .profile = true, .n_batch = 1});
+    qunsetenv("PENSER_VK_MERGE");
+    qunsetenv("PENSER_VK_FUSE");
+    VKT_OK(gpu);
+    std::vector<float> logits((*m)->hparams().n_vocab);
+    VKT_OK((*gpu)->eval(std::vector<tokenizer::Token>{5}, logits));
+    auto p = vulkan::take_profile(**gpu);
+    VKT_OK(p);
+    QStringList names;  // shaders and matrix names of the recorded step
+    for (const Recorder::DispatchTime& d : p->dispatches) names << QString::fromStdString(d.shader)
+                                                                << QString::fromStdString(d.label);
+    for (const QString& n : present) QVERIFY2(names.contains(n), qPrintable(n + " missing: " + names.join(' ')));
+    for (const QString& n : absent) QVERIFY2(!names.contains(n), qPrintable(n + " present: " + names.join(' ')));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestVulkanEvaluator)
