@@ -29,6 +29,8 @@ enum : int {
   kSplit = 4,        // a 40000-byte binding limit: the merged matrices split into chunks (Q/K/V: inside K's rows)
   kFuseNorm = 8,     // RMSNorm read inside the products
   kFuseSwiglu = 16,  // SwiGLU read inside the down product
+  kOddShape = 32,    // head_dim 6, 3 query heads, 1 KV head: k starts 72 bytes into the q|k|v buffer, not a
+                     // multiple of the binding alignment (16 on lavapipe), so it is bound as the whole buffer
 };
 
 // A tiny random model of the suite's shape.
@@ -91,6 +93,10 @@ class TestVulkanEvaluator : public QObject {
     QTest::newRow("llama Q4_K_M mix rope_freqs") << int(Arch::Llama) << int(Type::Q4_K) << true << 1e-3 << int(kMix);
     QTest::newRow("qwen2 Q4_K_M mix unmerged") << int(Arch::Qwen2) << int(Type::Q4_K) << false << 1e-3
                                                << (kMix | kUnmerged);
+    QTest::newRow("qwen2 F32 unaligned parts") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9
+                                               << int(kOddShape);
+    QTest::newRow("qwen3 F32 unaligned parts, unmerged") << int(Arch::Qwen3) << int(Type::F32) << false << 1e-9
+                                                         << (kOddShape | kUnmerged);
     QTest::newRow("qwen2 Q4_K_M mix split bindings") << int(Arch::Qwen2) << int(Type::Q4_K) << false << 1e-3
                                                      << (kMix | kSplit);
     QTest::newRow("qwen3 Q4_K_M mix split bindings") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3
@@ -102,9 +108,15 @@ class TestVulkanEvaluator : public QObject {
     QFETCH(bool, extra);
     QFETCH(double, tolerance);
     QFETCH(int, variant);
-    const model::SynthSpec spec = tiny_spec(Arch(arch), Type(type), extra, variant & kMix);
-    const std::string path =
-        dir.filePath(QString("m%1_%2_%3_%4.gguf").arg(arch).arg(type).arg(extra).arg(variant & kMix)).toStdString();
+    model::SynthSpec spec = tiny_spec(Arch(arch), Type(type), extra, variant & kMix);
+    if (variant & kOddShape) {
+      spec.n_embd = 64;
+      spec.n_head = 3;
+      spec.n_head_kv = 1;
+      spec.head_dim = 6;
+    }
+    const std::string path = dir.filePath(QString("m%1_%2_%3_%4.gguf").arg(arch).arg(type).arg(extra)
+                                              .arg(variant & (kMix | kOddShape))).toStdString();
     VKT_OK(model::write_synth_model(spec, path));
     auto m = model::Model::load(path);
     VKT_OK(m);
