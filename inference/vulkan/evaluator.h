@@ -40,7 +40,7 @@ struct EvaluatorOptions {
     bool qkv = true, gate_up = true, rope_kv = true;
   };
   std::optional<Merges> merge = std::nullopt;
-  uint64_t max_binding_bytes = 0;    // tests: Ops::Options::max_binding_bytes (split every matrix); 0: the device's
+  uint64_t max_binding_bytes = 0;    // tests: Ops::Options::max_binding_bytes (matrices above it split); 0: the device's
 };
 
 // Fails with a message the app can show: no Vulkan, no usable device, a tensor type the shaders lack, or

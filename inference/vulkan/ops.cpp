@@ -267,7 +267,7 @@ Status Ops::rope_kv(Recorder& rec, View q, View k, View v, const View* qn, const
   };
   PENSER_ASSERT(same(q.range, k.range) && same(q.range, v.range));
   PENSER_ASSERT(r.n_dims % 2 == 0 && r.n_dims <= r.head_dim && r.n_tokens == 1);
-  PENSER_ASSERT(!qn == !kn);
+  PENSER_ASSERT(!qn == !kn && r.n_head_kv > 0);
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
                           pipeline("rope_kv", 7, (1u << 0) | (1u << 5) | (1u << 6), sizeof(RopeKvPush)));
   const uint32_t n_head_kv = r.n_head_kv;
