@@ -1,10 +1,12 @@
 // Decode step on the GPU, top to bottom (E = n_embd, H = n_head, Hkv = n_head_kv, D = head_dim, F = n_ff):
 //   x = token_embd[token]                                   (E)
 //   per layer: xn = RMSNorm(x) * attn_norm
-//              q = Wq xn (+bq) (H*D); k = Wk xn (+bk), v = Wv xn (+bv) (Hkv*D)
+//              q = Wq xn (+bq) (H*D); k = Wk xn (+bk), v = Wv xn (+bv) (Hkv*D)  (one product: merge.qkv)
 //              qwen3: RMSNorm per head of q and k; RoPE on q and k at `pos`
-//              K/V cache[pos] = f16(k), f16(v); a = attention(q, cache[0..pos]) (H*D)
+//              K/V cache[pos] = f16(k), f16(v)  (norm, RoPE and store in one dispatch: merge.rope_kv)
+//              a = attention(q, cache[0..pos]) (H*D)
 //              x += Wo a;  xn = RMSNorm(x) * ffn_norm;  x += Wdown (silu(Wgate xn) * (Wup xn))
+//              (gate and up in one product: merge.gate_up)
 //   logits = Wout (RMSNorm(x) * output_norm)                (V)
 #include "inference/vulkan/evaluator.h"
 
@@ -15,6 +17,7 @@
 #include <cstdlib>
 #include <optional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "inference/vulkan/context.h"
@@ -46,6 +49,36 @@ std::optional<uint32_t> env_count(const char* name, uint32_t max) {
 
 uint64_t tensor_bytes(const Tensor& t) { return t ? uint64_t(t.row_bytes) * uint64_t(t.ne1) : 0; }
 
+// The words of a comma list in an environment variable (measurement knobs); nullopt when it is unset.
+std::optional<std::vector<std::string>> env_words(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  std::vector<std::string> words(1);
+  for (const char* c = v; *c; ++c) {
+    if (*c == ',') words.emplace_back();
+    else words.back() += *c;
+  }
+  return words;
+}
+bool has_word(const std::vector<std::string>& w, const char* word) { return std::find(w.begin(), w.end(), word) != w.end(); }
+
+// PENSER_VK_FUSE=0|norm|swiglu|all (1 = all).
+EvaluatorOptions::Fusion fusion_from_env(const EvaluatorOptions::Fusion& def) {
+  auto w = env_words("PENSER_VK_FUSE");
+  if (!w) return def;
+  const bool all = has_word(*w, "1") || has_word(*w, "all");
+  return {.norm = all || has_word(*w, "norm"), .swiglu = all || has_word(*w, "swiglu")};
+}
+
+// PENSER_VK_MERGE=0|all (1 = all) or a list of qkv, gate_up, rope_kv.
+EvaluatorOptions::Merges merges_from_env(const EvaluatorOptions::Merges& def) {
+  auto w = env_words("PENSER_VK_MERGE");
+  if (!w) return def;
+  const bool all = has_word(*w, "1") || has_word(*w, "all");
+  return {.qkv = all || has_word(*w, "qkv"), .gate_up = all || has_word(*w, "gate_up"),
+          .rope_kv = all || has_word(*w, "rope_kv")};
+}
+
 class VulkanEvaluator final : public model::Evaluator {
  public:
   static Result<std::unique_ptr<model::Evaluator>> create(const model::Model& model, const EvaluatorOptions& opt) {
@@ -58,13 +91,12 @@ class VulkanEvaluator final : public model::Evaluator {
     self->n_batch_ = std::clamp<uint32_t>(opt.n_batch, 1, self->n_ctx_);
     PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_, self->n_batch_),
                                          fmt::format("{} with a context of {} tokens", model.name(), self->n_ctx_)));
-    PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_));
+    PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_, {.max_binding_bytes = opt.max_binding_bytes}));
+    // The environment only where the caller left the choice open (scripts/device/gpu-run.sh compares them).
+    self->fuse_ = opt.fuse ? *opt.fuse : fusion_from_env({});
+    self->merge_ = opt.merge ? *opt.merge : merges_from_env({});
     PENSER_TRY(self->upload());
     self->profile_ = opt.profile;
-    self->fuse_ = opt.fuse.value_or(false);
-    // Measurements only (scripts/device/gpu-run.sh compares both on a GPU): PENSER_VK_FUSE=0 or 1.
-    if (const char* f = std::getenv("PENSER_VK_FUSE"); !opt.fuse && f && (f[0] == '0' || f[0] == '1') && !f[1])
-      self->fuse_ = f[0] == '1';
     self->split_shape(opt.decode_split);
     PENSER_TRY(self->record());
     PENSER_TRY(self->create_batch_path());
@@ -91,6 +123,7 @@ class VulkanEvaluator final : public model::Evaluator {
     if (!profile_) return make_error("this Vulkan evaluator was made without profiling (EvaluatorOptions::profile)");
     StepProfile p;
     p.dispatches = step_->take_times(&p.steps);
+    p.barriers = step_->barriers();
     return p;
   }
   const std::vector<Token>& tokens() const override { return tokens_; }
@@ -174,11 +207,11 @@ class VulkanEvaluator final : public model::Evaluator {
     const Ops::AttnParams ap{.head_dim = hp.head_dim, .n_head = hp.n_head, .n_head_kv = hp.n_head_kv,
                              .scores_stride = n_ctx_};
     if (decode_split_ <= 1)
-      return ops_->attn_decode(r, all(q_), all(B.k_cache), all(B.v_cache), all(attn_), all(scores_), all(pos_), ap);
+      return ops_->attn_decode(r, q_, all(B.k_cache), all(B.v_cache), all(attn_), all(scores_), all(pos_), ap);
     if (!partials_) {
       PENSER_ASSIGN_OR_RETURN(partials_, scratch(Ops::attn_split_floats(ap, decode_split_), "attention partials"));
     }
-    return ops_->attn_decode_split(r, all(q_), all(B.k_cache), all(B.v_cache), all(attn_), all(scores_), all(partials_),
+    return ops_->attn_decode_split(r, q_, all(B.k_cache), all(B.v_cache), all(attn_), all(scores_), all(partials_),
                                    all(pos_), ap, decode_split_, split_chunk_);
   }
 
@@ -193,6 +226,47 @@ class VulkanEvaluator final : public model::Evaluator {
     return m;
   }
 
+  // Matrices of one type and width as one: their rows back to back in one buffer, so that one product
+  // computes them all (the decode step's Q/K/V and gate/up). Each part's Matrix is a view into the buffer
+  // (the prompt path reads them one by one as before); the whole is returned.
+  struct Part {
+    const Tensor* t;
+    Matrix* m;
+    const char* name;
+  };
+  Result<Matrix> upload_rows(std::initializer_list<Part> parts, const char* what) {
+    uint64_t bytes = 0;
+    uint32_t rows = 0;
+    const Tensor& first = *parts.begin()->t;
+    for (const auto& [t, m, name] : parts) {
+      PENSER_ASSERT(t->type == first.type && t->ne0 == first.ne0);
+      bytes += tensor_bytes(*t);
+      rows += uint32_t(t->ne1);
+    }
+    if (!supported_weight_type(first.type))
+      return make_error("{}: type {} is not supported by the Vulkan backend", what, quant::type_name(first.type));
+    PENSER_ASSIGN_OR_RETURN(auto buf, Buffer::create(*device_, bytes, MemoryUse::DeviceLocal, what));
+    uint64_t at = 0;
+    for (const auto& [t, m, name] : parts) {
+      PENSER_TRY(buf->write(at, t->data, tensor_bytes(*t)));
+      *m = Matrix{buf.get(), at, t->type, uint32_t(t->ne0), uint32_t(t->ne1)};
+      m->name = name;
+      at += tensor_bytes(*t);
+    }
+    Matrix whole{buf.get(), 0, first.type, uint32_t(first.ne0), rows};
+    whole.name = what;
+    owned_.push_back(std::move(buf));
+    return whole;
+  }
+  bool mergeable(std::initializer_list<const Tensor*> ts) const {
+    uint64_t bytes = 0;
+    for (const Tensor* t : ts) {
+      if (t->type != (*ts.begin())->type || t->ne0 != (*ts.begin())->ne0) return false;
+      bytes += tensor_bytes(*t);
+    }
+    return bytes <= device_->info().max_memory_allocation_size;
+  }
+
   // 1-D weights (norms, biases, rope factors) as f32, whatever the file stores.
   Result<std::unique_ptr<Buffer>> upload_vector(const Tensor& t, const char* what) {
     if (!t) return std::unique_ptr<Buffer>();
@@ -201,6 +275,17 @@ class VulkanEvaluator final : public model::Evaluator {
     PENSER_ASSIGN_OR_RETURN(auto buf, Buffer::create(*device_, v.size() * 4, MemoryUse::DeviceLocal, what));
     PENSER_TRY(buf->write(0, v.data(), v.size() * 4));
     return buf;
+  }
+
+  // bq|bk|bv in one buffer for the merged Q/K/V product (qwen2); the separate ones stay for the prompt path.
+  Status upload_qkv_bias(const model::Layer& L, LayerBuffers& B) {
+    if (!L.bk || !L.bv) return make_error("attn_q.bias without attn_k.bias and attn_v.bias");
+    std::vector<float> v(size_t(L.bq.ne0 + L.bk.ne0 + L.bv.ne0));
+    quant::dequantize_row(L.bq.type, L.bq.data, v.data(), L.bq.ne0);
+    quant::dequantize_row(L.bk.type, L.bk.data, v.data() + L.bq.ne0, L.bk.ne0);
+    quant::dequantize_row(L.bv.type, L.bv.data, v.data() + L.bq.ne0 + L.bk.ne0, L.bv.ne0);
+    PENSER_ASSIGN_OR_RETURN(B.bqkv, Buffer::create(*device_, v.size() * 4, MemoryUse::DeviceLocal, "attn_qkv.bias"));
+    return B.bqkv->write(0, v.data(), v.size() * 4);
   }
 
   Result<std::unique_ptr<Buffer>> scratch(uint64_t floats, const char* what) {
@@ -222,18 +307,34 @@ class VulkanEvaluator final : public model::Evaluator {
     for (uint32_t l = 0; l < hp.n_layer; ++l) {
       const model::Layer& L = w.layers[l];
       LayerBuffers& B = layers_[l];
-      PENSER_ASSIGN_OR_RETURN(B.wq, upload_matrix(L.wq, "attn_q.weight"));
-      PENSER_ASSIGN_OR_RETURN(B.wk, upload_matrix(L.wk, "attn_k.weight"));
-      PENSER_ASSIGN_OR_RETURN(B.wv, upload_matrix(L.wv, "attn_v.weight"));
+      // Q4_K_M stores attn_v as Q6_K in some layers: then Q and K only.
+      if (merge_.qkv && mergeable({&L.wq, &L.wk, &L.wv})) {
+        PENSER_ASSIGN_OR_RETURN(B.qkv, upload_rows({{&L.wq, &B.wq, "attn_q.weight"}, {&L.wk, &B.wk, "attn_k.weight"},
+                                                    {&L.wv, &B.wv, "attn_v.weight"}}, "attn_qkv.weight"));
+      } else if (merge_.qkv && mergeable({&L.wq, &L.wk})) {
+        PENSER_ASSIGN_OR_RETURN(B.qkv, upload_rows({{&L.wq, &B.wq, "attn_q.weight"}, {&L.wk, &B.wk, "attn_k.weight"}},
+                                                   "attn_qk.weight"));
+        PENSER_ASSIGN_OR_RETURN(B.wv, upload_matrix(L.wv, "attn_v.weight"));
+      } else {
+        PENSER_ASSIGN_OR_RETURN(B.wq, upload_matrix(L.wq, "attn_q.weight"));
+        PENSER_ASSIGN_OR_RETURN(B.wk, upload_matrix(L.wk, "attn_k.weight"));
+        PENSER_ASSIGN_OR_RETURN(B.wv, upload_matrix(L.wv, "attn_v.weight"));
+      }
       PENSER_ASSIGN_OR_RETURN(B.wo, upload_matrix(L.wo, "attn_output.weight"));
-      PENSER_ASSIGN_OR_RETURN(B.gate, upload_matrix(L.ffn_gate, "ffn_gate.weight"));
-      PENSER_ASSIGN_OR_RETURN(B.up, upload_matrix(L.ffn_up, "ffn_up.weight"));
+      if (merge_.gate_up && mergeable({&L.ffn_gate, &L.ffn_up})) {
+        PENSER_ASSIGN_OR_RETURN(B.gate_up, upload_rows({{&L.ffn_gate, &B.gate, "ffn_gate.weight"},
+                                                        {&L.ffn_up, &B.up, "ffn_up.weight"}}, "ffn_gate_up.weight"));
+      } else {
+        PENSER_ASSIGN_OR_RETURN(B.gate, upload_matrix(L.ffn_gate, "ffn_gate.weight"));
+        PENSER_ASSIGN_OR_RETURN(B.up, upload_matrix(L.ffn_up, "ffn_up.weight"));
+      }
       PENSER_ASSIGN_OR_RETURN(B.down, upload_matrix(L.ffn_down, "ffn_down.weight"));
       PENSER_ASSIGN_OR_RETURN(B.attn_norm, upload_vector(L.attn_norm, "attn_norm.weight"));
       PENSER_ASSIGN_OR_RETURN(B.ffn_norm, upload_vector(L.ffn_norm, "ffn_norm.weight"));
       PENSER_ASSIGN_OR_RETURN(B.bq, upload_vector(L.bq, "attn_q.bias"));
       PENSER_ASSIGN_OR_RETURN(B.bk, upload_vector(L.bk, "attn_k.bias"));
       PENSER_ASSIGN_OR_RETURN(B.bv, upload_vector(L.bv, "attn_v.bias"));
+      if (B.qkv.nrows && B.bq) PENSER_TRY(upload_qkv_bias(L, B));
       PENSER_ASSIGN_OR_RETURN(B.q_norm, upload_vector(L.q_norm, "attn_q_norm.weight"));
       PENSER_ASSIGN_OR_RETURN(B.k_norm, upload_vector(L.k_norm, "attn_k_norm.weight"));
       // f16 cache, one [n_ctx][Hkv*D] block per layer for K and for V.
@@ -243,12 +344,15 @@ class VulkanEvaluator final : public model::Evaluator {
     const uint64_t q_dim = uint64_t(hp.n_head) * hp.head_dim;
     PENSER_ASSIGN_OR_RETURN(x_, scratch(hp.n_embd, "activations"));
     PENSER_ASSIGN_OR_RETURN(xn_, scratch(std::max<uint64_t>(hp.n_embd, q_dim), "activations"));
-    PENSER_ASSIGN_OR_RETURN(q_, scratch(q_dim, "activations"));
-    PENSER_ASSIGN_OR_RETURN(k_, scratch(kv_dim, "activations"));
-    PENSER_ASSIGN_OR_RETURN(v_, scratch(kv_dim, "activations"));
+    // q|k|v and gate|up back to back, as the merged products write them.
+    PENSER_ASSIGN_OR_RETURN(qkv_, scratch(q_dim + 2 * kv_dim, "activations"));
+    q_ = part(qkv_, 0, q_dim);
+    k_ = part(qkv_, q_dim, kv_dim);
+    v_ = part(qkv_, q_dim + kv_dim, kv_dim);
     PENSER_ASSIGN_OR_RETURN(attn_, scratch(q_dim, "activations"));
-    PENSER_ASSIGN_OR_RETURN(gate_, scratch(hp.n_ff, "activations"));
-    PENSER_ASSIGN_OR_RETURN(up_, scratch(hp.n_ff, "activations"));
+    PENSER_ASSIGN_OR_RETURN(gate_up_, scratch(2 * uint64_t(hp.n_ff), "activations"));
+    gate_ = part(gate_up_, 0, hp.n_ff);
+    up_ = part(gate_up_, hp.n_ff, hp.n_ff);
     PENSER_ASSIGN_OR_RETURN(scores_, scratch(uint64_t(hp.n_head) * n_ctx_, "attention scores"));
     // Read by the host after every evaluation: in host memory (cached), not in device memory that the CPU would
     // read uncached across the bus (a discrete GPU with resizable BAR maps its VRAM as host-visible; reading
@@ -261,11 +365,41 @@ class VulkanEvaluator final : public model::Evaluator {
   }
 
   static View all(const std::unique_ptr<Buffer>& b) { return View{b->all(), 0}; }
+  // Elements [first, first + n) of an activation buffer: bound on their own where the offset meets the
+  // device's alignment (dispatches that write different parts then need no barrier between them), else the
+  // whole buffer at an element offset.
+  View part(const std::unique_ptr<Buffer>& b, uint64_t first, uint64_t n) const {
+    if (first * 4 % device_->info().min_storage_offset_alignment == 0) return View{b->range(first * 4, n * 4), 0};
+    return View{b->all(), uint32_t(first)};
+  }
+
+  // An upper bound on the decode step's dispatches: at most 20 per layer and a few more, plus one per extra
+  // binding chunk of a matrix split under maxStorageBufferRange (or EvaluatorOptions::max_binding_bytes).
+  Result<uint32_t> step_dispatches() const {
+    uint64_t n = 16 + uint64_t(model_.hparams().n_layer) * 20;
+    auto extra = [&](const Matrix& m) -> Result<uint64_t> {
+      if (!m.nrows) return 0;
+      PENSER_ASSIGN_OR_RETURN(auto chunks, split_rows(m.nrows, m.row_bytes(), ops_->max_binding_bytes(),
+                                                      device_->info().min_storage_offset_alignment));
+      return chunks.size() - 1;
+    };
+    for (const Matrix* m : {&token_embd_, &output_}) {
+      PENSER_ASSIGN_OR_RETURN(uint64_t e, extra(*m));
+      n += e;
+    }
+    for (const LayerBuffers& B : layers_)
+      for (const Matrix* m : {&B.wq, &B.wk, &B.wv, &B.wo, &B.gate, &B.up, &B.down, &B.qkv, &B.gate_up}) {
+        PENSER_ASSIGN_OR_RETURN(uint64_t e, extra(*m));
+        n += e;
+      }
+    return uint32_t(std::min<uint64_t>(n, UINT32_MAX));
+  }
 
   Status record() {
     const model::HParams& hp = model_.hparams();
     const uint32_t E = hp.n_embd, H = hp.n_head, Hkv = hp.n_head_kv, D = hp.head_dim, F = hp.n_ff;
-    PENSER_ASSIGN_OR_RETURN(step_, Recorder::create(*device_, hp.n_layer * 20 + 16));
+    PENSER_ASSIGN_OR_RETURN(uint32_t max_dispatches, step_dispatches());
+    PENSER_ASSIGN_OR_RETURN(step_, Recorder::create(*device_, max_dispatches));
     if (profile_) PENSER_TRY(step_->enable_timestamps());
     Recorder& r = *step_;
     Ops& o = *ops_;
@@ -277,43 +411,61 @@ class VulkanEvaluator final : public model::Evaluator {
     for (uint32_t l = 0; l < hp.n_layer; ++l) {
       LayerBuffers& B = layers_[l];
       View an = all(B.attn_norm), fn = all(B.ffn_norm);
-      // Fused: the products read x_ through the norm (fuse_), else the norm writes xn_ first.
-      const MulMvInput attn_in{.norm = fuse_ ? &an : nullptr, .eps = hp.rms_eps};
-      if (!fuse_) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &an, E, 1, hp.rms_eps));
-      const View attn_x = fuse_ ? all(x_) : all(xn_);
-      View bq, bk, bv;
+      // Fused: the products read x_ through the norm (fuse_.norm), else the norm writes xn_ first.
+      const MulMvInput attn_in{.norm = fuse_.norm ? &an : nullptr, .eps = hp.rms_eps};
+      if (!fuse_.norm) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &an, E, 1, hp.rms_eps));
+      const View attn_x = fuse_.norm ? all(x_) : all(xn_);
+      View bq, bk, bv, bqkv;
       if (B.bq) { bq = all(B.bq); bk = all(B.bk); bv = all(B.bv); }
-      PENSER_TRY(o.mul_mv(r, B.wq, attn_x, all(q_), B.bq ? &bq : nullptr, false, attn_in));
-      PENSER_TRY(o.mul_mv(r, B.wk, attn_x, all(k_), B.bk ? &bk : nullptr, false, attn_in));
-      PENSER_TRY(o.mul_mv(r, B.wv, attn_x, all(v_), B.bv ? &bv : nullptr, false, attn_in));
-      if (B.q_norm) {
-        View qn = all(B.q_norm), kn = all(B.k_norm);
-        PENSER_TRY(o.rms_norm(r, all(q_), all(q_), &qn, D, H, hp.rms_eps));
-        PENSER_TRY(o.rms_norm(r, all(k_), all(k_), &kn, D, Hkv, hp.rms_eps));
+      if (B.qkv.nrows) {  // q|k(|v) in one product over the merged rows
+        if (B.bqkv) bqkv = all(B.bqkv);
+        const View out{qkv_->range(0, uint64_t(B.qkv.nrows) * 4), 0};
+        PENSER_TRY(o.mul_mv(r, B.qkv, attn_x, out, B.bqkv ? &bqkv : nullptr, false, attn_in));
+        if (B.qkv.nrows == B.wq.nrows + B.wk.nrows)
+          PENSER_TRY(o.mul_mv(r, B.wv, attn_x, v_, B.bv ? &bv : nullptr, false, attn_in));
+      } else {
+        PENSER_TRY(o.mul_mv(r, B.wq, attn_x, q_, B.bq ? &bq : nullptr, false, attn_in));
+        PENSER_TRY(o.mul_mv(r, B.wk, attn_x, k_, B.bk ? &bk : nullptr, false, attn_in));
+        PENSER_TRY(o.mul_mv(r, B.wv, attn_x, v_, B.bv ? &bv : nullptr, false, attn_in));
       }
       Ops::RopeParams rp{.head_dim = D, .n_dims = D, .n_head = H, .n_tokens = 1, .freq_base = hp.rope_freq_base,
-                         .neox = hp.rope_neox};
-      PENSER_TRY(o.rope(r, all(q_), all(pos_), ff, rp));
-      rp.n_head = Hkv;
-      PENSER_TRY(o.rope(r, all(k_), all(pos_), ff, rp));
-      PENSER_TRY(o.kv_store(r, all(k_), all(B.k_cache), all(pos_), Hkv * D, 1, Hkv * D));
-      PENSER_TRY(o.kv_store(r, all(v_), all(B.v_cache), all(pos_), Hkv * D, 1, Hkv * D));
+                         .neox = hp.rope_neox, .n_head_kv = Hkv};
+      View qn, kn;
+      if (B.q_norm) { qn = all(B.q_norm); kn = all(B.k_norm); }
+      if (merge_.rope_kv) {  // Q/K norm, RoPE and the K/V store in one dispatch
+        const View qa{qkv_->all(), 0}, ka{qkv_->all(), H * D}, va{qkv_->all(), (H + Hkv) * D};
+        PENSER_TRY(o.rope_kv(r, qa, ka, va, B.q_norm ? &qn : nullptr, B.q_norm ? &kn : nullptr, hp.rms_eps, ff,
+                             all(pos_), all(B.k_cache), all(B.v_cache), rp));
+      } else {
+        if (B.q_norm) {
+          PENSER_TRY(o.rms_norm(r, q_, q_, &qn, D, H, hp.rms_eps));
+          PENSER_TRY(o.rms_norm(r, k_, k_, &kn, D, Hkv, hp.rms_eps));
+        }
+        PENSER_TRY(o.rope(r, q_, all(pos_), ff, rp));
+        rp.n_head = Hkv;
+        PENSER_TRY(o.rope(r, k_, all(pos_), ff, rp));
+        PENSER_TRY(o.kv_store(r, k_, all(B.k_cache), all(pos_), Hkv * D, 1, Hkv * D));
+        PENSER_TRY(o.kv_store(r, v_, all(B.v_cache), all(pos_), Hkv * D, 1, Hkv * D));
+      }
       PENSER_TRY(record_decode_attention(r, B));
       PENSER_TRY(o.mul_mv(r, B.wo, all(attn_), all(x_), nullptr, /*accumulate=*/true));
-      const MulMvInput ffn_in{.norm = fuse_ ? &fn : nullptr, .eps = hp.rms_eps};
-      if (!fuse_) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &fn, E, 1, hp.rms_eps));
-      const View ffn_x = fuse_ ? all(x_) : all(xn_);
-      PENSER_TRY(o.mul_mv(r, B.gate, ffn_x, all(gate_), nullptr, false, ffn_in));
-      PENSER_TRY(o.mul_mv(r, B.up, ffn_x, all(up_), nullptr, false, ffn_in));
-      const View up = all(up_);
-      if (!fuse_) PENSER_TRY(o.swiglu(r, all(gate_), all(up_), all(gate_), F));
-      PENSER_TRY(o.mul_mv(r, B.down, all(gate_), all(x_), nullptr, /*accumulate=*/true,
-                          {.up = fuse_ ? &up : nullptr}));
+      const MulMvInput ffn_in{.norm = fuse_.norm ? &fn : nullptr, .eps = hp.rms_eps};
+      if (!fuse_.norm) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &fn, E, 1, hp.rms_eps));
+      const View ffn_x = fuse_.norm ? all(x_) : all(xn_);
+      if (B.gate_up.nrows) {  // gate|up in one product
+        PENSER_TRY(o.mul_mv(r, B.gate_up, ffn_x, all(gate_up_), nullptr, false, ffn_in));
+      } else {
+        PENSER_TRY(o.mul_mv(r, B.gate, ffn_x, gate_, nullptr, false, ffn_in));
+        PENSER_TRY(o.mul_mv(r, B.up, ffn_x, up_, nullptr, false, ffn_in));
+      }
+      if (!fuse_.swiglu) PENSER_TRY(o.swiglu(r, gate_, up_, gate_, F));
+      PENSER_TRY(o.mul_mv(r, B.down, gate_, all(x_), nullptr, /*accumulate=*/true,
+                          {.up = fuse_.swiglu ? &up_ : nullptr}));
     }
     View onorm = all(output_norm_);
-    const MulMvInput out_in{.norm = fuse_ ? &onorm : nullptr, .eps = hp.rms_eps};
-    if (!fuse_) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &onorm, E, 1, hp.rms_eps));
-    PENSER_TRY(o.mul_mv(r, output_, fuse_ ? all(x_) : all(xn_), all(logits_), nullptr, false, out_in));
+    const MulMvInput out_in{.norm = fuse_.norm ? &onorm : nullptr, .eps = hp.rms_eps};
+    if (!fuse_.norm) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &onorm, E, 1, hp.rms_eps));
+    PENSER_TRY(o.mul_mv(r, output_, fuse_.norm ? all(x_) : all(xn_), all(logits_), nullptr, false, out_in));
     return r.end();
   }
 
@@ -328,13 +480,15 @@ class VulkanEvaluator final : public model::Evaluator {
   Matrix token_embd_, output_;
   std::unique_ptr<Buffer> output_norm_, rope_freqs_;
   std::vector<LayerBuffers> layers_;
-  std::unique_ptr<Buffer> x_, xn_, q_, k_, v_, attn_, gate_, up_, scores_, logits_, token_, pos_;
+  std::unique_ptr<Buffer> x_, xn_, qkv_, attn_, gate_up_, scores_, logits_, token_, pos_;
+  View q_, k_, v_, gate_, up_;  // parts of qkv_ and gate_up_
   std::unique_ptr<Recorder> step_;
   bool profile_ = false;
   uint32_t n_batch_ = 1;
   std::unique_ptr<BatchPath> batch_;  // null when n_batch is 1
   uint32_t decode_split_ = 1;
-  bool fuse_ = false;  // EvaluatorOptions::fuse
+  EvaluatorOptions::Fusion fuse_;  // EvaluatorOptions::fuse or PENSER_VK_FUSE
+  EvaluatorOptions::Merges merge_;  // EvaluatorOptions::merge or PENSER_VK_MERGE
   uint32_t split_chunk_ = 64;  // split-K: positions per range at least
   std::unique_ptr<Buffer> partials_;  // split-K attention's per-range results
 };

@@ -23,11 +23,25 @@ struct EvaluatorOptions {
   uint32_t decode_split = 0;         // ranges of split-K decode attention (at most 64, of >= 4 positions); 0:
                                      // by device (GPUs up to 64 of >= 64 positions, CPU implementations one
                                      // pass)
-  // The decode step with RMSNorm and SwiGLU read inside the products that consume them (no dispatch and
-  // barrier of their own). Default: off. Every product workgroup recomputes the norm, and that costs more
-  // than the dispatches it saves both on lavapipe (0.6-0.7x) and on the NVIDIA H200 (8B-shaped Q4_K_M:
-  // 106 tok/s fused vs 132 unfused; 1.5B: 237 vs 251; docs/vulkan.md). PENSER_VK_FUSE=0/1 (measurements).
-  std::optional<bool> fuse = std::nullopt;
+  // The decode step with RMSNorm (attention, FFN and output norms) and/or SwiGLU read inside the products
+  // that consume them (no dispatch and barrier of their own). Default: neither. With both, every product
+  // workgroup recomputes the norm, and that cost more than the dispatches it saves both on lavapipe (0.6-0.7x)
+  // and on the NVIDIA H200 (8B-shaped Q4_K_M: 106 tok/s fused vs 132 unfused; 1.5B: 237 vs 251;
+  // docs/vulkan.md); the two halves are separate so a GPU run can tell which one costs.
+  // PENSER_VK_FUSE=0|norm|swiglu|all (1 = all) when this is unset (measurements).
+  struct Fusion {
+    bool norm = false, swiglu = false;
+  };
+  std::optional<Fusion> fuse = std::nullopt;
+  // Fewer dispatches per decode layer (on by default): Wq|Wk|Wv (or Wq|Wk when Wv's type or width differs)
+  // as one product over their rows uploaded back to back, Wgate|Wup likewise, and per-head Q/K norm + RoPE
+  // + the K/V cache store as one dispatch (Ops::rope_kv). PENSER_VK_MERGE=0|all (1 = all) or a comma list
+  // of qkv, gate_up, rope_kv (only those) when this is unset (measurements).
+  struct Merges {
+    bool qkv = true, gate_up = true, rope_kv = true;
+  };
+  std::optional<Merges> merge = std::nullopt;
+  uint64_t max_binding_bytes = 0;    // tests: Ops::Options::max_binding_bytes (matrices above it split); 0: the device's
 };
 
 // Fails with a message the app can show: no Vulkan, no usable device, a tensor type the shaders lack, or
@@ -40,6 +54,7 @@ Result<std::unique_ptr<model::Evaluator>> create_evaluator(const model::Model& m
 struct StepProfile {
   std::vector<Recorder::DispatchTime> dispatches;  // in recording order
   uint32_t steps = 0;
+  uint32_t barriers = 0;  // pipeline barriers in the recorded step
 };
 Result<StepProfile> take_profile(model::Evaluator& evaluator);
 

@@ -23,7 +23,11 @@ namespace penser::vulkan {
 // One layer's weights and KV cache on the device, shared by the decode step and the batch recordings.
 struct LayerBuffers {
   Matrix wq, wk, wv, wo, gate, up, down;
+  // The decode step's merged products (EvaluatorOptions::merge): the rows of Wq|Wk|Wv (or Wq|Wk) and of
+  // Wgate|Wup back to back in one buffer each, wq.. up then views into them; nrows 0 when not merged.
+  Matrix qkv, gate_up;
   std::unique_ptr<Buffer> attn_norm, ffn_norm, bq, bk, bv, q_norm, k_norm;
+  std::unique_ptr<Buffer> bqkv;  // bq|bk|bv for the merged product (qwen2)
   std::unique_ptr<Buffer> k_cache, v_cache;
 };
 

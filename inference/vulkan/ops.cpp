@@ -260,6 +260,27 @@ Status Ops::kv_store(Recorder& rec, View src, View cache, View positions, uint32
   return elementwise(rec, *p, {src.range, cache.range, positions.range}, &push, sizeof(push), n * n_tokens);
 }
 
+Status Ops::rope_kv(Recorder& rec, View q, View k, View v, const View* qn, const View* kn, float eps, const View* ff,
+                    View positions, View k_cache, View v_cache, const RopeParams& r) {
+  auto same = [](const BufferRange& a, const BufferRange& b) {
+    return a.buffer == b.buffer && a.offset == b.offset && a.range == b.range;
+  };
+  PENSER_ASSERT(same(q.range, k.range) && same(q.range, v.range));
+  PENSER_ASSERT(r.n_dims % 2 == 0 && r.n_dims <= r.head_dim && r.n_tokens == 1);
+  PENSER_ASSERT(!qn == !kn && r.n_head_kv > 0);
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
+                          pipeline("rope_kv", 7, (1u << 0) | (1u << 5) | (1u << 6), sizeof(RopeKvPush)));
+  const uint32_t n_head_kv = r.n_head_kv;
+  RopeKvPush push{r.head_dim, r.n_dims, r.n_head, n_head_kv, q.offset, k.offset, v.offset, qn ? qn->offset : 0,
+                  kn ? kn->offset : 0, qn ? 1u : 0u, positions.offset, k_cache.offset, v_cache.offset,
+                  n_head_kv * r.head_dim, r.neox ? 1u : 0u, ff ? 1u : 0u, r.freq_base, eps};
+  const BufferRange bindings[] = {q.range, qn ? qn->range : positions.range, kn ? kn->range : positions.range,
+                                  ff ? ff->range : positions.range, positions.range, k_cache.range, v_cache.range};
+  uint32_t gx, gy;
+  grid_2d(device_->info(), r.n_head + 2 * n_head_kv, gx, gy);
+  return rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy);
+}
+
 uint32_t Ops::attn_lanes() const {
   uint32_t lanes = options_.attn_lanes ? options_.attn_lanes : device_->info().is_cpu() ? 1 : 8;
   while (lanes > 1 && wg_ % lanes != 0) lanes /= 2;

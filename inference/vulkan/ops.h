@@ -21,7 +21,10 @@ struct View {
 };
 
 // A weight matrix in device memory: nrows rows of ncols elements of `type`, row-major, starting at
-// `offset` bytes in `buffer` (aligned to minStorageBufferOffsetAlignment).
+// `offset` bytes in `buffer`: a multiple of the type's block bytes (2-byte units; 4-byte ones for the types
+// read as 32-bit words), not necessarily of minStorageBufferOffsetAlignment: the evaluator's merged Q/K/V
+// and gate/up put one tensor's rows right after another's, and the ops bind from the aligned offset below
+// (as for row chunks).
 struct Matrix {
   const Buffer* buffer = nullptr;
   uint64_t offset = 0;
@@ -93,6 +96,7 @@ class Ops {
     uint32_t head_dim = 0, n_dims = 0, n_head = 0, n_tokens = 1;
     float freq_base = 10000.0f;
     bool neox = true;
+    uint32_t n_head_kv = 0;  // rope_kv only: the k and v heads
   };
   Status rope(Recorder& rec, View x, View positions, const View* freq_factors, const RopeParams& params);
   Status swiglu(Recorder& rec, View gate, View up, View y, uint32_t n);
@@ -100,6 +104,13 @@ class Ops {
   Status soft_max(Recorder& rec, View x, uint32_t ncols, uint32_t nrows, float scale);
   // cache[pos_t * dst_stride + i] = f16(src[t * n + i]) for t < n_tokens.
   Status kv_store(Recorder& rec, View src, View cache, View positions, uint32_t n, uint32_t n_tokens, uint32_t dst_stride);
+  // The decode step's RoPE + KV store in one dispatch, for one token at positions[pos.offset]: per head,
+  // qwen3's RMSNorm (q_norm / k_norm, both or neither, eps), then RoPE (`rope`: n_dims, neox, freq_factors)
+  // of q in place and of k into k_cache; v copied to v_cache (f16, row pos * n_head_kv * head_dim). q, k
+  // and v must lie in one bound range (element offsets differ). The same arithmetic as rms_norm, rope and
+  // kv_store in sequence.
+  Status rope_kv(Recorder& rec, View q, View k, View v, const View* q_norm, const View* k_norm, float eps,
+                 const View* freq_factors, View positions, View k_cache, View v_cache, const RopeParams& rope);
   struct AttnParams {
     uint32_t head_dim = 0, n_head = 0, n_head_kv = 0, scores_stride = 0;
   };

@@ -52,6 +52,13 @@ struct KvStorePush {  // shaders/kv_store.comp
 };
 static_assert(sizeof(KvStorePush) == 24);
 
+struct RopeKvPush {  // shaders/rope_kv.comp
+  uint32_t head_dim, n_dims, n_head, n_head_kv, q_offset, k_offset, v_offset, qn_offset, kn_offset, has_norm,
+      pos_offset, kc_offset, vc_offset, kv_stride, neox, has_freq_factors;
+  float freq_base, eps;
+};
+static_assert(sizeof(RopeKvPush) == 72);
+
 struct AttnDecodePush {  // shaders/attn_decode.comp
   uint32_t head_dim, n_head, n_head_kv, kv_stride, q_offset, k_offset, v_offset, o_offset, scores_stride, pos_offset;
   float scale;

@@ -146,7 +146,9 @@ class TestVulkanCli : public QObject {
         matrix_bytes += o.value("weight_bytes_per_token").toDouble();
       }
     }
-    for (const char* op : {"mul_mv q4_k ffn_down", "mul_mv q4_k attn_q", "rms_norm", "rope"})
+    // The merged decode step (the default): Q/K/V and gate/up as one product each, RoPE + KV store as rope_kv.
+    for (const char* op : {"mul_mv q4_k ffn_down", "mul_mv q4_k attn_qkv", "mul_mv q4_k ffn_gate_up", "rms_norm",
+                           "rope_kv"})
       QVERIFY2(ops.contains(op), qPrintable(ops.join(", ")));
     // Decode attention: attn_decode (per head) or attn_decode_gqa (grouped), whichever the device runs.
     QVERIFY2(!ops.filter(QRegularExpression("^attn_decode")).isEmpty(), qPrintable(ops.join(", ")));

@@ -5,6 +5,7 @@
 #include "tests/test_support.h"
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 
 #include "inference/cpu/cpu.h"
@@ -19,6 +20,36 @@ using penser::quant::Type;
 
 namespace {
 int argmax(const std::vector<float>& v) { return int(std::max_element(v.begin(), v.end()) - v.begin()); }
+
+// Variants of a parity row (bits).
+enum : int {
+  kUnmerged = 1,     // EvaluatorOptions::merge all off (one product per matrix, separate RoPE / KV store)
+  kMix = 2,          // llama.cpp's Q4_K_M mix instead of one type: attn_v (and ffn_down) Q6_K in layer 1, so
+                     // Q/V cannot merge there (Q+K only)
+  kSplit = 4,        // a 40000-byte binding limit: the merged matrices split into chunks (Q/K/V: inside K's rows)
+  kFuseNorm = 8,     // RMSNorm read inside the products
+  kFuseSwiglu = 16,  // SwiGLU read inside the down product
+  kOddShape = 32,    // head_dim 6, 3 query heads, 1 KV head: k starts 72 bytes into the q|k|v buffer, not a
+                     // multiple of the binding alignment (16 on lavapipe), so it is bound as the whole buffer
+};
+
+// A tiny random model of the suite's shape.
+model::SynthSpec tiny_spec(Arch arch, Type type, bool extra, bool mix) {
+  model::SynthSpec spec;
+  spec.arch = arch;
+  spec.type = type;
+  spec.q4_k_m = mix;
+  spec.n_embd = 256;  // the K and IQ4_XS types need rows of 256
+  spec.n_ff = 512;
+  spec.n_head = 4;
+  spec.n_head_kv = 2;
+  spec.n_layer = 2;
+  spec.n_vocab = 300;
+  spec.seed = 5 + uint64_t(type) + (mix ? 100 : 0);
+  if (spec.arch == Arch::Llama) spec.rope_freqs = extra;
+  else spec.tie_embeddings = extra;
+  return spec;
+}
 }  // namespace
 
 class TestVulkanEvaluator : public QObject {
@@ -36,40 +67,56 @@ class TestVulkanEvaluator : public QObject {
     QTest::addColumn<int>("type");
     QTest::addColumn<bool>("extra");  // qwen2/qwen3: tied embeddings; llama: rope_freqs
     QTest::addColumn<double>("tolerance");
-    QTest::addColumn<bool>("fuse");  // the decode step with RMSNorm and SwiGLU fused into the products
+    QTest::addColumn<int>("variant");  // kUnmerged | kMix | ... (above)
     // F32/F16 weights: the CPU multiplies in f32 too. Quantized weights: the CPU quantizes activations to
     // Q8_0/Q8_K, the GPU keeps them f32, hence the looser bound.
-    QTest::newRow("qwen2 F32") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << false;
-    QTest::newRow("qwen2 F16 tied") << int(Arch::Qwen2) << int(Type::F16) << true << 1e-6 << false;
-    QTest::newRow("llama Q8_0 rope_freqs") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << false;
-    QTest::newRow("qwen3 Q4_K") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << false;
-    QTest::newRow("qwen2 Q6_K") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << false;
-    QTest::newRow("llama IQ4_XS") << int(Arch::Llama) << int(Type::IQ4_XS) << false << 1e-3 << false;
+    QTest::newRow("qwen2 F32") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << 0;
+    QTest::newRow("qwen2 F16 tied") << int(Arch::Qwen2) << int(Type::F16) << true << 1e-6 << 0;
+    QTest::newRow("llama Q8_0 rope_freqs") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << 0;
+    QTest::newRow("qwen3 Q4_K") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << 0;
+    QTest::newRow("qwen2 Q6_K") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << 0;
+    QTest::newRow("llama IQ4_XS") << int(Arch::Llama) << int(Type::IQ4_XS) << false << 1e-3 << 0;
     // The fused decode step (off by default: slower on lavapipe and on the H200) over plain, K and Q/K-norm paths.
-    QTest::newRow("qwen2 F32 fused") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << true;
-    QTest::newRow("qwen3 Q4_K fused") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << true;
-    QTest::newRow("qwen2 Q6_K fused") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << true;
-    QTest::newRow("llama Q8_0 rope_freqs fused") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << true;
+    QTest::newRow("qwen2 F32 fused") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << (kFuseNorm | kFuseSwiglu);
+    QTest::newRow("qwen3 Q4_K fused") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << (kFuseNorm | kFuseSwiglu);
+    QTest::newRow("qwen2 Q6_K fused") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << (kFuseNorm | kFuseSwiglu);
+    QTest::newRow("llama Q8_0 rope_freqs fused") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << (kFuseNorm | kFuseSwiglu);
+    // Each half of the fusion on its own.
+    QTest::newRow("qwen3 Q4_K fused norm") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << int(kFuseNorm);
+    QTest::newRow("qwen2 F32 fused SwiGLU") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << int(kFuseSwiglu);
+    // The merged decode step (the default above) against the unmerged one, and the Q4_K_M mix (Q+K merged,
+    // V apart in layer 1) for each architecture: qwen2 biases, qwen3 Q/K norms, llama rope_freqs.
+    QTest::newRow("qwen2 F32 unmerged") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << int(kUnmerged);
+    QTest::newRow("qwen3 Q4_K unmerged") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << int(kUnmerged);
+    QTest::newRow("qwen2 Q4_K_M mix") << int(Arch::Qwen2) << int(Type::Q4_K) << false << 1e-3 << int(kMix);
+    QTest::newRow("qwen3 Q4_K_M mix") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << int(kMix);
+    QTest::newRow("llama Q4_K_M mix rope_freqs") << int(Arch::Llama) << int(Type::Q4_K) << true << 1e-3 << int(kMix);
+    QTest::newRow("qwen2 Q4_K_M mix unmerged") << int(Arch::Qwen2) << int(Type::Q4_K) << false << 1e-3
+                                               << (kMix | kUnmerged);
+    QTest::newRow("qwen2 F32 unaligned parts") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9
+                                               << int(kOddShape);
+    QTest::newRow("qwen3 F32 unaligned parts, unmerged") << int(Arch::Qwen3) << int(Type::F32) << false << 1e-9
+                                                         << (kOddShape | kUnmerged);
+    QTest::newRow("qwen2 Q4_K_M mix split bindings") << int(Arch::Qwen2) << int(Type::Q4_K) << false << 1e-3
+                                                     << (kMix | kSplit);
+    QTest::newRow("qwen3 Q4_K_M mix split bindings") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3
+                                                     << (kMix | kSplit);
   }
   void parity_with_cpu() {
     QFETCH(int, arch);
     QFETCH(int, type);
     QFETCH(bool, extra);
     QFETCH(double, tolerance);
-    QFETCH(bool, fuse);
-    model::SynthSpec spec;
-    spec.arch = Arch(arch);
-    spec.type = Type(type);
-    spec.n_embd = 256;  // the K and IQ4_XS types need rows of 256
-    spec.n_ff = 512;
-    spec.n_head = 4;
-    spec.n_head_kv = 2;
-    spec.n_layer = 2;
-    spec.n_vocab = 300;
-    spec.seed = 5 + uint64_t(type);
-    if (spec.arch == Arch::Llama) spec.rope_freqs = extra;
-    else spec.tie_embeddings = extra;
-    const std::string path = dir.filePath(QString("m%1_%2_%3.gguf").arg(arch).arg(type).arg(extra)).toStdString();
+    QFETCH(int, variant);
+    model::SynthSpec spec = tiny_spec(Arch(arch), Type(type), extra, variant & kMix);
+    if (variant & kOddShape) {
+      spec.n_embd = 64;
+      spec.n_head = 3;
+      spec.n_head_kv = 1;
+      spec.head_dim = 6;
+    }
+    const std::string path = dir.filePath(QString("m%1_%2_%3_%4.gguf").arg(arch).arg(type).arg(extra)
+                                              .arg(variant & (kMix | kOddShape))).toStdString();
     VKT_OK(model::write_synth_model(spec, path));
     auto m = model::Model::load(path);
     VKT_OK(m);
@@ -77,8 +124,12 @@ class TestVulkanEvaluator : public QObject {
 
     auto cpu = cpu::create_evaluator(model, {.n_ctx = 64, .n_threads = 1, .n_batch = 8});
     VKT_OK(cpu);
-    auto gpu = vulkan::create_evaluator(model, {.n_ctx = 64, .device = vkt::device_override(), .validation = true,
-                                                .fuse = fuse ? std::optional<bool>(true) : std::nullopt});
+    vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true};
+    opt.fuse = vulkan::EvaluatorOptions::Fusion{.norm = bool(variant & kFuseNorm), .swiglu = bool(variant & kFuseSwiglu)};
+    if (variant & kUnmerged) opt.merge = vulkan::EvaluatorOptions::Merges{false, false, false};
+    else opt.merge = vulkan::EvaluatorOptions::Merges{};
+    if (variant & kSplit) opt.max_binding_bytes = 40000;
+    auto gpu = vulkan::create_evaluator(model, opt);
     VKT_OK(gpu);
     QVERIFY((*gpu)->backend_name().rfind("vulkan: ", 0) == 0);
 
@@ -124,6 +175,139 @@ class TestVulkanEvaluator : public QObject {
     // Errors leave the state unchanged.
     QVERIFY(!(*gpu)->eval(std::vector<tokenizer::Token>{int(V)}, lg));
     QCOMPARE((*gpu)->n_past(), uint32_t(prompt.size()));
+  }
+
+  // The merged decode step (the default) computes what the unmerged one does in fewer dispatches: the same
+  // logits at every step of a decode fed the same tokens, and the profile lists the merged products and
+  // rope_kv in place of the separate ones. The Q4_K_M mix merges Q/K/V in layer 0 and Q/K in layer 1 (its V
+  // is Q6_K there). Every token goes through the decode step (n_batch 1).
+  void merged_step_data() {
+    QTest::addColumn<int>("arch");
+    QTest::addColumn<bool>("extra");
+    QTest::newRow("qwen2 (biases)") << int(Arch::Qwen2) << false;
+    QTest::newRow("qwen3 (Q/K norms)") << int(Arch::Qwen3) << false;
+    QTest::newRow("llama (rope_freqs)") << int(Arch::Llama) << true;
+  }
+  void merged_step() {
+    QFETCH(int, arch);
+    QFETCH(bool, extra);
+    const model::SynthSpec spec = tiny_spec(Arch(arch), Type::Q4_K, extra, true);
+    const std::string path = dir.filePath(QString("merged%1.gguf").arg(arch)).toStdString();
+    VKT_OK(model::write_synth_model(spec, path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    const model::Model& model = **m;
+    QCOMPARE(model.weights().layers[0].wv.type, Type::Q4_K);
+    QCOMPARE(model.weights().layers[1].wv.type, Type::Q6_K);
+    auto make = [&](bool merged) {
+      vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true, .profile = true,
+                                   .n_batch = 1};
+      opt.fuse = vulkan::EvaluatorOptions::Fusion{};
+      opt.merge = merged ? vulkan::EvaluatorOptions::Merges{} : vulkan::EvaluatorOptions::Merges{false, false, false};
+      return vulkan::create_evaluator(model, opt);
+    };
+    auto on = make(true), off = make(false);
+    VKT_OK(on);
+    VKT_OK(off);
+    const uint32_t V = model.hparams().n_vocab;
+    std::vector<float> lon(V), loff(V);
+    std::vector<tokenizer::Token> feed = {1, 17, 200, 3, 99, 42, 7};
+    for (int step = 0; step < 7; ++step) {
+      VKT_OK((*on)->eval(feed, lon));
+      VKT_OK((*off)->eval(feed, loff));
+      const double err = nmse(lon, loff);
+      QVERIFY2(err < 1e-10, fmt::format("step {}: merged vs unmerged nmse {:.3g}", step, err).c_str());
+      feed = {argmax(lon)};
+    }
+
+    auto count = [](const vulkan::StepProfile& p, const std::string& shader, const std::string& label = "") {
+      return std::count_if(p.dispatches.begin(), p.dispatches.end(), [&](const Recorder::DispatchTime& d) {
+        return d.shader == shader && (label.empty() || d.label == label);
+      });
+    };
+    auto pon = vulkan::take_profile(**on), poff = vulkan::take_profile(**off);
+    VKT_OK(pon);
+    VKT_OK(poff);
+    const bool qwen3 = Arch(arch) == Arch::Qwen3;
+    // Per layer unmerged: norm, Wq, Wk, Wv, [2 Q/K norms], 2 RoPE, 2 KV stores, attention, Wo, norm, gate, up,
+    // SwiGLU, down; merged: norm, QKV (or QK + V), rope_kv, attention, Wo, norm, gate|up, SwiGLU, down.
+    // Plus the embedding lookup, the output norm and the output product.
+    QCOMPARE(poff->dispatches.size(), size_t(3 + 2 * (qwen3 ? 17 : 15)));
+    QCOMPARE(pon->dispatches.size(), size_t(3 + 9 + 10));
+    QCOMPARE(count(*pon, "rope_kv"), 2);
+    QCOMPARE(count(*pon, "rope") + count(*pon, "kv_store"), 0);
+    QCOMPARE(count(*pon, "rms_norm"), 5);
+    QCOMPARE(count(*pon, "mul_mv_q4_k", "attn_qkv.weight"), 1);
+    QCOMPARE(count(*pon, "mul_mv_q4_k", "attn_qk.weight"), 1);
+    QCOMPARE(count(*pon, "mul_mv_q6_k", "attn_v.weight"), 1);
+    QCOMPARE(count(*pon, "mul_mv_q4_k", "ffn_gate_up.weight"), 2);
+    QCOMPARE(count(*poff, "rope"), 4);
+    QCOMPARE(count(*poff, "kv_store"), 4);
+    QCOMPARE(count(*poff, "mul_mv_q4_k", "attn_q.weight"), 2);
+    QCOMPARE(count(*poff, "mul_mv_q4_k", "ffn_up.weight"), 2);
+    // Barriers: unmerged per layer norm | Wq Wk Wv | [Q/K norms |] RoPE q, k | KV stores | attention | Wo |
+    // norm | gate up | SwiGLU | down; merged norm | QKV (or QK, V) | rope_kv | attention | Wo | norm | gate|up
+    // | SwiGLU | down. Plus the output norm and product (the embedding lookup, first, needs none).
+    QCOMPARE(poff->barriers, uint32_t(2 + 2 * (qwen3 ? 11 : 10)));
+    QCOMPARE(pon->barriers, uint32_t(2 + 2 * 9));
+  }
+
+  // The measurement knobs the GPU script sweeps do what they say: with EvaluatorOptions::merge / fuse unset,
+  // PENSER_VK_MERGE and PENSER_VK_FUSE choose the decode step's dispatches (qwen2 Q4_K: every layer merges).
+  void environment_knobs_data() {
+    QTest::addColumn<QByteArray>("merge");
+    QTest::addColumn<QByteArray>("fuse");
+    QTest::addColumn<QStringList>("present");
+    QTest::addColumn<QStringList>("absent");
+    const QStringList merged = {"attn_qkv.weight", "ffn_gate_up.weight", "rope_kv", "rms_norm", "swiglu"};
+    const QStringList separate = {"attn_q.weight", "attn_v.weight", "ffn_gate.weight", "ffn_up.weight", "rope",
+                                  "kv_store"};
+    QTest::newRow("unset") << QByteArray() << QByteArray() << merged << separate;
+    QTest::newRow("all") << QByteArray("all") << QByteArray("0") << merged << separate;
+    QTest::newRow("0") << QByteArray("0") << QByteArray() << separate << merged.mid(0, 3);
+    QTest::newRow("qkv") << QByteArray("qkv") << QByteArray()
+                         << QStringList{"attn_qkv.weight", "ffn_gate.weight", "rope", "kv_store"}
+                         << QStringList{"attn_q.weight", "ffn_gate_up.weight", "rope_kv"};
+    QTest::newRow("gate_up,rope_kv") << QByteArray("gate_up,rope_kv") << QByteArray()
+                                     << QStringList{"attn_q.weight", "ffn_gate_up.weight", "rope_kv"}
+                                     << QStringList{"attn_qkv.weight", "ffn_gate.weight", "rope", "kv_store"};
+    QTest::newRow("fuse norm") << QByteArray() << QByteArray("norm") << QStringList{"swiglu", "rope_kv"}
+                               << QStringList{"rms_norm"};
+    QTest::newRow("fuse swiglu") << QByteArray() << QByteArray("swiglu") << QStringList{"rms_norm", "rope_kv"}
+                                 << QStringList{"swiglu"};
+    QTest::newRow("fuse 1") << QByteArray() << QByteArray("1") << QStringList{"rope_kv"}
+                            << QStringList{"rms_norm", "swiglu"};
+  }
+  void environment_knobs() {
+    QFETCH(QByteArray, merge);
+    QFETCH(QByteArray, fuse);
+    QFETCH(QStringList, present);
+    QFETCH(QStringList, absent);
+    const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::Q4_K, false, false);
+    const std::string path = dir.filePath("knobs.gguf").toStdString();
+    if (!QFile::exists(QString::fromStdString(path))) VKT_OK(model::write_synth_model(spec, path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    auto set = [](const char* name, const QByteArray& v) {
+      if (v.isNull()) qunsetenv(name);
+      else qputenv(name, v);
+    };
+    set("PENSER_VK_MERGE", merge);
+    set("PENSER_VK_FUSE", fuse);
+    auto gpu = vulkan::create_evaluator(**m, {.n_ctx = 16, .device = vkt::device_override(), .validation = true,
+                                              .profile = true, .n_batch = 1});
+    qunsetenv("PENSER_VK_MERGE");
+    qunsetenv("PENSER_VK_FUSE");
+    VKT_OK(gpu);
+    std::vector<float> logits((*m)->hparams().n_vocab);
+    VKT_OK((*gpu)->eval(std::vector<tokenizer::Token>{5}, logits));
+    auto p = vulkan::take_profile(**gpu);
+    VKT_OK(p);
+    QStringList names;  // shaders and matrix names of the recorded step
+    for (const Recorder::DispatchTime& d : p->dispatches) names << QString::fromStdString(d.shader)
+                                                                << QString::fromStdString(d.label);
+    for (const QString& n : present) QVERIFY2(names.contains(n), qPrintable(n + " missing: " + names.join(' ')));
+    for (const QString& n : absent) QVERIFY2(!names.contains(n), qPrintable(n + " present: " + names.join(' ')));
   }
 };
 

@@ -263,6 +263,96 @@ class TestVulkanOps : public QObject {
     QVERIFY2(err < 1e-9, fmt::format("nmse {:.3g}", err).c_str());
   }
 
+  // The decode step's RoPE + KV store in one dispatch (Ops::rope_kv) against the double-precision composition
+  // of what it replaces: per-head RMSNorm (qwen3), RoPE of q (in place) and k, f16 K/V at the position.
+  // head_dim 40: not a multiple of the workgroup; q, k, v at odd offsets in one buffer; GQA 3:1.
+  void rope_kv_data() {
+    QTest::addColumn<bool>("neox");
+    QTest::addColumn<bool>("freq_factors");
+    QTest::addColumn<uint32_t>("n_dims");
+    QTest::addColumn<bool>("norm");
+    QTest::addColumn<bool>("subgroups");
+    QTest::newRow("neox (qwen2)") << true << false << 40u << false << true;
+    QTest::newRow("neox + Q/K norm (qwen3)") << true << false << 40u << true << true;
+    QTest::newRow("neox + Q/K norm, shared") << true << false << 40u << true << false;
+    QTest::newRow("normal (llama)") << false << false << 40u << false << true;
+    QTest::newRow("normal + freq factors (llama3)") << false << true << 40u << false << true;
+    QTest::newRow("neox, partial rotation + norm") << true << false << 24u << true << true;
+  }
+  void rope_kv() {
+    QFETCH(bool, neox);
+    QFETCH(bool, freq_factors);
+    QFETCH(uint32_t, n_dims);
+    QFETCH(bool, norm);
+    QFETCH(bool, subgroups);
+    const uint32_t D = 40, H = 6, Hkv = 2, n_ctx = 50, kv_dim = Hkv * D, q0 = 3;
+    const float base = 1000000.0f, eps = 1e-6f;
+    const int32_t pos = 37;
+    const std::vector<int32_t> positions = {-1, 0, pos};  // read at offset 2
+    const auto x = random_floats(q0 + (H + 2 * Hkv) * D, 71, 2.0f);
+    const auto qn = random_floats(D + 1, 72), kn = random_floats(D + 2, 73);
+    std::vector<float> ff(D / 2);
+    for (size_t i = 0; i < ff.size(); ++i) ff[i] = 1.0f + float(i % 3) * 4.0f;
+    const uint16_t sentinel = 0x5555;
+    const std::vector<uint16_t> cache(8 + n_ctx * kv_dim, sentinel);
+    auto xb = make_buffer(*gpu.device, x), pb = make_buffer(*gpu.device, positions), fb = make_buffer(*gpu.device, ff);
+    auto qnb = make_buffer(*gpu.device, qn), knb = make_buffer(*gpu.device, kn);
+    auto kc = make_buffer(*gpu.device, cache), vc = make_buffer(*gpu.device, cache);
+    const View fv = view(*fb), qnv = view(*qnb, 1), knv = view(*knb, 2);
+    Ops& o = subgroups ? *ops : *ops_fallback;
+    run([&](Recorder& r) {
+      VKT_OK(o.rope_kv(r, view(*xb, q0), view(*xb, q0 + H * D), view(*xb, q0 + (H + Hkv) * D), norm ? &qnv : nullptr,
+                       norm ? &knv : nullptr, eps, freq_factors ? &fv : nullptr, view(*pb, 2), view(*kc, 8),
+                       view(*vc, 8),
+                       {.head_dim = D, .n_dims = n_dims, .n_head = H, .n_tokens = 1, .freq_base = base, .neox = neox,
+                        .n_head_kv = Hkv}));
+    });
+    // Reference: q heads then k heads, normed and rotated in double.
+    std::vector<float> want(size_t(H + Hkv) * D);
+    for (uint32_t h = 0; h < H + Hkv; ++h) {
+      const bool is_q = h < H;
+      const float* src = x.data() + q0 + h * D;
+      std::vector<double> v(src, src + D);
+      if (norm) {
+        double ss = 0;
+        for (double e : v) ss += e * e;
+        const double scale = 1.0 / std::sqrt(ss / D + eps);
+        for (uint32_t i = 0; i < D; ++i) v[i] *= scale * (is_q ? qn[1 + i] : kn[2 + i]);
+      }
+      for (uint32_t i = 0; i < n_dims / 2; ++i) {
+        double theta = pos * std::pow(double(base), -2.0 * i / n_dims);
+        if (freq_factors) theta /= ff[i];
+        const uint32_t i0 = neox ? i : 2 * i, i1 = neox ? i + n_dims / 2 : 2 * i + 1;
+        const double a = v[i0], b = v[i1];
+        v[i0] = a * std::cos(theta) - b * std::sin(theta);
+        v[i1] = a * std::sin(theta) + b * std::cos(theta);
+      }
+      for (uint32_t i = 0; i < D; ++i) want[h * D + i] = float(v[i]);
+    }
+    const std::vector<float> want_q(want.begin(), want.begin() + H * D), want_k(want.begin() + H * D, want.end());
+    const auto got_q = read_back<float>(*xb, H * D, q0 * 4);
+    const double eq = nmse(got_q, want_q);
+    QVERIFY2(eq < 1e-9, fmt::format("q nmse {:.3g}", eq).c_str());
+    // k and v went only to the cache row at pos (f16); every other cache element is untouched.
+    const auto kcache = read_back<uint16_t>(*kc, cache.size()), vcache = read_back<uint16_t>(*vc, cache.size());
+    const size_t row = 8 + size_t(pos) * kv_dim;
+    std::vector<float> got_k(kv_dim);
+    for (uint32_t i = 0; i < kv_dim; ++i) {
+      got_k[i] = quant::f16_to_f32(kcache[row + i]);
+      QCOMPARE(vcache[row + i], quant::f32_to_f16(x[q0 + (H + Hkv) * D + i]));
+    }
+    const double ek = nmse(got_k, want_k);  // f16 rounding: ~1e-7
+    QVERIFY2(ek < 1e-6, fmt::format("k nmse {:.3g}", ek).c_str());
+    for (size_t i = 0; i < cache.size(); ++i)
+      if (i < row || i >= row + kv_dim) {
+        QCOMPARE(kcache[i], sentinel);
+        QCOMPARE(vcache[i], sentinel);
+      }
+    // The k part of x is left as it was (the cache holds the rotated k).
+    QVERIFY(read_back<float>(*xb, kv_dim, (q0 + H * D) * 4) == std::vector<float>(x.begin() + q0 + H * D,
+                                                                                 x.begin() + q0 + (H + Hkv) * D));
+  }
+
   void swiglu_and_add() {
     const uint32_t n = 1001;
     const auto g = random_floats(n, 41, 3.0f), u = random_floats(n, 42), b = random_floats(7, 43);
