@@ -217,7 +217,7 @@ Dialog {
                 Layout.fillWidth: true
                 enabled: Settings.backend !== "cpu"
                 label: qsTr("Prompt batch (GPU)")
-                hint: qsTr("Prompt tokens the GPU reads in one step. Smaller: Stop takes effect sooner during a long message; larger: fewer steps. Automatic: 64 on a GPU, 1 on a software renderer. Applies when the model is loaded again.")
+                hint: qsTr("Prompt tokens the GPU reads in one step. Smaller: Stop takes effect sooner during a long message; larger: fewer steps. Automatic: 64 on a GPU, 32 on a software renderer. Applies when the model is loaded again.")
                 from: 0; to: Settings.maxPromptBatch
                 specialValue: 0; specialText: qsTr("automatic")
                 value: Settings.promptBatch

@@ -12,12 +12,13 @@
 
 namespace penser::vulkan {
 
-// The prompt batch when EvaluatorOptions::n_batch is 0 (docs/vulkan.md, "Prompt batch size"): GPUs take 64
-// tokens per submission. On CPU implementations (lavapipe) the batched products run no faster per token than
-// the decode step (mid model, p = 64: 3-5 tok/s at batch 1, 32 and 64 alike; 8 and 16 slower, as the 32-token
-// tile is computed whole), while a stop waits for a whole layer of a batch: one token at a time there.
+// The prompt batch when EvaluatorOptions::n_batch is 0 (docs/vulkan.md, "Prompt batch size"): 64 tokens per
+// submission on GPUs. CPU implementations (lavapipe) take 32, the width of their mul_mm token tile: 32 and 64
+// ran equally fast there (8 and 16 slower: the tile is computed whole), token by token was as fast only with
+// a tiny vocabulary (each token then computes the output head: 5-6x slower with the R1 vocabulary), and a
+// stop waits for one layer of the batch there, so half the batch halves that wait.
 inline constexpr uint32_t kDefaultBatch = 64;
-inline constexpr uint32_t kDefaultBatchCpuImplementation = 1;
+inline constexpr uint32_t kDefaultBatchCpuImplementation = 32;
 inline constexpr uint32_t kMaxBatch = 4096;  // the largest n_batch the CLI and the app accept
 inline uint32_t default_batch(const DeviceInfo& device) {
   return device.is_cpu() ? kDefaultBatchCpuImplementation : kDefaultBatch;
@@ -29,7 +30,7 @@ struct EvaluatorOptions {
   bool validation = false;           // the Khronos validation layer (tests)
   bool profile = false;              // GPU timestamps around every dispatch of the decode step (take_profile)
   uint32_t n_batch = 0;              // prompt tokens per submission (matrix-matrix products); 1: token by token;
-                                     // 0: default_batch(device). `--batch N`, the app's "prompt batch" setting
+                                     // 0: default_batch(device). `--batch N`, the app's "Prompt batch" setting
   uint32_t decode_split = 0;         // ranges of split-K decode attention (at most 16); 0: by device (GPUs
                                      // up to 16 of >= 128 positions, CPU implementations one pass per head)
   // The decode step with RMSNorm and SwiGLU read inside the products that consume them (no dispatch and

@@ -99,7 +99,7 @@ class TestVulkanCli : public QObject {
     QVERIFY2(cpu_device.err.contains("--backend vulkan"), cpu_device.err.constData());
   }
 
-  // --batch N: the prompt in batches of N (mul_mm) or token by token (1, lavapipe's default) gives the same
+  // --batch N: the prompt in batches of N (mul_mm) or token by token (1) gives the same
   // last-position logits; out-of-range values and --batch without --backend vulkan are refused, saying why.
   void logits_with_another_batch() {
     const QString model = dir.filePath("tiny_batch.gguf");

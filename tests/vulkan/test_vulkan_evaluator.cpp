@@ -77,9 +77,7 @@ class TestVulkanEvaluator : public QObject {
 
     auto cpu = cpu::create_evaluator(model, {.n_ctx = 64, .n_threads = 1, .n_batch = 8});
     VKT_OK(cpu);
-    // n_batch: the 7-token prompt takes the batched path on every device (lavapipe's default is token by token).
     auto gpu = vulkan::create_evaluator(model, {.n_ctx = 64, .device = vkt::device_override(), .validation = true,
-                                                .n_batch = vulkan::kDefaultBatch,
                                                 .fuse = fuse ? std::optional<bool>(true) : std::nullopt});
     VKT_OK(gpu);
     QVERIFY((*gpu)->backend_name().rfind("vulkan: ", 0) == 0);

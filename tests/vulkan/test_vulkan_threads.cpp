@@ -21,13 +21,22 @@ using namespace vkt;
 
 namespace {
 
-// One instance, its default device (lavapipe in CTest), and a small op run on it: y = a + b, checked exactly.
+// One instance, a device (lavapipe in CTest), and a small op run on it: y = a + b, checked exactly.
 // Returns "" or what went wrong.
 std::string use_vulkan(bool validation, uint32_t seed) {
   auto instance = Instance::create({.validation = validation});
   if (!instance) return "instance: " + instance.error().message;
   if ((*instance)->devices().empty()) return "no device listed";
-  auto chosen = choose_device((*instance)->devices(), device_override(), /*allow_cpu=*/true);
+  // Where several devices are usable (a GPU machine lists the GPU and lavapipe when both drivers are
+  // installed), calls alternate between them: two drivers at once is where per-device pointers broke.
+  std::optional<uint32_t> pick = device_override();
+  if (!pick) {
+    std::vector<uint32_t> usable;
+    for (const DeviceInfo& d : (*instance)->devices())
+      if (d.usable()) usable.push_back(d.index);
+    if (usable.size() > 1) pick = usable[seed % usable.size()];
+  }
+  auto chosen = choose_device((*instance)->devices(), pick, /*allow_cpu=*/true);
   if (!chosen) return "choice: " + chosen.error().message;
   auto device = Device::create(**instance, *chosen);
   if (!device) return "device: " + device.error().message;
