@@ -1,6 +1,7 @@
 // Every setting (Settings singleton, persisted in QSettings): sampling, length and thinking budget, the
 // system prompt, backend and device, theme, data folder; Reset to defaults (R1's recommended values).
-// Changes apply at once; backend, device and context size need the model loaded again, which it offers.
+// Changes apply at once; backend, device, prompt batch and context size need the model loaded again, which it
+// offers.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Dialogs
@@ -210,6 +211,17 @@ Dialog {
             Hint {
                 visible: text.length > 0
                 text: Settings.devicesNote
+            }
+            SettingSpin {
+                objectName: "promptBatchSpin"
+                Layout.fillWidth: true
+                enabled: Settings.backend !== "cpu"
+                label: qsTr("Prompt batch (GPU)")
+                hint: qsTr("Prompt tokens the GPU reads in one step. Smaller: Stop takes effect sooner during a long message; larger: fewer steps. Automatic: 64 on a GPU, 32 on a software renderer. Applies when the model is loaded again.")
+                from: 0; to: Settings.maxPromptBatch
+                specialValue: 0; specialText: qsTr("automatic")
+                value: Settings.promptBatch
+                onMoved: (v) => { Settings.promptBatch = v; dialog.loadSettingChanged() }
             }
             RowLayout {
                 visible: dialog.needsReload

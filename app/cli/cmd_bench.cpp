@@ -38,6 +38,7 @@ struct BenchOptions {
   int reps = 1;
   std::string backend = "cpu";
   std::optional<uint32_t> device;  // --device N (Vulkan)
+  std::optional<uint32_t> batch;   // --batch N (Vulkan prompt tokens per submission)
   int threads = 0;
   bool warmup = true;
   bool memory_bandwidth = false;
@@ -182,7 +183,7 @@ void bench(const BenchOptions& o) {
   auto model = load_model(o.model);
   if (o.kv_fill > 0 && o.backend != "vulkan") fail("--kv-fill writes the Vulkan KV cache: add --backend vulkan");
   const uint32_t n_ctx = static_cast<uint32_t>(o.kv_fill + o.n_prompt + o.n_gen + 1);
-  auto ev = make_evaluator(*model, o.backend, o.threads, n_ctx, o.device, o.profile);
+  auto ev = make_evaluator(*model, o.backend, o.threads, n_ctx, o.device, o.profile, o.batch);
   const double load_s = seconds_since(t_load);
   const int64_t n_vocab = model->hparams().n_vocab;
 
@@ -335,6 +336,7 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("-r,--repetitions", o->reps, "Repetitions (mean and stddev)")->check(CLI::Range(1, 1000))->capture_default_str();
   add_backend_option(cmd, o->backend);
   add_device_option(cmd, o->device);
+  add_batch_option(cmd, o->batch);
   cmd->add_option("--threads", o->threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd->add_flag("!--no-warmup", o->warmup, "Skip the warm-up token");
   cmd->add_flag("--memory-bandwidth", o->memory_bandwidth,

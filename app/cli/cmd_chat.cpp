@@ -42,6 +42,7 @@ struct ChatOptions {
   std::string system;
   std::string backend = "cpu";
   std::optional<uint32_t> device;  // --device N (Vulkan)
+  std::optional<uint32_t> batch;   // --batch N (Vulkan prompt tokens per submission)
   int threads = 0;
   uint32_t ctx = 0;
   float temp = 0.6f;
@@ -279,7 +280,7 @@ void interactive(chat::Session& session, const ChatOptions& o) {
 void chat_command(const ChatOptions& o) {
   std::unique_ptr<model::Model> model = load_model(o.model);
   uint32_t n_ctx = o.ctx > 0 ? o.ctx : chat::default_n_ctx(*model, available_memory_bytes());
-  std::unique_ptr<model::Evaluator> evaluator = make_evaluator(*model, o.backend, o.threads, n_ctx, o.device);
+  std::unique_ptr<model::Evaluator> evaluator = make_evaluator(*model, o.backend, o.threads, n_ctx, o.device, false, o.batch);
   std::unique_ptr<chat::Session> session = chat::Session::create(*model, std::move(evaluator));
   g_session = session.get();
   std::signal(SIGINT, on_interrupt);
@@ -318,6 +319,7 @@ void add_chat_command(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "CPU threads (0: all)")->capture_default_str();
   add_backend_option(cmd, o->backend);
   add_device_option(cmd, o->device);
+  add_batch_option(cmd, o->batch);
   cmd->add_flag("--hide-thinking", o->hide_thinking, "Do not print the thinking");
   cmd->add_flag("--json", o->json, "With --messages: print {thinking, answer, finish_reason, error, stats}");
   cmd->callback([o] { chat_command(*o); });

@@ -5,6 +5,7 @@
 #include "inference/cpu/cpu.h"
 #include "inference/gguf/gguf.h"
 #include "inference/model/model.h"
+#include "inference/model/requantize.h"
 #include "inference/tokenizer/tokenizer.h"
 
 #include <fmt/format.h>
@@ -68,7 +69,10 @@ void inspect(const InspectOptions& o) {
   const std::string* arch_p = file->get_string("general.architecture");
   std::string arch = arch_p ? *arch_p : "";
   j["architecture"] = arch;
-  if (auto ft = file->get_uint("general.file_type")) j["file_type"] = *ft;
+  if (auto ft = file->get_uint("general.file_type")) {
+    j["file_type"] = *ft;
+    j["file_type_name"] = std::string(model::file_type_name(*ft));  // "" for a value llama.cpp does not name
+  }
 
   // Hyper-parameters as the file states them.
   json hp = json::object();
@@ -169,6 +173,11 @@ void inspect(const InspectOptions& o) {
              j["gguf_version"].get<uint32_t>());
   fmt::print("name:          {}\n", str(j["name"]));
   fmt::print("architecture:  {}\n", arch.empty() ? "(none)" : arch);
+  if (j.contains("file_type")) {
+    const std::string ft_name = j["file_type_name"].get<std::string>();
+    fmt::print("file type:     {} (general.file_type {})\n", ft_name.empty() ? "unknown" : ft_name,
+               j["file_type"].get<uint64_t>());
+  }
   if (!hp.empty()) {
     fmt::print("hyper-parameters:\n");
     for (const auto& [k, v] : hp.items()) fmt::print("  {:<34} {}\n", k, str(v));

@@ -18,6 +18,7 @@ struct LogitsOptions {
   std::string tokens;
   std::string backend = "cpu";
   std::optional<uint32_t> device;  // --device N (Vulkan)
+  std::optional<uint32_t> batch;   // --batch N (Vulkan prompt tokens per submission)
   int threads = 0;
   std::string out;
 };
@@ -26,7 +27,8 @@ void logits(const LogitsOptions& o) {
   auto model = load_model(o.model);
   const int64_t n_vocab = model->hparams().n_vocab;
   auto ids = take(parse_token_list(o.tokens, n_vocab));
-  auto ev = make_evaluator(*model, o.backend, o.threads, static_cast<uint32_t>(std::max<size_t>(ids.size(), 16)), o.device);
+  auto ev = make_evaluator(*model, o.backend, o.threads, static_cast<uint32_t>(std::max<size_t>(ids.size(), 16)),
+                           o.device, false, o.batch);
   std::vector<float> out(static_cast<size_t>(n_vocab));
   check(ev->eval(ids, out));
 
@@ -54,6 +56,7 @@ void add_logits_command(CLI::App& app) {
   cmd->add_option("--tokens", o->tokens, "Token ids, fed exactly as given: 1,2,3")->required();
   add_backend_option(cmd, o->backend);
   add_device_option(cmd, o->device);
+  add_batch_option(cmd, o->batch);
   cmd->add_option("--threads", o->threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024));
   cmd->add_option("--out", o->out, "Output file")->required();
   cmd->callback([o] { logits(*o); });

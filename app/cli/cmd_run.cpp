@@ -33,6 +33,7 @@ struct RunOptions {
   uint64_t seed = 0;
   std::string backend = "cpu";
   std::optional<uint32_t> device;  // --device N (Vulkan)
+  std::optional<uint32_t> batch;   // --batch N (Vulkan prompt tokens per submission)
   int threads = 0;
   uint32_t ctx = 0;
   bool json = false;
@@ -67,7 +68,7 @@ void run(const RunOptions& o) {
 
   uint32_t n_ctx = o.ctx;
   if (n_ctx == 0) n_ctx = static_cast<uint32_t>(std::max<size_t>(4096, prompt.size() + o.n_predict));
-  auto ev = make_evaluator(*model, o.backend, o.threads, n_ctx, o.device);
+  auto ev = make_evaluator(*model, o.backend, o.threads, n_ctx, o.device, false, o.batch);
   if (prompt.size() > ev->n_ctx()) {
     fail(fmt::format("the prompt has {} tokens but the context holds {} (raise --ctx)", prompt.size(), ev->n_ctx()));
   }
@@ -153,6 +154,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Sampling seed")->capture_default_str();
   add_backend_option(cmd, o->backend);
   add_device_option(cmd, o->device);
+  add_batch_option(cmd, o->batch);
   cmd->add_option("--threads", o->threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd->add_option("--ctx", o->ctx, "Context size in tokens (0: 4096 or what prompt + n needs)")->capture_default_str();
   cmd->add_flag("--json", o->json, "Print {\"prompt_tokens\",\"tokens\",\"text\"} as JSON at the end");

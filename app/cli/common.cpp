@@ -52,9 +52,11 @@ std::unique_ptr<model::Model> load_model(const std::filesystem::path& path) {
 
 std::unique_ptr<model::Evaluator> make_evaluator(const model::Model& model, const std::string& backend,
                                                  int n_threads, uint32_t n_ctx, std::optional<uint32_t> device,
-                                                 bool profile) {
+                                                 bool profile, std::optional<uint32_t> batch) {
   if (backend != "vulkan" && device)
     fail(fmt::format("--device {} selects a Vulkan device: add --backend vulkan", *device));
+  if (backend != "vulkan" && batch)
+    fail(fmt::format("--batch {} sets the Vulkan backend's prompt batch: add --backend vulkan", *batch));
   if (backend != "vulkan" && profile) fail("--profile times the Vulkan backend's GPU work: add --backend vulkan");
   if (backend == "cpu") {
     cpu::Options opt;
@@ -67,6 +69,7 @@ std::unique_ptr<model::Evaluator> make_evaluator(const model::Model& model, cons
     if (n_ctx > 0) opt.n_ctx = n_ctx;
     opt.device = device;
     opt.profile = profile;
+    if (batch) opt.n_batch = *batch;
     return take(vulkan::create_evaluator(model, opt));
   }
   fail(fmt::format("backend '{}' is not available in this build (available: cpu, vulkan)", backend));
@@ -81,6 +84,23 @@ void add_backend_option(CLI::App* cmd, std::string& backend) {
 void add_device_option(CLI::App* cmd, std::optional<uint32_t>& device) {
   cmd->add_option("--device", device, "Vulkan device index (see `penser-cli devices`; default: the one marked *)")
       ->check(CLI::Range(0u, 1024u));
+}
+
+void add_batch_option(CLI::App* cmd, std::optional<uint32_t>& batch) {
+  // A validator of our own: CLI::Range's message does not say what the number is for.
+  const CLI::Validator in_range(
+      [](std::string& text) -> std::string {
+        uint32_t v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || v < 1 || v > vulkan::kMaxBatch)
+          return fmt::format("the prompt tokens per Vulkan submission must be 1 to {} (got '{}')",
+                             vulkan::kMaxBatch, text);
+        return {};
+      },
+      "1..4096");
+  cmd->add_option("--batch", batch,
+                  "Prompt tokens per Vulkan submission (1 to 4096; default: by device type, see docs/vulkan.md); "
+                  "smaller: a cancel is seen sooner, larger: fewer submissions")
+      ->check(in_range);
 }
 
 std::string format_bytes(uint64_t bytes) {

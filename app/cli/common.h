@@ -48,15 +48,19 @@ Result<std::vector<tokenizer::Token>> parse_token_list(std::string_view text, in
 std::unique_ptr<model::Model> load_model(const std::filesystem::path& path);
 
 // Creates the evaluator for a backend name ("cpu"). n_ctx 0: the backend's default. `device` (--device N)
-// picks the Vulkan device; `profile` turns on the Vulkan decode step's GPU timestamps (bench --profile).
+// picks the Vulkan device; `profile` turns on the Vulkan decode step's GPU timestamps (bench --profile);
+// `batch` (--batch N) sets the Vulkan backend's prompt tokens per submission (default: by device type).
 std::unique_ptr<model::Evaluator> make_evaluator(const model::Model& model, const std::string& backend,
                                                  int n_threads, uint32_t n_ctx,
-                                                 std::optional<uint32_t> device = std::nullopt, bool profile = false);
+                                                 std::optional<uint32_t> device = std::nullopt, bool profile = false,
+                                                 std::optional<uint32_t> batch = std::nullopt);
 
 // Adds the --backend option (accepted values: the backends this build has).
 void add_backend_option(CLI::App* cmd, std::string& backend);
 // Adds --device N: the Vulkan device to use, numbered as `penser-cli devices` lists them.
 void add_device_option(CLI::App* cmd, std::optional<uint32_t>& device);
+// Adds --batch N (1..4096): prompt tokens per Vulkan submission (vulkan::EvaluatorOptions::n_batch).
+void add_batch_option(CLI::App* cmd, std::optional<uint32_t>& batch);
 
 // Human-readable sizes: "1.23 GiB", "512 KiB".
 std::string format_bytes(uint64_t bytes);

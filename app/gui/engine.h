@@ -28,6 +28,7 @@ struct LoadRequest {
   int device = -1;                     // Vulkan device index; -1: the default choice
   int n_ctx = 0;                       // 0: chat::default_n_ctx for this machine
   int n_threads = 0;                   // CPU threads; 0: one per hardware thread
+  int n_batch = 0;                     // Vulkan prompt tokens per submission; 0: by device type
 };
 
 struct ModelInfo {
@@ -39,6 +40,7 @@ struct ModelInfo {
   qint64 file_bytes = 0;
   int n_ctx = 0;              // the context in use
   int n_ctx_train = 0;        // the model's trained context
+  int n_batch = 0;            // prompt tokens per evaluation batch in use (LoadRequest::n_batch on Vulkan)
   QString backend;            // "CPU" or "Vulkan"
   QString device;             // "AMD EPYC, 2 threads", "NVIDIA GeForce RTX 4060 (discrete)"
   QString notice;             // non-fatal, for the user: e.g. "No Vulkan device was found: running on the CPU."

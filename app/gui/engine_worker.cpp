@@ -2,6 +2,7 @@
 
 #include "inference/cpu/cpu.h"
 #include "inference/gguf/gguf.h"
+#include "inference/model/requantize.h"
 #include "inference/vulkan/context.h"
 #include "inference/vulkan/evaluator.h"
 
@@ -127,16 +128,8 @@ Status ProgressEvaluator::eval(std::span<const tokenizer::Token> tokens, std::sp
 // ---------------------------------------------------------------------------------------------------------
 
 QString file_type_name(uint64_t ft) {
-  // llama.cpp's llama_ftype values (the numbering is part of the GGUF convention for general.file_type).
-  static const std::map<uint64_t, const char*> names = {
-      {0, "F32"},      {1, "F16"},      {2, "Q4_0"},    {3, "Q4_1"},    {7, "Q8_0"},    {8, "Q5_0"},
-      {9, "Q5_1"},     {10, "Q2_K"},    {11, "Q3_K_S"}, {12, "Q3_K_M"}, {13, "Q3_K_L"}, {14, "Q4_K_S"},
-      {15, "Q4_K_M"},  {16, "Q5_K_S"},  {17, "Q5_K_M"}, {18, "Q6_K"},   {19, "IQ2_XXS"}, {20, "IQ2_XS"},
-      {21, "Q2_K_S"},  {22, "IQ3_XS"},  {23, "IQ3_XXS"}, {24, "IQ1_S"}, {25, "IQ4_NL"}, {26, "IQ3_S"},
-      {27, "IQ3_M"},   {28, "IQ2_S"},   {29, "IQ2_M"},  {30, "IQ4_XS"}, {31, "IQ1_M"},  {32, "BF16"},
-      {36, "TQ1_0"},   {37, "TQ2_0"}};
-  auto it = names.find(ft);
-  return it == names.end() ? QString() : QString::fromLatin1(it->second);
+  const std::string_view name = model::file_type_name(ft);
+  return QString::fromLatin1(name.data(), qsizetype(name.size()));
 }
 
 QString quantization_label(const model::Model& model) {
@@ -310,6 +303,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   bool use_vulkan = false;
   std::optional<uint32_t> vk_device;
   uint64_t vk_usable_bytes = 0;
+  uint32_t vk_batch = vulkan::kDefaultBatch;  // prompt tokens per submission: the setting, else by device type
   QString vk_device_text;
   QString notice;
   if (backend != QLatin1String("cpu")) {
@@ -339,6 +333,8 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
           use_vulkan = true;
           vk_device = *chosen;
           vk_usable_bytes = d.device_local_bytes / 10 * 9;
+          vk_batch = request.n_batch > 0 ? std::min<uint32_t>(uint32_t(request.n_batch), vulkan::kMaxBatch)
+                                         : vulkan::default_batch(d);
           vk_device_text = QStringLiteral("%1 (%2)").arg(QString::fromStdString(d.name),
                                                           QString::fromStdString(d.type_name));
         }
@@ -363,7 +359,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   };
   if (use_vulkan) {
     n_ctx = context_for(vk_usable_bytes > weights ? vk_usable_bytes - weights : 0);
-    const uint64_t need = vulkan::estimate_device_bytes(m, n_ctx);
+    const uint64_t need = vulkan::estimate_device_bytes(m, n_ctx, vk_batch);
     if (need > vk_usable_bytes) {
       const QString why = tr("the model and its context need %1 but %2 has %3 usable")
                               .arg(bytes_text(need), vk_device_text, bytes_text(vk_usable_bytes));
@@ -424,10 +420,11 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
     vulkan::EvaluatorOptions o;
     o.n_ctx = n_ctx;
     o.device = vk_device;
+    o.n_batch = vk_batch;
     auto ev = vulkan::create_evaluator(m, o);
     if (ev) {
       evaluator = std::move(*ev);
-      chunk = o.n_batch;  // the evaluator's own prompt batch: chunking costs no speed
+      chunk = std::min(vk_batch, n_ctx);  // the evaluator's own prompt batch: chunking costs no speed
       info.backend = QStringLiteral("Vulkan");
       info.device = vk_device_text;
     } else if (backend == QLatin1String("vulkan")) {
@@ -476,6 +473,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   info.file_bytes = fi.size();
   info.n_ctx = int(out->session->n_ctx());
   info.n_ctx_train = int(n_ctx_train);
+  info.n_batch = int(chunk);
   info.notice = notice;
   info.template_warning = QString::fromStdString(out->session->chat_template().warning());
   if (stop_here()) return nullptr;

@@ -3,6 +3,7 @@
 #include "app/gui/services.h"
 #include "inference/chat/session.h"
 #include "inference/vulkan/context.h"
+#include "inference/vulkan/evaluator.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -35,6 +36,7 @@ constexpr auto kSystemPrompt = "sampling/systemPrompt";
 constexpr auto kContextSize = "engine/contextSize";
 constexpr auto kBackend = "engine/backend";
 constexpr auto kDevice = "engine/device";
+constexpr auto kPromptBatch = "engine/promptBatch";
 constexpr auto kTheme = "appearance/theme";
 constexpr auto kDataFolder = "storage/dataFolder";
 
@@ -134,6 +136,7 @@ void SettingsController::load() {
   context_size_ = s.value(kContextSize, 0).toInt();
   backend_ = s.value(kBackend, QStringLiteral("auto")).toString();
   device_ = s.value(kDevice, -1).toInt();
+  prompt_batch_ = s.value(kPromptBatch, 0).toInt();
   theme_ = s.value(kTheme, QStringLiteral("system")).toString();
   data_folder_ = s.value(kDataFolder, QString()).toString();
   // A hand-edited file may hold anything: the setters' rules apply to what was read.
@@ -150,6 +153,7 @@ void SettingsController::load() {
   thinking_budget_ = std::clamp(thinking_budget_, -1, kMaxGenerated);
   context_size_ = std::clamp(context_size_, 0, kMaxContext);
   device_ = std::max(device_, -1);
+  prompt_batch_ = std::clamp(prompt_batch_, 0, maxPromptBatch());
 }
 
 void SettingsController::setTemperature(double v) {
@@ -240,6 +244,16 @@ void SettingsController::setDevice(int v) {
   emit deviceChanged();
 }
 
+int SettingsController::maxPromptBatch() const { return int(vulkan::kMaxBatch); }
+
+void SettingsController::setPromptBatch(int v) {
+  v = std::clamp(v, 0, maxPromptBatch());
+  if (prompt_batch_ == v) return;
+  prompt_batch_ = v;
+  store_->setValue(kPromptBatch, v);
+  emit promptBatchChanged();
+}
+
 void SettingsController::setTheme(const QString& value) {
   const QString v = value.toLower();
   if (v != QLatin1String("system") && v != QLatin1String("light") && v != QLatin1String("dark")) return;
@@ -291,6 +305,7 @@ LoadRequest SettingsController::loadRequest(const QString& path) const {
   r.backend = backend_;
   r.device = device_;
   r.n_ctx = context_size_;
+  r.n_batch = prompt_batch_;
   return r;
 }
 
@@ -307,6 +322,7 @@ void SettingsController::resetToDefaults() {
   setContextSize(0);
   setBackend(QStringLiteral("auto"));
   setDevice(-1);
+  setPromptBatch(0);
   setTheme(QStringLiteral("system"));
   // The data folder is where the user's conversations are: resetting the sampling must not move them.
 }

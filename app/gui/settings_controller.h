@@ -35,6 +35,8 @@ class SettingsController : public QObject {
   Q_PROPERTY(QString systemPrompt READ systemPrompt WRITE setSystemPrompt NOTIFY systemPromptChanged)
   Q_PROPERTY(QString backend READ backend WRITE setBackend NOTIFY backendChanged)
   Q_PROPERTY(int device READ device WRITE setDevice NOTIFY deviceChanged)
+  Q_PROPERTY(int promptBatch READ promptBatch WRITE setPromptBatch NOTIFY promptBatchChanged)
+  Q_PROPERTY(int maxPromptBatch READ maxPromptBatch CONSTANT)
   Q_PROPERTY(QString theme READ theme WRITE setTheme NOTIFY themeChanged)
   Q_PROPERTY(bool darkMode READ darkMode NOTIFY darkModeChanged)
   Q_PROPERTY(QString dataFolder READ dataFolder WRITE setDataFolder NOTIFY dataFolderChanged)
@@ -60,6 +62,10 @@ class SettingsController : public QObject {
   QString systemPrompt() const { return system_prompt_; }
   QString backend() const { return backend_; }           // "auto", "vulkan", "cpu"
   int device() const { return device_; }                 // -1: the default device
+  // Prompt tokens per Vulkan submission (vulkan::EvaluatorOptions::n_batch); 0: by device type. Smaller: a
+  // stop is seen sooner during a long prompt; larger: fewer submissions. Applies at the next model load.
+  int promptBatch() const { return prompt_batch_; }
+  int maxPromptBatch() const;
   QString theme() const { return theme_; }               // "system", "light", "dark"
   bool darkMode() const { return dark_mode_; }
   // The folder chosen for conversations.sqlite; "" for the default. A change applies at the next start.
@@ -81,6 +87,7 @@ class SettingsController : public QObject {
   void setSystemPrompt(const QString& v);
   void setBackend(const QString& v);
   void setDevice(int v);
+  void setPromptBatch(int v);
   void setTheme(const QString& v);
   void setDataFolder(const QString& pathOrUrl);
 
@@ -104,6 +111,7 @@ class SettingsController : public QObject {
   void systemPromptChanged();
   void backendChanged();
   void deviceChanged();
+  void promptBatchChanged();
   void themeChanged();
   void darkModeChanged();
   void dataFolderChanged();
@@ -118,6 +126,7 @@ class SettingsController : public QObject {
 
   double temperature_ = 0, top_p_ = 0, min_p_ = 0, repeat_penalty_ = 0;
   int top_k_ = 0, max_tokens_ = 0, context_size_ = 0, thinking_budget_ = 0, device_ = -1;
+  int prompt_batch_ = 0;
   QString system_prompt_, backend_, theme_, data_folder_;
   QString data_folder_at_start_;
   bool dark_mode_ = false;

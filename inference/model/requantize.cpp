@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -99,6 +100,8 @@ uint32_t QuantTarget::file_type() const {
     case Type::Q4_0: return 2;
     case Type::Q4_1: return 3;
     case Type::Q8_0: return 7;
+    case Type::Q2_K: return 10;
+    case Type::Q3_K: return 11;  // Q3_K_S
     case Type::Q5_0: return 8;
     case Type::Q5_1: return 9;
     case Type::Q4_K: return 14;  // the nearest named file type: Q4_K_S
@@ -109,6 +112,21 @@ uint32_t QuantTarget::file_type() const {
     case Type::BF16: return 32;
     default: return 0;
   }
+}
+
+std::string_view file_type_name(uint64_t file_type) {
+  // llama.cpp's llama_ftype (llama.h): the numbering is the GGUF convention for general.file_type. Gaps are
+  // retired types (Q4_2, Q4_3, Q4_0_4_4 ...).
+  static constexpr std::pair<uint64_t, std::string_view> kNames[] = {
+      {0, "F32"},      {1, "F16"},      {2, "Q4_0"},    {3, "Q4_1"},    {7, "Q8_0"},     {8, "Q5_0"},
+      {9, "Q5_1"},     {10, "Q2_K"},    {11, "Q3_K_S"}, {12, "Q3_K_M"}, {13, "Q3_K_L"},  {14, "Q4_K_S"},
+      {15, "Q4_K_M"},  {16, "Q5_K_S"},  {17, "Q5_K_M"}, {18, "Q6_K"},   {19, "IQ2_XXS"}, {20, "IQ2_XS"},
+      {21, "Q2_K_S"},  {22, "IQ3_XS"},  {23, "IQ3_XXS"}, {24, "IQ1_S"}, {25, "IQ4_NL"},  {26, "IQ3_S"},
+      {27, "IQ3_M"},   {28, "IQ2_S"},   {29, "IQ2_M"},  {30, "IQ4_XS"}, {31, "IQ1_M"},   {32, "BF16"},
+      {36, "TQ1_0"},   {37, "TQ2_0"}};
+  for (const auto& [value, name] : kNames)
+    if (value == file_type) return name;
+  return {};
 }
 
 Result<std::vector<TensorPlan>> plan_requantize(const gguf::File& in, const QuantTarget& target) {

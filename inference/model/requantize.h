@@ -34,6 +34,9 @@ struct QuantTarget {
 // Every name QuantTarget::parse accepts, for help texts.
 std::vector<std::string> quant_target_names();
 
+// The name llama.cpp gives a general.file_type value ("Q4_K_M" for 15); empty when unknown.
+std::string_view file_type_name(uint64_t file_type);
+
 struct TensorPlan {
   std::string name;
   std::vector<uint64_t> shape;

@@ -1,6 +1,7 @@
 #include "inference/model/synth.h"
 
 #include "inference/common/threadpool.h"
+#include "inference/model/requantize.h"
 
 #include <fmt/format.h>
 
@@ -185,6 +186,8 @@ Status write_synth_model(const SynthSpec& spec, const std::filesystem::path& pat
   gguf::Writer w;
   w.set_string("general.architecture", a);
   w.set_string("general.name", spec.name);
+  // The file type names the mix for `inspect` and the app ("Q4_K_M" rather than the dominant tensor type).
+  w.set_uint32("general.file_type", QuantTarget{spec.type, spec.q4_k_m}.file_type());
   w.set_uint32(a + ".context_length", spec.n_ctx_train);
   w.set_uint32(a + ".embedding_length", spec.n_embd);
   w.set_uint32(a + ".block_count", spec.n_layer);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #if defined(__APPLE__)
 #include <dlfcn.h>
@@ -240,6 +241,29 @@ bool instance_extension_available(const char* layer, const char* name) {
 
 }  // namespace
 
+// volk keeps every function pointer in process-wide globals, and the app has several instances at once on
+// several threads (the Settings dialog lists devices while the engine worker loads a model; the CLI's
+// `devices --bandwidth` and the tests open a device per instance). Loading those globals per instance
+// (volkLoadInstanceOnly) and per device (volkLoadDevice) raced, and each load replaced the pointers every
+// other instance and device was using:
+// - an extension function is only offered by an instance that enabled the extension, so an instance without
+//   the validation layer set vkDestroyDebugUtilsMessengerEXT to null under one with it (a crash in
+//   ~Instance);
+// - volkLoadDevice stores the device's own call chain (driver, or validation layer then driver), so one
+//   device's calls went down another's chain: a device without the validation layer received the layer's
+//   wrapped handles, and two drivers (a GPU and lavapipe) would receive each other's objects.
+// So the globals are written once, from the first instance, and hold only the loader's trampolines
+// (vkGetInstanceProcAddr of a core function, instance- or device-level, returns the loader's exported entry,
+// which dispatches on the object passed in): valid for every instance and device, never rewritten. The
+// debug-utils functions, which depend on the instance's extensions, are looked up per instance. The cost is
+// one indirect jump per Vulkan call, against the recorded command buffers' few calls per token.
+namespace {
+void load_functions_once(VkInstance instance) {
+  static std::once_flag once;
+  std::call_once(once, [instance] { volkLoadInstance(instance); });
+}
+}  // namespace
+
 Result<std::unique_ptr<Instance>> Instance::create(const Options& options) {
   PENSER_TRY(load());
   std::unique_ptr<Instance> self(new Instance());
@@ -284,11 +308,15 @@ Result<std::unique_ptr<Instance>> Instance::create(const Options& options) {
   ci.ppEnabledExtensionNames = extensions.data();
   if (validation) ci.pNext = &dbg;  // also reports problems inside vkCreateInstance itself
   PENSER_VK_TRY(vkCreateInstance(&ci, nullptr, &self->instance_), "creating the Vulkan instance");
-  volkLoadInstanceOnly(self->instance_);
+  load_functions_once(self->instance_);
 
-  if (validation)
-    PENSER_VK_TRY(vkCreateDebugUtilsMessengerEXT(self->instance_, &dbg, nullptr, &self->messenger_),
+  if (validation) {
+    auto create_messenger = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
+        vkGetInstanceProcAddr(self->instance_, "vkCreateDebugUtilsMessengerEXT"));
+    if (!create_messenger) return make_error("the Vulkan loader offers no vkCreateDebugUtilsMessengerEXT");
+    PENSER_VK_TRY(create_messenger(self->instance_, &dbg, nullptr, &self->messenger_),
                   "installing the validation message handler");
+  }
 
   uint32_t n = 0;
   PENSER_VK_TRY(vkEnumeratePhysicalDevices(self->instance_, &n, nullptr), "listing Vulkan devices");
@@ -300,7 +328,11 @@ Result<std::unique_ptr<Instance>> Instance::create(const Options& options) {
 }
 
 Instance::~Instance() {
-  if (messenger_ != VK_NULL_HANDLE) vkDestroyDebugUtilsMessengerEXT(instance_, messenger_, nullptr);
+  if (messenger_ != VK_NULL_HANDLE) {
+    auto destroy_messenger = reinterpret_cast<PFN_vkDestroyDebugUtilsMessengerEXT>(
+        vkGetInstanceProcAddr(instance_, "vkDestroyDebugUtilsMessengerEXT"));
+    if (destroy_messenger) destroy_messenger(instance_, messenger_, nullptr);
+  }
   if (instance_ != VK_NULL_HANDLE) vkDestroyInstance(instance_, nullptr);
 }
 

@@ -61,7 +61,8 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   dci.ppEnabledExtensionNames = extensions.data();
   PENSER_VK_TRY(vkCreateDevice(pd, &dci, nullptr, &self->device_),
                 fmt::format("opening Vulkan device {} ({})", index, self->info_.name));
-  volkLoadDevice(self->device_);
+  // No volkLoadDevice: the device functions are the loader's trampolines, loaded once for every instance
+  // and device (load_functions_once in context.cpp); a per-device load would redirect every other device.
   vkGetDeviceQueue(self->device_, self->queue_family_, 0, &self->queue_);
 
   VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};

@@ -88,7 +88,8 @@ class VulkanEvaluator final : public model::Evaluator {
     PENSER_ASSIGN_OR_RETURN(self->instance_, Instance::create({.validation = opt.validation}));
     PENSER_ASSIGN_OR_RETURN(uint32_t index, choose_device(self->instance_->devices(), opt.device, true));
     PENSER_ASSIGN_OR_RETURN(self->device_, Device::create(*self->instance_, index));
-    self->n_batch_ = std::clamp<uint32_t>(opt.n_batch, 1, self->n_ctx_);
+    const uint32_t n_batch = opt.n_batch ? opt.n_batch : default_batch(self->device_->info());
+    self->n_batch_ = std::clamp<uint32_t>(n_batch, 1, self->n_ctx_);
     PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_, self->n_batch_),
                                          fmt::format("{} with a context of {} tokens", model.name(), self->n_ctx_)));
     PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_, {.max_binding_bytes = opt.max_binding_bytes}));

@@ -12,14 +12,25 @@
 
 namespace penser::vulkan {
 
+// The prompt batch when EvaluatorOptions::n_batch is 0 (docs/vulkan.md, "Prompt batch size"): 64 tokens per
+// submission on GPUs. CPU implementations (lavapipe) take 32, the width of their mul_mm token tile: 32 and 64
+// ran equally fast there (8 and 16 slower: the tile is computed whole), token by token was as fast only with
+// a tiny vocabulary (each token then computes the output head: 5-6x slower with the R1 vocabulary), and a
+// stop waits for one layer of the batch there, so half the batch halves that wait.
 inline constexpr uint32_t kDefaultBatch = 64;
+inline constexpr uint32_t kDefaultBatchCpuImplementation = 32;
+inline constexpr uint32_t kMaxBatch = 4096;  // the largest n_batch the CLI and the app accept
+inline uint32_t default_batch(const DeviceInfo& device) {
+  return device.is_cpu() ? kDefaultBatchCpuImplementation : kDefaultBatch;
+}
 
 struct EvaluatorOptions {
   uint32_t n_ctx = 4096;             // capped at the model's n_ctx_train
   std::optional<uint32_t> device;    // --device N; default: choose_device()
   bool validation = false;           // the Khronos validation layer (tests)
   bool profile = false;              // GPU timestamps around every dispatch of the decode step (take_profile)
-  uint32_t n_batch = kDefaultBatch;  // prompt tokens per submission (matrix-matrix products); 1: token by token
+  uint32_t n_batch = 0;              // prompt tokens per submission (matrix-matrix products); 1: token by token;
+                                     // 0: default_batch(device). `--batch N`, the app's "Prompt batch" setting
   uint32_t decode_split = 0;         // ranges of split-K decode attention (at most 64, of >= 4 positions); 0:
                                      // by device (GPUs up to 64 of >= 64 positions, CPU implementations one
                                      // pass)

@@ -198,6 +198,30 @@ class TestCli : public QObject {
     QVERIFY(t.out.contains("loadable:      yes"));
   }
 
+  // make-model writes general.file_type, so inspect (and the app) name the mix rather than the tensor type
+  // that holds most bytes (Q4_K_M's matrices are mostly Q4_K).
+  void make_model_writes_the_file_type() {
+    QCOMPARE(json_object(cli({"inspect", wide_, "--json"}).out)["file_type"].toInt(-1), 0);  // F32
+    const struct {
+      const char* type;
+      int file_type;
+      const char* name;
+    } cases[] = {{"Q4_K_M", 15, "Q4_K_M"}, {"Q8_0", 7, "Q8_0"}, {"Q4_K", 14, "Q4_K_S"}, {"F16", 1, "F16"}};
+    for (const auto& c : cases) {
+      const QString m = path(QStringLiteral("typed_%1.gguf").arg(c.type));
+      Outcome mk = cli({"make-model", m, "--arch", "qwen2", "--n-embd", "256", "--n-ff", "512", "--n-head", "4",
+                        "--n-head-kv", "2", "--n-layer", "1", "--type", c.type});
+      QVERIFY2(mk.code == 0, mk.err.constData());
+      QJsonObject j = json_object(cli({"inspect", m, "--json"}).out);
+      QCOMPARE(j["file_type"].toInt(-1), c.file_type);
+      QCOMPARE(j["file_type_name"].toString(), QString::fromLatin1(c.name));
+      Outcome t = cli({"inspect", m});
+      QCOMPARE(t.code, 0);
+      const QByteArray line = QStringLiteral("file type:     %1 (general.file_type %2)").arg(c.name).arg(c.file_type).toUtf8();
+      QVERIFY2(t.out.contains(line), t.out.constData());
+    }
+  }
+
   void tokenize_golden() {
     auto cases = golden_cases(QStringLiteral(PENSER_TEST_DATA_DIR "/tokenizer/r1-distill-qwen"));
     QCOMPARE(cases.size(), 46);

@@ -3,7 +3,7 @@
 // and ~Engine while a reply streams.
 // Figures go to docs/gui.md with the command and the machine's load.
 //
-//   penser-engine-bench MODEL.gguf [--backend cpu|vulkan|auto] [--n-ctx N] [--runs N] [--threads N]
+//   penser-engine-bench MODEL.gguf [--backend cpu|vulkan|auto] [--n-ctx N] [--runs N] [--threads N] [--batch N]
 #include "app/gui/engine.h"
 
 #include <QCommandLineParser>
@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
   p.addOption({QStringLiteral("n-ctx"), QStringLiteral("context (0: automatic)"), QStringLiteral("n"), QStringLiteral("4096")});
   p.addOption({QStringLiteral("runs"), QStringLiteral("stop measurements of each kind"), QStringLiteral("n"), QStringLiteral("5")});
   p.addOption({QStringLiteral("threads"), QStringLiteral("CPU threads (0: all)"), QStringLiteral("n"), QStringLiteral("0")});
+  p.addOption({QStringLiteral("batch"), QStringLiteral("Vulkan prompt tokens per submission (0: by device type)"),
+               QStringLiteral("n"), QStringLiteral("0")});
   p.process(app);
   if (p.positionalArguments().size() != 1) p.showHelp(2);
 
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
   load.backend = p.value(QStringLiteral("backend"));
   load.n_ctx = p.value(QStringLiteral("n-ctx")).toInt();
   load.n_threads = p.value(QStringLiteral("threads")).toInt();
+  load.n_batch = p.value(QStringLiteral("batch")).toInt();
   const int runs = std::max(1, p.value(QStringLiteral("runs")).toInt());
 
   // 1. Load, stage by stage.
@@ -91,9 +94,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "load failed: %s\n", qPrintable(load_error));
     return 1;
   }
-  std::printf("model: %s (%s, %s, %lld parameters, %.2f GiB), backend %s on %s, context %d\n", qPrintable(info.name),
-              qPrintable(info.architecture), qPrintable(info.quantization), static_cast<long long>(info.parameters),
-              double(info.file_bytes) / double(1 << 30), qPrintable(info.backend), qPrintable(info.device), info.n_ctx);
+  std::printf("model: %s (%s, %s, %lld parameters, %.2f GiB), backend %s on %s, context %d, prompt batch %d\n",
+              qPrintable(info.name), qPrintable(info.architecture), qPrintable(info.quantization),
+              static_cast<long long>(info.parameters), double(info.file_bytes) / double(1 << 30),
+              qPrintable(info.backend), qPrintable(info.device), info.n_ctx, info.n_batch);
   if (!info.notice.isEmpty()) std::printf("notice: %s\n", qPrintable(info.notice));
   std::printf("load: %lld ms (load() to loaded)\n", static_cast<long long>(load_ms));
   for (size_t i = 0; i < stages.size(); ++i) {

@@ -8,6 +8,7 @@
 #include "inference/model/model.h"
 #include "inference/model/synth.h"
 #include "inference/vulkan/context.h"
+#include "inference/vulkan/evaluator.h"
 #include "tests/test_support.h"
 #include "tests/tiny_model.h"
 
@@ -105,7 +106,7 @@ class TestEngine : public QObject {
     QCOMPARE(info.path, model_);
     QCOMPARE(info.name, QStringLiteral("penser-synth"));
     QCOMPARE(info.architecture, QStringLiteral("qwen2"));
-    QCOMPARE(info.quantization, QStringLiteral("Q8_0"));  // no general.file_type: the dominant tensor type
+    QCOMPARE(info.quantization, QStringLiteral("Q8_0"));  // general.file_type 7, written by make-model
     QVERIFY(info.parameters > 150000 * 64);               // the tied embedding alone
     QCOMPARE(info.file_bytes, QFileInfo(model_).size());
     QCOMPARE(info.n_ctx, 2048);
@@ -573,6 +574,37 @@ class TestEngine : public QObject {
     QVERIFY(!thinking.isEmpty());
   }
 
+  // The settings' prompt batch (LoadRequest::n_batch) reaches the Vulkan evaluator: the prompt is evaluated in
+  // steps of that many tokens (prefillProgress), ModelInfo says so, and the greedy text is the default's.
+  void vulkan_prompt_batch_reaches_the_evaluator() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    auto reply = [&](int n_batch, ModelInfo* info, QList<int>* steps) {
+      Engine e;
+      LoadRequest r = cpu_load(model_, 512);
+      r.backend = QStringLiteral("vulkan");
+      r.n_batch = n_batch;
+      if (!load_ok(e, r, info)) return QStringLiteral("(load failed)");
+      QString text;
+      connect(&e, &Engine::thinkingDelta, this, [&](quint64, const QString& t) { text += t; });
+      connect(&e, &Engine::prefillProgress, this, [&](quint64, int done, int) { steps->append(done); });
+      QSignalSpy finished(&e, &Engine::finished);
+      e.generate(greedy(1, QStringLiteral("Hello there, how are you?"), 5));
+      if (!finished.wait(60000)) return QStringLiteral("(no reply)");
+      return text;
+    };
+    ModelInfo by_default, three;
+    QList<int> default_steps, three_steps;
+    const QString a = reply(0, &by_default, &default_steps);
+    const QString b = reply(3, &three, &three_steps);
+    QCOMPARE(three.n_batch, 3);
+    if (qEnvironmentVariable("VK_ICD_FILENAMES").contains("lvp_icd"))
+      QCOMPARE(by_default.n_batch, int(vulkan::kDefaultBatchCpuImplementation));
+    QVERIFY2(three_steps.size() >= 3, qPrintable(QString::number(three_steps.size())));
+    for (int i = 0; i + 1 < three_steps.size(); ++i) QCOMPARE(three_steps[i], 3 * (i + 1));
+    QVERIFY(!a.isEmpty());
+    QCOMPARE(b, a);
+  }
+
   void vulkan_backend_asked_for_a_missing_device_fails_clearly() {
     if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
     Engine e;
@@ -625,6 +657,13 @@ class TestEngine : public QObject {
     auto m = model::Model::load(path.toStdString());
     QVERIFY2(m, m ? "" : m.error().message.c_str());
     QCOMPARE(quantization_label(**m), QStringLiteral("Q4_K_M"));
+    // A value llama.cpp does not name: the dominant tensor type (the tiny model's matrices are Q8_0).
+    w.set_uint32("general.file_type", 1000);
+    const QString odd = dir_.filePath(QStringLiteral("odd.gguf"));
+    QVERIFY(w.write(odd.toStdString()));
+    auto o = model::Model::load(odd.toStdString());
+    QVERIFY2(o, o ? "" : o.error().message.c_str());
+    QCOMPARE(quantization_label(**o), QStringLiteral("Q8_0"));
   }
 };
 

@@ -51,6 +51,8 @@ class TestSettings : public QObject {
     QCOMPARE(s.systemPrompt(), QString());
     QCOMPARE(s.backend(), QStringLiteral("auto"));
     QCOMPARE(s.device(), -1);
+    QCOMPARE(s.promptBatch(), 0);  // by device type
+    QCOMPARE(s.maxPromptBatch(), 4096);
     QCOMPARE(s.theme(), QStringLiteral("system"));
     QCOMPARE(s.dataFolder(), QString());
 
@@ -64,6 +66,7 @@ class TestSettings : public QObject {
     QCOMPARE(r.backend, QStringLiteral("auto"));
     QCOMPARE(r.n_ctx, 0);
     QCOMPARE(r.device, -1);
+    QCOMPARE(r.n_batch, 0);
   }
 
   void values_persist_across_instances() {
@@ -83,6 +86,10 @@ class TestSettings : public QObject {
       s.setSystemPrompt(QStringLiteral("Réponds en français."));
       s.setBackend(QStringLiteral("CPU"));
       s.setDevice(1);
+      QSignalSpy batch(&s, &SettingsController::promptBatchChanged);
+      s.setPromptBatch(16);
+      s.setPromptBatch(16);
+      QCOMPARE(batch.size(), 1);
       s.setTheme(QStringLiteral("dark"));
       QVERIFY(s.dataFolderNote().isEmpty());
       s.setDataFolder(QUrl::fromLocalFile(dir_.filePath(QStringLiteral("data"))).toString());
@@ -106,6 +113,7 @@ class TestSettings : public QObject {
     QCOMPARE(s.systemPrompt(), QStringLiteral("Réponds en français."));
     QCOMPARE(s.backend(), QStringLiteral("cpu"));
     QCOMPARE(s.device(), 1);
+    QCOMPARE(s.promptBatch(), 16);
     QCOMPARE(s.theme(), QStringLiteral("dark"));
     QVERIFY(s.darkMode());
     QCOMPARE(s.dataFolder(), dir_.filePath(QStringLiteral("data")));
@@ -121,6 +129,7 @@ class TestSettings : public QObject {
     QCOMPARE(r.backend, QStringLiteral("cpu"));
     QCOMPARE(r.device, 1);
     QCOMPARE(r.n_ctx, 8192);
+    QCOMPARE(r.n_batch, 16);
   }
 
   void bad_values_are_clamped_or_refused() {
@@ -139,6 +148,10 @@ class TestSettings : public QObject {
     QCOMPARE(s.thinkingBudget(), -1);
     s.setContextSize(-1);
     QCOMPARE(s.contextSize(), 0);
+    s.setPromptBatch(-5);
+    QCOMPARE(s.promptBatch(), 0);
+    s.setPromptBatch(100000);
+    QCOMPARE(s.promptBatch(), 4096);
     QSignalSpy backend(&s, &SettingsController::backendChanged);
     s.setBackend(QStringLiteral("cuda"));
     QCOMPARE(s.backend(), QStringLiteral("auto"));
@@ -153,12 +166,14 @@ class TestSettings : public QObject {
       f.setValue("sampling/topK", 1e9);
       f.setValue("engine/backend", "metal");
       f.setValue("appearance/theme", 3);
+      f.setValue("engine/promptBatch", -7);
     }
     SettingsController t;
     QCOMPARE(t.temperature(), 0.0);  // "hot" reads as 0: greedy, still valid
     QCOMPARE(t.topK(), 1000);
     QCOMPARE(t.backend(), QStringLiteral("auto"));
     QCOMPARE(t.theme(), QStringLiteral("system"));
+    QCOMPARE(t.promptBatch(), 0);
   }
 
   void reset_restores_the_defaults_but_keeps_the_data_folder() {
@@ -168,6 +183,7 @@ class TestSettings : public QObject {
     s.setSystemPrompt(QStringLiteral("Be brief."));
     s.setBackend(QStringLiteral("vulkan"));
     s.setTheme(QStringLiteral("light"));
+    s.setPromptBatch(8);
     s.setDataFolder(dir_.filePath(QStringLiteral("elsewhere")));
     QSignalSpy temp(&s, &SettingsController::temperatureChanged);
     s.resetToDefaults();
@@ -177,6 +193,7 @@ class TestSettings : public QObject {
     QCOMPARE(s.systemPrompt(), QString());
     QCOMPARE(s.backend(), QStringLiteral("auto"));
     QCOMPARE(s.theme(), QStringLiteral("system"));
+    QCOMPARE(s.promptBatch(), 0);
     QCOMPARE(s.dataFolder(), dir_.filePath(QStringLiteral("elsewhere")));
     SettingsController again;  // and it was written through
     QCOMPARE(again.temperature(), 0.6);

@@ -1,6 +1,7 @@
 // penser-cli with Vulkan: `devices --json` describes lavapipe as the default when it is the only device,
 // `run --backend vulkan --device 0` generates the same tokens as `--backend cpu` on a tiny f32 model, a
-// missing --device N is an error naming it, and `bench --profile` times every op of the decode steps.
+// missing --device N is an error naming it, `--batch N` keeps the logits, and `bench --profile` times every
+// op of the decode steps.
 #include <QJsonArray>
 #include "tests/test_support.h"
 #include <QJsonDocument>
@@ -8,6 +9,9 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <cstring>
+#include <vector>
 
 #include "inference/model/synth.h"
 
@@ -117,6 +121,55 @@ class TestVulkanCli : public QObject {
     const Run cpu = cli({"bench", model, "-p", "0", "-n", "1", "--kv-fill", "10"});
     QCOMPARE(cpu.code, 1);
     QVERIFY2(cpu.err.contains("--backend vulkan"), cpu.err.constData());
+  }
+
+  // --batch N: the prompt in batches of N (mul_mm) or token by token (1) gives the same
+  // last-position logits; out-of-range values and --batch without --backend vulkan are refused, saying why.
+  void logits_with_another_batch() {
+    const QString model = dir.filePath("tiny_batch.gguf");
+    penser::model::SynthSpec spec;
+    spec.n_embd = 128;
+    spec.n_ff = 256;
+    spec.n_threads = 1;
+    const penser::Status st = penser::model::write_synth_model(spec, model.toStdString());
+    QVERIFY2(st.has_value(), st.has_value() ? "" : st.error().message.c_str());
+    const QStringList base = {"logits", model, "--tokens", "1,17,200,3,99,42,7,5,60,11,250", "--backend", "vulkan"};
+    auto logits_of = [&](const QStringList& extra, const QString& name) {
+      const QString out = dir.filePath(name);
+      const Run r = cli(base + extra + QStringList{"--out", out});
+      if (r.code != 0) qWarning("%s", r.err.constData());
+      QFile f(out);
+      std::vector<float> v;
+      if (r.code == 0 && f.open(QIODevice::ReadOnly)) {
+        const QByteArray bytes = f.readAll();
+        v.resize(size_t(bytes.size()) / 4);
+        std::memcpy(v.data(), bytes.constData(), v.size() * 4);
+      }
+      return v;
+    };
+    const std::vector<float> by_default = logits_of({}, "default.f32");
+    QVERIFY(!by_default.empty());
+    for (const char* batch : {"1", "4", "64"}) {
+      const std::vector<float> other = logits_of({"--batch", batch}, QString("batch%1.f32").arg(batch));
+      QCOMPARE(other.size(), by_default.size());
+      double num = 0, den = 0;
+      for (size_t i = 0; i < other.size(); ++i) {
+        num += (double(other[i]) - by_default[i]) * (double(other[i]) - by_default[i]);
+        den += double(by_default[i]) * by_default[i];
+      }
+      QVERIFY2(den > 0 && num / den < 1e-9, qPrintable(QString("--batch %1: nmse %2").arg(batch).arg(num / den)));
+    }
+
+    for (const char* bad : {"0", "4097", "-3", "many"}) {
+      const Run r = cli(base + QStringList{"--batch", bad, "--out", dir.filePath("bad.f32")});
+      QVERIFY2(r.code != 0, bad);
+      QVERIFY2(r.err.contains("--batch: the prompt tokens per Vulkan submission must be 1 to 4096"), r.err.constData());
+    }
+    QStringList on_cpu = base;
+    on_cpu.replace(on_cpu.indexOf("vulkan"), "cpu");
+    const Run cpu = cli(on_cpu + QStringList{"--batch", "4", "--out", dir.filePath("cpu.f32")});
+    QCOMPARE(cpu.code, 1);
+    QVERIFY2(cpu.err.contains("--batch 4") && cpu.err.contains("--backend vulkan"), cpu.err.constData());
   }
 
   void bench_profile() {

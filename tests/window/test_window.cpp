@@ -166,9 +166,18 @@ class TestWindow : public QObject {
     QTRY_COMPARE(w.item("themeBox")->property("currentText").toString(), QStringLiteral("Dark"));
     QCOMPARE(w.item("backendBox")->property("currentText").toString(), QStringLiteral("CPU"));
     QCOMPARE(w.item("deviceBox")->property("currentText").toString(), QStringLiteral("Default"));
+    // The prompt batch (a GPU setting: disabled with the CPU backend) follows the setting.
+    QQuickItem* batch = w.item("promptBatchSpin");
+    QVERIFY(batch);
+    QCOMPARE(batch->property("value").toInt(), 0);
+    QVERIFY(!batch->property("enabled").toBool());
+    w.services->settings().setProperty("promptBatch", 16);
+    QTRY_COMPARE(batch->property("value").toInt(), 16);
+    w.services->settings().setProperty("promptBatch", 0);
     w.services->settings().setProperty("theme", QStringLiteral("system"));
     QTRY_COMPARE(w.item("themeBox")->property("currentText").toString(), QStringLiteral("Follow the system"));
     w.services->settings().setProperty("backend", QStringLiteral("auto"));  // QSettings outlive the test
+    QTRY_VERIFY(batch->property("enabled").toBool());
   }
 
   // A file that is not a model: the guide stays and says what went wrong, in the engine's sentence.
