@@ -117,12 +117,12 @@ echo "driver manifest: $icd"
 
 # 3. The models, made in the background (CPU only) while the GPU runs the suites.
 if [ "$shapes" = tiny ]; then
-  m15=(--arch qwen2 --n-embd 256 --n-ff 512 --n-layer 2 --n-head 4 --n-head-kv 2 --n-vocab 2048)
-  m8=(--arch llama --n-embd 256 --n-ff 768 --n-layer 2 --n-head 8 --n-head-kv 2 --n-vocab 4096 --rope-freqs)
+  m15=(--arch qwen2 --n-embd 256 --n-ff 512 --n-layer 2 --n-head 4 --n-head-kv 2 --n-vocab 2048 --n-ctx 8192)
+  m8=(--arch llama --n-embd 256 --n-ff 768 --n-layer 2 --n-head 8 --n-head-kv 2 --n-vocab 4096 --rope-freqs --n-ctx 8192)
   full_pn=(-p 8 -n 8) quick_pn=(-p 4 -n 4)
 else
-  m15=(--arch qwen2 --n-embd 1536 --n-ff 8960 --n-layer 28 --n-head 12 --n-head-kv 2 --n-vocab 151936)
-  m8=(--arch llama --n-embd 4096 --n-ff 14336 --n-layer 32 --n-head 32 --n-head-kv 8 --n-vocab 128256 --rope-freqs)
+  m15=(--arch qwen2 --n-embd 1536 --n-ff 8960 --n-layer 28 --n-head 12 --n-head-kv 2 --n-vocab 151936 --n-ctx 8192)
+  m8=(--arch llama --n-embd 4096 --n-ff 14336 --n-layer 32 --n-head 32 --n-head-kv 8 --n-vocab 128256 --rope-freqs --n-ctx 8192)
   full_pn=(-p 512 -n 128) quick_pn=(-p 32 -n 32)
 fi
 models=/tmp/penser-models
@@ -148,8 +148,9 @@ step "devices --bandwidth" 45 "$env_log" "$cli" devices --bandwidth
 grep -i 'bandwidth' "$env_log" | tail -1
 
 # 5. Op parity and evaluator suites on the GPU (validation layer on, as in CI).
+suites="test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_batch test_vulkan_attention test_vulkan_threads"
 export VK_LAYER_PATH=$root/layers
-for t in test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_batch; do
+for t in $suites; do
   [ -x "$root/bin/$t" ] || continue
   lim=120; [ "$t" = test_vulkan_ops ] || lim=90
   step "$t" "$lim" "$out/$t.log" "$root/bin/$t"
@@ -173,9 +174,6 @@ bench_model() {  # bench_model NAME FILE OKFILE WAIT_LIMIT FULL_LIMIT
   grep "wrote $file" "$mm_log"
   step "bench $name quick ${profile[*]}" 60 "$bench_log" "$cli" bench "$file" --backend vulkan "${quick_pn[@]}" "${profile[@]}"
   step "bench $name ${full_pn[*]}" "$full_limit" "$bench_log" "$cli" bench "$file" --backend vulkan "${full_pn[@]}"
-  # The decode step with the RMSNorm/SwiGLU fusion (off by default: slower in the third H200 run), profiled.
-  step "bench $name quick fused ${profile[*]}" 60 "$bench_log" env PENSER_VK_FUSE=1 "$cli" bench "$file" \
-    --backend vulkan "${quick_pn[@]}" "${profile[@]}"
   awk -v n="bench $name ${full_pn[*]}" 'index($0, "== " n) {p=1} p && /^(prefill|decode|load|decode reads)/' "$bench_log"
 }
 # Let model generation (every CPU thread) finish first: a busy host slows the driver's submissions and
@@ -184,21 +182,51 @@ while kill -0 "$mm_pid" 2>/dev/null && [ $(elapsed) -lt $((budget - 150)) ]; do 
 bench_model 1.5b "$models/q15b.gguf" "$models/q15b.ok" 150 75
 bench_model 8b "$models/l8b.gguf" "$models/l8b.ok" 240 110
 
-# 7. Last, while budget is left: the matrix-vector product's shape on this GPU (workgroup size x rows per
-# workgroup, PENSER_VK_MUL_MV_WG / PENSER_VK_MUL_MV_ROWS; "-": the default, chosen per matrix) and the
-# decode-step fusion (PENSER_VK_FUSE), decode only, on both models.
+# 7. Last, while budget is left: the variants of the decode step that only a GPU can choose between, on both
+# models, most important first (each line: a label, the environment, the bench arguments; "d" is decode
+# only, "f" decode over a 4096-position cache, "p" a 512-token prompt). Default of everything first, so each
+# group compares against a figure taken in the same minutes.
+d="-p 0 -n 32" f="-p 0 -n 32 --kv-fill 4096" pp="-p 512 -n 0"
+[ "$shapes" = tiny ] && d="-p 0 -n 4" f="-p 0 -n 4 --kv-fill 64" pp="-p 8 -n 0"
+sweeps=(
+  "default||$d"
+  "merge=0|PENSER_VK_MERGE=0|$d"
+  "merge=qkv|PENSER_VK_MERGE=qkv|$d"
+  "merge=gate_up|PENSER_VK_MERGE=gate_up|$d"
+  "merge=rope_kv|PENSER_VK_MERGE=rope_kv|$d"
+  "fuse=norm|PENSER_VK_FUSE=norm|$d"
+  "fuse=swiglu|PENSER_VK_FUSE=swiglu|$d"
+  "fuse=all|PENSER_VK_FUSE=all|$d"
+  "kv4096 default||$f"
+  "kv4096 attn=1 (per head)|PENSER_VK_ATTN=1|$f"
+  "kv4096 attn wg=32|PENSER_VK_ATTN_WG=32|$f"
+  "kv4096 attn wg=128|PENSER_VK_ATTN_WG=128|$f"
+  "kv4096 attn heads=1|PENSER_VK_ATTN_HEADS=1|$f"
+  "kv4096 attn heads=2|PENSER_VK_ATTN_HEADS=2|$f"
+  "kv4096 attn block=4|PENSER_VK_ATTN_BLOCK=4|$f"
+  "kv4096 attn block=16|PENSER_VK_ATTN_BLOCK=16|$f"
+  "kv4096 split=16 chunk=128|PENSER_VK_ATTN_SPLIT=16 PENSER_VK_ATTN_CHUNK=128|$f"
+  "kv4096 split=32 chunk=64|PENSER_VK_ATTN_SPLIT=32 PENSER_VK_ATTN_CHUNK=64|$f"
+  "kv4096 split=64 chunk=32|PENSER_VK_ATTN_SPLIT=64 PENSER_VK_ATTN_CHUNK=32|$f"
+@MULMV@
+  "wg=64 rows=4|PENSER_VK_MUL_MV_WG=64 PENSER_VK_MUL_MV_ROWS=4|$d"
+  "wg=64 rows=8|PENSER_VK_MUL_MV_WG=64 PENSER_VK_MUL_MV_ROWS=8|$d"
+  "wg=32 rows=4|PENSER_VK_MUL_MV_WG=32 PENSER_VK_MUL_MV_ROWS=4|$d"
+  "wg=128 rows=4|PENSER_VK_MUL_MV_WG=128 PENSER_VK_MUL_MV_ROWS=4|$d"
+  "prompt default||$pp"
+  "prompt attn_prefill=2|PENSER_VK_ATTN_PREFILL=2|$pp"
+  "prompt batch=32||$pp --batch 32"
+  "prompt batch=128||$pp --batch 128"
+  "prompt batch=256||$pp --batch 256"
+  "prompt batch=512||$pp --batch 512"
+)
 for sweep_name in l8b q15b; do
   [ -e "$models/$sweep_name.ok" ] || continue
-  sweep_file=$models/$sweep_name.gguf sweep_n=(-p 0 -n 32)
-  [ "$shapes" = tiny ] && sweep_n=(-p 0 -n 4)
-  for wrf in -:-:1 -:-:0 64:4:1 64:8:1 32:4:1 32:8:1 64:2:1 128:4:1 64:4:0; do
-    wg=${wrf%%:*} rf=${wrf#*:}
-    rows=${rf%:*} fuse=${rf#*:}
-    [ "$wg" = - ] && wg=
-    [ "$rows" = - ] && rows=
-    PENSER_VK_MUL_MV_WG=$wg PENSER_VK_MUL_MV_ROWS=$rows PENSER_VK_FUSE=$fuse \
-      step "sweep $sweep_name wg=${wg:-auto} rows=${rows:-auto} fuse=$fuse" 30 "$bench_log" "$cli" bench "$sweep_file" \
-      --backend vulkan "${sweep_n[@]}" || break
+  for entry in "${sweeps[@]}"; do
+    IFS='|' read -r label vars args <<<"$entry"
+    # shellcheck disable=SC2086 # vars and args are word lists
+    step "sweep $sweep_name | $label" 30 "$bench_log" env $vars "$cli" bench "$models/$sweep_name.gguf" --backend vulkan $args \
+      || [ $(elapsed) -lt "$budget" ] || break
   done
 done
 kill "$mm_pid" 2>/dev/null
@@ -208,9 +236,9 @@ echo
 echo "==================== summary ($(elapsed)s; logs: $(cd "$out" && ls | tr '\n' ' '))"
 printf '%s\n' "${summary[@]}"
 grep -h -E '^\* |bandwidth \(' "$env_log"
-for t in test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_batch; do
+for t in $suites; do
   [ -f "$out/$t.log" ] && { echo "$t: $(grep -E '^Totals' "$out/$t.log" | tail -1)"; grep -E '^FAIL!' -A2 "$out/$t.log" | head -12; }
 done
 grep -E '^(== bench|backend:|prefill:|decode:|decode reads|load:)' "$bench_log"
-awk '/^== sweep/ {name=$3" "$4" "$5" "$6} /^decode:/ && name {tok=$2} /^decode reads/ && name {print name" decode "tok" tok/s, "$(NF-1)" GB/s"; name=""}' "$bench_log"
+awk '/^== sweep/ {sub(/^== sweep /, ""); sub(/: env .*/, ""); name=$0} /^(prefill|decode):/ && name {print name": "$0}' "$bench_log"
 awk '/^== bench .*quick/ {print} /^profile:/ {p=1} p && /^  / {print} /^profile:/ {print} /^  total/ {p=0}' "$bench_log" | head -90

@@ -17,7 +17,8 @@ max_mib=38
 
 # Binaries: the CLI and every Vulkan suite that runs on a device (test_vulkan_core checks lavapipe's own
 # limits and test_vulkan_cli pins lavapipe: both stay here).
-wanted=(penser-cli test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_batch)
+wanted=(penser-cli test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_batch test_vulkan_attention
+        test_vulkan_threads)
 targets=()
 all_targets=$(ninja -C "$build" -t targets all 2>/dev/null | cut -d: -f1)
 for t in "${wanted[@]}"; do
