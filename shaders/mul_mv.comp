@@ -1,5 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// [[unroll]]: loops of known trip count must unroll, or lavapipe keeps the arrays they index in memory and
+// reads them lane by lane.
+#extension GL_EXT_control_flow_attributes : require
 // y[row] = dot(A[row, :], x) (+ bias[row]) (+ y[row]): the decode matrix-vector product for one weight type.
 // A: nrows x ncols in its file type; x, y, bias: f32. NUM_ROWS consecutive rows per workgroup share x.
 // Invocations stride over 32-element units (quantized) or elements (plain types), accumulate in f32, and
@@ -10,6 +13,11 @@ layout(constant_id = 2) const uint NUM_ROWS = 1;
 // The fused input (below): 0 none, 1 SwiGLU, 2 RMSNorm. A specialization constant, not a flag: lavapipe
 // runs both sides of a branch it cannot prove uniform (a flag test made the plain product 2x slower there).
 layout(constant_id = 3) const uint FUSION = 0;
+// 1: every row of A starts 16 bytes aligned in its binding (Ops::mul_mv checks), so Q4_K reads its blocks
+// (144 bytes = 9 x 16) as uvec4s: a CPU implementation loads each lane's components in a loop of its own per
+// load instruction, so 3 loads of 16 bytes cost far less than 12 of 4 (`devices --bandwidth`: uint reads
+// ~1.2 GB/s, uvec4 ~3 GB/s on lavapipe). A specialization constant: lavapipe runs both sides of a branch.
+layout(constant_id = 4) const uint A_VEC4 = 0;
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 // Blocks whose size is a multiple of 4 bytes start 4-byte aligned in every row (bindings start aligned, rows
@@ -19,6 +27,12 @@ layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
     defined(DATA_A_Q5_K) || defined(DATA_A_IQ4_XS)
 #define A_WORDS32 1
 layout(binding = 0) readonly buffer A32 { uint data_a32[]; };
+#elif defined(DATA_A_Q6_K)
+// Q6_K's runs of quants, read as the aligned 32-bit words that cover them (below); rd32 stays 16-bit based.
+layout(binding = 0) readonly buffer A32 { uint data_a32[]; };
+#endif
+#if defined(DATA_A_Q4_K)
+layout(binding = 0) readonly buffer A128 { uvec4 data_a128[]; };
 #endif
 layout(binding = 1) readonly buffer X { float x[]; };
 // x as vec4s: one 16-byte load instead of four when x_offset is a multiple of 4 (every call of the decode
@@ -100,7 +114,7 @@ void main() {
     norm_scale = inversesqrt(wg_sum(ss) / float(p.ncols) + p.eps);
   }
   float acc[NUM_ROWS];
-  for (uint r = 0; r < NUM_ROWS; ++r) acc[r] = 0.0;
+  [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) acc[r] = 0.0;
 
 #if defined(DATA_A_Q4_K)
   // Q4_K: an invocation takes a pair of units (2g, 2g+1 of a block: 64 values) because both come from the
@@ -111,7 +125,7 @@ void main() {
     const uint blk = g >> 2, pr = g & 3u;
     const uint xb = p.x_offset + g * 64;
     vec4 xlo[8], xhi[8];
-    for (uint j4 = 0; j4 < 8; ++j4) {
+    [[unroll]] for (uint j4 = 0; j4 < 8; ++j4) {
       xlo[j4] = x_quad(xb + j4 * 4, xa);
       xhi[j4] = x_quad(xb + 32 + j4 * 4, xa);
     }
@@ -121,22 +135,34 @@ void main() {
     // Units 2pr and 2pr+1: scale/min bytes (2pr)&3 and (2pr+1)&3 of words 1 and 2; for pr >= 2 the low
     // 4 bits come from word 3 and the top 2 bits from words 1 and 2.
     const uint sh0 = ((2u * pr) & 3u) * 8u, sh1 = sh0 + 8u;
-    for (uint r = 0; r < NUM_ROWS; ++r) {
+    [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
       if (row0 + r >= p.nrows) break;
       const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
-      const vec2 dm = unpackHalf2x16(rd32(bb, 0));
-      const uint w1 = rd32(bb, 4), w2 = rd32(bb, 8);
+      // The block's first 16 bytes (d and dmin, scale/min bytes 0-3, 4-7, 8-11) and the pair's 32 quant bytes.
+      uvec4 hd, qa, qb;
+      if (A_VEC4 != 0) {
+        const uint v = bb >> 3;
+        hd = data_a128[v];
+        qa = data_a128[v + 1 + pr * 2];
+        qb = data_a128[v + 2 + pr * 2];
+      } else {
+        hd = uvec4(rd32(bb, 0), rd32(bb, 4), rd32(bb, 8), pr < 2 ? 0u : rd32(bb, 12));
+        const uint q = 16 + pr * 32;
+        qa = uvec4(rd32(bb, q), rd32(bb, q + 4), rd32(bb, q + 8), rd32(bb, q + 12));
+        qb = uvec4(rd32(bb, q + 16), rd32(bb, q + 20), rd32(bb, q + 24), rd32(bb, q + 28));
+      }
+      const vec2 dm = unpackHalf2x16(hd.x);
+      const uint w1 = hd.y, w2 = hd.z, w3 = hd.w;
       vec4 sm;  // (scale 2pr, min 2pr, scale 2pr+1, min 2pr+1)
       if (pr < 2) {
         sm = vec4((w1 >> sh0) & 63u, (w2 >> sh0) & 63u, (w1 >> sh1) & 63u, (w2 >> sh1) & 63u);
       } else {
-        const uint w3 = rd32(bb, 12);
         sm = vec4(((w3 >> sh0) & 0xFu) | (((w1 >> sh0) >> 6 & 3u) << 4), ((w3 >> sh0) >> 4 & 0xFu) | (((w2 >> sh0) >> 6 & 3u) << 4),
                   ((w3 >> sh1) & 0xFu) | (((w1 >> sh1) >> 6 & 3u) << 4), ((w3 >> sh1) >> 4 & 0xFu) | (((w2 >> sh1) >> 6 & 3u) << 4));
       }
       float q0 = 0.0, q1 = 0.0;
-      for (uint j4 = 0; j4 < 8; ++j4) {
-        const uint w = rd32(bb, 16 + pr * 32 + j4 * 4);
+      [[unroll]] for (uint j4 = 0; j4 < 8; ++j4) {
+        const uint w = j4 < 4 ? qa[j4] : qb[j4 - 4];
         q0 += dot(bytes4(w & 0x0F0F0F0Fu), xlo[j4]);
         q1 += dot(bytes4((w >> 4) & 0x0F0F0F0Fu), xhi[j4]);
       }
@@ -145,51 +171,55 @@ void main() {
   }
 #elif defined(DATA_A_Q6_K)
   // Q6_K: an invocation takes a half block (4 units, 128 values): the 4 units share the high-bit bytes and
-  // units k and k+2 the low-nibble bytes, so 3 words serve 16 values (instead of 4 words for 4). Blocks of
-  // 210 bytes are only 2-byte aligned: words are read as two 16-bit halves.
+  // units k and k+2 the low-nibble bytes, so 3 words serve 16 values. Blocks of 210 bytes are only 2-byte
+  // aligned: a block's runs of low nibbles (64 bytes) and high bits (32 bytes) are read as the 32-bit words
+  // that cover them (17 and 9 loads through the binding's 32-bit view) and shifted by 2 bytes where the block
+  // starts between words: 26 loads instead of 48 16-bit ones per half block and row (on a CPU
+  // implementation every load is a loop over the lanes). x (128 values) is read once for all rows.
   const uint halves = p.ncols / 128;
   for (uint g = tid; g < halves; g += WG_SIZE) {
     const uint blk = g >> 1, n = g & 1u;
     const uint xb = p.x_offset + g * 128;
-    float sc[NUM_ROWS * 8];  // per row: d * scale of (unit k, first/second 16 values) at k * 2 + h
-    uint bbr[NUM_ROWS];
-    for (uint r = 0; r < NUM_ROWS; ++r) {
-      bbr[r] = p.a_offset + min(row0 + r, p.nrows - 1) * p.row_stride + blk * BLOCK_U16;
-      const float d = rdf16(bbr[r], 208);
-      for (uint i = 0; i < 4; ++i) {
-        const uint w = rd16(bbr[r], 192 + n * 8 + 2 * i);  // scales[n*8 + 2i], [n*8 + 2i + 1]
-        sc[r * 8 + i * 2] = d * float(bitfieldExtract(int(w), 0, 8));
-        sc[r * 8 + i * 2 + 1] = d * float(bitfieldExtract(int(w), 8, 8));
+    vec4 xv[32];  // unit k, values 4 j .. 4 j + 3 at k * 8 + j
+    [[unroll]] for (uint k = 0; k < 4; ++k)
+      [[unroll]] for (uint j = 0; j < 8; ++j) xv[k * 8 + j] = x_quad(xb + k * 32 + j * 4, xa);
+    float xs[8];  // sums of x per 16 values (unit k, half h at k * 2 + h): the -32 offset of every value
+    [[unroll]] for (uint k = 0; k < 4; ++k)
+      [[unroll]] for (uint h = 0; h < 2; ++h)
+        xs[k * 2 + h] = dot(xv[k * 8 + h * 4] + xv[k * 8 + h * 4 + 1] + xv[k * 8 + h * 4 + 2] + xv[k * 8 + h * 4 + 3], vec4(1.0));
+    [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
+      if (row0 + r >= p.nrows) break;
+      const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
+      const bool odd = (bb & 1u) != 0;  // the block starts 2 bytes into a 32-bit word
+      uint ql[17], qh[9];
+      const uint lw = (bb + n * 32) >> 1, hw = (bb + 64 + n * 16) >> 1;
+      [[unroll]] for (uint i = 0; i < 17; ++i) ql[i] = data_a32[lw + i];
+      [[unroll]] for (uint i = 0; i < 9; ++i) qh[i] = data_a32[hw + i];
+      float qa[8];
+      [[unroll]] for (uint i = 0; i < 8; ++i) qa[i] = 0.0;
+      [[unroll]] for (uint j = 0; j < 8; ++j) {
+        const uint la = odd ? (ql[j] >> 16) | (ql[j + 1] << 16) : ql[j];
+        const uint lb = odd ? (ql[j + 8] >> 16) | (ql[j + 9] << 16) : ql[j + 8];
+        const uint hb = odd ? (qh[j] >> 16) | (qh[j + 1] << 16) : qh[j];
+        const uint h = j >> 2;
+        qa[0 + h] += dot(bytes4((la & 0x0F0F0F0Fu) | ((hb << 4) & 0x30303030u)), xv[j]);
+        qa[2 + h] += dot(bytes4((lb & 0x0F0F0F0Fu) | ((hb << 2) & 0x30303030u)), xv[8 + j]);
+        qa[4 + h] += dot(bytes4(((la >> 4) & 0x0F0F0F0Fu) | (hb & 0x30303030u)), xv[16 + j]);
+        qa[6 + h] += dot(bytes4(((lb >> 4) & 0x0F0F0F0Fu) | ((hb >> 2) & 0x30303030u)), xv[24 + j]);
       }
-    }
-    for (uint h = 0; h < 2; ++h) {
-      float qa[NUM_ROWS * 4];
-      for (uint i = 0; i < NUM_ROWS * 4; ++i) qa[i] = 0.0;
-      for (uint j = 0; j < 4; ++j) {
-        const uint e0 = (h * 4 + j) * 4;
-        vec4 xk[4];
-        for (uint k = 0; k < 4; ++k)
-          xk[k] = x_quad(xb + k * 32 + e0, xa);
-        for (uint r = 0; r < NUM_ROWS; ++r) {
-          const uint la = rd32(bbr[r], n * 64 + e0), lb = rd32(bbr[r], n * 64 + 32 + e0);
-          const uint qh = rd32(bbr[r], 128 + n * 32 + e0);
-          qa[r * 4 + 0] += dot(bytes4((la & 0x0F0F0F0Fu) | ((qh << 4) & 0x30303030u)), xk[0]);
-          qa[r * 4 + 1] += dot(bytes4((lb & 0x0F0F0F0Fu) | ((qh << 2) & 0x30303030u)), xk[1]);
-          qa[r * 4 + 2] += dot(bytes4(((la >> 4) & 0x0F0F0F0Fu) | (qh & 0x30303030u)), xk[2]);
-          qa[r * 4 + 3] += dot(bytes4(((lb >> 4) & 0x0F0F0F0Fu) | ((qh >> 2) & 0x30303030u)), xk[3]);
-        }
-        // The -32 offset of every value: sum of x times the scale, folded in per unit below.
-        for (uint k = 0; k < 4; ++k)
-          for (uint r = 0; r < NUM_ROWS; ++r) qa[r * 4 + k] -= 32.0 * dot(xk[k], vec4(1.0));
+      float t = 0.0;
+      [[unroll]] for (uint i = 0; i < 4; ++i) {
+        const uint w = rd16(bb, 192 + n * 8 + 2 * i);  // scales[n*8 + 2i] (unit i, first 16), [.. + 1] (second 16)
+        t += float(bitfieldExtract(int(w), 0, 8)) * (qa[i * 2] - 32.0 * xs[i * 2]) +
+             float(bitfieldExtract(int(w), 8, 8)) * (qa[i * 2 + 1] - 32.0 * xs[i * 2 + 1]);
       }
-      for (uint r = 0; r < NUM_ROWS; ++r)
-        for (uint k = 0; k < 4; ++k) acc[r] += sc[r * 8 + k * 2 + h] * qa[r * 4 + k];
+      acc[r] += rdf16(bb, 208) * t;
     }
   }
 #elif defined(A_PLAIN)
   for (uint i = tid; i < p.ncols; i += WG_SIZE) {
     const float xv = x_one(p.x_offset + i);
-    for (uint r = 0; r < NUM_ROWS; ++r)
+    [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r)
       if (row0 + r < p.nrows) acc[r] += element(p.a_offset + (row0 + r) * p.row_stride, i) * xv;
   }
 #else
@@ -198,24 +228,24 @@ void main() {
     const uint blk = u / (QK / 32), sub = u % (QK / 32);
     const uint xb = p.x_offset + u * 32;
     vec4 xv[8];
-    for (uint j4 = 0; j4 < 8; ++j4)
+    [[unroll]] for (uint j4 = 0; j4 < 8; ++j4)
       xv[j4] = x_quad(xb + j4 * 4, xa);
     const vec4 one = vec4(1.0);
     const vec2 xsum = vec2(dot(xv[0] + xv[1] + xv[2] + xv[3], one), dot(xv[4] + xv[5] + xv[6] + xv[7], one));
-    for (uint r = 0; r < NUM_ROWS; ++r) {
+    [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
       if (row0 + r >= p.nrows) break;
       const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
       // sum (q a + b) x = a sum q x + b sum x: the unit's scales are decoded once.
       const vec4 sc = unit_scales(bb, sub);
       float q0 = 0.0, q1 = 0.0;
-      for (uint j4 = 0; j4 < 4; ++j4) q0 += dot(unit_q4(bb, sub, j4), xv[j4]);
+      [[unroll]] for (uint j4 = 0; j4 < 4; ++j4) q0 += dot(unit_q4(bb, sub, j4), xv[j4]);
       for (uint j4 = 4; j4 < 8; ++j4) q1 += dot(unit_q4(bb, sub, j4), xv[j4]);
       acc[r] += sc.x * q0 + sc.y * xsum.x + sc.z * q1 + sc.w * xsum.y;
     }
   }
 #endif
 
-  for (uint r = 0; r < NUM_ROWS; ++r) {
+  [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
     const float t = wg_sum(acc[r]);
     if (tid == 0 && row0 + r < p.nrows) {
       float v = t;
