@@ -153,13 +153,14 @@ void main() {
       }
       const vec2 dm = unpackHalf2x16(hd.x);
       const uint w1 = hd.y, w2 = hd.z, w3 = hd.w;
-      vec4 sm;  // (scale 2pr, min 2pr, scale 2pr+1, min 2pr+1)
+      uvec4 smu;  // (scale 2pr, min 2pr, scale 2pr+1, min 2pr+1)
       if (pr < 2) {
-        sm = vec4((w1 >> sh0) & 63u, (w2 >> sh0) & 63u, (w1 >> sh1) & 63u, (w2 >> sh1) & 63u);
+        smu = uvec4((w1 >> sh0) & 63u, (w2 >> sh0) & 63u, (w1 >> sh1) & 63u, (w2 >> sh1) & 63u);
       } else {
-        sm = vec4(((w3 >> sh0) & 0xFu) | (((w1 >> sh0) >> 6 & 3u) << 4), ((w3 >> sh0) >> 4 & 0xFu) | (((w2 >> sh0) >> 6 & 3u) << 4),
-                  ((w3 >> sh1) & 0xFu) | (((w1 >> sh1) >> 6 & 3u) << 4), ((w3 >> sh1) >> 4 & 0xFu) | (((w2 >> sh1) >> 6 & 3u) << 4));
+        smu = uvec4(((w3 >> sh0) & 0xFu) | (((w1 >> sh0) >> 6 & 3u) << 4), ((w3 >> sh0) >> 4 & 0xFu) | (((w2 >> sh0) >> 6 & 3u) << 4),
+                    ((w3 >> sh1) & 0xFu) | (((w1 >> sh1) >> 6 & 3u) << 4), ((w3 >> sh1) >> 4 & 0xFu) | (((w2 >> sh1) >> 6 & 3u) << 4));
       }
+      const vec4 sm = vec4(ivec4(smu));  // signed conversion: see bytes4
       float q0 = 0.0, q1 = 0.0;
       [[unroll]] for (uint j4 = 0; j4 < 8; ++j4) {
         const uint w = j4 < 4 ? qa[j4] : qb[j4 - 4];
