@@ -13,11 +13,13 @@ layout(constant_id = 2) const uint NUM_ROWS = 1;
 // The fused input (below): 0 none, 1 SwiGLU, 2 RMSNorm. A specialization constant, not a flag: lavapipe
 // runs both sides of a branch it cannot prove uniform (a flag test made the plain product 2x slower there).
 layout(constant_id = 3) const uint FUSION = 0;
-// 1: every row of A starts 16 bytes aligned in its binding (Ops::mul_mv checks), so Q4_K reads its blocks
-// (144 bytes = 9 x 16) as uvec4s: a CPU implementation loads each lane's components in a loop of its own per
-// load instruction, so 3 loads of 16 bytes cost far less than 12 of 4 (`devices --bandwidth`: uint reads
-// ~1.2 GB/s, uvec4 ~3 GB/s on lavapipe). A specialization constant: lavapipe runs both sides of a branch.
-layout(constant_id = 4) const uint A_VEC4 = 0;
+// 1: wide weight loads, where every row of A starts aligned for them in its binding (Ops::mul_mv checks):
+// Q4_K reads its blocks (144 bytes = 9 x 16) as uvec4s (rows 16-byte aligned); Q8_0 takes pairs of blocks
+// (68 bytes = 17 words, rows 4-byte aligned) read as 32-bit words. A CPU implementation runs each load
+// instruction as a loop over the lanes, so 3 loads of 16 bytes cost far less than 12 of 4 (`devices
+// --bandwidth`: uint reads ~1.2 GB/s, uvec4 ~3 GB/s on lavapipe). A specialization constant: lavapipe runs
+// both sides of a branch.
+layout(constant_id = 4) const uint A_WIDE = 0;
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 // Blocks whose size is a multiple of 4 bytes start 4-byte aligned in every row (bindings start aligned, rows
@@ -27,8 +29,8 @@ layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
     defined(DATA_A_Q5_K) || defined(DATA_A_IQ4_XS)
 #define A_WORDS32 1
 layout(binding = 0) readonly buffer A32 { uint data_a32[]; };
-#elif defined(DATA_A_Q6_K)
-// Q6_K's runs of quants, read as the aligned 32-bit words that cover them (below); rd32 stays 16-bit based.
+#elif defined(DATA_A_Q6_K) || defined(DATA_A_Q8_0)
+// Q6_K's runs of quants and Q8_0's block pairs, read as the aligned 32-bit words that cover them (below); rd32 stays 16-bit based.
 layout(binding = 0) readonly buffer A32 { uint data_a32[]; };
 #endif
 #if defined(DATA_A_Q4_K)
@@ -140,7 +142,7 @@ void main() {
       const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
       // The block's first 16 bytes (d and dmin, scale/min bytes 0-3, 4-7, 8-11) and the pair's 32 quant bytes.
       uvec4 hd, qa, qb;
-      if (A_VEC4 != 0) {
+      if (A_WIDE != 0) {
         const uint v = bb >> 3;
         hd = data_a128[v];
         qa = data_a128[v + 1 + pr * 2];
@@ -224,24 +226,51 @@ void main() {
       if (row0 + r < p.nrows) acc[r] += element(p.a_offset + (row0 + r) * p.row_stride, i) * xv;
   }
 #else
-  const uint units = p.ncols / 32;
-  for (uint u = tid; u < units; u += WG_SIZE) {
-    const uint blk = u / (QK / 32), sub = u % (QK / 32);
-    const uint xb = p.x_offset + u * 32;
-    vec4 xv[8];
-    [[unroll]] for (uint j4 = 0; j4 < 8; ++j4)
-      xv[j4] = x_quad(xb + j4 * 4, xa);
-    const vec4 one = vec4(1.0);
-    const vec2 xsum = vec2(dot(xv[0] + xv[1] + xv[2] + xv[3], one), dot(xv[4] + xv[5] + xv[6] + xv[7], one));
-    [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
-      if (row0 + r >= p.nrows) break;
-      const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
-      // sum (q a + b) x = a sum q x + b sum x: the unit's scales are decoded once.
-      const vec4 sc = unit_scales(bb, sub);
-      float q0 = 0.0, q1 = 0.0;
-      [[unroll]] for (uint j4 = 0; j4 < 4; ++j4) q0 += dot(unit_q4(bb, sub, j4), xv[j4]);
-      for (uint j4 = 4; j4 < 8; ++j4) q1 += dot(unit_q4(bb, sub, j4), xv[j4]);
-      acc[r] += sc.x * q0 + sc.y * xsum.x + sc.z * q1 + sc.w * xsum.y;
+#if defined(DATA_A_Q8_0)
+  if (A_WIDE != 0) {
+    // Q8_0 by pairs of blocks (64 values): 68 bytes, 17 32-bit words with the pair 4-byte aligned (the
+    // host checks); block 0's quants start 2 bytes into word 0 (shifted out of words 0-8), block 1's scale
+    // is the top half of word 8 and its quants are words 9-16. 17 loads instead of 34 16-bit ones.
+    const uint pairs = p.ncols / 64;
+    for (uint g = tid; g < pairs; g += WG_SIZE) {
+      const uint xb = p.x_offset + g * 64;
+      vec4 xv[16];
+      [[unroll]] for (uint j = 0; j < 16; ++j) xv[j] = x_quad(xb + j * 4, xa);
+      [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
+        if (row0 + r >= p.nrows) break;
+        const uint w0 = (p.a_offset + (row0 + r) * p.row_stride + g * 2 * BLOCK_U16) >> 1;
+        uint w[17];
+        [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = data_a32[w0 + i];
+        float q0 = 0.0, q1 = 0.0;
+        [[unroll]] for (uint j = 0; j < 8; ++j) {
+          q0 += dot(sbytes4((w[j] >> 16) | (w[j + 1] << 16)), xv[j]);
+          q1 += dot(sbytes4(w[9 + j]), xv[8 + j]);
+        }
+        acc[r] += unpackHalf2x16(w[0]).x * q0 + unpackHalf2x16(w[8] >> 16).x * q1;
+      }
+    }
+  } else
+#endif
+  {
+    const uint units = p.ncols / 32;
+    for (uint u = tid; u < units; u += WG_SIZE) {
+      const uint blk = u / (QK / 32), sub = u % (QK / 32);
+      const uint xb = p.x_offset + u * 32;
+      vec4 xv[8];
+      [[unroll]] for (uint j4 = 0; j4 < 8; ++j4)
+        xv[j4] = x_quad(xb + j4 * 4, xa);
+      const vec4 one = vec4(1.0);
+      const vec2 xsum = vec2(dot(xv[0] + xv[1] + xv[2] + xv[3], one), dot(xv[4] + xv[5] + xv[6] + xv[7], one));
+      [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
+        if (row0 + r >= p.nrows) break;
+        const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
+        // sum (q a + b) x = a sum q x + b sum x: the unit's scales are decoded once.
+        const vec4 sc = unit_scales(bb, sub);
+        float q0 = 0.0, q1 = 0.0;
+        [[unroll]] for (uint j4 = 0; j4 < 4; ++j4) q0 += dot(unit_q4(bb, sub, j4), xv[j4]);
+        for (uint j4 = 4; j4 < 8; ++j4) q1 += dot(unit_q4(bb, sub, j4), xv[j4]);
+        acc[r] += sc.x * q0 + sc.y * xsum.x + sc.z * q1 + sc.w * xsum.y;
+      }
     }
   }
 #endif

@@ -88,7 +88,7 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   if (auto wg = env_knob("PENSER_VK_MUL_MV_WG", device.info().max_workgroup_invocations); wg && (*wg & (*wg - 1)) == 0)
     self->mul_mv_wg_ = *wg;
   if (auto rows = env_knob("PENSER_VK_MUL_MV_ROWS", 16)) self->mul_mv_rows_ = *rows;
-  if (const char* v = std::getenv("PENSER_VK_MUL_MV_VEC4"); v && *v) self->options_.mul_mv_vec4 = v[0] != '0';
+  if (const char* v = std::getenv("PENSER_VK_MUL_MV_WIDE"); v && *v) self->options_.mul_mv_wide = v[0] != '0';
   return self;
 }
 
@@ -116,6 +116,7 @@ uint32_t Ops::mul_mv_workgroup(const Matrix& a) const {
   uint32_t items = a.ncols;
   if (a.type == quant::Type::Q4_K) items = a.ncols / 64;
   else if (a.type == quant::Type::Q6_K) items = a.ncols / 128;
+  else if (a.type == quant::Type::Q8_0 && options_.mul_mv_wide && a.ncols % 64 == 0) items = a.ncols / 64;
   else if (quant::traits(a.type).block_size > 1) items = a.ncols / 32;
   // CPU implementations: 8, lavapipe's SIMD width (one subgroup, so no lane group waits at the reduction's
   // barrier for another), which beat 16 in every shape measured after the 16-byte loads (vk_mul_mv_bench:
@@ -157,14 +158,18 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   const uint64_t row_bytes = a.row_bytes();
   PENSER_ASSIGN_OR_RETURN(auto chunks,
                           split_rows(a.nrows, row_bytes, max_binding_, device_->info().min_storage_offset_alignment));
-  // 16-byte weight loads where every row starts 16 bytes into its binding (mul_mv.comp's A_VEC4): rows of
-  // whole 16-byte multiples and chunks that start so (bind_rows binds from the aligned offset below).
-  bool vec4 = a.type == quant::Type::Q4_K && row_bytes % 16 == 0 && options_.mul_mv_vec4;
+  // Wide weight loads (mul_mv.comp's A_WIDE) where every row starts suitably aligned in its binding (rows
+  // of whole multiples, chunks that start so: bind_rows binds from the aligned offset below): Q4_K reads
+  // 16-byte uvec4s (rows 16-byte aligned), Q8_0 block pairs as 17 32-bit words (rows of whole pairs,
+  // 4-byte aligned).
+  const uint64_t wide_align = a.type == quant::Type::Q4_K ? 16 : 4;
+  bool wide = options_.mul_mv_wide && row_bytes % wide_align == 0 &&
+              (a.type == quant::Type::Q4_K || (a.type == quant::Type::Q8_0 && a.ncols % 64 == 0));
   for (const RowChunk& c : chunks)
-    if ((a.offset + c.offset - bind_rows(a, c, row_bytes).offset) % 16 != 0) vec4 = false;
+    if ((a.offset + c.offset - bind_rows(a, c, row_bytes).offset) % wide_align != 0) wide = false;
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)), 6, 1u << 2,
                                                          sizeof(MulMvPush), mul_mv_workgroup(a),
-                                                         {rows, in.up ? 1u : in.norm ? 2u : 0u, vec4 ? 1u : 0u}));
+                                                         {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u}));
   for (const RowChunk& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;

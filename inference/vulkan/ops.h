@@ -60,8 +60,9 @@ class Ops {
                                     // and matrix (Ops::mul_mv_rows_for)
     uint32_t mul_mv_wg = 0;         // invocations per workgroup of mul_mv (a power of two); 0: by device and
                                     // matrix (Ops::mul_mv_workgroup); PENSER_VK_MUL_MV_WG overrides
-    bool mul_mv_vec4 = true;        // 16-byte weight loads in mul_mv where rows are 16-byte aligned (Q4_K);
-                                    // false: 4-byte loads (the test covers both; PENSER_VK_MUL_MV_VEC4=0/1)
+    bool mul_mv_wide = true;        // wide weight loads in mul_mv where the rows allow them (Q4_K: 16-byte,
+                                    // Q8_0: 32-bit words of block pairs); false: the narrow loads (the test
+                                    // covers both; PENSER_VK_MUL_MV_WIDE=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
     uint32_t attn_lanes = 0;        // decode attention: invocations per position in the score phase (a power of
                                     // two dividing the workgroup); 0: 1 on CPU implementations, 8 on GPUs
