@@ -20,6 +20,14 @@ layout(constant_id = 3) const uint FUSION = 0;
 // --bandwidth`: uint reads ~1.2 GB/s, uvec4 ~3 GB/s on lavapipe). A specialization constant: lavapipe runs
 // both sides of a branch.
 layout(constant_id = 4) const uint A_WIDE = 0;
+// Invocations per item (1, 2, 4 or 8; quantized types): the item's 8 rounds of 4 values (per unit of a Q4_K
+// pair, a Q6_K half, a Q8_0 pair, a unit) are split among LPI neighbouring invocations, each summing its
+// share (every term is linear in its rounds). A GPU variant: a 1536-wide Q4_K row has only 24 pairs, so a
+// workgroup of 64 leaves most lanes idle at 1; neighbouring lanes then also read neighbouring words. LPI > 1
+// reads the weights as 32-bit words (not A_WIDE's uvec4s). 1 on CPU implementations (each lane's loads are
+// a loop of their own there).
+layout(constant_id = 5) const uint LPI = 1;
+const uint NJ = 8 / LPI;  // rounds per invocation
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 // Blocks whose size is a multiple of 4 bytes start 4-byte aligned in every row (bindings start aligned, rows
@@ -122,18 +130,20 @@ void main() {
   // Q4_K: an invocation takes a pair of units (2g, 2g+1 of a block: 64 values) because both come from the
   // same 32 quant bytes (low and high nibbles): each 32-bit word read serves 8 values, and the pair's scales
   // come from the same 4 words.
-  const uint pairs = p.ncols / 64;
-  for (uint g = tid; g < pairs; g += WG_SIZE) {
+  const uint pairs = p.ncols / 64, part = tid % LPI, j0 = part * NJ;
+  for (uint g = tid / LPI; g < pairs; g += WG_SIZE / LPI) {
     const uint blk = g >> 2, pr = g & 3u;
-    const uint xb = p.x_offset + g * 64;
-    vec4 xlo[8], xhi[8];
-    [[unroll]] for (uint j4 = 0; j4 < 8; ++j4) {
-      xlo[j4] = x_quad(xb + j4 * 4, xa);
-      xhi[j4] = x_quad(xb + 32 + j4 * 4, xa);
+    const uint xb = p.x_offset + g * 64 + j0 * 4;
+    vec4 xlo[8], xhi[8];  // rounds j0 .. j0 + NJ - 1 at 0 .. NJ - 1
+    vec4 xslo = vec4(0.0), xshi = vec4(0.0);
+    [[unroll]] for (uint j = 0; j < NJ; ++j) {
+      xlo[j] = x_quad(xb + j * 4, xa);
+      xhi[j] = x_quad(xb + 32 + j * 4, xa);
+      xslo += xlo[j];
+      xshi += xhi[j];
     }
     const vec4 one = vec4(1.0);
-    const float slo = dot(xlo[0] + xlo[1] + xlo[2] + xlo[3] + xlo[4] + xlo[5] + xlo[6] + xlo[7], one);
-    const float shi = dot(xhi[0] + xhi[1] + xhi[2] + xhi[3] + xhi[4] + xhi[5] + xhi[6] + xhi[7], one);
+    const float slo = dot(xslo, one), shi = dot(xshi, one);
     // Units 2pr and 2pr+1: scale/min bytes (2pr)&3 and (2pr+1)&3 of words 1 and 2; for pr >= 2 the low
     // 4 bits come from word 3 and the top 2 bits from words 1 and 2.
     const uint sh0 = ((2u * pr) & 3u) * 8u, sh1 = sh0 + 8u;
@@ -141,17 +151,16 @@ void main() {
       if (row0 + r >= p.nrows) break;
       const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
       // The block's first 16 bytes (d and dmin, scale/min bytes 0-3, 4-7, 8-11) and the pair's 32 quant bytes.
-      uvec4 hd, qa, qb;
-      if (A_WIDE != 0) {
+      uvec4 hd;
+      uint qw[8];  // quant words j0 .. j0 + NJ - 1 of the pair
+      if (A_WIDE != 0 && LPI == 1) {
         const uint v = bb >> 3;
         hd = data_a128[v];
-        qa = data_a128[v + 1 + pr * 2];
-        qb = data_a128[v + 2 + pr * 2];
+        const uvec4 qa = data_a128[v + 1 + pr * 2], qb = data_a128[v + 2 + pr * 2];
+        qw = uint[8](qa.x, qa.y, qa.z, qa.w, qb.x, qb.y, qb.z, qb.w);
       } else {
         hd = uvec4(rd32(bb, 0), rd32(bb, 4), rd32(bb, 8), pr < 2 ? 0u : rd32(bb, 12));
-        const uint q = 16 + pr * 32;
-        qa = uvec4(rd32(bb, q), rd32(bb, q + 4), rd32(bb, q + 8), rd32(bb, q + 12));
-        qb = uvec4(rd32(bb, q + 16), rd32(bb, q + 20), rd32(bb, q + 24), rd32(bb, q + 28));
+        [[unroll]] for (uint j = 0; j < NJ; ++j) qw[j] = rd32(bb, 16 + pr * 32 + (j0 + j) * 4);
       }
       const vec2 dm = unpackHalf2x16(hd.x);
       const uint w1 = hd.y, w2 = hd.z, w3 = hd.w;
@@ -164,10 +173,9 @@ void main() {
       }
       const vec4 sm = vec4(ivec4(smu));  // signed conversion: see bytes4
       float q0 = 0.0, q1 = 0.0;
-      [[unroll]] for (uint j4 = 0; j4 < 8; ++j4) {
-        const uint w = j4 < 4 ? qa[j4] : qb[j4 - 4];
-        q0 += dot(bytes4(w & 0x0F0F0F0Fu), xlo[j4]);
-        q1 += dot(bytes4((w >> 4) & 0x0F0F0F0Fu), xhi[j4]);
+      [[unroll]] for (uint j = 0; j < NJ; ++j) {
+        q0 += dot(bytes4(qw[j] & 0x0F0F0F0Fu), xlo[j]);
+        q1 += dot(bytes4((qw[j] >> 4) & 0x0F0F0F0Fu), xhi[j]);
       }
       acc[r] += dm.x * (sm.x * q0 + sm.z * q1) - dm.y * (sm.y * slo + sm.w * shi);
     }
@@ -179,32 +187,35 @@ void main() {
   // that cover them (17 and 9 loads through the binding's 32-bit view) and shifted by 2 bytes where the block
   // starts between words: 26 loads instead of 48 16-bit ones per half block and row (on a CPU
   // implementation every load is a loop over the lanes). x (128 values) is read once for all rows.
-  const uint halves = p.ncols / 128;
-  for (uint g = tid; g < halves; g += WG_SIZE) {
+  const uint halves = p.ncols / 128, part = tid % LPI, j0 = part * NJ;
+  for (uint g = tid / LPI; g < halves; g += WG_SIZE / LPI) {
     const uint blk = g >> 1, n = g & 1u;
     const uint xb = p.x_offset + g * 128;
-    vec4 xv[32];  // unit k, values 4 j .. 4 j + 3 at k * 8 + j
+    vec4 xv[32];  // unit k, values 4 (j0 + j) .. + 3 at k * 8 + j
     [[unroll]] for (uint k = 0; k < 4; ++k)
-      [[unroll]] for (uint j = 0; j < 8; ++j) xv[k * 8 + j] = x_quad(xb + k * 32 + j * 4, xa);
+      [[unroll]] for (uint j = 0; j < NJ; ++j) xv[k * 8 + j] = x_quad(xb + k * 32 + (j0 + j) * 4, xa);
     float xs[8];  // sums of x per 16 values (unit k, half h at k * 2 + h): the -32 offset of every value
+    [[unroll]] for (uint i = 0; i < 8; ++i) xs[i] = 0.0;
     [[unroll]] for (uint k = 0; k < 4; ++k)
-      [[unroll]] for (uint h = 0; h < 2; ++h)
-        xs[k * 2 + h] = dot(xv[k * 8 + h * 4] + xv[k * 8 + h * 4 + 1] + xv[k * 8 + h * 4 + 2] + xv[k * 8 + h * 4 + 3], vec4(1.0));
+      [[unroll]] for (uint j = 0; j < NJ; ++j) xs[k * 2 + ((j0 + j) >> 2)] += dot(xv[k * 8 + j], vec4(1.0));
     [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
       if (row0 + r >= p.nrows) break;
       const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
       const bool odd = (bb & 1u) != 0;  // the block starts 2 bytes into a 32-bit word
-      uint ql[17], qh[9];
-      const uint lw = (bb + n * 32) >> 1, hw = (bb + 64 + n * 16) >> 1;
-      [[unroll]] for (uint i = 0; i < 17; ++i) ql[i] = data_a32[lw + i];
-      [[unroll]] for (uint i = 0; i < 9; ++i) qh[i] = data_a32[hw + i];
+      // Words j0 .. j0 + NJ (one more to shift from) of the first and second 32 low-nibble bytes and of
+      // the high bits; at LPI 1 the first run's extra word is the second's first (17 loads, not 18).
+      uint la_[9], lb_[9], hb_[9];
+      const uint lw = ((bb + n * 32) >> 1) + j0, hw = ((bb + 64 + n * 16) >> 1) + j0;
+      [[unroll]] for (uint i = 0; i <= NJ; ++i) la_[i] = data_a32[lw + i];
+      [[unroll]] for (uint i = 0; i <= NJ; ++i) lb_[i] = (LPI == 1 && i == 0) ? la_[NJ] : data_a32[lw + 8 + i];
+      [[unroll]] for (uint i = 0; i <= NJ; ++i) hb_[i] = data_a32[hw + i];
       float qa[8];
       [[unroll]] for (uint i = 0; i < 8; ++i) qa[i] = 0.0;
-      [[unroll]] for (uint j = 0; j < 8; ++j) {
-        const uint la = odd ? (ql[j] >> 16) | (ql[j + 1] << 16) : ql[j];
-        const uint lb = odd ? (ql[j + 8] >> 16) | (ql[j + 9] << 16) : ql[j + 8];
-        const uint hb = odd ? (qh[j] >> 16) | (qh[j + 1] << 16) : qh[j];
-        const uint h = j >> 2;
+      [[unroll]] for (uint jj = 0; jj < NJ; ++jj) {
+        const uint la = odd ? (la_[jj] >> 16) | (la_[jj + 1] << 16) : la_[jj];
+        const uint lb = odd ? (lb_[jj] >> 16) | (lb_[jj + 1] << 16) : lb_[jj];
+        const uint hb = odd ? (hb_[jj] >> 16) | (hb_[jj + 1] << 16) : hb_[jj];
+        const uint j = jj, h = (j0 + jj) >> 2;
         qa[0 + h] += dot(bytes4((la & 0x0F0F0F0Fu) | ((hb << 4) & 0x30303030u)), xv[j]);
         qa[2 + h] += dot(bytes4((lb & 0x0F0F0F0Fu) | ((hb << 2) & 0x30303030u)), xv[8 + j]);
         qa[4 + h] += dot(bytes4(((la >> 4) & 0x0F0F0F0Fu) | (hb & 0x30303030u)), xv[16 + j]);
@@ -231,20 +242,33 @@ void main() {
     // Q8_0 by pairs of blocks (64 values): 68 bytes, 17 32-bit words with the pair 4-byte aligned (the
     // host checks); block 0's quants start 2 bytes into word 0 (shifted out of words 0-8), block 1's scale
     // is the top half of word 8 and its quants are words 9-16. 17 loads instead of 34 16-bit ones.
-    const uint pairs = p.ncols / 64;
-    for (uint g = tid; g < pairs; g += WG_SIZE) {
-      const uint xb = p.x_offset + g * 64;
-      vec4 xv[16];
-      [[unroll]] for (uint j = 0; j < 16; ++j) xv[j] = x_quad(xb + j * 4, xa);
+    const uint pairs = p.ncols / 64, part = tid % LPI, j0 = part * NJ;
+    for (uint g = tid / LPI; g < pairs; g += WG_SIZE / LPI) {
+      const uint xb = p.x_offset + g * 64 + j0 * 4;
+      vec4 xv[16];  // block 0's rounds at 0 .., block 1's at 8 ..
+      [[unroll]] for (uint j = 0; j < NJ; ++j) {
+        xv[j] = x_quad(xb + j * 4, xa);
+        xv[8 + j] = x_quad(xb + 32 + j * 4, xa);
+      }
       [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
         if (row0 + r >= p.nrows) break;
         const uint w0 = (p.a_offset + (row0 + r) * p.row_stride + g * 2 * BLOCK_U16) >> 1;
-        uint w[17];
-        [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = data_a32[w0 + i];
+        uint w[17];  // at LPI 1 the whole pair; else word 0, 8 (the scales) and this invocation's rounds
+        if (LPI == 1) {
+          [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = data_a32[w0 + i];
+        } else {
+          w[0] = data_a32[w0];
+          w[8] = data_a32[w0 + 8];
+          [[unroll]] for (uint j = 0; j < NJ; ++j) {
+            w[j0 + j] = data_a32[w0 + j0 + j];
+            w[j0 + j + 1] = data_a32[w0 + j0 + j + 1];
+            w[9 + j0 + j] = data_a32[w0 + 9 + j0 + j];
+          }
+        }
         float q0 = 0.0, q1 = 0.0;
-        [[unroll]] for (uint j = 0; j < 8; ++j) {
-          q0 += dot(sbytes4((w[j] >> 16) | (w[j + 1] << 16)), xv[j]);
-          q1 += dot(sbytes4(w[9 + j]), xv[8 + j]);
+        [[unroll]] for (uint j = 0; j < NJ; ++j) {
+          q0 += dot(sbytes4((w[j0 + j] >> 16) | (w[j0 + j + 1] << 16)), xv[j]);
+          q1 += dot(sbytes4(w[9 + j0 + j]), xv[8 + j]);
         }
         acc[r] += unpackHalf2x16(w[0]).x * q0 + unpackHalf2x16(w[8] >> 16).x * q1;
       }
@@ -252,27 +276,33 @@ void main() {
   } else
 #endif
   {
-    const uint units = p.ncols / 32;
-    for (uint u = tid; u < units; u += WG_SIZE) {
+    const uint units = p.ncols / 32, part = tid % LPI, j0 = part * NJ;
+    for (uint u = tid / LPI; u < units; u += WG_SIZE / LPI) {
       const uint blk = u / (QK / 32), sub = u % (QK / 32);
       const uint xb = p.x_offset + u * 32;
-      vec4 xv[8];
-      [[unroll]] for (uint j4 = 0; j4 < 8; ++j4)
-        xv[j4] = x_quad(xb + j4 * 4, xa);
-      const vec4 one = vec4(1.0);
-      const vec2 xsum = vec2(dot(xv[0] + xv[1] + xv[2] + xv[3], one), dot(xv[4] + xv[5] + xv[6] + xv[7], one));
+      vec4 xv[8];  // rounds j0 .. j0 + NJ - 1 at 0 .. NJ - 1
+      vec2 xsum = vec2(0.0);  // sums of x over the unit's first and second 16 values (these rounds)
+      [[unroll]] for (uint j = 0; j < NJ; ++j) {
+        xv[j] = x_quad(xb + (j0 + j) * 4, xa);
+        if (j0 + j < 4) xsum.x += dot(xv[j], vec4(1.0));
+        else xsum.y += dot(xv[j], vec4(1.0));
+      }
       [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
         if (row0 + r >= p.nrows) break;
         const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
         // sum (q a + b) x = a sum q x + b sum x: the unit's scales are decoded once.
         const vec4 sc = unit_scales(bb, sub);
         float q0 = 0.0, q1 = 0.0;
-        [[unroll]] for (uint j4 = 0; j4 < 4; ++j4) q0 += dot(unit_q4(bb, sub, j4), xv[j4]);
-        for (uint j4 = 4; j4 < 8; ++j4) q1 += dot(unit_q4(bb, sub, j4), xv[j4]);
+        [[unroll]] for (uint j = 0; j < NJ; ++j) {
+          const float d = dot(unit_q4(bb, sub, j0 + j), xv[j]);
+          if (j0 + j < 4) q0 += d;
+          else q1 += d;
+        }
         acc[r] += sc.x * q0 + sc.y * xsum.x + sc.z * q1 + sc.w * xsum.y;
       }
     }
   }
+
 #endif
 
   [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {

@@ -88,6 +88,9 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   if (auto wg = env_knob("PENSER_VK_MUL_MV_WG", device.info().max_workgroup_invocations); wg && (*wg & (*wg - 1)) == 0)
     self->mul_mv_wg_ = *wg;
   if (auto rows = env_knob("PENSER_VK_MUL_MV_ROWS", 16)) self->mul_mv_rows_ = *rows;
+  if (auto lanes = env_knob("PENSER_VK_MUL_MV_LANES", 8); lanes && (*lanes & (*lanes - 1)) == 0)
+    self->options_.mul_mv_lanes = *lanes;
+  PENSER_ASSERT(self->options_.mul_mv_lanes <= 8 && (self->options_.mul_mv_lanes & (self->options_.mul_mv_lanes - 1)) == 0);
   if (const char* v = std::getenv("PENSER_VK_MUL_MV_WIDE"); v && *v) self->options_.mul_mv_wide = v[0] != '0';
   return self;
 }
@@ -111,6 +114,13 @@ Result<const Pipeline*> Ops::pipeline(const std::string& shader, uint32_t n_bind
 // of a row in turn (an element of a plain type, a 32-value unit, a Q4_K unit pair, a Q6_K half block); a
 // workgroup much wider than a row's items leaves lanes idle. CPU implementations: 8 (below). GPUs: the power
 // of two covering a row's items, from the subgroup size up to 128.
+// Invocations per item of mul_mv (its LPI): Options::mul_mv_lanes for quantized types (1 for plain ones, whose
+// items are single elements), at most the workgroup size.
+uint32_t Ops::mul_mv_lanes(const Matrix& a) const {
+  if (quant::traits(a.type).block_size == 1) return 1;
+  return std::max(1u, std::min(options_.mul_mv_lanes, mul_mv_workgroup(a)));
+}
+
 uint32_t Ops::mul_mv_workgroup(const Matrix& a) const {
   if (mul_mv_wg_) return mul_mv_wg_;
   uint32_t items = a.ncols;
@@ -127,6 +137,7 @@ uint32_t Ops::mul_mv_workgroup(const Matrix& a) const {
   // (F16/F32 models, the bandwidth probe of `devices --bandwidth`) keep 128: the sweep did not measure them.
   const uint32_t sg = std::max(1u, device_->info().subgroup_size);
   const uint32_t cap = quant::traits(a.type).block_size > 1 ? 64 : 128;
+  if (quant::traits(a.type).block_size > 1) items *= std::max(1u, options_.mul_mv_lanes);
   uint32_t wg = std::max(sg, 32u);
   while (wg < items && wg < cap) wg *= 2;
   return std::min(wg, std::max(device_->info().max_workgroup_invocations, sg));
@@ -139,10 +150,11 @@ uint32_t Ops::mul_mv_workgroup(const Matrix& a) const {
 // step waits on the slowest one: there rows are halved until there are at least 128 workgroups. CPU
 // implementations: 16. A lane's loads of x are loops over the lanes there, as costly as the weights' own,
 // so x read once for 16 rows instead of 4 made Q4_K products 1.5x faster (vk_mul_mv_bench, docs/vulkan.md);
-// a 2-core CPU is covered by 16 workgroups (the 256-row K/V products).
+// a 2-core CPU is covered by 16 workgroups (the 256-row K/V products). Q6_K: 8, ~10% slower than 16 but its
+// unrolled rows take LLVM 2.6 s to compile instead of 5.5 (every cold start of a Q6_K model on lavapipe).
 uint32_t Ops::mul_mv_rows_for(const Matrix& a) const {
   if (mul_mv_rows_) return mul_mv_rows_;
-  if (device_->info().is_cpu()) return 16;
+  if (device_->info().is_cpu()) return a.type == quant::Type::Q6_K ? 8 : 16;
   uint32_t rows = 4;
   if (!device_->info().is_cpu())
     while (rows > 1 && a.nrows / rows < 128) rows /= 2;
@@ -169,7 +181,7 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
     if ((a.offset + c.offset - bind_rows(a, c, row_bytes).offset) % wide_align != 0) wide = false;
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)), 6, 1u << 2,
                                                          sizeof(MulMvPush), mul_mv_workgroup(a),
-                                                         {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u}));
+                                                         {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, mul_mv_lanes(a)}));
   for (const RowChunk& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;

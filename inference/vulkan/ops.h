@@ -60,6 +60,8 @@ class Ops {
                                     // and matrix (Ops::mul_mv_rows_for)
     uint32_t mul_mv_wg = 0;         // invocations per workgroup of mul_mv (a power of two); 0: by device and
                                     // matrix (Ops::mul_mv_workgroup); PENSER_VK_MUL_MV_WG overrides
+    uint32_t mul_mv_lanes = 1;      // invocations per item of mul_mv (1, 2, 4, 8: mul_mv.comp's LPI; a GPU variant,
+                                    // unmeasured: PENSER_VK_MUL_MV_LANES)
     bool mul_mv_wide = true;        // wide weight loads in mul_mv where the rows allow them (Q4_K: 16-byte,
                                     // Q8_0: 32-bit words of block pairs); false: the narrow loads (the test
                                     // covers both; PENSER_VK_MUL_MV_WIDE=0/1)
@@ -125,6 +127,7 @@ class Ops {
                                       uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec);
   BufferRange bind_rows(const Matrix& a, const RowChunk& c, uint64_t row_bytes) const;
   uint32_t mul_mv_workgroup(const Matrix& a) const;
+  uint32_t mul_mv_lanes(const Matrix& a) const;
   uint32_t attn_lanes() const;
   uint32_t mul_mv_rows_for(const Matrix& a) const;
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,

@@ -24,6 +24,7 @@ class TestVulkanOps : public QObject {
   std::unique_ptr<Ops> ops_rows16;  // 16 rows per workgroup (37 rows: 16 + 16 + 5), 4-byte weight loads forced
   std::unique_ptr<Ops> ops_gpu;     // the GPU-like shape: 64 invocations, 4 rows, 16-byte loads where aligned
   std::unique_ptr<Ops> ops_wide;    // 16 invocations (two lavapipe subgroups), 5 rows
+  std::unique_ptr<Ops> ops_lanes[3];  // the GPU variant of several invocations per item: 2, 4, 8 lanes
 
   template <typename F>
   void run(F&& record) { run_recorded(*gpu.device, std::forward<F>(record)); }
@@ -49,17 +50,28 @@ class TestVulkanOps : public QObject {
     auto f = Ops::create(*gpu.device, {.mul_mv_rows = 5, .mul_mv_wg = 16});
     VKT_OK(f);
     ops_wide = std::move(*f);
+    // 2 lanes x 16 invocations x 3 rows with shared-memory reductions; 4 lanes x 64 x 4; 8 lanes x 64 x 2.
+    const Ops::Options lanes[] = {{.subgroups = false, .mul_mv_rows = 3, .mul_mv_wg = 16, .mul_mv_lanes = 2},
+                                  {.mul_mv_rows = 4, .mul_mv_wg = 64, .mul_mv_lanes = 4},
+                                  {.mul_mv_rows = 2, .mul_mv_wg = 64, .mul_mv_lanes = 8}};
+    for (int i = 0; i < 3; ++i) {
+      auto l = Ops::create(*gpu.device, lanes[i]);
+      VKT_OK(l);
+      ops_lanes[i] = std::move(*l);
+    }
   }
   void cleanup() { QVERIFY2(gpu.clean(), "the validation layer reported errors"); }
 
   void mul_mv_data() {
     QTest::addColumn<int>("type");
     // 0: subgroups, 1: shared-memory fall-back, 2: split bindings, 3: 16 rows with 4-byte loads, the matrix
-    // 4 bytes into its buffer, 4: the GPU shape (64 x 4), 5: 16 invocations x 5 rows, the matrix 16 bytes in.
+    // 4 bytes into its buffer, 4: the GPU shape (64 x 4), 5: 16 invocations x 5 rows, the matrix 16 bytes in,
+    // 6-8: 2, 4, 8 invocations per item (ops_lanes), the matrix 4 bytes in for 6.
     QTest::addColumn<int>("variant");
-    const char* names[] = {"subgroup", "shared", "split", "rows16-words-at4", "gpu64x4", "wg16x5-at16"};
+    const char* names[] = {"subgroup", "shared", "split", "rows16-words-at4", "gpu64x4", "wg16x5-at16",
+                           "lanes2-shared-at4", "lanes4-64x4", "lanes8-64x2"};
     for (Type t : kTypes)
-      for (int v = 0; v < 6; ++v)
+      for (int v = 0; v < 9; ++v)
         QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
   }
   void mul_mv() {
@@ -69,7 +81,7 @@ class TestVulkanOps : public QObject {
     const uint32_t block = quant::traits(t).block_size;
     // Plain types: a row length that is no multiple of 32; quantized: a few blocks (32-value blocks: an odd
     // count, or in the GPU and 16-invocation shapes an even one: Q8_0's block pairs).
-    const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * (variant >= 4 ? 24 : 23) : 256 * 3;
+    const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * (variant == 4 || variant == 5 || variant == 8 ? 24 : 23) : 256 * 3;
     const uint32_t nrows = 37;
     const auto m = random_matrix(t, ncols, nrows, 11 + type);
     const auto w = dequantized(t, m, ncols, nrows);
@@ -80,13 +92,14 @@ class TestVulkanOps : public QObject {
 
     // The matrix at a byte offset in its buffer (4 and 16: the 16-byte loads of Q4_K are off, then on; Q6_K
     // blocks start 2 bytes into a word in every other block either way).
-    const uint32_t a_at = variant == 3 ? 4 : variant == 5 ? 16 : 0;
+    const uint32_t a_at = variant == 3 || variant == 6 ? 4 : variant == 5 ? 16 : 0;
     std::vector<uint8_t> placed(a_at, 0xAB);
     placed.insert(placed.end(), m.begin(), m.end());
     auto wb = make_buffer(*gpu.device, placed);
     auto xb = make_buffer(*gpu.device, x);
     auto bb = make_buffer(*gpu.device, bias);
-    Ops* const all[] = {ops.get(), ops_fallback.get(), ops_split.get(), ops_rows16.get(), ops_gpu.get(), ops_wide.get()};
+    Ops* const all[] = {ops.get(),      ops_fallback.get(),  ops_split.get(),     ops_rows16.get(),   ops_gpu.get(),
+                        ops_wide.get(), ops_lanes[0].get(), ops_lanes[1].get(), ops_lanes[2].get()};
     Ops& o = *all[variant];
     const Matrix a{wb.get(), a_at, t, ncols, nrows};
     // x at an offset of 5 floats (read element by element) and of 4 (read as vec4s: the decode step's case).
