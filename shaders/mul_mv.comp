@@ -43,6 +43,13 @@ layout(binding = 0) readonly buffer A32 { uint data_a32[]; };
 #endif
 #if defined(DATA_A_Q4_K)
 layout(binding = 0) readonly buffer A128 { uvec4 data_a128[]; };
+#if defined(A_INT64)
+// CPU implementations with shaderInt64 (Ops::mul_mv picks this module): the same bytes in 8-byte components,
+// half the per-lane loads of uvec4s (the bandwidth probe: u64vec4 reads ~2x uvec4 on lavapipe).
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+layout(binding = 0) readonly buffer A64x2 { u64vec2 data_a64x2[]; };
+layout(binding = 0) readonly buffer A64x4 { u64vec4 data_a64x4[]; };
+#endif
 #endif
 layout(binding = 1) readonly buffer X { float x[]; };
 // x as vec4s: one 16-byte load instead of four when x_offset is a multiple of 4 (every call of the decode
@@ -155,9 +162,19 @@ void main() {
       uint qw[8];  // quant words j0 .. j0 + NJ - 1 of the pair
       if (A_WIDE != 0 && LPI == 1) {
         const uint v = bb >> 3;
+#if defined(A_INT64)
+        // The pair's 32 quant bytes start 16 + 32 pr bytes into the block: 16-byte aligned, not 32, so two
+        // u64vec2s (a u64vec4 view would need 32-byte alignment).
+        const u64vec2 h64 = data_a64x2[v];
+        hd = uvec4(unpack32(h64.x), unpack32(h64.y));
+        const u64vec2 a64 = data_a64x2[v + 1 + pr * 2], b64 = data_a64x2[v + 2 + pr * 2];
+        qw = uint[8](unpack32(a64.x).x, unpack32(a64.x).y, unpack32(a64.y).x, unpack32(a64.y).y,
+                     unpack32(b64.x).x, unpack32(b64.x).y, unpack32(b64.y).x, unpack32(b64.y).y);
+#else
         hd = data_a128[v];
         const uvec4 qa = data_a128[v + 1 + pr * 2], qb = data_a128[v + 2 + pr * 2];
         qw = uint[8](qa.x, qa.y, qa.z, qa.w, qb.x, qb.y, qb.z, qb.w);
+#endif
       } else {
         hd = uvec4(rd32(bb, 0), rd32(bb, 4), rd32(bb, 8), pr < 2 ? 0u : rd32(bb, 12));
         [[unroll]] for (uint j = 0; j < NJ; ++j) qw[j] = rd32(bb, 16 + pr * 32 + (j0 + j) * 4);

@@ -145,6 +145,7 @@ std::string op_key(const vulkan::Recorder::DispatchTime& d) {
   std::string label = d.label;
   if (label.size() > 7 && label.ends_with(".weight")) label.resize(label.size() - 7);
   std::string shader = d.shader;
+  if (shader.ends_with("_i64")) shader.resize(shader.size() - 4);  // mul_mv_q4_k's 8-byte-load module: same op
   for (const char* kind : {"mul_mv_", "get_rows_"})
     if (shader.rfind(kind, 0) == 0) shader = std::string(kind, std::strlen(kind) - 1) + " " + shader.substr(std::strlen(kind));
   return shader + " " + label;

@@ -92,6 +92,7 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
     self->options_.mul_mv_lanes = *lanes;
   PENSER_ASSERT(self->options_.mul_mv_lanes <= 8 && (self->options_.mul_mv_lanes & (self->options_.mul_mv_lanes - 1)) == 0);
   if (const char* v = std::getenv("PENSER_VK_MUL_MV_WIDE"); v && *v) self->options_.mul_mv_wide = v[0] != '0';
+  if (const char* v = std::getenv("PENSER_VK_MUL_MV_INT64"); v && *v) self->options_.mul_mv_int64 = v[0] != '0';
   return self;
 }
 
@@ -179,9 +180,13 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
               (a.type == quant::Type::Q4_K || (a.type == quant::Type::Q8_0 && a.ncols % 64 == 0));
   for (const RowChunk& c : chunks)
     if ((a.offset + c.offset - bind_rows(a, c, row_bytes).offset) % wide_align != 0) wide = false;
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)), 6, 1u << 2,
+  // CPU implementations with 64-bit integers read Q4_K's wide loads as 8-byte components (mul_mv_q4_k_i64).
+  const uint32_t lanes = mul_mv_lanes(a);
+  const bool i64 = wide && lanes == 1 && a.type == quant::Type::Q4_K && options_.mul_mv_int64 &&
+                   device_->info().is_cpu() && device_->int64();
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)) + (i64 ? "_i64" : ""), 6, 1u << 2,
                                                          sizeof(MulMvPush), mul_mv_workgroup(a),
-                                                         {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, mul_mv_lanes(a)}));
+                                                         {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes}));
   for (const RowChunk& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;

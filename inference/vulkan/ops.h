@@ -65,6 +65,8 @@ class Ops {
     bool mul_mv_wide = true;        // wide weight loads in mul_mv where the rows allow them (Q4_K: 16-byte,
                                     // Q8_0: 32-bit words of block pairs); false: the narrow loads (the test
                                     // covers both; PENSER_VK_MUL_MV_WIDE=0/1)
+    bool mul_mv_int64 = true;       // Q4_K's wide loads as 8-byte components on CPU implementations with
+                                    // shaderInt64 (PENSER_VK_MUL_MV_INT64=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
     uint32_t attn_lanes = 0;        // decode attention: invocations per position in the score phase (a power of
                                     // two dividing the workgroup); 0: 1 on CPU implementations, 8 on GPUs

@@ -1,6 +1,6 @@
 // vk_mul_mv_bench TYPE NCOLS NROWS VARIANT... : the matrix-vector product alone, each variant timed in
 // turn (A B C A B C ...) in one process, so that a shared, noisy machine slows them alike; prints the median
-// GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, wide=0|1 ("-" for the defaults).
+// GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1 ("-" for the defaults).
 // Not a test: a measuring tool for docs/vulkan.md (it asserts nothing about speed).
 #include <QtCore>
 
@@ -73,6 +73,8 @@ int main(int argc, char** argv) {
       const uint32_t val = uint32_t(std::atoi(kv.c_str() + eq + 1));
       if (k == "rows") v.options.mul_mv_rows = val;
       else if (k == "wide") v.options.mul_mv_wide = val != 0;
+      else if (k == "i64") v.options.mul_mv_int64 = val != 0;
+      else if (k == "lanes") v.options.mul_mv_lanes = val;
       else if (k == "wg") v.wg = kv.substr(eq + 1);
       else { std::fprintf(stderr, "unknown knob %s\n", k.c_str()); return 2; }
       pos = end + 1;

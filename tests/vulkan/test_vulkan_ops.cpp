@@ -23,6 +23,7 @@ class TestVulkanOps : public QObject {
   // mul_mv shapes other than the device's default (the CPU and GPU defaults both run here):
   std::unique_ptr<Ops> ops_rows16;  // 16 rows per workgroup (37 rows: 16 + 16 + 5), 4-byte weight loads forced
   std::unique_ptr<Ops> ops_gpu;     // the GPU-like shape: 64 invocations, 4 rows, 16-byte loads where aligned
+                                    // (on lavapipe the default shape reads Q4_K in 8-byte components instead)
   std::unique_ptr<Ops> ops_wide;    // 16 invocations (two lavapipe subgroups), 5 rows
   std::unique_ptr<Ops> ops_lanes[3];  // the GPU variant of several invocations per item: 2, 4, 8 lanes
 
@@ -44,7 +45,7 @@ class TestVulkanOps : public QObject {
     auto d = Ops::create(*gpu.device, {.mul_mv_rows = 16, .mul_mv_wide = false});
     VKT_OK(d);
     ops_rows16 = std::move(*d);
-    auto e = Ops::create(*gpu.device, {.mul_mv_rows = 4, .mul_mv_wg = 64});
+    auto e = Ops::create(*gpu.device, {.mul_mv_rows = 4, .mul_mv_wg = 64, .mul_mv_int64 = false});
     VKT_OK(e);
     ops_gpu = std::move(*e);
     auto f = Ops::create(*gpu.device, {.mul_mv_rows = 5, .mul_mv_wg = 16});
