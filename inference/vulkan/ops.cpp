@@ -180,13 +180,15 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
               (a.type == quant::Type::Q4_K || (a.type == quant::Type::Q8_0 && a.ncols % 64 == 0));
   for (const RowChunk& c : chunks)
     if ((a.offset + c.offset - bind_rows(a, c, row_bytes).offset) % wide_align != 0) wide = false;
+  // x (and the fused inputs) as vec4s when every offset allows (mul_mv.comp's X_ALIGNED).
+  const bool x_aligned = x.offset % 4 == 0 && (!in.up || in.up->offset % 4 == 0) && (!in.norm || in.norm->offset % 4 == 0);
   // CPU implementations with 64-bit integers read Q4_K's wide loads as 8-byte components (mul_mv_q4_k_i64).
   const uint32_t lanes = mul_mv_lanes(a);
   const bool i64 = wide && lanes == 1 && a.type == quant::Type::Q4_K && options_.mul_mv_int64 &&
                    device_->info().is_cpu() && device_->int64();
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)) + (i64 ? "_i64" : ""), 6, 1u << 2,
                                                          sizeof(MulMvPush), mul_mv_workgroup(a),
-                                                         {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes}));
+                                                         {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_aligned ? 1u : 0u}));
   for (const RowChunk& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;
