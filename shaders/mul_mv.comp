@@ -1,5 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+// [[unroll]]: loops of known trip count must unroll, or lavapipe keeps the arrays they index in memory and
+// reads them lane by lane.
+#extension GL_EXT_control_flow_attributes : require
 // y[row] = dot(A[row, :], x) (+ bias[row]) (+ y[row]): the decode matrix-vector product for one weight type.
 // A: nrows x ncols in its file type; x, y, bias: f32. NUM_ROWS consecutive rows per workgroup share x.
 // Invocations stride over 32-element units (quantized) or elements (plain types), accumulate in f32, and
@@ -10,6 +13,25 @@ layout(constant_id = 2) const uint NUM_ROWS = 1;
 // The fused input (below): 0 none, 1 SwiGLU, 2 RMSNorm. A specialization constant, not a flag: lavapipe
 // runs both sides of a branch it cannot prove uniform (a flag test made the plain product 2x slower there).
 layout(constant_id = 3) const uint FUSION = 0;
+// 1: wide weight loads, where every row of A starts aligned for them in its binding (Ops::mul_mv checks):
+// Q4_K reads its blocks (144 bytes = 9 x 16) as uvec4s (rows 16-byte aligned); Q8_0 takes pairs of blocks
+// (68 bytes = 17 words, rows 4-byte aligned) read as 32-bit words. A CPU implementation runs each load
+// instruction as a loop over the lanes, so 3 loads of 16 bytes cost far less than 12 of 4 (`devices
+// --bandwidth`: uint reads ~1.2 GB/s, uvec4 ~3 GB/s on lavapipe). A specialization constant: lavapipe runs
+// both sides of a branch.
+layout(constant_id = 4) const uint A_WIDE = 0;
+// Invocations per item (1, 2, 4 or 8; quantized types): the item's 8 rounds of 4 values (per unit of a Q4_K
+// pair, a Q6_K half, a Q8_0 pair, a unit) are split among LPI neighbouring invocations, each summing its
+// share (every term is linear in its rounds). A GPU variant: a 1536-wide Q4_K row has only 24 pairs, so a
+// workgroup of 64 leaves most lanes idle at 1; neighbouring lanes then also read neighbouring words. LPI > 1
+// reads the weights as 32-bit words (not A_WIDE's uvec4s). 1 on CPU implementations (each lane's loads are
+// a loop of their own there).
+layout(constant_id = 5) const uint LPI = 1;
+const uint NJ = 8 / LPI;  // rounds per invocation
+// 1: the offsets of x (and of the fused input's up half and norm weight) are multiples of 4, so they are read
+// as vec4s (Ops::mul_mv knows them when it records). A specialization constant rather than a test of the
+// push constants: lavapipe ran both the vec4 and the scalar reads (Q4_K and Q6_K products 1.15-1.5x faster).
+layout(constant_id = 6) const uint X_ALIGNED = 0;
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 // Blocks whose size is a multiple of 4 bytes start 4-byte aligned in every row (bindings start aligned, rows
@@ -19,6 +41,19 @@ layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
     defined(DATA_A_Q5_K) || defined(DATA_A_IQ4_XS)
 #define A_WORDS32 1
 layout(binding = 0) readonly buffer A32 { uint data_a32[]; };
+#elif defined(DATA_A_Q6_K) || defined(DATA_A_Q8_0)
+// Q6_K's runs of quants and Q8_0's block pairs, read as the aligned 32-bit words that cover them (below); rd32 stays 16-bit based.
+layout(binding = 0) readonly buffer A32 { uint data_a32[]; };
+#endif
+#if defined(DATA_A_Q4_K)
+layout(binding = 0) readonly buffer A128 { uvec4 data_a128[]; };
+#if defined(A_INT64)
+// CPU implementations with shaderInt64 (Ops::mul_mv picks this module): the same bytes in 8-byte components,
+// half the per-lane loads of uvec4s (the bandwidth probe: u64vec4 reads ~2x uvec4 on lavapipe).
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+layout(binding = 0) readonly buffer A64x2 { u64vec2 data_a64x2[]; };
+layout(binding = 0) readonly buffer A64x4 { u64vec4 data_a64x4[]; };
+#endif
 #endif
 layout(binding = 1) readonly buffer X { float x[]; };
 // x as vec4s: one 16-byte load instead of four when x_offset is a multiple of 4 (every call of the decode
@@ -50,9 +85,9 @@ layout(push_constant) uniform Push {
 
 #include "types.glsl"
 
-// Whether each operand's offset is a multiple of 4 (then read as vec4s), and the RMSNorm scale (flag 8);
-// set at the start of main(), uniform over the dispatch.
-bool xa, ua, na;
+// Whether each operand's offset is a multiple of 4 (then read as vec4s: X_ALIGNED), and the RMSNorm scale
+// (set at the start of main(), uniform over the dispatch).
+const bool xa = X_ALIGNED != 0, ua = X_ALIGNED != 0, na = X_ALIGNED != 0;
 float norm_scale = 1.0;
 
 vec4 quad(uint i, bool aligned, uint which) {
@@ -82,9 +117,6 @@ void main() {
   const uint row0 = group_index() * NUM_ROWS;
   if (row0 >= p.nrows) return;
   const uint tid = gl_LocalInvocationID.x;
-  xa = (p.x_offset & 3u) == 0;
-  ua = (p.u_offset & 3u) == 0;
-  na = (p.nw_offset & 3u) == 0;
   if (FUSION == 2) {
     // Every workgroup computes the norm of the whole row of x (n_embd floats, from the cache): cheaper on a
     // GPU than a dispatch and a barrier of its own.
@@ -100,122 +132,198 @@ void main() {
     norm_scale = inversesqrt(wg_sum(ss) / float(p.ncols) + p.eps);
   }
   float acc[NUM_ROWS];
-  for (uint r = 0; r < NUM_ROWS; ++r) acc[r] = 0.0;
+  [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) acc[r] = 0.0;
 
 #if defined(DATA_A_Q4_K)
   // Q4_K: an invocation takes a pair of units (2g, 2g+1 of a block: 64 values) because both come from the
   // same 32 quant bytes (low and high nibbles): each 32-bit word read serves 8 values, and the pair's scales
   // come from the same 4 words.
-  const uint pairs = p.ncols / 64;
-  for (uint g = tid; g < pairs; g += WG_SIZE) {
+  const uint pairs = p.ncols / 64, part = tid % LPI, j0 = part * NJ;
+  for (uint g = tid / LPI; g < pairs; g += WG_SIZE / LPI) {
     const uint blk = g >> 2, pr = g & 3u;
-    const uint xb = p.x_offset + g * 64;
-    vec4 xlo[8], xhi[8];
-    for (uint j4 = 0; j4 < 8; ++j4) {
-      xlo[j4] = x_quad(xb + j4 * 4, xa);
-      xhi[j4] = x_quad(xb + 32 + j4 * 4, xa);
+    const uint xb = p.x_offset + g * 64 + j0 * 4;
+    vec4 xlo[8], xhi[8];  // rounds j0 .. j0 + NJ - 1 at 0 .. NJ - 1
+    vec4 xslo = vec4(0.0), xshi = vec4(0.0);
+    [[unroll]] for (uint j = 0; j < NJ; ++j) {
+      xlo[j] = x_quad(xb + j * 4, xa);
+      xhi[j] = x_quad(xb + 32 + j * 4, xa);
+      xslo += xlo[j];
+      xshi += xhi[j];
     }
     const vec4 one = vec4(1.0);
-    const float slo = dot(xlo[0] + xlo[1] + xlo[2] + xlo[3] + xlo[4] + xlo[5] + xlo[6] + xlo[7], one);
-    const float shi = dot(xhi[0] + xhi[1] + xhi[2] + xhi[3] + xhi[4] + xhi[5] + xhi[6] + xhi[7], one);
+    const float slo = dot(xslo, one), shi = dot(xshi, one);
     // Units 2pr and 2pr+1: scale/min bytes (2pr)&3 and (2pr+1)&3 of words 1 and 2; for pr >= 2 the low
     // 4 bits come from word 3 and the top 2 bits from words 1 and 2.
     const uint sh0 = ((2u * pr) & 3u) * 8u, sh1 = sh0 + 8u;
-    for (uint r = 0; r < NUM_ROWS; ++r) {
+    [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
       if (row0 + r >= p.nrows) break;
       const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
-      const vec2 dm = unpackHalf2x16(rd32(bb, 0));
-      const uint w1 = rd32(bb, 4), w2 = rd32(bb, 8);
-      vec4 sm;  // (scale 2pr, min 2pr, scale 2pr+1, min 2pr+1)
-      if (pr < 2) {
-        sm = vec4((w1 >> sh0) & 63u, (w2 >> sh0) & 63u, (w1 >> sh1) & 63u, (w2 >> sh1) & 63u);
+      // The block's first 16 bytes (d and dmin, scale/min bytes 0-3, 4-7, 8-11) and the pair's 32 quant bytes.
+      uvec4 hd;
+      uint qw[8];  // quant words j0 .. j0 + NJ - 1 of the pair
+      if (A_WIDE != 0 && LPI == 1) {
+        const uint v = bb >> 3;
+#if defined(A_INT64)
+        // The pair's 32 quant bytes start 16 + 32 pr bytes into the block: 16-byte aligned, not 32, so two
+        // u64vec2s (a u64vec4 view would need 32-byte alignment).
+        const u64vec2 h64 = data_a64x2[v];
+        hd = uvec4(unpack32(h64.x), unpack32(h64.y));
+        const u64vec2 a64 = data_a64x2[v + 1 + pr * 2], b64 = data_a64x2[v + 2 + pr * 2];
+        qw = uint[8](unpack32(a64.x).x, unpack32(a64.x).y, unpack32(a64.y).x, unpack32(a64.y).y,
+                     unpack32(b64.x).x, unpack32(b64.x).y, unpack32(b64.y).x, unpack32(b64.y).y);
+#else
+        hd = data_a128[v];
+        const uvec4 qa = data_a128[v + 1 + pr * 2], qb = data_a128[v + 2 + pr * 2];
+        qw = uint[8](qa.x, qa.y, qa.z, qa.w, qb.x, qb.y, qb.z, qb.w);
+#endif
       } else {
-        const uint w3 = rd32(bb, 12);
-        sm = vec4(((w3 >> sh0) & 0xFu) | (((w1 >> sh0) >> 6 & 3u) << 4), ((w3 >> sh0) >> 4 & 0xFu) | (((w2 >> sh0) >> 6 & 3u) << 4),
-                  ((w3 >> sh1) & 0xFu) | (((w1 >> sh1) >> 6 & 3u) << 4), ((w3 >> sh1) >> 4 & 0xFu) | (((w2 >> sh1) >> 6 & 3u) << 4));
+        hd = uvec4(rd32(bb, 0), rd32(bb, 4), rd32(bb, 8), pr < 2 ? 0u : rd32(bb, 12));
+        [[unroll]] for (uint j = 0; j < NJ; ++j) qw[j] = rd32(bb, 16 + pr * 32 + (j0 + j) * 4);
       }
+      const vec2 dm = unpackHalf2x16(hd.x);
+      const uint w1 = hd.y, w2 = hd.z, w3 = hd.w;
+      uvec4 smu;  // (scale 2pr, min 2pr, scale 2pr+1, min 2pr+1)
+      if (pr < 2) {
+        smu = uvec4((w1 >> sh0) & 63u, (w2 >> sh0) & 63u, (w1 >> sh1) & 63u, (w2 >> sh1) & 63u);
+      } else {
+        smu = uvec4(((w3 >> sh0) & 0xFu) | (((w1 >> sh0) >> 6 & 3u) << 4), ((w3 >> sh0) >> 4 & 0xFu) | (((w2 >> sh0) >> 6 & 3u) << 4),
+                    ((w3 >> sh1) & 0xFu) | (((w1 >> sh1) >> 6 & 3u) << 4), ((w3 >> sh1) >> 4 & 0xFu) | (((w2 >> sh1) >> 6 & 3u) << 4));
+      }
+      const vec4 sm = vec4(ivec4(smu));  // signed conversion: see bytes4
       float q0 = 0.0, q1 = 0.0;
-      for (uint j4 = 0; j4 < 8; ++j4) {
-        const uint w = rd32(bb, 16 + pr * 32 + j4 * 4);
-        q0 += dot(bytes4(w & 0x0F0F0F0Fu), xlo[j4]);
-        q1 += dot(bytes4((w >> 4) & 0x0F0F0F0Fu), xhi[j4]);
+      [[unroll]] for (uint j = 0; j < NJ; ++j) {
+        q0 += dot(bytes4(qw[j] & 0x0F0F0F0Fu), xlo[j]);
+        q1 += dot(bytes4((qw[j] >> 4) & 0x0F0F0F0Fu), xhi[j]);
       }
       acc[r] += dm.x * (sm.x * q0 + sm.z * q1) - dm.y * (sm.y * slo + sm.w * shi);
     }
   }
 #elif defined(DATA_A_Q6_K)
   // Q6_K: an invocation takes a half block (4 units, 128 values): the 4 units share the high-bit bytes and
-  // units k and k+2 the low-nibble bytes, so 3 words serve 16 values (instead of 4 words for 4). Blocks of
-  // 210 bytes are only 2-byte aligned: words are read as two 16-bit halves.
-  const uint halves = p.ncols / 128;
-  for (uint g = tid; g < halves; g += WG_SIZE) {
+  // units k and k+2 the low-nibble bytes, so 3 words serve 16 values. Blocks of 210 bytes are only 2-byte
+  // aligned: a block's runs of low nibbles (64 bytes) and high bits (32 bytes) are read as the 32-bit words
+  // that cover them (17 and 9 loads through the binding's 32-bit view) and shifted by 2 bytes where the block
+  // starts between words: 26 loads instead of 48 16-bit ones per half block and row (on a CPU
+  // implementation every load is a loop over the lanes). x (128 values) is read once for all rows.
+  const uint halves = p.ncols / 128, part = tid % LPI, j0 = part * NJ;
+  for (uint g = tid / LPI; g < halves; g += WG_SIZE / LPI) {
     const uint blk = g >> 1, n = g & 1u;
     const uint xb = p.x_offset + g * 128;
-    float sc[NUM_ROWS * 8];  // per row: d * scale of (unit k, first/second 16 values) at k * 2 + h
-    uint bbr[NUM_ROWS];
-    for (uint r = 0; r < NUM_ROWS; ++r) {
-      bbr[r] = p.a_offset + min(row0 + r, p.nrows - 1) * p.row_stride + blk * BLOCK_U16;
-      const float d = rdf16(bbr[r], 208);
-      for (uint i = 0; i < 4; ++i) {
-        const uint w = rd16(bbr[r], 192 + n * 8 + 2 * i);  // scales[n*8 + 2i], [n*8 + 2i + 1]
-        sc[r * 8 + i * 2] = d * float(bitfieldExtract(int(w), 0, 8));
-        sc[r * 8 + i * 2 + 1] = d * float(bitfieldExtract(int(w), 8, 8));
+    vec4 xv[32];  // unit k, values 4 (j0 + j) .. + 3 at k * 8 + j
+    [[unroll]] for (uint k = 0; k < 4; ++k)
+      [[unroll]] for (uint j = 0; j < NJ; ++j) xv[k * 8 + j] = x_quad(xb + k * 32 + (j0 + j) * 4, xa);
+    float xs[8];  // sums of x per 16 values (unit k, half h at k * 2 + h): the -32 offset of every value
+    [[unroll]] for (uint i = 0; i < 8; ++i) xs[i] = 0.0;
+    [[unroll]] for (uint k = 0; k < 4; ++k)
+      [[unroll]] for (uint j = 0; j < NJ; ++j) xs[k * 2 + ((j0 + j) >> 2)] += dot(xv[k * 8 + j], vec4(1.0));
+    [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
+      if (row0 + r >= p.nrows) break;
+      const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
+      const bool odd = (bb & 1u) != 0;  // the block starts 2 bytes into a 32-bit word
+      // Words j0 .. j0 + NJ (one more to shift from) of the first and second 32 low-nibble bytes and of
+      // the high bits; at LPI 1 the first run's extra word is the second's first (17 loads, not 18).
+      uint la_[9], lb_[9], hb_[9];
+      const uint lw = ((bb + n * 32) >> 1) + j0, hw = ((bb + 64 + n * 16) >> 1) + j0;
+      [[unroll]] for (uint i = 0; i <= NJ; ++i) la_[i] = data_a32[lw + i];
+      [[unroll]] for (uint i = 0; i <= NJ; ++i) lb_[i] = (LPI == 1 && i == 0) ? la_[NJ] : data_a32[lw + 8 + i];
+      [[unroll]] for (uint i = 0; i <= NJ; ++i) hb_[i] = data_a32[hw + i];
+      float qa[8];
+      [[unroll]] for (uint i = 0; i < 8; ++i) qa[i] = 0.0;
+      [[unroll]] for (uint jj = 0; jj < NJ; ++jj) {
+        const uint la = odd ? (la_[jj] >> 16) | (la_[jj + 1] << 16) : la_[jj];
+        const uint lb = odd ? (lb_[jj] >> 16) | (lb_[jj + 1] << 16) : lb_[jj];
+        const uint hb = odd ? (hb_[jj] >> 16) | (hb_[jj + 1] << 16) : hb_[jj];
+        const uint j = jj, h = (j0 + jj) >> 2;
+        qa[0 + h] += dot(bytes4((la & 0x0F0F0F0Fu) | ((hb << 4) & 0x30303030u)), xv[j]);
+        qa[2 + h] += dot(bytes4((lb & 0x0F0F0F0Fu) | ((hb << 2) & 0x30303030u)), xv[8 + j]);
+        qa[4 + h] += dot(bytes4(((la >> 4) & 0x0F0F0F0Fu) | (hb & 0x30303030u)), xv[16 + j]);
+        qa[6 + h] += dot(bytes4(((lb >> 4) & 0x0F0F0F0Fu) | ((hb >> 2) & 0x30303030u)), xv[24 + j]);
       }
-    }
-    for (uint h = 0; h < 2; ++h) {
-      float qa[NUM_ROWS * 4];
-      for (uint i = 0; i < NUM_ROWS * 4; ++i) qa[i] = 0.0;
-      for (uint j = 0; j < 4; ++j) {
-        const uint e0 = (h * 4 + j) * 4;
-        vec4 xk[4];
-        for (uint k = 0; k < 4; ++k)
-          xk[k] = x_quad(xb + k * 32 + e0, xa);
-        for (uint r = 0; r < NUM_ROWS; ++r) {
-          const uint la = rd32(bbr[r], n * 64 + e0), lb = rd32(bbr[r], n * 64 + 32 + e0);
-          const uint qh = rd32(bbr[r], 128 + n * 32 + e0);
-          qa[r * 4 + 0] += dot(bytes4((la & 0x0F0F0F0Fu) | ((qh << 4) & 0x30303030u)), xk[0]);
-          qa[r * 4 + 1] += dot(bytes4((lb & 0x0F0F0F0Fu) | ((qh << 2) & 0x30303030u)), xk[1]);
-          qa[r * 4 + 2] += dot(bytes4(((la >> 4) & 0x0F0F0F0Fu) | (qh & 0x30303030u)), xk[2]);
-          qa[r * 4 + 3] += dot(bytes4(((lb >> 4) & 0x0F0F0F0Fu) | ((qh >> 2) & 0x30303030u)), xk[3]);
-        }
-        // The -32 offset of every value: sum of x times the scale, folded in per unit below.
-        for (uint k = 0; k < 4; ++k)
-          for (uint r = 0; r < NUM_ROWS; ++r) qa[r * 4 + k] -= 32.0 * dot(xk[k], vec4(1.0));
+      float t = 0.0;
+      [[unroll]] for (uint i = 0; i < 4; ++i) {
+        const uint w = rd16(bb, 192 + n * 8 + 2 * i);  // scales[n*8 + 2i] (unit i, first 16), [.. + 1] (second 16)
+        t += float(bitfieldExtract(int(w), 0, 8)) * (qa[i * 2] - 32.0 * xs[i * 2]) +
+             float(bitfieldExtract(int(w), 8, 8)) * (qa[i * 2 + 1] - 32.0 * xs[i * 2 + 1]);
       }
-      for (uint r = 0; r < NUM_ROWS; ++r)
-        for (uint k = 0; k < 4; ++k) acc[r] += sc[r * 8 + k * 2 + h] * qa[r * 4 + k];
+      acc[r] += rdf16(bb, 208) * t;
     }
   }
 #elif defined(A_PLAIN)
   for (uint i = tid; i < p.ncols; i += WG_SIZE) {
     const float xv = x_one(p.x_offset + i);
-    for (uint r = 0; r < NUM_ROWS; ++r)
+    [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r)
       if (row0 + r < p.nrows) acc[r] += element(p.a_offset + (row0 + r) * p.row_stride, i) * xv;
   }
 #else
-  const uint units = p.ncols / 32;
-  for (uint u = tid; u < units; u += WG_SIZE) {
-    const uint blk = u / (QK / 32), sub = u % (QK / 32);
-    const uint xb = p.x_offset + u * 32;
-    vec4 xv[8];
-    for (uint j4 = 0; j4 < 8; ++j4)
-      xv[j4] = x_quad(xb + j4 * 4, xa);
-    const vec4 one = vec4(1.0);
-    const vec2 xsum = vec2(dot(xv[0] + xv[1] + xv[2] + xv[3], one), dot(xv[4] + xv[5] + xv[6] + xv[7], one));
-    for (uint r = 0; r < NUM_ROWS; ++r) {
-      if (row0 + r >= p.nrows) break;
-      const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
-      // sum (q a + b) x = a sum q x + b sum x: the unit's scales are decoded once.
-      const vec4 sc = unit_scales(bb, sub);
-      float q0 = 0.0, q1 = 0.0;
-      for (uint j4 = 0; j4 < 4; ++j4) q0 += dot(unit_q4(bb, sub, j4), xv[j4]);
-      for (uint j4 = 4; j4 < 8; ++j4) q1 += dot(unit_q4(bb, sub, j4), xv[j4]);
-      acc[r] += sc.x * q0 + sc.y * xsum.x + sc.z * q1 + sc.w * xsum.y;
+#if defined(DATA_A_Q8_0)
+  if (A_WIDE != 0) {
+    // Q8_0 by pairs of blocks (64 values): 68 bytes, 17 32-bit words with the pair 4-byte aligned (the
+    // host checks); block 0's quants start 2 bytes into word 0 (shifted out of words 0-8), block 1's scale
+    // is the top half of word 8 and its quants are words 9-16. 17 loads instead of 34 16-bit ones.
+    const uint pairs = p.ncols / 64, part = tid % LPI, j0 = part * NJ;
+    for (uint g = tid / LPI; g < pairs; g += WG_SIZE / LPI) {
+      const uint xb = p.x_offset + g * 64 + j0 * 4;
+      vec4 xv[16];  // block 0's rounds at 0 .., block 1's at 8 ..
+      [[unroll]] for (uint j = 0; j < NJ; ++j) {
+        xv[j] = x_quad(xb + j * 4, xa);
+        xv[8 + j] = x_quad(xb + 32 + j * 4, xa);
+      }
+      [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
+        if (row0 + r >= p.nrows) break;
+        const uint w0 = (p.a_offset + (row0 + r) * p.row_stride + g * 2 * BLOCK_U16) >> 1;
+        uint w[17];  // at LPI 1 the whole pair; else word 0, 8 (the scales) and this invocation's rounds
+        if (LPI == 1) {
+          [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = data_a32[w0 + i];
+        } else {
+          w[0] = data_a32[w0];
+          w[8] = data_a32[w0 + 8];
+          [[unroll]] for (uint j = 0; j < NJ; ++j) {
+            w[j0 + j] = data_a32[w0 + j0 + j];
+            w[j0 + j + 1] = data_a32[w0 + j0 + j + 1];
+            w[9 + j0 + j] = data_a32[w0 + 9 + j0 + j];
+          }
+        }
+        float q0 = 0.0, q1 = 0.0;
+        [[unroll]] for (uint j = 0; j < NJ; ++j) {
+          q0 += dot(sbytes4((w[j0 + j] >> 16) | (w[j0 + j + 1] << 16)), xv[j]);
+          q1 += dot(sbytes4(w[9 + j0 + j]), xv[8 + j]);
+        }
+        acc[r] += unpackHalf2x16(w[0]).x * q0 + unpackHalf2x16(w[8] >> 16).x * q1;
+      }
+    }
+  } else
+#endif
+  {
+    const uint units = p.ncols / 32, part = tid % LPI, j0 = part * NJ;
+    for (uint u = tid / LPI; u < units; u += WG_SIZE / LPI) {
+      const uint blk = u / (QK / 32), sub = u % (QK / 32);
+      const uint xb = p.x_offset + u * 32;
+      vec4 xv[8];  // rounds j0 .. j0 + NJ - 1 at 0 .. NJ - 1
+      vec2 xsum = vec2(0.0);  // sums of x over the unit's first and second 16 values (these rounds)
+      [[unroll]] for (uint j = 0; j < NJ; ++j) {
+        xv[j] = x_quad(xb + (j0 + j) * 4, xa);
+        if (j0 + j < 4) xsum.x += dot(xv[j], vec4(1.0));
+        else xsum.y += dot(xv[j], vec4(1.0));
+      }
+      [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
+        if (row0 + r >= p.nrows) break;
+        const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
+        // sum (q a + b) x = a sum q x + b sum x: the unit's scales are decoded once.
+        const vec4 sc = unit_scales(bb, sub);
+        float q0 = 0.0, q1 = 0.0;
+        [[unroll]] for (uint j = 0; j < NJ; ++j) {
+          const float d = dot(unit_q4(bb, sub, j0 + j), xv[j]);
+          if (j0 + j < 4) q0 += d;
+          else q1 += d;
+        }
+        acc[r] += sc.x * q0 + sc.y * xsum.x + sc.z * q1 + sc.w * xsum.y;
+      }
     }
   }
+
 #endif
 
-  for (uint r = 0; r < NUM_ROWS; ++r) {
+  [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
     const float t = wg_sum(acc[r]);
     if (tid == 0 && row0 + r < p.nrows) {
       float v = t;

@@ -6,7 +6,9 @@
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
 #include "inference/common/threadpool.h"
+#include "inference/vulkan/device.h"
 #include "inference/vulkan/evaluator.h"
+#include "inference/vulkan/probe.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -145,6 +147,7 @@ std::string op_key(const vulkan::Recorder::DispatchTime& d) {
   std::string label = d.label;
   if (label.size() > 7 && label.ends_with(".weight")) label.resize(label.size() - 7);
   std::string shader = d.shader;
+  if (shader.ends_with("_i64")) shader.resize(shader.size() - 4);  // mul_mv_q4_k's 8-byte-load module: same op
   for (const char* kind : {"mul_mv_", "get_rows_"})
     if (shader.rfind(kind, 0) == 0) shader = std::string(kind, std::strlen(kind) - 1) + " " + shader.substr(std::strlen(kind));
   return shader + " " + label;
@@ -241,7 +244,18 @@ void bench(const BenchOptions& o) {
   Stats sp = stats_of(prefill), sd = stats_of(decode);
   const uint64_t per_token = weight_bytes_per_token(*model);
   const uint64_t peak_rss = peak_rss_bytes();  // before the bandwidth probe's 1 GiB buffer
-  const double mem_bw = o.memory_bandwidth ? memory_read_bandwidth(o.threads) : 0.0;
+  // The ceiling for decode: on the CPU backend a plain read loop; on Vulkan the device's bandwidth probe
+  // (`devices --bandwidth`: the fastest plain read of a large buffer), on the device the bench ran on.
+  const bool vk_probe = o.memory_bandwidth && o.backend == "vulkan";
+  std::optional<vulkan::BandwidthProbe> probe;
+  if (vk_probe) {
+    auto instance = take(vulkan::Instance::create({}));
+    auto device = take(vulkan::Device::create(*instance, take(vulkan::choose_device(instance->devices(), o.device, true))));
+    vulkan::ProbeOptions po;
+    po.matvec = false;
+    probe = take(vulkan::measure_bandwidth(*device, po));
+  }
+  const double mem_bw = !o.memory_bandwidth ? 0.0 : probe ? probe->read_limit : memory_read_bandwidth(o.threads);
 
   struct utsname un {};
   uname(&un);
@@ -268,6 +282,7 @@ void bench(const BenchOptions& o) {
   if (o.memory_bandwidth) {
     j["memory_read_gb_s"] = mem_bw / 1e9;
     j["decode_fraction_of_memory_bound"] = mem_bw > 0 ? static_cast<double>(per_token) * sd.mean / mem_bw : 0.0;
+    if (probe) j["memory_read_pattern"] = probe->limit_pattern;
   }
   if (o.profile) {
     json ops = json::array();
@@ -319,7 +334,8 @@ void bench(const BenchOptions& o) {
                format_bytes(bytes), gpu_per_token > 0 ? double(bytes) / gpu_per_token / 1e9 : 0.0);
   }
   if (o.memory_bandwidth) {
-    fmt::print("memory:   a plain read loop reaches {:.2f} GB/s: decode is at {:.0f}% of that bound ({:.1f} tok/s max)\n",
+    fmt::print("memory:   {} reaches {:.2f} GB/s: decode is at {:.0f}% of the probe ({:.1f} tok/s max)\n",
+               probe ? fmt::format("the device's bandwidth probe ({})", probe->limit_pattern) : std::string("a plain read loop"),
                mem_bw / 1e9, 100.0 * static_cast<double>(per_token) * sd.mean / mem_bw,
                mem_bw / static_cast<double>(std::max<uint64_t>(per_token, 1)));
   }
@@ -340,7 +356,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--threads", o->threads, "CPU threads (0: all)")->check(CLI::Range(0, 1024))->capture_default_str();
   cmd->add_flag("!--no-warmup", o->warmup, "Skip the warm-up token");
   cmd->add_flag("--memory-bandwidth", o->memory_bandwidth,
-                "Also measure a plain memory-read loop (1 GiB, same threads): the ceiling for decode");
+                "Also measure the ceiling for decode: a plain memory-read loop (1 GiB, same threads); with --backend vulkan the "
+                "device's bandwidth probe (`devices --bandwidth`)");
   cmd->add_flag("--profile", o->profile,
                 "Vulkan: time every op of the decode steps on the GPU (timestamps) and print time, share and GB/s per op");
   cmd->add_option("--kv-fill", o->kv_fill,

@@ -5,8 +5,7 @@
 #include "inference/vulkan/context.h"
 #include "inference/vulkan/device.h"
 #include "inference/vulkan/memory.h"
-#include "inference/vulkan/ops.h"
-#include "inference/vulkan/recorder.h"
+#include "inference/vulkan/probe.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -77,56 +76,6 @@ void print_device(const vulkan::DeviceInfo& d, bool chosen) {
   if (!d.usable()) std::printf("     not usable:  it %s\n", d.unusable_reason.c_str());
 }
 
-// Read bandwidth of the matrix-vector product over an f16 matrix (the decode step's dominant pattern):
-// bytes of the matrix per second, the best of several products. On a GPU the matrix is large (up to 1 GiB,
-// far past the caches) and each product is timed by GPU timestamps, so the submission's latency is not
-// counted; on a CPU implementation (slow) 64 MiB timed by the host clock.
-Result<double> measure_bandwidth(vulkan::Device& device) {
-  using namespace vulkan;
-  const DeviceInfo& info = device.info();
-  const uint32_t ncols = 4096;
-  uint64_t budget = std::min<uint64_t>(info.max_storage_buffer_range, 64ull << 20);
-  if (!info.is_cpu())
-    budget = std::min({uint64_t(info.max_storage_buffer_range), info.max_memory_allocation_size,
-                       info.device_local_bytes / 8, uint64_t(1) << 30});
-  const uint32_t nrows = uint32_t(budget / (ncols * 2));
-  PENSER_ASSIGN_OR_RETURN(auto a, Buffer::create(device, uint64_t(ncols) * nrows * 2, MemoryUse::DeviceLocal, "the bandwidth probe"));
-  std::vector<uint16_t> ones(size_t(ncols) * 256, 0x3C00);  // f16 1.0
-  for (uint32_t r = 0; r < nrows; r += 256)
-    PENSER_TRY(a->write(uint64_t(r) * ncols * 2, ones.data(), uint64_t(std::min(256u, nrows - r)) * ncols * 2));
-  PENSER_ASSIGN_OR_RETURN(auto x, Buffer::create(device, ncols * 4, MemoryUse::DeviceLocal, "the probe vector"));
-  std::vector<float> xv(ncols, 1.0f);
-  PENSER_TRY(x->write(0, xv.data(), ncols * 4));
-  PENSER_ASSIGN_OR_RETURN(auto y, Buffer::create(device, nrows * 4, MemoryUse::DeviceLocal, "the probe output"));
-  PENSER_ASSIGN_OR_RETURN(auto ops, Ops::create(device));
-  PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(device));
-  const bool gpu_clock = !info.is_cpu() && device.timestamp_bits() > 0;
-  if (gpu_clock) PENSER_TRY(rec->enable_timestamps());
-  PENSER_TRY(rec->begin());
-  const Matrix m{a.get(), 0, quant::Type::F16, ncols, nrows};
-  // Each product writes y, so the recorder puts a barrier between them: timed one after the other.
-  for (int i = 0; i < (gpu_clock ? 8 : 1); ++i) PENSER_TRY(ops->mul_mv(*rec, m, View{x->all(), 0}, View{y->all(), 0}));
-  PENSER_TRY(rec->end());
-  PENSER_TRY(rec->submit_and_wait("the bandwidth probe"));  // warm-up (pipeline, caches)
-  rec->take_times();
-  double best = 0;
-  for (int i = 0; i < 5; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    PENSER_TRY(rec->submit_and_wait("the bandwidth probe"));
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (!gpu_clock) best = std::max(best, double(m.bytes()) / s);
-  }
-  if (gpu_clock) {
-    uint32_t subs = 0;
-    for (const auto& t : rec->take_times(&subs))  // the first product of a submission waits for nothing
-      if (t.seconds > 0) best = std::max(best, double(m.bytes()) * subs / t.seconds);
-  }
-  float check = 0;
-  PENSER_TRY(y->read(0, &check, 4));
-  if (check != float(ncols)) return make_error("the bandwidth probe computed {} instead of {}", check, ncols);
-  return best;
-}
-
 void devices(const DevicesOptions& o) {
   if (Status s = vulkan::load(); !s) {
     if (o.json) std::printf("%s\n", json{{"available", false}, {"reason", s.error().message}, {"devices", json::array()}}.dump(2).c_str());
@@ -136,10 +85,10 @@ void devices(const DevicesOptions& o) {
   auto instance = take(vulkan::Instance::create({}));
   const auto& infos = instance->devices();
   auto chosen = vulkan::choose_device(infos, std::nullopt, /*allow_cpu=*/false);
-  std::optional<double> bandwidth;
+  std::optional<vulkan::BandwidthProbe> bandwidth;
   if (o.bandwidth && chosen) {
     auto device = take(vulkan::Device::create(*instance, *chosen));
-    bandwidth = take(measure_bandwidth(*device));
+    bandwidth = take(vulkan::measure_bandwidth(*device));
   }
   if (o.json) {
     json list = json::array();
@@ -147,7 +96,14 @@ void devices(const DevicesOptions& o) {
     json out{{"available", true}, {"devices", list}};
     out["default"] = chosen ? json(*chosen) : json(nullptr);
     if (!chosen) out["reason"] = chosen.error().message;
-    if (bandwidth) out["bandwidth_bytes_per_s"] = *bandwidth;
+    if (bandwidth) {
+      out["bandwidth_bytes_per_s"] = bandwidth->read_limit;  // the limit: the fastest plain read
+      out["bandwidth_pattern"] = bandwidth->limit_pattern;
+      json patterns = json::array();
+      for (const auto& p : bandwidth->patterns)
+        patterns.push_back({{"pattern", p.name}, {"read", p.read}, {"bytes", p.bytes}, {"bytes_per_s", p.bytes_per_s}});
+      out["bandwidth_patterns"] = patterns;
+    }
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
@@ -158,7 +114,14 @@ void devices(const DevicesOptions& o) {
                 "--backend vulkan.\n");
   else if (!chosen)
     std::printf("\n%s\n", chosen.error().message.c_str());
-  if (bandwidth) std::printf("\nbandwidth (f16 matrix-vector read): %.2f GB/s\n", *bandwidth / 1e9);
+  if (bandwidth) {
+    std::printf("\n");
+    for (const auto& p : bandwidth->patterns)
+      std::printf("  %-32s %8.2f GB/s%s\n", p.name.c_str(), p.bytes_per_s / 1e9,
+                  p.read ? "" : p.bytes ? "  (bytes read + written)" : "  (not a plain read: not the limit)");
+    std::printf("bandwidth (best plain read, %s over %s): %.2f GB/s\n", bandwidth->limit_pattern.c_str(),
+                vulkan::format_bytes(bandwidth->words_checked * 4).c_str(), bandwidth->read_limit / 1e9);
+  }
 }
 
 }  // namespace
@@ -167,7 +130,7 @@ void add_devices_command(CLI::App& app) {
   auto opts = std::make_shared<DevicesOptions>();
   CLI::App* cmd = app.add_subcommand("devices", "List the Vulkan devices and the one Penser would use (marked *)");
   cmd->add_flag("--json", opts->json, "Machine-readable output");
-  cmd->add_flag("--bandwidth", opts->bandwidth, "Measure the default device's read bandwidth (a matrix-vector probe)");
+  cmd->add_flag("--bandwidth", opts->bandwidth, "Measure the default device's memory bandwidth (plain reads of a large buffer, a copy, an f16 matrix-vector product)");
   cmd->callback([opts] { devices(*opts); });
 }
 

@@ -42,6 +42,13 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   s16.storageBuffer16BitAccess = VK_TRUE;
   VkPhysicalDeviceFeatures2 feats{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
   feats.pNext = &s16;
+  // 64-bit integers where offered: the bandwidth probe's 8-byte loads (a CPU implementation pays per loaded
+  // component, so they read faster there).
+  VkPhysicalDeviceFeatures base{};
+  vkGetPhysicalDeviceFeatures(pd, &base);
+  self->int64_ = base.shaderInt64 == VK_TRUE;
+  feats.features.shaderInt64 = base.shaderInt64;
+  feats.features.shaderInt64 = VK_TRUE;
   std::vector<const char*> extensions;
   // MoltenVK requires the portability subset extension to be enabled when it is offered.
   {

@@ -24,6 +24,7 @@ class Device {
   const Instance& instance() const { return *instance_; }
   const VkPhysicalDeviceMemoryProperties& memory_properties() const { return memory_; }
   bool subgroup_ops() const { return info_.subgroup_arithmetic; }
+  bool int64() const { return int64_; }  // shaderInt64 is enabled
   // Valid bits of the compute queue's timestamps (0: the queue cannot write timestamps).
   uint32_t timestamp_bits() const { return timestamp_bits_; }
 
@@ -59,6 +60,7 @@ class Device {
   VkQueue queue_ = VK_NULL_HANDLE;
   uint32_t queue_family_ = 0;
   uint32_t timestamp_bits_ = 0;
+  bool int64_ = false;
   VkCommandPool once_pool_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
   std::mutex submit_mutex_;

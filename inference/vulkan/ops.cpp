@@ -79,13 +79,20 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   // The subgroup path assumes whole subgroups in a workgroup.
   self->subgroups_ = options.subgroups && device.subgroup_ops() && device.info().subgroup_size > 0 &&
                      self->wg_ % device.info().subgroup_size == 0;
-  PENSER_ASSERT(options.mul_mv_rows <= 8);
+  PENSER_ASSERT(options.mul_mv_rows <= 16);
   self->mul_mv_rows_ = options.mul_mv_rows;
   // Shape knobs for measuring (scripts/device/gpu-run.sh sweeps them on a real GPU): the matrix-vector
   // product's workgroup size (a power of two) and rows per workgroup.
+  PENSER_ASSERT((options.mul_mv_wg & (options.mul_mv_wg - 1)) == 0);
+  self->mul_mv_wg_ = options.mul_mv_wg;
   if (auto wg = env_knob("PENSER_VK_MUL_MV_WG", device.info().max_workgroup_invocations); wg && (*wg & (*wg - 1)) == 0)
     self->mul_mv_wg_ = *wg;
-  if (auto rows = env_knob("PENSER_VK_MUL_MV_ROWS", 8)) self->mul_mv_rows_ = *rows;
+  if (auto rows = env_knob("PENSER_VK_MUL_MV_ROWS", 16)) self->mul_mv_rows_ = *rows;
+  if (auto lanes = env_knob("PENSER_VK_MUL_MV_LANES", 8); lanes && (*lanes & (*lanes - 1)) == 0)
+    self->options_.mul_mv_lanes = *lanes;
+  PENSER_ASSERT(self->options_.mul_mv_lanes <= 8 && (self->options_.mul_mv_lanes & (self->options_.mul_mv_lanes - 1)) == 0);
+  if (const char* v = std::getenv("PENSER_VK_MUL_MV_WIDE"); v && *v) self->options_.mul_mv_wide = v[0] != '0';
+  if (const char* v = std::getenv("PENSER_VK_MUL_MV_INT64"); v && *v) self->options_.mul_mv_int64 = v[0] != '0';
   return self;
 }
 
@@ -106,21 +113,32 @@ Result<const Pipeline*> Ops::pipeline(const std::string& shader, uint32_t n_bind
 
 // Invocations per workgroup of the matrix-vector product for this matrix. Each invocation takes one item
 // of a row in turn (an element of a plain type, a 32-value unit, a Q4_K unit pair, a Q6_K half block); a
-// workgroup much wider than a row's items leaves lanes idle. CPU implementations: 16 (measured best), or 8
-// when 16 does not divide the items (a 1536-wide Q4_K row has 24 pairs: 3 full rounds of 8, not 1.5 of 16).
-// GPUs: the power of two covering a row's items, from the subgroup size up to 128.
+// workgroup much wider than a row's items leaves lanes idle. CPU implementations: 8 (below). GPUs: the power
+// of two covering a row's items, from the subgroup size up to 128.
+// Invocations per item of mul_mv (its LPI): Options::mul_mv_lanes for quantized types (1 for plain ones, whose
+// items are single elements), at most the workgroup size.
+uint32_t Ops::mul_mv_lanes(const Matrix& a) const {
+  if (quant::traits(a.type).block_size == 1) return 1;
+  return std::max(1u, std::min(options_.mul_mv_lanes, mul_mv_workgroup(a)));
+}
+
 uint32_t Ops::mul_mv_workgroup(const Matrix& a) const {
   if (mul_mv_wg_) return mul_mv_wg_;
   uint32_t items = a.ncols;
   if (a.type == quant::Type::Q4_K) items = a.ncols / 64;
   else if (a.type == quant::Type::Q6_K) items = a.ncols / 128;
+  else if (a.type == quant::Type::Q8_0 && options_.mul_mv_wide && a.ncols % 64 == 0) items = a.ncols / 64;
   else if (quant::traits(a.type).block_size > 1) items = a.ncols / 32;
-  if (device_->info().is_cpu()) return items % 16 != 0 && items % 8 == 0 ? 8 : wg_;
+  // CPU implementations: 8, lavapipe's SIMD width (one subgroup, so no lane group waits at the reduction's
+  // barrier for another), which beat 16 in every shape measured after the 16-byte loads (vk_mul_mv_bench:
+  // Q4_K 4096 x 8192 0.66 against 0.54 GB/s, Q6_K 4096-wide 0.44 against 0.33, docs/vulkan.md).
+  if (device_->info().is_cpu()) return std::max(8u, std::min(device_->info().subgroup_size, 16u));
   // Quantized types capped at 64: the H200 sweep on an 8B model (4096-wide rows: 64 Q4_K pairs, 14336-wide
   // ffn_down: 224) gave 69.8 tok/s at 64 x 4 rows against 61.9 at 128 x 4 (docs/vulkan.md). Plain types
   // (F16/F32 models, the bandwidth probe of `devices --bandwidth`) keep 128: the sweep did not measure them.
   const uint32_t sg = std::max(1u, device_->info().subgroup_size);
   const uint32_t cap = quant::traits(a.type).block_size > 1 ? 64 : 128;
+  if (quant::traits(a.type).block_size > 1) items *= std::max(1u, options_.mul_mv_lanes);
   uint32_t wg = std::max(sg, 32u);
   while (wg < items && wg < cap) wg *= 2;
   return std::min(wg, std::max(device_->info().max_workgroup_invocations, sg));
@@ -131,9 +149,13 @@ uint32_t Ops::mul_mv_workgroup(const Matrix& a) const {
 // invocations) 1 row gave 28.4 tok/s, 2 rows 47.2, 4 rows 69.8. But a small matrix (the K/V products: 256
 // rows on a 1.5B model) then has too few workgroups to cover a GPU (64 for ~130 multiprocessors), and the
 // step waits on the slowest one: there rows are halved until there are at least 128 workgroups. CPU
-// implementations: 4 (rows 2/4/8 within noise on lavapipe).
+// implementations: 16. A lane's loads of x are loops over the lanes there, as costly as the weights' own,
+// so x read once for 16 rows instead of 4 made Q4_K products 1.5x faster (vk_mul_mv_bench, docs/vulkan.md);
+// a 2-core CPU is covered by 16 workgroups (the 256-row K/V products). Q6_K: 8, ~10% slower than 16 but its
+// unrolled rows take LLVM 2.6 s to compile instead of 5.5 (every cold start of a Q6_K model on lavapipe).
 uint32_t Ops::mul_mv_rows_for(const Matrix& a) const {
   if (mul_mv_rows_) return mul_mv_rows_;
+  if (device_->info().is_cpu()) return a.type == quant::Type::Q6_K ? 8 : 16;
   uint32_t rows = 4;
   if (!device_->info().is_cpu())
     while (rows > 1 && a.nrows / rows < 128) rows /= 2;
@@ -146,12 +168,27 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   PENSER_ASSERT(a.ncols % quant::traits(a.type).block_size == 0);
   PENSER_ASSERT(!(in.up && in.norm));  // the shader's norm is of x itself, not of the SwiGLU output
   const uint32_t rows = mul_mv_rows_for(a);
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)), 6, 1u << 2,
-                                                         sizeof(MulMvPush), mul_mv_workgroup(a),
-                                                         {rows, in.up ? 1u : in.norm ? 2u : 0u}));
   const uint64_t row_bytes = a.row_bytes();
   PENSER_ASSIGN_OR_RETURN(auto chunks,
                           split_rows(a.nrows, row_bytes, max_binding_, device_->info().min_storage_offset_alignment));
+  // Wide weight loads (mul_mv.comp's A_WIDE) where every row starts suitably aligned in its binding (rows
+  // of whole multiples, chunks that start so: bind_rows binds from the aligned offset below): Q4_K reads
+  // 16-byte uvec4s (rows 16-byte aligned), Q8_0 block pairs as 17 32-bit words (rows of whole pairs,
+  // 4-byte aligned).
+  const uint64_t wide_align = a.type == quant::Type::Q4_K ? 16 : 4;
+  bool wide = options_.mul_mv_wide && row_bytes % wide_align == 0 &&
+              (a.type == quant::Type::Q4_K || (a.type == quant::Type::Q8_0 && a.ncols % 64 == 0));
+  for (const RowChunk& c : chunks)
+    if ((a.offset + c.offset - bind_rows(a, c, row_bytes).offset) % wide_align != 0) wide = false;
+  // x (and the fused inputs) as vec4s when every offset allows (mul_mv.comp's X_ALIGNED).
+  const bool x_aligned = x.offset % 4 == 0 && (!in.up || in.up->offset % 4 == 0) && (!in.norm || in.norm->offset % 4 == 0);
+  // CPU implementations with 64-bit integers read Q4_K's wide loads as 8-byte components (mul_mv_q4_k_i64).
+  const uint32_t lanes = mul_mv_lanes(a);
+  const bool i64 = wide && lanes == 1 && a.type == quant::Type::Q4_K && options_.mul_mv_int64 &&
+                   device_->info().is_cpu() && device_->int64();
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)) + (i64 ? "_i64" : ""), 6, 1u << 2,
+                                                         sizeof(MulMvPush), mul_mv_workgroup(a),
+                                                         {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_aligned ? 1u : 0u}));
   for (const RowChunk& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;

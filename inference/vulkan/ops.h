@@ -61,6 +61,15 @@ class Ops {
     uint64_t max_binding_bytes = 0; // 0: the device's maxStorageBufferRange; tests set it small to exercise splits
     uint32_t mul_mv_rows = 0;       // rows per workgroup of the matrix-vector product (they share x); 0: by device
                                     // and matrix (Ops::mul_mv_rows_for)
+    uint32_t mul_mv_wg = 0;         // invocations per workgroup of mul_mv (a power of two); 0: by device and
+                                    // matrix (Ops::mul_mv_workgroup); PENSER_VK_MUL_MV_WG overrides
+    uint32_t mul_mv_lanes = 1;      // invocations per item of mul_mv (1, 2, 4, 8: mul_mv.comp's LPI; a GPU variant,
+                                    // unmeasured: PENSER_VK_MUL_MV_LANES)
+    bool mul_mv_wide = true;        // wide weight loads in mul_mv where the rows allow them (Q4_K: 16-byte,
+                                    // Q8_0: 32-bit words of block pairs); false: the narrow loads (the test
+                                    // covers both; PENSER_VK_MUL_MV_WIDE=0/1)
+    bool mul_mv_int64 = true;       // Q4_K's wide loads as 8-byte components on CPU implementations with
+                                    // shaderInt64 (PENSER_VK_MUL_MV_INT64=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
     uint32_t attn_lanes = 0;        // decode attention: invocations per position in the score phase (a power of
                                     // two dividing the workgroup); 0: 1 on CPU implementations, 8 on GPUs
@@ -154,6 +163,7 @@ class Ops {
                                       uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec);
   BufferRange bind_rows(const Matrix& a, const RowChunk& c, uint64_t row_bytes) const;
   uint32_t mul_mv_workgroup(const Matrix& a) const;
+  uint32_t mul_mv_lanes(const Matrix& a) const;
   uint32_t attn_lanes() const;
   // Grouped decode attention (ops_attn.cpp): out is the output (n_split == 1) or the partials. n_tokens > 1
   // (prompts, n_split 1): queries q_stride floats apart at positions[positions.offset + i], out likewise.

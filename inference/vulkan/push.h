@@ -98,4 +98,9 @@ struct AttnReducePush {  // shaders/attn_reduce.comp
 };
 static_assert(sizeof(AttnReducePush) == 16);
 
+struct ProbeReadPush {  // shaders/probe_read.comp
+  uint32_t n, per_group, out_offset;
+};
+static_assert(sizeof(ProbeReadPush) == 12);
+
 }  // namespace penser::vulkan

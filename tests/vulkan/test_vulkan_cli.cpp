@@ -1,8 +1,10 @@
 // penser-cli with Vulkan: `devices --json` describes lavapipe as the default when it is the only device,
 // `run --backend vulkan --device 0` generates the same tokens as `--backend cpu` on a tiny f32 model, a
-// missing --device N is an error naming it, `--batch N` keeps the logits, and `bench --profile` times every
-// op of the decode steps.
+// missing --device N is an error naming it, `--batch N` keeps the logits, `bench --profile` times every op of
+// the decode steps, and the bandwidth probe's figures reach `devices --bandwidth --json` and
+// `bench --memory-bandwidth` (a 4 MiB probe).
 #include <QJsonArray>
+#include <algorithm>
 #include "tests/test_support.h"
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -47,6 +49,27 @@ class TestVulkanCli : public QObject {
   void initTestCase() {
     QVERIFY2(QFileInfo::exists(kCli), qPrintable(kCli));
     QVERIFY(dir.isValid());
+    qputenv("PENSER_VK_PROBE_BYTES", QByteArray::number(4 << 20));  // the children's probe: 4 MiB, not 256
+  }
+
+  void devices_bandwidth_json() {
+    const Run r = cli({"devices", "--json", "--bandwidth"});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+    if (!o.value("available").toBool()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    QVERIFY(o.value("bandwidth_bytes_per_s").toDouble() > 0);
+    QVERIFY(o.value("bandwidth_pattern").toString().startsWith("read "));
+    QStringList names;
+    double best_read = 0;
+    for (const QJsonValue& v : o.value("bandwidth_patterns").toArray()) {
+      const QJsonObject p = v.toObject();
+      names << p.value("pattern").toString();
+      QVERIFY(p.value("bytes_per_s").toDouble() > 0);
+      if (p.value("read").toBool()) best_read = std::max(best_read, p.value("bytes_per_s").toDouble());
+    }
+    QCOMPARE(best_read, o.value("bandwidth_bytes_per_s").toDouble());  // the limit is the fastest read
+    QVERIFY2(names.contains("copy (read + write)") && names.contains("f16 mat-vec (Ops::mul_mv)"),
+             qPrintable(names.join(", ")));
   }
 
   void devices_json() {
@@ -182,9 +205,14 @@ class TestVulkanCli : public QObject {
     spec.n_threads = 1;
     const penser::Status st = penser::model::write_synth_model(spec, model.toStdString());
     QVERIFY2(st.has_value(), st.has_value() ? "" : st.error().message.c_str());
-    const Run r = cli({"bench", model, "--backend", "vulkan", "-p", "3", "-n", "4", "--profile", "--json"});
+    const Run r = cli({"bench", model, "--backend", "vulkan", "-p", "3", "-n", "4", "--profile", "--memory-bandwidth",
+                       "--json"});
     QVERIFY2(r.code == 0, r.err.constData());
     const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+    // On Vulkan the ceiling is the device's probe: its best read pattern, and decode as a share of it.
+    QVERIFY(j.value("memory_read_gb_s").toDouble() > 0);
+    QVERIFY(j.value("memory_read_pattern").toString().startsWith("read "));
+    QVERIFY(j.value("decode_fraction_of_memory_bound").toDouble() > 0);
     const QJsonObject p = j.value("profile").toObject();
     QCOMPARE(p.value("decode_steps").toInt(), 4);  // the decode steps only: not the warm-up or the prompt
     double share = 0, matrix_bytes = 0;

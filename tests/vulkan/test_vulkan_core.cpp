@@ -2,9 +2,11 @@
 #include <QtTest>
 #include "tests/test_support.h"
 
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
+#include "inference/vulkan/probe.h"
 #include "inference/vulkan/push.h"
 #include "inference/vulkan/shaders.h"
 #include "tests/vulkan/vk_fixture.h"
@@ -205,6 +207,33 @@ class TestVulkanCore : public QObject {
     QCOMPARE(subs, 0u);
     QCOMPARE(times[0].seconds + times[1].seconds, 0.0);
     QCOMPARE(read_back<float>(*t2, n)[n - 1], 3.0f);  // the timed recording still computes
+  }
+
+  void bandwidth_probe_reads_and_checks() {
+    // A small buffer (1 MiB + 96 bytes) split into 256 KiB bindings, the last one partial: every read pattern
+    // must reproduce the host's sum of all its words (measure_bandwidth fails otherwise: a pattern that
+    // skipped loads or a binding would be caught), the copy must copy, and every figure must be a rate.
+    ProbeOptions o;
+    o.bytes = (1u << 20) + 96;
+    o.max_binding_bytes = 256u << 10;
+    o.repeats = 1;
+    o.matvec = false;
+    auto probe = measure_bandwidth(*gpu.device, o);
+    VKT_OK(probe);
+    QCOMPARE(probe->words_checked, uint64_t(o.bytes / 4));
+    int reads = 0;
+    bool copy = false;
+    for (const BandwidthPattern& p : probe->patterns) {
+      QVERIFY2(std::isfinite(p.bytes_per_s) && p.bytes_per_s > 0, p.name.c_str());
+      reads += p.read;
+      copy |= p.name.rfind("copy", 0) == 0;
+      if (p.read) QVERIFY(p.bytes_per_s <= probe->read_limit);
+    }
+    QVERIFY(reads >= 6);
+    QVERIFY(copy);
+    QVERIFY(std::isfinite(probe->read_limit) && probe->read_limit > 0);
+    QVERIFY(!probe->limit_pattern.empty());
+    // The whole probe on defaults (256 MiB on lavapipe) is `penser-cli devices --bandwidth`: not run here.
   }
 
   void rows_split_under_the_binding_limit() {

@@ -20,6 +20,12 @@ class TestVulkanOps : public QObject {
   std::unique_ptr<Ops> ops;        // subgroup reductions where available, device binding limit
   std::unique_ptr<Ops> ops_fallback;  // shared-memory reductions, 3 rows per workgroup, 4 lanes per position
   std::unique_ptr<Ops> ops_split;  // a 4 KiB binding limit: every matrix is split into chunks
+  // mul_mv shapes other than the device's default (the CPU and GPU defaults both run here):
+  std::unique_ptr<Ops> ops_rows16;  // 16 rows per workgroup (37 rows: 16 + 16 + 5), 4-byte weight loads forced
+  std::unique_ptr<Ops> ops_gpu;     // the GPU-like shape: 64 invocations, 4 rows, 16-byte loads where aligned
+                                    // (on lavapipe the default shape reads Q4_K in 8-byte components instead)
+  std::unique_ptr<Ops> ops_wide;    // 16 invocations (two lavapipe subgroups), 5 rows
+  std::unique_ptr<Ops> ops_lanes[3];  // the GPU variant of several invocations per item: 2, 4, 8 lanes
 
   template <typename F>
   void run(F&& record) { run_recorded(*gpu.device, std::forward<F>(record)); }
@@ -36,24 +42,47 @@ class TestVulkanOps : public QObject {
     auto c = Ops::create(*gpu.device, {.subgroups = true, .max_binding_bytes = 4096, .mul_mv_rows = 1});
     VKT_OK(c);
     ops_split = std::move(*c);
+    auto d = Ops::create(*gpu.device, {.mul_mv_rows = 16, .mul_mv_wide = false});
+    VKT_OK(d);
+    ops_rows16 = std::move(*d);
+    auto e = Ops::create(*gpu.device, {.mul_mv_rows = 4, .mul_mv_wg = 64, .mul_mv_int64 = false});
+    VKT_OK(e);
+    ops_gpu = std::move(*e);
+    auto f = Ops::create(*gpu.device, {.mul_mv_rows = 5, .mul_mv_wg = 16});
+    VKT_OK(f);
+    ops_wide = std::move(*f);
+    // 2 lanes x 16 invocations x 3 rows with shared-memory reductions; 4 lanes x 64 x 4; 8 lanes x 64 x 2.
+    const Ops::Options lanes[] = {{.subgroups = false, .mul_mv_rows = 3, .mul_mv_wg = 16, .mul_mv_lanes = 2},
+                                  {.mul_mv_rows = 4, .mul_mv_wg = 64, .mul_mv_lanes = 4},
+                                  {.mul_mv_rows = 2, .mul_mv_wg = 64, .mul_mv_lanes = 8}};
+    for (int i = 0; i < 3; ++i) {
+      auto l = Ops::create(*gpu.device, lanes[i]);
+      VKT_OK(l);
+      ops_lanes[i] = std::move(*l);
+    }
   }
   void cleanup() { QVERIFY2(gpu.clean(), "the validation layer reported errors"); }
 
   void mul_mv_data() {
     QTest::addColumn<int>("type");
-    QTest::addColumn<int>("variant");  // 0: subgroups, 1: shared-memory fall-back, 2: split bindings
+    // 0: subgroups, 1: shared-memory fall-back, 2: split bindings, 3: 16 rows with 4-byte loads, the matrix
+    // 4 bytes into its buffer, 4: the GPU shape (64 x 4), 5: 16 invocations x 5 rows, the matrix 16 bytes in,
+    // 6-8: 2, 4, 8 invocations per item (ops_lanes), the matrix 4 bytes in for 6.
+    QTest::addColumn<int>("variant");
+    const char* names[] = {"subgroup", "shared", "split", "rows16-words-at4", "gpu64x4", "wg16x5-at16",
+                           "lanes2-shared-at4", "lanes4-64x4", "lanes8-64x2"};
     for (Type t : kTypes)
-      for (int v = 0; v < 3; ++v)
-        QTest::newRow(fmt::format("{}/{}", quant::type_name(t), v == 0 ? "subgroup" : v == 1 ? "shared" : "split").c_str())
-            << int(t) << v;
+      for (int v = 0; v < 9; ++v)
+        QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
   }
   void mul_mv() {
     QFETCH(int, type);
     QFETCH(int, variant);
     const Type t = Type(type);
     const uint32_t block = quant::traits(t).block_size;
-    // Plain types: a row length that is no multiple of 32; quantized: a few blocks.
-    const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * 23 : 256 * 3;
+    // Plain types: a row length that is no multiple of 32; quantized: a few blocks (32-value blocks: an odd
+    // count, or in the GPU and 16-invocation shapes an even one: Q8_0's block pairs).
+    const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * (variant == 4 || variant == 5 || variant == 8 ? 24 : 23) : 256 * 3;
     const uint32_t nrows = 37;
     const auto m = random_matrix(t, ncols, nrows, 11 + type);
     const auto w = dequantized(t, m, ncols, nrows);
@@ -62,11 +91,18 @@ class TestVulkanOps : public QObject {
     const auto bias = random_floats(nrows + 2, 8);
     const auto y0 = random_floats(nrows + 9, 9);
 
-    auto wb = make_buffer(*gpu.device, m);
+    // The matrix at a byte offset in its buffer (4 and 16: the 16-byte loads of Q4_K are off, then on; Q6_K
+    // blocks start 2 bytes into a word in every other block either way).
+    const uint32_t a_at = variant == 3 || variant == 6 ? 4 : variant == 5 ? 16 : 0;
+    std::vector<uint8_t> placed(a_at, 0xAB);
+    placed.insert(placed.end(), m.begin(), m.end());
+    auto wb = make_buffer(*gpu.device, placed);
     auto xb = make_buffer(*gpu.device, x);
     auto bb = make_buffer(*gpu.device, bias);
-    Ops& o = variant == 0 ? *ops : variant == 1 ? *ops_fallback : *ops_split;
-    const Matrix a{wb.get(), 0, t, ncols, nrows};
+    Ops* const all[] = {ops.get(),      ops_fallback.get(),  ops_split.get(),     ops_rows16.get(),   ops_gpu.get(),
+                        ops_wide.get(), ops_lanes[0].get(), ops_lanes[1].get(), ops_lanes[2].get()};
+    Ops& o = *all[variant];
+    const Matrix a{wb.get(), a_at, t, ncols, nrows};
     // x at an offset of 5 floats (read element by element) and of 4 (read as vec4s: the decode step's case).
     for (uint32_t xo : {5u, 4u}) {
       auto yb = make_buffer(*gpu.device, y0);

@@ -1,0 +1,107 @@
+// vk_mul_mv_bench TYPE NCOLS NROWS VARIANT... : the matrix-vector product alone, each variant timed in
+// turn (A B C A B C ...) in one process, so that a shared, noisy machine slows them alike; prints the median
+// GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1 ("-" for the defaults).
+// Not a test: a measuring tool for docs/vulkan.md (it asserts nothing about speed).
+#include <QtCore>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "inference/quant/quant.h"
+#include "tests/vulkan/vk_fixture.h"
+#include "tests/vulkan/weights_fixture.h"
+
+using namespace vkt;
+
+namespace {
+
+struct Variant {
+  std::string name;
+  Ops::Options options;
+  std::string wg;  // PENSER_VK_MUL_MV_WG while the Ops is created
+  std::unique_ptr<Ops> ops;
+  std::unique_ptr<Recorder> rec;
+  std::vector<double> rates;
+};
+
+template <typename T>
+T must(Result<T> r) {
+  if (!r) { std::fprintf(stderr, "%s\n", r.error().message.c_str()); std::exit(1); }
+  return std::move(*r);
+}
+void must(Status s) {
+  if (!s) { std::fprintf(stderr, "%s\n", s.error().message.c_str()); std::exit(1); }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 5) {
+    std::fprintf(stderr, "usage: %s TYPE NCOLS NROWS VARIANT... [ROUNDS=n env]\n", argv[0]);
+    return 2;
+  }
+  must(load());
+  auto instance = must(Instance::create({}));
+  auto device = must(Device::create(*instance, must(choose_device(instance->devices(), device_override(), true))));
+  const auto type = quant::type_from_name(argv[1]);
+  if (!type) { std::fprintf(stderr, "unknown type %s\n", argv[1]); return 2; }
+  const uint32_t ncols = uint32_t(std::atoi(argv[2])), nrows = uint32_t(std::atoi(argv[3]));
+  const auto bytes = random_matrix(*type, ncols, nrows, 7);
+  auto a = must(Buffer::create(*device, bytes.size(), MemoryUse::DeviceLocal, "A"));
+  must(a->write(0, bytes.data(), bytes.size()));
+  const auto xv = random_floats(ncols, 3);
+  auto x = must(Buffer::create(*device, ncols * 4, MemoryUse::DeviceLocal, "x"));
+  must(x->write(0, xv.data(), ncols * 4));
+  auto y = must(Buffer::create(*device, nrows * 4, MemoryUse::DeviceLocal, "y"));
+  const Matrix m{a.get(), 0, *type, ncols, nrows};
+
+  std::vector<Variant> vs;
+  for (int i = 4; i < argc; ++i) {
+    Variant v;
+    v.name = argv[i];
+    std::string s = argv[i];
+    size_t pos = 0;
+    while (s != "-" && pos < s.size()) {
+      size_t end = s.find(',', pos);
+      if (end == std::string::npos) end = s.size();
+      const std::string kv = s.substr(pos, end - pos);
+      const size_t eq = kv.find('=');
+      const std::string k = kv.substr(0, eq);
+      const uint32_t val = uint32_t(std::atoi(kv.c_str() + eq + 1));
+      if (k == "rows") v.options.mul_mv_rows = val;
+      else if (k == "wide") v.options.mul_mv_wide = val != 0;
+      else if (k == "i64") v.options.mul_mv_int64 = val != 0;
+      else if (k == "lanes") v.options.mul_mv_lanes = val;
+      else if (k == "wg") v.wg = kv.substr(eq + 1);
+      else { std::fprintf(stderr, "unknown knob %s\n", k.c_str()); return 2; }
+      pos = end + 1;
+    }
+    if (!v.wg.empty()) setenv("PENSER_VK_MUL_MV_WG", v.wg.c_str(), 1);
+    else unsetenv("PENSER_VK_MUL_MV_WG");
+    v.ops = must(Ops::create(*device, v.options));
+    v.rec = must(Recorder::create(*device));
+    must(v.rec->begin());
+    must(v.ops->mul_mv(*v.rec, m, View{x->all(), 0}, View{y->all(), 0}));
+    must(v.rec->end());
+    must(v.rec->submit_and_wait());  // warm-up
+    vs.push_back(std::move(v));
+  }
+  const int rounds = std::getenv("ROUNDS") ? std::atoi(std::getenv("ROUNDS")) : 7;
+  for (int r = 0; r < rounds; ++r)
+    for (Variant& v : vs) {
+      const auto t0 = std::chrono::steady_clock::now();
+      must(v.rec->submit_and_wait());
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      v.rates.push_back(double(bytes.size()) / s / 1e9);
+    }
+  std::printf("%s %u x %u (%.1f MiB), %d rounds, median GB/s:\n", argv[1], nrows, ncols, bytes.size() / 1048576.0, rounds);
+  for (Variant& v : vs) {
+    std::sort(v.rates.begin(), v.rates.end());
+    std::printf("  %-24s %6.3f   (min %.3f max %.3f)\n", v.name.c_str(), v.rates[v.rates.size() / 2], v.rates.front(),
+                v.rates.back());
+  }
+  return 0;
+}
