@@ -144,7 +144,7 @@ fi
 export PENSER_VK_DEVICE
 echo "suites run on device ${PENSER_VK_DEVICE:-(default choice)}"
 grep -E '^\* |driver  |subgroups|limits' "$env_log" | head -8
-step "devices --bandwidth" 45 "$env_log" "$cli" devices --bandwidth
+step "devices --bandwidth" 90 "$env_log" "$cli" devices --bandwidth
 grep -i 'bandwidth' "$env_log" | tail -1
 
 # 5. Op parity and evaluator suites on the GPU (validation layer on, as in CI).
@@ -172,7 +172,7 @@ bench_model() {  # bench_model NAME FILE OKFILE WAIT_LIMIT FULL_LIMIT
     return
   fi
   grep "wrote $file" "$mm_log"
-  step "bench $name quick ${profile[*]}" 60 "$bench_log" "$cli" bench "$file" --backend vulkan "${quick_pn[@]}" "${profile[@]}"
+  step "bench $name quick ${profile[*]}" 60 "$bench_log" "$cli" bench "$file" --backend vulkan "${quick_pn[@]}" "${profile[@]}" --memory-bandwidth
   step "bench $name ${full_pn[*]}" "$full_limit" "$bench_log" "$cli" bench "$file" --backend vulkan "${full_pn[@]}"
   awk -v n="bench $name ${full_pn[*]}" 'index($0, "== " n) {p=1} p && /^(prefill|decode|load|decode reads)/' "$bench_log"
 }
@@ -208,7 +208,11 @@ sweeps=(
   "kv4096 split=16 chunk=128|PENSER_VK_ATTN_SPLIT=16 PENSER_VK_ATTN_CHUNK=128|$f"
   "kv4096 split=32 chunk=64|PENSER_VK_ATTN_SPLIT=32 PENSER_VK_ATTN_CHUNK=64|$f"
   "kv4096 split=64 chunk=32|PENSER_VK_ATTN_SPLIT=64 PENSER_VK_ATTN_CHUNK=32|$f"
-@MULMV@
+  "lanes=2|PENSER_VK_MUL_MV_LANES=2|$d"
+  "lanes=4|PENSER_VK_MUL_MV_LANES=4|$d"
+  "lanes=2 wg=128|PENSER_VK_MUL_MV_LANES=2 PENSER_VK_MUL_MV_WG=128|$d"
+  "lanes=4 wg=128 rows=4|PENSER_VK_MUL_MV_LANES=4 PENSER_VK_MUL_MV_WG=128 PENSER_VK_MUL_MV_ROWS=4|$d"
+  "wide=0|PENSER_VK_MUL_MV_WIDE=0|$d"
   "wg=64 rows=4|PENSER_VK_MUL_MV_WG=64 PENSER_VK_MUL_MV_ROWS=4|$d"
   "wg=64 rows=8|PENSER_VK_MUL_MV_WG=64 PENSER_VK_MUL_MV_ROWS=8|$d"
   "wg=32 rows=4|PENSER_VK_MUL_MV_WG=32 PENSER_VK_MUL_MV_ROWS=4|$d"

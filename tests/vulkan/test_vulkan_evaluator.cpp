@@ -222,7 +222,8 @@ class TestVulkanEvaluator : public QObject {
 
     auto count = [](const vulkan::StepProfile& p, const std::string& shader, const std::string& label = "") {
       return std::count_if(p.dispatches.begin(), p.dispatches.end(), [&](const Recorder::DispatchTime& d) {
-        return d.shader == shader && (label.empty() || d.label == label);
+        // Q4_K runs as mul_mv_q4_k_i64 (8-byte loads) on CPU implementations with shaderInt64.
+        return (d.shader == shader || d.shader == shader + "_i64") && (label.empty() || d.label == label);
       });
     };
     auto pon = vulkan::take_profile(**on), poff = vulkan::take_profile(**off);
