@@ -2,14 +2,17 @@
 # scripts/device/gpu-run.sh: the one prepared run on a lent GPU machine (issue #3). Run from the repo root
 # there, with the pack made here by scripts/device/pack-gpu.sh carried in .gpu/:
 #
-#   run(command="bash scripts/device/gpu-run.sh", carry=[".gpu"], timeout_s=480)
+#   run(command="PENSER_GPU_BUDGET=480 bash scripts/device/gpu-run.sh", carry=[".gpu", ".gl"], timeout_s=560)
+#
+# (.gl: the Debian Vulkan loader and glvnd packages, see step 0.) The sweep at the end (step 7) is a list in
+# priority order: it stops where the budget runs out (the summary lists what ran).
 #
 # It unpacks the pack into /tmp, points the bundled Vulkan loader at the NVIDIA driver, prints the GPU
 # (nvidia-smi, penser-cli devices, the bandwidth probe), runs the Vulkan op parity and evaluator suites on
 # it (PENSER_VK_DEVICE), makes a 1.5B-shaped (qwen2) and an 8B-shaped (llama) Q4_K_M model with every CPU
 # thread (in the background, while the suites run) and benchmarks each with --backend vulkan. Every step has
 # a time limit and the whole script stops starting steps after PENSER_GPU_BUDGET seconds (default 390), so it
-# ends within 7 minutes. Logs go to $OUT (8 files at most); the end of the output is a summary.
+# ends within 7 minutes. Logs go to $OUT (the device tool brings back 8 files at most: run.log, env.txt, make-model.log, suites.log, bench.log); the end of the output is a summary.
 #
 # Environment (all optional):
 #   OUT                 where the logs go (default ./gpu-out)
@@ -127,6 +130,7 @@ else
 fi
 models=/tmp/penser-models
 rm -rf "$models" && mkdir -p "$models"  # a warm machine keeps /tmp: never trust an earlier run's .ok files
+rm -f /tmp/penser-suite-*.log
 (
   timeout -k 5 150 "$cli" make-model "$models/q15b.gguf" "${m15[@]}" --type Q4_K_M --threads 0 && touch "$models/q15b.ok"
   timeout -k 5 240 "$cli" make-model "$models/l8b.gguf" "${m8[@]}" --type Q4_K_M --threads 0 && touch "$models/l8b.ok"
@@ -153,8 +157,9 @@ export VK_LAYER_PATH=$root/layers
 for t in $suites; do
   [ -x "$root/bin/$t" ] || continue
   lim=120; [ "$t" = test_vulkan_ops ] || lim=90
-  step "$t" "$lim" "$out/$t.log" "$root/bin/$t"
-  grep -E '^Totals|^FAIL!' "$out/$t.log" | head -6
+  step "$t" "$lim" "/tmp/penser-suite-$t.log" "$root/bin/$t"
+  grep -E '^Totals|^FAIL!' "/tmp/penser-suite-$t.log" | head -6
+  cat "/tmp/penser-suite-$t.log" >>"$out/suites.log"
 done
 unset VK_LAYER_PATH
 
@@ -224,14 +229,15 @@ sweeps=(
   "prompt batch=256||$pp --batch 256"
   "prompt batch=512||$pp --batch 512"
 )
-for sweep_name in l8b q15b; do
-  [ -e "$models/$sweep_name.ok" ] || continue
-  for entry in "${sweeps[@]}"; do
-    IFS='|' read -r label vars args <<<"$entry"
+# Entry by entry, both models each (the list's order is its priority when the budget runs out).
+for entry in "${sweeps[@]}"; do
+  IFS='|' read -r label vars args <<<"$entry"
+  for sweep_name in l8b q15b; do
+    [ -e "$models/$sweep_name.ok" ] || continue
     # shellcheck disable=SC2086 # vars and args are word lists
-    step "sweep $sweep_name | $label" 30 "$bench_log" env $vars "$cli" bench "$models/$sweep_name.gguf" --backend vulkan $args \
-      || [ $(elapsed) -lt "$budget" ] || break
+    step "sweep $sweep_name | $label" 30 "$bench_log" env $vars "$cli" bench "$models/$sweep_name.gguf" --backend vulkan $args
   done
+  [ $(elapsed) -lt "$budget" ] || break
 done
 kill "$mm_pid" 2>/dev/null
 rm -f "$models"/*.gguf
@@ -241,8 +247,9 @@ echo "==================== summary ($(elapsed)s; logs: $(cd "$out" && ls | tr '\
 printf '%s\n' "${summary[@]}"
 grep -h -E '^\* |bandwidth \(' "$env_log"
 for t in $suites; do
-  [ -f "$out/$t.log" ] && { echo "$t: $(grep -E '^Totals' "$out/$t.log" | tail -1)"; grep -E '^FAIL!' -A2 "$out/$t.log" | head -12; }
+  f=/tmp/penser-suite-$t.log
+  [ -f "$f" ] && { echo "$t: $(grep -E '^Totals' "$f" | tail -1)"; grep -E '^FAIL!' -A2 "$f" | head -12; }
 done
-grep -E '^(== bench|backend:|prefill:|decode:|decode reads|load:)' "$bench_log"
+sed '/^== sweep/,$d' "$bench_log" | grep -E '^(== bench|backend:|prefill:|decode:|decode reads|load:|memory)'
 awk '/^== sweep/ {sub(/^== sweep /, ""); sub(/: env .*/, ""); name=$0} /^(prefill|decode):/ && name {print name": "$0}' "$bench_log"
 awk '/^== bench .*quick/ {print} /^profile:/ {p=1} p && /^  / {print} /^profile:/ {print} /^  total/ {p=0}' "$bench_log" | head -90
