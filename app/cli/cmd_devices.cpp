@@ -26,6 +26,7 @@ struct DevicesOptions {
 };
 
 json device_json(const vulkan::DeviceInfo& d, bool chosen) {
+  const vulkan::SubgroupPlan plan = vulkan::device_subgroup_plan(d);
   json heaps = json::array();
   for (const auto& h : d.heaps) heaps.push_back({{"bytes", h.size}, {"device_local", h.device_local}});
   return {
@@ -42,6 +43,14 @@ json device_json(const vulkan::DeviceInfo& d, bool chosen) {
       {"unified_memory", d.unified_memory},
       {"subgroup_size", d.subgroup_size},
       {"subgroup_arithmetic", d.subgroup_arithmetic},
+      {"subgroup_size_min", d.min_subgroup_size},
+      {"subgroup_size_max", d.max_subgroup_size},
+      {"subgroup_size_control", d.subgroup_size_control},
+      {"subgroups_used", plan.enabled},
+      {"subgroup_size_used", plan.size},
+      {"subgroup_size_pinned", plan.pinned},
+      {"full_subgroups", plan.full},
+      {"subgroups_note", plan.note},
       {"fp16", d.fp16},
       {"int8", d.int8},
       {"storage_16bit", d.storage_16bit},
@@ -65,7 +74,9 @@ void print_device(const vulkan::DeviceInfo& d, bool chosen) {
   for (const auto& h : d.heaps)
     heaps += fmt::format("{}{}{}", heaps.empty() ? "" : ", ", vulkan::format_bytes(h.size), h.device_local ? " (device-local)" : "");
   std::printf("     memory       %s%s\n", heaps.c_str(), d.unified_memory ? "; host-visible device memory" : "");
-  std::printf("     subgroups    %u%s\n", d.subgroup_size, d.subgroup_arithmetic ? " (arithmetic)" : "");
+  std::string range = d.min_subgroup_size ? fmt::format(", min {} max {}", d.min_subgroup_size, d.max_subgroup_size) : "";
+  std::printf("     subgroups    %u%s%s; used: %s\n", d.subgroup_size, d.subgroup_arithmetic ? " (arithmetic)" : "",
+              range.c_str(), vulkan::device_subgroup_plan(d).note.c_str());
   std::printf("     features     fp16 %s, int8 %s, 16-bit storage %s, integer dot %s, cooperative matrix %s\n",
               d.fp16 ? "yes" : "no", d.int8 ? "yes" : "no", d.storage_16bit ? "yes" : "no",
               d.integer_dot_product ? "yes" : "no", d.cooperative_matrix ? "yes" : "no");

@@ -149,13 +149,22 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   std::vector<VkExtensionProperties> exts(n_ext);
   vkEnumerateDeviceExtensionProperties(pd, nullptr, &n_ext, exts.data());
 
+  // Subgroup size control through the extension only: the instance asks for Vulkan 1.2 at most, so the
+  // 1.3 core feature is not ours to enable (every 1.3 driver we know still lists the extension).
+  const bool size_control = has_extension(exts, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
   VkPhysicalDeviceSubgroupProperties subgroup{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
   VkPhysicalDeviceMaintenance3Properties maint3{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES};
   VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+  VkPhysicalDeviceSubgroupSizeControlPropertiesEXT sizes{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT};
   VkPhysicalDeviceProperties2 props2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
   props2.pNext = &subgroup;
   subgroup.pNext = &maint3;
   if (v12 || has_extension(exts, VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME)) maint3.pNext = &driver;
+  if (size_control) {
+    sizes.pNext = props2.pNext;
+    props2.pNext = &sizes;
+  }
   vkGetPhysicalDeviceProperties2(pd, &props2);
 
   VkPhysicalDevice16BitStorageFeatures f16s{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
@@ -166,6 +175,12 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   if (v12 || has_extension(exts, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME)) {
     f16s.pNext = &f16i8;
     f16i8.pNext = (v12 || has_extension(exts, VK_KHR_8BIT_STORAGE_EXTENSION_NAME)) ? &s8 : nullptr;
+  }
+  VkPhysicalDeviceSubgroupSizeControlFeaturesEXT size_feats{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT};
+  if (size_control) {
+    size_feats.pNext = feats2.pNext;
+    feats2.pNext = &size_feats;
   }
   vkGetPhysicalDeviceFeatures2(pd, &feats2);
 
@@ -193,6 +208,12 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.subgroup_size = subgroup.subgroupSize;
   info.subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                              (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+  info.min_subgroup_size = sizes.minSubgroupSize;
+  info.max_subgroup_size = sizes.maxSubgroupSize;
+  info.max_compute_workgroup_subgroups = sizes.maxComputeWorkgroupSubgroups;
+  info.subgroup_size_control =
+      size_feats.subgroupSizeControl && (sizes.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT);
+  info.compute_full_subgroups = size_feats.computeFullSubgroups;
   info.fp16 = f16i8.shaderFloat16;
   info.int8 = f16i8.shaderInt8;
   info.storage_16bit = f16s.storageBuffer16BitAccess;
@@ -358,6 +379,59 @@ uint32_t Instance::validation_errors() const { return errors_.load(); }
 std::vector<std::string> Instance::validation_messages() const {
   std::lock_guard lock(messages_mutex_);
   return messages_;
+}
+
+namespace {
+bool power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+}  // namespace
+
+// Why pin: a SPIR-V 1.5 pipeline created without a required size sees gl_SubgroupSize == subgroupSize, but
+// a driver that compiles another width (Intel SIMD8/16 for a SIMD32-reported device, AMD wave32/64) may
+// then run partial or split subgroups, and the grouped attention's lane = invocation % size mapping breaks.
+// Pinning makes the width a fact of the pipeline; where it cannot be pinned and is not fixed, the
+// shared-memory fall-backs run, which are correct at any width.
+SubgroupPlan plan_subgroups(const DeviceInfo& d, uint32_t requested) {
+  SubgroupPlan p;
+  if (!d.subgroup_arithmetic || !power_of_two(d.subgroup_size)) {
+    p.note = "off: no subgroup arithmetic in compute shaders (shared-memory reductions)";
+    return p;
+  }
+  const uint32_t lo = d.min_subgroup_size, hi = d.max_subgroup_size;
+  const bool range = power_of_two(lo) && power_of_two(hi) && lo <= hi;
+  if (range && d.subgroup_size_control) {
+    uint32_t size = std::clamp(d.subgroup_size, lo, hi);
+    std::string asked;
+    if (requested != 0) {
+      if (power_of_two(requested) && requested >= lo && requested <= hi) size = requested;
+      else asked = fmt::format("; PENSER_VK_SUBGROUP_SIZE={} ignored (not a power of two in {}..{})", requested, lo, hi);
+    }
+    p.enabled = p.pinned = true;
+    p.size = size;
+    p.full = d.compute_full_subgroups;
+    p.note = fmt::format("{} pinned (the device allows {}..{}{}){}", size, lo, hi,
+                         p.full ? ", full subgroups" : "; full subgroups not guaranteed", asked);
+    return p;
+  }
+  if (range && lo == hi && d.subgroup_size == lo) {
+    p.enabled = true;
+    p.size = lo;
+    p.full = d.compute_full_subgroups;
+    p.note = fmt::format("{} (a fixed width: no pin needed)", lo);
+    return p;
+  }
+  if (range)
+    p.note = fmt::format("off: the width varies ({}..{}) and the driver cannot pin it (subgroupSizeControl); "
+                         "shared-memory reductions", lo, hi);
+  else
+    p.note = "off: the driver reports no subgroup width range (VK_EXT_subgroup_size_control), so the width a "
+             "shader runs at is unknown; shared-memory reductions";
+  return p;
+}
+
+SubgroupPlan device_subgroup_plan(const DeviceInfo& info) {
+  uint32_t requested = 0;
+  if (const char* v = std::getenv("PENSER_VK_SUBGROUP_SIZE"); v && *v) requested = uint32_t(std::strtoul(v, nullptr, 10));
+  return plan_subgroups(info, requested);
 }
 
 Result<uint32_t> choose_device(std::span<const DeviceInfo> devices, std::optional<uint32_t> requested, bool allow_cpu) {

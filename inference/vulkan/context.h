@@ -39,8 +39,15 @@ struct DeviceInfo {
   std::vector<MemoryHeap> heaps;
   uint64_t device_local_bytes = 0;  // the largest device-local heap
   bool unified_memory = false;      // a memory type is both device-local and host-visible
-  uint32_t subgroup_size = 0;
+  uint32_t subgroup_size = 0;        // VkPhysicalDeviceSubgroupProperties: what SPIR-V 1.5 shaders see by default
   bool subgroup_arithmetic = false;  // compute stage supports subgroupAdd/Max
+  // VkPhysicalDeviceSubgroupSizeControlProperties (VK_EXT_subgroup_size_control, core in 1.3); 0 when the
+  // driver does not report them. min != max: the compiler picks the width per pipeline (Intel SIMD8/16/32,
+  // AMD wave32/64) unless a pipeline requires one.
+  uint32_t min_subgroup_size = 0, max_subgroup_size = 0;
+  uint32_t max_compute_workgroup_subgroups = 0;
+  bool subgroup_size_control = false;  // subgroupSizeControl, and compute in requiredSubgroupSizeStages
+  bool compute_full_subgroups = false;  // computeFullSubgroups
   bool fp16 = false;                 // shaderFloat16
   bool int8 = false;                 // shaderInt8
   bool storage_16bit = false;        // storageBuffer16BitAccess (required: quant blocks are read as u16)
@@ -63,6 +70,23 @@ struct DeviceInfo {
 };
 
 std::string api_version_string(uint32_t v);  // "1.3.230"
+
+// How the shaders use subgroups on a device: the subgroup reductions (`wg_sum`, `wg_max`) and the grouped
+// decode attention (which maps lane = invocation % size, so it needs exactly the width it is specialized
+// for, in whole subgroups) either run at one known width or are turned off (shared-memory fall-backs).
+struct SubgroupPlan {
+  bool enabled = false;  // subgroup paths on
+  uint32_t size = 0;     // the width the shaders are specialized for (0 when off)
+  bool pinned = false;   // pipelines require `size` (VkPipelineShaderStageRequiredSubgroupSizeCreateInfo)
+  bool full = false;     // and full subgroups where the workgroup is a multiple of `size`
+  std::string note;      // one line for `penser-cli devices`: how the width is known, or why it is off
+};
+
+// The decision, from the device's description alone (unit-tested on synthetic devices). `requested`
+// (PENSER_VK_SUBGROUP_SIZE, 0: none) picks another width to pin where the device can pin it.
+SubgroupPlan plan_subgroups(const DeviceInfo& info, uint32_t requested = 0);
+// plan_subgroups with the environment's PENSER_VK_SUBGROUP_SIZE: what Device and `penser-cli devices` use.
+SubgroupPlan device_subgroup_plan(const DeviceInfo& info);
 
 class Instance {
  public:

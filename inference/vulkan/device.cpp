@@ -48,7 +48,6 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   vkGetPhysicalDeviceFeatures(pd, &base);
   self->int64_ = base.shaderInt64 == VK_TRUE;
   feats.features.shaderInt64 = base.shaderInt64;
-  feats.features.shaderInt64 = VK_TRUE;
   std::vector<const char*> extensions;
   // MoltenVK requires the portability subset extension to be enabled when it is offered.
   {
@@ -58,6 +57,18 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
     vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, exts.data());
     for (const auto& e : exts)
       if (std::string_view(e.extensionName) == "VK_KHR_portability_subset") extensions.push_back("VK_KHR_portability_subset");
+  }
+  // Subgroup size control (describe() read it through the extension): pipelines pin the width the shaders
+  // are specialized for, and require full subgroups (Pipeline::create).
+  self->subgroups_ = device_subgroup_plan(self->info_);
+  VkPhysicalDeviceSubgroupSizeControlFeaturesEXT size_control{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT};
+  if (self->info_.subgroup_size_control || self->info_.compute_full_subgroups) {
+    size_control.subgroupSizeControl = self->info_.subgroup_size_control;
+    size_control.computeFullSubgroups = self->info_.compute_full_subgroups;
+    size_control.pNext = feats.pNext;
+    feats.pNext = &size_control;
+    extensions.push_back(VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
   }
 
   VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};

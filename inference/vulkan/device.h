@@ -23,7 +23,9 @@ class Device {
   const DeviceInfo& info() const { return info_; }
   const Instance& instance() const { return *instance_; }
   const VkPhysicalDeviceMemoryProperties& memory_properties() const { return memory_; }
-  bool subgroup_ops() const { return info_.subgroup_arithmetic; }
+  // Subgroup paths on, at subgroups().size (pinned in every pipeline where the device can): context.h.
+  bool subgroup_ops() const { return subgroups_.enabled; }
+  const SubgroupPlan& subgroups() const { return subgroups_; }
   bool int64() const { return int64_; }  // shaderInt64 is enabled
   // Valid bits of the compute queue's timestamps (0: the queue cannot write timestamps).
   uint32_t timestamp_bits() const { return timestamp_bits_; }
@@ -55,6 +57,7 @@ class Device {
 
   const Instance* instance_ = nullptr;
   DeviceInfo info_;
+  SubgroupPlan subgroups_;
   VkPhysicalDeviceMemoryProperties memory_{};
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue_ = VK_NULL_HANDLE;

@@ -76,9 +76,9 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   // A CPU implementation runs a workgroup's invocations as SIMD lanes of one thread: small workgroups
   // (fewer lane groups switched at each barrier) measured faster on lavapipe; GPUs want more invocations.
   self->wg_ = device.info().is_cpu() ? 16 : 64;
-  // The subgroup path assumes whole subgroups in a workgroup.
-  self->subgroups_ = options.subgroups && device.subgroup_ops() && device.info().subgroup_size > 0 &&
-                     self->wg_ % device.info().subgroup_size == 0;
+  // The subgroup path assumes whole subgroups in a workgroup, at the width the device plan pins (context.h:
+  // plan_subgroups; off where the driver varies the width and cannot pin it).
+  self->subgroups_ = options.subgroups && device.subgroup_ops() && self->wg_ % device.subgroups().size == 0;
   PENSER_ASSERT(options.mul_mv_rows <= 16);
   self->mul_mv_rows_ = options.mul_mv_rows;
   // Shape knobs for measuring (scripts/device/gpu-run.sh sweeps them on a real GPU): the matrix-vector
@@ -132,11 +132,11 @@ uint32_t Ops::mul_mv_workgroup(const Matrix& a) const {
   // CPU implementations: 8, lavapipe's SIMD width (one subgroup, so no lane group waits at the reduction's
   // barrier for another), which beat 16 in every shape measured after the 16-byte loads (vk_mul_mv_bench:
   // Q4_K 4096 x 8192 0.66 against 0.54 GB/s, Q6_K 4096-wide 0.44 against 0.33, docs/vulkan.md).
-  if (device_->info().is_cpu()) return std::max(8u, std::min(device_->info().subgroup_size, 16u));
+  if (device_->info().is_cpu()) return std::max(8u, std::min(device_->subgroups().size, 16u));
   // Quantized types capped at 64: the H200 sweep on an 8B model (4096-wide rows: 64 Q4_K pairs, 14336-wide
   // ffn_down: 224) gave 69.8 tok/s at 64 x 4 rows against 61.9 at 128 x 4 (docs/vulkan.md). Plain types
   // (F16/F32 models, the bandwidth probe of `devices --bandwidth`) keep 128: the sweep did not measure them.
-  const uint32_t sg = std::max(1u, device_->info().subgroup_size);
+  const uint32_t sg = std::max(1u, device_->subgroups().size);
   const uint32_t cap = quant::traits(a.type).block_size > 1 ? 64 : 128;
   if (quant::traits(a.type).block_size > 1) items *= std::max(1u, options_.mul_mv_lanes);
   uint32_t wg = std::max(sg, 32u);

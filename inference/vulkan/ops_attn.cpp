@@ -45,7 +45,7 @@ Ops::AttnShape Ops::attn_shape(const AttnParams& a) const {
   AttnShape s;
   uint32_t kernel = options_.attn_kernel;
   if (auto e = env_value("PENSER_VK_ATTN", 2); e && !kernel) kernel = *e;
-  const uint32_t sg = info.subgroup_size;
+  const uint32_t sg = device_->subgroups().size;  // the pinned width (subgroups_ is off without one)
   if (kernel == 1 || !subgroups_ || !power_of_two(sg) || a.head_dim % 2 != 0 || a.n_head_kv == 0 ||
       a.n_head % a.n_head_kv != 0)
     return s;
@@ -58,6 +58,8 @@ Ops::AttnShape Ops::attn_shape(const AttnParams& a) const {
   if (auto e = env_value("PENSER_VK_ATTN_WG", info.max_workgroup_invocations); e && !wg) wg = *e;
   if (!power_of_two(wg) || wg < sg) wg = info.is_cpu() ? sg : std::max(sg, 64u);
   if (wg > info.max_workgroup_invocations) return s;
+  // The lane mapping needs the pin, which Pipeline::create gives up to maxComputeWorkgroupSubgroups subgroups.
+  if (device_->subgroups().pinned && wg > uint64_t(info.max_compute_workgroup_subgroups) * sg) return s;
   uint32_t block = options_.attn_block;
   if (auto e = env_value("PENSER_VK_ATTN_BLOCK", 64); e && !block) block = *e;
   if (block == 0) block = 8;

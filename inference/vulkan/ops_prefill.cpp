@@ -37,7 +37,7 @@ constexpr MmTile kCpuTile{32, 32}, kGpuTile{128, 64}, kGpuTileSmall{64, 32};
 
 Result<const Pipeline*> Ops::pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                          uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec) {
-  std::vector<uint32_t> spec = {wg, subgroups_ && wg % std::max(1u, device_->info().subgroup_size) == 0 ? 1u : 0u};
+  std::vector<uint32_t> spec = {wg, subgroups_ && wg % std::max(1u, device_->subgroups().size) == 0 ? 1u : 0u};
   spec.insert(spec.end(), extra_spec.begin(), extra_spec.end());
   std::string key = shader;
   for (uint32_t s : spec) key += fmt::format(":{}", s);

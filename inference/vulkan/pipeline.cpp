@@ -52,6 +52,26 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(Device& device, const Pipelin
   ci.stage.module = self->module_;
   ci.stage.pName = "main";
   ci.stage.pSpecializationInfo = desc.spec.empty() ? nullptr : &si;
+  // Every pipeline gets the device's subgroup width pinned, not only those whose shaders depend on it
+  // (the grouped attention's lane mapping; `wg_sum` is correct at any width): the width the host sized
+  // things by is then the width that runs. The limits: a workgroup of at most maxComputeWorkgroupSubgroups
+  // subgroups of that width, and full subgroups only for a workgroup that is a whole number of them.
+  const DeviceInfo& info = device.info();
+  const SubgroupPlan& plan = device.subgroups();
+  const uint32_t x = desc.local_size_x;
+  VkPipelineShaderStageRequiredSubgroupSizeCreateInfoEXT required{
+      VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO_EXT};
+  if (plan.pinned && x > 0 && x <= uint64_t(info.max_compute_workgroup_subgroups) * plan.size) {
+    required.requiredSubgroupSize = plan.size;
+    ci.stage.pNext = &required;
+    self->required_subgroup_size_ = plan.size;
+  }
+  // Without a pin, full subgroups need a multiple of the largest width the driver may pick.
+  const uint32_t whole = self->required_subgroup_size_ ? self->required_subgroup_size_ : info.max_subgroup_size;
+  if (plan.full && whole > 0 && x > 0 && x % whole == 0) {
+    ci.stage.flags |= VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT_EXT;
+    self->full_subgroups_ = true;
+  }
   ci.layout = self->layout_;
   PENSER_VK_TRY(vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &ci, nullptr, &self->pipeline_),
                 fmt::format("compiling compute pipeline {}", desc.shader));

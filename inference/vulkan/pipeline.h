@@ -30,6 +30,10 @@ class Pipeline {
   VkPipeline handle() const { return pipeline_; }
   VkPipelineLayout layout() const { return layout_; }
   VkDescriptorSetLayout set_layout() const { return set_layout_; }
+  // The subgroup width the pipeline was created to require (0: the driver's default) and whether it
+  // requires full subgroups: Device::subgroups(), where the workgroup size allows (pipeline.cpp).
+  uint32_t required_subgroup_size() const { return required_subgroup_size_; }
+  bool full_subgroups() const { return full_subgroups_; }
 
  private:
   Pipeline() = default;
@@ -39,6 +43,8 @@ class Pipeline {
   VkPipelineLayout layout_ = VK_NULL_HANDLE;
   VkShaderModule module_ = VK_NULL_HANDLE;
   VkPipeline pipeline_ = VK_NULL_HANDLE;
+  uint32_t required_subgroup_size_ = 0;
+  bool full_subgroups_ = false;
 };
 
 }  // namespace penser::vulkan

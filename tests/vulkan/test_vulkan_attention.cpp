@@ -75,7 +75,7 @@ class TestVulkanAttention : public QObject {
  private slots:
   void initTestCase() {
     VKT_OPEN(gpu);
-    const uint32_t sg = std::max(1u, gpu.device->info().subgroup_size);
+    const uint32_t sg = std::max(1u, gpu.device->subgroups().size);
     const Ops::Options opts[kVariants] = {
         {}, {.attn_heads = 2}, {.attn_wg = 2 * sg, .attn_block = 3}, {.attn_vec = 1}, {.attn_kernel = 1},
         {.attn_lanes = 8, .attn_kernel = 1}};
@@ -235,7 +235,7 @@ class TestVulkanAttention : public QObject {
     auto qb = make_buffer(*gpu.device, q), kb = make_buffer(*gpu.device, kc), vb = make_buffer(*gpu.device, vc);
     auto pb = make_buffer(*gpu.device, pos);
     auto ob = make_buffer(*gpu.device, nullptr, n_tokens * q_dim * 4);
-    const uint32_t sg = std::max(1u, gpu.device->info().subgroup_size);
+    const uint32_t sg = std::max(1u, gpu.device->subgroups().size);
     Ops::Options opt{.attn_prefill = uint32_t(kernel)};
     if (two_groups) opt.attn_wg = 2 * sg;
     auto o = Ops::create(*gpu.device, opt);

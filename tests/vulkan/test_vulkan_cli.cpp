@@ -81,16 +81,25 @@ class TestVulkanCli : public QObject {
     QVERIFY(!devs.isEmpty());
     const QJsonObject d = devs.at(0).toObject();
     for (const char* key : {"name", "type", "driver", "heaps", "subgroup_size", "fp16", "int8",
-                            "max_storage_buffer_range", "max_memory_allocation_size", "max_compute_shared_memory"})
+                            "max_storage_buffer_range", "max_memory_allocation_size", "max_compute_shared_memory",
+                            "subgroup_size_min", "subgroup_size_max", "subgroups_used", "subgroup_size_used",
+                            "subgroup_size_pinned", "subgroups_note"})
       QVERIFY2(d.contains(key), key);
     if (qEnvironmentVariable("VK_ICD_FILENAMES").contains("lvp_icd")) {
       QCOMPARE(d.value("type").toString(), QString("cpu"));
       QCOMPARE(o.value("default").toInt(-1), 0);  // the only device: chosen
       QCOMPARE(d.value("max_storage_buffer_range").toDouble(), 128.0 * 1024 * 1024);
+      // Mesa 22.3's lavapipe: width 8..8, pinned (plan_subgroups).
+      QCOMPARE(d.value("subgroup_size_min").toInt(), 8);
+      QCOMPARE(d.value("subgroup_size_max").toInt(), 8);
+      QVERIFY(d.value("subgroups_used").toBool() && d.value("subgroup_size_pinned").toBool());
+      QCOMPARE(d.value("subgroup_size_used").toInt(), 8);
     }
     const Run text = cli({"devices"});
     QCOMPARE(text.code, 0);
     QVERIFY(text.out.contains("* 0: "));
+    if (qEnvironmentVariable("VK_ICD_FILENAMES").contains("lvp_icd"))
+      QVERIFY2(text.out.contains("min 8 max 8; used: 8 pinned"), text.out.constData());
   }
 
   void run_matches_cpu() {

@@ -69,6 +69,109 @@ class TestVulkanCore : public QObject {
     QVERIFY(!choose_device({}, std::nullopt, true));
   }
 
+  // The subgroup decision on devices this machine does not have (context.h: plan_subgroups): the width is
+  // pinned where the driver can pin it, trusted where it is fixed, and the subgroup paths are off where it
+  // varies without control or is unknown.
+  void subgroup_plan_decisions() {
+    auto mk = [](uint32_t reported, uint32_t lo, uint32_t hi, bool control, bool full) {
+      DeviceInfo d;
+      d.subgroup_size = reported;
+      d.subgroup_arithmetic = true;
+      d.min_subgroup_size = lo;
+      d.max_subgroup_size = hi;
+      d.max_compute_workgroup_subgroups = 32;
+      d.subgroup_size_control = control;
+      d.compute_full_subgroups = full;
+      return d;
+    };
+    // Intel-like (reports 32, compiles SIMD8/16/32) with size control: pinned at the reported width.
+    SubgroupPlan p = plan_subgroups(mk(32, 8, 32, true, true));
+    QVERIFY(p.enabled && p.pinned && p.full);
+    QCOMPARE(p.size, 32u);
+    QVERIFY(p.note.find("32 pinned (the device allows 8..32") != std::string::npos);
+    // ... and another width on request (PENSER_VK_SUBGROUP_SIZE), a bad request ignored with a word.
+    QCOMPARE(plan_subgroups(mk(32, 8, 32, true, true), 16).size, 16u);
+    p = plan_subgroups(mk(32, 8, 32, true, true), 64);
+    QCOMPARE(p.size, 32u);
+    QVERIFY(p.note.find("PENSER_VK_SUBGROUP_SIZE=64 ignored") != std::string::npos);
+    QCOMPARE(plan_subgroups(mk(32, 8, 32, true, true), 12).size, 32u);  // not a power of two
+    // Intel-like without size control: the width a pipeline gets is the compiler's choice, so off.
+    p = plan_subgroups(mk(32, 8, 32, false, false));
+    QVERIFY(!p.enabled && !p.pinned);
+    QCOMPARE(p.size, 0u);
+    QVERIFY(p.note.find("off: the width varies (8..32)") != std::string::npos);
+    // NVIDIA: 32..32; pinned where the driver offers control, trusted as a fixed width where it does not.
+    p = plan_subgroups(mk(32, 32, 32, true, true));
+    QVERIFY(p.enabled && p.pinned && p.full);
+    QCOMPARE(p.size, 32u);
+    p = plan_subgroups(mk(32, 32, 32, false, false));
+    QVERIFY(p.enabled && !p.pinned && !p.full);
+    QCOMPARE(p.size, 32u);
+    // AMD RDNA (reports 64, runs wave32 or wave64): pinned at 64, or 32 on request; off without control.
+    p = plan_subgroups(mk(64, 32, 64, true, true));
+    QVERIFY(p.enabled && p.pinned);
+    QCOMPARE(p.size, 64u);
+    QCOMPARE(plan_subgroups(mk(64, 32, 64, true, true), 32).size, 32u);
+    QVERIFY(!plan_subgroups(mk(64, 32, 64, false, true)).enabled);
+    // Control without full subgroups: pinned, and the note says full subgroups are not guaranteed.
+    p = plan_subgroups(mk(32, 8, 32, true, false));
+    QVERIFY(p.enabled && p.pinned && !p.full);
+    QVERIFY(p.note.find("not guaranteed") != std::string::npos);
+    // lavapipe: 8..8 with control.
+    p = plan_subgroups(mk(8, 8, 8, true, true));
+    QVERIFY(p.enabled && p.pinned && p.full);
+    QCOMPARE(p.size, 8u);
+    // A reported width outside the range (a driver bug) is clamped into it, since the pin must lie inside.
+    QCOMPARE(plan_subgroups(mk(64, 8, 32, true, true)).size, 32u);
+    // No range reported (no VK_EXT_subgroup_size_control): the width is unknown, so off.
+    p = plan_subgroups(mk(32, 0, 0, false, false));
+    QVERIFY(!p.enabled);
+    QVERIFY(p.note.find("reports no subgroup width range") != std::string::npos);
+    // No subgroup arithmetic at all.
+    DeviceInfo none = mk(32, 32, 32, true, true);
+    none.subgroup_arithmetic = false;
+    QVERIFY(!plan_subgroups(none).enabled);
+  }
+
+  // Pipelines carry the device's pin (VkPipelineShaderStageRequiredSubgroupSizeCreateInfo) and require full
+  // subgroups where the workgroup is a multiple of the width; the validation layer (on here) rejects a pin
+  // outside min..max, a workgroup over maxComputeWorkgroupSubgroups pinned subgroups, or full subgroups of
+  // a workgroup that is not a multiple, so creating them with no message checks the limits too.
+  void pipelines_pin_the_subgroup_size() {
+    const DeviceInfo& d = gpu.device->info();
+    const SubgroupPlan& plan = gpu.device->subgroups();
+    QCOMPARE(gpu.device->subgroup_ops(), plan.enabled);
+    if (qEnvironmentVariable("VK_ICD_FILENAMES").contains("lvp_icd")) {
+      // Mesa 22.3's lavapipe: 8..8, subgroup size control and full subgroups for compute.
+      QCOMPARE(d.min_subgroup_size, 8u);
+      QCOMPARE(d.max_subgroup_size, 8u);
+      QVERIFY(d.subgroup_size_control && d.compute_full_subgroups);
+      QVERIFY(plan.enabled && plan.pinned && plan.full);
+      QCOMPARE(plan.size, 8u);
+    }
+    if (!plan.pinned) QSKIP("this device cannot pin the subgroup width");
+    const uint32_t sg = plan.size, most = d.max_compute_workgroup_subgroups * sg;
+    auto make = [&](uint32_t wg) {
+      PipelineDesc desc{"soft_max", 1, 1u << 0, sizeof(SoftMaxPush), {wg, 1u}, wg};
+      return Pipeline::create(*gpu.device, desc);  // every Ops pipeline is made here too
+    };
+    auto whole = make(2 * sg);  // two subgroups: pinned, full
+    VKT_OK(whole);
+    QCOMPARE((*whole)->required_subgroup_size(), sg);
+    QCOMPARE((*whole)->full_subgroups(), plan.full);
+    if (sg >= 2) {
+      auto part = make(sg / 2);  // half a subgroup: pinned, not full (validation would object)
+      VKT_OK(part);
+      QCOMPARE((*part)->required_subgroup_size(), sg);
+      QVERIFY(!(*part)->full_subgroups());
+    }
+    if (2 * most <= d.max_workgroup_invocations) {
+      auto big = make(2 * most);  // more subgroups than a pinned workgroup may hold: not pinned
+      VKT_OK(big);
+      QCOMPARE((*big)->required_subgroup_size(), 0u);
+    }
+  }
+
   // The validation layer is on in tests and its messages are counted: a deliberate misuse is caught.
   void validation_catches_misuse() {
     if (!gpu.instance->validation_enabled()) PENSER_SKIP_UNLESS_CI("VK_LAYER_KHRONOS_validation is not installed");
