@@ -135,8 +135,11 @@ class VulkanEvaluator final : public model::Evaluator {
     return p;
   }
   WeightAllocations weight_allocations() const {
-    WeightAllocations w{uint32_t(owned_.size()), 0, split_matrices_};
-    for (const auto& b : owned_) w.largest = std::max(w.largest, b->size());
+    WeightAllocations w{.count = uint32_t(owned_.size()), .split_matrices = split_matrices_};
+    for (const auto& b : owned_) {
+      w.bytes += b->size();
+      w.largest = std::max(w.largest, b->size());
+    }
     return w;
   }
   const std::vector<Token>& tokens() const override { return tokens_; }

@@ -79,11 +79,13 @@ Result<StepProfile> take_profile(model::Evaluator& evaluator);
 // An error unless `evaluator` is a Vulkan evaluator with room for n_positions.
 Status fill_cache_for_bench(model::Evaluator& evaluator, uint32_t n_positions, uint64_t seed);
 
-// How the weight matrices were allocated (tests): VkDeviceMemory objects holding them, the largest, and the
+// How the weight matrices were allocated (tests): VkDeviceMemory objects holding them, their bytes, the
+// largest, and the
 // matrices (merged ones counted once) stored in more than one part. An error unless `evaluator` is a Vulkan
 // evaluator.
 struct WeightAllocations {
   uint32_t count = 0;
+  uint64_t bytes = 0;  // in all
   uint64_t largest = 0;
   uint32_t split_matrices = 0;
 };

@@ -178,6 +178,15 @@ class TestVulkanEvaluator : public QObject {
       VKT_OK(aw);
       QCOMPARE(aw->split_matrices, 0u);
       QVERIFY(aw->count < a->count);
+      QCOMPARE(a->bytes, aw->bytes);  // the same bytes (what estimate_device_bytes counts), tied ones once
+      uint64_t file_bytes = 0;
+      const model::Weights& w = model.weights();
+      for (const model::Tensor* t : {&w.token_embd, &w.output})
+        if (t == &w.token_embd || t->data != w.token_embd.data) file_bytes += uint64_t(t->row_bytes) * t->ne1;
+      for (const model::Layer& L : w.layers)
+        for (const model::Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_gate, &L.ffn_up, &L.ffn_down})
+          file_bytes += uint64_t(t->row_bytes) * t->ne1;
+      QCOMPARE(a->bytes, file_bytes);
     }
 
     // Greedy decoding. With f32/f16 weights both backends do the same arithmetic: free-running greedy
