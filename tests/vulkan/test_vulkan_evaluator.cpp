@@ -371,6 +371,29 @@ class TestVulkanEvaluator : public QObject {
     for (const QString& n : present) QVERIFY2(names.contains(n), qPrintable(n + " missing: " + names.join(' ')));
     for (const QString& n : absent) QVERIFY2(!names.contains(n), qPrintable(n + " present: " + names.join(' ')));
   }
+
+  // PENSER_VK_MAX_ALLOCATION (the GPU script's weights-in-parts run) applies when the option is unset, and
+  // the option wins over it.
+  void allocation_knob() {
+    const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::Q4_K, false, false);
+    const std::string path = dir.filePath("knobs.gguf").toStdString();
+    if (!QFile::exists(QString::fromStdString(path))) VKT_OK(model::write_synth_model(spec, path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    qputenv("PENSER_VK_MAX_ALLOCATION", "20000");
+    vulkan::EvaluatorOptions opt{.n_ctx = 16, .device = vkt::device_override(), .validation = true};
+    auto knob = vulkan::create_evaluator(**m, opt);
+    opt.max_allocation_bytes = 1u << 30;
+    auto option = vulkan::create_evaluator(**m, opt);
+    qunsetenv("PENSER_VK_MAX_ALLOCATION");
+    VKT_OK(knob);
+    VKT_OK(option);
+    auto a = vulkan::weight_allocations(**knob), b = vulkan::weight_allocations(**option);
+    VKT_OK(a);
+    VKT_OK(b);
+    QVERIFY2(a->largest <= 20000 && a->split_matrices > 0, fmt::format("largest {}", a->largest).c_str());
+    QCOMPARE(b->split_matrices, 0u);
+  }
 };
 
 QTEST_GUILESS_MAIN(TestVulkanEvaluator)
