@@ -47,8 +47,6 @@ std::optional<uint32_t> env_count(const char* name, uint32_t max) {
   return uint32_t(n);
 }
 
-uint64_t tensor_bytes(const Tensor& t) { return t ? uint64_t(t.row_bytes) * uint64_t(t.ne1) : 0; }
-
 // The words of a comma list in an environment variable (measurement knobs); nullopt when it is unset.
 std::optional<std::vector<std::string>> env_words(const char* name) {
   const char* v = std::getenv(name);
@@ -93,6 +91,15 @@ class VulkanEvaluator final : public model::Evaluator {
     PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_, self->n_batch_),
                                          fmt::format("{} with a context of {} tokens", model.name(), self->n_ctx_)));
     PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_, {.max_binding_bytes = opt.max_binding_bytes}));
+    const uint64_t device_limit = self->device_->info().max_memory_allocation_size;
+    self->alloc_limit_ = device_limit ? device_limit : UINT64_MAX;
+    if (opt.max_allocation_bytes) self->alloc_limit_ = std::min(self->alloc_limit_, opt.max_allocation_bytes);
+    else if (const char* v = std::getenv("PENSER_VK_MAX_ALLOCATION"); v && *v) {
+      // Measurements (the GPU script): weights in parts on a device whose limit would not split them.
+      char* end = nullptr;
+      const unsigned long long n = std::strtoull(v, &end, 10);
+      if (*end == '\0' && n > 0) self->alloc_limit_ = std::min<uint64_t>(self->alloc_limit_, n);
+    }
     // The environment only where the caller left the choice open (scripts/device/gpu-run.sh compares them).
     self->fuse_ = opt.fuse ? *opt.fuse : fusion_from_env({});
     self->merge_ = opt.merge ? *opt.merge : merges_from_env({});
@@ -126,6 +133,14 @@ class VulkanEvaluator final : public model::Evaluator {
     p.dispatches = step_->take_times(&p.steps);
     p.barriers = step_->barriers();
     return p;
+  }
+  WeightAllocations weight_allocations() const {
+    WeightAllocations w{.count = uint32_t(owned_.size()), .split_matrices = split_matrices_};
+    for (const auto& b : owned_) {
+      w.bytes += b->size();
+      w.largest = std::max(w.largest, b->size());
+    }
+    return w;
   }
   const std::vector<Token>& tokens() const override { return tokens_; }
   std::string backend_name() const override { return "vulkan: " + device_->info().name; }
@@ -216,56 +231,69 @@ class VulkanEvaluator final : public model::Evaluator {
                                    all(pos_), ap, decode_split_, split_chunk_);
   }
 
-  Result<Matrix> upload_matrix(const Tensor& t, const char* what) {
-    if (!supported_weight_type(t.type))
-      return make_error("{}: type {} is not supported by the Vulkan backend", what, quant::type_name(t.type));
-    PENSER_ASSIGN_OR_RETURN(auto buf, Buffer::create(*device_, tensor_bytes(t), MemoryUse::DeviceLocal, what));
-    PENSER_TRY(buf->write(0, t.data, tensor_bytes(t)));
-    Matrix m{buf.get(), 0, t.type, uint32_t(t.ne0), uint32_t(t.ne1)};
-    m.name = what;
-    owned_.push_back(std::move(buf));
-    return m;
-  }
+  Result<Matrix> upload_matrix(const Tensor& t, const char* what) { return upload_rows({{&t, nullptr, what}}, what); }
 
-  // Matrices of one type and width as one: their rows back to back in one buffer, so that one product
-  // computes them all (the decode step's Q/K/V and gate/up). Each part's Matrix is a view into the buffer
-  // (the prompt path reads them one by one as before); the whole is returned.
+  // Tensors of one type and width as one matrix, their rows back to back, so that one product computes them
+  // all (the decode step's Q/K/V and gate/up; a single tensor otherwise). Each part's Matrix is a view of
+  // its rows (the prompt path reads them one by one). One allocation when the rows fit alloc_limit_ (the
+  // usual case); else parts of as many whole rows as the limit holds, one allocation each (a 14B/32B
+  // output matrix above the 1 GiB Vulkan guarantees, drivers with small limits), which the ops iterate.
   struct Part {
     const Tensor* t;
-    Matrix* m;
+    Matrix* m;  // may be null
     const char* name;
   };
   Result<Matrix> upload_rows(std::initializer_list<Part> parts, const char* what) {
-    uint64_t bytes = 0;
     uint32_t rows = 0;
     const Tensor& first = *parts.begin()->t;
     for (const auto& [t, m, name] : parts) {
-      PENSER_ASSERT(t->type == first.type && t->ne0 == first.ne0);
-      bytes += tensor_bytes(*t);
+      PENSER_ASSERT(t->type == first.type && t->ne0 == first.ne0 && t->ne1 > 0);
       rows += uint32_t(t->ne1);
     }
     if (!supported_weight_type(first.type))
       return make_error("{}: type {} is not supported by the Vulkan backend", what, quant::type_name(first.type));
-    PENSER_ASSIGN_OR_RETURN(auto buf, Buffer::create(*device_, bytes, MemoryUse::DeviceLocal, what));
-    uint64_t at = 0;
-    for (const auto& [t, m, name] : parts) {
-      PENSER_TRY(buf->write(at, t->data, tensor_bytes(*t)));
-      *m = Matrix{buf.get(), at, t->type, uint32_t(t->ne0), uint32_t(t->ne1)};
-      m->name = name;
-      at += tensor_bytes(*t);
-    }
-    Matrix whole{buf.get(), 0, first.type, uint32_t(first.ne0), rows};
+    Matrix whole{nullptr, 0, first.type, uint32_t(first.ne0), rows};
     whole.name = what;
-    owned_.push_back(std::move(buf));
+    const uint64_t row_bytes = whole.row_bytes();
+    PENSER_ASSERT(row_bytes == first.row_bytes);
+    const uint64_t per_part = std::min<uint64_t>(rows, alloc_limit_ / row_bytes);
+    if (per_part == 0)
+      return make_error("{}: one row of {} exceeds the {} the GPU {} allows per allocation", what,
+                        format_bytes(row_bytes), format_bytes(alloc_limit_), device_->info().name);
+    const Part* src = parts.begin();
+    uint64_t src_row = 0;  // next row of src->t to copy
+    for (uint32_t r0 = 0, n = 0; r0 < rows; r0 += n) {
+      n = uint32_t(std::min<uint64_t>(per_part, rows - r0));
+      const std::string label = n == rows ? std::string(what) : fmt::format("{} (rows {}-{})", what, r0, r0 + n - 1);
+      PENSER_ASSIGN_OR_RETURN(auto buf, Buffer::create(*device_, n * row_bytes, MemoryUse::DeviceLocal, label));
+      for (uint64_t at = 0; at < n;) {  // rows of the part, taken from the tensors in order
+        const uint64_t take = std::min<uint64_t>(n - at, uint64_t(src->t->ne1) - src_row);
+        PENSER_TRY(buf->write(at * row_bytes, src->t->data + src_row * row_bytes, take * row_bytes));
+        at += take;
+        src_row += take;
+        if (src_row == uint64_t(src->t->ne1)) ++src, src_row = 0;
+      }
+      whole.parts.push_back({buf.get(), 0, r0, n});
+      owned_.push_back(std::move(buf));
+    }
+    whole.buffer = whole.parts.front().buffer;
+    if (whole.parts.size() == 1) whole.parts.clear();
+    else ++split_matrices_;
+    uint32_t r = 0;
+    for (const auto& [t, m, name] : parts) {
+      if (m) {
+        *m = whole.rows(r, uint32_t(t->ne1));
+        m->name = name;
+      }
+      r += uint32_t(t->ne1);
+    }
     return whole;
   }
+  // Whatever their size: a merged matrix above the allocation limit is stored in parts like any other.
   bool mergeable(std::initializer_list<const Tensor*> ts) const {
-    uint64_t bytes = 0;
-    for (const Tensor* t : ts) {
+    for (const Tensor* t : ts)
       if (t->type != (*ts.begin())->type || t->ne0 != (*ts.begin())->ne0) return false;
-      bytes += tensor_bytes(*t);
-    }
-    return bytes <= device_->info().max_memory_allocation_size;
+    return true;
   }
 
   // 1-D weights (norms, biases, rope factors) as f32, whatever the file stores.
@@ -375,13 +403,13 @@ class VulkanEvaluator final : public model::Evaluator {
   }
 
   // An upper bound on the decode step's dispatches: at most 20 per layer and a few more, plus one per extra
-  // binding chunk of a matrix split under maxStorageBufferRange (or EvaluatorOptions::max_binding_bytes).
+  // binding chunk of a matrix split under maxStorageBufferRange (or EvaluatorOptions::max_binding_bytes) or
+  // stored in several allocations.
   Result<uint32_t> step_dispatches() const {
     uint64_t n = 16 + uint64_t(model_.hparams().n_layer) * 20;
     auto extra = [&](const Matrix& m) -> Result<uint64_t> {
       if (!m.nrows) return 0;
-      PENSER_ASSIGN_OR_RETURN(auto chunks, split_rows(m.nrows, m.row_bytes(), ops_->max_binding_bytes(),
-                                                      device_->info().min_storage_offset_alignment));
+      PENSER_ASSIGN_OR_RETURN(auto chunks, ops_->bind_matrix(m));  // binding chunks of every allocation part
       return chunks.size() - 1;
     };
     for (const Matrix* m : {&token_embd_, &output_}) {
@@ -477,7 +505,9 @@ class VulkanEvaluator final : public model::Evaluator {
   std::unique_ptr<Instance> instance_;
   std::unique_ptr<Device> device_;
   std::unique_ptr<Ops> ops_;
-  std::vector<std::unique_ptr<Buffer>> owned_;  // weight matrices
+  std::vector<std::unique_ptr<Buffer>> owned_;  // weight matrices (their allocation parts)
+  uint64_t alloc_limit_ = UINT64_MAX;  // bytes per weight allocation: maxMemoryAllocationSize or the test option
+  uint32_t split_matrices_ = 0;        // matrices stored in more than one part
   Matrix token_embd_, output_;
   std::unique_ptr<Buffer> output_norm_, rope_freqs_;
   std::vector<LayerBuffers> layers_;
@@ -516,6 +546,12 @@ Status fill_cache_for_bench(model::Evaluator& evaluator, uint32_t n_positions, u
   auto* vk = dynamic_cast<VulkanEvaluator*>(&evaluator);
   if (!vk) return make_error("filling the KV cache directly needs the Vulkan backend (--backend vulkan)");
   return vk->fill_cache(n_positions, seed);
+}
+
+Result<WeightAllocations> weight_allocations(const model::Evaluator& evaluator) {
+  auto* vk = dynamic_cast<const VulkanEvaluator*>(&evaluator);
+  if (!vk) return make_error("weight allocations are those of the Vulkan backend");
+  return vk->weight_allocations();
 }
 
 Result<std::unique_ptr<model::Evaluator>> create_evaluator(const model::Model& model, const EvaluatorOptions& options) {

@@ -53,6 +53,9 @@ struct EvaluatorOptions {
   };
   std::optional<Merges> merge = std::nullopt;
   uint64_t max_binding_bytes = 0;    // tests: Ops::Options::max_binding_bytes (matrices above it split); 0: the device's
+  uint64_t max_allocation_bytes = 0; // tests: a weight matrix above it (or above the device's maxMemoryAllocationSize)
+                                     // is stored in parts of whole rows, one allocation each; 0: the device's limit
+                                     // (or PENSER_VK_MAX_ALLOCATION bytes when set: measurements)
 };
 
 // Fails with a message the app can show: no Vulkan, no usable device, a tensor type the shaders lack, or
@@ -75,6 +78,18 @@ Result<StepProfile> take_profile(model::Evaluator& evaluator);
 // follows reads a cache of the real length, not of real tokens: the speed is real, the logits mean nothing.
 // An error unless `evaluator` is a Vulkan evaluator with room for n_positions.
 Status fill_cache_for_bench(model::Evaluator& evaluator, uint32_t n_positions, uint64_t seed);
+
+// How the weight matrices were allocated (tests): VkDeviceMemory objects holding them, their bytes, the
+// largest, and the
+// matrices (merged ones counted once) stored in more than one part. An error unless `evaluator` is a Vulkan
+// evaluator.
+struct WeightAllocations {
+  uint32_t count = 0;
+  uint64_t bytes = 0;  // in all
+  uint64_t largest = 0;
+  uint32_t split_matrices = 0;
+};
+Result<WeightAllocations> weight_allocations(const model::Evaluator& evaluator);
 
 // Device bytes the model needs with n_ctx tokens of KV cache (weights + cache + activations, including
 // those of a prompt batch of n_batch tokens).

@@ -90,11 +90,23 @@ Result<const BatchPath::Recordings*> BatchPath::recording(uint32_t n) {
   // CPU implementations: one layer per submission (seconds each on lavapipe, and the cancel flag is read
   // between them). GPUs: the whole batch in one submission (milliseconds; a wait per layer would cost more).
   const uint32_t L = model_.hp->n_layer, per = device_->info().is_cpu() ? 1 : L;
+  // About 20 dispatches per layer, more when a matrix is split over several bindings or allocations: every
+  // recording gets room for the extra chunks of all the matrices (a bound on descriptor sets, not a cost).
+  uint64_t extra = 0;
+  auto count = [&](const Matrix& m) -> Status {
+    if (!m.nrows) return {};
+    PENSER_ASSIGN_OR_RETURN(auto chunks, ops_->bind_matrix(m));
+    extra += chunks.size() - 1;
+    return {};
+  };
+  PENSER_TRY(count(model_.token_embd));
+  PENSER_TRY(count(model_.output));
+  for (const LayerBuffers& B : *model_.layers)
+    for (const Matrix* m : {&B.wq, &B.wk, &B.wv, &B.wo, &B.gate, &B.up, &B.down}) PENSER_TRY(count(*m));
   Recordings recs;
   for (uint32_t l = 0; l < L; l += per) {
     const uint32_t end = std::min(L, l + per);
-    // About 20 dispatches per layer, more when a matrix is split over several bindings.
-    PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, (end - l) * 40 + 32));
+    PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, uint32_t(std::min<uint64_t>((end - l) * 40 + 32 + extra, 1u << 20))));
     PENSER_TRY(record(*rec, n, l, end));
     recs.push_back(std::move(rec));
   }

@@ -60,11 +60,40 @@ void grid_2d(const DeviceInfo& info, uint32_t groups, uint32_t& gx, uint32_t& gy
   gy = gx == 0 ? 0 : ceil_div(groups, gx);
 }
 
-BufferRange Ops::bind_rows(const Matrix& a, const RowChunk& c, uint64_t row_bytes) const {
-  const uint64_t align = device_->info().min_storage_offset_alignment;
-  const uint64_t begin = a.offset + c.offset, end = begin + uint64_t(c.n_rows) * row_bytes;
-  const uint64_t aligned = begin / align * align;
-  return a.buffer->range(aligned, end - aligned);
+std::vector<MatrixPart> Matrix::pieces() const {
+  if (!parts.empty()) return parts;
+  return {MatrixPart{buffer, offset, 0, nrows}};
+}
+
+Matrix Matrix::rows(uint32_t begin, uint32_t n) const {
+  PENSER_ASSERT(n > 0 && uint64_t(begin) + n <= nrows);
+  Matrix m = *this;
+  m.nrows = n;
+  m.parts.clear();
+  for (const MatrixPart& p : pieces()) {
+    const uint32_t b = std::max(begin, p.row_begin), e = std::min(begin + n, p.row_begin + p.nrows);
+    if (b < e) m.parts.push_back({p.buffer, p.offset + uint64_t(b - p.row_begin) * row_bytes(), b - begin, e - b});
+  }
+  m.buffer = m.parts.front().buffer;
+  m.offset = m.parts.front().offset;
+  if (m.parts.size() == 1) m.parts.clear();
+  return m;
+}
+
+Result<std::vector<BoundRows>> Ops::bind_matrix(const Matrix& a) const {
+  const uint64_t align = device_->info().min_storage_offset_alignment, row_bytes = a.row_bytes();
+  std::vector<BoundRows> out;
+  for (const MatrixPart& p : a.pieces()) {
+    PENSER_ASSERT(p.buffer != nullptr);
+    PENSER_ASSIGN_OR_RETURN(auto chunks, split_rows(p.nrows, row_bytes, max_binding_, align));
+    for (const RowChunk& c : chunks) {
+      const uint64_t begin = p.offset + c.offset, end = begin + uint64_t(c.n_rows) * row_bytes;
+      const uint64_t aligned = begin / align * align;
+      out.push_back({p.buffer->range(aligned, end - aligned), uint32_t((begin - aligned) / 2), p.row_begin + c.row_begin,
+                     c.n_rows});
+    }
+  }
+  return out;
 }
 
 Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options) {
@@ -169,17 +198,16 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   PENSER_ASSERT(!(in.up && in.norm));  // the shader's norm is of x itself, not of the SwiGLU output
   const uint32_t rows = mul_mv_rows_for(a);
   const uint64_t row_bytes = a.row_bytes();
-  PENSER_ASSIGN_OR_RETURN(auto chunks,
-                          split_rows(a.nrows, row_bytes, max_binding_, device_->info().min_storage_offset_alignment));
+  PENSER_ASSIGN_OR_RETURN(auto chunks, bind_matrix(a));
   // Wide weight loads (mul_mv.comp's A_WIDE) where every row starts suitably aligned in its binding (rows
-  // of whole multiples, chunks that start so: bind_rows binds from the aligned offset below): Q4_K reads
+  // of whole multiples, chunks that start so: bind_matrix binds from the aligned offset below): Q4_K reads
   // 16-byte uvec4s (rows 16-byte aligned), Q8_0 block pairs as 17 32-bit words (rows of whole pairs,
   // 4-byte aligned).
   const uint64_t wide_align = a.type == quant::Type::Q4_K ? 16 : 4;
   bool wide = options_.mul_mv_wide && row_bytes % wide_align == 0 &&
               (a.type == quant::Type::Q4_K || (a.type == quant::Type::Q8_0 && a.ncols % 64 == 0));
-  for (const RowChunk& c : chunks)
-    if ((a.offset + c.offset - bind_rows(a, c, row_bytes).offset) % wide_align != 0) wide = false;
+  for (const BoundRows& c : chunks)
+    if (uint64_t(c.a_offset) * 2 % wide_align != 0) wide = false;
   // x (and the fused inputs) as vec4s when every offset allows (mul_mv.comp's X_ALIGNED).
   const bool x_aligned = x.offset % 4 == 0 && (!in.up || in.up->offset % 4 == 0) && (!in.norm || in.norm->offset % 4 == 0);
   // CPU implementations with 64-bit integers read Q4_K's wide loads as 8-byte components (mul_mv_q4_k_i64).
@@ -189,7 +217,7 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)) + (i64 ? "_i64" : ""), 6, 1u << 2,
                                                          sizeof(MulMvPush), mul_mv_workgroup(a),
                                                          {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_aligned ? 1u : 0u}));
-  for (const RowChunk& c : chunks) {
+  for (const BoundRows& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;
     push.nrows = c.n_rows;
@@ -198,12 +226,11 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
     push.y_offset = y.offset + c.row_begin;
     push.flags = (bias ? kMulMvBias : 0) | (accumulate ? kMulMvAccumulate : 0);
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
-    const BufferRange chunk = bind_rows(a, c, row_bytes);
-    push.a_offset = uint32_t((a.offset + c.offset - chunk.offset) / 2);
+    push.a_offset = c.a_offset;
     push.u_offset = in.up ? in.up->offset : 0;
     push.nw_offset = in.norm ? in.norm->offset : 0;
     push.eps = in.eps;
-    const BufferRange bindings[] = {chunk, x.range, y.range, bias ? bias->range : x.range,
+    const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range,
                                     in.up ? in.up->range : x.range, in.norm ? in.norm->range : x.range};
     uint32_t gx, gy;
     grid_2d(device_->info(), ceil_div(c.n_rows, rows), gx, gy);
@@ -218,15 +245,13 @@ Status Ops::get_rows(Recorder& rec, const Matrix& a, View ids, uint32_t n_ids, V
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
                           pipeline("get_rows_" + lower(quant::type_name(a.type)), 3, 1u << 2, sizeof(GetRowsPush)));
   const uint64_t row_bytes = a.row_bytes();
-  PENSER_ASSIGN_OR_RETURN(auto chunks,
-                          split_rows(a.nrows, row_bytes, max_binding_, device_->info().min_storage_offset_alignment));
-  // Which chunk holds a row is known only on the GPU (ids may be written there): one dispatch per chunk,
-  // each writing the rows that fall in it.
-  for (const RowChunk& c : chunks) {
-    const BufferRange chunk = bind_rows(a, c, row_bytes);
+  PENSER_ASSIGN_OR_RETURN(auto chunks, bind_matrix(a));
+  // Which chunk (or allocation part) holds a row is known only on the GPU (ids may be written there): one
+  // dispatch per chunk, each writing the rows that fall in it and skipping the others.
+  for (const BoundRows& c : chunks) {
     GetRowsPush push{a.ncols, n_ids, uint32_t(row_bytes / 2), c.row_begin, c.row_begin + c.n_rows,
-                     ids.offset, out.offset, out_stride, uint32_t((a.offset + c.offset - chunk.offset) / 2)};
-    const BufferRange bindings[] = {chunk, ids.range,
+                     ids.offset, out.offset, out_stride, c.a_offset};
+    const BufferRange bindings[] = {c.range, ids.range,
                                     out.range};
     uint32_t gx, gy;
     grid_2d(device_->info(), n_ids, gx, gy);

@@ -25,14 +25,27 @@ struct View {
 // read as 32-bit words), not necessarily of minStorageBufferOffsetAlignment: the evaluator's merged Q/K/V
 // and gate/up put one tensor's rows right after another's, and the ops bind from the aligned offset below
 // (as for row chunks).
+// A matrix larger than one allocation (maxMemoryAllocationSize, EvaluatorOptions::max_allocation_bytes) is
+// stored as parts of whole rows, each in its own buffer: Matrix::parts lists them and buffer/offset are the
+// first's. The ops iterate the parts as they iterate binding chunks, so readers do not see the split.
+struct MatrixPart {
+  const Buffer* buffer = nullptr;
+  uint64_t offset = 0;          // bytes in buffer of the part's first row
+  uint32_t row_begin = 0, nrows = 0;  // the matrix's rows [row_begin, row_begin + nrows)
+};
 struct Matrix {
   const Buffer* buffer = nullptr;
   uint64_t offset = 0;
   quant::Type type = quant::Type::F32;
   uint32_t ncols = 0, nrows = 0;
   const char* name = nullptr;  // the tensor's name (static storage), for the per-op profile
+  std::vector<MatrixPart> parts{};  // empty: all rows at buffer + offset; else in row order, covering nrows
   uint64_t row_bytes() const { return quant::row_size(type, ncols); }
   uint64_t bytes() const { return row_bytes() * nrows; }
+  // The parts, or the one part that buffer/offset describe.
+  std::vector<MatrixPart> pieces() const;
+  // Rows [begin, begin + n) as a matrix of their own (a tensor inside a merged upload), parts cut to fit.
+  Matrix rows(uint32_t begin, uint32_t n) const;
 };
 
 // Rows grouped so that each group's bytes fit one binding. A binding must start at a multiple of the
@@ -42,6 +55,13 @@ struct RowChunk {
   uint32_t row_begin, n_rows;
 };
 Result<std::vector<RowChunk>> split_rows(uint32_t nrows, uint64_t row_bytes, uint64_t max_range, uint64_t align);
+
+// One dispatch's share of a matrix: a chunk of one part's rows, bound from the aligned offset below them.
+struct BoundRows {
+  BufferRange range;
+  uint32_t a_offset = 0;  // 16-bit words from the binding's start to the first row
+  uint32_t row_begin = 0, n_rows = 0;  // rows of the whole matrix
+};
 
 // Weight types the shaders read.
 bool supported_weight_type(quant::Type type);
@@ -91,6 +111,9 @@ class Ops {
 
   Device& device() const { return *device_; }
   uint64_t max_binding_bytes() const { return max_binding_; }
+  // A's rows as the bindings a product or lookup over it dispatches on: per part, chunks within the binding
+  // limit. Fails when one row cannot be bound.
+  Result<std::vector<BoundRows>> bind_matrix(const Matrix& a) const;
 
   // y[y.offset + r] = A[r, :] . x  (+ bias[r]) (+ y[r] when accumulate), r < A.nrows.
   // `in` fuses the op before the product into its read of x (MulMvInput).
@@ -161,7 +184,6 @@ class Ops {
                                    uint32_t push_size, std::vector<uint32_t> extra_spec = {});
   Result<const Pipeline*> pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                       uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec);
-  BufferRange bind_rows(const Matrix& a, const RowChunk& c, uint64_t row_bytes) const;
   uint32_t mul_mv_workgroup(const Matrix& a) const;
   uint32_t mul_mv_lanes(const Matrix& a) const;
   uint32_t attn_lanes() const;

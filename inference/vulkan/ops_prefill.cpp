@@ -57,14 +57,14 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   if (n_tokens == 0) return {};
   const DeviceInfo& info = device_->info();
   const uint64_t row_bytes = a.row_bytes();
-  PENSER_ASSIGN_OR_RETURN(auto chunks, split_rows(a.nrows, row_bytes, max_binding_, info.min_storage_offset_alignment));
-  auto push_for = [&](const RowChunk& c, const BufferRange& chunk) {
+  PENSER_ASSIGN_OR_RETURN(auto chunks, bind_matrix(a));
+  auto push_for = [&](const BoundRows& c) {
     MulMmPush push{};
     push.ncols = a.ncols;
     push.nrows = c.n_rows;
     push.n_tokens = n_tokens;
     push.row_stride = uint32_t(row_bytes / 2);
-    push.a_offset = uint32_t((a.offset + c.offset - chunk.offset) / 2);
+    push.a_offset = c.a_offset;
     push.x_offset = x.offset;
     push.x_stride = x_stride;
     push.y_offset = y.offset + c.row_begin;
@@ -85,10 +85,9 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mm_" + lower_name(a.type), 4, 1u << 2, sizeof(MulMmPush),
                                                          wg, {bm, bn, kMulMmBK}));
   const uint32_t gy = div_up(n_tokens, bn);
-  for (const RowChunk& c : chunks) {
-    const BufferRange chunk = bind_rows(a, c, row_bytes);
-    const MulMmPush push = push_for(c, chunk);
-    const BufferRange bindings[] = {chunk, x.range, y.range, bias ? bias->range : x.range};
+  for (const BoundRows& c : chunks) {
+    const MulMmPush push = push_for(c);
+    const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
     PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, bm), gy));
   }
   return {};

@@ -31,6 +31,10 @@ enum : int {
   kFuseSwiglu = 16,  // SwiGLU read inside the down product
   kOddShape = 32,    // head_dim 6, 3 query heads, 1 KV head: k starts 72 bytes into the q|k|v buffer, not a
                      // multiple of the binding alignment (16 on lavapipe), so it is bound as the whole buffer
+
+  kParts = 64,       // an allocation limit of 37.5 n_embd-wide rows: every matrix (token_embd, output or the tied
+                     // one, the merged Q/K/V and gate/up) stored in parts that split its tensors at odd rows;
+                     // with kSplit the bindings are 4000 bytes, so the parts are split into chunks too
 };
 
 // A tiny random model of the suite's shape.
@@ -101,6 +105,16 @@ class TestVulkanEvaluator : public QObject {
                                                      << (kMix | kSplit);
     QTest::newRow("qwen3 Q4_K_M mix split bindings") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3
                                                      << (kMix | kSplit);
+    // Weights in several allocations (EvaluatorOptions::max_allocation_bytes), against the CPU and against
+    // the same evaluator with one allocation per matrix.
+    QTest::newRow("qwen2 F16 tied, weights in parts") << int(Arch::Qwen2) << int(Type::F16) << true << 1e-6
+                                                      << int(kParts);
+    QTest::newRow("qwen3 Q4_K_M mix, weights in parts") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3
+                                                        << (kMix | kParts);
+    QTest::newRow("llama Q8_0 rope_freqs, weights in parts, split bindings")
+        << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << (kParts | kSplit);
+    QTest::newRow("qwen2 F32 unmerged, weights in parts") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9
+                                                          << (kParts | kUnmerged);
   }
   void parity_with_cpu() {
     QFETCH(int, arch);
@@ -128,7 +142,9 @@ class TestVulkanEvaluator : public QObject {
     opt.fuse = vulkan::EvaluatorOptions::Fusion{.norm = bool(variant & kFuseNorm), .swiglu = bool(variant & kFuseSwiglu)};
     if (variant & kUnmerged) opt.merge = vulkan::EvaluatorOptions::Merges{false, false, false};
     else opt.merge = vulkan::EvaluatorOptions::Merges{};
-    if (variant & kSplit) opt.max_binding_bytes = 40000;
+    if (variant & kSplit) opt.max_binding_bytes = variant & kParts ? 4000 : 40000;
+    const uint64_t limit = quant::row_size(Type(type), spec.n_embd) * 75 / 2;
+    if (variant & kParts) opt.max_allocation_bytes = limit;
     auto gpu = vulkan::create_evaluator(model, opt);
     VKT_OK(gpu);
     QVERIFY((*gpu)->backend_name().rfind("vulkan: ", 0) == 0);
@@ -141,6 +157,37 @@ class TestVulkanEvaluator : public QObject {
     QCOMPARE((*gpu)->n_past(), uint32_t(prompt.size()));
     const double err = nmse(lg, lc);
     QVERIFY2(err < tolerance, fmt::format("logits nmse {:.3g} (tolerance {:.1g})", err, tolerance).c_str());
+    if (variant & kParts) {
+      auto a = vulkan::weight_allocations(**gpu);
+      VKT_OK(a);
+      // Every matrix split (2 per layer merged or 7 unmerged, token_embd, and output unless tied), and no
+      // allocation above the limit.
+      const uint32_t per_layer = variant & kUnmerged ? 7 : variant & kMix ? 3 : 4;  // mix: Q|K, V, gate|up, down
+      QVERIFY2(a->largest <= limit && a->split_matrices >= 2 * per_layer + 1 + (extra ? 0 : 1),
+               fmt::format("{} allocations, the largest {} (limit {}), {} matrices split", a->count, a->largest, limit,
+                           a->split_matrices).c_str());
+      // The same logits as with one allocation per matrix.
+      opt.max_allocation_bytes = 0;
+      auto whole = vulkan::create_evaluator(model, opt);
+      VKT_OK(whole);
+      std::vector<float> lw(V);
+      VKT_OK((*whole)->eval(prompt, lw));
+      const double ew = nmse(lg, lw);
+      QVERIFY2(ew < 1e-12, fmt::format("parts vs whole: logits nmse {:.3g}", ew).c_str());
+      auto aw = vulkan::weight_allocations(**whole);
+      VKT_OK(aw);
+      QCOMPARE(aw->split_matrices, 0u);
+      QVERIFY(aw->count < a->count);
+      QCOMPARE(a->bytes, aw->bytes);  // the same bytes (what estimate_device_bytes counts), tied ones once
+      uint64_t file_bytes = 0;
+      const model::Weights& w = model.weights();
+      for (const model::Tensor* t : {&w.token_embd, &w.output})
+        if (t == &w.token_embd || t->data != w.token_embd.data) file_bytes += uint64_t(t->row_bytes) * t->ne1;
+      for (const model::Layer& L : w.layers)
+        for (const model::Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_gate, &L.ffn_up, &L.ffn_down})
+          file_bytes += uint64_t(t->row_bytes) * t->ne1;
+      QCOMPARE(a->bytes, file_bytes);
+    }
 
     // Greedy decoding. With f32/f16 weights both backends do the same arithmetic: free-running greedy
     // decoding must pick the same tokens. With quantized weights the CPU's Q8 activations move logits by
@@ -175,6 +222,20 @@ class TestVulkanEvaluator : public QObject {
     // Errors leave the state unchanged.
     QVERIFY(!(*gpu)->eval(std::vector<tokenizer::Token>{int(V)}, lg));
     QCOMPARE((*gpu)->n_past(), uint32_t(prompt.size()));
+  }
+
+  // A weight row larger than the allocation limit cannot be split by rows: a clear error, not a crash.
+  void allocation_limit_below_a_row() {
+    const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::F32, false, false);
+    const std::string path = dir.filePath("limit.gguf").toStdString();
+    VKT_OK(model::write_synth_model(spec, path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    vulkan::EvaluatorOptions opt{.n_ctx = 16, .device = vkt::device_override(), .validation = true};
+    opt.max_allocation_bytes = 1000;  // an F32 row of 256 values is 1024 bytes
+    auto e = vulkan::create_evaluator(**m, opt);
+    QVERIFY(!e);
+    QVERIFY2(e.error().message.find("token_embd.weight: one row of") != std::string::npos, e.error().message.c_str());
   }
 
   // The merged decode step (the default) computes what the unmerged one does in fewer dispatches: the same
@@ -220,9 +281,9 @@ class TestVulkanEvaluator : public QObject {
       feed = {argmax(lon)};
     }
 
+    // A shader and its variants of the same product (mul_mv_q4_k_i64: lavapipe's 8-byte loads of Q4_K).
     auto count = [](const vulkan::StepProfile& p, const std::string& shader, const std::string& label = "") {
       return std::count_if(p.dispatches.begin(), p.dispatches.end(), [&](const Recorder::DispatchTime& d) {
-        // Q4_K runs as mul_mv_q4_k_i64 (8-byte loads) on CPU implementations with shaderInt64.
         return (d.shader == shader || d.shader == shader + "_i64") && (label.empty() || d.label == label);
       });
     };
@@ -309,6 +370,29 @@ class TestVulkanEvaluator : public QObject {
                                                                 << QString::fromStdString(d.label);
     for (const QString& n : present) QVERIFY2(names.contains(n), qPrintable(n + " missing: " + names.join(' ')));
     for (const QString& n : absent) QVERIFY2(!names.contains(n), qPrintable(n + " present: " + names.join(' ')));
+  }
+
+  // PENSER_VK_MAX_ALLOCATION (the GPU script's weights-in-parts run) applies when the option is unset, and
+  // the option wins over it.
+  void allocation_knob() {
+    const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::Q4_K, false, false);
+    const std::string path = dir.filePath("knobs.gguf").toStdString();
+    if (!QFile::exists(QString::fromStdString(path))) VKT_OK(model::write_synth_model(spec, path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    qputenv("PENSER_VK_MAX_ALLOCATION", "20000");
+    vulkan::EvaluatorOptions opt{.n_ctx = 16, .device = vkt::device_override(), .validation = true};
+    auto knob = vulkan::create_evaluator(**m, opt);
+    opt.max_allocation_bytes = 1u << 30;
+    auto option = vulkan::create_evaluator(**m, opt);
+    qunsetenv("PENSER_VK_MAX_ALLOCATION");
+    VKT_OK(knob);
+    VKT_OK(option);
+    auto a = vulkan::weight_allocations(**knob), b = vulkan::weight_allocations(**option);
+    VKT_OK(a);
+    VKT_OK(b);
+    QVERIFY2(a->largest <= 20000 && a->split_matrices > 0, fmt::format("largest {}", a->largest).c_str());
+    QCOMPARE(b->split_matrices, 0u);
   }
 };
 

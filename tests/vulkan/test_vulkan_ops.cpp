@@ -221,6 +221,89 @@ class TestVulkanOps : public QObject {
         QCOMPARE(got[k * stride + c], w[size_t(ids[k + 1]) * ncols + c]);  // exact: the same arithmetic
   }
 
+  // A matrix stored in several allocations (Matrix::parts: the evaluator's weights above the allocation
+  // limit): 37 rows as parts of 13, 1 and 23 rows, each in its own buffer at its own byte offset, read by
+  // mul_mv, get_rows and mul_mm as if whole, with the device's binding limit and with 4 KiB bindings (chunks
+  // inside the parts); and rows 10..33 of it (Matrix::rows, a tensor inside a merged upload), which cut
+  // through the first and last parts.
+  void matrix_in_parts_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<bool>("split");
+    for (Type t : {Type::F16, Type::Q8_0, Type::Q4_0, Type::Q4_K, Type::Q6_K}) {
+      QTest::newRow(quant::type_name(t)) << int(t) << false;
+      QTest::newRow(fmt::format("{}/split bindings", quant::type_name(t)).c_str()) << int(t) << true;
+    }
+  }
+  void matrix_in_parts() {
+    QFETCH(int, type);
+    QFETCH(bool, split);
+    const Type t = Type(type);
+    const uint32_t block = quant::traits(t).block_size;
+    const uint32_t ncols = block == 1 ? 97 : block == 32 ? 32 * 11 : 256 * 2, nrows = 37;  // 23 rows > 4 KiB
+    const auto m = random_matrix(t, ncols, nrows, 41 + type);
+    const auto w = dequantized(t, m, ncols, nrows);
+    const uint64_t rb = quant::row_size(t, ncols);
+    const uint32_t cut[] = {0, 13, 14, 37}, at[] = {0, 4, 16};
+    std::vector<std::unique_ptr<Buffer>> parts;
+    Matrix whole{nullptr, 0, t, ncols, nrows};
+    for (int i = 0; i < 3; ++i) {
+      std::vector<uint8_t> placed(at[i], 0xAB);
+      placed.insert(placed.end(), m.begin() + ptrdiff_t(cut[i] * rb), m.begin() + ptrdiff_t(cut[i + 1] * rb));
+      parts.push_back(make_buffer(*gpu.device, placed));
+      whole.parts.push_back({parts.back().get(), at[i], cut[i], cut[i + 1] - cut[i]});
+    }
+    whole.buffer = parts[0].get();
+    whole.offset = at[0];
+    const Matrix slice = whole.rows(10, 24);
+    QCOMPARE(slice.parts.size(), size_t(3));
+    QCOMPARE(slice.parts[0].nrows, 3u);
+    QCOMPARE(slice.parts[2].row_begin, 4u);
+    QCOMPARE(whole.rows(2, 5).parts.size(), size_t(0));  // inside one part: a plain matrix
+    Ops& o = split ? *ops_split : *ops;
+    if (split) {  // the binding limit splits the last part too
+      auto b = o.bind_matrix(whole);
+      VKT_OK(b);
+      QVERIFY(b->size() > 3);
+    }
+    const uint32_t n_tokens = 5, x_stride = ncols + 3;
+    const auto x = random_floats(size_t(n_tokens) * x_stride + 5, 42);
+    const auto bias = random_floats(nrows + 2, 43);
+    auto xb = make_buffer(*gpu.device, x), bb = make_buffer(*gpu.device, bias);
+    const View bias_view = view(*bb, 2);
+    for (const Matrix* a : {static_cast<const Matrix*>(&whole), &slice}) {
+      const uint32_t r0 = a == &whole ? 0 : 10, n = a->nrows, y_stride = n + 2;
+      auto yv = make_buffer(*gpu.device, std::vector<float>(n + 1, 0.0f));
+      auto ym = make_buffer(*gpu.device, std::vector<float>(size_t(n_tokens) * y_stride + 1, 0.0f));
+      const std::vector<uint32_t> ids = {n - 1, 0, 3, 4, 13, 2};  // in every part, for both
+      auto ib = make_buffer(*gpu.device, ids);
+      const uint32_t o_stride = ncols + 1;
+      auto ob = make_buffer(*gpu.device, nullptr, ids.size() * o_stride * 4);
+      run([&](Recorder& r) {
+        VKT_OK(o.mul_mv(r, *a, view(*xb, 5), view(*yv, 1)));
+        VKT_OK(o.mul_mv(r, *a, view(*xb, 5), view(*yv, 1), &bias_view, /*accumulate=*/true));
+        VKT_OK(o.mul_mm(r, *a, view(*xb, 5), x_stride, view(*ym, 1), y_stride, n_tokens, &bias_view));
+        VKT_OK(o.get_rows(r, *a, view(*ib), uint32_t(ids.size()), view(*ob), o_stride));
+      });
+      std::vector<float> want_v(n), want_m, got_m;
+      const auto got_v = read_back<float>(*yv, n, 4);
+      const auto ym_all = read_back<float>(*ym, size_t(n_tokens) * y_stride + 1);
+      for (uint32_t k = 0; k < n_tokens; ++k)
+        for (uint32_t r = 0; r < n; ++r) {
+          double s = 0;
+          for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r0 + r) * ncols + c]) * x[5 + k * x_stride + c];
+          if (k == 0) want_v[r] = float(2 * s + bias[2 + r]);
+          want_m.push_back(float(s + bias[2 + r]));
+          got_m.push_back(ym_all[1 + k * y_stride + r]);
+        }
+      const double ev = nmse(got_v, want_v), em = nmse(got_m, want_m);
+      QVERIFY2(ev < 1e-10 && em < 1e-10, fmt::format("rows from {}: mul_mv nmse {:.3g}, mul_mm {:.3g}", r0, ev, em).c_str());
+      const auto got_r = read_back<float>(*ob, ids.size() * o_stride);
+      for (size_t k = 0; k < ids.size(); ++k)
+        for (uint32_t c = 0; c < ncols; ++c)
+          QCOMPARE(got_r[k * o_stride + c], w[size_t(r0 + ids[k]) * ncols + c]);  // exact: the same arithmetic
+    }
+  }
+
   void rms_norm_data() {
     QTest::addColumn<bool>("weight");
     QTest::addColumn<bool>("subgroups");
