@@ -23,6 +23,7 @@
 #include "inference/vulkan/context.h"
 #include "inference/vulkan/device.h"
 #include "inference/vulkan/evaluator_prefill.h"
+#include "inference/vulkan/knobs.h"
 #include "inference/vulkan/memory.h"
 #include "inference/vulkan/ops.h"
 #include "inference/vulkan/recorder.h"
@@ -36,16 +37,6 @@ using tokenizer::Token;
 // Split-K decode attention: at most kMaxDecodeSplit ranges per head, of at least a minimum chunk of
 // positions chosen by device type (split_shape below).
 constexpr uint32_t kMaxDecodeSplit = 64;
-
-// A measurement knob (PENSER_VK_ATTN_SPLIT, _CHUNK): a positive integer up to `max`, else nothing.
-std::optional<uint32_t> env_count(const char* name, uint32_t max) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return std::nullopt;
-  char* end = nullptr;
-  const unsigned long n = std::strtoul(v, &end, 10);
-  if (*end != '\0' || n == 0 || n > max) return std::nullopt;
-  return uint32_t(n);
-}
 
 // The words of a comma list in an environment variable (measurement knobs); nullopt when it is unset.
 std::optional<std::vector<std::string>> env_words(const char* name) {
@@ -94,12 +85,8 @@ class VulkanEvaluator final : public model::Evaluator {
     const uint64_t device_limit = self->device_->info().max_memory_allocation_size;
     self->alloc_limit_ = device_limit ? device_limit : UINT64_MAX;
     if (opt.max_allocation_bytes) self->alloc_limit_ = std::min(self->alloc_limit_, opt.max_allocation_bytes);
-    else if (const char* v = std::getenv("PENSER_VK_MAX_ALLOCATION"); v && *v) {
-      // Measurements (the GPU script): weights in parts on a device whose limit would not split them.
-      char* end = nullptr;
-      const unsigned long long n = std::strtoull(v, &end, 10);
-      if (*end == '\0' && n > 0) self->alloc_limit_ = std::min<uint64_t>(self->alloc_limit_, n);
-    }
+    // Measurements (the GPU script): weights in parts on a device whose limit would not split them.
+    else if (auto n = env_uint("PENSER_VK_MAX_ALLOCATION", 1, UINT64_MAX)) self->alloc_limit_ = std::min(self->alloc_limit_, *n);
     // The environment only where the caller left the choice open (scripts/device/gpu-run.sh compares them).
     self->fuse_ = opt.fuse ? *opt.fuse : fusion_from_env({});
     self->merge_ = opt.merge ? *opt.merge : merges_from_env({});
@@ -212,8 +199,8 @@ class VulkanEvaluator final : public model::Evaluator {
     const bool cpu = device_->info().is_cpu();
     split_chunk_ = forced ? 4 : cpu ? 2048 : 64;  // CPU: with PENSER_VK_ATTN_SPLIT
     uint32_t max_split = cpu ? 1 : kMaxDecodeSplit;
-    if (auto c = env_count("PENSER_VK_ATTN_CHUNK", 1u << 20)) split_chunk_ = *c;
-    if (auto n = env_count("PENSER_VK_ATTN_SPLIT", kMaxDecodeSplit)) max_split = *n;
+    if (auto c = env_uint("PENSER_VK_ATTN_CHUNK", 1, 1u << 20)) split_chunk_ = *c;
+    if (auto n = env_uint("PENSER_VK_ATTN_SPLIT", 1, kMaxDecodeSplit)) max_split = *n;
     decode_split_ = forced ? std::min(forced, kMaxDecodeSplit)
                            : std::clamp<uint32_t>(n_ctx_ / split_chunk_, 1, max_split);
   }

@@ -7,20 +7,12 @@
 #include <numeric>
 #include <optional>
 
+#include "inference/vulkan/knobs.h"
+
 namespace penser::vulkan {
 
 namespace {
 
-
-// A tuning knob from the environment (measurements only): a positive integer up to `max`, else nothing.
-std::optional<uint32_t> env_knob(const char* name, uint32_t max) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return std::nullopt;
-  char* end = nullptr;
-  const unsigned long n = std::strtoul(v, &end, 10);
-  if (*end != '\0' || n == 0 || n > max) return std::nullopt;
-  return uint32_t(n);
-}
 
 std::string lower(std::string s) {
   for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
@@ -114,10 +106,10 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   // product's workgroup size (a power of two) and rows per workgroup.
   PENSER_ASSERT((options.mul_mv_wg & (options.mul_mv_wg - 1)) == 0);
   self->mul_mv_wg_ = options.mul_mv_wg;
-  if (auto wg = env_knob("PENSER_VK_MUL_MV_WG", device.info().max_workgroup_invocations); wg && (*wg & (*wg - 1)) == 0)
+  if (auto wg = env_uint("PENSER_VK_MUL_MV_WG", 1, device.info().max_workgroup_invocations); wg && (*wg & (*wg - 1)) == 0)
     self->mul_mv_wg_ = *wg;
-  if (auto rows = env_knob("PENSER_VK_MUL_MV_ROWS", 16)) self->mul_mv_rows_ = *rows;
-  if (auto lanes = env_knob("PENSER_VK_MUL_MV_LANES", 8); lanes && (*lanes & (*lanes - 1)) == 0)
+  if (auto rows = env_uint("PENSER_VK_MUL_MV_ROWS", 1, 16)) self->mul_mv_rows_ = *rows;
+  if (auto lanes = env_uint("PENSER_VK_MUL_MV_LANES", 1, 8); lanes && (*lanes & (*lanes - 1)) == 0)
     self->options_.mul_mv_lanes = *lanes;
   PENSER_ASSERT(self->options_.mul_mv_lanes <= 8 && (self->options_.mul_mv_lanes & (self->options_.mul_mv_lanes - 1)) == 0);
   if (const char* v = std::getenv("PENSER_VK_MUL_MV_WIDE"); v && *v) self->options_.mul_mv_wide = v[0] != '0';

@@ -5,20 +5,12 @@
 #include <cstdlib>
 #include <optional>
 
+#include "inference/vulkan/knobs.h"
 #include "inference/vulkan/ops.h"
 
 namespace penser::vulkan {
 namespace {
 
-// A measurement knob from the environment: an integer in [0, max], else nothing.
-std::optional<uint32_t> env_value(const char* name, uint32_t max) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return std::nullopt;
-  char* end = nullptr;
-  const unsigned long n = std::strtoul(v, &end, 10);
-  if (*end != '\0' || n > max) return std::nullopt;
-  return uint32_t(n);
-}
 
 bool power_of_two(uint32_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
@@ -44,27 +36,27 @@ Ops::AttnShape Ops::attn_shape(const AttnParams& a) const {
   const DeviceInfo& info = device_->info();
   AttnShape s;
   uint32_t kernel = options_.attn_kernel;
-  if (auto e = env_value("PENSER_VK_ATTN", 2); e && !kernel) kernel = *e;
+  if (auto e = env_uint("PENSER_VK_ATTN", 0, 2); e && !kernel) kernel = *e;
   const uint32_t sg = device_->subgroups().size;  // the pinned width (subgroups_ is off without one)
   if (kernel == 1 || !subgroups_ || !power_of_two(sg) || a.head_dim % 2 != 0 || a.n_head_kv == 0 ||
       a.n_head % a.n_head_kv != 0)
     return s;
   const uint32_t per_kv = a.n_head / a.n_head_kv;
   uint32_t heads = options_.attn_heads;
-  if (auto e = env_value("PENSER_VK_ATTN_HEADS", 1024); e && !heads) heads = *e;
+  if (auto e = env_uint("PENSER_VK_ATTN_HEADS", 0, 1024); e && !heads) heads = *e;
   if (heads == 0 || heads > per_kv) heads = per_kv;
   while (per_kv % heads != 0) --heads;  // a divisor of the group
   uint32_t wg = options_.attn_wg;
-  if (auto e = env_value("PENSER_VK_ATTN_WG", info.max_workgroup_invocations); e && !wg) wg = *e;
+  if (auto e = env_uint("PENSER_VK_ATTN_WG", 0, info.max_workgroup_invocations); e && !wg) wg = *e;
   if (!power_of_two(wg) || wg < sg) wg = info.is_cpu() ? sg : std::max(sg, 64u);
   if (wg > info.max_workgroup_invocations) return s;
   // The lane mapping needs the pin, which Pipeline::create gives up to maxComputeWorkgroupSubgroups subgroups.
   if (device_->subgroups().pinned && wg > uint64_t(info.max_compute_workgroup_subgroups) * sg) return s;
   uint32_t block = options_.attn_block;
-  if (auto e = env_value("PENSER_VK_ATTN_BLOCK", 64); e && !block) block = *e;
+  if (auto e = env_uint("PENSER_VK_ATTN_BLOCK", 0, 64); e && !block) block = *e;
   if (block == 0) block = 8;
   uint32_t vec = options_.attn_vec;
-  if (auto e = env_value("PENSER_VK_ATTN_VEC", 4); e && !vec) vec = *e;
+  if (auto e = env_uint("PENSER_VK_ATTN_VEC", 0, 4); e && !vec) vec = *e;
   if (vec != 1 && vec != 2) vec = 4;
   // Fewer heads per workgroup while the shared memory (only used with several subgroups) is too small.
   while (heads > 1 && gqa_shared_bytes(a.head_dim, heads, wg, sg) > info.max_shared_memory)
@@ -85,7 +77,7 @@ Ops::AttnShape Ops::attn_shape(const AttnParams& a) const {
 // among 8 queries through shared memory) until the GPU sweep compares them.
 bool Ops::attn_prefill_grouped(const AttnParams& a) const {
   uint32_t choice = options_.attn_prefill;
-  if (auto e = env_value("PENSER_VK_ATTN_PREFILL", 2); e && !choice) choice = *e;
+  if (auto e = env_uint("PENSER_VK_ATTN_PREFILL", 0, 2); e && !choice) choice = *e;
   if (choice == 0) choice = device_->info().is_cpu() ? 2 : 1;
   return choice == 2 && attn_shape(a).ok;
 }

@@ -10,42 +10,13 @@
 #include <cmath>
 
 #include "inference/quant/quant.h"
+#include "tests/vulkan/attn_reference.h"
 #include "tests/vulkan/vk_fixture.h"
 #include "tests/vulkan/weights_fixture.h"
 
 using namespace vkt;
 
 namespace {
-
-double f16r(float f) { return quant::f16_to_f32(quant::f32_to_f16(f)); }
-
-// out[h, :] for the newest of n_kv positions (K/V rows 0..n_kv-1, f16-rounded as the cache holds them).
-std::vector<float> decode_reference(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
-                                    uint32_t n_kv, uint32_t head_dim, uint32_t n_head, uint32_t n_head_kv) {
-  const uint32_t kv_dim = n_head_kv * head_dim;
-  std::vector<float> out(size_t(n_head) * head_dim);
-  for (uint32_t h = 0; h < n_head; ++h) {
-    const uint32_t kvh = h / (n_head / n_head_kv);
-    std::vector<double> s(n_kv);
-    double m = -1e300, l = 0;
-    for (uint32_t t = 0; t < n_kv; ++t) {
-      double d = 0;
-      for (uint32_t e = 0; e < head_dim; ++e) d += double(q[h * head_dim + e]) * f16r(k[t * kv_dim + kvh * head_dim + e]);
-      s[t] = d / std::sqrt(double(head_dim));
-      m = std::max(m, s[t]);
-    }
-    for (double& e : s) {
-      e = std::exp(e - m);
-      l += e;
-    }
-    for (uint32_t e = 0; e < head_dim; ++e) {
-      double acc = 0;
-      for (uint32_t t = 0; t < n_kv; ++t) acc += s[t] * f16r(v[t * kv_dim + kvh * head_dim + e]);
-      out[h * head_dim + e] = float(acc / l);
-    }
-  }
-  return out;
-}
 
 std::vector<uint16_t> to_f16(const std::vector<float>& x) {
   std::vector<uint16_t> h(x.size());

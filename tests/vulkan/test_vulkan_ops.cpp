@@ -8,6 +8,7 @@
 #include <random>
 
 #include "inference/quant/quant.h"
+#include "tests/vulkan/attn_reference.h"
 #include "tests/vulkan/vk_fixture.h"
 #include "tests/vulkan/weights_fixture.h"
 
@@ -543,25 +544,7 @@ class TestVulkanOps : public QObject {
     // The cache holds exactly the f16 rounding of K.
     const auto cached = read_back<uint16_t>(*kc, n_kv * kv_dim, 16);
     for (uint32_t i = 0; i < n_kv * kv_dim; ++i) QCOMPARE(cached[i], quant::f32_to_f16(k_all[i]));
-    auto f16r = [](float f) { return quant::f16_to_f32(quant::f32_to_f16(f)); };
-    std::vector<float> want(n_head * head_dim);
-    for (uint32_t h = 0; h < n_head; ++h) {
-      const uint32_t kvh = h / (n_head / n_head_kv);
-      std::vector<double> s(n_kv);
-      double m = -1e300, l = 0;
-      for (uint32_t t = 0; t < n_kv; ++t) {
-        double d = 0;
-        for (uint32_t i = 0; i < head_dim; ++i) d += double(q[h * head_dim + i]) * f16r(k_all[t * kv_dim + kvh * head_dim + i]);
-        s[t] = d / std::sqrt(double(head_dim));
-        m = std::max(m, s[t]);
-      }
-      for (double& e : s) { e = std::exp(e - m); l += e; }
-      for (uint32_t i = 0; i < head_dim; ++i) {
-        double acc = 0;
-        for (uint32_t t = 0; t < n_kv; ++t) acc += s[t] * f16r(v_all[t * kv_dim + kvh * head_dim + i]);
-        want[h * head_dim + i] = float(acc / l);
-      }
-    }
+    const std::vector<float> want = decode_reference(q, k_all, v_all, n_kv, head_dim, n_head, n_head_kv);
     const double err = nmse(read_back<float>(*ob, want.size()), want);
     QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
   }

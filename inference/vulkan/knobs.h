@@ -1,0 +1,23 @@
+// Measurement knobs: PENSER_VK_* environment variables that override a shape or a choice of the Vulkan
+// backend for a benchmark (scripts/device/gpu-run.sh sweeps them on a GPU; docs/vulkan.md lists them).
+// Never needed for correct results: every one has a default chosen by device type.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+
+namespace penser::vulkan {
+
+// The integer in environment variable `name` when it is one in [min, max]; nothing when the variable is
+// unset, empty, not a whole number or out of range (a typo falls back to the default, it never fails a run).
+inline std::optional<uint64_t> env_uint(const char* name, uint64_t min, uint64_t max) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  char* end = nullptr;
+  const unsigned long long n = std::strtoull(v, &end, 10);
+  if (*end != '\0' || n < min || n > max) return std::nullopt;
+  return uint64_t(n);
+}
+
+}  // namespace penser::vulkan
