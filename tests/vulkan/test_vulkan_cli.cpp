@@ -45,6 +45,16 @@ class TestVulkanCli : public QObject {
   Q_OBJECT
   QTemporaryDir dir;
 
+  // A tiny random model written in-process with one thread (make-model's own tests cover that command);
+  // empty when writing failed (the warning says why).
+  QString write_model(const QString& name, penser::model::SynthSpec spec) {
+    spec.n_threads = 1;
+    const QString path = dir.filePath(name);
+    const penser::Status st = penser::model::write_synth_model(spec, path.toStdString());
+    if (!st.has_value()) qWarning("%s", st.error().message.c_str());
+    return st.has_value() ? path : QString();
+  }
+
  private slots:
   void initTestCase() {
     QVERIFY2(QFileInfo::exists(kCli), qPrintable(kCli));
@@ -103,14 +113,8 @@ class TestVulkanCli : public QObject {
   }
 
   void run_matches_cpu() {
-    const QString model = dir.filePath("tiny.gguf");
-    // Written in-process, one thread (make-model's own tests cover that command).
-    penser::model::SynthSpec spec;
-    spec.n_embd = 256;
-    spec.n_ff = 512;
-    spec.n_threads = 1;
-    const penser::Status st = penser::model::write_synth_model(spec, model.toStdString());
-    QVERIFY2(st.has_value(), st.has_value() ? "" : st.error().message.c_str());
+    const QString model = write_model("tiny.gguf", {.n_embd = 256, .n_ff = 512});
+    QVERIFY(!model.isEmpty());
     QStringList args = {"run", model, "--raw", "--prompt", "abc", "-n", "12", "--json", "--backend"};
     const Run c = cli(args + QStringList{"cpu"});
     const Run v = cli(args + QStringList{"vulkan", "--device", "0"});
@@ -134,14 +138,8 @@ class TestVulkanCli : public QObject {
   // bench --kv-fill N: decode timed at position N over a synthetic cache (no prefill); Vulkan only; a fill
   // past the model's context is an error, not a crash.
   void bench_kv_fill() {
-    const QString model = dir.filePath("tiny_fill.gguf");
-    penser::model::SynthSpec spec;
-    spec.n_embd = 256;
-    spec.n_ff = 512;
-    spec.n_ctx_train = 512;
-    spec.n_threads = 1;
-    const penser::Status st = penser::model::write_synth_model(spec, model.toStdString());
-    QVERIFY2(st.has_value(), st.has_value() ? "" : st.error().message.c_str());
+    const QString model = write_model("tiny_fill.gguf", {.n_embd = 256, .n_ff = 512, .n_ctx_train = 512});
+    QVERIFY(!model.isEmpty());
     const Run r = cli({"bench", model, "--backend", "vulkan", "-p", "0", "-n", "3", "--kv-fill", "300", "--json"});
     QVERIFY2(r.code == 0, r.err.constData());
     const QJsonObject j = QJsonDocument::fromJson(r.out).object();
@@ -158,13 +156,8 @@ class TestVulkanCli : public QObject {
   // --batch N: the prompt in batches of N (mul_mm) or token by token (1) gives the same
   // last-position logits; out-of-range values and --batch without --backend vulkan are refused, saying why.
   void logits_with_another_batch() {
-    const QString model = dir.filePath("tiny_batch.gguf");
-    penser::model::SynthSpec spec;
-    spec.n_embd = 128;
-    spec.n_ff = 256;
-    spec.n_threads = 1;
-    const penser::Status st = penser::model::write_synth_model(spec, model.toStdString());
-    QVERIFY2(st.has_value(), st.has_value() ? "" : st.error().message.c_str());
+    const QString model = write_model("tiny_batch.gguf", {.n_embd = 128, .n_ff = 256});
+    QVERIFY(!model.isEmpty());
     const QStringList base = {"logits", model, "--tokens", "1,17,200,3,99,42,7,5,60,11,250", "--backend", "vulkan"};
     auto logits_of = [&](const QStringList& extra, const QString& name) {
       const QString out = dir.filePath(name);
@@ -205,15 +198,9 @@ class TestVulkanCli : public QObject {
   }
 
   void bench_profile() {
-    const QString model = dir.filePath("tiny_q4k.gguf");
-    penser::model::SynthSpec spec;
-    spec.n_embd = 256;
-    spec.n_ff = 512;
-    spec.n_layer = 2;
-    spec.type = penser::quant::Type::Q4_K;
-    spec.n_threads = 1;
-    const penser::Status st = penser::model::write_synth_model(spec, model.toStdString());
-    QVERIFY2(st.has_value(), st.has_value() ? "" : st.error().message.c_str());
+    const QString model =
+        write_model("tiny_q4k.gguf", {.n_embd = 256, .n_layer = 2, .n_ff = 512, .type = penser::quant::Type::Q4_K});
+    QVERIFY(!model.isEmpty());
     const Run r = cli({"bench", model, "--backend", "vulkan", "-p", "3", "-n", "4", "--profile", "--memory-bandwidth",
                        "--json"});
     QVERIFY2(r.code == 0, r.err.constData());
