@@ -140,8 +140,17 @@ class TestGuiChat : public QObject {
     QCOMPARE(wait_turn(finished), QStringLiteral("complete"));
     QVERIFY(!chat().generating());
     QVERIFY(chat().canSend());
-    QCOMPARE(states.value(0), QStringLiteral("thinking"));
-    QVERIFY2(states.contains(QStringLiteral("done")), qPrintable(states.join(',')));
+    // The view sees the thought's states in order, ending "done". Updates are coalesced per frame, so on a
+    // fast machine the 12 thinking tokens fit in one frame and "thinking" is never shown here (an idle
+    // machine failed this test 2 runs in 3 when it demanded it); switchingConversationStopsTheAnswer checks
+    // the live "thinking" state on a thought that does not end.
+    // (The end of the turn repeats the final state with the other finishing roles: "done" twice.)
+    QStringList shown;
+    for (const QString& st : states)
+      if (shown.isEmpty() || shown.last() != st) shown << st;
+    QVERIFY2(shown == QStringList({QStringLiteral("thinking"), QStringLiteral("done")}) ||
+                 shown == QStringList({QStringLiteral("done")}),
+             qPrintable(states.join(',')));
     const QString thinking = row_text(rows(), 1, MessageListModel::ThinkingRole);
     const QString answer = row_text(rows(), 1, MessageListModel::ContentRole);
     QVERIFY(!thinking.isEmpty());
@@ -292,6 +301,8 @@ class TestGuiChat : public QObject {
     chat().send(QStringLiteral("A long thought, interrupted by a switch"));
     const qint64 generating_in = first_conversation_;
     QTRY_VERIFY_WITH_TIMEOUT(rows().at(rows().rowCount() - 1).message.thinking.size() > 20, 30000);
+    // While the thought streams (no thinking budget: it does not end), the view shows it as live.
+    QTRY_COMPARE(row_text(rows(), rows().rowCount() - 1, MessageListModel::ThinkingStateRole), QStringLiteral("thinking"));
     QSignalSpy reset(&rows(), &QAbstractItemModel::modelReset);
     chat().open(stopped_conversation_);  // the window does not wait for the answer to stop
     QCOMPARE(wait_turn(finished), QStringLiteral("stopped"));
