@@ -9,6 +9,8 @@
 #include <dlfcn.h>
 #endif
 
+#include "inference/vulkan/knobs.h"
+
 namespace penser::vulkan {
 
 const char* result_name(VkResult r) {
@@ -215,6 +217,7 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
       size_feats.subgroupSizeControl && (sizes.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT);
   info.compute_full_subgroups = size_feats.computeFullSubgroups;
   info.fp16 = f16i8.shaderFloat16;
+  info.int64 = feats2.features.shaderInt64 == VK_TRUE;
   info.int8 = f16i8.shaderInt8;
   info.storage_16bit = f16s.storageBuffer16BitAccess;
   info.storage_8bit = s8.storageBuffer8BitAccess;
@@ -429,9 +432,8 @@ SubgroupPlan plan_subgroups(const DeviceInfo& d, uint32_t requested) {
 }
 
 SubgroupPlan device_subgroup_plan(const DeviceInfo& info) {
-  uint32_t requested = 0;
-  if (const char* v = std::getenv("PENSER_VK_SUBGROUP_SIZE"); v && *v) requested = uint32_t(std::strtoul(v, nullptr, 10));
-  return plan_subgroups(info, requested);
+  // 0 (unset, or not a number): the reported width; plan_subgroups says why a bad request is ignored.
+  return plan_subgroups(info, uint32_t(env_uint("PENSER_VK_SUBGROUP_SIZE", 0, UINT32_MAX).value_or(0)));
 }
 
 Result<uint32_t> choose_device(std::span<const DeviceInfo> devices, std::optional<uint32_t> requested, bool allow_cpu) {

@@ -50,6 +50,7 @@ struct DeviceInfo {
   bool compute_full_subgroups = false;  // computeFullSubgroups
   bool fp16 = false;                 // shaderFloat16
   bool int8 = false;                 // shaderInt8
+  bool int64 = false;                // shaderInt64 (the probe's and lavapipe's Q4_K 8-byte loads)
   bool storage_16bit = false;        // storageBuffer16BitAccess (required: quant blocks are read as u16)
   bool storage_8bit = false;
   bool integer_dot_product = false;  // VK_KHR_shader_integer_dot_product

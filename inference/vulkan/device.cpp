@@ -44,10 +44,8 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   feats.pNext = &s16;
   // 64-bit integers where offered: the bandwidth probe's 8-byte loads (a CPU implementation pays per loaded
   // component, so they read faster there).
-  VkPhysicalDeviceFeatures base{};
-  vkGetPhysicalDeviceFeatures(pd, &base);
-  self->int64_ = base.shaderInt64 == VK_TRUE;
-  feats.features.shaderInt64 = base.shaderInt64;
+  self->int64_ = self->info_.int64;
+  feats.features.shaderInt64 = self->info_.int64 ? VK_TRUE : VK_FALSE;
   std::vector<const char*> extensions;
   // MoltenVK requires the portability subset extension to be enabled when it is offered.
   {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "inference/vulkan/knobs.h"
 #include "inference/vulkan/memory.h"
 #include "inference/vulkan/ops.h"
 #include "inference/vulkan/pipeline.h"
@@ -109,8 +110,7 @@ Result<BandwidthProbe> measure_bandwidth(Device& device, const ProbeOptions& o) 
   uint64_t bytes = o.bytes;
   // PENSER_VK_PROBE_BYTES: a smaller probe for the CLI tests (which run `devices --bandwidth` and `bench
   // --memory-bandwidth` on lavapipe); not a figure to quote.
-  if (const char* env = std::getenv("PENSER_VK_PROBE_BYTES"); bytes == 0 && env && *env)
-    bytes = std::strtoull(env, nullptr, 10);
+  if (bytes == 0) bytes = env_uint("PENSER_VK_PROBE_BYTES", 0, UINT64_MAX).value_or(0);
   if (bytes == 0)
     bytes = info.is_cpu() ? 256ull << 20
                           : std::min({info.max_memory_allocation_size, info.device_local_bytes / 8, uint64_t(1) << 30});
