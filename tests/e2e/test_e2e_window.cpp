@@ -2,9 +2,10 @@
 // Services on a temporary data folder, a tiny generated model with the R1 vocabulary (so the chat template
 // and <think> are the real ones) on the CPU backend, and key events typed into the composer.
 //
-// One conversation is answered in full (thinking then answer, both seen streaming in the view); a second is
-// stopped with Esc while the answer streams. Then everything is destroyed and built again on the same folder:
-// both conversations are in the sidebar's model, reopen with their thinking, and are found by search.
+// One conversation is answered in full; a second is stopped with Esc while its answer streams (seen growing in
+// the view, which follows it until the user scrolls up); a third is stopped while its thought streams (seen open
+// in the view). Then everything is destroyed and built again on the same folder: the three conversations are in
+// the sidebar's model, reopen with their thinking, and the first two are found by search.
 #include "app/gui/chat_controller.h"
 #include "app/gui/conversation_list_model.h"
 #include "app/gui/message_list_model.h"
@@ -83,6 +84,19 @@ bool shows(QQuickWindow* window, const QString& name, const QString& prefix) {
   const QList<QQuickItem*> items = items_named(window, name);
   return std::any_of(items.begin(), items.end(),
                      [&](QQuickItem* i) { return i->isVisible() && text_of(i).startsWith(prefix); });
+}
+
+// The thinking block is open while the thought streams: "Thinking…" in its header, part of the trace under it.
+bool shows_thinking_open(QQuickWindow* window) {
+  if (!shows(window, QStringLiteral("thinkingHeaderText"), QStringLiteral("Thinking…"))) return false;
+  const QList<QQuickItem*> traces = items_named(window, QStringLiteral("thinkingText"));
+  return std::any_of(traces.begin(), traces.end(), [](QQuickItem* t) { return t->isVisible() && !text_of(t).isEmpty(); });
+}
+
+// Some answer text is on screen.
+bool shows_answer(QQuickWindow* window) {
+  const QList<QQuickItem*> prose = items_named(window, QStringLiteral("prose"));
+  return std::any_of(prose.begin(), prose.end(), [](QQuickItem* p) { return p->isVisible() && !text_of(p).isEmpty(); });
 }
 
 struct Session {
@@ -171,6 +185,7 @@ class TestE2eWindow : public QObject {
   void chat_stop_restart_find() {
     qint64 first_id = 0;
     qint64 second_id = 0;
+    qint64 third_id = 0;
     QString first_thinking;
     QString first_answer;
     {
@@ -180,32 +195,12 @@ class TestE2eWindow : public QObject {
       load_model(s, 24, 64);
       if (QTest::currentTestFailed()) return;
 
-      // Watch the view while the answer streams: what the thinking block and the answer show, every 5 ms.
-      bool saw_thinking_open = false;    // "Thinking… N s" with part of the trace under it
-      bool saw_answer_growing = false;   // answer text on screen before the turn ended
-      QTimer watch;
-      watch.setInterval(5);
-      QObject::connect(&watch, &QTimer::timeout, [&] {
-        for (QQuickItem* header : items_named(s.window, QStringLiteral("thinkingHeaderText"))) {
-          if (!header->isVisible() || !text_of(header).startsWith(QStringLiteral("Thinking…"))) continue;
-          for (QQuickItem* trace : items_named(s.window, QStringLiteral("thinkingText")))
-            if (trace->isVisible() && !text_of(trace).isEmpty()) saw_thinking_open = true;
-        }
-        if (s.chat().generating())
-          for (QQuickItem* prose : items_named(s.window, QStringLiteral("prose")))
-            if (prose->isVisible() && !text_of(prose).isEmpty()) saw_answer_growing = true;
-      });
-      watch.start();
-
       QSignalSpy finished(&s.chat(), &gui::ChatController::turnFinished);
       type_and_send(s, QStringLiteral("Why is the sky turquoise?"));
       if (QTest::currentTestFailed()) return;
       QVERIFY(s.chat().generating());
       QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
-      watch.stop();
       QCOMPARE(finished.at(0).at(1).toString(), QStringLiteral("complete"));
-      QVERIFY2(saw_thinking_open, "the thinking block never showed the trace streaming");
-      QVERIFY2(saw_answer_growing, "the answer never appeared while it streamed");
 
       gui::MessageListModel* messages = s.chat().messages();
       QCOMPARE(messages->rowCount(), 2);
@@ -228,6 +223,9 @@ class TestE2eWindow : public QObject {
       if (QTest::currentTestFailed()) return;
       QTRY_VERIFY_WITH_TIMEOUT(!messages->index(1).data(gui::MessageListModel::ContentRole).toString().isEmpty(),
                                30000);
+      QVERIFY(s.chat().generating());
+      // The answer is on screen while it streams (it has thousands of tokens to go).
+      QTRY_VERIFY_WITH_TIMEOUT(shows_answer(s.window), 10000);
       QVERIFY(s.chat().generating());
 
       // While it streams past the bottom of the view, the view follows it...
@@ -273,6 +271,26 @@ class TestE2eWindow : public QObject {
       second_id = s.chat().conversationId();
       QVERIFY(second_id > 0 && second_id != first_id);
       QTRY_VERIFY(shows(s.window, QStringLiteral("messageState"), QStringLiteral("Stopped")));
+
+      // A third whose thought does not end (no budget: a random-weight model never writes </think>): the
+      // thinking block is open, with the trace streaming under "Thinking…". Checked on a thought that is
+      // still going, because a short one may start and end within one coalesced frame (MessageListModel),
+      // and the view never sees it open: that made this test fail about 1 run in 12 on a loaded machine.
+      QMetaObject::invokeMethod(s.helper, "configure", Q_ARG(QVariant, -1), Q_ARG(QVariant, 4000));
+      s.chat().newChat();
+      type_and_send(s, QStringLiteral("Ponder a lighthouse."));
+      if (QTest::currentTestFailed()) return;
+      QTRY_VERIFY_WITH_TIMEOUT(shows_thinking_open(s.window), 30000);
+      QVERIFY(s.chat().generating());
+      QCOMPARE(messages->index(1).data(gui::MessageListModel::ThinkingStateRole).toString(),
+               QStringLiteral("thinking"));
+      input->forceActiveFocus();
+      QTRY_VERIFY(input->hasActiveFocus());
+      QTest::keyClick(s.window, Qt::Key_Escape);
+      QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 10000);
+      QCOMPARE(finished.at(2).at(1).toString(), QStringLiteral("stopped"));
+      third_id = s.chat().conversationId();
+      QVERIFY(third_id > 0 && third_id != first_id && third_id != second_id);
       // The window goes first, then Services (the order app/main.cpp keeps).
       s.engine.reset();
       s.services.reset();
@@ -282,11 +300,11 @@ class TestE2eWindow : public QObject {
     Session s;
     QVERIFY(start(s));
     gui::ConversationListModel& conversations = s.services->conversations();
-    QTRY_COMPARE_WITH_TIMEOUT(conversations.rowCount(), 2, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(conversations.rowCount(), 3, 10000);
     QSet<qint64> ids;
-    for (int row = 0; row < 2; ++row)
+    for (int row = 0; row < 3; ++row)
       ids.insert(conversations.index(row).data(gui::ConversationListModel::ConversationIdRole).toLongLong());
-    QCOMPARE(ids, (QSet<qint64>{first_id, second_id}));
+    QCOMPARE(ids, (QSet<qint64>{first_id, second_id, third_id}));
 
     // Reopened, the first shows its stored thinking collapsed, and opens on a click.
     s.chat().open(first_id);
@@ -325,6 +343,14 @@ class TestE2eWindow : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(messages->rowCount(), 2, 10000);
     QTRY_COMPARE(messages->index(0).data(gui::MessageListModel::ContentRole).toString(),
                  QStringLiteral("Describe a zeppelin."));
+    QVERIFY(!messages->index(1).data(gui::MessageListModel::ThinkingRole).toString().isEmpty());
+    QCOMPARE(messages->index(1).data(gui::MessageListModel::StatusRole).toString(), QStringLiteral("stopped"));
+
+    // The third kept the thought it was stopped in.
+    s.chat().open(third_id);
+    QTRY_COMPARE_WITH_TIMEOUT(messages->rowCount(), 2, 10000);
+    QTRY_COMPARE(messages->index(0).data(gui::MessageListModel::ContentRole).toString(),
+                 QStringLiteral("Ponder a lighthouse."));
     QVERIFY(!messages->index(1).data(gui::MessageListModel::ThinkingRole).toString().isEmpty());
     QCOMPARE(messages->index(1).data(gui::MessageListModel::StatusRole).toString(), QStringLiteral("stopped"));
 
