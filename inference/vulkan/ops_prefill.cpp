@@ -94,13 +94,16 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
 }
 
 Status Ops::attn_prefill(Recorder& rec, View q, View k, View v, View out, View positions, uint32_t n_tokens,
-                         const AttnParams& a) {
+                         const AttnParams& a, uint32_t q_stride, uint32_t o_stride) {
   PENSER_ASSERT(a.n_head_kv > 0 && a.n_head % a.n_head_kv == 0 && a.head_dim > 0);
   if (n_tokens == 0) return {};
   const uint32_t q_dim = a.n_head * a.head_dim;
+  if (q_stride == 0) q_stride = q_dim;
+  if (o_stride == 0) o_stride = q_dim;
+  PENSER_ASSERT(q_stride >= q_dim && o_stride >= q_dim);
   if (attn_prefill_grouped(a) && q.offset % 2 == 0 && k.offset % 2 == 0 && v.offset % 2 == 0 && out.offset % 2 == 0 &&
-      q_dim % 2 == 0)  // ops_attn.cpp: once per query, causal through each query's position
-    return attn_decode_gqa(rec, q, k, v, out, positions, a, attn_shape(a), 1, 1, n_tokens, q_dim);
+      q_stride % 2 == 0 && o_stride % 2 == 0)  // ops_attn.cpp: once per query, causal through each query's position
+    return attn_decode_gqa(rec, q, k, v, out, positions, a, attn_shape(a), 1, 1, n_tokens, q_stride, o_stride);
   const DeviceInfo& info = device_->info();
   // Queries per workgroup x cache positions per tile. On a CPU implementation the per-invocation output
   // (BQ * head_dim / 16 floats) must stay small; GPUs take more queries per K/V tile read.
@@ -113,9 +116,9 @@ Status Ops::attn_prefill(Recorder& rec, View q, View k, View v, View out, View p
                       format_bytes(shared_bytes(bkv)), info.name, format_bytes(info.max_shared_memory));
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("attn_prefill", 5, 1u << 3, sizeof(AttnPrefillPush), wg_,
                                                          {a.head_dim, bq, bkv}));
-  const uint32_t q_stride = a.n_head * a.head_dim;
   AttnPrefillPush push{n_tokens, a.n_head, a.n_head_kv, q.offset, q_stride, k.offset, v.offset,
-                       a.n_head_kv * a.head_dim, out.offset, positions.offset, 1.0f / std::sqrt(float(a.head_dim)), 0};
+                       a.n_head_kv * a.head_dim, out.offset, positions.offset, 1.0f / std::sqrt(float(a.head_dim)),
+                       o_stride};
   const BufferRange bindings[] = {q.range, k.range, v.range, out.range, positions.range};
   return rec.dispatch(*p, bindings, &push, sizeof(push), div_up(n_tokens, bq), a.n_head);
 }
