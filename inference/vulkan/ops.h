@@ -91,6 +91,11 @@ class Ops {
     bool mul_mv_int64 = true;       // Q4_K's wide loads as 8-byte components on CPU implementations with
                                     // shaderInt64 (PENSER_VK_MUL_MV_INT64=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
+    // mul_mm's tile, measurements (the GPU script's sweep): weight rows (BM) and tokens (BN) per workgroup, each
+    // a multiple of 8 up to 256, and K per step (BK) a multiple of 32 up to 256; 0 keeps mul_mm_tiles' value.
+    // PENSER_VK_MUL_MM_BM / _BN / _BK override them. A tile beyond the device's invocation or shared-memory
+    // limits is not used (the default one is).
+    uint32_t mul_mm_bm = 0, mul_mm_bn = 0, mul_mm_bk = 0;
     uint32_t attn_lanes = 0;        // decode attention: invocations per position in the score phase (a power of
                                     // two dividing the workgroup); 0: 1 on CPU implementations, 8 on GPUs
     // Decode attention's kernel (measurements and tests; PENSER_VK_ATTN=1/2 overrides the default):

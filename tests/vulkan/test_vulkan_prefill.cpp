@@ -52,6 +52,7 @@ class TestVulkanPrefill : public QObject {
   std::unique_ptr<Ops> ops;        // tiles chosen for the device
   std::unique_ptr<Ops> ops_split;  // a 4 KiB binding limit (every matrix split), 8 attention lanes
   std::unique_ptr<Ops> ops_other;  // the other device type's tile (GPU on lavapipe: 64 x 64, 256 invocations)
+  std::unique_ptr<Ops> ops_tile;   // a tile asked for (Options::mul_mm_bm/bn/bk): 16 x 24 x 96, 6 invocations
 
   template <typename F>
   void run(F&& record) { run_recorded(*gpu.device, std::forward<F>(record)); }
@@ -68,12 +69,16 @@ class TestVulkanPrefill : public QObject {
     auto w = Ops::create(*gpu.device, {.mul_mm_tiles = gpu.device->info().is_cpu() ? 2u : 1u});
     VKT_OK(w);
     ops_other = std::move(*w);
+    auto t = Ops::create(*gpu.device, {.mul_mm_bm = 16, .mul_mm_bn = 24, .mul_mm_bk = 96});
+    VKT_OK(t);
+    ops_tile = std::move(*t);
   }
   void cleanup() { QVERIFY2(gpu.clean(), "the validation layer reported errors"); }
 
   void mul_mm_data() {
     QTest::addColumn<int>("type");
-    QTest::addColumn<int>("variant");  // 0: device tiles, 1: split bindings, 2: the other device type's tiles
+    QTest::addColumn<int>("variant");  // 0: device tiles, 1: split bindings, 2: the other device type's tiles,
+                                       // 3: a 16 x 24 x 96 tile (K steps past a quant block's 256 values)
     QTest::addColumn<uint32_t>("n_tokens");
     for (Type t : kTypes) {
       const std::string name = quant::type_name(t);
@@ -81,6 +86,7 @@ class TestVulkanPrefill : public QObject {
       QTest::newRow((name + "/1 token").c_str()) << int(t) << 0 << 1u;
       QTest::newRow((name + "/split").c_str()) << int(t) << 1 << 17u;
       QTest::newRow((name + "/other tile").c_str()) << int(t) << 2 << 70u;
+      QTest::newRow((name + "/16x24x96 tile").c_str()) << int(t) << 3 << 29u;
     }
   }
   void mul_mm() {
@@ -98,7 +104,7 @@ class TestVulkanPrefill : public QObject {
     const auto y0 = random_floats(size_t(n_tokens) * y_stride + 1, 19);
     auto wb = make_buffer(*gpu.device, m), xb = make_buffer(*gpu.device, x), bb = make_buffer(*gpu.device, bias);
     auto yb = make_buffer(*gpu.device, y0);
-    Ops& o = variant == 0 ? *ops : variant == 1 ? *ops_split : *ops_other;
+    Ops& o = variant == 0 ? *ops : variant == 1 ? *ops_split : variant == 2 ? *ops_other : *ops_tile;
     const Matrix a{wb.get(), 0, t, ncols, nrows};
     const View bias_view = view(*bb, 2);
     // Offsets and strides everywhere; the second product adds the bias and accumulates (fused residual).
