@@ -4,7 +4,7 @@
 // arithmetic as rms_norm.comp (qwen3's per-head Q/K norm), rope.comp and kv_store.comp in sequence, which
 // would be 4 dispatches (6 with the norms) with a barrier between most of them.
 // One workgroup per token and head row of x = [q heads (n_head) | k heads (n_head_kv) | v heads (n_head_kv)]
-// (a token's rows x_stride floats after the previous token's):
+// (a token's q and k x_stride floats after the previous token's, its v v_stride floats after):
 //   q head: (optional) x / sqrt(mean(x^2) + eps) * q_norm, then RoPE, in place;
 //   k head: the same with k_norm, written as f16 to k_cache[pos * kv_stride + head * head_dim + i];
 //   v head: f16 copy to v_cache at the same place.
@@ -40,7 +40,8 @@ layout(push_constant) uniform Push {
   float freq_base;
   float eps;
   uint n_tokens;   // 1 for decode; a prompt batch's tokens
-  uint x_stride;   // floats from one token's q|k|v to the next's (n_tokens > 1)
+  uint x_stride;   // floats from one token's q|k (|v) to the next's (n_tokens > 1)
+  uint v_stride;   // floats from one token's v to the next's
 } p;
 
 void main() {
@@ -52,7 +53,7 @@ void main() {
   const uint tok = t * p.x_stride;
   if (row >= p.n_head + p.n_head_kv) {  // v: stored as it is
     const uint h = row - p.n_head - p.n_head_kv;
-    const uint src = p.v_offset + tok + h * p.head_dim, dst = p.vc_offset + pos * p.kv_stride + h * p.head_dim;
+    const uint src = p.v_offset + t * p.v_stride + h * p.head_dim, dst = p.vc_offset + pos * p.kv_stride + h * p.head_dim;
     for (uint i = tid; i < p.head_dim; i += WG_SIZE) v_cache[dst + i] = uint16_t(float_to_half_bits(x[src + i]));
     return;
   }

@@ -11,8 +11,11 @@
 // the merged rows, writing QKV = [N, q_dim + 2 kv_dim] (a token's q, k, v side by side), and norm + RoPE +
 // cache store of all N tokens one rope_kv dispatch over QKV's rows; gate|up one product writing
 // [N, 2 n_ff], SwiGLU in place over its gate halves, Wdown reading them with a row stride of 2 n_ff.
-// The separate Q/K/V products (qkv off) still write QKV when rope_kv is on; the strided layout is read
-// only by rope_kv, so a merged Q|K|V product implies the batched rope_kv here (not so in decode).
+// Where Wv's type differs (Q4_K_M's Q6_K attn_v layers), Q|K is one product and V another writing rows of
+// its own after QKV (bound apart, so the two need no barrier between them; rope_kv reads V with its own
+// stride). The separate Q/K/V products (qkv off) still write QKV when rope_kv is on (each waits for the
+// last: they write one binding); the strided layout is read only by rope_kv, so a merged Q|K|V product
+// implies the batched rope_kv here (not so in decode).
 #include "inference/vulkan/evaluator_prefill.h"
 
 #include <algorithm>
@@ -30,7 +33,7 @@ constexpr size_t kMaxRecordings = 4;
 
 uint64_t BatchPath::device_bytes(const model::HParams& hp, uint32_t n_batch) {
   const uint64_t q_dim = uint64_t(hp.n_head) * hp.head_dim, kv_dim = uint64_t(hp.n_head_kv) * hp.head_dim;
-  const uint64_t per_token = hp.n_embd + std::max<uint64_t>(hp.n_embd, q_dim) + 2 * q_dim + 2 * kv_dim +
+  const uint64_t per_token = hp.n_embd + std::max<uint64_t>(hp.n_embd, q_dim) + 2 * q_dim + 3 * kv_dim +
                              2 * uint64_t(hp.n_ff) + 2;
   return 4 * per_token * n_batch;
 }
@@ -52,9 +55,10 @@ Result<std::unique_ptr<BatchPath>> BatchPath::create(Device& device, Ops& ops, c
   };
   PENSER_TRY(make(N * hp.n_embd, self->x_));
   PENSER_TRY(make(N * std::max<uint64_t>(hp.n_embd, q_dim), self->xn_));
-  // Q|K|V as [N, q_dim + 2 kv_dim] (merged products, rope_kv), or Q, K, V one after another, [N, q_dim] and
-  // [N, kv_dim] twice (the separate ops); gate|up as [N, 2 n_ff] or gate then up likewise.
-  PENSER_TRY(make(N * (q_dim + 2 * kv_dim), self->qkv_));
+  // Q|K|V as [N, q_dim + 2 kv_dim] (merged products, rope_kv) and, after it, room for [N, kv_dim] (V as a
+  // product of its own beside Q|K); or Q, K, V one after another, [N, q_dim] and [N, kv_dim] twice (the
+  // separate ops); gate|up as [N, 2 n_ff] or gate then up likewise.
+  PENSER_TRY(make(N * (q_dim + 3 * kv_dim), self->qkv_));
   PENSER_TRY(make(N * q_dim, self->attn_));
   PENSER_TRY(make(N * 2 * hp.n_ff, self->gate_up_));
   PENSER_TRY(make(N, self->ids_));
@@ -151,20 +155,28 @@ Status BatchPath::record(Recorder& r, uint32_t N, uint32_t layer0, uint32_t laye
     if (B.q_norm) { qn = all(B.q_norm); kn = all(B.k_norm); }
     View q_in;  // attention's queries
     uint32_t q_stride = QD;
+    uint64_t v_at = QD + KVD;  // V's first element in qkv_ for rope_kv
     if (B.qkv.nrows || model_.rope_kv) {  // QKV rows of q|k|v, then one rope_kv over all of them
       const View qkv{qkv_->all(), 0};
       if (B.qkv.nrows) {
         if (B.bqkv) bqkv = all(B.bqkv);
-        PENSER_TRY(o.mul_mm(r, B.qkv, all(xn_), E, qkv, QKV, N, B.bqkv ? &bqkv : nullptr));
-        if (B.qkv.nrows == B.wq.nrows + B.wk.nrows)  // Q|K merged; V (another type) on its own
-          PENSER_TRY(o.mul_mm(r, B.wv, all(xn_), E, View{qkv.range, QD + KVD}, QKV, N, B.bv ? &bv : nullptr));
+        const View rows = part(qkv_, 0, uint64_t(nb) * QKV);  // bound apart from V's rows below
+        PENSER_TRY(o.mul_mm(r, B.qkv, all(xn_), E, rows, QKV, N, B.bqkv ? &bqkv : nullptr));
+        if (B.qkv.nrows == B.wq.nrows + B.wk.nrows) {
+          // Q|K merged; V (another type: Q4_K_M's Q6_K attn_v) a product of its own, into rows after the
+          // q|k|v ones, so that the two products write different bindings and need no barrier between them.
+          PENSER_TRY(o.mul_mm(r, B.wv, all(xn_), E, part(qkv_, uint64_t(nb) * QKV, uint64_t(nb) * KVD), KVD, N,
+                              B.bv ? &bv : nullptr));
+          rp.v_stride = KVD;
+          v_at = uint64_t(nb) * QKV;
+        }
       } else {
         PENSER_TRY(o.mul_mm(r, B.wq, all(xn_), E, qkv, QKV, N, B.bq ? &bq : nullptr));
         PENSER_TRY(o.mul_mm(r, B.wk, all(xn_), E, View{qkv.range, QD}, QKV, N, B.bk ? &bk : nullptr));
         PENSER_TRY(o.mul_mm(r, B.wv, all(xn_), E, View{qkv.range, QD + KVD}, QKV, N, B.bv ? &bv : nullptr));
       }
       rp.x_stride = QKV;
-      PENSER_TRY(o.rope_kv(r, qkv, View{qkv.range, QD}, View{qkv.range, QD + KVD}, B.q_norm ? &qn : nullptr,
+      PENSER_TRY(o.rope_kv(r, qkv, View{qkv.range, QD}, View{qkv.range, uint32_t(v_at)}, B.q_norm ? &qn : nullptr,
                            B.q_norm ? &kn : nullptr, hp.rms_eps, ff, all(pos_), all(B.k_cache), all(B.v_cache), rp));
       q_in = qkv;
       q_stride = QKV;

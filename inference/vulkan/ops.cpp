@@ -324,14 +324,17 @@ Status Ops::rope_kv(Recorder& rec, View q, View k, View v, const View* qn, const
   };
   PENSER_ASSERT(same(q.range, k.range) && same(q.range, v.range));
   PENSER_ASSERT(r.n_dims % 2 == 0 && r.n_dims <= r.head_dim && r.n_tokens >= 1);
-  PENSER_ASSERT(r.n_tokens == 1 || r.x_stride >= (r.n_head + 2 * r.n_head_kv) * r.head_dim);
+  const uint32_t v_stride = r.v_stride ? r.v_stride : r.x_stride;
+  PENSER_ASSERT(r.n_tokens == 1 || (r.x_stride >= (r.n_head + r.n_head_kv) * r.head_dim &&
+                                    v_stride >= r.n_head_kv * r.head_dim));
   PENSER_ASSERT(!qn == !kn && r.n_head_kv > 0);
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
                           pipeline("rope_kv", 7, (1u << 0) | (1u << 5) | (1u << 6), sizeof(RopeKvPush)));
   const uint32_t n_head_kv = r.n_head_kv;
   RopeKvPush push{r.head_dim, r.n_dims, r.n_head, n_head_kv, q.offset, k.offset, v.offset, qn ? qn->offset : 0,
                   kn ? kn->offset : 0, qn ? 1u : 0u, positions.offset, k_cache.offset, v_cache.offset,
-                  n_head_kv * r.head_dim, r.neox ? 1u : 0u, ff ? 1u : 0u, r.freq_base, eps, r.n_tokens, r.x_stride};
+                  n_head_kv * r.head_dim, r.neox ? 1u : 0u, ff ? 1u : 0u, r.freq_base, eps, r.n_tokens, r.x_stride,
+                  v_stride};
   const BufferRange bindings[] = {q.range, qn ? qn->range : positions.range, kn ? kn->range : positions.range,
                                   ff ? ff->range : positions.range, positions.range, k_cache.range, v_cache.range};
   uint32_t gx, gy;

@@ -135,6 +135,7 @@ class Ops {
     bool neox = true;
     uint32_t n_head_kv = 0;  // rope_kv only: the k and v heads
     uint32_t x_stride = 0;   // rope_kv only: floats from one token's q|k|v to the next's (n_tokens > 1)
+    uint32_t v_stride = 0;   // rope_kv only: the same for v where it lies apart (0: x_stride)
   };
   Status rope(Recorder& rec, View x, View positions, const View* freq_factors, const RopeParams& params);
   // y = silu(gate) * up over n values: rows of ncols values `stride` apart in all three (0: one contiguous
@@ -145,7 +146,7 @@ class Ops {
   // cache[pos_t * dst_stride + i] = f16(src[t * n + i]) for t < n_tokens.
   Status kv_store(Recorder& rec, View src, View cache, View positions, uint32_t n, uint32_t n_tokens, uint32_t dst_stride);
   // RoPE + KV store in one dispatch, for n_tokens tokens at positions[pos.offset + t] (q, k, v of token t at
-  // their offsets + t * x_stride): per head,
+  // their offsets + t * x_stride, v's + t * v_stride where set): per head,
   // qwen3's RMSNorm (q_norm / k_norm, both or neither, eps), then RoPE (`rope`: n_dims, neox, freq_factors)
   // of q in place and of k into k_cache; v copied to v_cache (f16, row pos * n_head_kv * head_dim). q, k
   // and v must lie in one bound range (element offsets differ). The same arithmetic as rms_norm, rope and

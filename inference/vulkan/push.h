@@ -56,9 +56,9 @@ struct RopeKvPush {  // shaders/rope_kv.comp
   uint32_t head_dim, n_dims, n_head, n_head_kv, q_offset, k_offset, v_offset, qn_offset, kn_offset, has_norm,
       pos_offset, kc_offset, vc_offset, kv_stride, neox, has_freq_factors;
   float freq_base, eps;
-  uint32_t n_tokens, x_stride;
+  uint32_t n_tokens, x_stride, v_stride;
 };
-static_assert(sizeof(RopeKvPush) == 80);
+static_assert(sizeof(RopeKvPush) == 84);
 
 struct AttnDecodePush {  // shaders/attn_decode.comp
   uint32_t head_dim, n_head, n_head_kv, kv_stride, q_offset, k_offset, v_offset, o_offset, scores_stride, pos_offset;

@@ -387,7 +387,8 @@ class TestVulkanOps : public QObject {
   // replaces: per-head RMSNorm (qwen3), RoPE of q (in place) and k, f16 K/V at the position. head_dim 40:
   // not a multiple of the workgroup; q, k, v at odd offsets in one buffer; GQA 3:1. One token (the decode
   // step) or a prompt batch: tokens' q|k|v rows x_stride floats apart (a gap of 7 between them), at
-  // positions out of order.
+  // positions out of order; or q|k rows with v in rows of its own after them (v_stride: the prompt path
+  // when Wv's type differs and V is a product of its own).
   void rope_kv_data() {
     QTest::addColumn<bool>("neox");
     QTest::addColumn<bool>("freq_factors");
@@ -395,16 +396,19 @@ class TestVulkanOps : public QObject {
     QTest::addColumn<bool>("norm");
     QTest::addColumn<bool>("subgroups");
     QTest::addColumn<uint32_t>("n_tokens");
-    QTest::newRow("neox (qwen2)") << true << false << 40u << false << true << 1u;
-    QTest::newRow("neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 1u;
-    QTest::newRow("neox + Q/K norm, shared") << true << false << 40u << true << false << 1u;
-    QTest::newRow("normal (llama)") << false << false << 40u << false << true << 1u;
-    QTest::newRow("normal + freq factors (llama3)") << false << true << 40u << false << true << 1u;
-    QTest::newRow("neox, partial rotation + norm") << true << false << 24u << true << true << 1u;
-    QTest::newRow("3 tokens, neox (qwen2)") << true << false << 40u << false << true << 3u;
-    QTest::newRow("3 tokens, neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 3u;
-    QTest::newRow("3 tokens, Q/K norm, shared") << true << false << 40u << true << false << 3u;
-    QTest::newRow("3 tokens, normal + freq factors (llama3)") << false << true << 40u << false << true << 3u;
+    QTest::addColumn<bool>("v_apart");
+    QTest::newRow("neox (qwen2)") << true << false << 40u << false << true << 1u << false;
+    QTest::newRow("neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 1u << false;
+    QTest::newRow("neox + Q/K norm, shared") << true << false << 40u << true << false << 1u << false;
+    QTest::newRow("normal (llama)") << false << false << 40u << false << true << 1u << false;
+    QTest::newRow("normal + freq factors (llama3)") << false << true << 40u << false << true << 1u << false;
+    QTest::newRow("neox, partial rotation + norm") << true << false << 24u << true << true << 1u << false;
+    QTest::newRow("3 tokens, neox (qwen2)") << true << false << 40u << false << true << 3u << false;
+    QTest::newRow("3 tokens, neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 3u << false;
+    QTest::newRow("3 tokens, Q/K norm, shared") << true << false << 40u << true << false << 3u << false;
+    QTest::newRow("3 tokens, normal + freq factors (llama3)") << false << true << 40u << false << true << 3u << false;
+    QTest::newRow("3 tokens, v apart, neox + Q/K norm") << true << false << 40u << true << true << 3u << true;
+    QTest::newRow("3 tokens, v apart, normal (llama)") << false << false << 40u << false << true << 3u << true;
   }
   void rope_kv() {
     QFETCH(bool, neox);
@@ -413,11 +417,16 @@ class TestVulkanOps : public QObject {
     QFETCH(bool, norm);
     QFETCH(bool, subgroups);
     QFETCH(uint32_t, n_tokens);
+    QFETCH(bool, v_apart);
     const uint32_t D = 40, H = 6, Hkv = 2, n_ctx = 50, kv_dim = Hkv * D, q0 = 3;
-    const uint32_t stride = n_tokens > 1 ? (H + 2 * Hkv) * D + 7 : 0;
+    const uint32_t stride = n_tokens > 1 ? (H + (v_apart ? 1 : 2) * Hkv) * D + 7 : 0;
+    const uint32_t v_stride = v_apart ? kv_dim + 3 : 0;
+    // v of token t at v_at(t): inside the token's row, or in the rows after all the tokens' q|k rows.
+    const uint32_t v0 = v_apart ? q0 + n_tokens * stride + 1 : q0 + (H + Hkv) * D;
+    auto v_at = [&](uint32_t t) { return v0 + t * (v_apart ? v_stride : stride); };
     const float base = 1000000.0f, eps = 1e-6f;
     const std::vector<int32_t> positions = {-1, 0, 37, 5, 12};  // token t's at offset 2 + t
-    const auto x = random_floats(q0 + (n_tokens - 1) * stride + (H + 2 * Hkv) * D, 71, 2.0f);
+    const auto x = random_floats(v_at(n_tokens - 1) + kv_dim + 2, 71, 2.0f);
     const auto qn = random_floats(D + 1, 72), kn = random_floats(D + 2, 73);
     std::vector<float> ff(D / 2);
     for (size_t i = 0; i < ff.size(); ++i) ff[i] = 1.0f + float(i % 3) * 4.0f;
@@ -429,11 +438,11 @@ class TestVulkanOps : public QObject {
     const View fv = view(*fb), qnv = view(*qnb, 1), knv = view(*knb, 2);
     Ops& o = subgroups ? *ops : *ops_fallback;
     run([&](Recorder& r) {
-      VKT_OK(o.rope_kv(r, view(*xb, q0), view(*xb, q0 + H * D), view(*xb, q0 + (H + Hkv) * D), norm ? &qnv : nullptr,
+      VKT_OK(o.rope_kv(r, view(*xb, q0), view(*xb, q0 + H * D), view(*xb, v0), norm ? &qnv : nullptr,
                        norm ? &knv : nullptr, eps, freq_factors ? &fv : nullptr, view(*pb, 2), view(*kc, 8),
                        view(*vc, 8),
                        {.head_dim = D, .n_dims = n_dims, .n_head = H, .n_tokens = n_tokens, .freq_base = base,
-                        .neox = neox, .n_head_kv = Hkv, .x_stride = stride}));
+                        .neox = neox, .n_head_kv = Hkv, .x_stride = stride, .v_stride = v_stride}));
     });
     const auto got_x = read_back<float>(*xb, x.size());
     const auto kcache = read_back<uint16_t>(*kc, cache.size()), vcache = read_back<uint16_t>(*vc, cache.size());
@@ -472,15 +481,14 @@ class TestVulkanOps : public QObject {
       std::vector<float> got_k(kv_dim);
       for (uint32_t i = 0; i < kv_dim; ++i) {
         got_k[i] = quant::f16_to_f32(kcache[row + i]);
-        QCOMPARE(vcache[row + i], quant::f32_to_f16(x[tq + (H + Hkv) * D + i]));
+        QCOMPARE(vcache[row + i], quant::f32_to_f16(x[v_at(t) + i]));
         stored[row + i] = true;
       }
       const double ek = nmse(got_k, want_k);  // f16 rounding: ~1e-7
       QVERIFY2(ek < 1e-6, fmt::format("token {}: k nmse {:.3g}", t, ek).c_str());
-      // The k and v parts of x are left as they were (the cache holds the rotated k).
-      for (uint32_t i = tq + H * D; i < tq + (H + 2 * Hkv) * D; ++i) QCOMPARE(got_x[i], x[i]);
     }
-    // Every other cache element is untouched, and so is x outside the q heads (the gaps between tokens).
+    // Every other cache element is untouched, and so is x outside the q heads (k and v: the cache holds the
+    // rotated k; the gaps between tokens).
     for (size_t i = 0; i < cache.size(); ++i)
       if (!stored[i]) {
         QCOMPARE(kcache[i], sentinel);
