@@ -36,7 +36,7 @@ const uint WORDS = HEAD_DIM / 2;           // 32-bit words per head row
 const uint WPL = (WORDS + SG - 1) / SG;    // words per lane (the last lanes may own fewer: VEC is then 1)
 const uint NSG = WG_SIZE / SG;             // subgroups per workgroup
 
-layout(binding = 0) readonly buffer Q { vec2 q2[]; };  // q_offset, o_offset, q_stride even (Ops checks)
+layout(binding = 0) readonly buffer Q { vec2 q2[]; };  // q_offset, o_offset, q_stride, o_stride even (Ops checks)
 layout(binding = 1) readonly buffer K1 { uint k1[]; };
 layout(binding = 1) readonly buffer K2 { uvec2 k2[]; };
 layout(binding = 1) readonly buffer K4 { uvec4 k4[]; };
@@ -61,8 +61,9 @@ layout(push_constant) uniform Push {
   float scale;        // 1 / sqrt(head_dim)
   uint min_chunk;     // positions per range at least
   uint n_tokens;      // queries (1 for decode)
-  uint q_stride;      // floats between the queries of q and between the rows of out (n_tokens > 1)
-  uint pad0, pad1;
+  uint q_stride;      // floats between the queries of q (n_tokens > 1)
+  uint o_stride;      // floats between the rows of out (n_tokens > 1)
+  uint pad1;
 } p;
 
 shared float m_s[NSG > 1 ? NSG * GROUP : 1];
@@ -119,7 +120,7 @@ void main() {
   const uint tid = gl_LocalInvocationID.x, lane = tid % SG, sgid = tid / SG;
   const uint h0 = hb * GROUP, kvh = h0 / p.heads_per_kv;
   const uint n_kv = uint(positions[p.pos_offset + token]) + 1;
-  const uint q_base = p.q_offset + token * p.q_stride, o_base = p.o_offset + token * p.q_stride;
+  const uint q_base = p.q_offset + token * p.q_stride, o_base = p.o_offset + token * p.o_stride;
   const uint chunk = max(p.min_chunk, (n_kv + p.n_split - 1) / p.n_split);
   const uint t0 = min(s * chunk, n_kv), t1 = min(t0 + chunk, n_kv);
   const uint pstride = HEAD_DIM + 2;

@@ -23,14 +23,14 @@ layout(push_constant) uniform Push {
   uint n_head;
   uint n_head_kv;
   uint q_offset;
-  uint q_stride;   // floats between tokens of q (and of o)
+  uint q_stride;   // floats between tokens of q
   uint k_offset;
   uint v_offset;
   uint kv_stride;  // f16 values per cached position (n_head_kv * head_dim)
   uint o_offset;
   uint pos_offset;
   float scale;     // 1 / sqrt(head_dim)
-  uint pad;
+  uint o_stride;   // floats between tokens of o (the prompt path's q rows lie inside q|k|v rows)
 } p;
 
 shared float q_s[BQ * HD];
@@ -116,6 +116,6 @@ void main() {
     const uint e = tid + jj * WG_SIZE;
     if (e >= BQ * HD) break;
     const uint i = e / HD, d = e % HD;
-    if (i < nq) o[p.o_offset + (q0 + i) * p.q_stride + h * HD + d] = acc[jj] / l_s[i];
+    if (i < nq) o[p.o_offset + (q0 + i) * p.o_stride + h * HD + d] = acc[jj] / l_s[i];
   }
 }

@@ -1,9 +1,10 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// One token's attention inputs after the Q/K/V products, in one dispatch (the decode step): the same
+// The attention inputs after the Q/K/V products, in one dispatch (the decode step, a prompt batch): the same
 // arithmetic as rms_norm.comp (qwen3's per-head Q/K norm), rope.comp and kv_store.comp in sequence, which
 // would be 4 dispatches (6 with the norms) with a barrier between most of them.
-// One workgroup per head row of x = [q heads (n_head) | k heads (n_head_kv) | v heads (n_head_kv)]:
+// One workgroup per token and head row of x = [q heads (n_head) | k heads (n_head_kv) | v heads (n_head_kv)]
+// (a token's q and k x_stride floats after the previous token's, its v v_stride floats after):
 //   q head: (optional) x / sqrt(mean(x^2) + eps) * q_norm, then RoPE, in place;
 //   k head: the same with k_norm, written as f16 to k_cache[pos * kv_stride + head * head_dim + i];
 //   v head: f16 copy to v_cache at the same place.
@@ -38,23 +39,28 @@ layout(push_constant) uniform Push {
   uint has_freq_factors;
   float freq_base;
   float eps;
+  uint n_tokens;   // 1 for decode; a prompt batch's tokens
+  uint x_stride;   // floats from one token's q|k (|v) to the next's (n_tokens > 1)
+  uint v_stride;   // floats from one token's v to the next's
 } p;
 
 void main() {
-  const uint row = group_index();
-  if (row >= p.n_head + 2 * p.n_head_kv) return;
+  const uint rows = p.n_head + 2 * p.n_head_kv;
+  const uint t = group_index() / rows, row = group_index() - t * rows;
+  if (t >= p.n_tokens) return;
   const uint tid = gl_LocalInvocationID.x;
-  const uint pos = uint(positions[p.pos_offset]);
+  const uint pos = uint(positions[p.pos_offset + t]);
+  const uint tok = t * p.x_stride;
   if (row >= p.n_head + p.n_head_kv) {  // v: stored as it is
     const uint h = row - p.n_head - p.n_head_kv;
-    const uint src = p.v_offset + h * p.head_dim, dst = p.vc_offset + pos * p.kv_stride + h * p.head_dim;
+    const uint src = p.v_offset + t * p.v_stride + h * p.head_dim, dst = p.vc_offset + pos * p.kv_stride + h * p.head_dim;
     for (uint i = tid; i < p.head_dim; i += WG_SIZE) v_cache[dst + i] = uint16_t(float_to_half_bits(x[src + i]));
     return;
   }
   // Uniform per workgroup from here: a workgroup takes one q or one k head.
   const bool is_q = row < p.n_head;
   const uint h = is_q ? row : row - p.n_head;
-  const uint base = (is_q ? p.q_offset : p.k_offset) + h * p.head_dim;
+  const uint base = (is_q ? p.q_offset : p.k_offset) + tok + h * p.head_dim;
   const uint nb = is_q ? p.qn_offset : p.kn_offset;
   float scale = 1.0;
   if (p.has_norm != 0) {

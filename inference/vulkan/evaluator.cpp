@@ -129,6 +129,12 @@ class VulkanEvaluator final : public model::Evaluator {
     }
     return w;
   }
+  std::vector<PromptCounts> prompt_counts() const {
+    std::vector<PromptCounts> c;
+    if (batch_)
+      for (const BatchPath::Counts& b : batch_->counts()) c.push_back({b.dispatches, b.barriers});
+    return c;
+  }
   const std::vector<Token>& tokens() const override { return tokens_; }
   std::string backend_name() const override { return "vulkan: " + device_->info().name; }
   void truncate(uint32_t n) override {
@@ -169,7 +175,7 @@ class VulkanEvaluator final : public model::Evaluator {
   Status create_batch_path() {
     if (n_batch_ < 2) return {};
     DeviceModel dm{&model_.hparams(), token_embd_, output_, output_norm_.get(), rope_freqs_.get(), &layers_,
-                   logits_.get()};
+                   logits_.get(), merge_.rope_kv};
     PENSER_ASSIGN_OR_RETURN(batch_, BatchPath::create(*device_, *ops_, dm, n_batch_));
     return {};
   }
@@ -533,6 +539,12 @@ Status fill_cache_for_bench(model::Evaluator& evaluator, uint32_t n_positions, u
   auto* vk = dynamic_cast<VulkanEvaluator*>(&evaluator);
   if (!vk) return make_error("filling the KV cache directly needs the Vulkan backend (--backend vulkan)");
   return vk->fill_cache(n_positions, seed);
+}
+
+Result<std::vector<PromptCounts>> prompt_counts(const model::Evaluator& evaluator) {
+  auto* vk = dynamic_cast<const VulkanEvaluator*>(&evaluator);
+  if (!vk) return make_error("prompt recordings are those of the Vulkan backend");
+  return vk->prompt_counts();
 }
 
 Result<WeightAllocations> weight_allocations(const model::Evaluator& evaluator) {

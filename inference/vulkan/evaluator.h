@@ -91,6 +91,14 @@ struct WeightAllocations {
 };
 Result<WeightAllocations> weight_allocations(const model::Evaluator& evaluator);
 
+// The prompt path's dispatches and pipeline barriers per submission (one submission per layer on CPU
+// implementations, one per batch on GPUs) of the batch length recorded last; empty before the first prompt
+// batch or with n_batch 1. Tests and docs/vulkan.md's counts. An error unless `evaluator` is a Vulkan one.
+struct PromptCounts {
+  uint32_t dispatches = 0, barriers = 0;
+};
+Result<std::vector<PromptCounts>> prompt_counts(const model::Evaluator& evaluator);
+
 // Device bytes the model needs with n_ctx tokens of KV cache (weights + cache + activations, including
 // those of a prompt batch of n_batch tokens).
 uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32_t n_batch = kDefaultBatch);

@@ -7,6 +7,15 @@
 //              cache[pos_i] = f16(K_i), f16(V_i); A = causal attention(Q, cache)  (attn_prefill)
 //              X += A Wo^T; Xn = RMSNorm(X) * ffn_norm; X += (silu(Xn Wgate^T) * (Xn Wup^T)) Wdown^T
 //   logits = Wout (RMSNorm(X[N-1]) * output_norm)            (the last token only: mul_mv)
+// With the decode step's merges (EvaluatorOptions::merge), as there: Q|K|V (or Q|K) is one product over
+// the merged rows, writing QKV = [N, q_dim + 2 kv_dim] (a token's q, k, v side by side), and norm + RoPE +
+// cache store of all N tokens one rope_kv dispatch over QKV's rows; gate|up one product writing
+// [N, 2 n_ff], SwiGLU in place over its gate halves, Wdown reading them with a row stride of 2 n_ff.
+// Where Wv's type differs (Q4_K_M's Q6_K attn_v layers), Q|K is one product and V another writing rows of
+// its own after QKV (bound apart, so the two need no barrier between them; rope_kv reads V with its own
+// stride). The separate Q/K/V products (qkv off) still write QKV when rope_kv is on (each waits for the
+// last: they write one binding); the strided layout is read only by rope_kv, so a merged Q|K|V product
+// implies the batched rope_kv here (not so in decode).
 #include "inference/vulkan/evaluator_prefill.h"
 
 #include <algorithm>
@@ -24,7 +33,7 @@ constexpr size_t kMaxRecordings = 4;
 
 uint64_t BatchPath::device_bytes(const model::HParams& hp, uint32_t n_batch) {
   const uint64_t q_dim = uint64_t(hp.n_head) * hp.head_dim, kv_dim = uint64_t(hp.n_head_kv) * hp.head_dim;
-  const uint64_t per_token = hp.n_embd + std::max<uint64_t>(hp.n_embd, q_dim) + 2 * q_dim + 2 * kv_dim +
+  const uint64_t per_token = hp.n_embd + std::max<uint64_t>(hp.n_embd, q_dim) + 2 * q_dim + 3 * kv_dim +
                              2 * uint64_t(hp.n_ff) + 2;
   return 4 * per_token * n_batch;
 }
@@ -46,12 +55,12 @@ Result<std::unique_ptr<BatchPath>> BatchPath::create(Device& device, Ops& ops, c
   };
   PENSER_TRY(make(N * hp.n_embd, self->x_));
   PENSER_TRY(make(N * std::max<uint64_t>(hp.n_embd, q_dim), self->xn_));
-  PENSER_TRY(make(N * q_dim, self->q_));
-  PENSER_TRY(make(N * kv_dim, self->k_));
-  PENSER_TRY(make(N * kv_dim, self->v_));
+  // Q|K|V as [N, q_dim + 2 kv_dim] (merged products, rope_kv) and, after it, room for [N, kv_dim] (V as a
+  // product of its own beside Q|K); or Q, K, V one after another, [N, q_dim] and [N, kv_dim] twice (the
+  // separate ops); gate|up as [N, 2 n_ff] or gate then up likewise.
+  PENSER_TRY(make(N * (q_dim + 3 * kv_dim), self->qkv_));
   PENSER_TRY(make(N * q_dim, self->attn_));
-  PENSER_TRY(make(N * hp.n_ff, self->gate_));
-  PENSER_TRY(make(N * hp.n_ff, self->up_));
+  PENSER_TRY(make(N * 2 * hp.n_ff, self->gate_up_));
   PENSER_TRY(make(N, self->ids_));
   PENSER_TRY(make(N, self->pos_));
   return self;
@@ -75,6 +84,11 @@ Status BatchPath::run(std::span<const tokenizer::Token> tokens, uint32_t n_past,
     PENSER_TRY(rec->submit_and_wait("a layer of a prompt batch"));
   }
   return {};
+}
+
+View BatchPath::part(const std::unique_ptr<Buffer>& b, uint64_t first, uint64_t n) const {
+  if (first * 4 % device_->info().min_storage_offset_alignment == 0) return View{b->range(first * 4, n * 4), 0};
+  return View{b->all(), uint32_t(first)};
 }
 
 Result<const BatchPath::Recordings*> BatchPath::recording(uint32_t n) {
@@ -102,12 +116,15 @@ Result<const BatchPath::Recordings*> BatchPath::recording(uint32_t n) {
   PENSER_TRY(count(model_.token_embd));
   PENSER_TRY(count(model_.output));
   for (const LayerBuffers& B : *model_.layers)
-    for (const Matrix* m : {&B.wq, &B.wk, &B.wv, &B.wo, &B.gate, &B.up, &B.down}) PENSER_TRY(count(*m));
+    for (const Matrix* m : {&B.wq, &B.wk, &B.wv, &B.wo, &B.gate, &B.up, &B.down, &B.qkv, &B.gate_up})
+      PENSER_TRY(count(*m));
   Recordings recs;
+  counts_.clear();
   for (uint32_t l = 0; l < L; l += per) {
     const uint32_t end = std::min(L, l + per);
     PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, uint32_t(std::min<uint64_t>((end - l) * 40 + 32 + extra, 1u << 20))));
     PENSER_TRY(record(*rec, n, l, end));
+    counts_.push_back({rec->dispatches(), rec->barriers()});
     recs.push_back(std::move(rec));
   }
   return &recordings_.emplace(n, std::move(recs)).first->second;
@@ -125,35 +142,77 @@ Status BatchPath::record(Recorder& r, uint32_t N, uint32_t layer0, uint32_t laye
   View ff_view;
   if (model_.rope_freqs) ff_view = all(model_.rope_freqs);
   const View* ff = model_.rope_freqs ? &ff_view : nullptr;
+  const uint32_t QKV = QD + 2 * KVD, nb = n_batch_;
   for (uint32_t layer = layer0; layer < layer_end; ++layer) {
     const LayerBuffers& B = (*model_.layers)[layer];
     View an = all(B.attn_norm), fn = all(B.ffn_norm);
     PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &an, E, N, hp.rms_eps));
-    View bq, bk, bv;
+    View bq, bk, bv, bqkv;
     if (B.bq) { bq = all(B.bq); bk = all(B.bk); bv = all(B.bv); }
-    PENSER_TRY(o.mul_mm(r, B.wq, all(xn_), E, all(q_), QD, N, B.bq ? &bq : nullptr));
-    PENSER_TRY(o.mul_mm(r, B.wk, all(xn_), E, all(k_), KVD, N, B.bk ? &bk : nullptr));
-    PENSER_TRY(o.mul_mm(r, B.wv, all(xn_), E, all(v_), KVD, N, B.bv ? &bv : nullptr));
-    if (B.q_norm) {
-      View qn = all(B.q_norm), kn = all(B.k_norm);
-      PENSER_TRY(o.rms_norm(r, all(q_), all(q_), &qn, D, N * H, hp.rms_eps));
-      PENSER_TRY(o.rms_norm(r, all(k_), all(k_), &kn, D, N * Hkv, hp.rms_eps));
-    }
     Ops::RopeParams rp{.head_dim = D, .n_dims = D, .n_head = H, .n_tokens = N, .freq_base = hp.rope_freq_base,
-                       .neox = hp.rope_neox};
-    PENSER_TRY(o.rope(r, all(q_), all(pos_), ff, rp));
-    rp.n_head = Hkv;
-    PENSER_TRY(o.rope(r, all(k_), all(pos_), ff, rp));
-    PENSER_TRY(o.kv_store(r, all(k_), all(B.k_cache), all(pos_), KVD, N, KVD));
-    PENSER_TRY(o.kv_store(r, all(v_), all(B.v_cache), all(pos_), KVD, N, KVD));
-    PENSER_TRY(o.attn_prefill(r, all(q_), all(B.k_cache), all(B.v_cache), all(attn_), all(pos_), N,
-                              {.head_dim = D, .n_head = H, .n_head_kv = Hkv}));
+                       .neox = hp.rope_neox, .n_head_kv = Hkv};
+    View qn, kn;
+    if (B.q_norm) { qn = all(B.q_norm); kn = all(B.k_norm); }
+    View q_in;  // attention's queries
+    uint32_t q_stride = QD;
+    uint64_t v_at = QD + KVD;  // V's first element in qkv_ for rope_kv
+    if (B.qkv.nrows || model_.rope_kv) {  // QKV rows of q|k|v, then one rope_kv over all of them
+      const View qkv{qkv_->all(), 0};
+      if (B.qkv.nrows) {
+        if (B.bqkv) bqkv = all(B.bqkv);
+        const View rows = part(qkv_, 0, uint64_t(nb) * QKV);  // bound apart from V's rows below
+        PENSER_TRY(o.mul_mm(r, B.qkv, all(xn_), E, rows, QKV, N, B.bqkv ? &bqkv : nullptr));
+        if (B.qkv.nrows == B.wq.nrows + B.wk.nrows) {
+          // Q|K merged; V (another type: Q4_K_M's Q6_K attn_v) a product of its own, into rows after the
+          // q|k|v ones, so that the two products write different bindings and need no barrier between them.
+          PENSER_TRY(o.mul_mm(r, B.wv, all(xn_), E, part(qkv_, uint64_t(nb) * QKV, uint64_t(nb) * KVD), KVD, N,
+                              B.bv ? &bv : nullptr));
+          rp.v_stride = KVD;
+          v_at = uint64_t(nb) * QKV;
+        }
+      } else {
+        PENSER_TRY(o.mul_mm(r, B.wq, all(xn_), E, qkv, QKV, N, B.bq ? &bq : nullptr));
+        PENSER_TRY(o.mul_mm(r, B.wk, all(xn_), E, View{qkv.range, QD}, QKV, N, B.bk ? &bk : nullptr));
+        PENSER_TRY(o.mul_mm(r, B.wv, all(xn_), E, View{qkv.range, QD + KVD}, QKV, N, B.bv ? &bv : nullptr));
+      }
+      rp.x_stride = QKV;
+      PENSER_TRY(o.rope_kv(r, qkv, View{qkv.range, QD}, View{qkv.range, uint32_t(v_at)}, B.q_norm ? &qn : nullptr,
+                           B.q_norm ? &kn : nullptr, hp.rms_eps, ff, all(pos_), all(B.k_cache), all(B.v_cache), rp));
+      q_in = qkv;
+      q_stride = QKV;
+    } else {  // Q, K, V one after another (rows of q_dim, kv_dim): the separate ops
+      const View q = part(qkv_, 0, uint64_t(nb) * QD), k = part(qkv_, uint64_t(nb) * QD, uint64_t(nb) * KVD),
+                 v = part(qkv_, uint64_t(nb) * (QD + KVD), uint64_t(nb) * KVD);
+      PENSER_TRY(o.mul_mm(r, B.wq, all(xn_), E, q, QD, N, B.bq ? &bq : nullptr));
+      PENSER_TRY(o.mul_mm(r, B.wk, all(xn_), E, k, KVD, N, B.bk ? &bk : nullptr));
+      PENSER_TRY(o.mul_mm(r, B.wv, all(xn_), E, v, KVD, N, B.bv ? &bv : nullptr));
+      if (B.q_norm) {
+        PENSER_TRY(o.rms_norm(r, q, q, &qn, D, N * H, hp.rms_eps));
+        PENSER_TRY(o.rms_norm(r, k, k, &kn, D, N * Hkv, hp.rms_eps));
+      }
+      PENSER_TRY(o.rope(r, q, all(pos_), ff, rp));
+      rp.n_head = Hkv;
+      PENSER_TRY(o.rope(r, k, all(pos_), ff, rp));
+      PENSER_TRY(o.kv_store(r, k, all(B.k_cache), all(pos_), KVD, N, KVD));
+      PENSER_TRY(o.kv_store(r, v, all(B.v_cache), all(pos_), KVD, N, KVD));
+      q_in = q;
+    }
+    PENSER_TRY(o.attn_prefill(r, q_in, all(B.k_cache), all(B.v_cache), all(attn_), all(pos_), N,
+                              {.head_dim = D, .n_head = H, .n_head_kv = Hkv}, q_stride, QD));
     PENSER_TRY(o.mul_mm(r, B.wo, all(attn_), QD, all(x_), E, N, nullptr, /*accumulate=*/true));
     PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &fn, E, N, hp.rms_eps));
-    PENSER_TRY(o.mul_mm(r, B.gate, all(xn_), E, all(gate_), F, N));
-    PENSER_TRY(o.mul_mm(r, B.up, all(xn_), E, all(up_), F, N));
-    PENSER_TRY(o.swiglu(r, all(gate_), all(up_), all(gate_), N * F));
-    PENSER_TRY(o.mul_mm(r, B.down, all(gate_), F, all(x_), E, N, nullptr, /*accumulate=*/true));
+    if (B.gate_up.nrows) {  // [N, 2F]: a token's gate then its up; SwiGLU in place over the gate halves
+      const View gu{gate_up_->all(), 0}, up{gate_up_->all(), F};
+      PENSER_TRY(o.mul_mm(r, B.gate_up, all(xn_), E, gu, 2 * F, N));
+      PENSER_TRY(o.swiglu(r, gu, up, gu, N * F, F, 2 * F));
+      PENSER_TRY(o.mul_mm(r, B.down, gu, 2 * F, all(x_), E, N, nullptr, /*accumulate=*/true));
+    } else {
+      const View gate = part(gate_up_, 0, uint64_t(nb) * F), up = part(gate_up_, uint64_t(nb) * F, uint64_t(nb) * F);
+      PENSER_TRY(o.mul_mm(r, B.gate, all(xn_), E, gate, F, N));
+      PENSER_TRY(o.mul_mm(r, B.up, all(xn_), E, up, F, N));
+      PENSER_TRY(o.swiglu(r, gate, up, gate, N * F));
+      PENSER_TRY(o.mul_mm(r, B.down, gate, F, all(x_), E, N, nullptr, /*accumulate=*/true));
+    }
   }
   if (last_layer) {
     const View last{x_->all(), (N - 1) * E};

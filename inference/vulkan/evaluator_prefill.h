@@ -39,6 +39,7 @@ struct DeviceModel {
   const Buffer* rope_freqs = nullptr;  // may be null
   const std::vector<LayerBuffers>* layers = nullptr;
   Buffer* logits = nullptr;            // n_vocab floats: the last token's logits
+  bool rope_kv = true;                 // EvaluatorOptions::merge.rope_kv (the merged products are in layers)
 };
 
 class BatchPath {
@@ -56,18 +57,29 @@ class BatchPath {
   // Device bytes of the batch activations (counted by estimate_device_bytes).
   static uint64_t device_bytes(const model::HParams& hp, uint32_t n_batch);
 
+  // Dispatches and pipeline barriers of each submission of the last batch length recorded (docs/vulkan.md
+  // counts them per layer; tests check the merges remove some).
+  struct Counts {
+    uint32_t dispatches = 0, barriers = 0;
+  };
+  const std::vector<Counts>& counts() const { return counts_; }
+
  private:
   BatchPath() = default;
   using Recordings = std::vector<std::unique_ptr<Recorder>>;  // submitted in order
   Result<const Recordings*> recording(uint32_t n);
   Status record(Recorder& rec, uint32_t n, uint32_t layer0, uint32_t layer_end);
+  // Elements [first, first + n) of an activation buffer, bound on their own where the offset allows (then
+  // products writing different parts need no barrier between them), else the whole buffer at an offset.
+  View part(const std::unique_ptr<Buffer>& b, uint64_t first, uint64_t n) const;
 
   Device* device_ = nullptr;
   Ops* ops_ = nullptr;
   DeviceModel model_;
   uint32_t n_batch_ = 0;
-  std::unique_ptr<Buffer> x_, xn_, q_, k_, v_, attn_, gate_, up_, ids_, pos_;
+  std::unique_ptr<Buffer> x_, xn_, qkv_, attn_, gate_up_, ids_, pos_;
   std::map<uint32_t, Recordings> recordings_;  // by batch length
+  std::vector<Counts> counts_;
 };
 
 }  // namespace penser::vulkan

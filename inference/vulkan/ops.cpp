@@ -285,9 +285,12 @@ Status Ops::rope(Recorder& rec, View x, View positions, const View* ff, const Ro
                      n_rows * (r.n_dims / 2));
 }
 
-Status Ops::swiglu(Recorder& rec, View g, View u, View y, uint32_t n) {
+Status Ops::swiglu(Recorder& rec, View g, View u, View y, uint32_t n, uint32_t ncols, uint32_t stride) {
+  if (ncols == 0) ncols = std::max(n, 1u);
+  if (stride == 0) stride = ncols;
+  PENSER_ASSERT(n % ncols == 0 && stride >= ncols);
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline("swiglu", 3, 1u << 2, sizeof(SwigluPush)));
-  SwigluPush push{n, g.offset, u.offset, y.offset};
+  SwigluPush push{n, g.offset, u.offset, y.offset, ncols, stride};
   return elementwise(rec, *p, {g.range, u.range, y.range}, &push, sizeof(push), n);
 }
 
@@ -320,18 +323,22 @@ Status Ops::rope_kv(Recorder& rec, View q, View k, View v, const View* qn, const
     return a.buffer == b.buffer && a.offset == b.offset && a.range == b.range;
   };
   PENSER_ASSERT(same(q.range, k.range) && same(q.range, v.range));
-  PENSER_ASSERT(r.n_dims % 2 == 0 && r.n_dims <= r.head_dim && r.n_tokens == 1);
+  PENSER_ASSERT(r.n_dims % 2 == 0 && r.n_dims <= r.head_dim && r.n_tokens >= 1);
+  const uint32_t v_stride = r.v_stride ? r.v_stride : r.x_stride;
+  PENSER_ASSERT(r.n_tokens == 1 || (r.x_stride >= (r.n_head + r.n_head_kv) * r.head_dim &&
+                                    v_stride >= r.n_head_kv * r.head_dim));
   PENSER_ASSERT(!qn == !kn && r.n_head_kv > 0);
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
                           pipeline("rope_kv", 7, (1u << 0) | (1u << 5) | (1u << 6), sizeof(RopeKvPush)));
   const uint32_t n_head_kv = r.n_head_kv;
   RopeKvPush push{r.head_dim, r.n_dims, r.n_head, n_head_kv, q.offset, k.offset, v.offset, qn ? qn->offset : 0,
                   kn ? kn->offset : 0, qn ? 1u : 0u, positions.offset, k_cache.offset, v_cache.offset,
-                  n_head_kv * r.head_dim, r.neox ? 1u : 0u, ff ? 1u : 0u, r.freq_base, eps};
+                  n_head_kv * r.head_dim, r.neox ? 1u : 0u, ff ? 1u : 0u, r.freq_base, eps, r.n_tokens, r.x_stride,
+                  v_stride};
   const BufferRange bindings[] = {q.range, qn ? qn->range : positions.range, kn ? kn->range : positions.range,
                                   ff ? ff->range : positions.range, positions.range, k_cache.range, v_cache.range};
   uint32_t gx, gy;
-  grid_2d(device_->info(), r.n_head + 2 * n_head_kv, gx, gy);
+  grid_2d(device_->info(), r.n_tokens * (r.n_head + 2 * n_head_kv), gx, gy);
   return rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy);
 }
 

@@ -91,6 +91,11 @@ class Ops {
     bool mul_mv_int64 = true;       // Q4_K's wide loads as 8-byte components on CPU implementations with
                                     // shaderInt64 (PENSER_VK_MUL_MV_INT64=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
+    // mul_mm's tile, measurements (the GPU script's sweep): weight rows (BM) and tokens (BN) per workgroup, each
+    // a multiple of 8 up to 256, and K per step (BK) a multiple of 32 up to 256; 0 keeps mul_mm_tiles' value.
+    // PENSER_VK_MUL_MM_BM / _BN / _BK override them. A tile beyond the device's invocation or shared-memory
+    // limits is not used (the default one is).
+    uint32_t mul_mm_bm = 0, mul_mm_bn = 0, mul_mm_bk = 0;
     uint32_t attn_lanes = 0;        // decode attention: invocations per position in the score phase (a power of
                                     // two dividing the workgroup); 0: 1 on CPU implementations, 8 on GPUs
     // Decode attention's kernel (measurements and tests; PENSER_VK_ATTN=1/2 overrides the default):
@@ -129,14 +134,19 @@ class Ops {
     float freq_base = 10000.0f;
     bool neox = true;
     uint32_t n_head_kv = 0;  // rope_kv only: the k and v heads
+    uint32_t x_stride = 0;   // rope_kv only: floats from one token's q|k|v to the next's (n_tokens > 1)
+    uint32_t v_stride = 0;   // rope_kv only: the same for v where it lies apart (0: x_stride)
   };
   Status rope(Recorder& rec, View x, View positions, const View* freq_factors, const RopeParams& params);
-  Status swiglu(Recorder& rec, View gate, View up, View y, uint32_t n);
+  // y = silu(gate) * up over n values: rows of ncols values `stride` apart in all three (0: one contiguous
+  // row; the prompt path's gate and up rows alternate in one [tokens, 2 * n_ff] matrix).
+  Status swiglu(Recorder& rec, View gate, View up, View y, uint32_t n, uint32_t ncols = 0, uint32_t stride = 0);
   Status add(Recorder& rec, View a, View b, View y, uint32_t n, uint32_t b_len);  // y = a + b[i % b_len]
   Status soft_max(Recorder& rec, View x, uint32_t ncols, uint32_t nrows, float scale);
   // cache[pos_t * dst_stride + i] = f16(src[t * n + i]) for t < n_tokens.
   Status kv_store(Recorder& rec, View src, View cache, View positions, uint32_t n, uint32_t n_tokens, uint32_t dst_stride);
-  // The decode step's RoPE + KV store in one dispatch, for one token at positions[pos.offset]: per head,
+  // RoPE + KV store in one dispatch, for n_tokens tokens at positions[pos.offset + t] (q, k, v of token t at
+  // their offsets + t * x_stride, v's + t * v_stride where set): per head,
   // qwen3's RMSNorm (q_norm / k_norm, both or neither, eps), then RoPE (`rope`: n_dims, neox, freq_factors)
   // of q in place and of k into k_cache; v copied to v_cache (f16, row pos * n_head_kv * head_dim). q, k
   // and v must lie in one bound range (element offsets differ). The same arithmetic as rms_norm, rope and
@@ -156,9 +166,10 @@ class Ops {
   Status mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, View y, uint32_t y_stride,
                 uint32_t n_tokens, const View* bias = nullptr, bool accumulate = false);
   // Causal attention of n_tokens queries (q: [n_tokens, n_head * head_dim]) at positions[pos.offset + i]
-  // over cache positions 0..that (their K/V already stored); out like q.
+  // over cache positions 0..that (their K/V already stored); out like q. Rows q_stride / o_stride floats
+  // apart (0: n_head * head_dim; the prompt path's q rows lie inside its q|k|v rows).
   Status attn_prefill(Recorder& rec, View q, View k_cache, View v_cache, View out, View positions,
-                      uint32_t n_tokens, const AttnParams& params);
+                      uint32_t n_tokens, const AttnParams& params, uint32_t q_stride = 0, uint32_t o_stride = 0);
   // attn_decode split over the positions: up to n_split workgroups per head, each over >= min_chunk
   // positions, then a reduction. partials: n_head * n_split * (head_dim + 2) floats.
   static uint64_t attn_split_floats(const AttnParams& params, uint32_t n_split) {
@@ -191,7 +202,7 @@ class Ops {
   // (prompts, n_split 1): queries q_stride floats apart at positions[positions.offset + i], out likewise.
   Status attn_decode_gqa(Recorder& rec, View q, View k_cache, View v_cache, View out, View positions,
                          const AttnParams& params, const AttnShape& shape, uint32_t n_split, uint32_t min_chunk,
-                         uint32_t n_tokens = 1, uint32_t q_stride = 0);
+                         uint32_t n_tokens = 1, uint32_t q_stride = 0, uint32_t o_stride = 0);
 
   uint32_t mul_mv_rows_for(const Matrix& a) const;
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,

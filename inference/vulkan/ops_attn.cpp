@@ -84,9 +84,9 @@ bool Ops::attn_prefill_grouped(const AttnParams& a) const {
 
 Status Ops::attn_decode_gqa(Recorder& rec, View q, View k, View v, View out, View positions, const AttnParams& a,
                             const AttnShape& s, uint32_t n_split, uint32_t min_chunk, uint32_t n_tokens,
-                            uint32_t q_stride) {
+                            uint32_t q_stride, uint32_t o_stride) {
   PENSER_ASSERT(s.ok && a.head_dim % 2 == 0 && k.offset % 2 == 0 && v.offset % 2 == 0 && q.offset % 2 == 0 &&
-                out.offset % 2 == 0 && q_stride % 2 == 0 && n_tokens >= 1);
+                out.offset % 2 == 0 && q_stride % 2 == 0 && o_stride % 2 == 0 && n_tokens >= 1);
   PENSER_ASSERT(n_split >= 1 && min_chunk >= 1 && (n_split == 1 || (out.offset == 0 && n_tokens == 1)));
   const uint32_t words = a.head_dim / 2, stride_w = a.n_head_kv * words;
   const uint32_t wpl = (words + s.sg - 1) / s.sg;
@@ -102,7 +102,7 @@ Status Ops::attn_decode_gqa(Recorder& rec, View q, View k, View v, View out, Vie
                                                          {a.head_dim, s.heads, s.sg, vec, s.block}));
   AttnGqaPush push{a.n_head, a.n_head / a.n_head_kv, stride_w, q.offset, k.offset / 2, v.offset / 2, out.offset,
                    n_split, positions.offset, 1.0f / std::sqrt(float(a.head_dim)), min_chunk, n_tokens, q_stride,
-                   0, 0};
+                   o_stride, 0};
   const BufferRange bindings[] = {q.range, k.range, v.range, out.range, positions.range};
   uint32_t gx, gy;
   grid_2d(device_->info(), n_tokens * (a.n_head / s.heads) * n_split, gx, gy);

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "inference/vulkan/knobs.h"
 #include "inference/vulkan/ops.h"
 
 namespace penser::vulkan {
@@ -23,8 +24,9 @@ constexpr uint32_t kMulMmBK = 32;  // one quant unit: mul_mm.comp decodes a unit
 // mul_mm.comp computes 8 x 8 outputs (weight rows x tokens) per invocation, in named vectors.
 struct MmTile {
   uint32_t bm, bn;  // weight rows x tokens per workgroup
+  uint32_t bk = kMulMmBK;  // K per step
   uint32_t invocations() const { return (bm / 8) * (bn / 8); }
-  uint64_t shared_bytes() const { return uint64_t(bm + bn) * kMulMmBK * 4 + invocations() * 4; }
+  uint64_t shared_bytes() const { return uint64_t(bm + bn) * bk * 4 + invocations() * 4; }
 };
 // Measured on lavapipe (Q4_K 4096 x 1536, 64 tokens, a loaded 2-core machine): 4 x 4 outputs per invocation
 // in arrays 0.26-0.30 GFLOP/s, 8 x 8 in arrays 0.34-0.37, 8 x 8 in named vectors 0.5-0.67 (arrays indexed
@@ -77,13 +79,25 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   MmTile tile = cpu_tile ? kCpuTile : kGpuTile;
   if (!cpu_tile && (tile.shared_bytes() > info.max_shared_memory || tile.invocations() > info.max_workgroup_invocations))
     tile = kGpuTileSmall;  // 128 invocations, 12 KiB: within every device choose_device accepts
+  // A tile asked for (Options::mul_mm_bm/bn/bk, PENSER_VK_MUL_MM_BM/BN/BK: the GPU script's sweep) replaces
+  // the default where it is well formed and within the device's limits.
+  MmTile asked = tile;
+  auto knob = [](const char* env, uint32_t option, uint32_t def, uint32_t multiple) {
+    uint32_t v = option ? option : def;
+    if (auto e = env_uint(env, multiple, 256)) v = uint32_t(*e);
+    return v % multiple == 0 && v >= multiple && v <= 256 ? v : def;
+  };
+  asked.bm = knob("PENSER_VK_MUL_MM_BM", options_.mul_mm_bm, tile.bm, 8);
+  asked.bn = knob("PENSER_VK_MUL_MM_BN", options_.mul_mm_bn, tile.bn, 8);
+  asked.bk = knob("PENSER_VK_MUL_MM_BK", options_.mul_mm_bk, tile.bk, 32);
+  if (asked.invocations() <= info.max_workgroup_invocations && asked.shared_bytes() <= info.max_shared_memory) tile = asked;
   const uint32_t wg = tile.invocations(), bm = tile.bm, bn = tile.bn;
   if (wg > info.max_workgroup_invocations || tile.shared_bytes() > info.max_shared_memory)
     return make_error("the matrix tile {} x {} needs {} invocations and {} of shared memory; {} allows {} and {}", bm,
                       bn, wg, format_bytes(tile.shared_bytes()), info.name, info.max_workgroup_invocations,
                       format_bytes(info.max_shared_memory));
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mm_" + lower_name(a.type), 4, 1u << 2, sizeof(MulMmPush),
-                                                         wg, {bm, bn, kMulMmBK}));
+                                                         wg, {bm, bn, tile.bk}));
   const uint32_t gy = div_up(n_tokens, bn);
   for (const BoundRows& c : chunks) {
     const MulMmPush push = push_for(c);
@@ -94,13 +108,16 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
 }
 
 Status Ops::attn_prefill(Recorder& rec, View q, View k, View v, View out, View positions, uint32_t n_tokens,
-                         const AttnParams& a) {
+                         const AttnParams& a, uint32_t q_stride, uint32_t o_stride) {
   PENSER_ASSERT(a.n_head_kv > 0 && a.n_head % a.n_head_kv == 0 && a.head_dim > 0);
   if (n_tokens == 0) return {};
   const uint32_t q_dim = a.n_head * a.head_dim;
+  if (q_stride == 0) q_stride = q_dim;
+  if (o_stride == 0) o_stride = q_dim;
+  PENSER_ASSERT(q_stride >= q_dim && o_stride >= q_dim);
   if (attn_prefill_grouped(a) && q.offset % 2 == 0 && k.offset % 2 == 0 && v.offset % 2 == 0 && out.offset % 2 == 0 &&
-      q_dim % 2 == 0)  // ops_attn.cpp: once per query, causal through each query's position
-    return attn_decode_gqa(rec, q, k, v, out, positions, a, attn_shape(a), 1, 1, n_tokens, q_dim);
+      q_stride % 2 == 0 && o_stride % 2 == 0)  // ops_attn.cpp: once per query, causal through each query's position
+    return attn_decode_gqa(rec, q, k, v, out, positions, a, attn_shape(a), 1, 1, n_tokens, q_stride, o_stride);
   const DeviceInfo& info = device_->info();
   // Queries per workgroup x cache positions per tile. On a CPU implementation the per-invocation output
   // (BQ * head_dim / 16 floats) must stay small; GPUs take more queries per K/V tile read.
@@ -113,9 +130,9 @@ Status Ops::attn_prefill(Recorder& rec, View q, View k, View v, View out, View p
                       format_bytes(shared_bytes(bkv)), info.name, format_bytes(info.max_shared_memory));
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("attn_prefill", 5, 1u << 3, sizeof(AttnPrefillPush), wg_,
                                                          {a.head_dim, bq, bkv}));
-  const uint32_t q_stride = a.n_head * a.head_dim;
   AttnPrefillPush push{n_tokens, a.n_head, a.n_head_kv, q.offset, q_stride, k.offset, v.offset,
-                       a.n_head_kv * a.head_dim, out.offset, positions.offset, 1.0f / std::sqrt(float(a.head_dim)), 0};
+                       a.n_head_kv * a.head_dim, out.offset, positions.offset, 1.0f / std::sqrt(float(a.head_dim)),
+                       o_stride};
   const BufferRange bindings[] = {q.range, k.range, v.range, out.range, positions.range};
   return rec.dispatch(*p, bindings, &push, sizeof(push), div_up(n_tokens, bq), a.n_head);
 }

@@ -32,9 +32,9 @@ struct RopePush {  // shaders/rope.comp
 static_assert(sizeof(RopePush) == 36);
 
 struct SwigluPush {  // shaders/swiglu.comp
-  uint32_t n, g_offset, u_offset, y_offset;
+  uint32_t n, g_offset, u_offset, y_offset, ncols, stride;
 };
-static_assert(sizeof(SwigluPush) == 16);
+static_assert(sizeof(SwigluPush) == 24);
 
 struct AddPush {  // shaders/add.comp
   uint32_t n, a_offset, b_offset, y_offset, b_len;
@@ -56,8 +56,9 @@ struct RopeKvPush {  // shaders/rope_kv.comp
   uint32_t head_dim, n_dims, n_head, n_head_kv, q_offset, k_offset, v_offset, qn_offset, kn_offset, has_norm,
       pos_offset, kc_offset, vc_offset, kv_stride, neox, has_freq_factors;
   float freq_base, eps;
+  uint32_t n_tokens, x_stride, v_stride;
 };
-static_assert(sizeof(RopeKvPush) == 72);
+static_assert(sizeof(RopeKvPush) == 84);
 
 struct AttnDecodePush {  // shaders/attn_decode.comp
   uint32_t head_dim, n_head, n_head_kv, kv_stride, q_offset, k_offset, v_offset, o_offset, scores_stride, pos_offset;
@@ -75,7 +76,7 @@ static_assert(sizeof(MulMmPush) == 44);
 struct AttnPrefillPush {  // shaders/attn_prefill.comp
   uint32_t n_tokens, n_head, n_head_kv, q_offset, q_stride, k_offset, v_offset, kv_stride, o_offset, pos_offset;
   float scale;
-  uint32_t pad;
+  uint32_t o_stride;
 };
 static_assert(sizeof(AttnPrefillPush) == 48);
 
@@ -89,7 +90,7 @@ static_assert(sizeof(AttnSplitPush) == 48);
 struct AttnGqaPush {  // shaders/attn_decode_gqa.comp
   uint32_t n_head, heads_per_kv, kv_stride_w, q_offset, k_offset_w, v_offset_w, o_offset, n_split, pos_offset;
   float scale;
-  uint32_t min_chunk, n_tokens, q_stride, pad0, pad1;
+  uint32_t min_chunk, n_tokens, q_stride, o_stride, pad1;
 };
 static_assert(sizeof(AttnGqaPush) == 60);
 

@@ -383,21 +383,32 @@ class TestVulkanOps : public QObject {
     QVERIFY2(err < 1e-9, fmt::format("nmse {:.3g}", err).c_str());
   }
 
-  // The decode step's RoPE + KV store in one dispatch (Ops::rope_kv) against the double-precision composition
-  // of what it replaces: per-head RMSNorm (qwen3), RoPE of q (in place) and k, f16 K/V at the position.
-  // head_dim 40: not a multiple of the workgroup; q, k, v at odd offsets in one buffer; GQA 3:1.
+  // RoPE + KV store in one dispatch (Ops::rope_kv) against the double-precision composition of what it
+  // replaces: per-head RMSNorm (qwen3), RoPE of q (in place) and k, f16 K/V at the position. head_dim 40:
+  // not a multiple of the workgroup; q, k, v at odd offsets in one buffer; GQA 3:1. One token (the decode
+  // step) or a prompt batch: tokens' q|k|v rows x_stride floats apart (a gap of 7 between them), at
+  // positions out of order; or q|k rows with v in rows of its own after them (v_stride: the prompt path
+  // when Wv's type differs and V is a product of its own).
   void rope_kv_data() {
     QTest::addColumn<bool>("neox");
     QTest::addColumn<bool>("freq_factors");
     QTest::addColumn<uint32_t>("n_dims");
     QTest::addColumn<bool>("norm");
     QTest::addColumn<bool>("subgroups");
-    QTest::newRow("neox (qwen2)") << true << false << 40u << false << true;
-    QTest::newRow("neox + Q/K norm (qwen3)") << true << false << 40u << true << true;
-    QTest::newRow("neox + Q/K norm, shared") << true << false << 40u << true << false;
-    QTest::newRow("normal (llama)") << false << false << 40u << false << true;
-    QTest::newRow("normal + freq factors (llama3)") << false << true << 40u << false << true;
-    QTest::newRow("neox, partial rotation + norm") << true << false << 24u << true << true;
+    QTest::addColumn<uint32_t>("n_tokens");
+    QTest::addColumn<bool>("v_apart");
+    QTest::newRow("neox (qwen2)") << true << false << 40u << false << true << 1u << false;
+    QTest::newRow("neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 1u << false;
+    QTest::newRow("neox + Q/K norm, shared") << true << false << 40u << true << false << 1u << false;
+    QTest::newRow("normal (llama)") << false << false << 40u << false << true << 1u << false;
+    QTest::newRow("normal + freq factors (llama3)") << false << true << 40u << false << true << 1u << false;
+    QTest::newRow("neox, partial rotation + norm") << true << false << 24u << true << true << 1u << false;
+    QTest::newRow("3 tokens, neox (qwen2)") << true << false << 40u << false << true << 3u << false;
+    QTest::newRow("3 tokens, neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 3u << false;
+    QTest::newRow("3 tokens, Q/K norm, shared") << true << false << 40u << true << false << 3u << false;
+    QTest::newRow("3 tokens, normal + freq factors (llama3)") << false << true << 40u << false << true << 3u << false;
+    QTest::newRow("3 tokens, v apart, neox + Q/K norm") << true << false << 40u << true << true << 3u << true;
+    QTest::newRow("3 tokens, v apart, normal (llama)") << false << false << 40u << false << true << 3u << true;
   }
   void rope_kv() {
     QFETCH(bool, neox);
@@ -405,11 +416,17 @@ class TestVulkanOps : public QObject {
     QFETCH(uint32_t, n_dims);
     QFETCH(bool, norm);
     QFETCH(bool, subgroups);
+    QFETCH(uint32_t, n_tokens);
+    QFETCH(bool, v_apart);
     const uint32_t D = 40, H = 6, Hkv = 2, n_ctx = 50, kv_dim = Hkv * D, q0 = 3;
+    const uint32_t stride = n_tokens > 1 ? (H + (v_apart ? 1 : 2) * Hkv) * D + 7 : 0;
+    const uint32_t v_stride = v_apart ? kv_dim + 3 : 0;
+    // v of token t at v_at(t): inside the token's row, or in the rows after all the tokens' q|k rows.
+    const uint32_t v0 = v_apart ? q0 + n_tokens * stride + 1 : q0 + (H + Hkv) * D;
+    auto v_at = [&](uint32_t t) { return v0 + t * (v_apart ? v_stride : stride); };
     const float base = 1000000.0f, eps = 1e-6f;
-    const int32_t pos = 37;
-    const std::vector<int32_t> positions = {-1, 0, pos};  // read at offset 2
-    const auto x = random_floats(q0 + (H + 2 * Hkv) * D, 71, 2.0f);
+    const std::vector<int32_t> positions = {-1, 0, 37, 5, 12};  // token t's at offset 2 + t
+    const auto x = random_floats(v_at(n_tokens - 1) + kv_dim + 2, 71, 2.0f);
     const auto qn = random_floats(D + 1, 72), kn = random_floats(D + 2, 73);
     std::vector<float> ff(D / 2);
     for (size_t i = 0; i < ff.size(); ++i) ff[i] = 1.0f + float(i % 3) * 4.0f;
@@ -421,56 +438,67 @@ class TestVulkanOps : public QObject {
     const View fv = view(*fb), qnv = view(*qnb, 1), knv = view(*knb, 2);
     Ops& o = subgroups ? *ops : *ops_fallback;
     run([&](Recorder& r) {
-      VKT_OK(o.rope_kv(r, view(*xb, q0), view(*xb, q0 + H * D), view(*xb, q0 + (H + Hkv) * D), norm ? &qnv : nullptr,
+      VKT_OK(o.rope_kv(r, view(*xb, q0), view(*xb, q0 + H * D), view(*xb, v0), norm ? &qnv : nullptr,
                        norm ? &knv : nullptr, eps, freq_factors ? &fv : nullptr, view(*pb, 2), view(*kc, 8),
                        view(*vc, 8),
-                       {.head_dim = D, .n_dims = n_dims, .n_head = H, .n_tokens = 1, .freq_base = base, .neox = neox,
-                        .n_head_kv = Hkv}));
+                       {.head_dim = D, .n_dims = n_dims, .n_head = H, .n_tokens = n_tokens, .freq_base = base,
+                        .neox = neox, .n_head_kv = Hkv, .x_stride = stride, .v_stride = v_stride}));
     });
-    // Reference: q heads then k heads, normed and rotated in double.
-    std::vector<float> want(size_t(H + Hkv) * D);
-    for (uint32_t h = 0; h < H + Hkv; ++h) {
-      const bool is_q = h < H;
-      const float* src = x.data() + q0 + h * D;
-      std::vector<double> v(src, src + D);
-      if (norm) {
-        double ss = 0;
-        for (double e : v) ss += e * e;
-        const double scale = 1.0 / std::sqrt(ss / D + eps);
-        for (uint32_t i = 0; i < D; ++i) v[i] *= scale * (is_q ? qn[1 + i] : kn[2 + i]);
-      }
-      for (uint32_t i = 0; i < n_dims / 2; ++i) {
-        double theta = pos * std::pow(double(base), -2.0 * i / n_dims);
-        if (freq_factors) theta /= ff[i];
-        const uint32_t i0 = neox ? i : 2 * i, i1 = neox ? i + n_dims / 2 : 2 * i + 1;
-        const double a = v[i0], b = v[i1];
-        v[i0] = a * std::cos(theta) - b * std::sin(theta);
-        v[i1] = a * std::sin(theta) + b * std::cos(theta);
-      }
-      for (uint32_t i = 0; i < D; ++i) want[h * D + i] = float(v[i]);
-    }
-    const std::vector<float> want_q(want.begin(), want.begin() + H * D), want_k(want.begin() + H * D, want.end());
-    const auto got_q = read_back<float>(*xb, H * D, q0 * 4);
-    const double eq = nmse(got_q, want_q);
-    QVERIFY2(eq < 1e-9, fmt::format("q nmse {:.3g}", eq).c_str());
-    // k and v went only to the cache row at pos (f16); every other cache element is untouched.
+    const auto got_x = read_back<float>(*xb, x.size());
     const auto kcache = read_back<uint16_t>(*kc, cache.size()), vcache = read_back<uint16_t>(*vc, cache.size());
-    const size_t row = 8 + size_t(pos) * kv_dim;
-    std::vector<float> got_k(kv_dim);
-    for (uint32_t i = 0; i < kv_dim; ++i) {
-      got_k[i] = quant::f16_to_f32(kcache[row + i]);
-      QCOMPARE(vcache[row + i], quant::f32_to_f16(x[q0 + (H + Hkv) * D + i]));
+    std::vector<bool> stored(cache.size(), false);
+    for (uint32_t t = 0; t < n_tokens; ++t) {
+      const uint32_t tq = q0 + t * stride;
+      const int32_t pos = positions[2 + t];
+      // Reference: q heads then k heads, normed and rotated in double.
+      std::vector<float> want(size_t(H + Hkv) * D);
+      for (uint32_t h = 0; h < H + Hkv; ++h) {
+        const bool is_q = h < H;
+        const float* src = x.data() + tq + h * D;
+        std::vector<double> v(src, src + D);
+        if (norm) {
+          double ss = 0;
+          for (double e : v) ss += e * e;
+          const double scale = 1.0 / std::sqrt(ss / D + eps);
+          for (uint32_t i = 0; i < D; ++i) v[i] *= scale * (is_q ? qn[1 + i] : kn[2 + i]);
+        }
+        for (uint32_t i = 0; i < n_dims / 2; ++i) {
+          double theta = pos * std::pow(double(base), -2.0 * i / n_dims);
+          if (freq_factors) theta /= ff[i];
+          const uint32_t i0 = neox ? i : 2 * i, i1 = neox ? i + n_dims / 2 : 2 * i + 1;
+          const double a = v[i0], b = v[i1];
+          v[i0] = a * std::cos(theta) - b * std::sin(theta);
+          v[i1] = a * std::sin(theta) + b * std::cos(theta);
+        }
+        for (uint32_t i = 0; i < D; ++i) want[h * D + i] = float(v[i]);
+      }
+      const std::vector<float> want_q(want.begin(), want.begin() + H * D), want_k(want.begin() + H * D, want.end());
+      const std::vector<float> got_q(got_x.begin() + tq, got_x.begin() + tq + H * D);
+      const double eq = nmse(got_q, want_q);
+      QVERIFY2(eq < 1e-9, fmt::format("token {}: q nmse {:.3g}", t, eq).c_str());
+      // k and v went only to the cache row at pos (f16).
+      const size_t row = 8 + size_t(pos) * kv_dim;
+      std::vector<float> got_k(kv_dim);
+      for (uint32_t i = 0; i < kv_dim; ++i) {
+        got_k[i] = quant::f16_to_f32(kcache[row + i]);
+        QCOMPARE(vcache[row + i], quant::f32_to_f16(x[v_at(t) + i]));
+        stored[row + i] = true;
+      }
+      const double ek = nmse(got_k, want_k);  // f16 rounding: ~1e-7
+      QVERIFY2(ek < 1e-6, fmt::format("token {}: k nmse {:.3g}", t, ek).c_str());
     }
-    const double ek = nmse(got_k, want_k);  // f16 rounding: ~1e-7
-    QVERIFY2(ek < 1e-6, fmt::format("k nmse {:.3g}", ek).c_str());
+    // Every other cache element is untouched, and so is x outside the q heads (k and v: the cache holds the
+    // rotated k; the gaps between tokens).
     for (size_t i = 0; i < cache.size(); ++i)
-      if (i < row || i >= row + kv_dim) {
+      if (!stored[i]) {
         QCOMPARE(kcache[i], sentinel);
         QCOMPARE(vcache[i], sentinel);
       }
-    // The k part of x is left as it was (the cache holds the rotated k).
-    QVERIFY(read_back<float>(*xb, kv_dim, (q0 + H * D) * 4) == std::vector<float>(x.begin() + q0 + H * D,
-                                                                                 x.begin() + q0 + (H + Hkv) * D));
+    const size_t span = n_tokens > 1 ? stride : x.size();  // from one token's q to the next's
+    for (size_t i = 0; i < x.size(); ++i) {
+      const bool in_q = i >= q0 && (i - q0) % span < H * D && (i - q0) / span < n_tokens;
+      if (!in_q) QCOMPARE(got_x[i], x[i]);
+    }
   }
 
   void swiglu_and_add() {
@@ -490,6 +518,29 @@ class TestVulkanOps : public QObject {
     const double ey = nmse(read_back<float>(*yb, n), want_y), ez = nmse(read_back<float>(*zb, n), want_z);
     QVERIFY2(ey < 1e-11, fmt::format("swiglu nmse {:.3g}", ey).c_str());
     QVERIFY2(ez < 1e-11, fmt::format("add nmse {:.3g}", ez).c_str());
+  }
+
+  // SwiGLU over rows with a stride, in place (the prompt path's [tokens, 2 n_ff] gate|up rows: gate halves
+  // overwritten, up halves kept); 5 rows of 333 at an odd offset.
+  void swiglu_strided() {
+    const uint32_t rows = 5, ncols = 333, stride = 2 * ncols, off = 3;
+    const auto gu = random_floats(off + rows * stride, 44, 3.0f);
+    auto b = make_buffer(*gpu.device, gu);
+    run([&](Recorder& r) {
+      VKT_OK(ops->swiglu(r, view(*b, off), view(*b, off + ncols), view(*b, off), rows * ncols, ncols, stride));
+    });
+    const auto got = read_back<float>(*b, gu.size());
+    std::vector<float> want = gu;
+    for (uint32_t r = 0; r < rows; ++r)
+      for (uint32_t c = 0; c < ncols; ++c) {
+        const size_t g = off + r * stride + c;
+        want[g] = float(gu[g] / (1.0 + std::exp(-double(gu[g]))) * gu[g + ncols]);
+      }
+    const double e = nmse(got, want);
+    QVERIFY2(e < 1e-11, fmt::format("nmse {:.3g}", e).c_str());
+    for (uint32_t r = 0; r < rows; ++r)  // the up halves and the offset are untouched
+      for (uint32_t c = 0; c < ncols; ++c) QCOMPARE(got[off + r * stride + ncols + c], gu[off + r * stride + ncols + c]);
+    for (uint32_t i = 0; i < off; ++i) QCOMPARE(got[i], gu[i]);
   }
 
   void soft_max() {

@@ -52,6 +52,7 @@ class TestVulkanPrefill : public QObject {
   std::unique_ptr<Ops> ops;        // tiles chosen for the device
   std::unique_ptr<Ops> ops_split;  // a 4 KiB binding limit (every matrix split), 8 attention lanes
   std::unique_ptr<Ops> ops_other;  // the other device type's tile (GPU on lavapipe: 64 x 64, 256 invocations)
+  std::unique_ptr<Ops> ops_tile;   // a tile asked for (Options::mul_mm_bm/bn/bk): 16 x 24 x 96, 6 invocations
 
   template <typename F>
   void run(F&& record) { run_recorded(*gpu.device, std::forward<F>(record)); }
@@ -68,12 +69,16 @@ class TestVulkanPrefill : public QObject {
     auto w = Ops::create(*gpu.device, {.mul_mm_tiles = gpu.device->info().is_cpu() ? 2u : 1u});
     VKT_OK(w);
     ops_other = std::move(*w);
+    auto t = Ops::create(*gpu.device, {.mul_mm_bm = 16, .mul_mm_bn = 24, .mul_mm_bk = 96});
+    VKT_OK(t);
+    ops_tile = std::move(*t);
   }
   void cleanup() { QVERIFY2(gpu.clean(), "the validation layer reported errors"); }
 
   void mul_mm_data() {
     QTest::addColumn<int>("type");
-    QTest::addColumn<int>("variant");  // 0: device tiles, 1: split bindings, 2: the other device type's tiles
+    QTest::addColumn<int>("variant");  // 0: device tiles, 1: split bindings, 2: the other device type's tiles,
+                                       // 3: a 16 x 24 x 96 tile (K steps past a quant block's 256 values)
     QTest::addColumn<uint32_t>("n_tokens");
     for (Type t : kTypes) {
       const std::string name = quant::type_name(t);
@@ -81,6 +86,7 @@ class TestVulkanPrefill : public QObject {
       QTest::newRow((name + "/1 token").c_str()) << int(t) << 0 << 1u;
       QTest::newRow((name + "/split").c_str()) << int(t) << 1 << 17u;
       QTest::newRow((name + "/other tile").c_str()) << int(t) << 2 << 70u;
+      QTest::newRow((name + "/16x24x96 tile").c_str()) << int(t) << 3 << 29u;
     }
   }
   void mul_mm() {
@@ -98,7 +104,7 @@ class TestVulkanPrefill : public QObject {
     const auto y0 = random_floats(size_t(n_tokens) * y_stride + 1, 19);
     auto wb = make_buffer(*gpu.device, m), xb = make_buffer(*gpu.device, x), bb = make_buffer(*gpu.device, bias);
     auto yb = make_buffer(*gpu.device, y0);
-    Ops& o = variant == 0 ? *ops : variant == 1 ? *ops_split : *ops_other;
+    Ops& o = variant == 0 ? *ops : variant == 1 ? *ops_split : variant == 2 ? *ops_other : *ops_tile;
     const Matrix a{wb.get(), 0, t, ncols, nrows};
     const View bias_view = view(*bb, 2);
     // Offsets and strides everywhere; the second product adds the bias and accumulates (fused residual).
@@ -124,40 +130,67 @@ class TestVulkanPrefill : public QObject {
       if (want[i] == y0[i]) QCOMPARE(got[i], y0[i]);
   }
 
+  // kernel: 0 by device, 1 tiled (attn_prefill.comp), 2 grouped (attn_decode_gqa.comp per query). Strided:
+  // queries inside wider rows (the prompt path's q|k|v rows) and output rows with a gap, as the evaluator
+  // reads and writes them when Q/K/V are one product.
   void attn_prefill_data() {
     QTest::addColumn<uint32_t>("n_past");
     QTest::addColumn<uint32_t>("n_tokens");
     QTest::addColumn<uint32_t>("n_head_kv");
-    QTest::newRow("7 tokens, empty cache") << 0u << 7u << 3u;
-    QTest::newRow("9 tokens after 13") << 13u << 9u << 3u;
-    QTest::newRow("21 tokens after 40, 6 heads on 1 KV head") << 40u << 21u << 1u;
+    QTest::addColumn<uint32_t>("kernel");
+    QTest::addColumn<bool>("strided");
+    QTest::newRow("7 tokens, empty cache") << 0u << 7u << 3u << 0u << false;
+    QTest::newRow("9 tokens after 13") << 13u << 9u << 3u << 0u << false;
+    QTest::newRow("21 tokens after 40, 6 heads on 1 KV head") << 40u << 21u << 1u << 0u << false;
+    QTest::newRow("9 tokens after 13, tiled, strided rows") << 13u << 9u << 3u << 1u << true;
+    QTest::newRow("9 tokens after 13, grouped, strided rows") << 13u << 9u << 3u << 2u << true;
+    QTest::newRow("21 tokens after 40, 1 KV head, tiled, strided") << 40u << 21u << 1u << 1u << true;
   }
   void attn_prefill() {
     QFETCH(uint32_t, n_past);
     QFETCH(uint32_t, n_tokens);
     QFETCH(uint32_t, n_head_kv);
+    QFETCH(uint32_t, kernel);
+    QFETCH(bool, strided);
     const uint32_t head_dim = 40, n_head = 6, n_ctx = 80, kv_dim = n_head_kv * head_dim, q_dim = n_head * head_dim;
     const uint32_t n_kv = n_past + n_tokens;
+    const uint32_t q_stride = strided ? q_dim + 2 * kv_dim + 4 : q_dim, o_stride = strided ? q_dim + 6 : q_dim;
+    std::unique_ptr<Ops> own;
+    if (kernel) {
+      auto o = Ops::create(*gpu.device, {.attn_prefill = kernel});
+      VKT_OK(o);
+      own = std::move(*o);
+    }
+    Ops& o = kernel ? *own : *ops;
     const auto q = random_floats(n_tokens * q_dim, 71, 2.0f);
+    std::vector<float> q_rows(size_t(n_tokens) * q_stride, 99.0f);  // q in wider rows
+    for (uint32_t i = 0; i < n_tokens; ++i) std::copy_n(q.begin() + i * q_dim, q_dim, q_rows.begin() + i * q_stride);
     const auto k = random_floats(n_kv * kv_dim, 72), v = random_floats(n_kv * kv_dim, 73);
     std::vector<int32_t> all_pos(n_kv), pos(n_tokens);
     for (uint32_t i = 0; i < n_kv; ++i) all_pos[i] = int32_t(i);
     for (uint32_t i = 0; i < n_tokens; ++i) pos[i] = int32_t(n_past + i);
     std::vector<int32_t> pos_buf = {-5, -5, -5};  // the batch's positions at an offset
     pos_buf.insert(pos_buf.end(), pos.begin(), pos.end());
-    auto qb = make_buffer(*gpu.device, q), kb = make_buffer(*gpu.device, k), vb = make_buffer(*gpu.device, v);
+    auto qb = make_buffer(*gpu.device, q_rows), kb = make_buffer(*gpu.device, k), vb = make_buffer(*gpu.device, v);
     auto apb = make_buffer(*gpu.device, all_pos), pb = make_buffer(*gpu.device, pos_buf);
     auto kc = make_buffer(*gpu.device, nullptr, n_ctx * kv_dim * 2), vc = make_buffer(*gpu.device, nullptr, n_ctx * kv_dim * 2);
-    auto ob = make_buffer(*gpu.device, nullptr, (n_tokens * q_dim + 3) * 4);
+    const std::vector<float> o0(4 + size_t(n_tokens) * o_stride, -7.0f);  // rows from element 4 (even: either kernel)
+    auto ob = make_buffer(*gpu.device, o0);
     run([&](Recorder& r) {
-      VKT_OK(ops->kv_store(r, view(*kb), view(*kc), view(*apb), kv_dim, n_kv, kv_dim));
-      VKT_OK(ops->kv_store(r, view(*vb), view(*vc), view(*apb), kv_dim, n_kv, kv_dim));
-      VKT_OK(ops->attn_prefill(r, view(*qb), view(*kc), view(*vc), view(*ob, 3), view(*pb, 3), n_tokens,
-                               {.head_dim = head_dim, .n_head = n_head, .n_head_kv = n_head_kv}));
+      VKT_OK(o.kv_store(r, view(*kb), view(*kc), view(*apb), kv_dim, n_kv, kv_dim));
+      VKT_OK(o.kv_store(r, view(*vb), view(*vc), view(*apb), kv_dim, n_kv, kv_dim));
+      VKT_OK(o.attn_prefill(r, view(*qb), view(*kc), view(*vc), view(*ob, 4), view(*pb, 3), n_tokens,
+                            {.head_dim = head_dim, .n_head = n_head, .n_head_kv = n_head_kv}, q_stride, o_stride));
     });
     const auto want = attention_reference(q, k, v, pos, head_dim, n_head, n_head_kv);
-    const double err = nmse(read_back<float>(*ob, want.size(), 12), want);
+    const auto got_rows = read_back<float>(*ob, o0.size());
+    std::vector<float> got(want.size());
+    for (uint32_t i = 0; i < n_tokens; ++i)
+      std::copy_n(got_rows.begin() + 4 + i * o_stride, q_dim, got.begin() + i * q_dim);
+    const double err = nmse(got, want);
     QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
+    for (size_t i = 0; i < got_rows.size(); ++i)  // nothing written outside the output rows
+      if (i < 4 || (i - 4) % o_stride >= q_dim) QCOMPARE(got_rows[i], -7.0f);
   }
 
   // Split-K decode attention equals the one-pass attn_decode, whether the context fills every range, a few
