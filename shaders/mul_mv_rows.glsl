@@ -1,5 +1,5 @@
-// mul_mv.comp's row-per-lane path for CPU implementations (ROW_LANES 1; Q4_K and Q6_K modules built with
-// A_INT64). A workgroup is one subgroup of 8 lanes (lavapipe's SIMD width); lane i computes the whole of rows
+// mul_mv.comp's row-per-lane path for CPU implementations (ROW_LANES 1; Q4_K, Q6_K and Q8_0 modules built
+// with A_INT64). A workgroup is one subgroup of 8 lanes (lavapipe's SIMD width); lane i computes the whole of rows
 // row0 + i + 8 r (r < RPI), so no reduction is needed, and every lane reads the same x values at the same
 // time: offsets made only of push constants, the workgroup index and loop counters, which lavapipe loads
 // once for all lanes (a scalar load and a broadcast) instead of one lane after the other.
@@ -140,6 +140,42 @@ void mul_mv_row_lanes(uint row0, uint tid) {
       }
     }
     [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] += rdf16(rb[r] + blk * BLOCK_U16, 208) * (t[r][0] + t[r][1]);
+  }
+  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+}
+#elif defined(DATA_A_Q8_0)
+// Q8_0 (34-byte blocks) by quads of blocks: 136 bytes = 17 8-byte words, 8-byte aligned (Ops::mul_mv: rows
+// of whole quads, 8-byte aligned in their binding): 17 loads per 128 weights and row instead of 34 32-bit
+// ones. Block k of a quad starts at byte 34 k: d in its first 2 bytes, its 32 quants after.
+uint q8_word(uint64_t w[17], uint o) {  // the 4 bytes at (even) byte o of the quad
+  const uint i = o >> 3, sh = (o & 7u) * 8u;
+  if (sh <= 32) return uint(w[i] >> sh);
+  return uint((w[i] >> sh) | (w[i + 1] << (64u - sh)));  // o % 8 == 6: i < 16 (o <= 132)
+}
+
+void mul_mv_row_lanes(uint row0, uint tid) {
+  uint rb[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
+  float acc[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
+  const uint nquad = p.ncols / 128;
+  for (uint g = 0; g < nquad; ++g) {
+    const uint xq = p.x_offset + g * 128;
+    vec4 xv[32];  // block k's values 4j .. 4j + 3 at k * 8 + j, the same in every lane
+    [[unroll]] for (uint j = 0; j < 32; ++j) xv[j] = x_quad(xq + j * 4, xa);
+    [[unroll]] for (uint r = 0; r < RPI; ++r) {
+      const uint w0 = (rb[r] + g * 4 * BLOCK_U16) >> 2;
+      uint64_t w[17];
+      [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = data_a64[w0 + i];
+      float t = 0.0;
+      [[unroll]] for (uint k = 0; k < 4; ++k) {
+        float q = 0.0;
+        [[unroll]] for (uint j = 0; j < 8; ++j) q += dot(sbytes4(q8_word(w, 34 * k + 2 + 4 * j)), xv[k * 8 + j]);
+        const uint o = 34 * k;  // d: 2 bytes at an even offset, never across words
+        t += unpackHalf2x16(uint(w[o >> 3] >> ((o & 7u) * 8u)) & 0xFFFFu).x * q;
+      }
+      acc[r] += t;
+    }
   }
   [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
 }

@@ -27,7 +27,7 @@ class TestVulkanOps : public QObject {
                                     // (on lavapipe the default shape reads Q4_K in 8-byte components instead)
   std::unique_ptr<Ops> ops_wide;    // 16 invocations (two lavapipe subgroups), 5 rows
   std::unique_ptr<Ops> ops_lanes[3];  // the GPU variant of several invocations per item: 2, 4, 8 lanes
-  // The CPU row-per-lane path (Q4_K, Q6_K on lavapipe) at 4 rows per lane with 4 KiB bindings, and at 8 (one
+  // The CPU row-per-lane path (Q4_K, Q6_K, Q8_0 on lavapipe) at 4 rows per lane with 4 KiB bindings, and at 8 (one
   // workgroup of 64 rows for 37: lanes past the end)
   std::unique_ptr<Ops> ops_row_lanes32, ops_row_lanes64;
 
@@ -78,8 +78,9 @@ class TestVulkanOps : public QObject {
     // 0: subgroups, 1: shared-memory fall-back, 2: split bindings, 3: 16 rows with 4-byte loads, the matrix
     // 4 bytes into its buffer, 4: the GPU shape (64 x 4), 5: 16 invocations x 5 rows, the matrix 16 bytes in,
     // 6-8: 2, 4, 8 invocations per item (ops_lanes), the matrix 4 bytes in for 6; 9-10: 32 rows per
-    // workgroup with split bindings, the matrix 16 bytes in, and 64 rows (on lavapipe Q4_K and Q6_K take the
-    // row-per-lane path there, 4 and 8 rows per lane; the default shape takes it at 1 row per lane for 37 rows).
+    // workgroup with split bindings, the matrix 16 bytes in, and 64 rows (on lavapipe Q4_K, Q6_K and Q8_0
+    // take the row-per-lane path there, 4 and 8 rows per lane; the default shape takes it at 1 row per lane
+    // for 37 rows, Q8_0 there not: 23 blocks are no whole quads).
     QTest::addColumn<int>("variant");
     const char* names[] = {"subgroup", "shared", "split", "rows16-words-at4", "gpu64x4", "wg16x5-at16",
                            "lanes2-shared-at4", "lanes4-64x4", "lanes8-64x2", "rows32-split-at16", "rows64"};
@@ -93,8 +94,9 @@ class TestVulkanOps : public QObject {
     const Type t = Type(type);
     const uint32_t block = quant::traits(t).block_size;
     // Plain types: a row length that is no multiple of 32; quantized: a few blocks (32-value blocks: an odd
-    // count, or in the GPU and 16-invocation shapes an even one: Q8_0's block pairs).
-    const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * (variant == 4 || variant == 5 || variant == 8 ? 24 : 23) : 256 * 3;
+    // count, or in the GPU, 16-invocation and 32/64-row shapes 24: Q8_0's block pairs and its row-per-lane
+    // quads of 4 blocks).
+    const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * (variant == 4 || variant == 5 || variant >= 8 ? 24 : 23) : 256 * 3;
     const uint32_t nrows = 37;
     const auto m = random_matrix(t, ncols, nrows, 11 + type);
     const auto w = dequantized(t, m, ncols, nrows);
