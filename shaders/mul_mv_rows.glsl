@@ -1,5 +1,5 @@
-// mul_mv.comp's row-per-lane path for CPU implementations (ROW_LANES 1; Q4_K, Q6_K and Q8_0 modules built
-// with A_INT64). A workgroup is one subgroup of 8 lanes (lavapipe's SIMD width); lane i computes the whole of rows
+// mul_mv.comp's row-per-lane path for CPU implementations (ROW_LANES 1; Q4_K, Q5_K, Q6_K and Q8_0 modules
+// built with A_INT64). A workgroup is one subgroup of 8 lanes (lavapipe's SIMD width); lane i computes the whole of rows
 // row0 + i + 8 r (r < RPI), so no reduction is needed, and every lane reads the same x values at the same
 // time: offsets made only of push constants, the workgroup index and loop counters, which lavapipe loads
 // once for all lanes (a scalar load and a broadcast) instead of one lane after the other.
@@ -22,9 +22,10 @@ void row_lanes_store(uint row, float v) {
   }
 }
 
-#if defined(DATA_A_Q4_K)
+#if defined(DATA_A_Q4_K) || defined(DATA_A_Q5_K)
 // Q4_K (144-byte blocks, rows 16-byte aligned: Ops::mul_mv checks): per block and row, the header as one
-// u64vec2 and each pair of units' 32 quant bytes as two: 18 8-byte components for 256 weights.
+// u64vec2 and each pair of units' 32 quant bytes as two: 18 8-byte components for 256 weights. Q5_K
+// (176-byte blocks, the same header, then 32 bytes of fifth bits, then the quants at QS_OFF 48): 22.
 void mul_mv_row_lanes(uint row0, uint tid) {
   uint rb[RPI];  // each row's first 16-bit word (rows past the end read the last row and store nothing)
   [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
@@ -33,9 +34,17 @@ void mul_mv_row_lanes(uint row0, uint tid) {
   const uint nblk = p.ncols / 256;
   for (uint blk = 0; blk < nblk; ++blk) {
     uvec4 hd[RPI];
+#if defined(DATA_A_Q5_K)
+    uint qh[RPI][8];  // qh[l]: bit u is the fifth bit of unit u's value l
+#endif
     [[unroll]] for (uint r = 0; r < RPI; ++r) {
       const u64vec2 h64 = data_a64x2[(rb[r] + blk * BLOCK_U16) >> 3];
       hd[r] = uvec4(unpack32(h64.x), unpack32(h64.y));
+#if defined(DATA_A_Q5_K)
+      const u64vec2 qa = data_a64x2[((rb[r] + blk * BLOCK_U16) >> 3) + 1], qb = data_a64x2[((rb[r] + blk * BLOCK_U16) >> 3) + 2];
+      qh[r] = uint[8](unpack32(qa.x).x, unpack32(qa.x).y, unpack32(qa.y).x, unpack32(qa.y).y,
+                      unpack32(qb.x).x, unpack32(qb.x).y, unpack32(qb.y).x, unpack32(qb.y).y);
+#endif
     }
     [[unroll]] for (uint pr = 0; pr < 4; ++pr) {
       // The pair's 64 values, the same in every lane.
@@ -52,7 +61,7 @@ void mul_mv_row_lanes(uint row0, uint tid) {
       const uint sh0 = ((2u * pr) & 3u) * 8u, sh1 = sh0 + 8u;
       [[unroll]] for (uint r = 0; r < RPI; ++r) {
         const uint v = (rb[r] + blk * BLOCK_U16) >> 3;
-        const u64vec2 a64 = data_a64x2[v + 1 + pr * 2], b64 = data_a64x2[v + 2 + pr * 2];
+        const u64vec2 a64 = data_a64x2[v + QS_OFF / 16 + pr * 2], b64 = data_a64x2[v + QS_OFF / 16 + 1 + pr * 2];
         const uint qw[8] = uint[8](unpack32(a64.x).x, unpack32(a64.x).y, unpack32(a64.y).x, unpack32(a64.y).y,
                                    unpack32(b64.x).x, unpack32(b64.x).y, unpack32(b64.y).x, unpack32(b64.y).y);
         const vec2 dm = unpackHalf2x16(hd[r].x);
@@ -67,8 +76,14 @@ void mul_mv_row_lanes(uint row0, uint tid) {
         const vec4 sm = vec4(ivec4(smu));
         float q0 = 0.0, q1 = 0.0;
         [[unroll]] for (uint j = 0; j < 8; ++j) {
+#if defined(DATA_A_Q5_K)
+          // The fifth bits of units 2pr and 2pr+1 put above the nibbles before the one conversion.
+          q0 += dot(bytes4((qw[j] & 0x0F0F0F0Fu) | (((qh[r][j] >> (2u * pr)) & 0x01010101u) << 4)), xlo[j]);
+          q1 += dot(bytes4(((qw[j] >> 4) & 0x0F0F0F0Fu) | (((qh[r][j] >> (2u * pr + 1u)) & 0x01010101u) << 4)), xhi[j]);
+#else
           q0 += dot(bytes4(qw[j] & 0x0F0F0F0Fu), xlo[j]);
           q1 += dot(bytes4((qw[j] >> 4) & 0x0F0F0F0Fu), xhi[j]);
+#endif
         }
         acc[r] += dm.x * (sm.x * q0 + sm.z * q1) - dm.y * (sm.y * slo + sm.w * shi);
       }
