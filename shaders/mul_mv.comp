@@ -28,7 +28,8 @@ layout(constant_id = 4) const uint A_WIDE = 0;
 // a loop of their own there).
 layout(constant_id = 5) const uint LPI = 1;
 const uint NJ = 8 / LPI;  // rounds per invocation
-// 1: the row-per-lane path of CPU implementations (mul_mv_rows.glsl; Q4_K, Q5_K, Q6_K, Q8_0 with A_INT64).
+// 1: the row-per-lane path of CPU implementations (mul_mv_rows.glsl; Q4_K, Q5_K, Q6_K, Q8_0, F16 with
+// A_INT64).
 layout(constant_id = 7) const uint ROW_LANES = 0;
 // 1: the offsets of x (and of the fused input's up half and norm weight) are multiples of 4, so they are read
 // as vec4s (Ops::mul_mv knows them when it records); 2 (A_INT64 modules): as u64vec2s. A specialization constant rather than a test of the
@@ -57,8 +58,9 @@ layout(binding = 0) readonly buffer A64x2 { u64vec2 data_a64x2[]; };
 layout(binding = 0) readonly buffer A64x4 { u64vec4 data_a64x4[]; };
 #endif
 #endif
-#if defined(DATA_A_Q5_K) && defined(A_INT64)
-// CPU implementations with shaderInt64: the row-per-lane Q5_K reads its 16-byte-aligned blocks as u64vec2s.
+#if (defined(DATA_A_Q5_K) || defined(DATA_A_F16)) && defined(A_INT64)
+// CPU implementations with shaderInt64: the row-per-lane Q5_K and F16 read their 16-byte-aligned rows as
+// u64vec2s.
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 layout(binding = 0) readonly buffer A64x2 { u64vec2 data_a64x2[]; };
 #endif
@@ -149,7 +151,8 @@ float x_one(uint i) {
   return v;
 }
 
-#if defined(A_INT64) && (defined(DATA_A_Q4_K) || defined(DATA_A_Q5_K) || defined(DATA_A_Q6_K) || defined(DATA_A_Q8_0))
+#if defined(A_INT64) && (defined(DATA_A_Q4_K) || defined(DATA_A_Q5_K) || defined(DATA_A_Q6_K) || \
+                          defined(DATA_A_Q8_0) || defined(DATA_A_F16))
 #define ROW_LANES_PATH 1
 #include "mul_mv_rows.glsl"
 #endif

@@ -1,5 +1,5 @@
-// mul_mv.comp's row-per-lane path for CPU implementations (ROW_LANES 1; Q4_K, Q5_K, Q6_K and Q8_0 modules
-// built with A_INT64). A workgroup is one subgroup of 8 lanes (lavapipe's SIMD width); lane i computes the whole of rows
+// mul_mv.comp's row-per-lane path for CPU implementations (ROW_LANES 1; Q4_K, Q5_K, Q6_K, Q8_0 and F16
+// modules built with A_INT64). A workgroup is one subgroup of 8 lanes (lavapipe's SIMD width); lane i computes the whole of rows
 // row0 + i + 8 r (r < RPI), so no reduction is needed, and every lane reads the same x values at the same
 // time: offsets made only of push constants, the workgroup index and loop counters, which lavapipe loads
 // once for all lanes (a scalar load and a broadcast) instead of one lane after the other.
@@ -188,6 +188,32 @@ void mul_mv_row_lanes(uint row0, uint tid) {
         [[unroll]] for (uint j = 0; j < 8; ++j) q += dot(sbytes4(q8_word(w, 34 * k + 2 + 4 * j)), xv[k * 8 + j]);
         const uint o = 34 * k;  // d: 2 bytes at an even offset, never across words
         t += unpackHalf2x16(uint(w[o >> 3] >> ((o & 7u) * 8u)) & 0xFFFFu).x * q;
+      }
+      acc[r] += t;
+    }
+  }
+  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+}
+#elif defined(DATA_A_F16)
+// F16 (rows of whole 32-value groups, 16-byte aligned: Ops::mul_mv): 32 values per step as 4 u64vec2s, 8
+// 8-byte components instead of the lane-striding path's 32 16-bit loads.
+void mul_mv_row_lanes(uint row0, uint tid) {
+  uint rb[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
+  float acc[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
+  const uint steps = p.ncols / 32;
+  for (uint g = 0; g < steps; ++g) {
+    vec4 xv[8];  // values 4j .. 4j + 3 of the step, the same in every lane
+    [[unroll]] for (uint j = 0; j < 8; ++j) xv[j] = x_quad(p.x_offset + g * 32 + j * 4, xa);
+    [[unroll]] for (uint r = 0; r < RPI; ++r) {
+      const uint v = (rb[r] + g * 32) >> 3;
+      float t = 0.0;
+      [[unroll]] for (uint i = 0; i < 4; ++i) {
+        const u64vec2 w = data_a64x2[v + i];
+        const uvec4 u = uvec4(unpack32(w.x), unpack32(w.y));
+        t += dot(vec4(unpackHalf2x16(u.x), unpackHalf2x16(u.y)), xv[2 * i]) +
+             dot(vec4(unpackHalf2x16(u.z), unpackHalf2x16(u.w)), xv[2 * i + 1]);
       }
       acc[r] += t;
     }

@@ -186,7 +186,7 @@ uint32_t Ops::mul_mv_rows_for(const Matrix& a) const {
 }
 
 // The row-per-lane product (mul_mv_rows.glsl): a CPU implementation whose subgroups are 8 lanes with
-// subgroup operations on (a workgroup is one subgroup), 8-byte integers, Q4_K / Q5_K rows 16-byte aligned, Q8_0
+// subgroup operations on (a workgroup is one subgroup), 8-byte integers, Q4_K / Q5_K / F16 rows 16-byte aligned, Q8_0
 // rows of whole 4-block quads 8-byte aligned (`aligned`, Ops::mul_mv), or Q6_K, and rows per workgroup
 // that are whole lanes.
 // Q4_K only up to 4096 columns: vk_mul_mv_bench (per CPU-second, load ~2.7) had row lanes 1.15x faster at
@@ -195,7 +195,8 @@ uint32_t Ops::mul_mv_rows_for(const Matrix& a) const {
 bool Ops::mul_mv_row_lanes(const Matrix& a, bool aligned) const {
   using quant::Type;
   const bool type_ok = (a.type == Type::Q4_K && aligned && a.ncols <= 4096) ||
-                       ((a.type == Type::Q5_K || a.type == Type::Q8_0) && aligned) || a.type == Type::Q6_K;
+                       ((a.type == Type::Q5_K || a.type == Type::Q8_0 || a.type == Type::F16) && aligned) ||
+                       a.type == Type::Q6_K;
   return options_.mul_mv_row_lanes && type_ok && device_->info().is_cpu() && device_->int64() && subgroups_ &&
          device_->subgroups().size == 8 && (mul_mv_wg_ == 0 || mul_mv_wg_ == 8) && options_.mul_mv_lanes == 1 &&
          mul_mv_rows_ % 8 == 0;
@@ -236,12 +237,13 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   bool quads = a.type == quant::Type::Q8_0 && a.ncols % 128 == 0 && row_bytes % 8 == 0;
   for (const BoundRows& c : chunks)
     if (uint64_t(c.a_offset) * 2 % 8 != 0) quads = false;
-  bool q5k_aligned = a.type == quant::Type::Q5_K && row_bytes % 16 == 0;
+  // Q5_K and F16 (rows of whole 32-value steps) by u64vec2s from rows 16-byte aligned.
+  bool rows16 = (a.type == quant::Type::Q5_K || (a.type == quant::Type::F16 && a.ncols % 32 == 0)) && row_bytes % 16 == 0;
   for (const BoundRows& c : chunks)
-    if (uint64_t(c.a_offset) * 2 % 16 != 0) q5k_aligned = false;
-  const bool row_lanes = mul_mv_row_lanes(a, a.type == quant::Type::Q8_0   ? quads
-                                             : a.type == quant::Type::Q5_K ? q5k_aligned
-                                                                           : wide);
+    if (uint64_t(c.a_offset) * 2 % 16 != 0) rows16 = false;
+  const bool row_lanes = mul_mv_row_lanes(a, a.type == quant::Type::Q8_0 ? quads
+                                             : a.type == quant::Type::Q5_K || a.type == quant::Type::F16 ? rows16
+                                                                                                          : wide);
   // More than 16 rows only for the row-per-lane path (the lane-striding one unrolls its rows: compile time).
   const uint32_t rows = row_lanes ? mul_mv_row_lane_rows(a) : std::min(16u, mul_mv_rows_for(a));
   const bool i64 = row_lanes || (lanes == 1 && ((a.type == quant::Type::Q4_K && wide) || a.type == quant::Type::Q6_K) &&

@@ -27,7 +27,7 @@ class TestVulkanOps : public QObject {
                                     // (on lavapipe the default shape reads Q4_K in 8-byte components instead)
   std::unique_ptr<Ops> ops_wide;    // 16 invocations (two lavapipe subgroups), 5 rows
   std::unique_ptr<Ops> ops_lanes[3];  // the GPU variant of several invocations per item: 2, 4, 8 lanes
-  // The CPU row-per-lane path (Q4_K, Q6_K, Q8_0 on lavapipe) at 4 rows per lane with 4 KiB bindings, and at 8 (one
+  // The CPU row-per-lane path (Q4_K, Q5_K, Q6_K, Q8_0, F16 on lavapipe) at 4 rows per lane with 4 KiB bindings, and at 8 (one
   // workgroup of 64 rows for 37: lanes past the end)
   std::unique_ptr<Ops> ops_row_lanes32, ops_row_lanes64;
 
@@ -93,10 +93,10 @@ class TestVulkanOps : public QObject {
     QFETCH(int, variant);
     const Type t = Type(type);
     const uint32_t block = quant::traits(t).block_size;
-    // Plain types: a row length that is no multiple of 32; quantized: a few blocks (32-value blocks: an odd
-    // count, or in the GPU, 16-invocation and 32/64-row shapes 24: Q8_0's block pairs and its row-per-lane
-    // quads of 4 blocks).
-    const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * (variant == 4 || variant == 5 || variant >= 8 ? 24 : 23) : 256 * 3;
+    // Plain types: a row length that is no multiple of 32 (at 32/64 rows 352: whole 32-value steps of the
+    // row-per-lane F16); quantized: a few blocks (32-value blocks: an odd count, or in the GPU, 16-invocation
+    // and 32/64-row shapes 24: Q8_0's block pairs and its row-per-lane quads of 4 blocks).
+    const uint32_t ncols = block == 1 ? (variant >= 9 ? 352 : 333) : block == 32 ? 32 * (variant == 4 || variant == 5 || variant >= 8 ? 24 : 23) : 256 * 3;
     const uint32_t nrows = 37;
     const auto m = random_matrix(t, ncols, nrows, 11 + type);
     const auto w = dequantized(t, m, ncols, nrows);
