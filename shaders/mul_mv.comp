@@ -28,8 +28,11 @@ layout(constant_id = 4) const uint A_WIDE = 0;
 // a loop of their own there).
 layout(constant_id = 5) const uint LPI = 1;
 const uint NJ = 8 / LPI;  // rounds per invocation
+// 1: the row-per-lane path of CPU implementations (mul_mv_rows.glsl; Q4_K, Q5_K, Q6_K, Q8_0, F16 with
+// A_INT64).
+layout(constant_id = 7) const uint ROW_LANES = 0;
 // 1: the offsets of x (and of the fused input's up half and norm weight) are multiples of 4, so they are read
-// as vec4s (Ops::mul_mv knows them when it records). A specialization constant rather than a test of the
+// as vec4s (Ops::mul_mv knows them when it records); 2 (A_INT64 modules): as u64vec2s. A specialization constant rather than a test of the
 // push constants: lavapipe ran both the vec4 and the scalar reads (Q4_K and Q6_K products 1.15-1.5x faster).
 layout(constant_id = 6) const uint X_ALIGNED = 0;
 
@@ -54,6 +57,29 @@ layout(binding = 0) readonly buffer A128 { uvec4 data_a128[]; };
 layout(binding = 0) readonly buffer A64x2 { u64vec2 data_a64x2[]; };
 layout(binding = 0) readonly buffer A64x4 { u64vec4 data_a64x4[]; };
 #endif
+#endif
+#if (defined(DATA_A_Q5_K) || defined(DATA_A_F16)) && defined(A_INT64)
+// CPU implementations with shaderInt64: the row-per-lane Q5_K and F16 read their 16-byte-aligned rows as
+// u64vec2s.
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+layout(binding = 0) readonly buffer A64x2 { u64vec2 data_a64x2[]; };
+#endif
+#if (defined(DATA_A_Q6_K) || defined(DATA_A_Q8_0)) && defined(A_INT64)
+// CPU implementations with shaderInt64: Q6_K's runs of quants (q6k_runs64) and Q8_0's quads of blocks
+// (mul_mv_rows.glsl) read as 8-byte words.
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+layout(binding = 0) readonly buffer A64 { uint64_t data_a64[]; };
+#endif
+#if defined(DATA_A_Q6_K) && defined(A_INT64)
+// A half block's runs (Q6_K blocks start at any even byte): 64 low-nibble bytes from 8-byte word lw and 32
+// high-bit bytes from word hw, the words that cover them plus one (inside the block: the high bits follow
+// the low nibbles, the scales the high bits), 14 loads instead of 26 32-bit ones; shifted64 puts 8 bytes
+// together from two words (s: the block's start within a word, in bits: 0, 16, 32, 48).
+void q6k_runs64(uint lw, uint hw, out uint64_t l64[9], out uint64_t h64[5]) {
+  [[unroll]] for (uint i = 0; i < 9; ++i) l64[i] = data_a64[lw + i];
+  [[unroll]] for (uint i = 0; i < 5; ++i) h64[i] = data_a64[hw + i];
+}
+uint64_t shifted64(uint64_t lo, uint64_t hi, uint s) { return s == 0 ? lo : (lo >> s) | (hi << (64u - s)); }
 #endif
 layout(binding = 1) readonly buffer X { float x[]; };
 // x as vec4s: one 16-byte load instead of four when x_offset is a multiple of 4 (every call of the decode
@@ -90,7 +116,19 @@ layout(push_constant) uniform Push {
 const bool xa = X_ALIGNED != 0, ua = X_ALIGNED != 0, na = X_ALIGNED != 0;
 float norm_scale = 1.0;
 
+#if defined(A_INT64)
+// X_ALIGNED 2 (modules with A_INT64, CPU implementations): the vec4s read as two 8-byte components instead
+// of four 4-byte ones (lavapipe loads each component of each lane on its own).
+layout(binding = 1) readonly buffer X64 { u64vec2 x64[]; };
+layout(binding = 4) readonly buffer U64 { u64vec2 u64[]; };
+layout(binding = 5) readonly buffer NW64 { u64vec2 nw64[]; };
+vec4 quad64(u64vec2 v) { return uintBitsToFloat(uvec4(unpack32(v.x), unpack32(v.y))); }
+#endif
+
 vec4 quad(uint i, bool aligned, uint which) {
+#if defined(A_INT64)
+  if (X_ALIGNED == 2 && aligned) return quad64(which == 0 ? x64[i >> 2] : which == 1 ? u64[i >> 2] : nw64[i >> 2]);
+#endif
   if (which == 0) return aligned ? x4[i >> 2] : vec4(x[i], x[i + 1], x[i + 2], x[i + 3]);
   if (which == 1) return aligned ? u4[i >> 2] : vec4(u[i], u[i + 1], u[i + 2], u[i + 3]);
   return aligned ? nw4[i >> 2] : vec4(nw[i], nw[i + 1], nw[i + 2], nw[i + 3]);
@@ -113,6 +151,12 @@ float x_one(uint i) {
   return v;
 }
 
+#if defined(A_INT64) && (defined(DATA_A_Q4_K) || defined(DATA_A_Q5_K) || defined(DATA_A_Q6_K) || \
+                          defined(DATA_A_Q8_0) || defined(DATA_A_F16))
+#define ROW_LANES_PATH 1
+#include "mul_mv_rows.glsl"
+#endif
+
 void main() {
   const uint row0 = group_index() * NUM_ROWS;
   if (row0 >= p.nrows) return;
@@ -131,6 +175,12 @@ void main() {
     }
     norm_scale = inversesqrt(wg_sum(ss) / float(p.ncols) + p.eps);
   }
+#if defined(ROW_LANES_PATH)
+  if (ROW_LANES != 0) {
+    mul_mv_row_lanes(row0, tid);
+    return;
+  }
+#endif
   float acc[NUM_ROWS];
   [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) acc[r] = 0.0;
 
@@ -219,14 +269,29 @@ void main() {
     [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
       if (row0 + r >= p.nrows) break;
       const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
+#if !defined(A_INT64)
       const bool odd = (bb & 1u) != 0;  // the block starts 2 bytes into a 32-bit word
+#endif
       // Words j0 .. j0 + NJ (one more to shift from) of the first and second 32 low-nibble bytes and of
       // the high bits; at LPI 1 the first run's extra word is the second's first (17 loads, not 18).
       uint la_[9], lb_[9], hb_[9];
+#if defined(A_INT64)
+      // LPI 1 here (Ops::mul_mv): the half's runs as 8-byte words, shifted into the same aligned words.
+      uint64_t l64[9], h64[5];
+      q6k_runs64((bb + n * 32) >> 2, (bb + 64 + n * 16) >> 2, l64, h64);
+      const uint s64 = (bb & 3u) * 16u;
+      [[unroll]] for (uint i = 0; i < 4; ++i) {
+        const uvec2 a = unpack32(shifted64(l64[i], l64[i + 1], s64)), b = unpack32(shifted64(l64[4 + i], l64[5 + i], s64));
+        const uvec2 h = unpack32(shifted64(h64[i], h64[i + 1], s64));
+        la_[2 * i] = a.x; la_[2 * i + 1] = a.y; lb_[2 * i] = b.x; lb_[2 * i + 1] = b.y; hb_[2 * i] = h.x; hb_[2 * i + 1] = h.y;
+      }
+      const bool odd = false;  // already shifted
+#else
       const uint lw = ((bb + n * 32) >> 1) + j0, hw = ((bb + 64 + n * 16) >> 1) + j0;
       [[unroll]] for (uint i = 0; i <= NJ; ++i) la_[i] = data_a32[lw + i];
       [[unroll]] for (uint i = 0; i <= NJ; ++i) lb_[i] = (LPI == 1 && i == 0) ? la_[NJ] : data_a32[lw + 8 + i];
       [[unroll]] for (uint i = 0; i <= NJ; ++i) hb_[i] = data_a32[hw + i];
+#endif
       float qa[8];
       [[unroll]] for (uint i = 0; i < 8; ++i) qa[i] = 0.0;
       [[unroll]] for (uint jj = 0; jj < NJ; ++jj) {

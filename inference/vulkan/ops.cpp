@@ -100,7 +100,7 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   // The subgroup path assumes whole subgroups in a workgroup, at the width the device plan pins (context.h:
   // plan_subgroups; off where the driver varies the width and cannot pin it).
   self->subgroups_ = options.subgroups && device.subgroup_ops() && self->wg_ % device.subgroups().size == 0;
-  PENSER_ASSERT(options.mul_mv_rows <= 16);
+  PENSER_ASSERT(options.mul_mv_rows <= 64);  // above 16: the row-per-lane path only (Ops::mul_mv)
   self->mul_mv_rows_ = options.mul_mv_rows;
   // Shape knobs for measuring (scripts/device/gpu-run.sh sweeps them on a real GPU): the matrix-vector
   // product's workgroup size (a power of two) and rows per workgroup.
@@ -108,12 +108,14 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   self->mul_mv_wg_ = options.mul_mv_wg;
   if (auto wg = env_uint("PENSER_VK_MUL_MV_WG", 1, device.info().max_workgroup_invocations); wg && (*wg & (*wg - 1)) == 0)
     self->mul_mv_wg_ = *wg;
-  if (auto rows = env_uint("PENSER_VK_MUL_MV_ROWS", 1, 16)) self->mul_mv_rows_ = *rows;
+  if (auto rows = env_uint("PENSER_VK_MUL_MV_ROWS", 1, 64)) self->mul_mv_rows_ = *rows;
   if (auto lanes = env_uint("PENSER_VK_MUL_MV_LANES", 1, 8); lanes && (*lanes & (*lanes - 1)) == 0)
     self->options_.mul_mv_lanes = *lanes;
   PENSER_ASSERT(self->options_.mul_mv_lanes <= 8 && (self->options_.mul_mv_lanes & (self->options_.mul_mv_lanes - 1)) == 0);
   if (const char* v = std::getenv("PENSER_VK_MUL_MV_WIDE"); v && *v) self->options_.mul_mv_wide = v[0] != '0';
   if (const char* v = std::getenv("PENSER_VK_MUL_MV_INT64"); v && *v) self->options_.mul_mv_int64 = v[0] != '0';
+  if (const char* v = std::getenv("PENSER_VK_MUL_MV_ROW_LANES"); v && *v) self->options_.mul_mv_row_lanes = v[0] != '0';
+  if (const char* v = std::getenv("PENSER_VK_MUL_MV_X64"); v && *v) self->options_.mul_mv_x64 = v[0] != '0';
   return self;
 }
 
@@ -183,12 +185,39 @@ uint32_t Ops::mul_mv_rows_for(const Matrix& a) const {
   return rows;
 }
 
+// The row-per-lane product (mul_mv_rows.glsl): a CPU implementation whose subgroups are 8 lanes with
+// subgroup operations on (a workgroup is one subgroup), 8-byte integers, Q4_K / Q5_K / F16 rows 16-byte aligned, Q8_0
+// rows of whole 4-block quads 8-byte aligned (`aligned`, Ops::mul_mv), or Q6_K, and rows per workgroup
+// that are whole lanes.
+// Q4_K only up to 4096 columns: vk_mul_mv_bench (per CPU-second, load ~2.7) had row lanes 1.15x faster at
+// 1536 columns, 1.07x at 2560 and 4096, but 0.85x at 8960 (a 1.5B model's ffn_down); Q6_K 1.23x at 8960,
+// Q5_K (whose lane-striding path reads unit by unit) 4x at 1536 and at 8960.
+bool Ops::mul_mv_row_lanes(const Matrix& a, bool aligned) const {
+  using quant::Type;
+  const bool type_ok = (a.type == Type::Q4_K && aligned && a.ncols <= 4096) ||
+                       ((a.type == Type::Q5_K || a.type == Type::Q8_0 || a.type == Type::F16) && aligned) ||
+                       a.type == Type::Q6_K;
+  return options_.mul_mv_row_lanes && type_ok && device_->info().is_cpu() && device_->int64() && subgroups_ &&
+         device_->subgroups().size == 8 && (mul_mv_wg_ == 0 || mul_mv_wg_ == 8) && options_.mul_mv_lanes == 1 &&
+         mul_mv_rows_ % 8 == 0;
+}
+
+// Rows per workgroup of the row-per-lane product: every lane's x loads serve its rows, so more rows per lane
+// amortise them (vk_mul_mv_bench, 1536-wide rows, per CPU-second: Q6_K 0.87 / 1.06 / 1.37 GB/s at 16 / 32 /
+// 64 rows, Q4_K 0.83 / 1.12 / 1.05; docs/vulkan.md). Q6_K's 64 rows take LLVM 3.6 s to compile instead of
+// 1.4 at 32 (a cold start). Halved while the matrix has fewer than 16 workgroups (the K/V products).
+uint32_t Ops::mul_mv_row_lane_rows(const Matrix& a) const {
+  if (mul_mv_rows_) return mul_mv_rows_;
+  uint32_t rows = a.type == quant::Type::Q6_K ? 64 : 32;
+  while (rows > 8 && a.nrows / rows < 16) rows /= 2;
+  return rows;
+}
+
 Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* bias, bool accumulate,
                    const MulMvInput& in) {
   PENSER_ASSERT(supported_weight_type(a.type));
   PENSER_ASSERT(a.ncols % quant::traits(a.type).block_size == 0);
   PENSER_ASSERT(!(in.up && in.norm));  // the shader's norm is of x itself, not of the SwiGLU output
-  const uint32_t rows = mul_mv_rows_for(a);
   const uint64_t row_bytes = a.row_bytes();
   PENSER_ASSIGN_OR_RETURN(auto chunks, bind_matrix(a));
   // Wide weight loads (mul_mv.comp's A_WIDE) where every row starts suitably aligned in its binding (rows
@@ -202,13 +231,29 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
     if (uint64_t(c.a_offset) * 2 % wide_align != 0) wide = false;
   // x (and the fused inputs) as vec4s when every offset allows (mul_mv.comp's X_ALIGNED).
   const bool x_aligned = x.offset % 4 == 0 && (!in.up || in.up->offset % 4 == 0) && (!in.norm || in.norm->offset % 4 == 0);
-  // CPU implementations with 64-bit integers read Q4_K's wide loads as 8-byte components (mul_mv_q4_k_i64).
+  // CPU implementations with 64-bit integers read Q4_K's wide loads and Q6_K's runs as 8-byte components
+  // (mul_mv_q4_k_i64, mul_mv_q6_k_i64), x too (X_ALIGNED 2), and take a row per lane where they can.
   const uint32_t lanes = mul_mv_lanes(a);
-  const bool i64 = wide && lanes == 1 && a.type == quant::Type::Q4_K && options_.mul_mv_int64 &&
-                   device_->info().is_cpu() && device_->int64();
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)) + (i64 ? "_i64" : ""), 6, 1u << 2,
-                                                         sizeof(MulMvPush), mul_mv_workgroup(a),
-                                                         {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_aligned ? 1u : 0u}));
+  bool quads = a.type == quant::Type::Q8_0 && a.ncols % 128 == 0 && row_bytes % 8 == 0;
+  for (const BoundRows& c : chunks)
+    if (uint64_t(c.a_offset) * 2 % 8 != 0) quads = false;
+  // Q5_K and F16 (rows of whole 32-value steps) by u64vec2s from rows 16-byte aligned.
+  bool rows16 = (a.type == quant::Type::Q5_K || (a.type == quant::Type::F16 && a.ncols % 32 == 0)) && row_bytes % 16 == 0;
+  for (const BoundRows& c : chunks)
+    if (uint64_t(c.a_offset) * 2 % 16 != 0) rows16 = false;
+  const bool row_lanes = mul_mv_row_lanes(a, a.type == quant::Type::Q8_0 ? quads
+                                             : a.type == quant::Type::Q5_K || a.type == quant::Type::F16 ? rows16
+                                                                                                          : wide);
+  // More than 16 rows only for the row-per-lane path (the lane-striding one unrolls its rows: compile time).
+  const uint32_t rows = row_lanes ? mul_mv_row_lane_rows(a) : std::min(16u, mul_mv_rows_for(a));
+  const bool i64 = row_lanes || (lanes == 1 && ((a.type == quant::Type::Q4_K && wide) || a.type == quant::Type::Q6_K) &&
+                                 options_.mul_mv_int64 && device_->info().is_cpu() && device_->int64());
+  const uint32_t x_reads = !x_aligned ? 0u : i64 && options_.mul_mv_x64 ? 2u : 1u;
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
+                          pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)) + (i64 ? "_i64" : ""), 6, 1u << 2,
+                                      sizeof(MulMvPush), row_lanes ? 8u : mul_mv_workgroup(a),
+                                      {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_reads,
+                                       row_lanes ? 1u : 0u}));
   for (const BoundRows& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;

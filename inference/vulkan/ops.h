@@ -90,6 +90,11 @@ class Ops {
                                     // covers both; PENSER_VK_MUL_MV_WIDE=0/1)
     bool mul_mv_int64 = true;       // Q4_K's wide loads as 8-byte components on CPU implementations with
                                     // shaderInt64 (PENSER_VK_MUL_MV_INT64=0/1)
+    bool mul_mv_x64 = true;         // with those 8-byte loads (Q4_K, Q6_K), x read as u64vec2s, not vec4s
+                                    // (PENSER_VK_MUL_MV_X64=0/1)
+    bool mul_mv_row_lanes = true;   // Q4_K / Q5_K / Q6_K / Q8_0 / F16 on CPU implementations with shaderInt64 and 8-lane subgroups: a
+                                    // row per lane, x read at uniform offsets (mul_mv_rows.glsl); false: the
+                                    // lane-striding path (PENSER_VK_MUL_MV_ROW_LANES=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
     // mul_mm's tile, measurements (the GPU script's sweep): weight rows (BM) and tokens (BN) per workgroup, each
     // a multiple of 8 up to 256, and K per step (BK) a multiple of 32 up to 256; 0 keeps mul_mm_tiles' value.
@@ -205,6 +210,8 @@ class Ops {
                          uint32_t n_tokens = 1, uint32_t q_stride = 0, uint32_t o_stride = 0);
 
   uint32_t mul_mv_rows_for(const Matrix& a) const;
+  bool mul_mv_row_lanes(const Matrix& a, bool aligned) const;
+  uint32_t mul_mv_row_lane_rows(const Matrix& a) const;
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
                      uint32_t push_size, uint32_t n);
 

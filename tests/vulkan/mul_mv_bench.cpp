@@ -1,6 +1,6 @@
 // vk_mul_mv_bench TYPE NCOLS NROWS VARIANT... : the matrix-vector product alone, each variant timed in
 // turn (A B C A B C ...) in one process, so that a shared, noisy machine slows them alike; prints the median
-// GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1 ("-" for the defaults).
+// GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1, rl=0|1 (row lanes), x64=0|1 ("-" for the defaults).
 // Not a test: a measuring tool for docs/vulkan.md (it asserts nothing about speed).
 #include <QtCore>
 
@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+
+#include <sys/resource.h>
 
 #include "inference/quant/quant.h"
 #include "tests/vulkan/vk_fixture.h"
@@ -25,7 +27,15 @@ struct Variant {
   std::unique_ptr<Ops> ops;
   std::unique_ptr<Recorder> rec;
   std::vector<double> rates;
+  std::vector<double> cpu_rates;  // per CPU-second of this process (lavapipe's threads are ours): less
+                                  // sensitive than wall time to other processes on a loaded machine
 };
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 template <typename T>
 T must(Result<T> r) {
@@ -75,6 +85,8 @@ int main(int argc, char** argv) {
       else if (k == "wide") v.options.mul_mv_wide = val != 0;
       else if (k == "i64") v.options.mul_mv_int64 = val != 0;
       else if (k == "lanes") v.options.mul_mv_lanes = val;
+      else if (k == "rl") v.options.mul_mv_row_lanes = val;
+      else if (k == "x64") v.options.mul_mv_x64 = val != 0;
       else if (k == "wg") v.wg = kv.substr(eq + 1);
       else { std::fprintf(stderr, "unknown knob %s\n", k.c_str()); return 2; }
       pos = end + 1;
@@ -93,15 +105,19 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r)
     for (Variant& v : vs) {
       const auto t0 = std::chrono::steady_clock::now();
+      const double c0 = cpu_seconds();
       must(v.rec->submit_and_wait());
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       v.rates.push_back(double(bytes.size()) / s / 1e9);
+      v.cpu_rates.push_back(double(bytes.size()) / std::max(1e-6, cpu_seconds() - c0) / 1e9);
     }
-  std::printf("%s %u x %u (%.1f MiB), %d rounds, median GB/s:\n", argv[1], nrows, ncols, bytes.size() / 1048576.0, rounds);
+  std::printf("%s %u x %u (%.1f MiB), %d rounds, median GB/s (wall; per CPU-second):\n", argv[1], nrows, ncols,
+              bytes.size() / 1048576.0, rounds);
   for (Variant& v : vs) {
     std::sort(v.rates.begin(), v.rates.end());
-    std::printf("  %-24s %6.3f   (min %.3f max %.3f)\n", v.name.c_str(), v.rates[v.rates.size() / 2], v.rates.front(),
-                v.rates.back());
+    std::sort(v.cpu_rates.begin(), v.cpu_rates.end());
+    std::printf("  %-24s %6.3f   (min %.3f max %.3f)   cpu %6.3f\n", v.name.c_str(), v.rates[v.rates.size() / 2],
+                v.rates.front(), v.rates.back(), v.cpu_rates[v.cpu_rates.size() / 2]);
   }
   return 0;
 }

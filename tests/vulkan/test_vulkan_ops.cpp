@@ -27,6 +27,9 @@ class TestVulkanOps : public QObject {
                                     // (on lavapipe the default shape reads Q4_K in 8-byte components instead)
   std::unique_ptr<Ops> ops_wide;    // 16 invocations (two lavapipe subgroups), 5 rows
   std::unique_ptr<Ops> ops_lanes[3];  // the GPU variant of several invocations per item: 2, 4, 8 lanes
+  // The CPU row-per-lane path (Q4_K, Q5_K, Q6_K, Q8_0, F16 on lavapipe) at 4 rows per lane with 4 KiB bindings, and at 8 (one
+  // workgroup of 64 rows for 37: lanes past the end)
+  std::unique_ptr<Ops> ops_row_lanes32, ops_row_lanes64;
 
   template <typename F>
   void run(F&& record) { run_recorded(*gpu.device, std::forward<F>(record)); }
@@ -61,6 +64,12 @@ class TestVulkanOps : public QObject {
       VKT_OK(l);
       ops_lanes[i] = std::move(*l);
     }
+    auto g = Ops::create(*gpu.device, {.max_binding_bytes = 4096, .mul_mv_rows = 32});
+    VKT_OK(g);
+    ops_row_lanes32 = std::move(*g);
+    auto h = Ops::create(*gpu.device, {.mul_mv_rows = 64});
+    VKT_OK(h);
+    ops_row_lanes64 = std::move(*h);
   }
   void cleanup() { QVERIFY2(gpu.clean(), "the validation layer reported errors"); }
 
@@ -68,12 +77,15 @@ class TestVulkanOps : public QObject {
     QTest::addColumn<int>("type");
     // 0: subgroups, 1: shared-memory fall-back, 2: split bindings, 3: 16 rows with 4-byte loads, the matrix
     // 4 bytes into its buffer, 4: the GPU shape (64 x 4), 5: 16 invocations x 5 rows, the matrix 16 bytes in,
-    // 6-8: 2, 4, 8 invocations per item (ops_lanes), the matrix 4 bytes in for 6.
+    // 6-8: 2, 4, 8 invocations per item (ops_lanes), the matrix 4 bytes in for 6; 9-10: 32 rows per
+    // workgroup with split bindings, the matrix 16 bytes in, and 64 rows (on lavapipe Q4_K, Q6_K and Q8_0
+    // take the row-per-lane path there, 4 and 8 rows per lane; the default shape takes it at 1 row per lane
+    // for 37 rows, Q8_0 there not: 23 blocks are no whole quads).
     QTest::addColumn<int>("variant");
     const char* names[] = {"subgroup", "shared", "split", "rows16-words-at4", "gpu64x4", "wg16x5-at16",
-                           "lanes2-shared-at4", "lanes4-64x4", "lanes8-64x2"};
+                           "lanes2-shared-at4", "lanes4-64x4", "lanes8-64x2", "rows32-split-at16", "rows64"};
     for (Type t : kTypes)
-      for (int v = 0; v < 9; ++v)
+      for (int v = 0; v < 11; ++v)
         QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
   }
   void mul_mv() {
@@ -81,9 +93,10 @@ class TestVulkanOps : public QObject {
     QFETCH(int, variant);
     const Type t = Type(type);
     const uint32_t block = quant::traits(t).block_size;
-    // Plain types: a row length that is no multiple of 32; quantized: a few blocks (32-value blocks: an odd
-    // count, or in the GPU and 16-invocation shapes an even one: Q8_0's block pairs).
-    const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * (variant == 4 || variant == 5 || variant == 8 ? 24 : 23) : 256 * 3;
+    // Plain types: a row length that is no multiple of 32 (at 32/64 rows 352: whole 32-value steps of the
+    // row-per-lane F16); quantized: a few blocks (32-value blocks: an odd count, or in the GPU, 16-invocation
+    // and 32/64-row shapes 24: Q8_0's block pairs and its row-per-lane quads of 4 blocks).
+    const uint32_t ncols = block == 1 ? (variant >= 9 ? 352 : 333) : block == 32 ? 32 * (variant == 4 || variant == 5 || variant >= 8 ? 24 : 23) : 256 * 3;
     const uint32_t nrows = 37;
     const auto m = random_matrix(t, ncols, nrows, 11 + type);
     const auto w = dequantized(t, m, ncols, nrows);
@@ -94,14 +107,15 @@ class TestVulkanOps : public QObject {
 
     // The matrix at a byte offset in its buffer (4 and 16: the 16-byte loads of Q4_K are off, then on; Q6_K
     // blocks start 2 bytes into a word in every other block either way).
-    const uint32_t a_at = variant == 3 || variant == 6 ? 4 : variant == 5 ? 16 : 0;
+    const uint32_t a_at = variant == 3 || variant == 6 ? 4 : variant == 5 || variant == 9 ? 16 : 0;
     std::vector<uint8_t> placed(a_at, 0xAB);
     placed.insert(placed.end(), m.begin(), m.end());
     auto wb = make_buffer(*gpu.device, placed);
     auto xb = make_buffer(*gpu.device, x);
     auto bb = make_buffer(*gpu.device, bias);
-    Ops* const all[] = {ops.get(),      ops_fallback.get(),  ops_split.get(),     ops_rows16.get(),   ops_gpu.get(),
-                        ops_wide.get(), ops_lanes[0].get(), ops_lanes[1].get(), ops_lanes[2].get()};
+    Ops* const all[] = {ops.get(),          ops_fallback.get(),  ops_split.get(),      ops_rows16.get(),
+                        ops_gpu.get(),      ops_wide.get(),      ops_lanes[0].get(),   ops_lanes[1].get(),
+                        ops_lanes[2].get(), ops_row_lanes32.get(), ops_row_lanes64.get()};
     Ops& o = *all[variant];
     const Matrix a{wb.get(), a_at, t, ncols, nrows};
     // x at an offset of 5 floats (read element by element) and of 4 (read as vec4s: the decode step's case).
@@ -113,7 +127,7 @@ class TestVulkanOps : public QObject {
         VKT_OK(o.mul_mv(r, a, view(*xb, xo), view(*yb, 1)));
         VKT_OK(o.mul_mv(r, a, view(*xb, xo), view(*yb, 1), &bias_view, /*accumulate=*/true));
       });
-      if (variant == 2) QVERIFY(a.bytes() > 4096);  // the split really happened
+      if (variant == 2 || variant == 9) QVERIFY(a.bytes() > 4096);  // the split really happened
 
       std::vector<float> want(nrows);
       for (uint32_t r = 0; r < nrows; ++r) {

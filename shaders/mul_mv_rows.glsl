@@ -1,0 +1,223 @@
+// mul_mv.comp's row-per-lane path for CPU implementations (ROW_LANES 1; Q4_K, Q5_K, Q6_K, Q8_0 and F16
+// modules built with A_INT64). A workgroup is one subgroup of 8 lanes (lavapipe's SIMD width); lane i computes the whole of rows
+// row0 + i + 8 r (r < RPI), so no reduction is needed, and every lane reads the same x values at the same
+// time: offsets made only of push constants, the workgroup index and loop counters, which lavapipe loads
+// once for all lanes (a scalar load and a broadcast) instead of one lane after the other.
+// Why (docs/vulkan.md, "What a load costs on lavapipe"): lavapipe runs a storage-buffer load whose offset
+// varies over the lanes as a loop over the 8 lanes, one scalar load per component, so a product costs about
+// its load components per weight. The lane-striding path (mul_mv.comp) reads x once per lane and Q6_K by
+// 32-bit words; here x is uniform and Q6_K comes in 8-byte words, and 4 rows per lane share each x load.
+// Measured and not kept: x loaded once per workgroup, each lane a part, and handed round by
+// subgroupBroadcast (slower than the uniform loads on Mesa 22.3: Q4_K 0.68 GB/s per CPU-second against 0.85).
+
+// Rows per lane (Ops::mul_mv: NUM_ROWS a multiple of WG_SIZE = 8); at least 1 also in the pipelines of the
+// other paths, which compile this code too.
+const uint RPI = (NUM_ROWS + WG_SIZE - 1) / WG_SIZE;
+
+void row_lanes_store(uint row, float v) {
+  if (row < p.nrows) {
+    if ((p.flags & 1u) != 0) v += bias[p.bias_offset + row];
+    if ((p.flags & 2u) != 0) v += y[p.y_offset + row];
+    y[p.y_offset + row] = v;
+  }
+}
+
+#if defined(DATA_A_Q4_K) || defined(DATA_A_Q5_K)
+// Q4_K (144-byte blocks, rows 16-byte aligned: Ops::mul_mv checks): per block and row, the header as one
+// u64vec2 and each pair of units' 32 quant bytes as two: 18 8-byte components for 256 weights. Q5_K
+// (176-byte blocks, the same header, then 32 bytes of fifth bits, then the quants at QS_OFF 48): 22.
+void mul_mv_row_lanes(uint row0, uint tid) {
+  uint rb[RPI];  // each row's first 16-bit word (rows past the end read the last row and store nothing)
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
+  float acc[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
+  const uint nblk = p.ncols / 256;
+  for (uint blk = 0; blk < nblk; ++blk) {
+    uvec4 hd[RPI];
+#if defined(DATA_A_Q5_K)
+    uint qh[RPI][8];  // qh[l]: bit u is the fifth bit of unit u's value l
+#endif
+    [[unroll]] for (uint r = 0; r < RPI; ++r) {
+      const u64vec2 h64 = data_a64x2[(rb[r] + blk * BLOCK_U16) >> 3];
+      hd[r] = uvec4(unpack32(h64.x), unpack32(h64.y));
+#if defined(DATA_A_Q5_K)
+      const u64vec2 qa = data_a64x2[((rb[r] + blk * BLOCK_U16) >> 3) + 1], qb = data_a64x2[((rb[r] + blk * BLOCK_U16) >> 3) + 2];
+      qh[r] = uint[8](unpack32(qa.x).x, unpack32(qa.x).y, unpack32(qa.y).x, unpack32(qa.y).y,
+                      unpack32(qb.x).x, unpack32(qb.x).y, unpack32(qb.y).x, unpack32(qb.y).y);
+#endif
+    }
+    [[unroll]] for (uint pr = 0; pr < 4; ++pr) {
+      // The pair's 64 values, the same in every lane.
+      const uint xp = p.x_offset + blk * 256 + pr * 64;
+      vec4 xlo[8], xhi[8];
+      vec4 xslo = vec4(0.0), xshi = vec4(0.0);
+      [[unroll]] for (uint j = 0; j < 8; ++j) {
+        xlo[j] = x_quad(xp + j * 4, xa);
+        xhi[j] = x_quad(xp + 32 + j * 4, xa);
+        xslo += xlo[j];
+        xshi += xhi[j];
+      }
+      const float slo = dot(xslo, vec4(1.0)), shi = dot(xshi, vec4(1.0));
+      const uint sh0 = ((2u * pr) & 3u) * 8u, sh1 = sh0 + 8u;
+      [[unroll]] for (uint r = 0; r < RPI; ++r) {
+        const uint v = (rb[r] + blk * BLOCK_U16) >> 3;
+        const u64vec2 a64 = data_a64x2[v + QS_OFF / 16 + pr * 2], b64 = data_a64x2[v + QS_OFF / 16 + 1 + pr * 2];
+        const uint qw[8] = uint[8](unpack32(a64.x).x, unpack32(a64.x).y, unpack32(a64.y).x, unpack32(a64.y).y,
+                                   unpack32(b64.x).x, unpack32(b64.x).y, unpack32(b64.y).x, unpack32(b64.y).y);
+        const vec2 dm = unpackHalf2x16(hd[r].x);
+        const uint w1 = hd[r].y, w2 = hd[r].z, w3 = hd[r].w;
+        uvec4 smu;  // (scale 2pr, min 2pr, scale 2pr+1, min 2pr+1), as in mul_mv.comp
+        if (pr < 2) {
+          smu = uvec4((w1 >> sh0) & 63u, (w2 >> sh0) & 63u, (w1 >> sh1) & 63u, (w2 >> sh1) & 63u);
+        } else {
+          smu = uvec4(((w3 >> sh0) & 0xFu) | (((w1 >> sh0) >> 6 & 3u) << 4), ((w3 >> sh0) >> 4 & 0xFu) | (((w2 >> sh0) >> 6 & 3u) << 4),
+                      ((w3 >> sh1) & 0xFu) | (((w1 >> sh1) >> 6 & 3u) << 4), ((w3 >> sh1) >> 4 & 0xFu) | (((w2 >> sh1) >> 6 & 3u) << 4));
+        }
+        const vec4 sm = vec4(ivec4(smu));
+        float q0 = 0.0, q1 = 0.0;
+        [[unroll]] for (uint j = 0; j < 8; ++j) {
+#if defined(DATA_A_Q5_K)
+          // The fifth bits of units 2pr and 2pr+1 put above the nibbles before the one conversion.
+          q0 += dot(bytes4((qw[j] & 0x0F0F0F0Fu) | (((qh[r][j] >> (2u * pr)) & 0x01010101u) << 4)), xlo[j]);
+          q1 += dot(bytes4(((qw[j] >> 4) & 0x0F0F0F0Fu) | (((qh[r][j] >> (2u * pr + 1u)) & 0x01010101u) << 4)), xhi[j]);
+#else
+          q0 += dot(bytes4(qw[j] & 0x0F0F0F0Fu), xlo[j]);
+          q1 += dot(bytes4((qw[j] >> 4) & 0x0F0F0F0Fu), xhi[j]);
+#endif
+        }
+        acc[r] += dm.x * (sm.x * q0 + sm.z * q1) - dm.y * (sm.y * slo + sm.w * shi);
+      }
+    }
+  }
+  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+}
+
+#elif defined(DATA_A_Q6_K)
+// Q6_K (210-byte blocks: a block starts at any even byte). Its runs of low nibbles (128 bytes) and high bits
+// (64 bytes) are read as the 8-byte words that cover them, each 8 bytes of the run put together from two
+// words with a shift of 0, 16, 32 or 48 bits (the extra word of each run lies inside the block: the high
+// bits follow the low nibbles, the scales the high bits). The 16 scales come as the 32-bit words that cover
+// them and d as a 16-bit word: an 8-byte word there could reach past the end of the binding (the last block
+// of the last row). 18 + 10 + 4-6 + 1 components per block and row, instead of 62 (mul_mv.comp's Q6_K
+// reads the same way with A_INT64: q6k_runs64 there).
+void mul_mv_row_lanes(uint row0, uint tid) {
+  uint rb[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
+  float acc[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
+  const uint nblk = p.ncols / 256;
+  for (uint blk = 0; blk < nblk; ++blk) {
+    float t[RPI][2];  // per row and half: sum of scale * (q . x - 32 sum x) over the half's 8 sub-blocks of 16
+    [[unroll]] for (uint n = 0; n < 2; ++n) {
+      // The half's 128 values (unit k at k * 32), the same in every lane.
+      const uint xh = p.x_offset + blk * 256 + n * 128;
+      vec4 xv[32];  // unit k, values 4j .. 4j + 3 at k * 8 + j
+      float xs[8];  // sums of x per 16 values (unit k, half h at k * 2 + h): the -32 offset of every value
+      [[unroll]] for (uint k = 0; k < 4; ++k) {
+        [[unroll]] for (uint j = 0; j < 8; ++j) xv[k * 8 + j] = x_quad(xh + k * 32 + j * 4, xa);
+        xs[k * 2] = dot(xv[k * 8] + xv[k * 8 + 1] + xv[k * 8 + 2] + xv[k * 8 + 3], vec4(1.0));
+        xs[k * 2 + 1] = dot(xv[k * 8 + 4] + xv[k * 8 + 5] + xv[k * 8 + 6] + xv[k * 8 + 7], vec4(1.0));
+      }
+      [[unroll]] for (uint r = 0; r < RPI; ++r) {
+        const uint bb = rb[r] + blk * BLOCK_U16;  // 16-bit words; the block's byte offset is 2 bb
+        const uint s = (bb & 3u) * 16u;
+        const uint lw = (bb + n * 32) >> 2, hw = (bb + 64 + n * 16) >> 2;
+        uint64_t l64[9], h64[5];
+        q6k_runs64(lw, hw, l64, h64);
+        float qa[8];
+        [[unroll]] for (uint i = 0; i < 8; ++i) qa[i] = 0.0;
+        [[unroll]] for (uint i = 0; i < 4; ++i) {
+          // 8 bytes (rounds 2i, 2i + 1) of the first and second 32 low-nibble bytes and of the high bits.
+          const uint64_t la64 = shifted64(l64[i], l64[i + 1], s), lb64 = shifted64(l64[4 + i], l64[5 + i], s);
+          const uint64_t hb64 = shifted64(h64[i], h64[i + 1], s);
+          [[unroll]] for (uint e = 0; e < 2; ++e) {
+            const uint j = 2 * i + e, h = j >> 2;
+            const uint la = unpack32(la64)[e], lb = unpack32(lb64)[e], hb = unpack32(hb64)[e];
+            qa[0 + h] += dot(bytes4((la & 0x0F0F0F0Fu) | ((hb << 4) & 0x30303030u)), xv[j]);
+            qa[2 + h] += dot(bytes4((lb & 0x0F0F0F0Fu) | ((hb << 2) & 0x30303030u)), xv[8 + j]);
+            qa[4 + h] += dot(bytes4(((la >> 4) & 0x0F0F0F0Fu) | (hb & 0x30303030u)), xv[16 + j]);
+            qa[6 + h] += dot(bytes4(((lb >> 4) & 0x0F0F0F0Fu) | ((hb >> 2) & 0x30303030u)), xv[24 + j]);
+          }
+        }
+        // scales[n * 8 .. n * 8 + 7] (bytes 192 + 8n ..): the 32-bit words covering them, shifted by 2 bytes
+        // where the block starts between words (the third word then ends at most at byte 209 + 8n - 8).
+        const uint sw = (bb + 96 + n * 4) >> 1;
+        const uint s0 = data_a32[sw], s1 = data_a32[sw + 1];
+        uvec2 sc = uvec2(s0, s1);
+        if ((bb & 1u) != 0) sc = uvec2((s0 >> 16) | (s1 << 16), (s1 >> 16) | (data_a32[sw + 2] << 16));
+        float tt = 0.0;
+        [[unroll]] for (uint i = 0; i < 4; ++i) {
+          const int w = int(sc[i >> 1] >> ((i & 1u) * 16u));  // scales[n*8 + 2i], [.. + 1]
+          tt += float(bitfieldExtract(w, 0, 8)) * (qa[i * 2] - 32.0 * xs[i * 2]) +
+                float(bitfieldExtract(w, 8, 8)) * (qa[i * 2 + 1] - 32.0 * xs[i * 2 + 1]);
+        }
+        t[r][n] = tt;
+      }
+    }
+    [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] += rdf16(rb[r] + blk * BLOCK_U16, 208) * (t[r][0] + t[r][1]);
+  }
+  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+}
+#elif defined(DATA_A_Q8_0)
+// Q8_0 (34-byte blocks) by quads of blocks: 136 bytes = 17 8-byte words, 8-byte aligned (Ops::mul_mv: rows
+// of whole quads, 8-byte aligned in their binding): 17 loads per 128 weights and row instead of 34 32-bit
+// ones. Block k of a quad starts at byte 34 k: d in its first 2 bytes, its 32 quants after.
+uint q8_word(uint64_t w[17], uint o) {  // the 4 bytes at (even) byte o of the quad
+  const uint i = o >> 3, sh = (o & 7u) * 8u;
+  if (sh <= 32) return uint(w[i] >> sh);
+  return uint((w[i] >> sh) | (w[i + 1] << (64u - sh)));  // o % 8 == 6: i < 16 (o <= 132)
+}
+
+void mul_mv_row_lanes(uint row0, uint tid) {
+  uint rb[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
+  float acc[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
+  const uint nquad = p.ncols / 128;
+  for (uint g = 0; g < nquad; ++g) {
+    const uint xq = p.x_offset + g * 128;
+    vec4 xv[32];  // block k's values 4j .. 4j + 3 at k * 8 + j, the same in every lane
+    [[unroll]] for (uint j = 0; j < 32; ++j) xv[j] = x_quad(xq + j * 4, xa);
+    [[unroll]] for (uint r = 0; r < RPI; ++r) {
+      const uint w0 = (rb[r] + g * 4 * BLOCK_U16) >> 2;
+      uint64_t w[17];
+      [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = data_a64[w0 + i];
+      float t = 0.0;
+      [[unroll]] for (uint k = 0; k < 4; ++k) {
+        float q = 0.0;
+        [[unroll]] for (uint j = 0; j < 8; ++j) q += dot(sbytes4(q8_word(w, 34 * k + 2 + 4 * j)), xv[k * 8 + j]);
+        const uint o = 34 * k;  // d: 2 bytes at an even offset, never across words
+        t += unpackHalf2x16(uint(w[o >> 3] >> ((o & 7u) * 8u)) & 0xFFFFu).x * q;
+      }
+      acc[r] += t;
+    }
+  }
+  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+}
+#elif defined(DATA_A_F16)
+// F16 (rows of whole 32-value groups, 16-byte aligned: Ops::mul_mv): 32 values per step as 4 u64vec2s, 8
+// 8-byte components instead of the lane-striding path's 32 16-bit loads.
+void mul_mv_row_lanes(uint row0, uint tid) {
+  uint rb[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
+  float acc[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
+  const uint steps = p.ncols / 32;
+  for (uint g = 0; g < steps; ++g) {
+    vec4 xv[8];  // values 4j .. 4j + 3 of the step, the same in every lane
+    [[unroll]] for (uint j = 0; j < 8; ++j) xv[j] = x_quad(p.x_offset + g * 32 + j * 4, xa);
+    [[unroll]] for (uint r = 0; r < RPI; ++r) {
+      const uint v = (rb[r] + g * 32) >> 3;
+      float t = 0.0;
+      [[unroll]] for (uint i = 0; i < 4; ++i) {
+        const u64vec2 w = data_a64x2[v + i];
+        const uvec4 u = uvec4(unpack32(w.x), unpack32(w.y));
+        t += dot(vec4(unpackHalf2x16(u.x), unpackHalf2x16(u.y)), xv[2 * i]) +
+             dot(vec4(unpackHalf2x16(u.z), unpackHalf2x16(u.w)), xv[2 * i + 1]);
+      }
+      acc[r] += t;
+    }
+  }
+  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+}
+#endif
