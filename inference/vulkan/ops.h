@@ -91,6 +91,13 @@ class Ops {
     bool mul_mv_int64 = true;       // Q4_K's wide loads as 8-byte components on CPU implementations with
                                     // shaderInt64 (PENSER_VK_MUL_MV_INT64=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
+    // mul_mm's kernel: 0 by device (mul_mm_cpu.comp for Q4_K and Q6_K on CPU implementations with shaderInt64
+    // where the rows allow it, else the tiles), 1 the tiles (mul_mm.comp), 2 mul_mm_cpu.comp where the type
+    // and rows allow it on any device (tests). PENSER_VK_MUL_MM_KERNEL=1/2 overrides 0.
+    uint32_t mul_mm_kernel = 0;
+    // mul_mm_cpu.comp's shape: rows and tokens per invocation, invocations per workgroup; 0: the measured
+    // default (Ops::mul_mm). PENSER_VK_MUL_MM_ROWS / _TOKENS / _WG override 0.
+    uint32_t mul_mm_rows = 0, mul_mm_tokens = 0, mul_mm_wg = 0;
     uint32_t attn_lanes = 0;        // decode attention: invocations per position in the score phase (a power of
                                     // two dividing the workgroup); 0: 1 on CPU implementations, 8 on GPUs
     // Decode attention's kernel (measurements and tests; PENSER_VK_ATTN=1/2 overrides the default):
@@ -185,6 +192,8 @@ class Ops {
   Result<const Pipeline*> pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                       uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec);
   uint32_t mul_mv_workgroup(const Matrix& a) const;
+  // Whether Ops::mul_mm takes mul_mm_cpu.comp for A bound as `chunks` (Options::mul_mm_kernel).
+  bool mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const;
   uint32_t mul_mv_lanes(const Matrix& a) const;
   uint32_t attn_lanes() const;
   // Grouped decode attention (ops_attn.cpp): out is the output (n_split == 1) or the partials. n_tokens > 1

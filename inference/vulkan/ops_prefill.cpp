@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "inference/vulkan/knobs.h"
 #include "inference/vulkan/ops.h"
 
 namespace penser::vulkan {
@@ -33,7 +34,24 @@ struct MmTile {
 // 24 KiB of shared memory), or 64 x 32 (12 KiB) where a device has only the guaranteed 16 KiB.
 constexpr MmTile kCpuTile{32, 32}, kGpuTile{128, 64}, kGpuTileSmall{64, 32};
 
+// mul_mm_cpu.comp's default shape (rows x tokens per invocation, invocations per workgroup): measured on
+// lavapipe, docs/vulkan.md.
+constexpr uint32_t kCpuRows = 8, kCpuTokens = 4, kCpuWg = 16;
+
 }  // namespace
+
+bool Ops::mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const {
+  if (a.type != quant::Type::Q4_K && a.type != quant::Type::Q6_K) return false;
+  if (!device_->int64()) return false;
+  uint32_t kernel = options_.mul_mm_kernel;
+  if (kernel == 0) kernel = uint32_t(env_uint("PENSER_VK_MUL_MM_KERNEL", 1, 2).value_or(0));
+  if (kernel == 1 || (kernel == 0 && !device_->info().is_cpu())) return false;
+  // Q4_K is read in whole 8-byte words: every row must start 8-byte aligned (Q6_K reads any even offset).
+  if (a.type == quant::Type::Q4_K)
+    for (const BoundRows& c : chunks)
+      if (c.a_offset % 4 != 0) return false;
+  return true;
+}
 
 Result<const Pipeline*> Ops::pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                          uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec) {
@@ -73,6 +91,25 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
     return push;
   };
+  if (mul_mm_cpu_applies(a, chunks)) {
+    // mul_mm_cpu.comp: NR rows x NT tokens per invocation, weights and x read as 8-byte components.
+    auto knob = [](uint32_t opt, const char* env, uint32_t lo, uint32_t hi, uint32_t def) {
+      return opt ? opt : uint32_t(env_uint(env, lo, hi).value_or(def));
+    };
+    const uint32_t nr = knob(options_.mul_mm_rows, "PENSER_VK_MUL_MM_ROWS", 1, 32, kCpuRows);
+    const uint32_t nt = knob(options_.mul_mm_tokens, "PENSER_VK_MUL_MM_TOKENS", 1, 16, kCpuTokens);
+    uint32_t wg = knob(options_.mul_mm_wg, "PENSER_VK_MUL_MM_WG", 1, info.max_workgroup_invocations, kCpuWg);
+    const uint32_t x_even = x.offset % 2 == 0 && x_stride % 2 == 0 ? 1 : 0;
+    PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mm_cpu_" + lower_name(a.type), 4, 1u << 2,
+                                                           sizeof(MulMmPush), wg, {nr, nt, x_even}));
+    for (const BoundRows& c : chunks) {
+      const MulMmPush push = push_for(c);
+      const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
+      if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes, 2ull * c.n_rows * a.ncols * n_tokens);
+      PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, uint64_t(wg) * nr), div_up(n_tokens, nt)));
+    }
+    return {};
+  }
   const bool cpu_tile = options_.mul_mm_tiles == 1 || (options_.mul_mm_tiles == 0 && info.is_cpu());
   MmTile tile = cpu_tile ? kCpuTile : kGpuTile;
   if (!cpu_tile && (tile.shared_bytes() > info.max_shared_memory || tile.invocations() > info.max_workgroup_invocations))
@@ -88,6 +125,7 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   for (const BoundRows& c : chunks) {
     const MulMmPush push = push_for(c);
     const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
+    if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes, 2ull * c.n_rows * a.ncols * n_tokens);
     PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, bm), gy));
   }
   return {};

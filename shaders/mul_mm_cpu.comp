@@ -1,0 +1,190 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+// Y[n, r] = dot(A[r, :], X[n, :]) (+ bias[r]) (+ Y[n, r]): mul_mm.comp's product for CPU implementations
+// (lavapipe), Q4_K and Q6_K, on devices with shaderInt64 (Ops::mul_mm picks it).
+// Why not mul_mm.comp's shared-memory tiles: llvmpipe turns every load of a lane-varying address (SSBO and
+// shared memory alike) into a loop over the 8 lanes, one scalar load per component, so a load costs per
+// component, not per byte, and a tile through shared memory is loaded twice. Here each invocation reads
+// its weights straight from the buffer as 8-byte components, decodes them in registers and multiplies each
+// value into NT tokens; it owns NR rows so that each read of x serves NR rows. Per 64 Q4_K values and
+// invocation: 4.5 NR weight loads + 32 NT x loads (x as 8-byte components too) for 64 NR NT FMAs.
+// No shared memory, no barriers. The NR x NT sums stay in an array indexed only by unrolled loops.
+#include "common.glsl"
+
+layout(constant_id = 2) const uint NR = 8;       // weight rows per invocation (rows tid + i * WG_SIZE)
+layout(constant_id = 3) const uint NT = 4;       // tokens per invocation (the workgroup's tokens)
+layout(constant_id = 4) const uint X_EVEN = 0;   // 1: x_offset and x_stride are even: x read as 8-byte pairs
+
+layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
+layout(binding = 0) readonly buffer A64 { uint64_t a64[]; };
+layout(binding = 1) readonly buffer X { float x[]; };
+layout(binding = 1) readonly buffer X64 { uint64_t x64[]; };
+layout(binding = 2) buffer Y { float y[]; };
+layout(binding = 3) readonly buffer B { float bias[]; };
+
+// Mirror: penser::vulkan::MulMmPush
+layout(push_constant) uniform Push {
+  uint ncols;
+  uint nrows;
+  uint n_tokens;
+  uint row_stride;  // 16-bit words per row of A
+  uint a_offset;    // 16-bit words from the binding's start to row 0
+  uint x_offset;
+  uint x_stride;
+  uint y_offset;
+  uint y_stride;
+  uint flags;       // 1: add bias[bias_offset + row]; 2: add to Y
+  uint bias_offset;
+} p;
+
+// x[i .. i + 3]: two 8-byte loads when X_EVEN (i is then even: every i below is x_offset + n * x_stride plus
+// a multiple of 4), else four 4-byte ones.
+vec4 x4(uint i) {
+  if (X_EVEN != 0) {
+    const uvec2 a = unpack32(x64[i >> 1]), b = unpack32(x64[(i >> 1) + 1]);
+    return uintBitsToFloat(uvec4(a, b));
+  }
+  return vec4(x[i], x[i + 1], x[i + 2], x[i + 3]);
+}
+
+// The four bytes of w as floats (signed conversion: one instruction on AVX2, see types.glsl's bytes4).
+vec4 b4(uint w) { return vec4(ivec4(w & 0xFFu, (w >> 8) & 0xFFu, (w >> 16) & 0xFFu, w >> 24)); }
+
+#if defined(DATA_A_Q6_K)
+// 8 bytes at an even byte offset o of the binding: the two 8-byte words that cover them, shifted (Q6_K
+// blocks are 210 bytes, so a block starts at any even offset). Every run read below ends at least 8 bytes
+// before its block's end, so the second word stays inside the block.
+uvec2 rd64(uint o) {
+  const uint i = o >> 3, s = (o & 7u) * 8u;
+  const uint64_t lo = a64[i], hi = a64[i + 1];
+  return unpack32(s == 0u ? lo : (lo >> s) | ((hi << (63u - s)) << 1u));  // no shift by 64
+}
+#endif
+
+void main() {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint rbase = gl_WorkGroupID.x * WG_SIZE * NR + tid;
+  const uint n0 = gl_WorkGroupID.y * NT;
+  // Rows and tokens past the end are clamped (read, never written): no branch around the loads.
+  uint xb[NT];
+  [[unroll]] for (uint t = 0; t < NT; ++t) xb[t] = p.x_offset + min(n0 + t, p.n_tokens - 1u) * p.x_stride;
+  float acc[NR * NT];
+  [[unroll]] for (uint i = 0; i < NR * NT; ++i) acc[i] = 0.0;
+  const uint nb = p.ncols / 256;
+
+#if defined(DATA_A_Q4_K)
+  // { f16 d; f16 dmin; u8 scales[12]; u8 qs[128]; } = 18 8-byte words (the caller checks that rows start
+  // 8-byte aligned). Unit pair pr (units 2pr, 2pr+1) is words 2 + 4pr .. 5 + 4pr: low nibbles unit 2pr,
+  // high nibbles unit 2pr+1; value = d * scale * q - dmin * min.
+  uint rw[NR];  // each row's first 8-byte word
+  [[unroll]] for (uint i = 0; i < NR; ++i)
+    rw[i] = (p.a_offset >> 2) + min(rbase + i * WG_SIZE, p.nrows - 1u) * (p.row_stride >> 2);
+  for (uint b = 0; b < nb; ++b) {
+    uvec4 hd[NR];  // d|dmin, scale bytes 0-3, 4-7, 8-11
+    [[unroll]] for (uint i = 0; i < NR; ++i) {
+      const uint w = rw[i] + b * 18;
+      hd[i] = uvec4(unpack32(a64[w]), unpack32(a64[w + 1]));
+    }
+    [[unroll]] for (uint pr = 0; pr < 4; ++pr) {
+      vec4 sc[NR];  // (a, b) of unit 2pr, (a, b) of unit 2pr + 1
+      [[unroll]] for (uint i = 0; i < NR; ++i) {
+        const vec2 dm = unpackHalf2x16(hd[i].x);
+        const uint w1 = hd[i].y, w2 = hd[i].z, w3 = hd[i].w, sh0 = ((2u * pr) & 3u) * 8u, sh1 = sh0 + 8u;
+        uvec4 s;  // scale 2pr, min 2pr, scale 2pr+1, min 2pr+1
+        if (pr < 2) {
+          s = uvec4((w1 >> sh0) & 63u, (w2 >> sh0) & 63u, (w1 >> sh1) & 63u, (w2 >> sh1) & 63u);
+        } else {
+          s = uvec4(((w3 >> sh0) & 0xFu) | (((w1 >> sh0) >> 6 & 3u) << 4), ((w3 >> sh0) >> 4 & 0xFu) | (((w2 >> sh0) >> 6 & 3u) << 4),
+                    ((w3 >> sh1) & 0xFu) | (((w1 >> sh1) >> 6 & 3u) << 4), ((w3 >> sh1) >> 4 & 0xFu) | (((w2 >> sh1) >> 6 & 3u) << 4));
+        }
+        const vec4 sf = vec4(ivec4(s));
+        sc[i] = vec4(dm.x * sf.x, -dm.y * sf.y, dm.x * sf.z, -dm.y * sf.w);
+      }
+      for (uint jj = 0; jj < 4; ++jj) {  // quant word jj of the pair: values 8jj .. 8jj + 7 of both units
+        vec4 xl0[NT], xl1[NT], xh0[NT], xh1[NT];
+        [[unroll]] for (uint t = 0; t < NT; ++t) {
+          const uint e = xb[t] + b * 256 + pr * 64 + jj * 8;
+          xl0[t] = x4(e);
+          xl1[t] = x4(e + 4);
+          xh0[t] = x4(e + 32);
+          xh1[t] = x4(e + 36);
+        }
+        [[unroll]] for (uint i = 0; i < NR; ++i) {
+          const uvec2 q = unpack32(a64[rw[i] + b * 18 + 2 + pr * 4 + jj]);
+          const vec4 s = sc[i];
+          const vec4 l0 = b4(q.x & 0x0F0F0F0Fu) * s.x + s.y, l1 = b4(q.y & 0x0F0F0F0Fu) * s.x + s.y;
+          const vec4 h0 = b4((q.x >> 4) & 0x0F0F0F0Fu) * s.z + s.w, h1 = b4((q.y >> 4) & 0x0F0F0F0Fu) * s.z + s.w;
+          [[unroll]] for (uint t = 0; t < NT; ++t)
+            acc[i * NT + t] += dot(l0, xl0[t]) + dot(l1, xl1[t]) + dot(h0, xh0[t]) + dot(h1, xh1[t]);
+        }
+      }
+    }
+  }
+#elif defined(DATA_A_Q6_K)
+  // { u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d; }: value = d * scale * (q - 32). Half n (128 values),
+  // 8-value group g: ql[n*64 + 8g ..] holds units 0 (low nibbles) and 2 (high), ql[n*64 + 32 + 8g ..] units 1
+  // and 3, qh[n*32 + 8g ..] the two top bits of all four (bits 2k of unit k); unit k's scale is
+  // scales[n*8 + 2k + g/2].
+  uint rb[NR];  // each row's first byte
+  [[unroll]] for (uint i = 0; i < NR; ++i)
+    rb[i] = (p.a_offset + min(rbase + i * WG_SIZE, p.nrows - 1u) * p.row_stride) * 2u;
+  for (uint b = 0; b < nb; ++b) {
+    [[unroll]] for (uint n = 0; n < 2; ++n) {
+      vec4 sc[NR * 2];  // unit k's scale for groups 0-1 at [i*2].k, for groups 2-3 at [i*2 + 1].k
+      [[unroll]] for (uint i = 0; i < NR; ++i) {
+        const uint w = (rb[i] + b * 210) >> 1;  // the block's first 16-bit word
+        const float d = unpackHalf2x16(uint(data_a[w + 104])).x;
+        const uvec4 s = uvec4(data_a[w + 96 + n * 4], data_a[w + 97 + n * 4], data_a[w + 98 + n * 4], data_a[w + 99 + n * 4]);
+        const ivec4 lo = bitfieldExtract(ivec4(s), 0, 8), hi = bitfieldExtract(ivec4(s), 8, 8);  // scales 2k, 2k + 1
+        sc[i * 2] = d * vec4(lo);
+        sc[i * 2 + 1] = d * vec4(hi);
+      }
+      for (uint g = 0; g < 4; ++g) {
+        vec4 xv[NT * 8];  // token t, unit k, half h (values 8g + 4h ..): [t*8 + k*2 + h]
+        [[unroll]] for (uint t = 0; t < NT; ++t)
+          [[unroll]] for (uint k = 0; k < 4; ++k) {
+            const uint e = xb[t] + b * 256 + n * 128 + k * 32 + g * 8;
+            xv[t * 8 + k * 2] = x4(e);
+            xv[t * 8 + k * 2 + 1] = x4(e + 4);
+          }
+        [[unroll]] for (uint i = 0; i < NR; ++i) {
+          const uint o = rb[i] + b * 210;
+          const uvec2 la = rd64(o + n * 64 + g * 8), lb = rd64(o + n * 64 + 32 + g * 8), hq = rd64(o + 128 + n * 32 + g * 8);
+          const vec4 s = g < 2 ? sc[i * 2] : sc[i * 2 + 1];
+          vec4 v[8];  // unit k, half h at k*2 + h: d * scale * (q - 32)
+          [[unroll]] for (uint h = 0; h < 2; ++h) {
+            const uint a = h == 0 ? la.x : la.y, c = h == 0 ? lb.x : lb.y, q = h == 0 ? hq.x : hq.y;
+            v[0 + h] = (b4((a & 0x0F0F0F0Fu) | ((q << 4) & 0x30303030u)) - 32.0) * s.x;
+            v[2 + h] = (b4((c & 0x0F0F0F0Fu) | ((q << 2) & 0x30303030u)) - 32.0) * s.y;
+            v[4 + h] = (b4(((a >> 4) & 0x0F0F0F0Fu) | (q & 0x30303030u)) - 32.0) * s.z;
+            v[6 + h] = (b4(((c >> 4) & 0x0F0F0F0Fu) | ((q >> 2) & 0x30303030u)) - 32.0) * s.w;
+          }
+          [[unroll]] for (uint t = 0; t < NT; ++t) {
+            float sum = 0.0;
+            [[unroll]] for (uint k = 0; k < 8; ++k) sum += dot(v[k], xv[t * 8 + k]);
+            acc[i * NT + t] += sum;
+          }
+        }
+      }
+    }
+  }
+#else
+#error "mul_mm_cpu.comp: Q4_K or Q6_K"
+#endif
+
+  [[unroll]] for (uint i = 0; i < NR; ++i) {
+    const uint r = rbase + i * WG_SIZE;
+    if (r >= p.nrows) continue;
+    const float bi = (p.flags & 1u) != 0 ? bias[p.bias_offset + r] : 0.0;
+    [[unroll]] for (uint t = 0; t < NT; ++t) {
+      const uint n = n0 + t;
+      if (n >= p.n_tokens) continue;
+      const uint yi = p.y_offset + n * p.y_stride + r;
+      float v = acc[i * NT + t] + bi;
+      if ((p.flags & 2u) != 0) v += y[yi];
+      y[yi] = v;
+    }
+  }
+}
