@@ -10,12 +10,18 @@
 // its weights straight from the buffer as 8-byte components, decodes them in registers and multiplies each
 // value into NT tokens; it owns NR rows so that each read of x serves NR rows. Per 64 Q4_K values and
 // invocation: 4.5 NR weight loads + 32 NT x loads (x as 8-byte components too) for 64 NR NT FMAs.
-// No shared memory, no barriers. The NR x NT sums stay in an array indexed only by unrolled loops.
+// With SHARE, the invocations of a subgroup (lanes: rows) split the loads of x, which they all need, and
+// pass the values round with subgroupBroadcast (on llvmpipe an element extract and a splat): x costs 1/SHARE
+// of its loads. No shared memory, no barriers. The NR x NT sums stay in arrays indexed only by unrolled loops.
+#extension GL_KHR_shader_subgroup_ballot : enable
 #include "common.glsl"
 
 layout(constant_id = 2) const uint NR = 8;       // weight rows per invocation (rows tid + i * WG_SIZE)
 layout(constant_id = 3) const uint NT = 4;       // tokens per invocation (the workgroup's tokens)
 layout(constant_id = 4) const uint X_EVEN = 0;   // 1: x_offset and x_stride are even: x read as 8-byte pairs
+// The subgroup size (4, 8, 16 or 32) when its lanes share the x loads (the host checks X_EVEN and whole
+// subgroups of consecutive invocations), 1 when every invocation loads its own.
+layout(constant_id = 5) const uint SHARE = 1;
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 layout(binding = 0) readonly buffer A64 { uint64_t a64[]; };
@@ -39,15 +45,25 @@ layout(push_constant) uniform Push {
   uint bias_offset;
 } p;
 
-// x[i .. i + 3]: two 8-byte loads when X_EVEN (i is then even: every i below is x_offset + n * x_stride plus
-// a multiple of 4), else four 4-byte ones.
-vec4 x4(uint i) {
-  if (X_EVEN != 0) {
-    const uvec2 a = unpack32(x64[i >> 1]), b = unpack32(x64[(i >> 1) + 1]);
-    return uintBitsToFloat(uvec4(a, b));
-  }
-  return vec4(x[i], x[i + 1], x[i + 2], x[i + 3]);
+// x[i], x[i + 1]: one 8-byte load when X_EVEN (every i below is then even: x_offset + n * x_stride plus an
+// even number), else two 4-byte ones.
+vec2 x2(uint i) {
+  if (X_EVEN != 0) return uintBitsToFloat(unpack32(x64[i >> 1]));
+  return vec2(x[i], x[i + 1]);
 }
+
+// x over a chunk of 2 * CP values from float f0 for one token, as CP pairs. With SHARE, lane l loads pairs
+// m * SHARE + l (m < CP / SHARE) into held[m] and xpair broadcasts pair w from lane w % SHARE; else xpair
+// loads it. Call xpair with constant w, in uniform control flow.
+void xhold(out vec2 held[8], uint f0, uint CP) {
+  [[unroll]] for (uint m = 0; m < 8; ++m)
+    held[m] = SHARE > 1 && m < CP / SHARE ? x2(f0 + 2 * (m * SHARE + gl_SubgroupInvocationID)) : vec2(0.0);
+}
+vec2 xpair(const vec2 held[8], uint f0, uint w) {
+  if (SHARE > 1) return subgroupBroadcast(held[w / SHARE], w % SHARE);
+  return x2(f0 + 2 * w);
+}
+vec4 xquad(const vec2 held[8], uint f0, uint w) { return vec4(xpair(held, f0, w), xpair(held, f0, w + 1)); }
 
 // The four bytes of w as floats (signed conversion: one instruction on AVX2, see types.glsl's bytes4).
 vec4 b4(uint w) { return vec4(ivec4(w & 0xFFu, (w >> 8) & 0xFFu, (w >> 16) & 0xFFu, w >> 24)); }
@@ -102,14 +118,16 @@ void main() {
         const vec4 sf = vec4(ivec4(s));
         sc[i] = vec4(dm.x * sf.x, -dm.y * sf.y, dm.x * sf.z, -dm.y * sf.w);
       }
-      for (uint jj = 0; jj < 4; ++jj) {  // quant word jj of the pair: values 8jj .. 8jj + 7 of both units
+      vec2 held[NT][8];  // the pair's 64 values of x per token (32 pairs), shared or not (xhold)
+      [[unroll]] for (uint t = 0; t < NT; ++t) xhold(held[t], xb[t] + b * 256 + pr * 64, 32);
+      [[unroll]] for (uint jj = 0; jj < 4; ++jj) {  // quant word jj of the pair: values 8jj .. 8jj + 7 of both units
         vec4 xl0[NT], xl1[NT], xh0[NT], xh1[NT];
         [[unroll]] for (uint t = 0; t < NT; ++t) {
-          const uint e = xb[t] + b * 256 + pr * 64 + jj * 8;
-          xl0[t] = x4(e);
-          xl1[t] = x4(e + 4);
-          xh0[t] = x4(e + 32);
-          xh1[t] = x4(e + 36);
+          const uint f0 = xb[t] + b * 256 + pr * 64;
+          xl0[t] = xquad(held[t], f0, jj * 4);
+          xl1[t] = xquad(held[t], f0, jj * 4 + 2);
+          xh0[t] = xquad(held[t], f0, 16 + jj * 4);
+          xh1[t] = xquad(held[t], f0, 16 + jj * 4 + 2);
         }
         [[unroll]] for (uint i = 0; i < NR; ++i) {
           const uvec2 q = unpack32(a64[rw[i] + b * 18 + 2 + pr * 4 + jj]);
@@ -141,13 +159,15 @@ void main() {
         sc[i * 2] = d * vec4(lo);
         sc[i * 2 + 1] = d * vec4(hi);
       }
-      for (uint g = 0; g < 4; ++g) {
+      vec2 held[NT][8];  // the half's 128 values of x per token (64 pairs), shared or not (xhold)
+      [[unroll]] for (uint t = 0; t < NT; ++t) xhold(held[t], xb[t] + b * 256 + n * 128, 64);
+      [[unroll]] for (uint g = 0; g < 4; ++g) {
         vec4 xv[NT * 8];  // token t, unit k, half h (values 8g + 4h ..): [t*8 + k*2 + h]
         [[unroll]] for (uint t = 0; t < NT; ++t)
           [[unroll]] for (uint k = 0; k < 4; ++k) {
-            const uint e = xb[t] + b * 256 + n * 128 + k * 32 + g * 8;
-            xv[t * 8 + k * 2] = x4(e);
-            xv[t * 8 + k * 2 + 1] = x4(e + 4);
+            const uint f0 = xb[t] + b * 256 + n * 128;
+            xv[t * 8 + k * 2] = xquad(held[t], f0, k * 16 + g * 4);
+            xv[t * 8 + k * 2 + 1] = xquad(held[t], f0, k * 16 + g * 4 + 2);
           }
         [[unroll]] for (uint i = 0; i < NR; ++i) {
           const uint o = rb[i] + b * 210;

@@ -98,6 +98,10 @@ class Ops {
     // mul_mm_cpu.comp's shape: rows and tokens per invocation, invocations per workgroup; 0: the measured
     // default (Ops::mul_mm). PENSER_VK_MUL_MM_ROWS / _TOKENS / _WG override 0.
     uint32_t mul_mm_rows = 0, mul_mm_tokens = 0, mul_mm_wg = 0;
+    // mul_mm_cpu.comp: a subgroup's invocations split the loads of x and broadcast them, where the device
+    // has subgroupBroadcast at a known width and x is 8-byte aligned (PENSER_VK_MUL_MM_SHARE=0/1). Off: on
+    // lavapipe it took as much CPU time as every invocation loading x itself (docs/vulkan.md).
+    bool mul_mm_share = false;
     uint32_t attn_lanes = 0;        // decode attention: invocations per position in the score phase (a power of
                                     // two dividing the workgroup); 0: 1 on CPU implementations, 8 on GPUs
     // Decode attention's kernel (measurements and tests; PENSER_VK_ATTN=1/2 overrides the default):

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 
 #include "inference/vulkan/knobs.h"
 #include "inference/vulkan/ops.h"
@@ -34,9 +35,12 @@ struct MmTile {
 // 24 KiB of shared memory), or 64 x 32 (12 KiB) where a device has only the guaranteed 16 KiB.
 constexpr MmTile kCpuTile{32, 32}, kGpuTile{128, 64}, kGpuTileSmall{64, 32};
 
-// mul_mm_cpu.comp's default shape (rows x tokens per invocation, invocations per workgroup): measured on
-// lavapipe, docs/vulkan.md.
-constexpr uint32_t kCpuRows = 8, kCpuTokens = 4, kCpuWg = 16;
+// mul_mm_cpu.comp's default shape (rows x tokens per invocation, invocations per workgroup), measured on
+// lavapipe (docs/vulkan.md, CPU seconds of a 2-layer 1.5B-shaped prompt): 12 x 4 and 16 x 4 about 10% below
+// 8 x 4; 16 x 3, 16 x 2, 4 x 4 and 4 x 8 above it, 2 x 8 several times; workgroups of 8 or 32 no better.
+// Each read of x serves NR rows: x is most of the loads (its 32 8-byte loads per token and 64 values against
+// the weights' 4.5 per row), so NR matters most; NR x NT sums per invocation bound it.
+constexpr uint32_t kCpuRows = 12, kCpuTokens = 4, kCpuWg = 16;
 
 }  // namespace
 
@@ -96,12 +100,19 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     auto knob = [](uint32_t opt, const char* env, uint32_t lo, uint32_t hi, uint32_t def) {
       return opt ? opt : uint32_t(env_uint(env, lo, hi).value_or(def));
     };
-    const uint32_t nr = knob(options_.mul_mm_rows, "PENSER_VK_MUL_MM_ROWS", 1, 32, kCpuRows);
-    const uint32_t nt = knob(options_.mul_mm_tokens, "PENSER_VK_MUL_MM_TOKENS", 1, 16, kCpuTokens);
+    // At most 16 x 8: lavapipe crashed (segmentation fault) on 32 rows per invocation, fully unrolled.
+    const uint32_t nr = std::min(knob(options_.mul_mm_rows, "PENSER_VK_MUL_MM_ROWS", 1, 16, kCpuRows), 16u);
+    const uint32_t nt = std::min(knob(options_.mul_mm_tokens, "PENSER_VK_MUL_MM_TOKENS", 1, 8, kCpuTokens), 8u);
     uint32_t wg = knob(options_.mul_mm_wg, "PENSER_VK_MUL_MM_WG", 1, info.max_workgroup_invocations, kCpuWg);
     const uint32_t x_even = x.offset % 2 == 0 && x_stride % 2 == 0 ? 1 : 0;
+    bool share = options_.mul_mm_share;
+    if (const char* v = std::getenv("PENSER_VK_MUL_MM_SHARE"); v && *v) share = v[0] != '0';
+    const uint32_t sg = device_->subgroups().size;
+    const bool can_share = x_even && info.subgroup_ballot && device_->subgroup_ops() && (sg == 4 || sg == 8 || sg == 16 || sg == 32);
+    if (share && can_share) wg = (wg + sg - 1) / sg * sg;  // whole subgroups
+    const uint32_t shared = share && can_share && wg <= info.max_workgroup_invocations ? sg : 1;
     PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mm_cpu_" + lower_name(a.type), 4, 1u << 2,
-                                                           sizeof(MulMmPush), wg, {nr, nt, x_even}));
+                                                           sizeof(MulMmPush), wg, {nr, nt, x_even, shared}));
     for (const BoundRows& c : chunks) {
       const MulMmPush push = push_for(c);
       const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};

@@ -70,7 +70,8 @@ class TestVulkanPrefill : public QObject {
     auto w = Ops::create(*gpu.device, {.mul_mm_tiles = gpu.device->info().is_cpu() ? 2u : 1u, .mul_mm_kernel = 1});
     VKT_OK(w);
     ops_other = std::move(*w);
-    auto k = Ops::create(*gpu.device, {.mul_mm_kernel = 2, .mul_mm_rows = 3, .mul_mm_tokens = 5, .mul_mm_wg = 8});
+    auto k = Ops::create(*gpu.device,
+                         {.mul_mm_kernel = 2, .mul_mm_rows = 3, .mul_mm_tokens = 5, .mul_mm_wg = 8, .mul_mm_share = true});
     VKT_OK(k);
     ops_cpu = std::move(*k);
   }
@@ -80,7 +81,8 @@ class TestVulkanPrefill : public QObject {
     QTest::addColumn<int>("type");
     // 0: by device, 1: split bindings, 2: the other device type's tiles (never mul_mm_cpu.comp), 3:
     // mul_mm_cpu.comp where the type has it, 3 rows x 5 tokens per invocation, 8 per workgroup, x 8-byte
-    // aligned (read as 8-byte pairs; the other variants' x is odd)
+    // aligned (read as 8-byte pairs; the other variants' x is odd) and its loads shared by the subgroup where
+    // the device can
     QTest::addColumn<int>("variant");
     QTest::addColumn<uint32_t>("n_tokens");
     for (Type t : kTypes) {
