@@ -13,10 +13,11 @@
 namespace penser::vulkan {
 
 // The prompt batch when EvaluatorOptions::n_batch is 0 (docs/vulkan.md, "Prompt batch size"): 64 tokens per
-// submission on GPUs. CPU implementations (lavapipe) take 32, the width of their mul_mm token tile: 32 and 64
-// ran equally fast there (8 and 16 slower: the tile is computed whole), token by token was as fast only with
-// a tiny vocabulary (each token then computes the output head: 5-6x slower with the R1 vocabulary), and a
-// stop waits for one layer of the batch there, so half the batch halves that wait.
+// submission on GPUs. CPU implementations (lavapipe) take 32: 32 and 64 ran equally fast there (with the
+// tiled mul_mm, 8 and 16 slower: its 32-token tile was computed whole; with mul_mm_cpu.comp's 4 tokens per
+// invocation, 64 / 32 / 16 took 3.69 / 3.81 / 4.11 CPU seconds for the same prompt), token by token was as
+// fast only with a tiny vocabulary (each token then computes the output head: 5-6x slower with the R1
+// vocabulary), and a stop waits for one layer of the batch there, so half the batch halves that wait.
 inline constexpr uint32_t kDefaultBatch = 64;
 inline constexpr uint32_t kDefaultBatchCpuImplementation = 32;
 inline constexpr uint32_t kMaxBatch = 4096;  // the largest n_batch the CLI and the app accept
