@@ -19,8 +19,8 @@
 layout(constant_id = 2) const uint NR = 8;       // weight rows per invocation (rows tid + i * WG_SIZE)
 layout(constant_id = 3) const uint NT = 4;       // tokens per invocation (the workgroup's tokens)
 layout(constant_id = 4) const uint X_EVEN = 0;   // 1: x_offset and x_stride are even: x read as 8-byte pairs
-// The subgroup size (4, 8, 16 or 32) when its lanes share the x loads (the host checks X_EVEN and whole
-// subgroups of consecutive invocations), 1 when every invocation loads its own.
+// The subgroup size (8, 16 or 32: a lane holds at most 8 pairs of a 64-pair chunk) when its lanes share the
+// x loads (the host checks X_EVEN and whole subgroups), 1 when every invocation loads its own.
 layout(constant_id = 5) const uint SHARE = 1;
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };

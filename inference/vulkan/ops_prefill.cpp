@@ -108,7 +108,7 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     bool share = options_.mul_mm_share;
     if (const char* v = std::getenv("PENSER_VK_MUL_MM_SHARE"); v && *v) share = v[0] != '0';
     const uint32_t sg = device_->subgroups().size;
-    const bool can_share = x_even && info.subgroup_ballot && device_->subgroup_ops() && (sg == 4 || sg == 8 || sg == 16 || sg == 32);
+    const bool can_share = x_even && info.subgroup_ballot && device_->subgroup_ops() && (sg == 8 || sg == 16 || sg == 32);
     if (share && can_share) wg = (wg + sg - 1) / sg * sg;  // whole subgroups
     const uint32_t shared = share && can_share && wg <= info.max_workgroup_invocations ? sg : 1;
     PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mm_cpu_" + lower_name(a.type), 4, 1u << 2,
