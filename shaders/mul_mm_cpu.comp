@@ -18,7 +18,9 @@
 
 layout(constant_id = 2) const uint NR = 8;       // weight rows per invocation (rows tid + i * WG_SIZE)
 layout(constant_id = 3) const uint NT = 4;       // tokens per invocation (the workgroup's tokens)
-layout(constant_id = 4) const uint X_EVEN = 0;   // 1: x_offset and x_stride are even: x read as 8-byte pairs
+// 1: x_offset and x_stride are even: x read as 8-byte pairs; 2: multiples of 8: runs of 8 values read as one
+// u64vec4 (a CPU implementation's per-component loop costs less per component for wide loads).
+layout(constant_id = 4) const uint X_EVEN = 0;
 // The subgroup size (8, 16 or 32: a lane holds at most 8 pairs of a 64-pair chunk) when its lanes share the
 // x loads (the host checks X_EVEN and whole subgroups), 1 when every invocation loads its own.
 layout(constant_id = 5) const uint SHARE = 1;
@@ -27,6 +29,7 @@ layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 layout(binding = 0) readonly buffer A64 { uint64_t a64[]; };
 layout(binding = 1) readonly buffer X { float x[]; };
 layout(binding = 1) readonly buffer X64 { uint64_t x64[]; };
+layout(binding = 1) readonly buffer X256 { u64vec4 x256[]; };
 layout(binding = 2) buffer Y { float y[]; };
 layout(binding = 3) readonly buffer B { float bias[]; };
 
@@ -64,6 +67,13 @@ vec2 xpair(const vec2 held[8], uint f0, uint w) {
   return x2(f0 + 2 * w);
 }
 vec4 xquad(const vec2 held[8], uint f0, uint w) { return vec4(xpair(held, f0, w), xpair(held, f0, w + 1)); }
+// x[f .. f + 7] with one load (X_EVEN == 2: f is a multiple of 8).
+void xoct(uint f, out vec4 a, out vec4 b) {
+  const u64vec4 v = x256[f >> 3];
+  a = uintBitsToFloat(uvec4(unpack32(v.x), unpack32(v.y)));
+  b = uintBitsToFloat(uvec4(unpack32(v.z), unpack32(v.w)));
+}
+const bool X_OCT = X_EVEN == 2 && SHARE == 1;
 
 // The four bytes of w as floats (signed conversion: one instruction on AVX2, see types.glsl's bytes4).
 vec4 b4(uint w) { return vec4(ivec4(w & 0xFFu, (w >> 8) & 0xFFu, (w >> 16) & 0xFFu, w >> 24)); }
@@ -124,10 +134,15 @@ void main() {
         vec4 xl0[NT], xl1[NT], xh0[NT], xh1[NT];
         [[unroll]] for (uint t = 0; t < NT; ++t) {
           const uint f0 = xb[t] + b * 256 + pr * 64;
-          xl0[t] = xquad(held[t], f0, jj * 4);
-          xl1[t] = xquad(held[t], f0, jj * 4 + 2);
-          xh0[t] = xquad(held[t], f0, 16 + jj * 4);
-          xh1[t] = xquad(held[t], f0, 16 + jj * 4 + 2);
+          if (X_OCT) {
+            xoct(f0 + jj * 8, xl0[t], xl1[t]);
+            xoct(f0 + 32 + jj * 8, xh0[t], xh1[t]);
+          } else {
+            xl0[t] = xquad(held[t], f0, jj * 4);
+            xl1[t] = xquad(held[t], f0, jj * 4 + 2);
+            xh0[t] = xquad(held[t], f0, 16 + jj * 4);
+            xh1[t] = xquad(held[t], f0, 16 + jj * 4 + 2);
+          }
         }
         [[unroll]] for (uint i = 0; i < NR; ++i) {
           const uvec2 q = unpack32(a64[rw[i] + b * 18 + 2 + pr * 4 + jj]);
@@ -166,8 +181,12 @@ void main() {
         [[unroll]] for (uint t = 0; t < NT; ++t)
           [[unroll]] for (uint k = 0; k < 4; ++k) {
             const uint f0 = xb[t] + b * 256 + n * 128;
-            xv[t * 8 + k * 2] = xquad(held[t], f0, k * 16 + g * 4);
-            xv[t * 8 + k * 2 + 1] = xquad(held[t], f0, k * 16 + g * 4 + 2);
+            if (X_OCT) {
+              xoct(f0 + k * 32 + g * 8, xv[t * 8 + k * 2], xv[t * 8 + k * 2 + 1]);
+            } else {
+              xv[t * 8 + k * 2] = xquad(held[t], f0, k * 16 + g * 4);
+              xv[t * 8 + k * 2 + 1] = xquad(held[t], f0, k * 16 + g * 4 + 2);
+            }
           }
         [[unroll]] for (uint i = 0; i < NR; ++i) {
           const uint o = rb[i] + b * 210;

@@ -104,7 +104,7 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     const uint32_t nr = std::min(knob(options_.mul_mm_rows, "PENSER_VK_MUL_MM_ROWS", 1, 16, kCpuRows), 16u);
     const uint32_t nt = std::min(knob(options_.mul_mm_tokens, "PENSER_VK_MUL_MM_TOKENS", 1, 8, kCpuTokens), 8u);
     uint32_t wg = knob(options_.mul_mm_wg, "PENSER_VK_MUL_MM_WG", 1, info.max_workgroup_invocations, kCpuWg);
-    const uint32_t x_even = x.offset % 2 == 0 && x_stride % 2 == 0 ? 1 : 0;
+    const uint32_t x_even = x.offset % 8 == 0 && x_stride % 8 == 0 ? 2 : x.offset % 2 == 0 && x_stride % 2 == 0 ? 1 : 0;
     bool share = options_.mul_mm_share;
     if (const char* v = std::getenv("PENSER_VK_MUL_MM_SHARE"); v && *v) share = v[0] != '0';
     const uint32_t sg = device_->subgroups().size;

@@ -82,7 +82,7 @@ class TestVulkanPrefill : public QObject {
     // 0: by device, 1: split bindings, 2: the other device type's tiles (never mul_mm_cpu.comp), 3:
     // mul_mm_cpu.comp where the type has it, 3 rows x 5 tokens per invocation, 8 per workgroup, x 8-byte
     // aligned (read as 8-byte pairs; the other variants' x is odd) and its loads shared by the subgroup where
-    // the device can
+    // the device can; 4: by device with x 32-byte aligned (mul_mm_cpu.comp reads runs of 8 values at once)
     QTest::addColumn<int>("variant");
     QTest::addColumn<uint32_t>("n_tokens");
     for (Type t : kTypes) {
@@ -92,6 +92,7 @@ class TestVulkanPrefill : public QObject {
       QTest::newRow((name + "/split").c_str()) << int(t) << 1 << 17u;
       QTest::newRow((name + "/other tile").c_str()) << int(t) << 2 << 70u;
       QTest::newRow((name + "/cpu kernel").c_str()) << int(t) << 3 << 23u;
+      QTest::newRow((name + "/x aligned").c_str()) << int(t) << 4 << 9u;
     }
   }
   void mul_mm() {
@@ -101,8 +102,9 @@ class TestVulkanPrefill : public QObject {
     const Type t = Type(type);
     const uint32_t block = quant::traits(t).block_size;
     const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * 7 : 256 * 2;
-    const uint32_t nrows = variant == 3 ? 53 : 37, x_stride = variant == 3 ? ncols + 2 : ncols + 3, y_stride = nrows + 2;
-    const uint32_t x_off = variant == 3 ? 4 : 5;
+    const uint32_t nrows = variant == 3 ? 53 : 37, y_stride = nrows + 2;
+    const uint32_t x_stride = variant == 3 ? ncols + 2 : variant == 4 ? ncols + 8 : ncols + 3;
+    const uint32_t x_off = variant == 3 ? 4 : variant == 4 ? 8 : 5;
     const auto m = random_matrix(t, ncols, nrows, 101 + type);
     const auto w = dequantized(t, m, ncols, nrows);
     const auto x = random_floats(size_t(n_tokens) * x_stride + x_off, 17);
@@ -110,7 +112,7 @@ class TestVulkanPrefill : public QObject {
     const auto y0 = random_floats(size_t(n_tokens) * y_stride + 1, 19);
     auto wb = make_buffer(*gpu.device, m), xb = make_buffer(*gpu.device, x), bb = make_buffer(*gpu.device, bias);
     auto yb = make_buffer(*gpu.device, y0);
-    Ops& o = variant == 0 ? *ops : variant == 1 ? *ops_split : variant == 2 ? *ops_other : *ops_cpu;
+    Ops& o = variant == 0 || variant == 4 ? *ops : variant == 1 ? *ops_split : variant == 2 ? *ops_other : *ops_cpu;
     const Matrix a{wb.get(), 0, t, ncols, nrows};
     const View bias_view = view(*bb, 2);
     // Offsets and strides everywhere; the second product adds the bias and accumulates (fused residual).
@@ -124,7 +126,8 @@ class TestVulkanPrefill : public QObject {
     VKT_OK((*rec)->end());
     VKT_OK((*rec)->submit_and_wait());
     const bool cpu_type = t == Type::Q4_K || t == Type::Q6_K;
-    const bool cpu_kernel = cpu_type && gpu.device->int64() && (variant == 3 || (variant == 0 && gpu.device->info().is_cpu()));
+    const bool cpu_kernel =
+        cpu_type && gpu.device->int64() && (variant == 3 || ((variant == 0 || variant == 4) && gpu.device->info().is_cpu()));
     for (const auto& d : (*rec)->take_times())
       if (variant != 1)  // split bindings: Q4_K's chunks may start unaligned for 8-byte words (then the tiles)
         QCOMPARE(QString::fromStdString(d.shader).startsWith("mul_mm_cpu_"), cpu_kernel);
