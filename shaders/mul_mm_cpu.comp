@@ -27,6 +27,7 @@ layout(constant_id = 5) const uint SHARE = 1;
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 layout(binding = 0) readonly buffer A64 { uint64_t a64[]; };
+layout(binding = 0) readonly buffer A128 { u64vec2 a128[]; };  // Q4_K: rows 16-byte aligned (the host checks)
 layout(binding = 1) readonly buffer X { float x[]; };
 layout(binding = 1) readonly buffer X64 { uint64_t x64[]; };
 layout(binding = 1) readonly buffer X256 { u64vec4 x256[]; };
@@ -101,19 +102,24 @@ void main() {
   const uint nb = p.ncols / 256;
 
 #if defined(DATA_A_Q4_K)
-  // { f16 d; f16 dmin; u8 scales[12]; u8 qs[128]; } = 18 8-byte words (the caller checks that rows start
-  // 8-byte aligned). Unit pair pr (units 2pr, 2pr+1) is words 2 + 4pr .. 5 + 4pr: low nibbles unit 2pr,
-  // high nibbles unit 2pr+1; value = d * scale * q - dmin * min.
-  uint rw[NR];  // each row's first 8-byte word
+  // { f16 d; f16 dmin; u8 scales[12]; u8 qs[128]; } = 9 16-byte units read as u64vec2 (the caller checks that
+  // rows start 16-byte aligned; wide loads cost less per component). Unit pair pr (units 2pr, 2pr+1) is
+  // units 1 + 2pr and 2 + 2pr: low nibbles unit 2pr, high nibbles unit 2pr+1; value = d * scale * q - dmin * min.
+  uint rw[NR];  // each row's first 16-byte unit
   [[unroll]] for (uint i = 0; i < NR; ++i)
-    rw[i] = (p.a_offset >> 2) + min(rbase + i * WG_SIZE, p.nrows - 1u) * (p.row_stride >> 2);
+    rw[i] = (p.a_offset >> 3) + min(rbase + i * WG_SIZE, p.nrows - 1u) * (p.row_stride >> 3);
   for (uint b = 0; b < nb; ++b) {
     uvec4 hd[NR];  // d|dmin, scale bytes 0-3, 4-7, 8-11
     [[unroll]] for (uint i = 0; i < NR; ++i) {
-      const uint w = rw[i] + b * 18;
-      hd[i] = uvec4(unpack32(a64[w]), unpack32(a64[w + 1]));
+      const u64vec2 h = a128[rw[i] + b * 9];
+      hd[i] = uvec4(unpack32(h.x), unpack32(h.y));
     }
     [[unroll]] for (uint pr = 0; pr < 4; ++pr) {
+      u64vec2 qa[NR], qb[NR];  // the pair's 32 quant bytes per row
+      [[unroll]] for (uint i = 0; i < NR; ++i) {
+        qa[i] = a128[rw[i] + b * 9 + 1 + pr * 2];
+        qb[i] = a128[rw[i] + b * 9 + 2 + pr * 2];
+      }
       vec4 sc[NR];  // (a, b) of unit 2pr, (a, b) of unit 2pr + 1
       [[unroll]] for (uint i = 0; i < NR; ++i) {
         const vec2 dm = unpackHalf2x16(hd[i].x);
@@ -145,7 +151,7 @@ void main() {
           }
         }
         [[unroll]] for (uint i = 0; i < NR; ++i) {
-          const uvec2 q = unpack32(a64[rw[i] + b * 18 + 2 + pr * 4 + jj]);
+          const uvec2 q = unpack32(jj == 0 ? qa[i].x : jj == 1 ? qa[i].y : jj == 2 ? qb[i].x : qb[i].y);
           const vec4 s = sc[i];
           const vec4 l0 = b4(q.x & 0x0F0F0F0Fu) * s.x + s.y, l1 = b4(q.y & 0x0F0F0F0Fu) * s.x + s.y;
           const vec4 h0 = b4((q.x >> 4) & 0x0F0F0F0Fu) * s.z + s.w, h1 = b4((q.y >> 4) & 0x0F0F0F0Fu) * s.z + s.w;

@@ -50,10 +50,10 @@ bool Ops::mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chun
   uint32_t kernel = options_.mul_mm_kernel;
   if (kernel == 0) kernel = uint32_t(env_uint("PENSER_VK_MUL_MM_KERNEL", 1, 2).value_or(0));
   if (kernel == 1 || (kernel == 0 && !device_->info().is_cpu())) return false;
-  // Q4_K is read in whole 8-byte words: every row must start 8-byte aligned (Q6_K reads any even offset).
+  // Q4_K is read in 16-byte units: every row must start 16-byte aligned (Q6_K reads any even offset).
   if (a.type == quant::Type::Q4_K)
     for (const BoundRows& c : chunks)
-      if (c.a_offset % 4 != 0) return false;
+      if (c.a_offset % 8 != 0) return false;
   return true;
 }
 
