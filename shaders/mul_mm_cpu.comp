@@ -80,12 +80,9 @@ const bool X_OCT = X_EVEN == 2 && SHARE == 1;
 vec4 b4(uint w) { return vec4(ivec4(w & 0xFFu, (w >> 8) & 0xFFu, (w >> 16) & 0xFFu, w >> 24)); }
 
 #if defined(DATA_A_Q6_K)
-// 8 bytes at an even byte offset o of the binding: the two 8-byte words that cover them, shifted (Q6_K
-// blocks are 210 bytes, so a block starts at any even offset). Every run read below ends at least 8 bytes
-// before its block's end, so the second word stays inside the block.
-uvec2 rd64(uint o) {
-  const uint i = o >> 3, s = (o & 7u) * 8u;
-  const uint64_t lo = a64[i], hi = a64[i + 1];
+// 8 bytes at an even byte offset of the binding from the two 8-byte words lo, hi that cover them, s = 8 x
+// the offset's remainder mod 8 (Q6_K blocks are 210 bytes, so a block starts at any even offset).
+uvec2 funnel(uint64_t lo, uint64_t hi, uint s) {
   return unpack32(s == 0u ? lo : (lo >> s) | ((hi << (63u - s)) << 1u));  // no shift by 64
 }
 #endif
@@ -180,6 +177,14 @@ void main() {
         sc[i * 2] = d * vec4(lo);
         sc[i * 2 + 1] = d * vec4(hi);
       }
+      // The half's 64 low-nibble bytes and 32 high-bit bytes per row as the 9 and 5 8-byte words that cover
+      // them (14 loads, not 24 of two words per 8 bytes); the last words end before the block's scales.
+      uint64_t lw[NR * 9], hw[NR * 5];
+      [[unroll]] for (uint i = 0; i < NR; ++i) {
+        const uint o = rb[i] + b * 210, l0 = (o + n * 64) >> 3, h0 = (o + 128 + n * 32) >> 3;
+        [[unroll]] for (uint j = 0; j < 9; ++j) lw[i * 9 + j] = a64[l0 + j];
+        [[unroll]] for (uint j = 0; j < 5; ++j) hw[i * 5 + j] = a64[h0 + j];
+      }
       vec2 held[NT][8];  // the half's 128 values of x per token (64 pairs), shared or not (xhold)
       [[unroll]] for (uint t = 0; t < NT; ++t) xhold(held[t], xb[t] + b * 256 + n * 128, 64);
       [[unroll]] for (uint g = 0; g < 4; ++g) {
@@ -195,8 +200,9 @@ void main() {
             }
           }
         [[unroll]] for (uint i = 0; i < NR; ++i) {
-          const uint o = rb[i] + b * 210;
-          const uvec2 la = rd64(o + n * 64 + g * 8), lb = rd64(o + n * 64 + 32 + g * 8), hq = rd64(o + 128 + n * 32 + g * 8);
+          const uint sh = ((rb[i] + b * 210) & 7u) * 8u;
+          const uvec2 la = funnel(lw[i * 9 + g], lw[i * 9 + g + 1], sh);
+          const uvec2 lb = funnel(lw[i * 9 + 4 + g], lw[i * 9 + 5 + g], sh), hq = funnel(hw[i * 5 + g], hw[i * 5 + g + 1], sh);
           const vec4 s = g < 2 ? sc[i * 2] : sc[i * 2 + 1];
           vec4 v[8];  // unit k, half h at k*2 + h: d * scale * (q - 32)
           [[unroll]] for (uint h = 0; h < 2; ++h) {
