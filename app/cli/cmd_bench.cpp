@@ -2,7 +2,8 @@
 // Load time, prefill speed (p prompt tokens, evaluated in the backend's batches), decode speed (n tokens one at
 // a time, each the greedy choice of the last), peak memory and the machine. With -r R every figure but the load
 // is measured R times and reported as mean and standard deviation. With --profile (Vulkan) the decode steps
-// are timed per op on the GPU (timestamps), with the weight bytes each matrix op reads per second.
+// are timed per op on the GPU (timestamps), with the weight bytes each matrix op reads per second, and so
+// are the prompt batches, with the operations per second of each matrix-matrix product.
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
 #include "inference/common/threadpool.h"
