@@ -36,10 +36,10 @@ struct MmTile {
 constexpr MmTile kCpuTile{32, 32}, kGpuTile{128, 64}, kGpuTileSmall{64, 32};
 
 // mul_mm_cpu.comp's default shape (rows x tokens per invocation, invocations per workgroup), measured on
-// lavapipe (docs/vulkan.md, CPU seconds of a 2-layer 1.5B-shaped prompt): 12 x 4 and 16 x 4 about 10% below
-// 8 x 4; 16 x 3, 16 x 2, 4 x 4 and 4 x 8 above it, 2 x 8 several times; workgroups of 8 or 32 no better.
-// Each read of x serves NR rows: x is most of the loads (its 32 8-byte loads per token and 64 values against
-// the weights' 4.5 per row), so NR matters most; NR x NT sums per invocation bound it.
+// lavapipe (docs/vulkan.md, CPU seconds of a 2-layer 1.5B-shaped prompt): with 8-byte loads 12 x 4 and
+// 16 x 4 ~10% below 8 x 4, 16 x 2, 4 x 4 and 4 x 8 above, 2 x 8 several times; with the wide loads 8-12 rows
+// x 4-8 tokens within the noise, 16 x 4 and 12 x 2 above; workgroups of 8 or 32 no better than 16. Each read
+// of x serves NR rows (x is most of the loads), so NR matters most; the NR x NT sums per invocation bound it.
 constexpr uint32_t kCpuRows = 12, kCpuTokens = 4, kCpuWg = 16;
 
 }  // namespace
@@ -96,7 +96,8 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     return push;
   };
   if (mul_mm_cpu_applies(a, chunks)) {
-    // mul_mm_cpu.comp: NR rows x NT tokens per invocation, weights and x read as 8-byte components.
+    // mul_mm_cpu.comp: NR rows x NT tokens per invocation, weights and x read in 8-byte components, x in runs
+    // of 8 values (X_EVEN 2) where its offset and stride allow, pairs (1) or floats (0) elsewhere.
     auto knob = [](uint32_t opt, const char* env, uint32_t lo, uint32_t hi, uint32_t def) {
       return opt ? opt : uint32_t(env_uint(env, lo, hi).value_or(def));
     };
