@@ -2,7 +2,8 @@
 // Load time, prefill speed (p prompt tokens, evaluated in the backend's batches), decode speed (n tokens one at
 // a time, each the greedy choice of the last), peak memory and the machine. With -r R every figure but the load
 // is measured R times and reported as mean and standard deviation. With --profile (Vulkan) the decode steps
-// are timed per op on the GPU (timestamps), with the weight bytes each matrix op reads per second.
+// are timed per op on the GPU (timestamps), with the weight bytes each matrix op reads per second, and so
+// are the prompt batches, with the operations per second of each matrix-matrix product.
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
 #include "inference/common/threadpool.h"
@@ -139,6 +140,7 @@ struct OpRow {
   double seconds = 0;   // GPU time per token
   uint64_t bytes = 0;   // weight bytes per token
   uint32_t dispatches = 0;
+  double flops = 0;     // floating-point operations per token (matrix-matrix products)
 };
 
 // "mul_mv_q4_k" + "blk.ffn_down.weight" -> "mul_mv q4_k ffn_down"; unlabelled dispatches keep the shader name.
@@ -148,24 +150,28 @@ std::string op_key(const vulkan::Recorder::DispatchTime& d) {
   if (label.size() > 7 && label.ends_with(".weight")) label.resize(label.size() - 7);
   std::string shader = d.shader;
   if (shader.ends_with("_i64")) shader.resize(shader.size() - 4);  // mul_mv_q4_k's 8-byte-load module: same op
-  for (const char* kind : {"mul_mv_", "get_rows_"})
+  if (shader.rfind("mul_mm_cpu_", 0) == 0) shader = "mul_mm_" + shader.substr(11);  // mul_mm's CPU kernel: same op
+  for (const char* kind : {"mul_mv_", "mul_mm_", "get_rows_"})
     if (shader.rfind(kind, 0) == 0) shader = std::string(kind, std::strlen(kind) - 1) + " " + shader.substr(std::strlen(kind));
   return shader + " " + label;
 }
 
-// Sums the decode steps' dispatch times into rows per op kind, per token, largest first.
+// Sums the dispatch times of `steps` decode steps (or the times and operations of the prompt batches that
+// held `steps` tokens) into rows per op kind, per token, largest first.
 std::vector<OpRow> profile_rows(const std::vector<vulkan::Recorder::DispatchTime>& dispatches, uint32_t steps) {
   std::map<std::string, OpRow> by_key;
   for (const auto& d : dispatches) {
     OpRow& r = by_key[op_key(d)];
     r.seconds += d.seconds;
     r.bytes += d.bytes;
+    r.flops += double(d.flops);
     ++r.dispatches;
   }
   std::vector<OpRow> rows;
   for (auto& [key, r] : by_key) {
     r.op = key;
     r.seconds /= std::max<uint32_t>(steps, 1);
+    r.flops /= std::max<uint32_t>(steps, 1);
     rows.push_back(r);
   }
   std::sort(rows.begin(), rows.end(), [](const OpRow& a, const OpRow& b) { return a.seconds > b.seconds; });
@@ -209,6 +215,9 @@ void bench(const BenchOptions& o) {
   std::vector<double> prefill, decode;
   std::vector<vulkan::Recorder::DispatchTime> decode_times;  // --profile: the decode steps only
   uint32_t decode_steps = 0;
+  std::vector<vulkan::Recorder::DispatchTime> prompt_times;  // --profile: the prompt batches
+  uint32_t prompt_tokens = 0;
+  if (o.profile) take(vulkan::take_prompt_profile(*ev));  // a warm-up of one token never batches; to be sure
   for (int r = 0; r < o.reps; ++r) {
     ev->truncate(0);
     if (o.kv_fill > 0) check(vulkan::fill_cache_for_bench(*ev, uint32_t(o.kv_fill), 99));
@@ -218,6 +227,16 @@ void bench(const BenchOptions& o) {
       check(ev->eval(prompt, logits));
       prefill.push_back(o.n_prompt / seconds_since(t));
       next = argmax(logits);
+      if (o.profile) {
+        vulkan::PromptProfile p = take(vulkan::take_prompt_profile(*ev));
+        if (prompt_times.empty()) prompt_times = p.dispatches;
+        else
+          for (size_t i = 0; i < p.dispatches.size() && i < prompt_times.size(); ++i) {
+            prompt_times[i].seconds += p.dispatches[i].seconds;
+            prompt_times[i].flops += p.dispatches[i].flops;
+          }
+        prompt_tokens += p.tokens;
+      }
     }
     if (o.profile) take(vulkan::take_profile(*ev));  // drops the warm-up and prompt steps
     if (o.n_gen > 0) {
@@ -241,6 +260,13 @@ void bench(const BenchOptions& o) {
   const std::vector<OpRow> rows = profile_rows(decode_times, decode_steps);
   double gpu_per_token = 0;
   for (const OpRow& r : rows) gpu_per_token += r.seconds;
+  // The prompt: every repetition runs the same batches (the same recordings).
+  const std::vector<OpRow> prompt_rows = profile_rows(prompt_times, prompt_tokens);
+  double prompt_per_token = 0, prompt_flops = 0;
+  for (const OpRow& r : prompt_rows) {
+    prompt_per_token += r.seconds;
+    prompt_flops += r.flops;
+  }
   Stats sp = stats_of(prefill), sd = stats_of(decode);
   const uint64_t per_token = weight_bytes_per_token(*model);
   const uint64_t peak_rss = peak_rss_bytes();  // before the bandwidth probe's 1 GiB buffer
@@ -291,6 +317,14 @@ void bench(const BenchOptions& o) {
                      {"share", gpu_per_token > 0 ? r.seconds / gpu_per_token : 0.0}, {"weight_bytes_per_token", r.bytes},
                      {"weight_gb_s", r.seconds > 0 ? double(r.bytes) / r.seconds / 1e9 : 0.0}});
     j["profile"] = {{"decode_steps", decode_steps}, {"gpu_ms_per_token", gpu_per_token * 1e3}, {"ops", ops}};
+    json pops = json::array();
+    for (const OpRow& r : prompt_rows)
+      pops.push_back({{"op", r.op}, {"dispatches_per_batch", r.dispatches}, {"gpu_us_per_token", r.seconds * 1e6},
+                      {"share", prompt_per_token > 0 ? r.seconds / prompt_per_token : 0.0},
+                      {"gflop_per_token", r.flops / 1e9}, {"gflop_s", r.seconds > 0 ? r.flops / r.seconds / 1e9 : 0.0}});
+    j["prompt_profile"] = {{"tokens", prompt_tokens}, {"gpu_ms_per_token", prompt_per_token * 1e3},
+                           {"gflop_per_token", prompt_flops / 1e9},
+                           {"gflop_s", prompt_per_token > 0 ? prompt_flops / prompt_per_token / 1e9 : 0.0}, {"ops", pops}};
   }
   j["machine"] = {{"cpu", cpu_model_name()},
                   {"hardware_threads", std::thread::hardware_concurrency()},
@@ -333,6 +367,21 @@ void bench(const BenchOptions& o) {
     fmt::print("  {:<30} {:>6} {:>10.1f} {:>5.1f}% {:>11} {:>8.2f}\n", "total", "", gpu_per_token * 1e6, 100.0,
                format_bytes(bytes), gpu_per_token > 0 ? double(bytes) / gpu_per_token / 1e9 : 0.0);
   }
+  if (o.profile && prompt_tokens > 0) {
+    const double wall = sp.mean > 0 ? 1.0 / sp.mean : 0.0;
+    fmt::print("prompt:   GPU time per prompt token {:.3f} ms over {} tokens ({:.0f}% of the {:.3f} ms a token takes), "
+               "{:.2f} GFLOP/s in the matrix products\n",
+               prompt_per_token * 1e3, prompt_tokens, wall > 0 ? 100.0 * prompt_per_token / wall : 0.0, wall * 1e3,
+               prompt_per_token > 0 ? prompt_flops / prompt_per_token / 1e9 : 0.0);
+    fmt::print("  {:<30} {:>6} {:>10} {:>6} {:>9} {:>8}\n", "op", "calls", "us/token", "share", "MFLOP/tok", "GFLOP/s");
+    for (const OpRow& r : prompt_rows)
+      fmt::print("  {:<30} {:>6} {:>10.1f} {:>5.1f}% {:>9} {:>8}\n", r.op, r.dispatches, r.seconds * 1e6,
+                 prompt_per_token > 0 ? 100.0 * r.seconds / prompt_per_token : 0.0,
+                 r.flops > 0 ? fmt::format("{:.1f}", r.flops / 1e6) : std::string("-"),
+                 r.flops > 0 && r.seconds > 0 ? fmt::format("{:.2f}", r.flops / r.seconds / 1e9) : std::string("-"));
+    fmt::print("  {:<30} {:>6} {:>10.1f} {:>5.1f}% {:>9.1f} {:>8.2f}\n", "total", "", prompt_per_token * 1e6, 100.0,
+               prompt_flops / 1e6, prompt_per_token > 0 ? prompt_flops / prompt_per_token / 1e9 : 0.0);
+  }
   if (o.memory_bandwidth) {
     fmt::print("memory:   {} reaches {:.2f} GB/s: decode is at {:.0f}% of the probe ({:.1f} tok/s max)\n",
                probe ? fmt::format("the device's bandwidth probe ({})", probe->limit_pattern) : std::string("a plain read loop"),
@@ -359,7 +408,8 @@ void add_bench_command(CLI::App& app) {
                 "Also measure the ceiling for decode: a plain memory-read loop (1 GiB, same threads); with --backend vulkan the "
                 "device's bandwidth probe (`devices --bandwidth`)");
   cmd->add_flag("--profile", o->profile,
-                "Vulkan: time every op of the decode steps on the GPU (timestamps) and print time, share and GB/s per op");
+                "Vulkan: time every op of the decode steps and of the prompt batches on the GPU (timestamps) and print time, "
+                "share and GB/s (decode) or GFLOP/s (prompt) per op");
   cmd->add_option("--kv-fill", o->kv_fill,
                   "Vulkan: start at position N, the KV cache filled with random values instead of a prefill of N "
                   "tokens (times decode at a long context cheaply; the logits mean nothing)")

@@ -210,6 +210,8 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.subgroup_size = subgroup.subgroupSize;
   info.subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                              (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+  info.subgroup_ballot = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                         (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_BALLOT_BIT);
   info.min_subgroup_size = sizes.minSubgroupSize;
   info.max_subgroup_size = sizes.maxSubgroupSize;
   info.max_compute_workgroup_subgroups = sizes.maxComputeWorkgroupSubgroups;

@@ -41,6 +41,7 @@ struct DeviceInfo {
   bool unified_memory = false;      // a memory type is both device-local and host-visible
   uint32_t subgroup_size = 0;        // VkPhysicalDeviceSubgroupProperties: what SPIR-V 1.5 shaders see by default
   bool subgroup_arithmetic = false;  // compute stage supports subgroupAdd/Max
+  bool subgroup_ballot = false;      // compute stage supports subgroupBroadcast (mul_mm_cpu.comp)
   // VkPhysicalDeviceSubgroupSizeControlProperties (VK_EXT_subgroup_size_control, core in 1.3); 0 when the
   // driver does not report them. min != max: the compiler picks the width per pipeline (Intel SIMD8/16/32,
   // AMD wave32/64) unless a pipeline requires one.

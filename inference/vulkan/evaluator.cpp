@@ -121,6 +121,12 @@ class VulkanEvaluator final : public model::Evaluator {
     p.barriers = step_->barriers();
     return p;
   }
+  Result<PromptProfile> take_prompt_profile() {
+    if (!profile_) return make_error("this Vulkan evaluator was made without profiling (EvaluatorOptions::profile)");
+    PromptProfile p;
+    if (batch_) p.dispatches = batch_->take_times(&p.tokens);
+    return p;
+  }
   WeightAllocations weight_allocations() const {
     WeightAllocations w{.count = uint32_t(owned_.size()), .split_matrices = split_matrices_};
     for (const auto& b : owned_) {
@@ -177,6 +183,7 @@ class VulkanEvaluator final : public model::Evaluator {
     DeviceModel dm{&model_.hparams(), token_embd_, output_, output_norm_.get(), rope_freqs_.get(), &layers_,
                    logits_.get(), merge_.rope_kv};
     PENSER_ASSIGN_OR_RETURN(batch_, BatchPath::create(*device_, *ops_, dm, n_batch_));
+    if (profile_) batch_->enable_profile();
     return {};
   }
   // Tokens already checked by eval(). Cancellation is seen between batches and between the layers of one;
@@ -533,6 +540,12 @@ Result<StepProfile> take_profile(model::Evaluator& evaluator) {
   auto* vk = dynamic_cast<VulkanEvaluator*>(&evaluator);
   if (!vk) return make_error("the per-op profile needs the Vulkan backend (--backend vulkan)");
   return vk->take_profile();
+}
+
+Result<PromptProfile> take_prompt_profile(model::Evaluator& evaluator) {
+  auto* vk = dynamic_cast<VulkanEvaluator*>(&evaluator);
+  if (!vk) return make_error("the per-op profile needs the Vulkan backend (--backend vulkan)");
+  return vk->take_prompt_profile();
 }
 
 Status fill_cache_for_bench(model::Evaluator& evaluator, uint32_t n_positions, uint64_t seed) {

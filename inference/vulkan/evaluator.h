@@ -13,10 +13,11 @@
 namespace penser::vulkan {
 
 // The prompt batch when EvaluatorOptions::n_batch is 0 (docs/vulkan.md, "Prompt batch size"): 64 tokens per
-// submission on GPUs. CPU implementations (lavapipe) take 32, the width of their mul_mm token tile: 32 and 64
-// ran equally fast there (8 and 16 slower: the tile is computed whole), token by token was as fast only with
-// a tiny vocabulary (each token then computes the output head: 5-6x slower with the R1 vocabulary), and a
-// stop waits for one layer of the batch there, so half the batch halves that wait.
+// submission on GPUs. CPU implementations (lavapipe) take 32: 32 and 64 ran equally fast there (with the
+// tiled mul_mm, 8 and 16 slower: its 32-token tile was computed whole; with mul_mm_cpu.comp's 4 tokens per
+// invocation, 64 / 32 / 16 took 3.69 / 3.81 / 4.11 CPU seconds for the same prompt), token by token was as
+// fast only with a tiny vocabulary (each token then computes the output head: 5-6x slower with the R1
+// vocabulary), and a stop waits for one layer of the batch there, so half the batch halves that wait.
 inline constexpr uint32_t kDefaultBatch = 64;
 inline constexpr uint32_t kDefaultBatchCpuImplementation = 32;
 inline constexpr uint32_t kMaxBatch = 4096;  // the largest n_batch the CLI and the app accept
@@ -29,6 +30,7 @@ struct EvaluatorOptions {
   std::optional<uint32_t> device;    // --device N; default: choose_device()
   bool validation = false;           // the Khronos validation layer (tests)
   bool profile = false;              // GPU timestamps around every dispatch of the decode step (take_profile)
+                                     // and of the prompt batches (take_prompt_profile)
   uint32_t n_batch = 0;              // prompt tokens per submission (matrix-matrix products); 1: token by token;
                                      // 0: default_batch(device). `--batch N`, the app's "Prompt batch" setting
   uint32_t decode_split = 0;         // ranges of split-K decode attention (at most 64, of >= 4 positions); 0:
@@ -71,6 +73,16 @@ struct StepProfile {
   uint32_t barriers = 0;  // pipeline barriers in the recorded step
 };
 Result<StepProfile> take_profile(model::Evaluator& evaluator);
+
+// The prompt batches' GPU time and operations (DispatchTime::flops) per dispatch (every layer's
+// recording; a recording per batch length run), summed over the batches since the
+// last call, and the prompt tokens those batches held; both start again from zero. An error unless
+// `evaluator` is a Vulkan evaluator made with `profile` on; empty when it has no batch path (n_batch 1).
+struct PromptProfile {
+  std::vector<Recorder::DispatchTime> dispatches;
+  uint32_t tokens = 0;
+};
+Result<PromptProfile> take_prompt_profile(model::Evaluator& evaluator);
 
 // Benchmarks only (`penser-cli bench --kv-fill N`): makes the evaluator hold n_positions tokens (id 0) whose
 // K/V cache entries are pseudo-random f16 values in [-1, 1] written straight into every layer's cache, so

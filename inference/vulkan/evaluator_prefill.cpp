@@ -77,6 +77,7 @@ Status BatchPath::run(std::span<const tokenizer::Token> tokens, uint32_t n_past,
     pos[i] = int32_t(n_past + i);
   }
   PENSER_ASSIGN_OR_RETURN(const Recordings* recs, recording(n));
+  if (profile_) profiled_tokens_ += n;
   PENSER_TRY(ids_->write(0, ids.data(), n * 4ull));
   PENSER_TRY(pos_->write(0, pos.data(), n * 4ull));
   for (const auto& rec : *recs) {
@@ -97,6 +98,15 @@ Result<const BatchPath::Recordings*> BatchPath::recording(uint32_t n) {
   if (recordings_.size() >= kMaxRecordings) {
     for (auto e = recordings_.begin(); e != recordings_.end(); ++e)
       if (e->first != n_batch_) {
+        for (auto& rec : e->second) {
+          uint32_t submissions = 0;
+          auto times = rec->take_times(&submissions);
+          for (auto& t : times)
+            if (submissions > 0) {
+              t.flops *= submissions;
+              evicted_times_.push_back(std::move(t));
+            }
+        }
         recordings_.erase(e);
         break;
       }
@@ -123,11 +133,30 @@ Result<const BatchPath::Recordings*> BatchPath::recording(uint32_t n) {
   for (uint32_t l = 0; l < L; l += per) {
     const uint32_t end = std::min(L, l + per);
     PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, uint32_t(std::min<uint64_t>((end - l) * 40 + 32 + extra, 1u << 20))));
+    if (profile_) PENSER_TRY(rec->enable_timestamps());
     PENSER_TRY(record(*rec, n, l, end));
     counts_.push_back({rec->dispatches(), rec->barriers()});
     recs.push_back(std::move(rec));
   }
   return &recordings_.emplace(n, std::move(recs)).first->second;
+}
+
+std::vector<Recorder::DispatchTime> BatchPath::take_times(uint32_t* tokens) {
+  std::vector<Recorder::DispatchTime> out = std::move(evicted_times_);
+  evicted_times_.clear();
+  for (auto& [n, recs] : recordings_)
+    for (auto& rec : recs) {
+      uint32_t submissions = 0;
+      auto times = rec->take_times(&submissions);
+      if (submissions == 0) continue;  // a batch length not run since the last call
+      for (auto& t : times) {
+        t.flops *= submissions;  // per submission -> summed, like the seconds
+        out.push_back(std::move(t));
+      }
+    }
+  if (tokens) *tokens = profiled_tokens_;
+  profiled_tokens_ = 0;
+  return out;
 }
 
 // Layers [layer0, layer_end) of the batch; the first also looks up the embeddings, the last makes the logits.

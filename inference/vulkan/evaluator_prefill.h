@@ -54,6 +54,12 @@ class BatchPath {
   // later).
   Status run(std::span<const tokenizer::Token> tokens, uint32_t n_past, const std::function<bool()>& cancelled);
 
+  // The prompt profile (EvaluatorOptions::profile): every recording from now on times its dispatches.
+  void enable_profile() { profile_ = true; }
+  // The recordings' dispatch times and operations (recording order within each, every layer) summed over
+  // the batches since the last call, and the tokens those batches held; both start again from zero.
+  std::vector<Recorder::DispatchTime> take_times(uint32_t* tokens);
+
   // Device bytes of the batch activations (counted by estimate_device_bytes).
   static uint64_t device_bytes(const model::HParams& hp, uint32_t n_batch);
 
@@ -80,6 +86,9 @@ class BatchPath {
   std::unique_ptr<Buffer> x_, xn_, qkv_, attn_, gate_up_, ids_, pos_;
   std::map<uint32_t, Recordings> recordings_;  // by batch length
   std::vector<Counts> counts_;
+  bool profile_ = false;
+  uint32_t profiled_tokens_ = 0;
+  std::vector<Recorder::DispatchTime> evicted_times_;  // times of recordings dropped since take_times()
 };
 
 }  // namespace penser::vulkan

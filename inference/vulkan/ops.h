@@ -96,6 +96,17 @@ class Ops {
                                     // row per lane, x read at uniform offsets (mul_mv_rows.glsl); false: the
                                     // lane-striding path (PENSER_VK_MUL_MV_ROW_LANES=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
+    // mul_mm's kernel: 0 by device (mul_mm_cpu.comp for Q4_K and Q6_K on CPU implementations with shaderInt64
+    // where the rows allow it, else the tiles), 1 the tiles (mul_mm.comp), 2 mul_mm_cpu.comp where the type
+    // and rows allow it on any device (tests). PENSER_VK_MUL_MM_KERNEL=1/2 overrides 0.
+    uint32_t mul_mm_kernel = 0;
+    // mul_mm_cpu.comp's shape: rows and tokens per invocation, invocations per workgroup; 0: the measured
+    // default (Ops::mul_mm). PENSER_VK_MUL_MM_ROWS / _TOKENS / _WG override 0.
+    uint32_t mul_mm_rows = 0, mul_mm_tokens = 0, mul_mm_wg = 0;
+    // mul_mm_cpu.comp: a subgroup's invocations split the loads of x and broadcast them, where the device
+    // has subgroupBroadcast at a known width and x is 8-byte aligned (PENSER_VK_MUL_MM_SHARE=0/1). Off: on
+    // lavapipe it took as much CPU time as every invocation loading x itself (docs/vulkan.md).
+    bool mul_mm_share = false;
     // mul_mm's tile, measurements (the GPU script's sweep): weight rows (BM) and tokens (BN) per workgroup, each
     // a multiple of 8 up to 256, and K per step (BK) a multiple of 32 up to 256; 0 keeps mul_mm_tiles' value.
     // PENSER_VK_MUL_MM_BM / _BN / _BK override them. A tile beyond the device's invocation or shared-memory
@@ -201,6 +212,8 @@ class Ops {
   Result<const Pipeline*> pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                       uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec);
   uint32_t mul_mv_workgroup(const Matrix& a) const;
+  // Whether Ops::mul_mm takes mul_mm_cpu.comp for A bound as `chunks` (Options::mul_mm_kernel).
+  bool mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const;
   uint32_t mul_mv_lanes(const Matrix& a) const;
   uint32_t attn_lanes() const;
   // Grouped decode attention (ops_attn.cpp): out is the output (n_split == 1) or the partials. n_tokens > 1

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 
 #include "inference/vulkan/knobs.h"
 #include "inference/vulkan/ops.h"
@@ -35,7 +36,27 @@ struct MmTile {
 // 24 KiB of shared memory), or 64 x 32 (12 KiB) where a device has only the guaranteed 16 KiB.
 constexpr MmTile kCpuTile{32, 32}, kGpuTile{128, 64}, kGpuTileSmall{64, 32};
 
+// mul_mm_cpu.comp's default shape (rows x tokens per invocation, invocations per workgroup), measured on
+// lavapipe (docs/vulkan.md, CPU seconds of a 2-layer 1.5B-shaped prompt): with 8-byte loads 12 x 4 and
+// 16 x 4 ~10% below 8 x 4, 16 x 2, 4 x 4 and 4 x 8 above, 2 x 8 several times; with the wide loads 8-12 rows
+// x 4-8 tokens within the noise, 16 x 4 and 12 x 2 above; workgroups of 8 or 32 no better than 16. Each read
+// of x serves NR rows (x is most of the loads), so NR matters most; the NR x NT sums per invocation bound it.
+constexpr uint32_t kCpuRows = 12, kCpuTokens = 4, kCpuWg = 16;
+
 }  // namespace
+
+bool Ops::mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const {
+  if (a.type != quant::Type::Q4_K && a.type != quant::Type::Q6_K) return false;
+  if (!device_->int64()) return false;
+  uint32_t kernel = options_.mul_mm_kernel;
+  if (kernel == 0) kernel = uint32_t(env_uint("PENSER_VK_MUL_MM_KERNEL", 1, 2).value_or(0));
+  if (kernel == 1 || (kernel == 0 && !device_->info().is_cpu())) return false;
+  // Q4_K is read in 16-byte units: every row must start 16-byte aligned (Q6_K reads any even offset).
+  if (a.type == quant::Type::Q4_K)
+    for (const BoundRows& c : chunks)
+      if (c.a_offset % 8 != 0) return false;
+  return true;
+}
 
 Result<const Pipeline*> Ops::pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                          uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec) {
@@ -75,6 +96,33 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
     return push;
   };
+  if (mul_mm_cpu_applies(a, chunks)) {
+    // mul_mm_cpu.comp: NR rows x NT tokens per invocation, weights and x read in 8-byte components, x in runs
+    // of 8 values (X_EVEN 2) where its offset and stride allow, pairs (1) or floats (0) elsewhere.
+    auto knob = [](uint32_t opt, const char* env, uint32_t lo, uint32_t hi, uint32_t def) {
+      return opt ? opt : uint32_t(env_uint(env, lo, hi).value_or(def));
+    };
+    // At most 16 x 8: lavapipe crashed (segmentation fault) on 32 rows per invocation, fully unrolled.
+    const uint32_t nr = std::min(knob(options_.mul_mm_rows, "PENSER_VK_MUL_MM_ROWS", 1, 16, kCpuRows), 16u);
+    const uint32_t nt = std::min(knob(options_.mul_mm_tokens, "PENSER_VK_MUL_MM_TOKENS", 1, 8, kCpuTokens), 8u);
+    uint32_t wg = knob(options_.mul_mm_wg, "PENSER_VK_MUL_MM_WG", 1, info.max_workgroup_invocations, kCpuWg);
+    const uint32_t x_even = x.offset % 8 == 0 && x_stride % 8 == 0 ? 2 : x.offset % 2 == 0 && x_stride % 2 == 0 ? 1 : 0;
+    bool share = options_.mul_mm_share;
+    if (const char* v = std::getenv("PENSER_VK_MUL_MM_SHARE"); v && *v) share = v[0] != '0';
+    const uint32_t sg = device_->subgroups().size;
+    const bool can_share = x_even && info.subgroup_ballot && device_->subgroup_ops() && (sg == 8 || sg == 16 || sg == 32);
+    if (share && can_share) wg = (wg + sg - 1) / sg * sg;  // whole subgroups
+    const uint32_t shared = share && can_share && wg <= info.max_workgroup_invocations ? sg : 1;
+    PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mm_cpu_" + lower_name(a.type), 4, 1u << 2,
+                                                           sizeof(MulMmPush), wg, {nr, nt, x_even, shared}));
+    for (const BoundRows& c : chunks) {
+      const MulMmPush push = push_for(c);
+      const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
+      if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes, 2ull * c.n_rows * a.ncols * n_tokens);
+      PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, uint64_t(wg) * nr), div_up(n_tokens, nt)));
+    }
+    return {};
+  }
   const bool cpu_tile = options_.mul_mm_tiles == 1 || (options_.mul_mm_tiles == 0 && info.is_cpu());
   MmTile tile = cpu_tile ? kCpuTile : kGpuTile;
   if (!cpu_tile && (tile.shared_bytes() > info.max_shared_memory || tile.invocations() > info.max_workgroup_invocations))
@@ -102,6 +150,7 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   for (const BoundRows& c : chunks) {
     const MulMmPush push = push_for(c);
     const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
+    if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes, 2ull * c.n_rows * a.ncols * n_tokens);
     PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, bm), gy));
   }
   return {};

@@ -57,6 +57,7 @@ Status Recorder::begin() {
   timed_submissions_ = 0;
   next_label_.clear();
   next_bytes_ = 0;
+  next_flops_ = 0;
   if (query_pool_) {
     vkCmdResetQueryPool(cmd_, query_pool_, 0, max_dispatches_ + 1);
     vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, query_pool_, 0);
@@ -77,9 +78,10 @@ Status Recorder::enable_timestamps() {
   return {};
 }
 
-void Recorder::annotate(std::string_view label, uint64_t bytes) {
+void Recorder::annotate(std::string_view label, uint64_t bytes, uint64_t flops) {
   next_label_ = label;
   next_bytes_ = bytes;
+  next_flops_ = flops;
 }
 
 std::vector<Recorder::DispatchTime> Recorder::take_times(uint32_t* submissions) {
@@ -160,10 +162,11 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
   ++dispatches_;
   if (query_pool_) {
     vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, query_pool_, dispatches_);
-    times_.push_back({d.shader, next_label_, next_bytes_, 0.0});
+    times_.push_back({d.shader, next_label_, next_bytes_, 0.0, next_flops_});
   }
   next_label_.clear();
   next_bytes_ = 0;
+  next_flops_ = 0;
   return {};
 }
 

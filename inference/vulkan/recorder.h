@@ -48,12 +48,14 @@ class Recorder {
   // timeline, not its own duration. Fails when the device's compute queue has no timestamps.
   Status enable_timestamps();
   bool timestamps() const { return query_pool_ != VK_NULL_HANDLE; }
-  // Names the next dispatch and the weight bytes it reads, for the profile (Ops::mul_mv does this).
-  void annotate(std::string_view label, uint64_t bytes);
+  // Names the next dispatch, the weight bytes it reads and (matrix-matrix products) its floating-point
+  // operations, for the profile (Ops::mul_mv and Ops::mul_mm do this).
+  void annotate(std::string_view label, uint64_t bytes, uint64_t flops = 0);
   struct DispatchTime {
     std::string shader, label;  // label: the annotation, or empty
     uint64_t bytes = 0;         // weight bytes read per submission
     double seconds = 0;         // summed over the submissions since the last take_times()
+    uint64_t flops = 0;         // floating-point operations per submission (annotated), or 0
   };
   // The totals of this recording's dispatches, in recording order, and how many submissions they sum
   // (`submissions`); both start again from zero.
@@ -81,7 +83,7 @@ class Recorder {
   std::vector<uint64_t> ticks_;
   uint32_t timed_submissions_ = 0;
   std::string next_label_;
-  uint64_t next_bytes_ = 0;
+  uint64_t next_bytes_ = 0, next_flops_ = 0;
 };
 
 }  // namespace penser::vulkan

@@ -1,8 +1,8 @@
 // penser-cli with Vulkan: `devices --json` describes lavapipe as the default when it is the only device,
 // `run --backend vulkan --device 0` generates the same tokens as `--backend cpu` on a tiny f32 model, a
 // missing --device N is an error naming it, `--batch N` keeps the logits, `bench --profile` times every op of
-// the decode steps, and the bandwidth probe's figures reach `devices --bandwidth --json` and
-// `bench --memory-bandwidth` (a 4 MiB probe).
+// the decode steps and of the prompt batches (with the products' operations), and the bandwidth probe's
+// figures reach `devices --bandwidth --json` and `bench --memory-bandwidth` (a 4 MiB probe).
 #include <QJsonArray>
 #include <algorithm>
 #include "tests/test_support.h"
@@ -235,6 +235,38 @@ class TestVulkanCli : public QObject {
     const double per_token = j.value("weight_bytes_per_token").toDouble();
     QVERIFY2(matrix_bytes <= per_token && matrix_bytes > 0.9 * per_token,
              qPrintable(QString("%1 of %2").arg(matrix_bytes).arg(per_token)));
+
+    // The prompt (3 tokens: one batch): every op of the batch recordings, per prompt token.
+    const QJsonObject pp = j.value("prompt_profile").toObject();
+    QCOMPARE(pp.value("tokens").toInt(), 3);
+    double pshare = 0, mm_gflop = 0;
+    QStringList pops;
+    for (const QJsonValue& v : pp.value("ops").toArray()) {
+      const QJsonObject o = v.toObject();
+      const QString op = o.value("op").toString();
+      pops << op;
+      pshare += o.value("share").toDouble();
+      QVERIFY(o.value("gpu_us_per_token").toDouble() >= 0);
+      QVERIFY(o.value("dispatches_per_batch").toInt() >= 1);
+      if (op.startsWith("mul_mm ")) {
+        QVERIFY2(o.value("gflop_s").toDouble() > 0, qPrintable(op));
+        mm_gflop += o.value("gflop_per_token").toDouble();
+      } else {
+        QCOMPARE(o.value("gflop_per_token").toDouble(), 0.0);
+      }
+    }
+    for (const char* op : {"mul_mm q4_k attn_output", "mul_mm q4_k ffn_down", "rms_norm", "swiglu", "mul_mv q4_k output"})
+      QVERIFY2(pops.contains(op), qPrintable(pops.join(", ")));
+    // Q/K/V and gate/up: one product each or merged, as the prompt path records them.
+    for (const char* prefix : {"mul_mm q4_k attn_q", "mul_mm q4_k ffn_gate", "attn_"})
+      QVERIFY2(!pops.filter(QRegularExpression(QString("^") + prefix)).isEmpty(), qPrintable(pops.join(", ")));
+    QVERIFY(qAbs(pshare - 1.0) < 1e-6);
+    // 2 operations per weight per token: Wq and Wo 256 x 256, Wk and Wv 128 x 256, gate, up and down 512 x
+    // 256, in two layers (the logits are the last token's only: mul_mv, no operations counted).
+    const double want = 2.0 * 2 * (2 * 256 * 256 + 2 * 128 * 256 + 3 * 512 * 256) / 1e9;
+    QVERIFY2(qAbs(mm_gflop - want) < 1e-12, qPrintable(QString("%1 vs %2").arg(mm_gflop).arg(want)));
+    QVERIFY(qAbs(pp.value("gflop_per_token").toDouble() - want) < 1e-12);
+    QVERIFY(pp.value("gflop_s").toDouble() > 0);
 
     const Run cpu = cli({"bench", model, "--backend", "cpu", "-p", "1", "-n", "1", "--profile"});
     QCOMPARE(cpu.code, 1);

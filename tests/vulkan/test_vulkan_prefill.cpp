@@ -52,7 +52,9 @@ class TestVulkanPrefill : public QObject {
   std::unique_ptr<Ops> ops;        // tiles chosen for the device
   std::unique_ptr<Ops> ops_split;  // a 4 KiB binding limit (every matrix split), 8 attention lanes
   std::unique_ptr<Ops> ops_other;  // the other device type's tile (GPU on lavapipe: 64 x 64, 256 invocations)
-  std::unique_ptr<Ops> ops_tile;   // a tile asked for (Options::mul_mm_bm/bn/bk): 16 x 24 x 96, 6 invocations
+  // mul_mm_cpu.comp wherever the type allows (any device), in a shape that leaves partial row and token groups
+  std::unique_ptr<Ops> ops_cpu;
+  std::unique_ptr<Ops> ops_tile;  // a tile asked for (Options::mul_mm_bm/bn/bk): 16 x 24 x 96, 6 invocations
 
   template <typename F>
   void run(F&& record) { run_recorded(*gpu.device, std::forward<F>(record)); }
@@ -66,10 +68,14 @@ class TestVulkanPrefill : public QObject {
     auto c = Ops::create(*gpu.device, {.subgroups = true, .max_binding_bytes = 4096, .mul_mv_rows = 1, .attn_lanes = 8});
     VKT_OK(c);
     ops_split = std::move(*c);
-    auto w = Ops::create(*gpu.device, {.mul_mm_tiles = gpu.device->info().is_cpu() ? 2u : 1u});
+    auto w = Ops::create(*gpu.device, {.mul_mm_tiles = gpu.device->info().is_cpu() ? 2u : 1u, .mul_mm_kernel = 1});
     VKT_OK(w);
     ops_other = std::move(*w);
-    auto t = Ops::create(*gpu.device, {.mul_mm_bm = 16, .mul_mm_bn = 24, .mul_mm_bk = 96});
+    auto k = Ops::create(*gpu.device,
+                         {.mul_mm_kernel = 2, .mul_mm_rows = 3, .mul_mm_tokens = 5, .mul_mm_wg = 8, .mul_mm_share = true});
+    VKT_OK(k);
+    ops_cpu = std::move(*k);
+    auto t = Ops::create(*gpu.device, {.mul_mm_kernel = 1, .mul_mm_bm = 16, .mul_mm_bn = 24, .mul_mm_bk = 96});
     VKT_OK(t);
     ops_tile = std::move(*t);
   }
@@ -77,8 +83,12 @@ class TestVulkanPrefill : public QObject {
 
   void mul_mm_data() {
     QTest::addColumn<int>("type");
-    QTest::addColumn<int>("variant");  // 0: device tiles, 1: split bindings, 2: the other device type's tiles,
-                                       // 3: a 16 x 24 x 96 tile (K steps past a quant block's 256 values)
+    // 0: by device, 1: split bindings, 2: the other device type's tiles (never mul_mm_cpu.comp), 3:
+    // mul_mm_cpu.comp where the type has it, 3 rows x 5 tokens per invocation, 8 per workgroup, x 8-byte
+    // aligned (read as 8-byte pairs; the other variants' x is odd) and its loads shared by the subgroup where
+    // the device can; 4: by device with x 32-byte aligned (mul_mm_cpu.comp reads runs of 8 values at once);
+    // 5: the tiles with a 16 x 24 x 96 tile asked for (K steps past a quant block's 256 values)
+    QTest::addColumn<int>("variant");
     QTest::addColumn<uint32_t>("n_tokens");
     for (Type t : kTypes) {
       const std::string name = quant::type_name(t);
@@ -86,7 +96,9 @@ class TestVulkanPrefill : public QObject {
       QTest::newRow((name + "/1 token").c_str()) << int(t) << 0 << 1u;
       QTest::newRow((name + "/split").c_str()) << int(t) << 1 << 17u;
       QTest::newRow((name + "/other tile").c_str()) << int(t) << 2 << 70u;
-      QTest::newRow((name + "/16x24x96 tile").c_str()) << int(t) << 3 << 29u;
+      QTest::newRow((name + "/cpu kernel").c_str()) << int(t) << 3 << 23u;
+      QTest::newRow((name + "/x aligned").c_str()) << int(t) << 4 << 9u;
+      QTest::newRow((name + "/16x24x96 tile").c_str()) << int(t) << 5 << 29u;
     }
   }
   void mul_mm() {
@@ -96,29 +108,46 @@ class TestVulkanPrefill : public QObject {
     const Type t = Type(type);
     const uint32_t block = quant::traits(t).block_size;
     const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * 7 : 256 * 2;
-    const uint32_t nrows = 37, x_stride = ncols + 3, y_stride = nrows + 2;
+    const uint32_t nrows = variant == 3 ? 53 : 37, y_stride = nrows + 2;
+    const uint32_t x_stride = variant == 3 ? ncols + 2 : variant == 4 ? ncols + 8 : ncols + 3;
+    const uint32_t x_off = variant == 3 ? 4 : variant == 4 ? 8 : 5;
     const auto m = random_matrix(t, ncols, nrows, 101 + type);
     const auto w = dequantized(t, m, ncols, nrows);
-    const auto x = random_floats(size_t(n_tokens) * x_stride + 5, 17);
+    const auto x = random_floats(size_t(n_tokens) * x_stride + x_off, 17);
     const auto bias = random_floats(nrows + 2, 18);
     const auto y0 = random_floats(size_t(n_tokens) * y_stride + 1, 19);
     auto wb = make_buffer(*gpu.device, m), xb = make_buffer(*gpu.device, x), bb = make_buffer(*gpu.device, bias);
     auto yb = make_buffer(*gpu.device, y0);
-    Ops& o = variant == 0 ? *ops : variant == 1 ? *ops_split : variant == 2 ? *ops_other : *ops_tile;
+    Ops& o = variant == 0 || variant == 4 ? *ops
+             : variant == 1                ? *ops_split
+             : variant == 2                ? *ops_other
+             : variant == 3                ? *ops_cpu
+                                           : *ops_tile;
     const Matrix a{wb.get(), 0, t, ncols, nrows};
     const View bias_view = view(*bb, 2);
     // Offsets and strides everywhere; the second product adds the bias and accumulates (fused residual).
-    run([&](Recorder& r) {
-      VKT_OK(o.mul_mm(r, a, view(*xb, 5), x_stride, view(*yb, 1), y_stride, n_tokens));
-      VKT_OK(o.mul_mm(r, a, view(*xb, 5), x_stride, view(*yb, 1), y_stride, n_tokens, &bias_view, true));
-    });
+    // The recording's timestamps name the shader each product ran.
+    auto rec = Recorder::create(*gpu.device);
+    VKT_OK(rec);
+    VKT_OK((*rec)->enable_timestamps());
+    VKT_OK((*rec)->begin());
+    VKT_OK(o.mul_mm(**rec, a, view(*xb, x_off), x_stride, view(*yb, 1), y_stride, n_tokens));
+    VKT_OK(o.mul_mm(**rec, a, view(*xb, x_off), x_stride, view(*yb, 1), y_stride, n_tokens, &bias_view, true));
+    VKT_OK((*rec)->end());
+    VKT_OK((*rec)->submit_and_wait());
+    const bool cpu_type = t == Type::Q4_K || t == Type::Q6_K;
+    const bool cpu_kernel =
+        cpu_type && gpu.device->int64() && (variant == 3 || ((variant == 0 || variant == 4) && gpu.device->info().is_cpu()));
+    for (const auto& d : (*rec)->take_times())
+      if (variant != 1)  // split bindings: Q4_K's chunks may start unaligned for 8-byte words (then the tiles)
+        QCOMPARE(QString::fromStdString(d.shader).startsWith("mul_mm_cpu_"), cpu_kernel);
     if (variant == 1) QVERIFY(a.bytes() > 4096);
     const auto got = read_back<float>(*yb, y0.size());
     std::vector<float> want = y0, got_out, want_out;
     for (uint32_t n = 0; n < n_tokens; ++n)
       for (uint32_t r = 0; r < nrows; ++r) {
         double s = 0;
-        for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r) * ncols + c]) * x[5 + n * x_stride + c];
+        for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r) * ncols + c]) * x[x_off + n * x_stride + c];
         want[1 + n * y_stride + r] = float(2 * s + bias[2 + r]);
         got_out.push_back(got[1 + n * y_stride + r]);
         want_out.push_back(want[1 + n * y_stride + r]);

@@ -1,0 +1,241 @@
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+// Y[n, r] = dot(A[r, :], X[n, :]) (+ bias[r]) (+ Y[n, r]): mul_mm.comp's product for CPU implementations
+// (lavapipe), Q4_K and Q6_K, on devices with shaderInt64 (Ops::mul_mm picks it).
+// Why not mul_mm.comp's shared-memory tiles: llvmpipe turns every load of a lane-varying address (SSBO and
+// shared memory alike) into a loop over the 8 lanes, one scalar load per component, so a load costs per
+// component, not per byte, and a tile through shared memory is loaded twice. Here each invocation reads
+// its weights straight from the buffer as 8-byte components, decodes them in registers and multiplies each
+// value into NT tokens; it owns NR rows so that each read of x serves NR rows. Per 64 Q4_K values and
+// invocation: 4.5 NR weight loads + 32 NT x loads (x as 8-byte components too) for 64 NR NT FMAs.
+// With SHARE, the invocations of a subgroup (lanes: rows) split the loads of x, which they all need, and
+// pass the values round with subgroupBroadcast (on llvmpipe an element extract and a splat): x costs 1/SHARE
+// of its loads. No shared memory, no barriers. The NR x NT sums stay in arrays indexed only by unrolled loops.
+#extension GL_KHR_shader_subgroup_ballot : enable
+#include "common.glsl"
+
+layout(constant_id = 2) const uint NR = 8;       // weight rows per invocation (rows tid + i * WG_SIZE)
+layout(constant_id = 3) const uint NT = 4;       // tokens per invocation (the workgroup's tokens)
+// 1: x_offset and x_stride are even: x read as 8-byte pairs; 2: multiples of 8: runs of 8 values read as one
+// u64vec4 (a CPU implementation's per-component loop costs less per component for wide loads).
+layout(constant_id = 4) const uint X_EVEN = 0;
+// The subgroup size (8, 16 or 32: a lane holds at most 8 pairs of a 64-pair chunk) when its lanes share the
+// x loads (the host checks X_EVEN and whole subgroups), 1 when every invocation loads its own.
+layout(constant_id = 5) const uint SHARE = 1;
+
+layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
+layout(binding = 0) readonly buffer A64 { uint64_t a64[]; };
+layout(binding = 0) readonly buffer A128 { u64vec2 a128[]; };  // Q4_K: rows 16-byte aligned (the host checks)
+layout(binding = 1) readonly buffer X { float x[]; };
+layout(binding = 1) readonly buffer X64 { uint64_t x64[]; };
+layout(binding = 1) readonly buffer X256 { u64vec4 x256[]; };
+layout(binding = 2) buffer Y { float y[]; };
+layout(binding = 3) readonly buffer B { float bias[]; };
+
+// Mirror: penser::vulkan::MulMmPush
+layout(push_constant) uniform Push {
+  uint ncols;
+  uint nrows;
+  uint n_tokens;
+  uint row_stride;  // 16-bit words per row of A
+  uint a_offset;    // 16-bit words from the binding's start to row 0
+  uint x_offset;
+  uint x_stride;
+  uint y_offset;
+  uint y_stride;
+  uint flags;       // 1: add bias[bias_offset + row]; 2: add to Y
+  uint bias_offset;
+} p;
+
+// x[i], x[i + 1]: one 8-byte load when X_EVEN (every i below is then even: x_offset + n * x_stride plus an
+// even number), else two 4-byte ones.
+vec2 x2(uint i) {
+  if (X_EVEN != 0) return uintBitsToFloat(unpack32(x64[i >> 1]));
+  return vec2(x[i], x[i + 1]);
+}
+
+// x over a chunk of 2 * CP values from float f0 for one token, as CP pairs. With SHARE, lane l loads pairs
+// m * SHARE + l (m < CP / SHARE) into held[m] and xpair broadcasts pair w from lane w % SHARE; else xpair
+// loads it. Call xpair with constant w, in uniform control flow.
+void xhold(out vec2 held[8], uint f0, uint CP) {
+  [[unroll]] for (uint m = 0; m < 8; ++m)
+    held[m] = SHARE > 1 && m < CP / SHARE ? x2(f0 + 2 * (m * SHARE + gl_SubgroupInvocationID)) : vec2(0.0);
+}
+vec2 xpair(const vec2 held[8], uint f0, uint w) {
+  if (SHARE > 1) return subgroupBroadcast(held[w / SHARE], w % SHARE);
+  return x2(f0 + 2 * w);
+}
+vec4 xquad(const vec2 held[8], uint f0, uint w) { return vec4(xpair(held, f0, w), xpair(held, f0, w + 1)); }
+// x[f .. f + 7] with one load (X_EVEN == 2: f is a multiple of 8).
+void xoct(uint f, out vec4 a, out vec4 b) {
+  const u64vec4 v = x256[f >> 3];
+  a = uintBitsToFloat(uvec4(unpack32(v.x), unpack32(v.y)));
+  b = uintBitsToFloat(uvec4(unpack32(v.z), unpack32(v.w)));
+}
+const bool X_OCT = X_EVEN == 2 && SHARE == 1;
+
+// The four bytes of w as floats (signed conversion: one instruction on AVX2, see types.glsl's bytes4).
+vec4 b4(uint w) { return vec4(ivec4(w & 0xFFu, (w >> 8) & 0xFFu, (w >> 16) & 0xFFu, w >> 24)); }
+
+#if defined(DATA_A_Q6_K)
+// 8 bytes at an even byte offset of the binding from the two 8-byte words lo, hi that cover them, s = 8 x
+// the offset's remainder mod 8 (Q6_K blocks are 210 bytes, so a block starts at any even offset).
+uvec2 funnel(uint64_t lo, uint64_t hi, uint s) {
+  return unpack32(s == 0u ? lo : (lo >> s) | ((hi << (63u - s)) << 1u));  // no shift by 64
+}
+#endif
+
+void main() {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint rbase = gl_WorkGroupID.x * WG_SIZE * NR + tid;
+  const uint n0 = gl_WorkGroupID.y * NT;
+  // Rows and tokens past the end are clamped (read, never written): no branch around the loads.
+  uint xb[NT];
+  [[unroll]] for (uint t = 0; t < NT; ++t) xb[t] = p.x_offset + min(n0 + t, p.n_tokens - 1u) * p.x_stride;
+  float acc[NR * NT];
+  [[unroll]] for (uint i = 0; i < NR * NT; ++i) acc[i] = 0.0;
+  const uint nb = p.ncols / 256;
+
+#if defined(DATA_A_Q4_K)
+  // { f16 d; f16 dmin; u8 scales[12]; u8 qs[128]; } = 9 16-byte units read as u64vec2 (the caller checks that
+  // rows start 16-byte aligned; wide loads cost less per component). Unit pair pr (units 2pr, 2pr+1) is
+  // units 1 + 2pr and 2 + 2pr: low nibbles unit 2pr, high nibbles unit 2pr+1; value = d * scale * q - dmin * min.
+  uint rw[NR];  // each row's first 16-byte unit
+  [[unroll]] for (uint i = 0; i < NR; ++i)
+    rw[i] = (p.a_offset >> 3) + min(rbase + i * WG_SIZE, p.nrows - 1u) * (p.row_stride >> 3);
+  for (uint b = 0; b < nb; ++b) {
+    uvec4 hd[NR];  // d|dmin, scale bytes 0-3, 4-7, 8-11
+    [[unroll]] for (uint i = 0; i < NR; ++i) {
+      const u64vec2 h = a128[rw[i] + b * 9];
+      hd[i] = uvec4(unpack32(h.x), unpack32(h.y));
+    }
+    [[unroll]] for (uint pr = 0; pr < 4; ++pr) {
+      u64vec2 qa[NR], qb[NR];  // the pair's 32 quant bytes per row
+      [[unroll]] for (uint i = 0; i < NR; ++i) {
+        qa[i] = a128[rw[i] + b * 9 + 1 + pr * 2];
+        qb[i] = a128[rw[i] + b * 9 + 2 + pr * 2];
+      }
+      vec4 sc[NR];  // (a, b) of unit 2pr, (a, b) of unit 2pr + 1
+      [[unroll]] for (uint i = 0; i < NR; ++i) {
+        const vec2 dm = unpackHalf2x16(hd[i].x);
+        const uint w1 = hd[i].y, w2 = hd[i].z, w3 = hd[i].w, sh0 = ((2u * pr) & 3u) * 8u, sh1 = sh0 + 8u;
+        uvec4 s;  // scale 2pr, min 2pr, scale 2pr+1, min 2pr+1
+        if (pr < 2) {
+          s = uvec4((w1 >> sh0) & 63u, (w2 >> sh0) & 63u, (w1 >> sh1) & 63u, (w2 >> sh1) & 63u);
+        } else {
+          s = uvec4(((w3 >> sh0) & 0xFu) | (((w1 >> sh0) >> 6 & 3u) << 4), ((w3 >> sh0) >> 4 & 0xFu) | (((w2 >> sh0) >> 6 & 3u) << 4),
+                    ((w3 >> sh1) & 0xFu) | (((w1 >> sh1) >> 6 & 3u) << 4), ((w3 >> sh1) >> 4 & 0xFu) | (((w2 >> sh1) >> 6 & 3u) << 4));
+        }
+        const vec4 sf = vec4(ivec4(s));
+        sc[i] = vec4(dm.x * sf.x, -dm.y * sf.y, dm.x * sf.z, -dm.y * sf.w);
+      }
+      vec2 held[NT][8];  // the pair's 64 values of x per token (32 pairs), shared or not (xhold)
+      [[unroll]] for (uint t = 0; t < NT; ++t) xhold(held[t], xb[t] + b * 256 + pr * 64, 32);
+      [[unroll]] for (uint jj = 0; jj < 4; ++jj) {  // quant word jj of the pair: values 8jj .. 8jj + 7 of both units
+        vec4 xl0[NT], xl1[NT], xh0[NT], xh1[NT];
+        [[unroll]] for (uint t = 0; t < NT; ++t) {
+          const uint f0 = xb[t] + b * 256 + pr * 64;
+          if (X_OCT) {
+            xoct(f0 + jj * 8, xl0[t], xl1[t]);
+            xoct(f0 + 32 + jj * 8, xh0[t], xh1[t]);
+          } else {
+            xl0[t] = xquad(held[t], f0, jj * 4);
+            xl1[t] = xquad(held[t], f0, jj * 4 + 2);
+            xh0[t] = xquad(held[t], f0, 16 + jj * 4);
+            xh1[t] = xquad(held[t], f0, 16 + jj * 4 + 2);
+          }
+        }
+        [[unroll]] for (uint i = 0; i < NR; ++i) {
+          const uvec2 q = unpack32(jj == 0 ? qa[i].x : jj == 1 ? qa[i].y : jj == 2 ? qb[i].x : qb[i].y);
+          const vec4 s = sc[i];
+          const vec4 l0 = b4(q.x & 0x0F0F0F0Fu) * s.x + s.y, l1 = b4(q.y & 0x0F0F0F0Fu) * s.x + s.y;
+          const vec4 h0 = b4((q.x >> 4) & 0x0F0F0F0Fu) * s.z + s.w, h1 = b4((q.y >> 4) & 0x0F0F0F0Fu) * s.z + s.w;
+          [[unroll]] for (uint t = 0; t < NT; ++t)
+            acc[i * NT + t] += dot(l0, xl0[t]) + dot(l1, xl1[t]) + dot(h0, xh0[t]) + dot(h1, xh1[t]);
+        }
+      }
+    }
+  }
+#elif defined(DATA_A_Q6_K)
+  // { u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d; }: value = d * scale * (q - 32). Half n (128 values),
+  // 8-value group g: ql[n*64 + 8g ..] holds units 0 (low nibbles) and 2 (high), ql[n*64 + 32 + 8g ..] units 1
+  // and 3, qh[n*32 + 8g ..] the two top bits of all four (bits 2k of unit k); unit k's scale is
+  // scales[n*8 + 2k + g/2].
+  uint rb[NR];  // each row's first byte
+  [[unroll]] for (uint i = 0; i < NR; ++i)
+    rb[i] = (p.a_offset + min(rbase + i * WG_SIZE, p.nrows - 1u) * p.row_stride) * 2u;
+  for (uint b = 0; b < nb; ++b) {
+    [[unroll]] for (uint n = 0; n < 2; ++n) {
+      vec4 sc[NR * 2];  // unit k's scale for groups 0-1 at [i*2].k, for groups 2-3 at [i*2 + 1].k
+      [[unroll]] for (uint i = 0; i < NR; ++i) {
+        const uint w = (rb[i] + b * 210) >> 1;  // the block's first 16-bit word
+        const float d = unpackHalf2x16(uint(data_a[w + 104])).x;
+        const uvec4 s = uvec4(data_a[w + 96 + n * 4], data_a[w + 97 + n * 4], data_a[w + 98 + n * 4], data_a[w + 99 + n * 4]);
+        const ivec4 lo = bitfieldExtract(ivec4(s), 0, 8), hi = bitfieldExtract(ivec4(s), 8, 8);  // scales 2k, 2k + 1
+        sc[i * 2] = d * vec4(lo);
+        sc[i * 2 + 1] = d * vec4(hi);
+      }
+      // The half's 64 low-nibble bytes and 32 high-bit bytes per row as the 9 and 5 8-byte words that cover
+      // them (14 loads, not 24 of two words per 8 bytes); the last words end before the block's scales.
+      uint64_t lw[NR * 9], hw[NR * 5];
+      [[unroll]] for (uint i = 0; i < NR; ++i) {
+        const uint o = rb[i] + b * 210, l0 = (o + n * 64) >> 3, h0 = (o + 128 + n * 32) >> 3;
+        [[unroll]] for (uint j = 0; j < 9; ++j) lw[i * 9 + j] = a64[l0 + j];
+        [[unroll]] for (uint j = 0; j < 5; ++j) hw[i * 5 + j] = a64[h0 + j];
+      }
+      vec2 held[NT][8];  // the half's 128 values of x per token (64 pairs), shared or not (xhold)
+      [[unroll]] for (uint t = 0; t < NT; ++t) xhold(held[t], xb[t] + b * 256 + n * 128, 64);
+      [[unroll]] for (uint g = 0; g < 4; ++g) {
+        vec4 xv[NT * 8];  // token t, unit k, half h (values 8g + 4h ..): [t*8 + k*2 + h]
+        [[unroll]] for (uint t = 0; t < NT; ++t)
+          [[unroll]] for (uint k = 0; k < 4; ++k) {
+            const uint f0 = xb[t] + b * 256 + n * 128;
+            if (X_OCT) {
+              xoct(f0 + k * 32 + g * 8, xv[t * 8 + k * 2], xv[t * 8 + k * 2 + 1]);
+            } else {
+              xv[t * 8 + k * 2] = xquad(held[t], f0, k * 16 + g * 4);
+              xv[t * 8 + k * 2 + 1] = xquad(held[t], f0, k * 16 + g * 4 + 2);
+            }
+          }
+        [[unroll]] for (uint i = 0; i < NR; ++i) {
+          const uint sh = ((rb[i] + b * 210) & 7u) * 8u;
+          const uvec2 la = funnel(lw[i * 9 + g], lw[i * 9 + g + 1], sh);
+          const uvec2 lb = funnel(lw[i * 9 + 4 + g], lw[i * 9 + 5 + g], sh), hq = funnel(hw[i * 5 + g], hw[i * 5 + g + 1], sh);
+          const vec4 s = g < 2 ? sc[i * 2] : sc[i * 2 + 1];
+          vec4 v[8];  // unit k, half h at k*2 + h: d * scale * (q - 32)
+          [[unroll]] for (uint h = 0; h < 2; ++h) {
+            const uint a = h == 0 ? la.x : la.y, c = h == 0 ? lb.x : lb.y, q = h == 0 ? hq.x : hq.y;
+            v[0 + h] = (b4((a & 0x0F0F0F0Fu) | ((q << 4) & 0x30303030u)) - 32.0) * s.x;
+            v[2 + h] = (b4((c & 0x0F0F0F0Fu) | ((q << 2) & 0x30303030u)) - 32.0) * s.y;
+            v[4 + h] = (b4(((a >> 4) & 0x0F0F0F0Fu) | (q & 0x30303030u)) - 32.0) * s.z;
+            v[6 + h] = (b4(((c >> 4) & 0x0F0F0F0Fu) | ((q >> 2) & 0x30303030u)) - 32.0) * s.w;
+          }
+          [[unroll]] for (uint t = 0; t < NT; ++t) {
+            float sum = 0.0;
+            [[unroll]] for (uint k = 0; k < 8; ++k) sum += dot(v[k], xv[t * 8 + k]);
+            acc[i * NT + t] += sum;
+          }
+        }
+      }
+    }
+  }
+#else
+#error "mul_mm_cpu.comp: Q4_K or Q6_K"
+#endif
+
+  [[unroll]] for (uint i = 0; i < NR; ++i) {
+    const uint r = rbase + i * WG_SIZE;
+    if (r >= p.nrows) continue;
+    const float bi = (p.flags & 1u) != 0 ? bias[p.bias_offset + r] : 0.0;
+    [[unroll]] for (uint t = 0; t < NT; ++t) {
+      const uint n = n0 + t;
+      if (n >= p.n_tokens) continue;
+      const uint yi = p.y_offset + n * p.y_stride + r;
+      float v = acc[i * NT + t] + bi;
+      if ((p.flags & 2u) != 0) v += y[yi];
+      y[yi] = v;
+    }
+  }
+}
