@@ -1,6 +1,6 @@
 // mul_mv.comp's row-per-lane path for CPU implementations (ROW_LANES 1; Q4_K, Q5_K, Q6_K, Q8_0 and F16
-// modules built with A_INT64). A workgroup is one subgroup of 8 lanes (lavapipe's SIMD width); lane i computes the whole of rows
-// row0 + i + 8 r (r < RPI), so no reduction is needed, and every lane reads the same x values at the same
+// modules built with A_INT64). A workgroup is one subgroup of 8 lanes (lavapipe's SIMD width); lane i
+// computes the whole of rows row0 + i + 8 r (r < RPI), so no reduction is needed, and every lane reads the same x values at the same
 // time: offsets made only of push constants, the workgroup index and loop counters, which lavapipe loads
 // once for all lanes (a scalar load and a broadcast) instead of one lane after the other.
 // Why (docs/vulkan.md, "What a load costs on lavapipe"): lavapipe runs a storage-buffer load whose offset

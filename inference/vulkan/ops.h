@@ -92,9 +92,10 @@ class Ops {
                                     // shaderInt64 (PENSER_VK_MUL_MV_INT64=0/1)
     bool mul_mv_x64 = true;         // with those 8-byte loads (Q4_K, Q6_K), x read as u64vec2s, not vec4s
                                     // (PENSER_VK_MUL_MV_X64=0/1)
-    bool mul_mv_row_lanes = true;   // Q4_K / Q5_K / Q6_K / Q8_0 / F16 on CPU implementations with shaderInt64 and 8-lane subgroups: a
-                                    // row per lane, x read at uniform offsets (mul_mv_rows.glsl); false: the
-                                    // lane-striding path (PENSER_VK_MUL_MV_ROW_LANES=0/1)
+    bool mul_mv_row_lanes = true;   // Q4_K / Q5_K / Q6_K / Q8_0 / F16 on CPU implementations with
+                                    // shaderInt64 and 8-lane subgroups: a row per lane, x read at uniform
+                                    // offsets (mul_mv_rows.glsl); false: the lane-striding path
+                                    // (PENSER_VK_MUL_MV_ROW_LANES=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
     // mul_mm's kernel: 0 by device (mul_mm_cpu.comp for Q4_K and Q6_K on CPU implementations with shaderInt64
     // where the rows allow it, else the tiles), 1 the tiles (mul_mm.comp), 2 mul_mm_cpu.comp where the type
