@@ -190,12 +190,13 @@ uint32_t Ops::mul_mv_rows_for(const Matrix& a) const {
 // subgroup operations on (a workgroup is one subgroup), 8-byte integers, Q4_K / Q5_K / F16 rows 16-byte aligned, Q8_0
 // rows of whole 4-block quads 8-byte aligned (`aligned`, Ops::mul_mv), or Q6_K, and rows per workgroup
 // that are whole lanes.
-// Q4_K only up to 4096 columns: vk_mul_mv_bench (per CPU-second, load ~2.7) had row lanes 1.15x faster at
-// 1536 columns, 1.07x at 2560 and 4096, but 0.85x at 8960 (a 1.5B model's ffn_down); Q6_K 1.23x at 8960,
-// Q5_K (whose lane-striding path reads unit by unit) 4x at 1536 and at 8960.
-bool Ops::mul_mv_row_lanes(const Matrix& a, bool aligned) const {
+// Q4_K only up to 4096 columns unless x is a uniform buffer (`x_uniform`, Ops::mul_mv): vk_mul_mv_bench (per
+// CPU-second, load ~2.7) had row lanes 1.15x faster at 1536 columns, 1.07x at 2560 and 4096, but 0.85x at
+// 8960 (a 1.5B model's ffn_down) with x a storage buffer; with x uniform 1.08-1.20x at 8960 (load 3.8);
+// Q6_K 1.23x at 8960, Q5_K (whose lane-striding path reads unit by unit) 4x at 1536 and at 8960.
+bool Ops::mul_mv_row_lanes(const Matrix& a, bool aligned, bool x_uniform) const {
   using quant::Type;
-  const bool type_ok = (a.type == Type::Q4_K && aligned && a.ncols <= 4096) ||
+  const bool type_ok = (a.type == Type::Q4_K && aligned && (a.ncols <= 4096 || x_uniform)) ||
                        ((a.type == Type::Q5_K || a.type == Type::Q8_0 || a.type == Type::F16) && aligned) ||
                        a.type == Type::Q6_K;
   return options_.mul_mv_row_lanes && type_ok && device_->info().is_cpu() && device_->int64() && subgroups_ &&
@@ -242,22 +243,24 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   bool rows16 = (a.type == quant::Type::Q5_K || (a.type == quant::Type::F16 && a.ncols % 32 == 0)) && row_bytes % 16 == 0;
   for (const BoundRows& c : chunks)
     if (uint64_t(c.a_offset) * 2 % 16 != 0) rows16 = false;
-  const bool row_lanes = mul_mv_row_lanes(a, a.type == quant::Type::Q8_0 ? quads
-                                             : a.type == quant::Type::Q5_K || a.type == quant::Type::F16 ? rows16
-                                                                                                          : wide);
-  // More than 16 rows only for the row-per-lane path (the lane-striding one unrolls its rows: compile time).
-  const uint32_t rows = row_lanes ? mul_mv_row_lane_rows(a) : std::min(16u, mul_mv_rows_for(a));
-  const bool i64 = row_lanes || (lanes == 1 && ((a.type == quant::Type::Q4_K && wide) || a.type == quant::Type::Q6_K) &&
-                                 options_.mul_mv_int64 && device_->info().is_cpu() && device_->int64());
-  const uint32_t x_reads = !x_aligned ? 0u : i64 && options_.mul_mv_x64 ? 2u : 1u;
   // The row-per-lane path with an unfused x as a uniform buffer (X_UBO): bound from the uniform alignment
   // below x, whole vec4s, within maxUniformBufferRange; else the storage buffer.
   const DeviceInfo& info = device_->info();
   const uint64_t x_byte = x.range.offset + uint64_t(x.offset) * 4;
   const uint64_t ubo_begin = info.min_uniform_offset_alignment ? x_byte - x_byte % info.min_uniform_offset_alignment : x_byte;
   const uint64_t ubo_range = x_byte - ubo_begin + uint64_t(a.ncols) * 4;
-  const bool ubo = options_.mul_mv_ubo && row_lanes && !in.up && !in.norm && x_aligned && (x_byte - ubo_begin) % 16 == 0 &&
-                   a.ncols % 4 == 0 && ubo_range <= info.max_uniform_buffer_range;
+  const bool x_uniform = options_.mul_mv_ubo && !in.up && !in.norm && x_aligned && (x_byte - ubo_begin) % 16 == 0 &&
+                         a.ncols % 4 == 0 && ubo_range <= info.max_uniform_buffer_range;
+  const bool row_lanes = mul_mv_row_lanes(a, a.type == quant::Type::Q8_0 ? quads
+                                             : a.type == quant::Type::Q5_K || a.type == quant::Type::F16 ? rows16
+                                                                                                          : wide,
+                                          x_uniform);
+  // More than 16 rows only for the row-per-lane path (the lane-striding one unrolls its rows: compile time).
+  const uint32_t rows = row_lanes ? mul_mv_row_lane_rows(a) : std::min(16u, mul_mv_rows_for(a));
+  const bool i64 = row_lanes || (lanes == 1 && ((a.type == quant::Type::Q4_K && wide) || a.type == quant::Type::Q6_K) &&
+                                 options_.mul_mv_int64 && device_->info().is_cpu() && device_->int64());
+  const uint32_t x_reads = !x_aligned ? 0u : i64 && options_.mul_mv_x64 ? 2u : 1u;
+  const bool ubo = row_lanes && x_uniform;
   std::vector<uint32_t> spec = {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_reads, row_lanes ? 1u : 0u};
   if (ubo) spec.push_back(uint32_t(ubo_range / 16));  // XU_VEC4S
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p,

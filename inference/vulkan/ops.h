@@ -228,7 +228,7 @@ class Ops {
                          uint32_t n_tokens = 1, uint32_t q_stride = 0, uint32_t o_stride = 0);
 
   uint32_t mul_mv_rows_for(const Matrix& a) const;
-  bool mul_mv_row_lanes(const Matrix& a, bool aligned) const;
+  bool mul_mv_row_lanes(const Matrix& a, bool aligned, bool x_uniform) const;
   uint32_t mul_mv_row_lane_rows(const Matrix& a) const;
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
                      uint32_t push_size, uint32_t n);

@@ -153,18 +153,23 @@ class TestVulkanOps : public QObject {
     }
   }
 
-  // The row-per-lane types with x longer than maxUniformBufferRange (lavapipe: 64 KiB, 16640 floats here):
-  // Ops::mul_mv falls back to x as a storage buffer. (Q4_K takes that path only up to 4096 columns.)
-  void mul_mv_x_past_uniform_range_data() {
+  // Long rows. Past maxUniformBufferRange (lavapipe: 64 KiB, 16640 floats here) Ops::mul_mv falls back to x
+  // as a storage buffer (the row-per-lane types; Q4_K there takes the lane-striding path). Q4_K at 4352
+  // columns: by row per lane only with x uniform (the storage path stops at 4096 columns).
+  void mul_mv_long_rows_data() {
     QTest::addColumn<int>("type");
-    for (Type t : {Type::Q5_K, Type::Q6_K, Type::Q8_0, Type::F16}) QTest::newRow(quant::type_name(t)) << int(t);
+    QTest::addColumn<bool>("past_uniform");
+    QTest::newRow("Q4_K/4352") << int(Type::Q4_K) << false;
+    for (Type t : {Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_0, Type::F16})
+      QTest::newRow(fmt::format("{}/past uniform range", quant::type_name(t)).c_str()) << int(t) << true;
   }
-  void mul_mv_x_past_uniform_range() {
+  void mul_mv_long_rows() {
     QFETCH(int, type);
+    QFETCH(bool, past_uniform);
     const Type t = Type(type);
     const uint64_t max_ubo = gpu.device->info().max_uniform_buffer_range;
-    if (max_ubo > (1u << 20)) QSKIP("the device's uniform buffers take x of any size tested here");
-    const uint32_t ncols = uint32_t((max_ubo / 4 / 256 + 1) * 256), nrows = 19;
+    if (past_uniform && max_ubo > (1u << 20)) QSKIP("the device's uniform buffers take x of any size tested here");
+    const uint32_t ncols = past_uniform ? uint32_t((max_ubo / 4 / 256 + 1) * 256) : 4352, nrows = 19;
     const auto m = random_matrix(t, ncols, nrows, 21 + type);
     const auto w = dequantized(t, m, ncols, nrows);
     const auto x = random_floats(ncols + 4, 22);
