@@ -81,10 +81,23 @@ void q6k_runs64(uint lw, uint hw, out uint64_t l64[9], out uint64_t h64[5]) {
 }
 uint64_t shifted64(uint64_t lo, uint64_t hi, uint s) { return s == 0 ? lo : (lo >> s) | (hi << (64u - s)); }
 #endif
+#if defined(X_UBO)
+// Modules built with X_UBO (CPU implementations, Ops::mul_mv with Options::mul_mv_ubo): x is a uniform
+// buffer of XU_VEC4S vec4s (the binding's range, at most maxUniformBufferRange). Lavapipe loads a storage
+// buffer lane by lane (a scalar loop with a bounds branch per component) but a uniform buffer with one
+// gather per component, or one scalar load where the offset is constant (docs/vulkan.md).
+layout(constant_id = 8) const uint XU_VEC4S = 1;
+layout(binding = 1) uniform XU { vec4 xu[XU_VEC4S]; };
+float x_at(uint i) { return xu[i >> 2][i & 3u]; }
+vec4 x4_at(uint i) { return xu[i]; }
+#else
 layout(binding = 1) readonly buffer X { float x[]; };
 // x as vec4s: one 16-byte load instead of four when x_offset is a multiple of 4 (every call of the decode
 // step; the x reads below always start at x_offset plus a multiple of 4 and end inside the row).
 layout(binding = 1) readonly buffer X4 { vec4 x4[]; };
+float x_at(uint i) { return x[i]; }
+vec4 x4_at(uint i) { return x4[i]; }
+#endif
 layout(binding = 2) buffer Y { float y[]; };
 layout(binding = 3) readonly buffer B { float bias[]; };
 // Fusions of the decode step (FUSION 1 and 2), so that the SwiGLU and RMSNorm before a product are no
@@ -119,7 +132,9 @@ float norm_scale = 1.0;
 #if defined(A_INT64)
 // X_ALIGNED 2 (modules with A_INT64, CPU implementations): the vec4s read as two 8-byte components instead
 // of four 4-byte ones (lavapipe loads each component of each lane on its own).
+#if !defined(X_UBO)
 layout(binding = 1) readonly buffer X64 { u64vec2 x64[]; };
+#endif
 layout(binding = 4) readonly buffer U64 { u64vec2 u64[]; };
 layout(binding = 5) readonly buffer NW64 { u64vec2 nw64[]; };
 vec4 quad64(u64vec2 v) { return uintBitsToFloat(uvec4(unpack32(v.x), unpack32(v.y))); }
@@ -127,9 +142,13 @@ vec4 quad64(u64vec2 v) { return uintBitsToFloat(uvec4(unpack32(v.x), unpack32(v.
 
 vec4 quad(uint i, bool aligned, uint which) {
 #if defined(A_INT64)
+#if defined(X_UBO)
+  if (X_ALIGNED == 2 && aligned && which != 0) return quad64(which == 1 ? u64[i >> 2] : nw64[i >> 2]);
+#else
   if (X_ALIGNED == 2 && aligned) return quad64(which == 0 ? x64[i >> 2] : which == 1 ? u64[i >> 2] : nw64[i >> 2]);
 #endif
-  if (which == 0) return aligned ? x4[i >> 2] : vec4(x[i], x[i + 1], x[i + 2], x[i + 3]);
+#endif
+  if (which == 0) return aligned ? x4_at(i >> 2) : vec4(x_at(i), x_at(i + 1), x_at(i + 2), x_at(i + 3));
   if (which == 1) return aligned ? u4[i >> 2] : vec4(u[i], u[i + 1], u[i + 2], u[i + 3]);
   return aligned ? nw4[i >> 2] : vec4(nw[i], nw[i + 1], nw[i + 2], nw[i + 3]);
 }
@@ -144,7 +163,7 @@ vec4 x_quad(uint i, bool aligned) {
   return v;
 }
 float x_one(uint i) {
-  float v = x[i];
+  float v = x_at(i);
   const uint k = i - p.x_offset;
   if (FUSION == 1) v = v / (1.0 + exp(-v)) * u[p.u_offset + k];
   if (FUSION == 2) v = v * norm_scale * nw[p.nw_offset + k];
@@ -167,11 +186,11 @@ void main() {
     float ss = 0.0;
     if (xa && (p.ncols & 3u) == 0) {
       for (uint i = tid * 4; i < p.ncols; i += WG_SIZE * 4) {
-        const vec4 v = x4[(p.x_offset + i) >> 2];
+        const vec4 v = x4_at((p.x_offset + i) >> 2);
         ss += dot(v, v);
       }
     } else {
-      for (uint i = tid; i < p.ncols; i += WG_SIZE) ss += x[p.x_offset + i] * x[p.x_offset + i];
+      for (uint i = tid; i < p.ncols; i += WG_SIZE) ss += x_at(p.x_offset + i) * x_at(p.x_offset + i);
     }
     norm_scale = inversesqrt(wg_sum(ss) / float(p.ncols) + p.eps);
   }

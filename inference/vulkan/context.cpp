@@ -233,6 +233,8 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.max_push_constants = props.limits.maxPushConstantsSize;
   info.max_storage_buffers_per_stage = props.limits.maxPerStageDescriptorStorageBuffers;
   info.min_storage_offset_alignment = props.limits.minStorageBufferOffsetAlignment;
+  info.max_uniform_buffer_range = props.limits.maxUniformBufferRange;
+  info.min_uniform_offset_alignment = props.limits.minUniformBufferOffsetAlignment;
   info.timestamp_period = props.limits.timestampPeriod;
 
   if (props.apiVersion < VK_API_VERSION_1_1)

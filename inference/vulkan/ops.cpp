@@ -116,6 +116,7 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   if (const char* v = std::getenv("PENSER_VK_MUL_MV_INT64"); v && *v) self->options_.mul_mv_int64 = v[0] != '0';
   if (const char* v = std::getenv("PENSER_VK_MUL_MV_ROW_LANES"); v && *v) self->options_.mul_mv_row_lanes = v[0] != '0';
   if (const char* v = std::getenv("PENSER_VK_MUL_MV_X64"); v && *v) self->options_.mul_mv_x64 = v[0] != '0';
+  if (const char* v = std::getenv("PENSER_VK_MUL_MV_UBO"); v && *v) self->options_.mul_mv_ubo = v[0] != '0';
   return self;
 }
 
@@ -189,12 +190,13 @@ uint32_t Ops::mul_mv_rows_for(const Matrix& a) const {
 // subgroup operations on (a workgroup is one subgroup), 8-byte integers, Q4_K / Q5_K / F16 rows 16-byte aligned, Q8_0
 // rows of whole 4-block quads 8-byte aligned (`aligned`, Ops::mul_mv), or Q6_K, and rows per workgroup
 // that are whole lanes.
-// Q4_K only up to 4096 columns: vk_mul_mv_bench (per CPU-second, load ~2.7) had row lanes 1.15x faster at
-// 1536 columns, 1.07x at 2560 and 4096, but 0.85x at 8960 (a 1.5B model's ffn_down); Q6_K 1.23x at 8960,
-// Q5_K (whose lane-striding path reads unit by unit) 4x at 1536 and at 8960.
-bool Ops::mul_mv_row_lanes(const Matrix& a, bool aligned) const {
+// Q4_K only up to 4096 columns unless x is a uniform buffer (`x_uniform`, Ops::mul_mv): vk_mul_mv_bench (per
+// CPU-second, load ~2.7) had row lanes 1.15x faster at 1536 columns, 1.07x at 2560 and 4096, but 0.85x at
+// 8960 (a 1.5B model's ffn_down) with x a storage buffer; with x uniform 1.08-1.20x at 8960 (load 3.8);
+// Q6_K 1.23x at 8960, Q5_K (whose lane-striding path reads unit by unit) 4x at 1536 and at 8960.
+bool Ops::mul_mv_row_lanes(const Matrix& a, bool aligned, bool x_uniform) const {
   using quant::Type;
-  const bool type_ok = (a.type == Type::Q4_K && aligned && a.ncols <= 4096) ||
+  const bool type_ok = (a.type == Type::Q4_K && aligned && (a.ncols <= 4096 || x_uniform)) ||
                        ((a.type == Type::Q5_K || a.type == Type::Q8_0 || a.type == Type::F16) && aligned) ||
                        a.type == Type::Q6_K;
   return options_.mul_mv_row_lanes && type_ok && device_->info().is_cpu() && device_->int64() && subgroups_ &&
@@ -241,25 +243,38 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   bool rows16 = (a.type == quant::Type::Q5_K || (a.type == quant::Type::F16 && a.ncols % 32 == 0)) && row_bytes % 16 == 0;
   for (const BoundRows& c : chunks)
     if (uint64_t(c.a_offset) * 2 % 16 != 0) rows16 = false;
+  // The row-per-lane path with an unfused x as a uniform buffer (X_UBO): bound from the uniform alignment
+  // below x, whole vec4s, within maxUniformBufferRange; else the storage buffer.
+  const DeviceInfo& info = device_->info();
+  const uint64_t x_byte = x.range.offset + uint64_t(x.offset) * 4;
+  const uint64_t ubo_begin = info.min_uniform_offset_alignment ? x_byte - x_byte % info.min_uniform_offset_alignment : x_byte;
+  const uint64_t ubo_range = x_byte - ubo_begin + uint64_t(a.ncols) * 4;
+  const bool x_uniform = options_.mul_mv_ubo && !in.up && !in.norm && x_aligned && (x_byte - ubo_begin) % 16 == 0 &&
+                         a.ncols % 4 == 0 && ubo_range <= info.max_uniform_buffer_range;
   const bool row_lanes = mul_mv_row_lanes(a, a.type == quant::Type::Q8_0 ? quads
                                              : a.type == quant::Type::Q5_K || a.type == quant::Type::F16 ? rows16
-                                                                                                          : wide);
+                                                                                                          : wide,
+                                          x_uniform);
   // More than 16 rows only for the row-per-lane path (the lane-striding one unrolls its rows: compile time).
   const uint32_t rows = row_lanes ? mul_mv_row_lane_rows(a) : std::min(16u, mul_mv_rows_for(a));
   const bool i64 = row_lanes || (lanes == 1 && ((a.type == quant::Type::Q4_K && wide) || a.type == quant::Type::Q6_K) &&
                                  options_.mul_mv_int64 && device_->info().is_cpu() && device_->int64());
   const uint32_t x_reads = !x_aligned ? 0u : i64 && options_.mul_mv_x64 ? 2u : 1u;
+  const bool ubo = row_lanes && x_uniform;
+  std::vector<uint32_t> spec = {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_reads, row_lanes ? 1u : 0u};
+  if (ubo) spec.push_back(uint32_t(ubo_range / 16));  // XU_VEC4S
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
-                          pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)) + (i64 ? "_i64" : ""), 6, 1u << 2,
-                                      sizeof(MulMvPush), row_lanes ? 8u : mul_mv_workgroup(a),
-                                      {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_reads,
-                                       row_lanes ? 1u : 0u}));
+                          pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)) + (i64 ? "_i64" : "") + (ubo ? "_ubo" : ""),
+                                      6, 1u << 2, sizeof(MulMvPush), row_lanes ? 8u : mul_mv_workgroup(a), spec,
+                                      ubo ? 1u << 1 : 0u));
+  const BufferRange x_binding = ubo ? BufferRange{x.range.buffer, ubo_begin, ubo_range} : x.range;
+  const uint32_t x_offset = ubo ? uint32_t((x_byte - ubo_begin) / 4) : x.offset;
   for (const BoundRows& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;
     push.nrows = c.n_rows;
     push.row_stride = uint32_t(row_bytes / 2);
-    push.x_offset = x.offset;
+    push.x_offset = x_offset;
     push.y_offset = y.offset + c.row_begin;
     push.flags = (bias ? kMulMvBias : 0) | (accumulate ? kMulMvAccumulate : 0);
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
@@ -267,7 +282,7 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
     push.u_offset = in.up ? in.up->offset : 0;
     push.nw_offset = in.norm ? in.norm->offset : 0;
     push.eps = in.eps;
-    const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range,
+    const BufferRange bindings[] = {c.range, x_binding, y.range, bias ? bias->range : x.range,
                                     in.up ? in.up->range : x.range, in.norm ? in.norm->range : x.range};
     uint32_t gx, gy;
     grid_2d(device_->info(), ceil_div(c.n_rows, rows), gx, gy);

@@ -96,6 +96,9 @@ class Ops {
                                     // shaderInt64 and 8-lane subgroups: a row per lane, x read at uniform
                                     // offsets (mul_mv_rows.glsl); false: the lane-striding path
                                     // (PENSER_VK_MUL_MV_ROW_LANES=0/1)
+    bool mul_mv_ubo = true;         // that row-per-lane path with x bound as a uniform buffer (X_UBO) where x
+                                    // is unfused, fits maxUniformBufferRange and its offset allows; else
+                                    // the storage buffer (PENSER_VK_MUL_MV_UBO=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
     // mul_mm's kernel: 0 by device (mul_mm_cpu.comp for Q4_K and Q6_K on CPU implementations with shaderInt64
     // where the rows allow it, else the tiles), 1 the tiles (mul_mm.comp), 2 mul_mm_cpu.comp where the type
@@ -210,8 +213,10 @@ class Ops {
   Ops() = default;
   Result<const Pipeline*> pipeline(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                    uint32_t push_size, std::vector<uint32_t> extra_spec = {});
+  // uniform: PipelineDesc::uniform.
   Result<const Pipeline*> pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
-                                      uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec);
+                                      uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec,
+                                      uint32_t uniform = 0);
   uint32_t mul_mv_workgroup(const Matrix& a) const;
   // Whether Ops::mul_mm takes mul_mm_cpu.comp for A bound as `chunks` (Options::mul_mm_kernel).
   bool mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const;
@@ -224,7 +229,7 @@ class Ops {
                          uint32_t n_tokens = 1, uint32_t q_stride = 0, uint32_t o_stride = 0);
 
   uint32_t mul_mv_rows_for(const Matrix& a) const;
-  bool mul_mv_row_lanes(const Matrix& a, bool aligned) const;
+  bool mul_mv_row_lanes(const Matrix& a, bool aligned, bool x_uniform) const;
   uint32_t mul_mv_row_lane_rows(const Matrix& a) const;
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
                      uint32_t push_size, uint32_t n);

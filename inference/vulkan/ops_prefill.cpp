@@ -59,14 +59,16 @@ bool Ops::mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chun
 }
 
 Result<const Pipeline*> Ops::pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
-                                         uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec) {
+                                         uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec,
+                                         uint32_t uniform) {
   std::vector<uint32_t> spec = {wg, subgroups_ && wg % std::max(1u, device_->subgroups().size) == 0 ? 1u : 0u};
   spec.insert(spec.end(), extra_spec.begin(), extra_spec.end());
   std::string key = shader;
   for (uint32_t s : spec) key += fmt::format(":{}", s);
+  if (uniform) key += fmt::format("/u{}", uniform);
   auto it = pipelines_.find(key);
   if (it != pipelines_.end()) return it->second.get();
-  PipelineDesc desc{shader, n_bindings, written, push_size, spec, wg};
+  PipelineDesc desc{shader, n_bindings, written, push_size, spec, wg, uniform};
   PENSER_ASSIGN_OR_RETURN(auto p, Pipeline::create(*device_, desc));
   const Pipeline* raw = p.get();
   pipelines_.emplace(key, std::move(p));

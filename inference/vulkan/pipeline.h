@@ -1,5 +1,5 @@
-// A compute pipeline made from one embedded shader: its descriptor-set layout (storage buffers only, one
-// per binding), its push-constant size, and its specialization constants (ids 0..n-1, all 32-bit).
+// A compute pipeline made from one embedded shader: its descriptor-set layout (one buffer per binding,
+// storage buffers but for those `uniform` names), its push-constant size, and its specialization constants (ids 0..n-1, all 32-bit).
 #pragma once
 
 #include <memory>
@@ -17,6 +17,7 @@ struct PipelineDesc {
   uint32_t push_size = 0;              // bytes; must equal the shader's push_constant block
   std::vector<uint32_t> spec;          // specialization constants, constant_id 0..n-1
   uint32_t local_size_x = 0;           // for dispatch arithmetic; the shader reads it from spec id 0
+  uint32_t uniform = 0;                // bit i set: binding i is a uniform buffer (else a storage buffer)
 };
 
 class Pipeline {

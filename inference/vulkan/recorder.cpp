@@ -22,11 +22,13 @@ Result<std::unique_ptr<Recorder>> Recorder::create(Device& device, uint32_t max_
   ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
   ai.commandBufferCount = 1;
   PENSER_VK_TRY(vkAllocateCommandBuffers(dev, &ai, &self->cmd_), "allocating a command buffer");
-  VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, max_dispatches * kMaxBindings};
+  // Uniform buffers: mul_mv's x on CPU implementations (PipelineDesc::uniform), at most one per dispatch.
+  const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, max_dispatches * kMaxBindings},
+                                        {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, max_dispatches}};
   VkDescriptorPoolCreateInfo dpi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
   dpi.maxSets = max_dispatches;
-  dpi.poolSizeCount = 1;
-  dpi.pPoolSizes = &size;
+  dpi.poolSizeCount = 2;
+  dpi.pPoolSizes = sizes;
   PENSER_VK_TRY(vkCreateDescriptorPool(dev, &dpi, nullptr, &self->descriptors_), "creating a descriptor pool");
   return self;
 }
@@ -132,7 +134,10 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
   for (uint32_t i = 0; i < bindings.size(); ++i) {
     const BufferRange& b = bindings[i];
     PENSER_ASSERT(b.buffer != nullptr && b.range > 0 && b.offset + b.range <= b.buffer->size());
-    PENSER_ASSERT(b.offset % info.min_storage_offset_alignment == 0);
+    const bool uniform = (d.uniform >> i) & 1;
+    // A uniform binding's offset and range are the op's to fit (Ops::mul_mv falls back where they do not).
+    PENSER_ASSERT(!uniform || (b.offset % info.min_uniform_offset_alignment == 0 && b.range <= info.max_uniform_buffer_range));
+    PENSER_ASSERT(uniform || b.offset % info.min_storage_offset_alignment == 0);
     if (b.range > info.max_storage_buffer_range)
       return make_error("{}: binding {} spans {} but the GPU binds at most {} (split the tensor)", d.shader, i,
                         format_bytes(b.range), format_bytes(info.max_storage_buffer_range));
@@ -141,7 +146,7 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
     writes[i].dstSet = set;
     writes[i].dstBinding = i;
     writes[i].descriptorCount = 1;
-    writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    writes[i].descriptorType = uniform ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
     writes[i].pBufferInfo = &infos[i];
     const bool written = (d.written >> i) & 1;
     for (const Access& a : pending_)

@@ -1,6 +1,6 @@
 // vk_mul_mv_bench TYPE NCOLS NROWS VARIANT... : the matrix-vector product alone, each variant timed in
 // turn (A B C A B C ...) in one process, so that a shared, noisy machine slows them alike; prints the median
-// GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1, rl=0|1 (row lanes), x64=0|1 ("-" for the defaults).
+// GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1, rl=0|1 (row lanes), x64=0|1, ubo=0|1 (x as a uniform buffer) ("-" for the defaults).
 // Not a test: a measuring tool for docs/vulkan.md (it asserts nothing about speed).
 #include <QtCore>
 
@@ -87,6 +87,7 @@ int main(int argc, char** argv) {
       else if (k == "lanes") v.options.mul_mv_lanes = val;
       else if (k == "rl") v.options.mul_mv_row_lanes = val;
       else if (k == "x64") v.options.mul_mv_x64 = val != 0;
+      else if (k == "ubo") v.options.mul_mv_ubo = val != 0;
       else if (k == "wg") v.wg = kv.substr(eq + 1);
       else { std::fprintf(stderr, "unknown knob %s\n", k.c_str()); return 2; }
       pos = end + 1;

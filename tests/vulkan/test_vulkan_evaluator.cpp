@@ -281,10 +281,12 @@ class TestVulkanEvaluator : public QObject {
       feed = {argmax(lon)};
     }
 
-    // A shader and its variants of the same product (mul_mv_q4_k_i64: lavapipe's 8-byte loads of Q4_K).
+    // A shader and its variants of the same product (mul_mv_q4_k_i64: lavapipe's 8-byte loads of Q4_K;
+    // _i64_ubo: with x as a uniform buffer).
     auto count = [](const vulkan::StepProfile& p, const std::string& shader, const std::string& label = "") {
       return std::count_if(p.dispatches.begin(), p.dispatches.end(), [&](const Recorder::DispatchTime& d) {
-        return (d.shader == shader || d.shader == shader + "_i64") && (label.empty() || d.label == label);
+        return (d.shader == shader || d.shader == shader + "_i64" || d.shader == shader + "_i64_ubo") &&
+               (label.empty() || d.label == label);
       });
     };
     auto pon = vulkan::take_profile(**on), poff = vulkan::take_profile(**off);

@@ -30,6 +30,9 @@ class TestVulkanOps : public QObject {
   // The CPU row-per-lane path (Q4_K, Q5_K, Q6_K, Q8_0, F16 on lavapipe) at 4 rows per lane with 4 KiB bindings, and at 8 (one
   // workgroup of 64 rows for 37: lanes past the end)
   std::unique_ptr<Ops> ops_row_lanes32, ops_row_lanes64;
+  // The row-per-lane path with x in a storage buffer (Options::mul_mv_ubo off; the others bind an aligned,
+  // unfused x as a uniform buffer there).
+  std::unique_ptr<Ops> ops_row_lanes_ssbo;
 
   template <typename F>
   void run(F&& record) { run_recorded(*gpu.device, std::forward<F>(record)); }
@@ -70,6 +73,9 @@ class TestVulkanOps : public QObject {
     auto h = Ops::create(*gpu.device, {.mul_mv_rows = 64});
     VKT_OK(h);
     ops_row_lanes64 = std::move(*h);
+    auto k = Ops::create(*gpu.device, {.mul_mv_rows = 32, .mul_mv_ubo = false});
+    VKT_OK(k);
+    ops_row_lanes_ssbo = std::move(*k);
   }
   void cleanup() { QVERIFY2(gpu.clean(), "the validation layer reported errors"); }
 
@@ -80,12 +86,13 @@ class TestVulkanOps : public QObject {
     // 6-8: 2, 4, 8 invocations per item (ops_lanes), the matrix 4 bytes in for 6; 9-10: 32 rows per
     // workgroup with split bindings, the matrix 16 bytes in, and 64 rows (on lavapipe Q4_K, Q6_K and Q8_0
     // take the row-per-lane path there, 4 and 8 rows per lane; the default shape takes it at 1 row per lane
-    // for 37 rows, Q8_0 there not: 23 blocks are no whole quads).
+    // for 37 rows, Q8_0 there not: 23 blocks are no whole quads); there x at an offset of 4 floats is a
+    // uniform buffer, at 5 a storage buffer. 11: 32 rows with x always a storage buffer.
     QTest::addColumn<int>("variant");
     const char* names[] = {"subgroup", "shared", "split", "rows16-words-at4", "gpu64x4", "wg16x5-at16",
-                           "lanes2-shared-at4", "lanes4-64x4", "lanes8-64x2", "rows32-split-at16", "rows64"};
+                           "lanes2-shared-at4", "lanes4-64x4", "lanes8-64x2", "rows32-split-at16", "rows64", "rows32-ssbo"};
     for (Type t : kTypes)
-      for (int v = 0; v < 11; ++v)
+      for (int v = 0; v < 12; ++v)
         QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
   }
   void mul_mv() {
@@ -115,7 +122,8 @@ class TestVulkanOps : public QObject {
     auto bb = make_buffer(*gpu.device, bias);
     Ops* const all[] = {ops.get(),          ops_fallback.get(),  ops_split.get(),      ops_rows16.get(),
                         ops_gpu.get(),      ops_wide.get(),      ops_lanes[0].get(),   ops_lanes[1].get(),
-                        ops_lanes[2].get(), ops_row_lanes32.get(), ops_row_lanes64.get()};
+                        ops_lanes[2].get(), ops_row_lanes32.get(), ops_row_lanes64.get(),
+                        ops_row_lanes_ssbo.get()};
     Ops& o = *all[variant];
     const Matrix a{wb.get(), a_at, t, ncols, nrows};
     // x at an offset of 5 floats (read element by element) and of 4 (read as vec4s: the decode step's case).
@@ -143,6 +151,41 @@ class TestVulkanOps : public QObject {
       QCOMPARE(all[0], y0[0]);
       QCOMPARE(all[nrows + 1], y0[nrows + 1]);
     }
+  }
+
+  // Long rows. Past maxUniformBufferRange (lavapipe: 64 KiB, 16640 floats here) Ops::mul_mv falls back to x
+  // as a storage buffer (the row-per-lane types; Q4_K there takes the lane-striding path). Q4_K at 4352
+  // columns: by row per lane only with x uniform (the storage path stops at 4096 columns).
+  void mul_mv_long_rows_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<bool>("past_uniform");
+    QTest::newRow("Q4_K/4352") << int(Type::Q4_K) << false;
+    for (Type t : {Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_0, Type::F16})
+      QTest::newRow(fmt::format("{}/past uniform range", quant::type_name(t)).c_str()) << int(t) << true;
+  }
+  void mul_mv_long_rows() {
+    QFETCH(int, type);
+    QFETCH(bool, past_uniform);
+    const Type t = Type(type);
+    const uint64_t max_ubo = gpu.device->info().max_uniform_buffer_range;
+    if (past_uniform && max_ubo > (1u << 20)) QSKIP("the device's uniform buffers take x of any size tested here");
+    const uint32_t ncols = past_uniform ? uint32_t((max_ubo / 4 / 256 + 1) * 256) : 4352, nrows = 19;
+    const auto m = random_matrix(t, ncols, nrows, 21 + type);
+    const auto w = dequantized(t, m, ncols, nrows);
+    const auto x = random_floats(ncols + 4, 22);
+    auto wb = make_buffer(*gpu.device, m);
+    auto xb = make_buffer(*gpu.device, x);
+    auto yb = make_buffer(*gpu.device, std::vector<float>(nrows, 0.0f));
+    const Matrix a{wb.get(), 0, t, ncols, nrows};
+    run([&](Recorder& r) { VKT_OK(ops->mul_mv(r, a, view(*xb, 4), view(*yb, 0))); });
+    std::vector<float> want(nrows);
+    for (uint32_t r = 0; r < nrows; ++r) {
+      double s = 0;
+      for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r) * ncols + c]) * x[4 + c];
+      want[r] = float(s);
+    }
+    const double err = nmse(read_back<float>(*yb, nrows), want);
+    QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
   }
 
   // The decode step's fusions: the product reads x through SwiGLU (x is the gate, `up` the other half)
