@@ -111,7 +111,11 @@ void main() {
       const u64vec2 h = a128[rw[i] + b * 9];
       hd[i] = uvec4(unpack32(h.x), unpack32(h.y));
     }
-    [[unroll]] for (uint pr = 0; pr < 4; ++pr) {
+    // Rolled (a loop, not unrolled): the body is already NR x NT-wide, and each of llvmpipe's loads is a loop
+    // over the lanes; unrolled, LLVM took ~17 s to compile the module on a cold shader cache (over a minute on
+    // a loaded machine: past the fence timeout of the first dispatch, where llvmpipe compiles). pr only feeds
+    // arithmetic and offsets, so nothing indexed by it leaves registers.
+    [[dont_unroll]] for (uint pr = 0; pr < 4; ++pr) {
       u64vec2 qa[NR], qb[NR];  // the pair's 32 quant bytes per row
       [[unroll]] for (uint i = 0; i < NR; ++i) {
         qa[i] = a128[rw[i] + b * 9 + 1 + pr * 2];
@@ -167,7 +171,8 @@ void main() {
   [[unroll]] for (uint i = 0; i < NR; ++i)
     rb[i] = (p.a_offset + min(rbase + i * WG_SIZE, p.nrows - 1u) * p.row_stride) * 2u;
   for (uint b = 0; b < nb; ++b) {
-    [[unroll]] for (uint n = 0; n < 2; ++n) {
+    // Rolled, as Q4_K's unit pairs (compile time: ~28 s unrolled on a cold cache); n only feeds offsets.
+    [[dont_unroll]] for (uint n = 0; n < 2; ++n) {
       vec4 sc[NR * 2];  // unit k's scale for groups 0-1 at [i*2].k, for groups 2-3 at [i*2 + 1].k
       [[unroll]] for (uint i = 0; i < NR; ++i) {
         const uint w = (rb[i] + b * 210) >> 1;  // the block's first 16-bit word

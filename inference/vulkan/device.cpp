@@ -119,6 +119,7 @@ Status Device::submit_and_wait(VkCommandBuffer cmd, std::string_view what, uint6
   si.pCommandBuffers = &cmd;
   PENSER_VK_TRY(vkResetFences(device_, 1, &fence_), "resetting a fence");
   PENSER_VK_TRY(vkQueueSubmit(queue_, 1, &si, fence_), fmt::format("submitting {}", what));
+  if (timeout_ns == 0) timeout_ns = hang_timeout_ns();
   const VkResult r = vkWaitForFences(device_, 1, &fence_, VK_TRUE, timeout_ns);
   if (r == VK_TIMEOUT)
     return make_error("{} did not finish on the GPU {} within {} s: the driver may have hung; restart Penser or "

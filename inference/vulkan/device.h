@@ -35,8 +35,13 @@ class Device {
                                     VkMemoryPropertyFlags preferred) const;
 
   // Submits a recorded command buffer and waits for it with a time limit, so that a hung GPU becomes an
-  // error rather than a frozen program. Serialised: one submission at a time per device.
-  Status submit_and_wait(VkCommandBuffer cmd, std::string_view what, uint64_t timeout_ns = 60'000'000'000ull);
+  // error rather than a frozen program. Serialised: one submission at a time per device. timeout_ns 0: by
+  // device (hang_timeout_ns).
+  Status submit_and_wait(VkCommandBuffer cmd, std::string_view what, uint64_t timeout_ns = 0);
+  // 60 s on GPUs; 10 minutes on CPU implementations, which compile each pipeline's code in its first
+  // dispatch (lavapipe: up to ~8 s for one matrix kernel on an idle machine with a cold shader cache, and
+  // several times that under load) and run a large model's prompt batch at CPU speed.
+  uint64_t hang_timeout_ns() const { return info_.is_cpu() ? 600'000'000'000ull : 60'000'000'000ull; }
 
   // One-shot commands on the device's own pool (uploads through staging): begin, record in `fill`, submit, wait.
   template <typename F>
