@@ -20,4 +20,12 @@ inline std::optional<uint64_t> env_uint(const char* name, uint64_t min, uint64_t
   return uint64_t(n);
 }
 
+// A switch in environment variable `name`: false when it starts with '0', true otherwise; nothing when the
+// variable is unset or empty.
+inline std::optional<bool> env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  return v[0] != '0';
+}
+
 }  // namespace penser::vulkan

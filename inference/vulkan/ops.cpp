@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdlib>
 #include <numeric>
 #include <optional>
+#include <utility>
 
 #include "inference/vulkan/knobs.h"
 
@@ -112,11 +112,21 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   if (auto lanes = env_uint("PENSER_VK_MUL_MV_LANES", 1, 8); lanes && (*lanes & (*lanes - 1)) == 0)
     self->options_.mul_mv_lanes = *lanes;
   PENSER_ASSERT(self->options_.mul_mv_lanes <= 8 && (self->options_.mul_mv_lanes & (self->options_.mul_mv_lanes - 1)) == 0);
-  if (const char* v = std::getenv("PENSER_VK_MUL_MV_WIDE"); v && *v) self->options_.mul_mv_wide = v[0] != '0';
-  if (const char* v = std::getenv("PENSER_VK_MUL_MV_INT64"); v && *v) self->options_.mul_mv_int64 = v[0] != '0';
-  if (const char* v = std::getenv("PENSER_VK_MUL_MV_ROW_LANES"); v && *v) self->options_.mul_mv_row_lanes = v[0] != '0';
-  if (const char* v = std::getenv("PENSER_VK_MUL_MV_X64"); v && *v) self->options_.mul_mv_x64 = v[0] != '0';
-  if (const char* v = std::getenv("PENSER_VK_MUL_MV_UBO"); v && *v) self->options_.mul_mv_ubo = v[0] != '0';
+  Options& o = self->options_;
+  for (auto [name, flag] : {std::pair{"PENSER_VK_MUL_MV_WIDE", &o.mul_mv_wide}, {"PENSER_VK_MUL_MV_INT64", &o.mul_mv_int64},
+                            {"PENSER_VK_MUL_MV_ROW_LANES", &o.mul_mv_row_lanes}, {"PENSER_VK_MUL_MV_X64", &o.mul_mv_x64},
+                            {"PENSER_VK_MUL_MV_UBO", &o.mul_mv_ubo}, {"PENSER_VK_MUL_MM_SHARE", &o.mul_mm_share}})
+    if (auto v = env_flag(name)) *flag = *v;
+  // The prompt product's knobs (Ops::mul_mm): mul_mm_cpu.comp's kernel and shape where no option set them;
+  // the tiles' BM / BN / BK over the options (Ops::mul_mm keeps only well-formed ones).
+  if (!o.mul_mm_kernel) o.mul_mm_kernel = uint32_t(env_uint("PENSER_VK_MUL_MM_KERNEL", 1, 2).value_or(0));
+  if (!o.mul_mm_rows) o.mul_mm_rows = uint32_t(env_uint("PENSER_VK_MUL_MM_ROWS", 1, 16).value_or(0));
+  if (!o.mul_mm_tokens) o.mul_mm_tokens = uint32_t(env_uint("PENSER_VK_MUL_MM_TOKENS", 1, 8).value_or(0));
+  if (!o.mul_mm_wg)
+    o.mul_mm_wg = uint32_t(env_uint("PENSER_VK_MUL_MM_WG", 1, device.info().max_workgroup_invocations).value_or(0));
+  if (auto v = env_uint("PENSER_VK_MUL_MM_BM", 8, 256)) o.mul_mm_bm = uint32_t(*v);
+  if (auto v = env_uint("PENSER_VK_MUL_MM_BN", 8, 256)) o.mul_mm_bn = uint32_t(*v);
+  if (auto v = env_uint("PENSER_VK_MUL_MM_BK", 32, 256)) o.mul_mm_bk = uint32_t(*v);
   return self;
 }
 

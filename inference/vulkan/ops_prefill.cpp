@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdlib>
 
-#include "inference/vulkan/knobs.h"
 #include "inference/vulkan/ops.h"
 
 namespace penser::vulkan {
@@ -48,8 +46,7 @@ constexpr uint32_t kCpuRows = 12, kCpuTokens = 4, kCpuWg = 16;
 bool Ops::mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const {
   if (a.type != quant::Type::Q4_K && a.type != quant::Type::Q6_K) return false;
   if (!device_->int64()) return false;
-  uint32_t kernel = options_.mul_mm_kernel;
-  if (kernel == 0) kernel = uint32_t(env_uint("PENSER_VK_MUL_MM_KERNEL", 1, 2).value_or(0));
+  const uint32_t kernel = options_.mul_mm_kernel;  // the option or PENSER_VK_MUL_MM_KERNEL (Ops::create)
   if (kernel == 1 || (kernel == 0 && !device_->info().is_cpu())) return false;
   // Q4_K is read in 16-byte units: every row must start 16-byte aligned (Q6_K reads any even offset).
   if (a.type == quant::Type::Q4_K)
@@ -101,16 +98,13 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   if (mul_mm_cpu_applies(a, chunks)) {
     // mul_mm_cpu.comp: NR rows x NT tokens per invocation, weights and x read in 8-byte components, x in runs
     // of 8 values (X_EVEN 2) where its offset and stride allow, pairs (1) or floats (0) elsewhere.
-    auto knob = [](uint32_t opt, const char* env, uint32_t lo, uint32_t hi, uint32_t def) {
-      return opt ? opt : uint32_t(env_uint(env, lo, hi).value_or(def));
-    };
+    // The shape: the options or PENSER_VK_MUL_MM_ROWS / _TOKENS / _WG (Ops::create), else the measured default.
     // At most 16 x 8: lavapipe crashed (segmentation fault) on 32 rows per invocation, fully unrolled.
-    const uint32_t nr = std::min(knob(options_.mul_mm_rows, "PENSER_VK_MUL_MM_ROWS", 1, 16, kCpuRows), 16u);
-    const uint32_t nt = std::min(knob(options_.mul_mm_tokens, "PENSER_VK_MUL_MM_TOKENS", 1, 8, kCpuTokens), 8u);
-    uint32_t wg = knob(options_.mul_mm_wg, "PENSER_VK_MUL_MM_WG", 1, info.max_workgroup_invocations, kCpuWg);
+    const uint32_t nr = std::min(options_.mul_mm_rows ? options_.mul_mm_rows : kCpuRows, 16u);
+    const uint32_t nt = std::min(options_.mul_mm_tokens ? options_.mul_mm_tokens : kCpuTokens, 8u);
+    uint32_t wg = options_.mul_mm_wg ? options_.mul_mm_wg : kCpuWg;
     const uint32_t x_even = x.offset % 8 == 0 && x_stride % 8 == 0 ? 2 : x.offset % 2 == 0 && x_stride % 2 == 0 ? 1 : 0;
-    bool share = options_.mul_mm_share;
-    if (const char* v = std::getenv("PENSER_VK_MUL_MM_SHARE"); v && *v) share = v[0] != '0';
+    const bool share = options_.mul_mm_share;  // or PENSER_VK_MUL_MM_SHARE (Ops::create)
     const uint32_t sg = device_->subgroups().size;
     const bool can_share = x_even && info.subgroup_ballot && device_->subgroup_ops() && (sg == 8 || sg == 16 || sg == 32);
     if (share && can_share) wg = (wg + sg - 1) / sg * sg;  // whole subgroups
@@ -132,14 +126,13 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   // A tile asked for (Options::mul_mm_bm/bn/bk, PENSER_VK_MUL_MM_BM/BN/BK: the GPU script's sweep) replaces
   // the default where it is well formed and within the device's limits.
   MmTile asked = tile;
-  auto knob = [](const char* env, uint32_t option, uint32_t def, uint32_t multiple) {
-    uint32_t v = option ? option : def;
-    if (auto e = env_uint(env, multiple, 256)) v = uint32_t(*e);
-    return v % multiple == 0 && v >= multiple && v <= 256 ? v : def;
+  // The options (or PENSER_VK_MUL_MM_BM / _BN / _BK, Ops::create) where well formed, else the default.
+  auto knob = [](uint32_t v, uint32_t def, uint32_t multiple) {
+    return v && v % multiple == 0 && v <= 256 ? v : def;
   };
-  asked.bm = knob("PENSER_VK_MUL_MM_BM", options_.mul_mm_bm, tile.bm, 8);
-  asked.bn = knob("PENSER_VK_MUL_MM_BN", options_.mul_mm_bn, tile.bn, 8);
-  asked.bk = knob("PENSER_VK_MUL_MM_BK", options_.mul_mm_bk, tile.bk, 32);
+  asked.bm = knob(options_.mul_mm_bm, tile.bm, 8);
+  asked.bn = knob(options_.mul_mm_bn, tile.bn, 8);
+  asked.bk = knob(options_.mul_mm_bk, tile.bk, 32);
   if (asked.invocations() <= info.max_workgroup_invocations && asked.shared_bytes() <= info.max_shared_memory) tile = asked;
   const uint32_t wg = tile.invocations(), bm = tile.bm, bn = tile.bn;
   if (wg > info.max_workgroup_invocations || tile.shared_bytes() > info.max_shared_memory)
