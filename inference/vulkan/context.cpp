@@ -235,6 +235,8 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.min_storage_offset_alignment = props.limits.minStorageBufferOffsetAlignment;
   info.max_uniform_buffer_range = props.limits.maxUniformBufferRange;
   info.min_uniform_offset_alignment = props.limits.minUniformBufferOffsetAlignment;
+  info.min_texel_offset_alignment = props.limits.minTexelBufferOffsetAlignment;
+  info.max_texel_elements = props.limits.maxTexelBufferElements;
   info.timestamp_period = props.limits.timestampPeriod;
 
   if (props.apiVersion < VK_API_VERSION_1_1)

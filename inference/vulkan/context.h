@@ -66,6 +66,8 @@ struct DeviceInfo {
   uint64_t min_storage_offset_alignment = 0;
   uint64_t max_uniform_buffer_range = 0;      // a uniform-buffer binding's largest range (mul_mv's x: X_UBO)
   uint64_t min_uniform_offset_alignment = 0;
+  uint64_t min_texel_offset_alignment = 0;    // a texel-buffer view's offset (interleaved weights: Matrix)
+  uint64_t max_texel_elements = 0;            // maxTexelBufferElements
   float timestamp_period = 0;       // nanoseconds per timestamp tick (0: no timestamps in compute)
   // Empty when Penser can run on it; otherwise why not (missing Vulkan 1.1, 16-bit storage, ...).
   std::string unusable_reason;

@@ -16,7 +16,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(Device& device, const Pipelin
   std::vector<VkDescriptorSetLayoutBinding> bindings(desc.n_bindings);
   for (uint32_t i = 0; i < desc.n_bindings; ++i) {
     bindings[i].binding = i;
-    bindings[i].descriptorType = (desc.uniform >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    bindings[i].descriptorType = (desc.texel >> i) & 1     ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                 : (desc.uniform >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER
+                                                           : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
     bindings[i].descriptorCount = 1;
     bindings[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
   }

@@ -18,6 +18,7 @@ struct PipelineDesc {
   std::vector<uint32_t> spec;          // specialization constants, constant_id 0..n-1
   uint32_t local_size_x = 0;           // for dispatch arithmetic; the shader reads it from spec id 0
   uint32_t uniform = 0;                // bit i set: binding i is a uniform buffer (else a storage buffer)
+  uint32_t texel = 0;                  // bit i set: binding i is a uniform texel buffer (an R32G32B32A32_UINT view)
 };
 
 class Pipeline {

@@ -24,10 +24,11 @@ Result<std::unique_ptr<Recorder>> Recorder::create(Device& device, uint32_t max_
   PENSER_VK_TRY(vkAllocateCommandBuffers(dev, &ai, &self->cmd_), "allocating a command buffer");
   // Uniform buffers: mul_mv's x on CPU implementations (PipelineDesc::uniform), at most one per dispatch.
   const VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, max_dispatches * kMaxBindings},
-                                        {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, max_dispatches}};
+                                        {VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, max_dispatches},
+                                        {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, max_dispatches}};
   VkDescriptorPoolCreateInfo dpi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
   dpi.maxSets = max_dispatches;
-  dpi.poolSizeCount = 2;
+  dpi.poolSizeCount = 3;
   dpi.pPoolSizes = sizes;
   PENSER_VK_TRY(vkCreateDescriptorPool(dev, &dpi, nullptr, &self->descriptors_), "creating a descriptor pool");
   return self;
@@ -36,6 +37,7 @@ Result<std::unique_ptr<Recorder>> Recorder::create(Device& device, uint32_t max_
 Recorder::~Recorder() {
   VkDevice dev = device_ ? device_->handle() : VK_NULL_HANDLE;
   if (query_pool_) vkDestroyQueryPool(dev, query_pool_, nullptr);
+  for (VkBufferView v : views_) vkDestroyBufferView(dev, v, nullptr);
   if (descriptors_) vkDestroyDescriptorPool(dev, descriptors_, nullptr);
   if (pool_) vkDestroyCommandPool(dev, pool_, nullptr);  // frees cmd_
 }
@@ -45,6 +47,8 @@ Status Recorder::begin() {
   PENSER_VK_TRY(vkResetDescriptorPool(device_->handle(), descriptors_, 0), "resetting a descriptor pool");
   VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   PENSER_VK_TRY(vkBeginCommandBuffer(cmd_, &bi), "beginning a command buffer");
+  for (VkBufferView v : views_) vkDestroyBufferView(device_->handle(), v, nullptr);
+  views_.clear();
   // Earlier submissions (uploads, or this very recording submitted before) wrote what this one reads.
   VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
@@ -121,6 +125,7 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
     return make_error("{}: more than {} dispatches in one recording", d.shader, max_dispatches_);
 
   std::array<VkDescriptorBufferInfo, kMaxBindings> infos{};
+  std::array<VkBufferView, kMaxBindings> views{};
   std::array<VkWriteDescriptorSet, kMaxBindings> writes{};
   VkDescriptorSetAllocateInfo ai{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
   ai.descriptorPool = descriptors_;
@@ -146,8 +151,23 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
     writes[i].dstSet = set;
     writes[i].dstBinding = i;
     writes[i].descriptorCount = 1;
-    writes[i].descriptorType = uniform ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-    writes[i].pBufferInfo = &infos[i];
+    if ((d.texel >> i) & 1) {
+      // A view of whole 16-byte texels over the range (its last partial texel, if any, is not readable).
+      PENSER_ASSERT(b.offset % std::max<uint64_t>(info.min_texel_offset_alignment, 1) == 0 && b.range >= 16 &&
+                    b.range / 16 <= info.max_texel_elements);
+      VkBufferViewCreateInfo vi{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
+      vi.buffer = b.buffer->handle();
+      vi.format = VK_FORMAT_R32G32B32A32_UINT;
+      vi.offset = b.offset;
+      vi.range = b.range / 16 * 16;
+      PENSER_VK_TRY(vkCreateBufferView(device_->handle(), &vi, nullptr, &views[i]), "creating a texel buffer view");
+      views_.push_back(views[i]);
+      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+      writes[i].pTexelBufferView = &views[i];
+    } else {
+      writes[i].descriptorType = uniform ? VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      writes[i].pBufferInfo = &infos[i];
+    }
     const bool written = (d.written >> i) & 1;
     for (const Access& a : pending_)
       if (a.buffer == b.buffer->handle() && a.begin < b.offset + b.range && b.offset < a.end && (a.written || written))

@@ -76,6 +76,7 @@ class Recorder {
   VkDescriptorPool descriptors_ = VK_NULL_HANDLE;
   uint32_t max_dispatches_ = 0;
   std::vector<Access> pending_;
+  std::vector<VkBufferView> views_;  // texel bindings' views, alive until the next begin()
   uint32_t dispatches_ = 0, barriers_ = 0;
   bool recording_ = false, ended_ = false;
   VkQueryPool query_pool_ = VK_NULL_HANDLE;  // max_dispatches_ + 1 timestamps
