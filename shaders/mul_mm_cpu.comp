@@ -33,6 +33,11 @@ layout(binding = 1) readonly buffer X64 { uint64_t x64[]; };
 layout(binding = 1) readonly buffer X256 { u64vec4 x256[]; };
 layout(binding = 2) buffer Y { float y[]; };
 layout(binding = 3) readonly buffer B { float bias[]; };
+#if defined(A_IL)
+// Interleaved weights (Matrix::interleaved, as mul_mv.comp's A_IL): binding 0's range as a uniform texel
+// buffer of 16-byte texels; texel j of row `row` is il_row(row) + 8 j (blocks padded to whole texels).
+layout(binding = 4) uniform usamplerBuffer a_tex;
+#endif
 
 // Mirror: penser::vulkan::MulMmPush
 layout(push_constant) uniform Push {
@@ -76,6 +81,11 @@ void xoct(uint f, out vec4 a, out vec4 b) {
 }
 const bool X_OCT = X_EVEN == 2 && SHARE == 1;
 
+#if defined(A_IL)
+uint il_row(uint row) { return (p.a_offset >> 3) + (row >> 3) * p.row_stride + (row & 7u); }
+u64vec2 il_texel64(uint t) { const uvec4 v = texelFetch(a_tex, int(t)); return u64vec2(pack64(v.xy), pack64(v.zw)); }
+#endif
+
 // The four bytes of w as floats (signed conversion: one instruction on AVX2, see types.glsl's bytes4).
 vec4 b4(uint w) { return vec4(ivec4(w & 0xFFu, (w >> 8) & 0xFFu, (w >> 16) & 0xFFu, w >> 24)); }
 
@@ -102,13 +112,19 @@ void main() {
   // { f16 d; f16 dmin; u8 scales[12]; u8 qs[128]; } = 9 16-byte units read as u64vec2 (the caller checks that
   // rows start 16-byte aligned; wide loads cost less per component). Unit pair pr (units 2pr, 2pr+1) is
   // units 1 + 2pr and 2 + 2pr: low nibbles unit 2pr, high nibbles unit 2pr+1; value = d * scale * q - dmin * min.
-  uint rw[NR];  // each row's first 16-byte unit
+  uint rw[NR];  // each row's first 16-byte unit (A_IL: its first texel; unit k is then texel rw + 8 k)
+#if defined(A_IL)
+  [[unroll]] for (uint i = 0; i < NR; ++i) rw[i] = il_row(min(rbase + i * WG_SIZE, p.nrows - 1u));
+#define A_UNIT(rw, k) il_texel64((rw) + (k) * 8)
+#else
   [[unroll]] for (uint i = 0; i < NR; ++i)
     rw[i] = (p.a_offset >> 3) + min(rbase + i * WG_SIZE, p.nrows - 1u) * (p.row_stride >> 3);
+#define A_UNIT(rw, k) a128[(rw) + (k)]
+#endif
   for (uint b = 0; b < nb; ++b) {
     uvec4 hd[NR];  // d|dmin, scale bytes 0-3, 4-7, 8-11
     [[unroll]] for (uint i = 0; i < NR; ++i) {
-      const u64vec2 h = a128[rw[i] + b * 9];
+      const u64vec2 h = A_UNIT(rw[i], b * 9);
       hd[i] = uvec4(unpack32(h.x), unpack32(h.y));
     }
     // Rolled (a loop, not unrolled): the body is already NR x NT-wide, and each of llvmpipe's loads is a loop
@@ -118,8 +134,8 @@ void main() {
     [[dont_unroll]] for (uint pr = 0; pr < 4; ++pr) {
       u64vec2 qa[NR], qb[NR];  // the pair's 32 quant bytes per row
       [[unroll]] for (uint i = 0; i < NR; ++i) {
-        qa[i] = a128[rw[i] + b * 9 + 1 + pr * 2];
-        qb[i] = a128[rw[i] + b * 9 + 2 + pr * 2];
+        qa[i] = A_UNIT(rw[i], b * 9 + 1 + pr * 2);
+        qb[i] = A_UNIT(rw[i], b * 9 + 2 + pr * 2);
       }
       vec4 sc[NR];  // (a, b) of unit 2pr, (a, b) of unit 2pr + 1
       [[unroll]] for (uint i = 0; i < NR; ++i) {
@@ -167,17 +183,30 @@ void main() {
   // 8-value group g: ql[n*64 + 8g ..] holds units 0 (low nibbles) and 2 (high), ql[n*64 + 32 + 8g ..] units 1
   // and 3, qh[n*32 + 8g ..] the two top bits of all four (bits 2k of unit k); unit k's scale is
   // scales[n*8 + 2k + g/2].
-  uint rb[NR];  // each row's first byte
+  uint rb[NR];  // each row's first byte (A_IL: its first texel; blocks are then 14 texels: Matrix::interleaved)
+#if defined(A_IL)
+  [[unroll]] for (uint i = 0; i < NR; ++i) rb[i] = il_row(min(rbase + i * WG_SIZE, p.nrows - 1u));
+#else
   [[unroll]] for (uint i = 0; i < NR; ++i)
     rb[i] = (p.a_offset + min(rbase + i * WG_SIZE, p.nrows - 1u) * p.row_stride) * 2u;
+#endif
   for (uint b = 0; b < nb; ++b) {
     // Rolled, as Q4_K's unit pairs (compile time: ~28 s unrolled on a cold cache); n only feeds offsets.
     [[dont_unroll]] for (uint n = 0; n < 2; ++n) {
       vec4 sc[NR * 2];  // unit k's scale for groups 0-1 at [i*2].k, for groups 2-3 at [i*2 + 1].k
       [[unroll]] for (uint i = 0; i < NR; ++i) {
+#if defined(A_IL)
+        // d: texel 13's first 2 bytes; scales[n * 8 ..]: half n of texel 12.
+        const uint tb = rb[i] + b * 14 * 8;
+        const float d = unpackHalf2x16(uint(il_texel64(tb + 13 * 8).x)).x;
+        const u64vec2 st = il_texel64(tb + 12 * 8);
+        const uvec2 sw = unpack32(n == 0 ? st.x : st.y);
+        const uvec4 s = uvec4(sw.x & 0xFFFFu, sw.x >> 16, sw.y & 0xFFFFu, sw.y >> 16);
+#else
         const uint w = (rb[i] + b * 210) >> 1;  // the block's first 16-bit word
         const float d = unpackHalf2x16(uint(data_a[w + 104])).x;
         const uvec4 s = uvec4(data_a[w + 96 + n * 4], data_a[w + 97 + n * 4], data_a[w + 98 + n * 4], data_a[w + 99 + n * 4]);
+#endif
         const ivec4 lo = bitfieldExtract(ivec4(s), 0, 8), hi = bitfieldExtract(ivec4(s), 8, 8);  // scales 2k, 2k + 1
         sc[i * 2] = d * vec4(lo);
         sc[i * 2 + 1] = d * vec4(hi);
@@ -186,9 +215,26 @@ void main() {
       // them (14 loads, not 24 of two words per 8 bytes); the last words end before the block's scales.
       uint64_t lw[NR * 9], hw[NR * 5];
       [[unroll]] for (uint i = 0; i < NR; ++i) {
+#if defined(A_IL)
+        // ql's half: texels 4n .. 4n + 3, qh's: 8 + 2n, 9 + 2n; words at whole texels (no shift: sh below is 0).
+        const uint tb = rb[i] + b * 14 * 8;
+        [[unroll]] for (uint j = 0; j < 4; ++j) {
+          const u64vec2 v = il_texel64(tb + (n * 4 + j) * 8);
+          lw[i * 9 + 2 * j] = v.x;
+          lw[i * 9 + 2 * j + 1] = v.y;
+        }
+        lw[i * 9 + 8] = 0ul;
+        [[unroll]] for (uint j = 0; j < 2; ++j) {
+          const u64vec2 v = il_texel64(tb + (8 + n * 2 + j) * 8);
+          hw[i * 5 + 2 * j] = v.x;
+          hw[i * 5 + 2 * j + 1] = v.y;
+        }
+        hw[i * 5 + 4] = 0ul;
+#else
         const uint o = rb[i] + b * 210, l0 = (o + n * 64) >> 3, h0 = (o + 128 + n * 32) >> 3;
         [[unroll]] for (uint j = 0; j < 9; ++j) lw[i * 9 + j] = a64[l0 + j];
         [[unroll]] for (uint j = 0; j < 5; ++j) hw[i * 5 + j] = a64[h0 + j];
+#endif
       }
       vec2 held[NT][8];  // the half's 128 values of x per token (64 pairs), shared or not (xhold)
       [[unroll]] for (uint t = 0; t < NT; ++t) xhold(held[t], xb[t] + b * 256 + n * 128, 64);
@@ -205,7 +251,11 @@ void main() {
             }
           }
         [[unroll]] for (uint i = 0; i < NR; ++i) {
+#if defined(A_IL)
+          const uint sh = 0u;
+#else
           const uint sh = ((rb[i] + b * 210) & 7u) * 8u;
+#endif
           const uvec2 la = funnel(lw[i * 9 + g], lw[i * 9 + g + 1], sh);
           const uvec2 lb = funnel(lw[i * 9 + 4 + g], lw[i * 9 + 5 + g], sh), hq = funnel(hw[i * 5 + g], hw[i * 5 + g + 1], sh);
           const vec4 s = g < 2 ? sc[i * 2] : sc[i * 2 + 1];

@@ -26,9 +26,18 @@ void row_lanes_store(uint row, float v) {
 // Q4_K (144-byte blocks, rows 16-byte aligned: Ops::mul_mv checks): per block and row, the header as one
 // u64vec2 and each pair of units' 32 quant bytes as two: 18 8-byte components for 256 weights. Q5_K
 // (176-byte blocks, the same header, then 32 bytes of fifth bits, then the quants at QS_OFF 48): 22.
+// A row's base (row_base) and its block's 16-byte unit k (unit64): plain rows (16-bit words from the
+// binding's start) or interleaved ones (A_IL: the row's first texel; blocks are whole texels, 9 for Q4_K).
+#if defined(A_IL)
+uint row_base(uint row) { return il_row(row); }
+u64vec2 unit64(uint rb, uint blk, uint k) { return il_texel64(rb + (blk * (BLOCK_U16 / 8) + k) * 8); }
+#else
+uint row_base(uint row) { return p.a_offset + row * p.row_stride; }
+u64vec2 unit64(uint rb, uint blk, uint k) { return data_a64x2[((rb + blk * BLOCK_U16) >> 3) + k]; }
+#endif
 void mul_mv_row_lanes(uint row0, uint tid) {
-  uint rb[RPI];  // each row's first 16-bit word (rows past the end read the last row and store nothing)
-  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
+  uint rb[RPI];  // each row's base (rows past the end read the last row and store nothing)
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = row_base(min(row0 + tid + r * WG_SIZE, p.nrows - 1));
   float acc[RPI];
   [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
   const uint nblk = p.ncols / 256;
@@ -38,10 +47,10 @@ void mul_mv_row_lanes(uint row0, uint tid) {
     uint qh[RPI][8];  // qh[l]: bit u is the fifth bit of unit u's value l
 #endif
     [[unroll]] for (uint r = 0; r < RPI; ++r) {
-      const u64vec2 h64 = data_a64x2[(rb[r] + blk * BLOCK_U16) >> 3];
+      const u64vec2 h64 = unit64(rb[r], blk, 0);
       hd[r] = uvec4(unpack32(h64.x), unpack32(h64.y));
 #if defined(DATA_A_Q5_K)
-      const u64vec2 qa = data_a64x2[((rb[r] + blk * BLOCK_U16) >> 3) + 1], qb = data_a64x2[((rb[r] + blk * BLOCK_U16) >> 3) + 2];
+      const u64vec2 qa = unit64(rb[r], blk, 1), qb = unit64(rb[r], blk, 2);
       qh[r] = uint[8](unpack32(qa.x).x, unpack32(qa.x).y, unpack32(qa.y).x, unpack32(qa.y).y,
                       unpack32(qb.x).x, unpack32(qb.x).y, unpack32(qb.y).x, unpack32(qb.y).y);
 #endif
@@ -60,8 +69,7 @@ void mul_mv_row_lanes(uint row0, uint tid) {
       const float slo = dot(xslo, vec4(1.0)), shi = dot(xshi, vec4(1.0));
       const uint sh0 = ((2u * pr) & 3u) * 8u, sh1 = sh0 + 8u;
       [[unroll]] for (uint r = 0; r < RPI; ++r) {
-        const uint v = (rb[r] + blk * BLOCK_U16) >> 3;
-        const u64vec2 a64 = data_a64x2[v + QS_OFF / 16 + pr * 2], b64 = data_a64x2[v + QS_OFF / 16 + 1 + pr * 2];
+        const u64vec2 a64 = unit64(rb[r], blk, QS_OFF / 16 + pr * 2), b64 = unit64(rb[r], blk, QS_OFF / 16 + 1 + pr * 2);
         const uint qw[8] = uint[8](unpack32(a64.x).x, unpack32(a64.x).y, unpack32(a64.y).x, unpack32(a64.y).y,
                                    unpack32(b64.x).x, unpack32(b64.x).y, unpack32(b64.y).x, unpack32(b64.y).y);
         const vec2 dm = unpackHalf2x16(hd[r].x);
@@ -87,6 +95,68 @@ void mul_mv_row_lanes(uint row0, uint tid) {
         }
         acc[r] += dm.x * (sm.x * q0 + sm.z * q1) - dm.y * (sm.y * slo + sm.w * shi);
       }
+    }
+  }
+  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+}
+
+#elif defined(DATA_A_Q6_K) && defined(A_IL)
+// Q6_K interleaved (Matrix::interleaved): each 210-byte block padded to 14 texels, so that every field is
+// whole texels at fixed places: ql (128 bytes) texels 0-7, qh (64) 8-11, scales (16) 12, d texel 13's first
+// 2 bytes. Per half block n and row: 4 texels of low nibbles, 2 of high bits and the scales' half: no shifts.
+void mul_mv_row_lanes(uint row0, uint tid) {
+  uint rb[RPI];  // each row's first texel
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = il_row(min(row0 + tid + r * WG_SIZE, p.nrows - 1));
+  float acc[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
+  const uint nblk = p.ncols / 256;
+  for (uint blk = 0; blk < nblk; ++blk) {
+    float t[RPI][2];  // per row and half: sum of scale * (q . x - 32 sum x) over the half's 8 sub-blocks of 16
+    [[unroll]] for (uint n = 0; n < 2; ++n) {
+      const uint xh = p.x_offset + blk * 256 + n * 128;
+      vec4 xv[32];  // unit k, values 4j .. 4j + 3 at k * 8 + j, the same in every lane
+      float xs[8];  // sums of x per 16 values (unit k, half h at k * 2 + h): the -32 offset of every value
+      [[unroll]] for (uint k = 0; k < 4; ++k) {
+        [[unroll]] for (uint j = 0; j < 8; ++j) xv[k * 8 + j] = x_quad(xh + k * 32 + j * 4, xa);
+        xs[k * 2] = dot(xv[k * 8] + xv[k * 8 + 1] + xv[k * 8 + 2] + xv[k * 8 + 3], vec4(1.0));
+        xs[k * 2 + 1] = dot(xv[k * 8 + 4] + xv[k * 8 + 5] + xv[k * 8 + 6] + xv[k * 8 + 7], vec4(1.0));
+      }
+      [[unroll]] for (uint r = 0; r < RPI; ++r) {
+        const uint tb = rb[r] + blk * 14 * 8;  // the block's first texel
+        u64vec2 l[4], h[2];  // the half's 64 low-nibble bytes and 32 high-bit bytes
+        [[unroll]] for (uint i = 0; i < 4; ++i) l[i] = il_texel64(tb + (n * 4 + i) * 8);
+        [[unroll]] for (uint i = 0; i < 2; ++i) h[i] = il_texel64(tb + (8 + n * 2 + i) * 8);
+        float qa[8];
+        [[unroll]] for (uint i = 0; i < 8; ++i) qa[i] = 0.0;
+        [[unroll]] for (uint i = 0; i < 4; ++i) {
+          // 8 bytes (rounds 2i, 2i + 1) of the first and second 32 low-nibble bytes and of the high bits.
+          const uint64_t la64 = (i & 1u) == 0 ? l[i >> 1].x : l[i >> 1].y;
+          const uint64_t lb64 = (i & 1u) == 0 ? l[2 + (i >> 1)].x : l[2 + (i >> 1)].y;
+          const uint64_t hb64 = (i & 1u) == 0 ? h[i >> 1].x : h[i >> 1].y;
+          [[unroll]] for (uint e = 0; e < 2; ++e) {
+            const uint j = 2 * i + e, hh = j >> 2;
+            const uint la = unpack32(la64)[e], lb = unpack32(lb64)[e], hb = unpack32(hb64)[e];
+            qa[0 + hh] += dot(bytes4((la & 0x0F0F0F0Fu) | ((hb << 4) & 0x30303030u)), xv[j]);
+            qa[2 + hh] += dot(bytes4((lb & 0x0F0F0F0Fu) | ((hb << 2) & 0x30303030u)), xv[8 + j]);
+            qa[4 + hh] += dot(bytes4(((la >> 4) & 0x0F0F0F0Fu) | (hb & 0x30303030u)), xv[16 + j]);
+            qa[6 + hh] += dot(bytes4(((lb >> 4) & 0x0F0F0F0Fu) | ((hb >> 2) & 0x30303030u)), xv[24 + j]);
+          }
+        }
+        // scales[n * 8 .. n * 8 + 7]: half n of texel 12.
+        const u64vec2 st = il_texel64(tb + 12 * 8);
+        const uvec2 sc = unpack32(n == 0 ? st.x : st.y);
+        float tt = 0.0;
+        [[unroll]] for (uint i = 0; i < 4; ++i) {
+          const int w = int(sc[i >> 1] >> ((i & 1u) * 16u));  // scales[n*8 + 2i], [.. + 1]
+          tt += float(bitfieldExtract(w, 0, 8)) * (qa[i * 2] - 32.0 * xs[i * 2]) +
+                float(bitfieldExtract(w, 8, 8)) * (qa[i * 2 + 1] - 32.0 * xs[i * 2 + 1]);
+        }
+        t[r][n] = tt;
+      }
+    }
+    [[unroll]] for (uint r = 0; r < RPI; ++r) {
+      const float d = unpackHalf2x16(uint(il_texel64(rb[r] + (blk * 14 + 13) * 8).x)).x;
+      acc[r] += d * (t[r][0] + t[r][1]);
     }
   }
   [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);

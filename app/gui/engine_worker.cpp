@@ -303,6 +303,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   bool use_vulkan = false;
   std::optional<uint32_t> vk_device;
   uint64_t vk_usable_bytes = 0;
+  bool vk_cpu = false;  // the chosen device is a CPU implementation (estimate_device_bytes)
   uint32_t vk_batch = vulkan::kDefaultBatch;  // prompt tokens per submission: the setting, else by device type
   QString vk_device_text;
   QString notice;
@@ -333,6 +334,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
           use_vulkan = true;
           vk_device = *chosen;
           vk_usable_bytes = d.device_local_bytes / 10 * 9;
+          vk_cpu = d.is_cpu();
           vk_batch = request.n_batch > 0 ? std::min<uint32_t>(uint32_t(request.n_batch), vulkan::kMaxBatch)
                                          : vulkan::default_batch(d);
           vk_device_text = QStringLiteral("%1 (%2)").arg(QString::fromStdString(d.name),
@@ -359,7 +361,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   };
   if (use_vulkan) {
     n_ctx = context_for(vk_usable_bytes > weights ? vk_usable_bytes - weights : 0);
-    const uint64_t need = vulkan::estimate_device_bytes(m, n_ctx, vk_batch);
+    const uint64_t need = vulkan::estimate_device_bytes(m, n_ctx, vk_batch, vk_cpu);
     if (need > vk_usable_bytes) {
       const QString why = tr("the model and its context need %1 but %2 has %3 usable")
                               .arg(bytes_text(need), vk_device_text, bytes_text(vk_usable_bytes));

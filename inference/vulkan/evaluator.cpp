@@ -79,7 +79,7 @@ class VulkanEvaluator final : public model::Evaluator {
     PENSER_ASSIGN_OR_RETURN(self->device_, Device::create(*self->instance_, index));
     const uint32_t n_batch = opt.n_batch ? opt.n_batch : default_batch(self->device_->info());
     self->n_batch_ = std::clamp<uint32_t>(n_batch, 1, self->n_ctx_);
-    PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_, self->n_batch_),
+    PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_, self->n_batch_, self->device_->info().is_cpu()),
                                          fmt::format("{} with a context of {} tokens", model.name(), self->n_ctx_)));
     PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_, {.max_binding_bytes = opt.max_binding_bytes}));
     const uint64_t device_limit = self->device_->info().max_memory_allocation_size;
@@ -128,7 +128,9 @@ class VulkanEvaluator final : public model::Evaluator {
     return p;
   }
   WeightAllocations weight_allocations() const {
-    WeightAllocations w{.count = uint32_t(owned_.size()), .split_matrices = split_matrices_};
+    WeightAllocations w{.count = uint32_t(owned_.size()), .split_matrices = split_matrices_,
+                        .interleaved = interleaved_matrices_, .padding = interleave_padding_,
+                        .cpu_implementation = device_->info().is_cpu()};
     for (const auto& b : owned_) {
       w.bytes += b->size();
       w.largest = std::max(w.largest, b->size());
@@ -231,7 +233,10 @@ class VulkanEvaluator final : public model::Evaluator {
                                    all(pos_), ap, decode_split_, split_chunk_);
   }
 
-  Result<Matrix> upload_matrix(const Tensor& t, const char* what) { return upload_rows({{&t, nullptr, what}}, what); }
+  // may_interleave: false for the token embedding, which get_rows reads (a lookup, not a product).
+  Result<Matrix> upload_matrix(const Tensor& t, const char* what, bool may_interleave = true) {
+    return upload_rows({{&t, nullptr, what}}, what, may_interleave);
+  }
 
   // Tensors of one type and width as one matrix, their rows back to back, so that one product computes them
   // all (the decode step's Q/K/V and gate/up; a single tensor otherwise). Each part's Matrix is a view of
@@ -243,7 +248,7 @@ class VulkanEvaluator final : public model::Evaluator {
     Matrix* m;  // may be null
     const char* name;
   };
-  Result<Matrix> upload_rows(std::initializer_list<Part> parts, const char* what) {
+  Result<Matrix> upload_rows(std::initializer_list<Part> parts, const char* what, bool may_interleave = true) {
     uint32_t rows = 0;
     const Tensor& first = *parts.begin()->t;
     for (const auto& [t, m, name] : parts) {
@@ -256,19 +261,38 @@ class VulkanEvaluator final : public model::Evaluator {
     whole.name = what;
     const uint64_t row_bytes = whole.row_bytes();
     PENSER_ASSERT(row_bytes == first.row_bytes);
-    const uint64_t per_part = std::min<uint64_t>(rows, alloc_limit_ / row_bytes);
+    // Interleaved where the device's products read that layout (CPU implementations: Ops::interleaves),
+    // every tensor a whole number of 8-row groups so that each one's view starts at a group.
+    bool il = may_interleave && ops_->interleaves(first.type, whole.ncols, rows);
+    for (const auto& [t, m, name] : parts) il = il && t->ne1 % 8 == 0;
+    whole.interleaved = il;
+    if (il) {
+      ++interleaved_matrices_;
+      interleave_padding_ += (whole.stride() - row_bytes) * rows;
+    }
+    const uint64_t stride = whole.stride(), group = il ? 8 : 1;
+    const uint64_t per_part = std::min<uint64_t>(rows, alloc_limit_ / (stride * group) * group);
     if (per_part == 0)
-      return make_error("{}: one row of {} exceeds the {} the GPU {} allows per allocation", what,
-                        format_bytes(row_bytes), format_bytes(alloc_limit_), device_->info().name);
+      return make_error("{}: {} of {} exceed the {} the GPU {} allows per allocation", what, il ? "8 rows" : "one row",
+                        format_bytes(stride * group), format_bytes(alloc_limit_), device_->info().name);
     const Part* src = parts.begin();
     uint64_t src_row = 0;  // next row of src->t to copy
+    std::vector<uint8_t> staging;  // interleaved rows on their way to the buffer
     for (uint32_t r0 = 0, n = 0; r0 < rows; r0 += n) {
       n = uint32_t(std::min<uint64_t>(per_part, rows - r0));
       const std::string label = n == rows ? std::string(what) : fmt::format("{} (rows {}-{})", what, r0, r0 + n - 1);
-      PENSER_ASSIGN_OR_RETURN(auto buf, Buffer::create(*device_, n * row_bytes, MemoryUse::DeviceLocal, label));
+      PENSER_ASSIGN_OR_RETURN(auto buf, Buffer::create(*device_, n * stride, MemoryUse::DeviceLocal, label));
       for (uint64_t at = 0; at < n;) {  // rows of the part, taken from the tensors in order
-        const uint64_t take = std::min<uint64_t>(n - at, uint64_t(src->t->ne1) - src_row);
-        PENSER_TRY(buf->write(at * row_bytes, src->t->data + src_row * row_bytes, take * row_bytes));
+        uint64_t take = std::min<uint64_t>(n - at, uint64_t(src->t->ne1) - src_row);
+        const uint8_t* from = src->t->data + src_row * row_bytes;
+        if (il) {  // a few MiB at a time: whole groups, interleaved on the host
+          take = std::min<uint64_t>(take, std::max<uint64_t>(8, (kStagingChunk / (stride * 8)) * 8));
+          staging.resize(take * stride);
+          interleave_rows(whole.type, whole.ncols, from, uint32_t(take), staging.data());
+          PENSER_TRY(buf->write(at * stride, staging.data(), take * stride));
+        } else {
+          PENSER_TRY(buf->write(at * row_bytes, from, take * row_bytes));
+        }
         at += take;
         src_row += take;
         if (src_row == uint64_t(src->t->ne1)) ++src, src_row = 0;
@@ -324,7 +348,7 @@ class VulkanEvaluator final : public model::Evaluator {
   Status upload() {
     const model::HParams& hp = model_.hparams();
     const model::Weights& w = model_.weights();
-    PENSER_ASSIGN_OR_RETURN(token_embd_, upload_matrix(w.token_embd, "token_embd.weight"));
+    PENSER_ASSIGN_OR_RETURN(token_embd_, upload_matrix(w.token_embd, "token_embd.weight", false));
     output_ = token_embd_;
     if (w.output.data != w.token_embd.data) {
       PENSER_ASSIGN_OR_RETURN(output_, upload_matrix(w.output, "output.weight"));
@@ -507,6 +531,8 @@ class VulkanEvaluator final : public model::Evaluator {
   std::unique_ptr<Ops> ops_;
   std::vector<std::unique_ptr<Buffer>> owned_;  // weight matrices (their allocation parts)
   uint64_t alloc_limit_ = UINT64_MAX;  // bytes per weight allocation: maxMemoryAllocationSize or the test option
+  uint32_t interleaved_matrices_ = 0;  // Matrix::interleaved ones, and the bytes their padding adds
+  uint64_t interleave_padding_ = 0;
   uint32_t split_matrices_ = 0;        // matrices stored in more than one part
   Matrix token_embd_, output_;
   std::unique_ptr<Buffer> output_norm_, rope_freqs_;
@@ -526,14 +552,26 @@ class VulkanEvaluator final : public model::Evaluator {
 
 }  // namespace
 
-uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32_t n_batch) {
+uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32_t n_batch, bool cpu_implementation) {
   const model::HParams& hp = model.hparams();
+  // Interleaved Q6_K matrices (CPU implementations) pad each 210-byte block to 224: an upper bound, as if
+  // every Q6_K matrix that is multiplied were interleaved.
+  uint64_t padding = 0;
+  if (cpu_implementation) {
+    const model::Weights& w = model.weights();
+    auto pad = [&](const model::Tensor& t) {
+      if (t.type == quant::Type::Q6_K) padding += (Matrix::interleaved_stride(t.type, uint32_t(t.ne0)) - t.row_bytes) * t.ne1;
+    };
+    if (w.output.data != w.token_embd.data) pad(w.output);
+    for (const model::Layer& L : w.layers)
+      for (const model::Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_gate, &L.ffn_up, &L.ffn_down}) pad(*t);
+  }
   const uint64_t kv = uint64_t(hp.n_layer) * n_ctx * hp.n_head_kv * hp.head_dim * 2 * 2;
   const uint64_t act = 4 * (uint64_t(hp.n_embd) * 4 + uint64_t(hp.n_head) * hp.head_dim * 3 + hp.n_ff * 2 +
                             uint64_t(hp.n_head) * n_ctx + hp.n_vocab);
   const uint64_t batch = n_batch > 1 ? BatchPath::device_bytes(hp, n_batch) : 0;
   const uint64_t split = 4 * uint64_t(hp.n_head) * kMaxDecodeSplit * (hp.head_dim + 2);
-  return model.weight_bytes() + kv + act + batch + split;
+  return model.weight_bytes() + padding + kv + act + batch + split;
 }
 
 Result<StepProfile> take_profile(model::Evaluator& evaluator) {

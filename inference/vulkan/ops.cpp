@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <optional>
 #include <utility>
@@ -52,6 +53,20 @@ void grid_2d(const DeviceInfo& info, uint32_t groups, uint32_t& gx, uint32_t& gy
   gy = gx == 0 ? 0 : ceil_div(groups, gx);
 }
 
+void interleave_rows(quant::Type type, uint32_t ncols, const uint8_t* src, uint32_t nrows, uint8_t* dst) {
+  PENSER_ASSERT(nrows % 8 == 0);
+  const auto& t = quant::traits(type);
+  const uint64_t block = t.type_size, padded = (block + 15) / 16 * 16, nblocks = ncols / t.block_size;
+  const uint64_t row_bytes = nblocks * block, stride = nblocks * padded;
+  std::vector<uint8_t> row(stride, 0);
+  for (uint32_t r = 0; r < nrows; ++r) {
+    const uint8_t* in = src + uint64_t(r) * row_bytes;
+    for (uint64_t k = 0; k < nblocks; ++k) std::memcpy(row.data() + k * padded, in + k * block, block);
+    uint8_t* out = dst + uint64_t(r / 8) * 8 * stride + (r % 8) * 16;
+    for (uint64_t j = 0; j < stride / 16; ++j) std::memcpy(out + j * 128, row.data() + j * 16, 16);
+  }
+}
+
 std::vector<MatrixPart> Matrix::pieces() const {
   if (!parts.empty()) return parts;
   return {MatrixPart{buffer, offset, 0, nrows}};
@@ -59,12 +74,13 @@ std::vector<MatrixPart> Matrix::pieces() const {
 
 Matrix Matrix::rows(uint32_t begin, uint32_t n) const {
   PENSER_ASSERT(n > 0 && uint64_t(begin) + n <= nrows);
+  PENSER_ASSERT(!interleaved || (begin % 8 == 0 && n % 8 == 0));  // whole groups of 8 rows
   Matrix m = *this;
   m.nrows = n;
   m.parts.clear();
   for (const MatrixPart& p : pieces()) {
     const uint32_t b = std::max(begin, p.row_begin), e = std::min(begin + n, p.row_begin + p.nrows);
-    if (b < e) m.parts.push_back({p.buffer, p.offset + uint64_t(b - p.row_begin) * row_bytes(), b - begin, e - b});
+    if (b < e) m.parts.push_back({p.buffer, p.offset + uint64_t(b - p.row_begin) * stride(), b - begin, e - b});
   }
   m.buffer = m.parts.front().buffer;
   m.offset = m.parts.front().offset;
@@ -73,12 +89,23 @@ Matrix Matrix::rows(uint32_t begin, uint32_t n) const {
 }
 
 Result<std::vector<BoundRows>> Ops::bind_matrix(const Matrix& a) const {
-  const uint64_t align = device_->info().min_storage_offset_alignment, row_bytes = a.row_bytes();
+  const DeviceInfo& info = device_->info();
+  uint64_t align = info.min_storage_offset_alignment, max_range = max_binding_;
+  const uint64_t row_bytes = a.stride();
+  // Interleaved rows are bound in whole groups of 8 (a group's rows are mixed texel by texel), and read
+  // through a texel-buffer view of the same range: its alignment and element limit too (powers of two).
+  const uint32_t group = a.interleaved ? 8 : 1;
+  if (a.interleaved) {
+    align = std::max<uint64_t>({align, info.min_texel_offset_alignment, 16});
+    max_range = std::min(max_range, info.max_texel_elements * 16);
+  }
   std::vector<BoundRows> out;
   for (const MatrixPart& p : a.pieces()) {
-    PENSER_ASSERT(p.buffer != nullptr);
-    PENSER_ASSIGN_OR_RETURN(auto chunks, split_rows(p.nrows, row_bytes, max_binding_, align));
-    for (const RowChunk& c : chunks) {
+    PENSER_ASSERT(p.buffer != nullptr && p.nrows % group == 0);
+    PENSER_ASSIGN_OR_RETURN(auto chunks, split_rows(p.nrows / group, row_bytes * group, max_range, align));
+    for (RowChunk& c : chunks) {
+      c.row_begin *= group;
+      c.n_rows *= group;
       const uint64_t begin = p.offset + c.offset, end = begin + uint64_t(c.n_rows) * row_bytes;
       const uint64_t aligned = begin / align * align;
       out.push_back({p.buffer->range(aligned, end - aligned), uint32_t((begin - aligned) / 2), p.row_begin + c.row_begin,
@@ -115,7 +142,7 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   Options& o = self->options_;
   for (auto [name, flag] : {std::pair{"PENSER_VK_MUL_MV_WIDE", &o.mul_mv_wide}, {"PENSER_VK_MUL_MV_INT64", &o.mul_mv_int64},
                             {"PENSER_VK_MUL_MV_ROW_LANES", &o.mul_mv_row_lanes}, {"PENSER_VK_MUL_MV_X64", &o.mul_mv_x64},
-                            {"PENSER_VK_MUL_MV_UBO", &o.mul_mv_ubo}, {"PENSER_VK_MUL_MM_SHARE", &o.mul_mm_share}})
+                            {"PENSER_VK_MUL_MV_UBO", &o.mul_mv_ubo}, {"PENSER_VK_INTERLEAVE", &o.interleave}, {"PENSER_VK_MUL_MM_SHARE", &o.mul_mm_share}})
     if (auto v = env_flag(name)) *flag = *v;
   // The prompt product's knobs (Ops::mul_mm): mul_mm_cpu.comp's kernel and shape where no option set them;
   // the tiles' BM / BN / BK over the options (Ops::mul_mm keeps only well-formed ones).
@@ -214,6 +241,16 @@ bool Ops::mul_mv_row_lanes(const Matrix& a, bool aligned, bool x_uniform) const 
          mul_mv_rows_ % 8 == 0;
 }
 
+bool Ops::interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const {
+  if (!options_.interleave || (type != quant::Type::Q4_K && type != quant::Type::Q6_K) || nrows % 8 != 0 ||
+      ncols % 256 != 0)
+    return false;
+  // Every product of the matrix must read the layout: the row-per-lane mul_mv (with every lane a row of a
+  // group) and mul_mm_cpu.comp (not the tiles, PENSER_VK_MUL_MM_KERNEL=1).
+  Matrix probe{nullptr, 0, type, ncols, nrows};
+  return mul_mv_row_lanes(probe, true, true) && options_.mul_mm_kernel != 1 && device_->info().is_cpu();
+}
+
 // Rows per workgroup of the row-per-lane product: every lane's x loads serve its rows, so more rows per lane
 // amortise them (vk_mul_mv_bench, 1536-wide rows, per CPU-second: Q6_K 0.87 / 1.06 / 1.37 GB/s at 16 / 32 /
 // 64 rows, Q4_K 0.83 / 1.12 / 1.05; docs/vulkan.md). Q6_K's 64 rows take LLVM 3.6 s to compile instead of
@@ -261,7 +298,11 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   const uint64_t ubo_range = x_byte - ubo_begin + uint64_t(a.ncols) * 4;
   const bool x_uniform = options_.mul_mv_ubo && !in.up && !in.norm && x_aligned && (x_byte - ubo_begin) % 16 == 0 &&
                          a.ncols % 4 == 0 && ubo_range <= info.max_uniform_buffer_range;
-  const bool row_lanes = mul_mv_row_lanes(a, a.type == quant::Type::Q8_0 ? quads
+  // An interleaved matrix (Matrix::interleaved) has only the row-per-lane reader (A_IL modules: the
+  // weights as a uniform texel buffer, binding 6), with x uniform where it fits or a storage buffer.
+  const bool il = a.interleaved;
+  PENSER_ASSERT(!il || interleaves(a.type, a.ncols, a.nrows));
+  const bool row_lanes = il || mul_mv_row_lanes(a, a.type == quant::Type::Q8_0 ? quads
                                              : a.type == quant::Type::Q5_K || a.type == quant::Type::F16 ? rows16
                                                                                                           : wide,
                                           x_uniform);
@@ -273,17 +314,17 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   const bool ubo = row_lanes && x_uniform;
   std::vector<uint32_t> spec = {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_reads, row_lanes ? 1u : 0u};
   if (ubo) spec.push_back(uint32_t(ubo_range / 16));  // XU_VEC4S
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
-                          pipeline_wg("mul_mv_" + lower(quant::type_name(a.type)) + (i64 ? "_i64" : "") + (ubo ? "_ubo" : ""),
-                                      6, 1u << 2, sizeof(MulMvPush), row_lanes ? 8u : mul_mv_workgroup(a), spec,
-                                      ubo ? 1u << 1 : 0u));
+  const std::string name = "mul_mv_" + lower(quant::type_name(a.type)) + (il ? "_il" : i64 ? "_i64" : "") + (ubo ? "_ubo" : "");
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg(name, il ? 7 : 6, 1u << 2, sizeof(MulMvPush),
+                                                         row_lanes ? 8u : mul_mv_workgroup(a), spec, ubo ? 1u << 1 : 0u,
+                                                         il ? 1u << 6 : 0u));
   const BufferRange x_binding = ubo ? BufferRange{x.range.buffer, ubo_begin, ubo_range} : x.range;
   const uint32_t x_offset = ubo ? uint32_t((x_byte - ubo_begin) / 4) : x.offset;
   for (const BoundRows& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;
     push.nrows = c.n_rows;
-    push.row_stride = uint32_t(row_bytes / 2);
+    push.row_stride = uint32_t(a.stride() / 2);
     push.x_offset = x_offset;
     push.y_offset = y.offset + c.row_begin;
     push.flags = (bias ? kMulMvBias : 0) | (accumulate ? kMulMvAccumulate : 0);
@@ -293,17 +334,18 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
     push.nw_offset = in.norm ? in.norm->offset : 0;
     push.eps = in.eps;
     const BufferRange bindings[] = {c.range, x_binding, y.range, bias ? bias->range : x.range,
-                                    in.up ? in.up->range : x.range, in.norm ? in.norm->range : x.range};
+                                    in.up ? in.up->range : x.range, in.norm ? in.norm->range : x.range, c.range};
     uint32_t gx, gy;
     grid_2d(device_->info(), ceil_div(c.n_rows, rows), gx, gy);
     if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes);
-    PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy));
+    PENSER_TRY(rec.dispatch(*p, std::span<const BufferRange>(bindings, il ? 7 : 6), &push, sizeof(push), gx, gy));
   }
   return {};
 }
 
 Status Ops::get_rows(Recorder& rec, const Matrix& a, View ids, uint32_t n_ids, View out, uint32_t out_stride) {
   PENSER_ASSERT(supported_weight_type(a.type));
+  PENSER_ASSERT(!a.interleaved);  // the loader interleaves only matrices that are multiplied, never looked up
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
                           pipeline("get_rows_" + lower(quant::type_name(a.type)), 3, 1u << 2, sizeof(GetRowsPush)));
   const uint64_t row_bytes = a.row_bytes();

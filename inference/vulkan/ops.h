@@ -40,8 +40,20 @@ struct Matrix {
   uint32_t ncols = 0, nrows = 0;
   const char* name = nullptr;  // the tensor's name (static storage), for the per-op profile
   std::vector<MatrixPart> parts{};  // empty: all rows at buffer + offset; else in row order, covering nrows
+  // The rows' layout in memory: false, back to back as in the file; true, interleaved (CPU implementations:
+  // interleave_rows below, Ops::interleaves): each block padded to whole 16-byte texels (Q6_K's 210 bytes to
+  // 224; Q4_K's 144 are 9), and each group of 8 rows stored texel by texel (texel j of rows 8g .. 8g + 7 side
+  // by side), so that 8 lanes each reading its own row read 128 contiguous bytes. nrows is then a multiple
+  // of 8, and parts and views start at whole groups.
+  bool interleaved = false;
   uint64_t row_bytes() const { return quant::row_size(type, ncols); }
-  uint64_t bytes() const { return row_bytes() * nrows; }
+  // Bytes a row takes in memory (padded blocks when interleaved): row r starts at r * stride().
+  uint64_t stride() const { return interleaved ? interleaved_stride(type, ncols) : row_bytes(); }
+  static uint64_t interleaved_stride(quant::Type type, uint32_t ncols) {
+    const auto& t = quant::traits(type);
+    return uint64_t(ncols / t.block_size) * ((t.type_size + 15) / 16 * 16);
+  }
+  uint64_t bytes() const { return stride() * nrows; }
   // The parts, or the one part that buffer/offset describe.
   std::vector<MatrixPart> pieces() const;
   // Rows [begin, begin + n) as a matrix of their own (a tensor inside a merged upload), parts cut to fit.
@@ -65,6 +77,12 @@ struct BoundRows {
 
 // Weight types the shaders read.
 bool supported_weight_type(quant::Type type);
+
+// The interleaved layout (Matrix::interleaved) of nrows rows of a quantized type, as the file stores them
+// (nrows a multiple of 8): dst receives nrows * stride bytes (Matrix::interleaved_stride). Byte b of block k
+// of row r is byte o = k * padded + b of the padded row (padded: the block size rounded up to 16), and lands
+// at (r / 8) * 8 * stride + (o / 16) * 128 + (r % 8) * 16 + o % 16; the padding is zero.
+void interleave_rows(quant::Type type, uint32_t ncols, const uint8_t* src, uint32_t nrows, uint8_t* dst);
 
 // Ops::mul_mv's input transforms, fused into its read of x (the decode step on GPUs: fewer dispatches and
 // barriers): x := silu(x) * up (SwiGLU; x is the gate) or x := RMSNorm(x) * norm (eps), not both.
@@ -99,6 +117,8 @@ class Ops {
     bool mul_mv_ubo = true;         // that row-per-lane path with x bound as a uniform buffer (X_UBO) where x
                                     // is unfused, fits maxUniformBufferRange and its offset allows; else
                                     // the storage buffer (PENSER_VK_MUL_MV_UBO=0/1)
+    bool interleave = true;         // weights stored interleaved and read as texels where Ops::interleaves
+                                    // allows (PENSER_VK_INTERLEAVE=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
     // mul_mm's kernel: 0 by device (mul_mm_cpu.comp for Q4_K and Q6_K on CPU implementations with shaderInt64
     // where the rows allow it, else the tiles), 1 the tiles (mul_mm.comp), 2 mul_mm_cpu.comp where the type
@@ -209,14 +229,19 @@ class Ops {
   // Ops::attn_prefill's kernel: the grouped one once per query (true) or the tiled attn_prefill.comp.
   bool attn_prefill_grouped(const AttnParams& params) const;
 
+  // Whether a weight matrix of this type and shape is stored interleaved (Matrix::interleaved) on this
+  // device: CPU implementations where the row-per-lane product and mul_mm_cpu.comp read it (Q4_K, Q6_K),
+  // rows a multiple of 8, Options::interleave on. The loader asks, then every product of it reads that layout.
+  bool interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const;
+
  private:
   Ops() = default;
   Result<const Pipeline*> pipeline(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                    uint32_t push_size, std::vector<uint32_t> extra_spec = {});
-  // uniform: PipelineDesc::uniform.
+  // uniform, texel: PipelineDesc::uniform, PipelineDesc::texel.
   Result<const Pipeline*> pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                       uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec,
-                                      uint32_t uniform = 0);
+                                      uint32_t uniform = 0, uint32_t texel = 0);
   uint32_t mul_mv_workgroup(const Matrix& a) const;
   // Whether Ops::mul_mm takes mul_mm_cpu.comp for A bound as `chunks` (Options::mul_mm_kernel).
   bool mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const;

@@ -57,15 +57,16 @@ bool Ops::mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chun
 
 Result<const Pipeline*> Ops::pipeline_wg(const std::string& shader, uint32_t n_bindings, uint32_t written,
                                          uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec,
-                                         uint32_t uniform) {
+                                         uint32_t uniform, uint32_t texel) {
   std::vector<uint32_t> spec = {wg, subgroups_ && wg % std::max(1u, device_->subgroups().size) == 0 ? 1u : 0u};
   spec.insert(spec.end(), extra_spec.begin(), extra_spec.end());
   std::string key = shader;
   for (uint32_t s : spec) key += fmt::format(":{}", s);
   if (uniform) key += fmt::format("/u{}", uniform);
+  if (texel) key += fmt::format("/t{}", texel);
   auto it = pipelines_.find(key);
   if (it != pipelines_.end()) return it->second.get();
-  PipelineDesc desc{shader, n_bindings, written, push_size, spec, wg, uniform};
+  PipelineDesc desc{shader, n_bindings, written, push_size, spec, wg, uniform, texel};
   PENSER_ASSIGN_OR_RETURN(auto p, Pipeline::create(*device_, desc));
   const Pipeline* raw = p.get();
   pipelines_.emplace(key, std::move(p));
@@ -85,7 +86,7 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     push.ncols = a.ncols;
     push.nrows = c.n_rows;
     push.n_tokens = n_tokens;
-    push.row_stride = uint32_t(row_bytes / 2);
+    push.row_stride = uint32_t(a.stride() / 2);
     push.a_offset = c.a_offset;
     push.x_offset = x.offset;
     push.x_stride = x_stride;
@@ -95,6 +96,10 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
     return push;
   };
+  // An interleaved matrix (Matrix::interleaved) is read by mul_mm_cpu.comp's A_IL modules only (the weights
+  // as a uniform texel buffer, binding 4).
+  const bool il = a.interleaved;
+  PENSER_ASSERT(!il || mul_mm_cpu_applies(a, chunks));
   if (mul_mm_cpu_applies(a, chunks)) {
     // mul_mm_cpu.comp: NR rows x NT tokens per invocation, weights and x read in 8-byte components, x in runs
     // of 8 values (X_EVEN 2) where its offset and stride allow, pairs (1) or floats (0) elsewhere.
@@ -109,13 +114,15 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     const bool can_share = x_even && info.subgroup_ballot && device_->subgroup_ops() && (sg == 8 || sg == 16 || sg == 32);
     if (share && can_share) wg = (wg + sg - 1) / sg * sg;  // whole subgroups
     const uint32_t shared = share && can_share && wg <= info.max_workgroup_invocations ? sg : 1;
-    PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mm_cpu_" + lower_name(a.type), 4, 1u << 2,
-                                                           sizeof(MulMmPush), wg, {nr, nt, x_even, shared}));
+    PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
+                            pipeline_wg("mul_mm_cpu_" + lower_name(a.type) + (il ? "_il" : ""), il ? 5 : 4, 1u << 2,
+                                        sizeof(MulMmPush), wg, {nr, nt, x_even, shared}, 0, il ? 1u << 4 : 0u));
     for (const BoundRows& c : chunks) {
       const MulMmPush push = push_for(c);
-      const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
+      const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range, c.range};
       if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes, 2ull * c.n_rows * a.ncols * n_tokens);
-      PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, uint64_t(wg) * nr), div_up(n_tokens, nt)));
+      PENSER_TRY(rec.dispatch(*p, std::span<const BufferRange>(bindings, il ? 5 : 4), &push, sizeof(push),
+                              div_up(c.n_rows, uint64_t(wg) * nr), div_up(n_tokens, nt)));
     }
     return {};
   }

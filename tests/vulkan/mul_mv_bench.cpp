@@ -1,6 +1,6 @@
 // vk_mul_mv_bench TYPE NCOLS NROWS VARIANT... : the matrix-vector product alone, each variant timed in
 // turn (A B C A B C ...) in one process, so that a shared, noisy machine slows them alike; prints the median
-// GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1, rl=0|1 (row lanes), x64=0|1, ubo=0|1 (x as a uniform buffer) ("-" for the defaults).
+// GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1, rl=0|1 (row lanes), x64=0|1, ubo=0|1 (x as a uniform buffer), il=0|1 (the interleaved layout where it applies, marked [il]) ("-" for the defaults).
 // Not a test: a measuring tool for docs/vulkan.md (it asserts nothing about speed).
 #include <QtCore>
 
@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   const Matrix m{a.get(), 0, *type, ncols, nrows};
 
   std::vector<Variant> vs;
+  std::unique_ptr<Buffer> a_il;  // the same matrix interleaved, for variants that read that layout
   for (int i = 4; i < argc; ++i) {
     Variant v;
     v.name = argv[i];
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
       else if (k == "rl") v.options.mul_mv_row_lanes = val;
       else if (k == "x64") v.options.mul_mv_x64 = val != 0;
       else if (k == "ubo") v.options.mul_mv_ubo = val != 0;
+      else if (k == "il") v.options.interleave = val != 0;
       else if (k == "wg") v.wg = kv.substr(eq + 1);
       else { std::fprintf(stderr, "unknown knob %s\n", k.c_str()); return 2; }
       pos = end + 1;
@@ -96,8 +98,21 @@ int main(int argc, char** argv) {
     else unsetenv("PENSER_VK_MUL_MV_WG");
     v.ops = must(Ops::create(*device, v.options));
     v.rec = must(Recorder::create(*device));
+    // The interleaved layout where these options and the shape allow it (Ops::interleaves), as the loader does.
+    Matrix mv = m;
+    if (v.ops->interleaves(*type, ncols, nrows)) {
+      if (!a_il) {
+        std::vector<uint8_t> il(Matrix::interleaved_stride(*type, ncols) * nrows);
+        interleave_rows(*type, ncols, bytes.data(), nrows, il.data());
+        a_il = must(Buffer::create(*device, il.size(), MemoryUse::DeviceLocal, "A interleaved"));
+        must(a_il->write(0, il.data(), il.size()));
+      }
+      mv = Matrix{a_il.get(), 0, *type, ncols, nrows};
+      mv.interleaved = true;
+      v.name += " [il]";
+    }
     must(v.rec->begin());
-    must(v.ops->mul_mv(*v.rec, m, View{x->all(), 0}, View{y->all(), 0}));
+    must(v.ops->mul_mv(*v.rec, mv, View{x->all(), 0}, View{y->all(), 0}));
     must(v.rec->end());
     must(v.rec->submit_and_wait());  // warm-up
     vs.push_back(std::move(v));

@@ -153,6 +153,87 @@ class TestVulkanOps : public QObject {
     }
   }
 
+  // The interleaved layout itself (host side): byte b of block k of row r at its place, padding zero.
+  void interleave_rows_layout() {
+    for (Type t : {Type::Q4_K, Type::Q6_K}) {
+      const uint32_t ncols = 512, nrows = 16;
+      const auto m = random_matrix(t, ncols, nrows, 5);
+      const uint64_t block = quant::traits(t).type_size, padded = (block + 15) / 16 * 16;
+      const uint64_t stride = Matrix::interleaved_stride(t, ncols);
+      QCOMPARE(stride, 2 * padded);
+      std::vector<uint8_t> il(stride * nrows, 0x5A);
+      interleave_rows(t, ncols, m.data(), nrows, il.data());
+      size_t checked = 0;
+      for (uint32_t r = 0; r < nrows; ++r)
+        for (uint64_t o = 0; o < stride; ++o) {
+          const uint64_t k = o / padded, b = o % padded;
+          const uint8_t got = il[(r / 8) * 8 * stride + (o / 16) * 128 + (r % 8) * 16 + o % 16];
+          const uint8_t want = b < block ? m[r * 2 * block + k * block + b] : 0;
+          if (got != want) QFAIL(fmt::format("{} row {} byte {}: {} != {}", quant::type_name(t), r, o, got, want).c_str());
+          ++checked;
+        }
+      QCOMPARE(checked, il.size());  // every byte of the output is one of the places above
+    }
+  }
+
+  // Interleaved weights (Matrix::interleaved: the loader's layout for Q4_K and Q6_K on CPU implementations,
+  // read as texels). 40 rows: 32 + 8 at 32 rows per workgroup, a partial workgroup at 64. Variants: 0 the
+  // default Ops (x uniform at offset 4, a storage buffer at 5), 1 x always a storage buffer, 2 bindings split
+  // into whole 8-row groups (4 KiB), 3 the matrix in two parts (24 + 16 rows), 4 64 rows per workgroup.
+  void mul_mv_interleaved_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<int>("variant");
+    const char* names[] = {"default", "x-ssbo", "split", "parts", "rows64"};
+    for (Type t : {Type::Q4_K, Type::Q6_K})
+      for (int v = 0; v < 5; ++v) QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
+  }
+  void mul_mv_interleaved() {
+    QFETCH(int, type);
+    QFETCH(int, variant);
+    const Type t = Type(type);
+    const uint32_t ncols = 512, nrows = 40;
+    Ops* const all[] = {ops.get(), ops_row_lanes_ssbo.get(), ops_row_lanes32.get(), ops.get(), ops_row_lanes64.get()};
+    Ops& o = *all[variant];
+    if (!o.interleaves(t, ncols, nrows))
+      QSKIP("this device does not store weights interleaved (a CPU implementation with 8-lane subgroups and 64-bit integers does)");
+    const auto m = random_matrix(t, ncols, nrows, 31 + type);
+    const auto w = dequantized(t, m, ncols, nrows);
+    auto im = interleaved_matrix(*gpu.device, t, ncols, nrows, m, 32, variant == 3 ? 24 : nrows);
+    const auto x = random_floats(ncols + 5, 7);
+    const auto bias = random_floats(nrows + 2, 8);
+    const auto y0 = random_floats(nrows + 9, 9);
+    auto xb = make_buffer(*gpu.device, x);
+    auto bb = make_buffer(*gpu.device, bias);
+    for (uint32_t xo : {5u, 4u}) {
+      auto yb = make_buffer(*gpu.device, y0);
+      const View bias_view = view(*bb, 2);
+      auto rec = Recorder::create(*gpu.device);
+      VKT_OK(rec);
+      VKT_OK((*rec)->enable_timestamps());
+      VKT_OK((*rec)->begin());
+      VKT_OK(o.mul_mv(**rec, im.m, view(*xb, xo), view(*yb, 1)));
+      VKT_OK(o.mul_mv(**rec, im.m, view(*xb, xo), view(*yb, 1), &bias_view, /*accumulate=*/true));
+      VKT_OK((*rec)->end());
+      VKT_OK((*rec)->submit_and_wait());
+      const auto times = (*rec)->take_times();
+      QVERIFY(!times.empty());
+      for (const auto& d : times) QVERIFY2(d.shader.find("_il") != std::string::npos, d.shader.c_str());
+      if (variant == 2) QVERIFY(times.size() > 2);  // the split really happened
+      std::vector<float> want(nrows);
+      for (uint32_t r = 0; r < nrows; ++r) {
+        double s = 0;
+        for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r) * ncols + c]) * x[xo + c];
+        want[r] = float(2 * s + bias[2 + r]);
+      }
+      const auto got = read_back<float>(*yb, nrows, 4);
+      const double err = nmse(got, want);
+      QVERIFY2(err < 1e-10, fmt::format("x offset {}: nmse {:.3g}", xo, err).c_str());
+      const auto all_y = read_back<float>(*yb, nrows + 9);
+      QCOMPARE(all_y[0], y0[0]);
+      QCOMPARE(all_y[nrows + 1], y0[nrows + 1]);
+    }
+  }
+
   // Long rows. Past maxUniformBufferRange (lavapipe: 64 KiB, 16640 floats here) Ops::mul_mv falls back to x
   // as a storage buffer (the row-per-lane types; Q4_K there takes the lane-striding path). Q4_K at 4352
   // columns: by row per lane only with x uniform (the storage path stops at 4096 columns).

@@ -159,6 +159,70 @@ class TestVulkanPrefill : public QObject {
       if (want[i] == y0[i]) QCOMPARE(got[i], y0[i]);
   }
 
+  // Interleaved weights (Matrix::interleaved) in the prompt's product (mul_mm_cpu.comp's A_IL modules): 40
+  // rows (partial row groups of the 16 x 12 and 8 x 3 shapes), 17 and 1 tokens, split bindings (4 KiB: whole
+  // 8-row groups), the matrix in two parts.
+  void mul_mm_interleaved_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<int>("variant");  // 0 by device, 1 split bindings, 2 two parts (24 + 16 rows), 3 ops_cpu's shape
+    QTest::addColumn<uint32_t>("n_tokens");
+    for (Type t : {Type::Q4_K, Type::Q6_K}) {
+      const std::string name = quant::type_name(t);
+      QTest::newRow((name + "/17 tokens").c_str()) << int(t) << 0 << 17u;
+      QTest::newRow((name + "/1 token").c_str()) << int(t) << 0 << 1u;
+      QTest::newRow((name + "/split").c_str()) << int(t) << 1 << 17u;
+      QTest::newRow((name + "/parts").c_str()) << int(t) << 2 << 9u;
+      QTest::newRow((name + "/3x5 shape, shared x").c_str()) << int(t) << 3 << 23u;
+    }
+  }
+  void mul_mm_interleaved() {
+    QFETCH(int, type);
+    QFETCH(int, variant);
+    QFETCH(uint32_t, n_tokens);
+    const Type t = Type(type);
+    const uint32_t ncols = 512, nrows = 40, y_stride = nrows + 2;
+    // The loader's Ops (the split one has 1 row per workgroup in mul_mv: no interleaving there, so its own).
+    auto split = Ops::create(*gpu.device, {.max_binding_bytes = 4096});
+    VKT_OK(split);
+    Ops& o = variant == 1 ? **split : variant == 3 ? *ops_cpu : *ops;
+    if (!o.interleaves(t, ncols, nrows))
+      QSKIP("this device does not store weights interleaved (a CPU implementation with 8-lane subgroups and 64-bit integers does)");
+    const uint32_t x_stride = variant == 3 ? ncols + 2 : ncols + 3, x_off = variant == 3 ? 4 : 5;
+    const auto m = random_matrix(t, ncols, nrows, 201 + type);
+    const auto w = dequantized(t, m, ncols, nrows);
+    auto im = interleaved_matrix(*gpu.device, t, ncols, nrows, m, 16, variant == 2 ? 24 : nrows);
+    const auto x = random_floats(size_t(n_tokens) * x_stride + x_off, 17);
+    const auto bias = random_floats(nrows + 2, 18);
+    const auto y0 = random_floats(size_t(n_tokens) * y_stride + 1, 19);
+    auto xb = make_buffer(*gpu.device, x), bb = make_buffer(*gpu.device, bias), yb = make_buffer(*gpu.device, y0);
+    const View bias_view = view(*bb, 2);
+    auto rec = Recorder::create(*gpu.device);
+    VKT_OK(rec);
+    VKT_OK((*rec)->enable_timestamps());
+    VKT_OK((*rec)->begin());
+    VKT_OK(o.mul_mm(**rec, im.m, view(*xb, x_off), x_stride, view(*yb, 1), y_stride, n_tokens));
+    VKT_OK(o.mul_mm(**rec, im.m, view(*xb, x_off), x_stride, view(*yb, 1), y_stride, n_tokens, &bias_view, true));
+    VKT_OK((*rec)->end());
+    VKT_OK((*rec)->submit_and_wait());
+    const auto times = (*rec)->take_times();
+    for (const auto& d : times) QVERIFY2(d.shader.rfind("mul_mm_cpu_", 0) == 0 && d.shader.ends_with("_il"), d.shader.c_str());
+    if (variant == 1) QVERIFY(times.size() > 2);
+    const auto got = read_back<float>(*yb, y0.size());
+    std::vector<float> want = y0, got_out, want_out;
+    for (uint32_t n = 0; n < n_tokens; ++n)
+      for (uint32_t r = 0; r < nrows; ++r) {
+        double s = 0;
+        for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r) * ncols + c]) * x[x_off + n * x_stride + c];
+        want[1 + n * y_stride + r] = float(2 * s + bias[2 + r]);
+        got_out.push_back(got[1 + n * y_stride + r]);
+        want_out.push_back(want[1 + n * y_stride + r]);
+      }
+    const double err = nmse(got_out, want_out);
+    QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
+    for (size_t i = 0; i < y0.size(); ++i)
+      if (want[i] == y0[i]) QCOMPARE(got[i], y0[i]);
+  }
+
   // kernel: 0 by device, 1 tiled (attn_prefill.comp), 2 grouped (attn_decode_gqa.comp per query). Strided:
   // queries inside wider rows (the prompt path's q|k|v rows) and output rows with a gap, as the evaluator
   // reads and writes them when Q/K/V are one product.

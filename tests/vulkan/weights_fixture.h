@@ -70,5 +70,31 @@ inline std::vector<float> dequantized(Type type, const std::vector<uint8_t>& m, 
 inline const Type kTypes[] = {Type::F32,  Type::F16,  Type::BF16, Type::Q4_0, Type::Q4_1,   Type::Q5_0,  Type::Q5_1, Type::Q8_0,
                        Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS};
 
+// A matrix stored interleaved (Matrix::interleaved, as the loader stores it on CPU implementations) in new
+// buffers: rows [0, split) in the first, `at` bytes in, and the rest (if split < nrows) in a second buffer,
+// 48 bytes in, as two parts (weights in parts). split and nrows: multiples of 8.
+struct InterleavedMatrix {
+  std::vector<std::unique_ptr<Buffer>> buffers;
+  Matrix m;
+};
+inline InterleavedMatrix interleaved_matrix(Device& d, Type type, uint32_t ncols, uint32_t nrows,
+                                            const std::vector<uint8_t>& rows, uint64_t at, uint32_t split) {
+  InterleavedMatrix out;
+  std::vector<uint8_t> il(Matrix::interleaved_stride(type, ncols) * nrows);
+  interleave_rows(type, ncols, rows.data(), nrows, il.data());
+  const uint64_t stride = Matrix::interleaved_stride(type, ncols);
+  std::vector<uint8_t> first(at, 0xAB);
+  first.insert(first.end(), il.begin(), il.begin() + split * stride);
+  out.buffers.push_back(make_buffer(d, first));
+  out.m = Matrix{out.buffers[0].get(), at, type, ncols, nrows};
+  out.m.interleaved = true;
+  if (split < nrows) {
+    std::vector<uint8_t> second(48, 0xCD);
+    second.insert(second.end(), il.begin() + split * stride, il.end());
+    out.buffers.push_back(make_buffer(d, second));
+    out.m.parts = {{out.buffers[0].get(), at, 0, split}, {out.buffers[1].get(), 48, split, nrows - split}};
+  }
+  return out;
+}
 
 }  // namespace vkt
