@@ -266,6 +266,7 @@ class Ops {
   uint32_t mul_mv_wg_ = 0;    // 0: chosen per matrix (mul_mv_workgroup); else PENSER_VK_MUL_MV_WG
   uint32_t mul_mv_rows_ = 0;  // Options::mul_mv_rows, or PENSER_VK_MUL_MV_ROWS; 0: mul_mv_rows_for
   bool subgroups_ = false;
+  bool tile_warned_ = false;  // Ops::mul_mm said that the prompt tile asked for does not run
   std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 
 #include "inference/vulkan/ops.h"
 
@@ -140,7 +141,22 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   asked.bm = knob(options_.mul_mm_bm, tile.bm, 8);
   asked.bn = knob(options_.mul_mm_bn, tile.bn, 8);
   asked.bk = knob(options_.mul_mm_bk, tile.bk, 32);
-  if (asked.invocations() <= info.max_workgroup_invocations && asked.shared_bytes() <= info.max_shared_memory) tile = asked;
+  const bool malformed = (options_.mul_mm_bm && asked.bm != options_.mul_mm_bm) ||
+                         (options_.mul_mm_bn && asked.bn != options_.mul_mm_bn) ||
+                         (options_.mul_mm_bk && asked.bk != options_.mul_mm_bk);
+  const bool fits = asked.invocations() <= info.max_workgroup_invocations && asked.shared_bytes() <= info.max_shared_memory;
+  if (fits) tile = asked;
+  // Said once per Ops on stderr, so that a sweep labelled by the tile it asked for knows it measured another.
+  if ((malformed || !fits) && !tile_warned_) {
+    tile_warned_ = true;
+    std::fprintf(stderr,
+                 "penser: vulkan: the prompt tile asked for (PENSER_VK_MUL_MM_BM/BN/BK: %u x %u x %u) %s; %u x %u x %u "
+                 "runs\n",
+                 options_.mul_mm_bm, options_.mul_mm_bn, options_.mul_mm_bk,
+                 malformed ? "is malformed (multiples of 8, 8 and 32, at most 256)"
+                           : "needs more invocations or shared memory than the device has",
+                 tile.bm, tile.bn, tile.bk);
+  }
   const uint32_t wg = tile.invocations(), bm = tile.bm, bn = tile.bn;
   if (wg > info.max_workgroup_invocations || tile.shared_bytes() > info.max_shared_memory)
     return make_error("the matrix tile {} x {} needs {} invocations and {} of shared memory; {} allows {} and {}", bm,
