@@ -233,6 +233,8 @@ sweeps=(
   "prompt tile 128x32x32|PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=32 PENSER_VK_MUL_MM_BK=32|$pp"
   "prompt tile 64x64x64|PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=64|$pp"
   "prompt tile 128x32x64|PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=32 PENSER_VK_MUL_MM_BK=64|$pp"
+  "prompt mul_mm_cpu kernel|PENSER_VK_MUL_MM_KERNEL=2|$pp"
+  "prompt mul_mm_cpu kernel, x shared|PENSER_VK_MUL_MM_KERNEL=2 PENSER_VK_MUL_MM_SHARE=1|$pp"
   "prompt attn_prefill=2|PENSER_VK_ATTN_PREFILL=2|$pp"
   "prompt batch=32||$pp --batch 32"
   "prompt batch=128||$pp --batch 128"
