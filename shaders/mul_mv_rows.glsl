@@ -231,16 +231,27 @@ void mul_mv_row_lanes(uint row0, uint tid) {
 #elif defined(DATA_A_Q8_0)
 // Q8_0 (34-byte blocks) by quads of blocks: 136 bytes = 17 8-byte words, 8-byte aligned (Ops::mul_mv: rows
 // of whole quads, 8-byte aligned in their binding): 17 loads per 128 weights and row instead of 34 32-bit
-// ones. Block k of a quad starts at byte 34 k: d in its first 2 bytes, its 32 quants after.
-uint q8_word(uint64_t w[17], uint o) {  // the 4 bytes at (even) byte o of the quad
+// ones. Block k of a quad starts at byte 34 k: d in its first 2 bytes, its 32 quants after. Interleaved
+// (A_IL, Matrix::interleaved): a quad is the layout's unit, its 136 bytes as in the file padded to 9 texels,
+// read as 9 texel fetches (18 words, the last one padding).
+#if defined(A_IL)
+#define Q8_WORDS 18
+#else
+#define Q8_WORDS 17
+#endif
+uint q8_word(uint64_t w[Q8_WORDS], uint o) {  // the 4 bytes at (even) byte o of the quad
   const uint i = o >> 3, sh = (o & 7u) * 8u;
   if (sh <= 32) return uint(w[i] >> sh);
   return uint((w[i] >> sh) | (w[i + 1] << (64u - sh)));  // o % 8 == 6: i < 16 (o <= 132)
 }
 
 void mul_mv_row_lanes(uint row0, uint tid) {
-  uint rb[RPI];
+  uint rb[RPI];  // each row's first 16-bit word (A_IL: its first texel)
+#if defined(A_IL)
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = il_row(min(row0 + tid + r * WG_SIZE, p.nrows - 1));
+#else
   [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
+#endif
   float acc[RPI];
   [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
   const uint nquad = p.ncols / 128;
@@ -249,9 +260,17 @@ void mul_mv_row_lanes(uint row0, uint tid) {
     vec4 xv[32];  // block k's values 4j .. 4j + 3 at k * 8 + j, the same in every lane
     [[unroll]] for (uint j = 0; j < 32; ++j) xv[j] = x_quad(xq + j * 4, xa);
     [[unroll]] for (uint r = 0; r < RPI; ++r) {
+      uint64_t w[Q8_WORDS];
+#if defined(A_IL)
+      [[unroll]] for (uint i = 0; i < 9; ++i) {
+        const u64vec2 v = il_texel64(rb[r] + (g * 9 + i) * 8);
+        w[2 * i] = v.x;
+        w[2 * i + 1] = v.y;
+      }
+#else
       const uint w0 = (rb[r] + g * 4 * BLOCK_U16) >> 2;
-      uint64_t w[17];
       [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = data_a64[w0 + i];
+#endif
       float t = 0.0;
       [[unroll]] for (uint k = 0; k < 4; ++k) {
         float q = 0.0;

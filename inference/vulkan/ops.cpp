@@ -56,12 +56,14 @@ void grid_2d(const DeviceInfo& info, uint32_t groups, uint32_t& gx, uint32_t& gy
 void interleave_rows(quant::Type type, uint32_t ncols, const uint8_t* src, uint32_t nrows, uint8_t* dst) {
   PENSER_ASSERT(nrows % 8 == 0);
   const auto& t = quant::traits(type);
-  const uint64_t block = t.type_size, padded = (block + 15) / 16 * 16, nblocks = ncols / t.block_size;
-  const uint64_t row_bytes = nblocks * block, stride = nblocks * padded;
+  const uint64_t unit = uint64_t(t.type_size) * Matrix::interleave_unit(type), padded = Matrix::interleave_unit_bytes(type);
+  const uint64_t nunits = ncols / (uint64_t(t.block_size) * Matrix::interleave_unit(type));
+  PENSER_ASSERT(nunits * t.block_size * Matrix::interleave_unit(type) == ncols);
+  const uint64_t row_bytes = nunits * unit, stride = nunits * padded;
   std::vector<uint8_t> row(stride, 0);
   for (uint32_t r = 0; r < nrows; ++r) {
     const uint8_t* in = src + uint64_t(r) * row_bytes;
-    for (uint64_t k = 0; k < nblocks; ++k) std::memcpy(row.data() + k * padded, in + k * block, block);
+    for (uint64_t k = 0; k < nunits; ++k) std::memcpy(row.data() + k * padded, in + k * unit, unit);
     uint8_t* out = dst + uint64_t(r / 8) * 8 * stride + (r % 8) * 16;
     for (uint64_t j = 0; j < stride / 16; ++j) std::memcpy(out + j * 128, row.data() + j * 16, 16);
   }
@@ -242,9 +244,17 @@ bool Ops::mul_mv_row_lanes(const Matrix& a, bool aligned, bool x_uniform) const 
 }
 
 bool Ops::interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const {
-  if (!options_.interleave || (type != quant::Type::Q4_K && type != quant::Type::Q6_K) || nrows % 8 != 0 ||
-      ncols % 256 != 0)
-    return false;
+  using quant::Type;
+  // Q8_0 in units of 4 blocks (Matrix::interleave_unit): rows of whole units, 128 values.
+  const bool type_ok = ((type == Type::Q4_K || type == Type::Q6_K) && ncols % 256 == 0) ||
+                       (type == Type::Q8_0 && ncols % 128 == 0);
+  if (!options_.interleave || !type_ok || nrows % 8 != 0) return false;
+  // bind_matrix binds whole groups of 8 rows: one must fit a binding (Options::max_binding_bytes, the texel
+  // view's element limit), from the aligned offset below it. (Q8_0 at 512 columns: 4.5 KiB per group.)
+  const DeviceInfo& info = device_->info();
+  const uint64_t align = std::max<uint64_t>({info.min_storage_offset_alignment, info.min_texel_offset_alignment, 16});
+  const uint64_t max_range = std::min<uint64_t>(max_binding_, info.max_texel_elements * 16);
+  if (max_range <= align || max_range - align < 8 * Matrix::interleaved_stride(type, ncols)) return false;
   // Every product of the matrix must read the layout: the row-per-lane mul_mv (with every lane a row of a
   // group) and mul_mm_cpu.comp (not the tiles, PENSER_VK_MUL_MM_KERNEL=1).
   Matrix probe{nullptr, 0, type, ncols, nrows};
