@@ -281,19 +281,19 @@ void main() {
     }
   }
 #elif defined(DATA_A_Q8_0) && defined(A_IL)
-  // Q8_0, interleaved only (Matrix::interleaved; the file layout's Q8_0 prompts take the tiles): units of 4
-  // blocks, their 136 bytes as in the file padded to 9 texels. Block k of a unit (bytes 34k .. 34k + 33: f16
-  // d, then 32 signed quants) lies in texels 2k .. 2k + 2, from byte 2k of them (34k = 32k + 2k): 3 texel
-  // fetches per block and row. Its quants are the 8-byte runs at bytes 2k + 2 + 8m (m < 4) of those 48,
-  // each put together from the two words that cover it (k = 3: words 1-4, whole).
+  // Q8_0, interleaved only (Matrix::interleaved; the file layout's Q8_0 prompts take the tiles): units of 8
+  // blocks, 272 bytes = 17 texels. Block k of a unit (bytes 34k .. 34k + 33: f16 d, then 32 signed quants)
+  // lies in texels 2k .. 2k + 2, from byte 2k of them (34k = 32k + 2k, 2k + 34 <= 48): 3 texel fetches per
+  // block and row. d is at byte 2k of those 48, the quants are the 8-byte runs at bytes 2k + 2 + 8m (m < 4),
+  // each put together from the two words that cover it (k = 3 and 7: whole words).
   uint rb[NR];  // each row's first texel
   [[unroll]] for (uint i = 0; i < NR; ++i) rb[i] = il_row(min(rbase + i * WG_SIZE, p.nrows - 1u));
   const uint nblk = p.ncols / 32;
   // Rolled, as Q4_K's unit pairs (compile time): the block only feeds offsets, shifts and selects.
   [[dont_unroll]] for (uint bk = 0; bk < nblk; ++bk) {
-    const uint k = bk & 3u, t0 = (bk >> 2) * 9u + 2u * k;  // the block's first texel in its row
-    const uint sh = ((2u * k + 2u) & 7u) * 8u;               // the quants' start in their first word: 16, 32, 48, 0
-    const bool k3 = k == 3u;
+    const uint k = bk & 7u, t0 = (bk >> 3) * 17u + 2u * k;  // the block's first texel in its row
+    const uint qw = (2u * k + 2u) >> 3;                       // the quants' first word (0, 1 or 2) and bit in it
+    const uint sh = ((2u * k + 2u) & 7u) * 8u;
     vec2 held[NT][8];  // the block's 32 values of x per token (16 pairs), shared or not (xhold)
     [[unroll]] for (uint t = 0; t < NT; ++t) xhold(held[t], xb[t] + bk * 32, 16);
     vec4 xv[NT * 8];  // token t, values 4j .. 4j + 3 at t * 8 + j
@@ -315,10 +315,13 @@ void main() {
         w[2 * j] = v.x;
         w[2 * j + 1] = v.y;
       }
-      const float d = unpackHalf2x16(uint(w[0] >> (16u * k)) & 0xFFFFu).x;
+      const float d = unpackHalf2x16(uint((k < 4u ? w[0] : w[1]) >> ((2u * k & 7u) * 8u)) & 0xFFFFu).x;
       vec4 q[8];
       [[unroll]] for (uint m = 0; m < 4; ++m) {
-        const uvec2 u = funnel(k3 ? w[m + 1] : w[m], k3 ? w[m + 2] : w[m + 1], sh);
+        // Selects with constant indices (qw is uniform), so that w stays in registers; qw == 2 has sh == 0.
+        const uint64_t lo = qw == 0u ? w[m] : qw == 1u ? w[m + 1] : w[m + 2];
+        const uint64_t hi = qw == 0u ? w[m + 1] : w[m + 2];
+        const uvec2 u = funnel(lo, hi, sh);
         q[2 * m] = sb4(u.x);
         q[2 * m + 1] = sb4(u.y);
       }

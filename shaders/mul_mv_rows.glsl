@@ -232,14 +232,10 @@ void mul_mv_row_lanes(uint row0, uint tid) {
 // Q8_0 (34-byte blocks) by quads of blocks: 136 bytes = 17 8-byte words, 8-byte aligned (Ops::mul_mv: rows
 // of whole quads, 8-byte aligned in their binding): 17 loads per 128 weights and row instead of 34 32-bit
 // ones. Block k of a quad starts at byte 34 k: d in its first 2 bytes, its 32 quants after. Interleaved
-// (A_IL, Matrix::interleaved): a quad is the layout's unit, its 136 bytes as in the file padded to 9 texels,
-// read as 9 texel fetches (18 words, the last one padding).
-#if defined(A_IL)
-#define Q8_WORDS 18
-#else
-#define Q8_WORDS 17
-#endif
-uint q8_word(uint64_t w[Q8_WORDS], uint o) {  // the 4 bytes at (even) byte o of the quad
+// (A_IL, Matrix::interleaved): the layout's unit is 8 blocks, 272 bytes = 17 texels, whose halves are quads
+// of 17 words each: quad g is half g & 1 of unit g >> 1, read as the 9 texels from texel 8 (g & 1) (the
+// second half starts one word into its first texel).
+uint q8_word(uint64_t w[17], uint o) {  // the 4 bytes at (even) byte o of the quad
   const uint i = o >> 3, sh = (o & 7u) * 8u;
   if (sh <= 32) return uint(w[i] >> sh);
   return uint((w[i] >> sh) | (w[i + 1] << (64u - sh)));  // o % 8 == 6: i < 16 (o <= 132)
@@ -260,13 +256,17 @@ void mul_mv_row_lanes(uint row0, uint tid) {
     vec4 xv[32];  // block k's values 4j .. 4j + 3 at k * 8 + j, the same in every lane
     [[unroll]] for (uint j = 0; j < 32; ++j) xv[j] = x_quad(xq + j * 4, xa);
     [[unroll]] for (uint r = 0; r < RPI; ++r) {
-      uint64_t w[Q8_WORDS];
+      uint64_t w[17];
 #if defined(A_IL)
+      const uint t0 = (g >> 1) * 17 + (g & 1u) * 8;
+      const bool odd = (g & 1u) != 0;  // uniform: a select, no index that varies (arrays stay in registers)
+      uint64_t v[18];
       [[unroll]] for (uint i = 0; i < 9; ++i) {
-        const u64vec2 v = il_texel64(rb[r] + (g * 9 + i) * 8);
-        w[2 * i] = v.x;
-        w[2 * i + 1] = v.y;
+        const u64vec2 t = il_texel64(rb[r] + (t0 + i) * 8);
+        v[2 * i] = t.x;
+        v[2 * i + 1] = t.y;
       }
+      [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = odd ? v[i + 1] : v[i];
 #else
       const uint w0 = (rb[r] + g * 4 * BLOCK_U16) >> 2;
       [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = data_a64[w0 + i];

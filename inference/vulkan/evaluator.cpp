@@ -554,15 +554,13 @@ class VulkanEvaluator final : public model::Evaluator {
 
 uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32_t n_batch, bool cpu_implementation) {
   const model::HParams& hp = model.hparams();
-  // Interleaved matrices (CPU implementations) pad each Q6_K block (210 bytes) to 224 and each Q8_0 unit of
-  // 4 blocks (136 bytes, rows of whole units) to 144: an upper bound, as if every such matrix that is
-  // multiplied were interleaved.
+  // Interleaved Q6_K matrices (CPU implementations) pad each 210-byte block to 224: an upper bound, as if
+  // every Q6_K matrix that is multiplied were interleaved. (Q4_K's and Q8_0's units are whole texels.)
   uint64_t padding = 0;
   if (cpu_implementation) {
     const model::Weights& w = model.weights();
     auto pad = [&](const model::Tensor& t) {
-      if (t.type == quant::Type::Q6_K || (t.type == quant::Type::Q8_0 && t.ne0 % 128 == 0))
-        padding += (Matrix::interleaved_stride(t.type, uint32_t(t.ne0)) - t.row_bytes) * t.ne1;
+      if (t.type == quant::Type::Q6_K) padding += (Matrix::interleaved_stride(t.type, uint32_t(t.ne0)) - t.row_bytes) * t.ne1;
     };
     if (w.output.data != w.token_embd.data) pad(w.output);
     for (const model::Layer& L : w.layers)

@@ -101,7 +101,7 @@ struct WeightAllocations {
   uint64_t largest = 0;
   uint32_t split_matrices = 0;
   uint32_t interleaved = 0;  // matrices stored interleaved (Matrix::interleaved: CPU implementations)
-  uint64_t padding = 0;      // bytes their padded blocks add to the file's (Q6_K: 14 per block; Q8_0: 8 per 4)
+  uint64_t padding = 0;      // bytes their padded blocks add to the file's (Q6_K: 14 per block)
   bool cpu_implementation = false;  // the device is one (lavapipe)
 };
 Result<WeightAllocations> weight_allocations(const model::Evaluator& evaluator);
@@ -117,7 +117,7 @@ Result<std::vector<PromptCounts>> prompt_counts(const model::Evaluator& evaluato
 // Device bytes the model needs with n_ctx tokens of KV cache (weights + cache + activations, including
 // those of a prompt batch of n_batch tokens).
 // cpu_implementation: the device is one (lavapipe), whose weights are stored interleaved, with Q6_K blocks
-// and Q8_0 units of 4 blocks padded (Matrix::interleaved): their padding is counted too.
+// padded (Matrix::interleaved): their padding is counted too.
 uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32_t n_batch = kDefaultBatch,
                                bool cpu_implementation = false);
 

@@ -245,12 +245,11 @@ bool Ops::mul_mv_row_lanes(const Matrix& a, bool aligned, bool x_uniform) const 
 
 bool Ops::interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const {
   using quant::Type;
-  // Q8_0 in units of 4 blocks (Matrix::interleave_unit): rows of whole units, 128 values.
-  const bool type_ok = ((type == Type::Q4_K || type == Type::Q6_K) && ncols % 256 == 0) ||
-                       (type == Type::Q8_0 && ncols % 128 == 0);
+  // All in rows of whole units of 256 values (Q8_0: 8 blocks, Matrix::interleave_unit).
+  const bool type_ok = (type == Type::Q4_K || type == Type::Q6_K || type == Type::Q8_0) && ncols % 256 == 0;
   if (!options_.interleave || !type_ok || nrows % 8 != 0) return false;
   // bind_matrix binds whole groups of 8 rows: one must fit a binding (Options::max_binding_bytes, the texel
-  // view's element limit), from the aligned offset below it. (Q8_0 at 512 columns: 4.5 KiB per group.)
+  // view's element limit), from the aligned offset below it. (Q8_0 at 512 columns: 4.25 KiB per group.)
   const DeviceInfo& info = device_->info();
   const uint64_t align = std::max<uint64_t>({info.min_storage_offset_alignment, info.min_texel_offset_alignment, 16});
   const uint64_t max_range = std::min<uint64_t>(max_binding_, info.max_texel_elements * 16);

@@ -43,16 +43,17 @@ struct Matrix {
   // The rows' layout in memory: false, back to back as in the file; true, interleaved (CPU implementations:
   // interleave_rows below, Ops::interleaves): each unit of interleave_unit() file blocks, its bytes as in the
   // file, padded to whole 16-byte texels (Q4_K: a block, 144 bytes = 9 texels; Q6_K: a block, 210 bytes to
-  // 224; Q8_0: 4 blocks, 136 bytes to 144, where one 34-byte block padded to 48 would waste 41%), and each
-  // group of 8 rows stored texel by texel (texel j of rows 8g .. 8g + 7 side by side), so that 8 lanes each
-  // reading its own row read 128 contiguous bytes. nrows is then a multiple of 8, ncols a multiple of the
-  // unit's values, and parts and views start at whole groups.
+  // 224; Q8_0: 8 blocks, 272 bytes = 17 texels, no padding, where one 34-byte block padded to 48 would waste
+  // 41% and 4 blocks padded to 144 bytes 6%, enough to push a 1.5B Q8_0 model past lavapipe's 2 GiB heap),
+  // and each group of 8 rows stored texel by texel (texel j of rows 8g .. 8g + 7 side by side), so that 8
+  // lanes each reading its own row read 128 contiguous bytes. nrows is then a multiple of 8, ncols a multiple
+  // of the unit's values, and parts and views start at whole groups.
   bool interleaved = false;
   uint64_t row_bytes() const { return quant::row_size(type, ncols); }
   // Bytes a row takes in memory (padded units when interleaved): row r starts at r * stride().
   uint64_t stride() const { return interleaved ? interleaved_stride(type, ncols) : row_bytes(); }
   // File blocks per padded unit of the interleaved layout.
-  static uint32_t interleave_unit(quant::Type type) { return type == quant::Type::Q8_0 ? 4 : 1; }
+  static uint32_t interleave_unit(quant::Type type) { return type == quant::Type::Q8_0 ? 8 : 1; }
   // Bytes of one padded unit (whole texels).
   static uint64_t interleave_unit_bytes(quant::Type type) {
     return (uint64_t(interleave_unit(type)) * quant::traits(type).type_size + 15) / 16 * 16;
@@ -240,7 +241,8 @@ class Ops {
 
   // Whether a weight matrix of this type and shape is stored interleaved (Matrix::interleaved) on this
   // device: CPU implementations where the row-per-lane product and mul_mm_cpu.comp read it (Q4_K, Q6_K, and
-  // Q8_0 of whole 4-block units: ncols % 128 == 0), rows a multiple of 8, Options::interleave on. The loader asks, then every product of it reads that layout.
+  // Q8_0 of whole 8-block units: ncols % 256 == 0), rows a multiple of 8 of which 8 fit one binding,
+  // Options::interleave on. The loader asks, then every product of it reads that layout.
   bool interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const;
 
  private:

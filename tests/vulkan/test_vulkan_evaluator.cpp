@@ -158,7 +158,7 @@ class TestVulkanEvaluator : public QObject {
     const double err = nmse(lg, lc);
     QVERIFY2(err < tolerance, fmt::format("logits nmse {:.3g} (tolerance {:.1g})", err, tolerance).c_str());
     // On a CPU implementation the products of these types read interleaved weights (Matrix::interleaved):
-    // the parity above was theirs (Q8_0 in units of 4 blocks, rows of 256 and 512 here).
+    // the parity above was theirs (Q8_0 in units of 8 blocks, rows of 256 and 512 here).
     {
       auto wa = vulkan::weight_allocations(**gpu);
       VKT_OK(wa);
@@ -196,7 +196,7 @@ class TestVulkanEvaluator : public QObject {
         for (const model::Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_gate, &L.ffn_up, &L.ffn_down})
           file_bytes += uint64_t(t->row_bytes) * t->ne1;
       // Plus the padding of interleaved matrices (CPU implementations: Q4_K, Q6_K and Q8_0, the Q6_K blocks
-      // padded to 224 bytes, Q8_0's units of 4 blocks to 144), which the estimate counts as a bound.
+      // padded to 224 bytes), which the estimate counts as a bound.
       QCOMPARE(a->bytes, file_bytes + a->padding);
       QCOMPARE(aw->padding, a->padding);
       if (a->cpu_implementation && (type == int(Type::Q4_K) || type == int(Type::Q8_0))) {

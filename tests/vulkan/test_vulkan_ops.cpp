@@ -154,16 +154,16 @@ class TestVulkanOps : public QObject {
   }
 
   // The interleaved layout itself (host side): byte b of unit k of row r at its place, padding zero. A unit
-  // (Matrix::interleave_unit): a Q4_K or Q6_K block, 4 Q8_0 blocks (136 bytes padded to 144).
+  // (Matrix::interleave_unit): a Q4_K or Q6_K block, 8 Q8_0 blocks (272 bytes, 17 texels: no padding).
   void interleave_rows_layout() {
     struct Want {
       Type t;
       uint64_t unit, padded;  // a unit's bytes in the file and padded
     };
-    for (const Want& u : {Want{Type::Q4_K, 144, 144}, Want{Type::Q6_K, 210, 224}, Want{Type::Q8_0, 136, 144}}) {
+    for (const Want& u : {Want{Type::Q4_K, 144, 144}, Want{Type::Q6_K, 210, 224}, Want{Type::Q8_0, 272, 272}}) {
       const Type t = u.t;
       const uint32_t ncols = 512, nrows = 16;
-      const uint64_t units = ncols / (quant::traits(t).block_size * Matrix::interleave_unit(t));  // 2, 2, 4
+      const uint64_t units = ncols / (quant::traits(t).block_size * Matrix::interleave_unit(t));  // 2 each
       const auto m = random_matrix(t, ncols, nrows, 5);
       QCOMPARE(Matrix::interleave_unit_bytes(t), u.padded);
       QCOMPARE(units * u.unit, quant::row_size(t, ncols));
@@ -182,14 +182,14 @@ class TestVulkanOps : public QObject {
         }
       QCOMPARE(checked, il.size());  // every byte of the output is one of the places above
     }
-    // Q8_0 only in rows of whole units (128 values): others keep the file layout (where the device
+    // Q8_0 only in rows of whole units (256 values): others keep the file layout (where the device
     // interleaves at all).
-    if (ops->interleaves(Type::Q8_0, 128, 8)) {
-      QVERIFY(!ops->interleaves(Type::Q8_0, 160, 8));
-      QVERIFY(!ops->interleaves(Type::Q8_0, 1536 + 64, 8));
+    if (ops->interleaves(Type::Q8_0, 256, 8)) {
+      QVERIFY(!ops->interleaves(Type::Q8_0, 128, 8));
+      QVERIFY(!ops->interleaves(Type::Q8_0, 1536 + 128, 8));
       QVERIFY(ops->interleaves(Type::Q8_0, 8960, 1536));
       QVERIFY(!ops->interleaves(Type::Q8_0, 512, 12));
-      // 8 rows must fit one binding (4 KiB here): 8 x 576 bytes at 512 columns do not, 8 x 288 at 256 do.
+      // 8 rows must fit one binding (4 KiB here): 8 x 544 bytes at 512 columns do not, 8 x 272 at 256 do.
       QVERIFY(!ops_row_lanes32->interleaves(Type::Q8_0, 512, 8));
       QVERIFY(ops_row_lanes32->interleaves(Type::Q8_0, 256, 8));
     }
@@ -211,7 +211,7 @@ class TestVulkanOps : public QObject {
     QFETCH(int, variant);
     const Type t = Type(type);
     const uint32_t ncols = 512, nrows = 40;
-    // Q8_0's 8-row groups (4.5 KiB) do not fit the 4 KiB bindings: split at 10 KiB (two groups) instead.
+    // Q8_0's 8-row groups (4.25 KiB) do not fit the 4 KiB bindings: split at 10 KiB (two groups) instead.
     auto split_q8 = Ops::create(*gpu.device, {.max_binding_bytes = 10240, .mul_mv_rows = 32});
     VKT_OK(split_q8);
     Ops* const all[] = {ops.get(), ops_row_lanes_ssbo.get(),

@@ -185,7 +185,7 @@ class TestVulkanPrefill : public QObject {
     const Type t = Type(type);
     const uint32_t ncols = 512, nrows = 40, y_stride = nrows + 2;
     // The loader's Ops (the split one has 1 row per workgroup in mul_mv: no interleaving there, so its own).
-    // (Q8_0: 10 KiB, two of its 4.5 KiB 8-row groups; one must fit a binding: Ops::interleaves.)
+    // (Q8_0: 10 KiB, two of its 4.25 KiB 8-row groups; one must fit a binding: Ops::interleaves.)
     auto split = Ops::create(*gpu.device, {.max_binding_bytes = t == Type::Q8_0 ? 10240u : 4096u});
     VKT_OK(split);
     Ops& o = variant == 1 ? **split : variant == 3 ? *ops_cpu : *ops;
