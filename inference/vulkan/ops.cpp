@@ -265,7 +265,8 @@ bool Ops::interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const {
 // 64 rows, Q4_K 0.83 / 1.12 / 1.05; docs/vulkan.md). Q6_K's 64 rows take LLVM 3.6 s to compile instead of
 // 1.4 at 32 (a cold start). Interleaved Q4_K (Matrix::interleaved), whose weights now cost less than its x:
 // 64 rows 1.25-1.35x faster than 32 (Q4_K 1536 x 17920, 8960 x 1536 and 1536 x 1536, per CPU-second,
-// 2026-11-29, load 1.5-1.9). Halved while the matrix has fewer than 16 workgroups (the K/V products).
+// 2026-11-29, load 1.5-1.9); interleaved Q8_0 1.1-1.2x (1536 x 17920, 8960 x 1536, 1536 x 1536, per
+// CPU-second, load 1.6-2.0). Halved while the matrix has fewer than 16 workgroups (the K/V products).
 uint32_t Ops::mul_mv_row_lane_rows(const Matrix& a) const {
   if (mul_mv_rows_) return mul_mv_rows_;
   uint32_t rows = a.type == quant::Type::Q6_K || a.interleaved ? 64 : 32;
