@@ -92,10 +92,9 @@ vec4 b4(uint w) { return vec4(ivec4(w & 0xFFu, (w >> 8) & 0xFFu, (w >> 16) & 0xF
 // The four bytes of w as signed values (Q8_0's quants).
 vec4 sb4(uint w) { return vec4(ivec4(int(w << 24u), int(w << 16u), int(w << 8u), int(w)) >> 24); }
 
-#if defined(DATA_A_Q6_K) || defined(DATA_A_Q8_0)
+#if defined(DATA_A_Q6_K)
 // 8 bytes at an even byte offset of the binding from the two 8-byte words lo, hi that cover them, s = 8 x
-// the offset's remainder mod 8 (Q6_K blocks are 210 bytes, so a block starts at any even offset; Q8_0's are
-// 34).
+// the offset's remainder mod 8 (Q6_K blocks are 210 bytes, so a block starts at any even offset).
 uvec2 funnel(uint64_t lo, uint64_t hi, uint s) {
   return unpack32(s == 0u ? lo : (lo >> s) | ((hi << (63u - s)) << 1u));  // no shift by 64
 }
@@ -282,18 +281,14 @@ void main() {
   }
 #elif defined(DATA_A_Q8_0) && defined(A_IL)
   // Q8_0, interleaved only (Matrix::interleaved; the file layout's Q8_0 prompts take the tiles): units of 8
-  // blocks, 272 bytes = 17 texels. Block k of a unit (bytes 34k .. 34k + 33: f16 d, then 32 signed quants)
-  // lies in texels 2k .. 2k + 2, from byte 2k of them (34k = 32k + 2k, 2k + 34 <= 48): 3 texel fetches per
-  // block and row. d is at byte 2k of those 48, the quants are the 8-byte runs at bytes 2k + 2 + 8m (m < 4),
-  // each put together from the two words that cover it (k = 3 and 7: whole words).
+  // blocks as 17 texels, the 8 f16 d's in texel 0, block k's 32 signed quants in texels 1 + 2k, 2 + 2k:
+  // 3 texel fetches per block and row, no shifts.
   uint rb[NR];  // each row's first texel
   [[unroll]] for (uint i = 0; i < NR; ++i) rb[i] = il_row(min(rbase + i * WG_SIZE, p.nrows - 1u));
   const uint nblk = p.ncols / 32;
   // Rolled, as Q4_K's unit pairs (compile time): the block only feeds offsets, shifts and selects.
   [[dont_unroll]] for (uint bk = 0; bk < nblk; ++bk) {
-    const uint k = bk & 7u, t0 = (bk >> 3) * 17u + 2u * k;  // the block's first texel in its row
-    const uint qw = (2u * k + 2u) >> 3;                       // the quants' first word (0, 1 or 2) and bit in it
-    const uint sh = ((2u * k + 2u) & 7u) * 8u;
+    const uint k = bk & 7u, tu = (bk >> 3) * 17u;  // the block in its unit, the unit's first texel
     vec2 held[NT][8];  // the block's 32 values of x per token (16 pairs), shared or not (xhold)
     [[unroll]] for (uint t = 0; t < NT; ++t) xhold(held[t], xb[t] + bk * 32, 16);
     vec4 xv[NT * 8];  // token t, values 4j .. 4j + 3 at t * 8 + j
@@ -309,21 +304,14 @@ void main() {
       }
     }
     [[unroll]] for (uint i = 0; i < NR; ++i) {
-      uint64_t w[6];
-      [[unroll]] for (uint j = 0; j < 3; ++j) {
-        const u64vec2 v = il_texel64(rb[i] + (t0 + j) * 8);
-        w[2 * j] = v.x;
-        w[2 * j + 1] = v.y;
-      }
-      const float d = unpackHalf2x16(uint((k < 4u ? w[0] : w[1]) >> ((2u * k & 7u) * 8u)) & 0xFFFFu).x;
+      const u64vec2 dt = il_texel64(rb[i] + tu * 8);
+      const float d = unpackHalf2x16(uint((k < 4u ? dt.x : dt.y) >> ((k & 3u) * 16u)) & 0xFFFFu).x;
+      const u64vec2 a = il_texel64(rb[i] + (tu + 1u + 2u * k) * 8), b = il_texel64(rb[i] + (tu + 2u + 2u * k) * 8);
+      const uvec2 u[4] = uvec2[4](unpack32(a.x), unpack32(a.y), unpack32(b.x), unpack32(b.y));
       vec4 q[8];
       [[unroll]] for (uint m = 0; m < 4; ++m) {
-        // Selects with constant indices (qw is uniform), so that w stays in registers; qw == 2 has sh == 0.
-        const uint64_t lo = qw == 0u ? w[m] : qw == 1u ? w[m + 1] : w[m + 2];
-        const uint64_t hi = qw == 0u ? w[m + 1] : w[m + 2];
-        const uvec2 u = funnel(lo, hi, sh);
-        q[2 * m] = sb4(u.x);
-        q[2 * m + 1] = sb4(u.y);
+        q[2 * m] = sb4(u[m].x);
+        q[2 * m + 1] = sb4(u[m].y);
       }
       [[unroll]] for (uint t = 0; t < NT; ++t) {
         float sum = 0.0;

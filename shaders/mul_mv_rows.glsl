@@ -228,13 +228,43 @@ void mul_mv_row_lanes(uint row0, uint tid) {
   }
   [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
 }
+#elif defined(DATA_A_Q8_0) && defined(A_IL)
+// Q8_0 interleaved (Matrix::interleaved): units of 8 blocks as 17 texels, the 8 f16 d's in texel 0 and block
+// j's quants in texels 1 + 2j, 2 + 2j: whole texels, no shifts. A quad of blocks (128 values, as the plain
+// path below) is half h of a unit: its d's are half h of texel 0, then 8 texels of quants.
+void mul_mv_row_lanes(uint row0, uint tid) {
+  uint rb[RPI];  // each row's first texel
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = il_row(min(row0 + tid + r * WG_SIZE, p.nrows - 1));
+  float acc[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
+  const uint nquad = p.ncols / 128;
+  for (uint g = 0; g < nquad; ++g) {
+    const uint xq = p.x_offset + g * 128;
+    vec4 xv[32];  // block k's values 4j .. 4j + 3 at k * 8 + j, the same in every lane
+    [[unroll]] for (uint j = 0; j < 32; ++j) xv[j] = x_quad(xq + j * 4, xa);
+    const uint tu = (g >> 1) * 17, h = g & 1u;  // the unit's first texel, the half
+    [[unroll]] for (uint r = 0; r < RPI; ++r) {
+      const u64vec2 dt = il_texel64(rb[r] + tu * 8);
+      const uvec2 dw = unpack32(h == 0u ? dt.x : dt.y);  // the quad's 4 d's
+      float t = 0.0;
+      [[unroll]] for (uint k = 0; k < 4; ++k) {
+        const uint tq = tu + 1 + (h * 4 + k) * 2;
+        const u64vec2 a = il_texel64(rb[r] + tq * 8), b = il_texel64(rb[r] + (tq + 1) * 8);
+        const uint qw[8] = uint[8](unpack32(a.x).x, unpack32(a.x).y, unpack32(a.y).x, unpack32(a.y).y,
+                                   unpack32(b.x).x, unpack32(b.x).y, unpack32(b.y).x, unpack32(b.y).y);
+        float q = 0.0;
+        [[unroll]] for (uint j = 0; j < 8; ++j) q += dot(sbytes4(qw[j]), xv[k * 8 + j]);
+        t += unpackHalf2x16(dw[k >> 1])[k & 1u] * q;
+      }
+      acc[r] += t;
+    }
+  }
+  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+}
 #elif defined(DATA_A_Q8_0)
 // Q8_0 (34-byte blocks) by quads of blocks: 136 bytes = 17 8-byte words, 8-byte aligned (Ops::mul_mv: rows
 // of whole quads, 8-byte aligned in their binding): 17 loads per 128 weights and row instead of 34 32-bit
-// ones. Block k of a quad starts at byte 34 k: d in its first 2 bytes, its 32 quants after. Interleaved
-// (A_IL, Matrix::interleaved): the layout's unit is 8 blocks, 272 bytes = 17 texels, whose halves are quads
-// of 17 words each: quad g is half g & 1 of unit g >> 1, read as the 9 texels from texel 8 (g & 1) (the
-// second half starts one word into its first texel).
+// ones. Block k of a quad starts at byte 34 k: d in its first 2 bytes, its 32 quants after.
 uint q8_word(uint64_t w[17], uint o) {  // the 4 bytes at (even) byte o of the quad
   const uint i = o >> 3, sh = (o & 7u) * 8u;
   if (sh <= 32) return uint(w[i] >> sh);
@@ -242,12 +272,8 @@ uint q8_word(uint64_t w[17], uint o) {  // the 4 bytes at (even) byte o of the q
 }
 
 void mul_mv_row_lanes(uint row0, uint tid) {
-  uint rb[RPI];  // each row's first 16-bit word (A_IL: its first texel)
-#if defined(A_IL)
-  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = il_row(min(row0 + tid + r * WG_SIZE, p.nrows - 1));
-#else
+  uint rb[RPI];
   [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
-#endif
   float acc[RPI];
   [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
   const uint nquad = p.ncols / 128;
@@ -256,21 +282,9 @@ void mul_mv_row_lanes(uint row0, uint tid) {
     vec4 xv[32];  // block k's values 4j .. 4j + 3 at k * 8 + j, the same in every lane
     [[unroll]] for (uint j = 0; j < 32; ++j) xv[j] = x_quad(xq + j * 4, xa);
     [[unroll]] for (uint r = 0; r < RPI; ++r) {
-      uint64_t w[17];
-#if defined(A_IL)
-      const uint t0 = (g >> 1) * 17 + (g & 1u) * 8;
-      const bool odd = (g & 1u) != 0;  // uniform: a select, no index that varies (arrays stay in registers)
-      uint64_t v[18];
-      [[unroll]] for (uint i = 0; i < 9; ++i) {
-        const u64vec2 t = il_texel64(rb[r] + (t0 + i) * 8);
-        v[2 * i] = t.x;
-        v[2 * i + 1] = t.y;
-      }
-      [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = odd ? v[i + 1] : v[i];
-#else
       const uint w0 = (rb[r] + g * 4 * BLOCK_U16) >> 2;
+      uint64_t w[17];
       [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = data_a64[w0 + i];
-#endif
       float t = 0.0;
       [[unroll]] for (uint k = 0; k < 4; ++k) {
         float q = 0.0;

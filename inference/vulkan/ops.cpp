@@ -63,7 +63,18 @@ void interleave_rows(quant::Type type, uint32_t ncols, const uint8_t* src, uint3
   std::vector<uint8_t> row(stride, 0);
   for (uint32_t r = 0; r < nrows; ++r) {
     const uint8_t* in = src + uint64_t(r) * row_bytes;
-    for (uint64_t k = 0; k < nunits; ++k) std::memcpy(row.data() + k * padded, in + k * unit, unit);
+    for (uint64_t k = 0; k < nunits; ++k) {
+      uint8_t* out = row.data() + k * padded;
+      const uint8_t* blocks = in + k * unit;
+      if (type == quant::Type::Q8_0) {  // fields by kind (Matrix::interleaved): d's in texel 0, quants after
+        for (uint64_t b = 0; b < 8; ++b) {
+          std::memcpy(out + 2 * b, blocks + 34 * b, 2);
+          std::memcpy(out + 16 + 32 * b, blocks + 34 * b + 2, 32);
+        }
+      } else {
+        std::memcpy(out, blocks, unit);
+      }
+    }
     uint8_t* out = dst + uint64_t(r / 8) * 8 * stride + (r % 8) * 16;
     for (uint64_t j = 0; j < stride / 16; ++j) std::memcpy(out + j * 128, row.data() + j * 16, 16);
   }

@@ -44,7 +44,9 @@ struct Matrix {
   // interleave_rows below, Ops::interleaves): each unit of interleave_unit() file blocks, its bytes as in the
   // file, padded to whole 16-byte texels (Q4_K: a block, 144 bytes = 9 texels; Q6_K: a block, 210 bytes to
   // 224; Q8_0: 8 blocks, 272 bytes = 17 texels, no padding, where one 34-byte block padded to 48 would waste
-  // 41% and 4 blocks padded to 144 bytes 6%, enough to push a 1.5B Q8_0 model past lavapipe's 2 GiB heap),
+  // 41% and 4 blocks padded to 144 bytes 6%, enough to push a 1.5B Q8_0 model past lavapipe's 2 GiB heap;
+  // Q8_0's fields by kind so that all are whole texels: the 8 f16 d's in texel 0, block b's 32 quants in
+  // texels 1 + 2b and 2 + 2b),
   // and each group of 8 rows stored texel by texel (texel j of rows 8g .. 8g + 7 side by side), so that 8
   // lanes each reading its own row read 128 contiguous bytes. nrows is then a multiple of 8, ncols a multiple
   // of the unit's values, and parts and views start at whole groups.
@@ -91,7 +93,8 @@ bool supported_weight_type(quant::Type type);
 // (nrows a multiple of 8, ncols of whole units): dst receives nrows * stride bytes (Matrix::interleaved_stride).
 // Byte b of unit k of row r (a unit: Matrix::interleave_unit blocks, b < their bytes) is byte o = k * padded + b
 // of the padded row (padded: Matrix::interleave_unit_bytes), and lands at (r / 8) * 8 * stride + (o / 16) * 128
-// + (r % 8) * 16 + o % 16; the padding is zero.
+// + (r % 8) * 16 + o % 16; the padding is zero. Q8_0's unit is rearranged first: the d of its block j at
+// bytes 2j, 2j + 1, the quants of block j at 16 + 32j .. 16 + 32j + 31.
 void interleave_rows(quant::Type type, uint32_t ncols, const uint8_t* src, uint32_t nrows, uint8_t* dst);
 
 // Ops::mul_mv's input transforms, fused into its read of x (the decode step on GPUs: fewer dispatches and

@@ -154,7 +154,8 @@ class TestVulkanOps : public QObject {
   }
 
   // The interleaved layout itself (host side): byte b of unit k of row r at its place, padding zero. A unit
-  // (Matrix::interleave_unit): a Q4_K or Q6_K block, 8 Q8_0 blocks (272 bytes, 17 texels: no padding).
+  // (Matrix::interleave_unit): a Q4_K or Q6_K block, 8 Q8_0 blocks (272 bytes, 17 texels: no padding; the
+  // d's first, then the quants).
   void interleave_rows_layout() {
     struct Want {
       Type t;
@@ -174,7 +175,10 @@ class TestVulkanOps : public QObject {
       size_t checked = 0;
       for (uint32_t r = 0; r < nrows; ++r)
         for (uint64_t o = 0; o < stride; ++o) {
-          const uint64_t k = o / u.padded, b = o % u.padded;
+          const uint64_t k = o / u.padded;
+          uint64_t b = o % u.padded;
+          // Q8_0's unit by kind of field: d of block j at 2j, 2j + 1, its quants at 16 + 32j.. (34-byte blocks)
+          if (t == Type::Q8_0) b = b < 16 ? 34 * (b / 2) + b % 2 : 34 * ((b - 16) / 32) + 2 + (b - 16) % 32;
           const uint8_t got = il[(r / 8) * 8 * stride + (o / 16) * 128 + (r % 8) * 16 + o % 16];
           const uint8_t want = b < u.unit ? m[r * units * u.unit + k * u.unit + b] : 0;
           if (got != want) QFAIL(fmt::format("{} row {} byte {}: {} != {}", quant::type_name(t), r, o, got, want).c_str());
