@@ -41,15 +41,14 @@ struct Matrix {
   const char* name = nullptr;  // the tensor's name (static storage), for the per-op profile
   std::vector<MatrixPart> parts{};  // empty: all rows at buffer + offset; else in row order, covering nrows
   // The rows' layout in memory: false, back to back as in the file; true, interleaved (CPU implementations:
-  // interleave_rows below, Ops::interleaves): each unit of interleave_unit() file blocks, its bytes as in the
-  // file, padded to whole 16-byte texels (Q4_K: a block, 144 bytes = 9 texels; Q6_K: a block, 210 bytes to
-  // 224; Q8_0: 8 blocks, 272 bytes = 17 texels, no padding, where one 34-byte block padded to 48 would waste
-  // 41% and 4 blocks padded to 144 bytes 6%, enough to push a 1.5B Q8_0 model past lavapipe's 2 GiB heap;
-  // Q8_0's fields by kind so that all are whole texels: the 8 f16 d's in texel 0, block b's 32 quants in
-  // texels 1 + 2b and 2 + 2b),
-  // and each group of 8 rows stored texel by texel (texel j of rows 8g .. 8g + 7 side by side), so that 8
-  // lanes each reading its own row read 128 contiguous bytes. nrows is then a multiple of 8, ncols a multiple
-  // of the unit's values, and parts and views start at whole groups.
+  // interleave_rows below, Ops::interleaves): each unit of interleave_unit() file blocks padded to whole
+  // 16-byte texels (Q4_K: a block, 144 bytes = 9 texels; Q6_K: a block, 210 bytes to 224; Q8_0: 8 blocks,
+  // 272 bytes = 17 texels, no padding, where one 34-byte block padded to 48 would waste 41% and 4 blocks
+  // padded to 144 bytes 6%, enough to push a 1.5B Q8_0 model past lavapipe's 2 GiB heap), its bytes as in the
+  // file except Q8_0's, by kind so that every field is whole texels (the 8 f16 d's in texel 0, block b's 32
+  // quants in texels 1 + 2b and 2 + 2b); and each group of 8 rows stored texel by texel (texel j of rows
+  // 8g .. 8g + 7 side by side), so that 8 lanes each reading its own row read 128 contiguous bytes. nrows is
+  // then a multiple of 8, ncols a multiple of the unit's values, and parts and views start at whole groups.
   bool interleaved = false;
   uint64_t row_bytes() const { return quant::row_size(type, ncols); }
   // Bytes a row takes in memory (padded units when interleaved): row r starts at r * stride().
