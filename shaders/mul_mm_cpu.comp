@@ -3,7 +3,7 @@
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 // Y[n, r] = dot(A[r, :], X[n, :]) (+ bias[r]) (+ Y[n, r]): mul_mm.comp's product for CPU implementations
-// (lavapipe), Q4_K and Q6_K, on devices with shaderInt64 (Ops::mul_mm picks it).
+// (lavapipe), Q4_K and Q6_K, and Q8_0 interleaved (A_IL), on devices with shaderInt64 (Ops::mul_mm picks it).
 // Why not mul_mm.comp's shared-memory tiles: llvmpipe turns every load of a lane-varying address (SSBO and
 // shared memory alike) into a loop over the 8 lanes, one scalar load per component, so a load costs per
 // component, not per byte, and a tile through shared memory is loaded twice. Here each invocation reads
@@ -88,6 +88,9 @@ u64vec2 il_texel64(uint t) { const uvec4 v = texelFetch(a_tex, int(t)); return u
 
 // The four bytes of w as floats (signed conversion: one instruction on AVX2, see types.glsl's bytes4).
 vec4 b4(uint w) { return vec4(ivec4(w & 0xFFu, (w >> 8) & 0xFFu, (w >> 16) & 0xFFu, w >> 24)); }
+
+// The four bytes of w as signed values (Q8_0's quants).
+vec4 sb4(uint w) { return vec4(ivec4(int(w << 24u), int(w << 16u), int(w << 8u), int(w)) >> 24); }
 
 #if defined(DATA_A_Q6_K)
 // 8 bytes at an even byte offset of the binding from the two 8-byte words lo, hi that cover them, s = 8 x
@@ -276,8 +279,49 @@ void main() {
       }
     }
   }
+#elif defined(DATA_A_Q8_0) && defined(A_IL)
+  // Q8_0, interleaved only (Matrix::interleaved; the file layout's Q8_0 prompts take the tiles): units of 8
+  // blocks as 17 texels, the 8 f16 d's in texel 0, block k's 32 signed quants in texels 1 + 2k, 2 + 2k:
+  // 3 texel fetches per block and row, no shifts.
+  uint rb[NR];  // each row's first texel
+  [[unroll]] for (uint i = 0; i < NR; ++i) rb[i] = il_row(min(rbase + i * WG_SIZE, p.nrows - 1u));
+  const uint nblk = p.ncols / 32;
+  // Rolled, as Q4_K's unit pairs (compile time): the block only feeds offsets, shifts and selects.
+  [[dont_unroll]] for (uint bk = 0; bk < nblk; ++bk) {
+    const uint k = bk & 7u, tu = (bk >> 3) * 17u;  // the block in its unit, the unit's first texel
+    vec2 held[NT][8];  // the block's 32 values of x per token (16 pairs), shared or not (xhold)
+    [[unroll]] for (uint t = 0; t < NT; ++t) xhold(held[t], xb[t] + bk * 32, 16);
+    vec4 xv[NT * 8];  // token t, values 4j .. 4j + 3 at t * 8 + j
+    [[unroll]] for (uint t = 0; t < NT; ++t) {
+      const uint f0 = xb[t] + bk * 32;
+      [[unroll]] for (uint m = 0; m < 4; ++m) {
+        if (X_OCT) {
+          xoct(f0 + m * 8, xv[t * 8 + 2 * m], xv[t * 8 + 2 * m + 1]);
+        } else {
+          xv[t * 8 + 2 * m] = xquad(held[t], f0, m * 4);
+          xv[t * 8 + 2 * m + 1] = xquad(held[t], f0, m * 4 + 2);
+        }
+      }
+    }
+    [[unroll]] for (uint i = 0; i < NR; ++i) {
+      const u64vec2 dt = il_texel64(rb[i] + tu * 8);
+      const float d = unpackHalf2x16(uint((k < 4u ? dt.x : dt.y) >> ((k & 3u) * 16u)) & 0xFFFFu).x;
+      const u64vec2 a = il_texel64(rb[i] + (tu + 1u + 2u * k) * 8), b = il_texel64(rb[i] + (tu + 2u + 2u * k) * 8);
+      const uvec2 u[4] = uvec2[4](unpack32(a.x), unpack32(a.y), unpack32(b.x), unpack32(b.y));
+      vec4 q[8];
+      [[unroll]] for (uint m = 0; m < 4; ++m) {
+        q[2 * m] = sb4(u[m].x);
+        q[2 * m + 1] = sb4(u[m].y);
+      }
+      [[unroll]] for (uint t = 0; t < NT; ++t) {
+        float sum = 0.0;
+        [[unroll]] for (uint j = 0; j < 8; ++j) sum += dot(q[j], xv[t * 8 + j]);
+        acc[i * NT + t] += d * sum;
+      }
+    }
+  }
 #else
-#error "mul_mm_cpu.comp: Q4_K or Q6_K"
+#error "mul_mm_cpu.comp: Q4_K, Q6_K or Q8_0 with A_IL"
 #endif
 
   [[unroll]] for (uint i = 0; i < NR; ++i) {

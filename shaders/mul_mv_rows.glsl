@@ -228,6 +228,39 @@ void mul_mv_row_lanes(uint row0, uint tid) {
   }
   [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
 }
+#elif defined(DATA_A_Q8_0) && defined(A_IL)
+// Q8_0 interleaved (Matrix::interleaved): units of 8 blocks as 17 texels, the 8 f16 d's in texel 0 and block
+// j's quants in texels 1 + 2j, 2 + 2j: whole texels, no shifts. A quad of blocks (128 values, as the plain
+// path below) is half h of a unit: its d's are half h of texel 0, then 8 texels of quants.
+void mul_mv_row_lanes(uint row0, uint tid) {
+  uint rb[RPI];  // each row's first texel
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = il_row(min(row0 + tid + r * WG_SIZE, p.nrows - 1));
+  float acc[RPI];
+  [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
+  const uint nquad = p.ncols / 128;
+  for (uint g = 0; g < nquad; ++g) {
+    const uint xq = p.x_offset + g * 128;
+    vec4 xv[32];  // block k's values 4j .. 4j + 3 at k * 8 + j, the same in every lane
+    [[unroll]] for (uint j = 0; j < 32; ++j) xv[j] = x_quad(xq + j * 4, xa);
+    const uint tu = (g >> 1) * 17, h = g & 1u;  // the unit's first texel, the half
+    [[unroll]] for (uint r = 0; r < RPI; ++r) {
+      const u64vec2 dt = il_texel64(rb[r] + tu * 8);
+      const uvec2 dw = unpack32(h == 0u ? dt.x : dt.y);  // the quad's 4 d's
+      float t = 0.0;
+      [[unroll]] for (uint k = 0; k < 4; ++k) {
+        const uint tq = tu + 1 + (h * 4 + k) * 2;
+        const u64vec2 a = il_texel64(rb[r] + tq * 8), b = il_texel64(rb[r] + (tq + 1) * 8);
+        const uint qw[8] = uint[8](unpack32(a.x).x, unpack32(a.x).y, unpack32(a.y).x, unpack32(a.y).y,
+                                   unpack32(b.x).x, unpack32(b.x).y, unpack32(b.y).x, unpack32(b.y).y);
+        float q = 0.0;
+        [[unroll]] for (uint j = 0; j < 8; ++j) q += dot(sbytes4(qw[j]), xv[k * 8 + j]);
+        t += unpackHalf2x16(dw[k >> 1])[k & 1u] * q;
+      }
+      acc[r] += t;
+    }
+  }
+  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+}
 #elif defined(DATA_A_Q8_0)
 // Q8_0 (34-byte blocks) by quads of blocks: 136 bytes = 17 8-byte words, 8-byte aligned (Ops::mul_mv: rows
 // of whole quads, 8-byte aligned in their binding): 17 loads per 128 weights and row instead of 34 32-bit

@@ -56,12 +56,25 @@ void grid_2d(const DeviceInfo& info, uint32_t groups, uint32_t& gx, uint32_t& gy
 void interleave_rows(quant::Type type, uint32_t ncols, const uint8_t* src, uint32_t nrows, uint8_t* dst) {
   PENSER_ASSERT(nrows % 8 == 0);
   const auto& t = quant::traits(type);
-  const uint64_t block = t.type_size, padded = (block + 15) / 16 * 16, nblocks = ncols / t.block_size;
-  const uint64_t row_bytes = nblocks * block, stride = nblocks * padded;
+  const uint64_t unit = uint64_t(t.type_size) * Matrix::interleave_unit(type), padded = Matrix::interleave_unit_bytes(type);
+  const uint64_t nunits = ncols / (uint64_t(t.block_size) * Matrix::interleave_unit(type));
+  PENSER_ASSERT(nunits * t.block_size * Matrix::interleave_unit(type) == ncols);
+  const uint64_t row_bytes = nunits * unit, stride = nunits * padded;
   std::vector<uint8_t> row(stride, 0);
   for (uint32_t r = 0; r < nrows; ++r) {
     const uint8_t* in = src + uint64_t(r) * row_bytes;
-    for (uint64_t k = 0; k < nblocks; ++k) std::memcpy(row.data() + k * padded, in + k * block, block);
+    for (uint64_t k = 0; k < nunits; ++k) {
+      uint8_t* out = row.data() + k * padded;
+      const uint8_t* blocks = in + k * unit;
+      if (type == quant::Type::Q8_0) {  // fields by kind (Matrix::interleaved): d's in texel 0, quants after
+        for (uint64_t b = 0; b < 8; ++b) {
+          std::memcpy(out + 2 * b, blocks + 34 * b, 2);
+          std::memcpy(out + 16 + 32 * b, blocks + 34 * b + 2, 32);
+        }
+      } else {
+        std::memcpy(out, blocks, unit);
+      }
+    }
     uint8_t* out = dst + uint64_t(r / 8) * 8 * stride + (r % 8) * 16;
     for (uint64_t j = 0; j < stride / 16; ++j) std::memcpy(out + j * 128, row.data() + j * 16, 16);
   }
@@ -242,9 +255,16 @@ bool Ops::mul_mv_row_lanes(const Matrix& a, bool aligned, bool x_uniform) const 
 }
 
 bool Ops::interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const {
-  if (!options_.interleave || (type != quant::Type::Q4_K && type != quant::Type::Q6_K) || nrows % 8 != 0 ||
-      ncols % 256 != 0)
-    return false;
+  using quant::Type;
+  // All in rows of whole units of 256 values (Q8_0: 8 blocks, Matrix::interleave_unit).
+  const bool type_ok = (type == Type::Q4_K || type == Type::Q6_K || type == Type::Q8_0) && ncols % 256 == 0;
+  if (!options_.interleave || !type_ok || nrows % 8 != 0) return false;
+  // bind_matrix binds whole groups of 8 rows: one must fit a binding (Options::max_binding_bytes, the texel
+  // view's element limit), from the aligned offset below it. (Q8_0 at 512 columns: 4.25 KiB per group.)
+  const DeviceInfo& info = device_->info();
+  const uint64_t align = std::max<uint64_t>({info.min_storage_offset_alignment, info.min_texel_offset_alignment, 16});
+  const uint64_t max_range = std::min<uint64_t>(max_binding_, info.max_texel_elements * 16);
+  if (max_range <= align || max_range - align < 8 * Matrix::interleaved_stride(type, ncols)) return false;
   // Every product of the matrix must read the layout: the row-per-lane mul_mv (with every lane a row of a
   // group) and mul_mm_cpu.comp (not the tiles, PENSER_VK_MUL_MM_KERNEL=1).
   Matrix probe{nullptr, 0, type, ncols, nrows};
@@ -256,7 +276,8 @@ bool Ops::interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const {
 // 64 rows, Q4_K 0.83 / 1.12 / 1.05; docs/vulkan.md). Q6_K's 64 rows take LLVM 3.6 s to compile instead of
 // 1.4 at 32 (a cold start). Interleaved Q4_K (Matrix::interleaved), whose weights now cost less than its x:
 // 64 rows 1.25-1.35x faster than 32 (Q4_K 1536 x 17920, 8960 x 1536 and 1536 x 1536, per CPU-second,
-// 2026-11-29, load 1.5-1.9). Halved while the matrix has fewer than 16 workgroups (the K/V products).
+// 2026-11-29, load 1.5-1.9); interleaved Q8_0 1.1-1.2x (1536 x 17920, 8960 x 1536, 1536 x 1536, per
+// CPU-second, load 1.6-2.0). Halved while the matrix has fewer than 16 workgroups (the K/V products).
 uint32_t Ops::mul_mv_row_lane_rows(const Matrix& a) const {
   if (mul_mv_rows_) return mul_mv_rows_;
   uint32_t rows = a.type == quant::Type::Q6_K || a.interleaved ? 64 : 32;

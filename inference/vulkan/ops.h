@@ -41,17 +41,27 @@ struct Matrix {
   const char* name = nullptr;  // the tensor's name (static storage), for the per-op profile
   std::vector<MatrixPart> parts{};  // empty: all rows at buffer + offset; else in row order, covering nrows
   // The rows' layout in memory: false, back to back as in the file; true, interleaved (CPU implementations:
-  // interleave_rows below, Ops::interleaves): each block padded to whole 16-byte texels (Q6_K's 210 bytes to
-  // 224; Q4_K's 144 are 9), and each group of 8 rows stored texel by texel (texel j of rows 8g .. 8g + 7 side
-  // by side), so that 8 lanes each reading its own row read 128 contiguous bytes. nrows is then a multiple
-  // of 8, and parts and views start at whole groups.
+  // interleave_rows below, Ops::interleaves): each unit of interleave_unit() file blocks padded to whole
+  // 16-byte texels (Q4_K: a block, 144 bytes = 9 texels; Q6_K: a block, 210 bytes to 224; Q8_0: 8 blocks,
+  // 272 bytes = 17 texels, no padding, where one 34-byte block padded to 48 would waste 41% and 4 blocks
+  // padded to 144 bytes 6%, enough to push a 1.5B Q8_0 model past lavapipe's 2 GiB heap), its bytes as in the
+  // file except Q8_0's, by kind so that every field is whole texels (the 8 f16 d's in texel 0, block b's 32
+  // quants in texels 1 + 2b and 2 + 2b); and each group of 8 rows stored texel by texel (texel j of rows
+  // 8g .. 8g + 7 side by side), so that 8 lanes each reading its own row read 128 contiguous bytes. nrows is
+  // then a multiple of 8, ncols a multiple of the unit's values, and parts and views start at whole groups.
   bool interleaved = false;
   uint64_t row_bytes() const { return quant::row_size(type, ncols); }
-  // Bytes a row takes in memory (padded blocks when interleaved): row r starts at r * stride().
+  // Bytes a row takes in memory (padded units when interleaved): row r starts at r * stride().
   uint64_t stride() const { return interleaved ? interleaved_stride(type, ncols) : row_bytes(); }
+  // File blocks per padded unit of the interleaved layout.
+  static uint32_t interleave_unit(quant::Type type) { return type == quant::Type::Q8_0 ? 8 : 1; }
+  // Bytes of one padded unit (whole texels).
+  static uint64_t interleave_unit_bytes(quant::Type type) {
+    return (uint64_t(interleave_unit(type)) * quant::traits(type).type_size + 15) / 16 * 16;
+  }
   static uint64_t interleaved_stride(quant::Type type, uint32_t ncols) {
-    const auto& t = quant::traits(type);
-    return uint64_t(ncols / t.block_size) * ((t.type_size + 15) / 16 * 16);
+    const uint64_t values = uint64_t(quant::traits(type).block_size) * interleave_unit(type);
+    return ncols / values * interleave_unit_bytes(type);
   }
   uint64_t bytes() const { return stride() * nrows; }
   // The parts, or the one part that buffer/offset describe.
@@ -79,9 +89,11 @@ struct BoundRows {
 bool supported_weight_type(quant::Type type);
 
 // The interleaved layout (Matrix::interleaved) of nrows rows of a quantized type, as the file stores them
-// (nrows a multiple of 8): dst receives nrows * stride bytes (Matrix::interleaved_stride). Byte b of block k
-// of row r is byte o = k * padded + b of the padded row (padded: the block size rounded up to 16), and lands
-// at (r / 8) * 8 * stride + (o / 16) * 128 + (r % 8) * 16 + o % 16; the padding is zero.
+// (nrows a multiple of 8, ncols of whole units): dst receives nrows * stride bytes (Matrix::interleaved_stride).
+// Byte b of unit k of row r (a unit: Matrix::interleave_unit blocks, b < their bytes) is byte o = k * padded + b
+// of the padded row (padded: Matrix::interleave_unit_bytes), and lands at (r / 8) * 8 * stride + (o / 16) * 128
+// + (r % 8) * 16 + o % 16; the padding is zero. Q8_0's unit is rearranged first: the d of its block j at
+// bytes 2j, 2j + 1, the quants of block j at 16 + 32j .. 16 + 32j + 31.
 void interleave_rows(quant::Type type, uint32_t ncols, const uint8_t* src, uint32_t nrows, uint8_t* dst);
 
 // Ops::mul_mv's input transforms, fused into its read of x (the decode step on GPUs: fewer dispatches and
@@ -230,8 +242,9 @@ class Ops {
   bool attn_prefill_grouped(const AttnParams& params) const;
 
   // Whether a weight matrix of this type and shape is stored interleaved (Matrix::interleaved) on this
-  // device: CPU implementations where the row-per-lane product and mul_mm_cpu.comp read it (Q4_K, Q6_K),
-  // rows a multiple of 8, Options::interleave on. The loader asks, then every product of it reads that layout.
+  // device: CPU implementations where the row-per-lane product and mul_mm_cpu.comp read it (Q4_K, Q6_K, and
+  // Q8_0 of whole 8-block units: ncols % 256 == 0), rows a multiple of 8 of which 8 fit one binding,
+  // Options::interleave on. The loader asks, then every product of it reads that layout.
   bool interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const;
 
  private:

@@ -157,6 +157,15 @@ class TestVulkanEvaluator : public QObject {
     QCOMPARE((*gpu)->n_past(), uint32_t(prompt.size()));
     const double err = nmse(lg, lc);
     QVERIFY2(err < tolerance, fmt::format("logits nmse {:.3g} (tolerance {:.1g})", err, tolerance).c_str());
+    // On a CPU implementation the products of these types read interleaved weights (Matrix::interleaved):
+    // the parity above was theirs (Q8_0 in units of 8 blocks, rows of 256 and 512 here).
+    {
+      auto wa = vulkan::weight_allocations(**gpu);
+      VKT_OK(wa);
+      if (wa->cpu_implementation && !(variant & kOddShape) &&
+          (type == int(Type::Q4_K) || type == int(Type::Q6_K) || type == int(Type::Q8_0)))
+        QVERIFY2(wa->interleaved > 0, "no matrix was interleaved on a CPU implementation");
+    }
     if (variant & kParts) {
       auto a = vulkan::weight_allocations(**gpu);
       VKT_OK(a);
@@ -186,11 +195,11 @@ class TestVulkanEvaluator : public QObject {
       for (const model::Layer& L : w.layers)
         for (const model::Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_gate, &L.ffn_up, &L.ffn_down})
           file_bytes += uint64_t(t->row_bytes) * t->ne1;
-      // Plus the padding of interleaved matrices (CPU implementations: Q4_K and Q6_K, the Q6_K blocks padded
-      // to 224 bytes), which the estimate counts as a bound.
+      // Plus the padding of interleaved matrices (CPU implementations: Q4_K, Q6_K and Q8_0, the Q6_K blocks
+      // padded to 224 bytes), which the estimate counts as a bound.
       QCOMPARE(a->bytes, file_bytes + a->padding);
       QCOMPARE(aw->padding, a->padding);
-      if (a->cpu_implementation && type == int(Type::Q4_K)) {
+      if (a->cpu_implementation && (type == int(Type::Q4_K) || type == int(Type::Q8_0))) {
         QVERIFY2(a->interleaved > 0, "the K-type matrices were not interleaved on a CPU implementation");
         QVERIFY(a->bytes <= vulkan::estimate_device_bytes(model, 1, 1, true));
       }

@@ -153,30 +153,53 @@ class TestVulkanOps : public QObject {
     }
   }
 
-  // The interleaved layout itself (host side): byte b of block k of row r at its place, padding zero.
+  // The interleaved layout itself (host side): byte b of unit k of row r at its place, padding zero. A unit
+  // (Matrix::interleave_unit): a Q4_K or Q6_K block, 8 Q8_0 blocks (272 bytes, 17 texels: no padding; the
+  // d's first, then the quants).
   void interleave_rows_layout() {
-    for (Type t : {Type::Q4_K, Type::Q6_K}) {
+    struct Want {
+      Type t;
+      uint64_t unit, padded;  // a unit's bytes in the file and padded
+    };
+    for (const Want& u : {Want{Type::Q4_K, 144, 144}, Want{Type::Q6_K, 210, 224}, Want{Type::Q8_0, 272, 272}}) {
+      const Type t = u.t;
       const uint32_t ncols = 512, nrows = 16;
+      const uint64_t units = ncols / (quant::traits(t).block_size * Matrix::interleave_unit(t));  // 2 each
       const auto m = random_matrix(t, ncols, nrows, 5);
-      const uint64_t block = quant::traits(t).type_size, padded = (block + 15) / 16 * 16;
+      QCOMPARE(Matrix::interleave_unit_bytes(t), u.padded);
+      QCOMPARE(units * u.unit, quant::row_size(t, ncols));
       const uint64_t stride = Matrix::interleaved_stride(t, ncols);
-      QCOMPARE(stride, 2 * padded);
+      QCOMPARE(stride, units * u.padded);
       std::vector<uint8_t> il(stride * nrows, 0x5A);
       interleave_rows(t, ncols, m.data(), nrows, il.data());
       size_t checked = 0;
       for (uint32_t r = 0; r < nrows; ++r)
         for (uint64_t o = 0; o < stride; ++o) {
-          const uint64_t k = o / padded, b = o % padded;
+          const uint64_t k = o / u.padded;
+          uint64_t b = o % u.padded;
+          // Q8_0's unit by kind of field: d of block j at 2j, 2j + 1, its quants at 16 + 32j.. (34-byte blocks)
+          if (t == Type::Q8_0) b = b < 16 ? 34 * (b / 2) + b % 2 : 34 * ((b - 16) / 32) + 2 + (b - 16) % 32;
           const uint8_t got = il[(r / 8) * 8 * stride + (o / 16) * 128 + (r % 8) * 16 + o % 16];
-          const uint8_t want = b < block ? m[r * 2 * block + k * block + b] : 0;
+          const uint8_t want = b < u.unit ? m[r * units * u.unit + k * u.unit + b] : 0;
           if (got != want) QFAIL(fmt::format("{} row {} byte {}: {} != {}", quant::type_name(t), r, o, got, want).c_str());
           ++checked;
         }
       QCOMPARE(checked, il.size());  // every byte of the output is one of the places above
     }
+    // Q8_0 only in rows of whole units (256 values): others keep the file layout (where the device
+    // interleaves at all).
+    if (ops->interleaves(Type::Q8_0, 256, 8)) {
+      QVERIFY(!ops->interleaves(Type::Q8_0, 128, 8));
+      QVERIFY(!ops->interleaves(Type::Q8_0, 1536 + 128, 8));
+      QVERIFY(ops->interleaves(Type::Q8_0, 8960, 1536));
+      QVERIFY(!ops->interleaves(Type::Q8_0, 512, 12));
+      // 8 rows must fit one binding (4 KiB here): 8 x 544 bytes at 512 columns do not, 8 x 272 at 256 do.
+      QVERIFY(!ops_row_lanes32->interleaves(Type::Q8_0, 512, 8));
+      QVERIFY(ops_row_lanes32->interleaves(Type::Q8_0, 256, 8));
+    }
   }
 
-  // Interleaved weights (Matrix::interleaved: the loader's layout for Q4_K and Q6_K on CPU implementations,
+  // Interleaved weights (Matrix::interleaved: the loader's layout for Q4_K, Q6_K, Q8_0 on CPU implementations,
   // read as texels). 40 rows: 32 + 8 at 32 rows per workgroup, a partial workgroup at 64. Variants: 0 the
   // default Ops (x uniform at offset 4, a storage buffer at 5), 1 x always a storage buffer, 2 bindings split
   // into whole 8-row groups (4 KiB), 3 the matrix in two parts (24 + 16 rows), 4 64 rows per workgroup.
@@ -184,7 +207,7 @@ class TestVulkanOps : public QObject {
     QTest::addColumn<int>("type");
     QTest::addColumn<int>("variant");
     const char* names[] = {"default", "x-ssbo", "split", "parts", "rows64"};
-    for (Type t : {Type::Q4_K, Type::Q6_K})
+    for (Type t : {Type::Q4_K, Type::Q6_K, Type::Q8_0})
       for (int v = 0; v < 5; ++v) QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
   }
   void mul_mv_interleaved() {
@@ -192,7 +215,11 @@ class TestVulkanOps : public QObject {
     QFETCH(int, variant);
     const Type t = Type(type);
     const uint32_t ncols = 512, nrows = 40;
-    Ops* const all[] = {ops.get(), ops_row_lanes_ssbo.get(), ops_row_lanes32.get(), ops.get(), ops_row_lanes64.get()};
+    // Q8_0's 8-row groups (4.25 KiB) do not fit the 4 KiB bindings: split at 10 KiB (two groups) instead.
+    auto split_q8 = Ops::create(*gpu.device, {.max_binding_bytes = 10240, .mul_mv_rows = 32});
+    VKT_OK(split_q8);
+    Ops* const all[] = {ops.get(), ops_row_lanes_ssbo.get(),
+                        t == Type::Q8_0 ? split_q8->get() : ops_row_lanes32.get(), ops.get(), ops_row_lanes64.get()};
     Ops& o = *all[variant];
     if (!o.interleaves(t, ncols, nrows))
       QSKIP("this device does not store weights interleaved (a CPU implementation with 8-lane subgroups and 64-bit integers does)");

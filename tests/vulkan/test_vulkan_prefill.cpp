@@ -164,15 +164,18 @@ class TestVulkanPrefill : public QObject {
   // 8-row groups), the matrix in two parts.
   void mul_mm_interleaved_data() {
     QTest::addColumn<int>("type");
-    QTest::addColumn<int>("variant");  // 0 by device, 1 split bindings, 2 two parts (24 + 16 rows), 3 ops_cpu's shape
+    // 0 by device, 1 split bindings, 2 two parts (24 + 16 rows), 3 ops_cpu's shape, 4 x offset and stride
+    // multiples of 8 (read as runs of 8: X_EVEN 2, as the evaluator's prompts)
+    QTest::addColumn<int>("variant");
     QTest::addColumn<uint32_t>("n_tokens");
-    for (Type t : {Type::Q4_K, Type::Q6_K}) {
+    for (Type t : {Type::Q4_K, Type::Q6_K, Type::Q8_0}) {
       const std::string name = quant::type_name(t);
       QTest::newRow((name + "/17 tokens").c_str()) << int(t) << 0 << 17u;
       QTest::newRow((name + "/1 token").c_str()) << int(t) << 0 << 1u;
       QTest::newRow((name + "/split").c_str()) << int(t) << 1 << 17u;
       QTest::newRow((name + "/parts").c_str()) << int(t) << 2 << 9u;
       QTest::newRow((name + "/3x5 shape, shared x").c_str()) << int(t) << 3 << 23u;
+      QTest::newRow((name + "/x in runs of 8").c_str()) << int(t) << 4 << 13u;
     }
   }
   void mul_mm_interleaved() {
@@ -182,12 +185,14 @@ class TestVulkanPrefill : public QObject {
     const Type t = Type(type);
     const uint32_t ncols = 512, nrows = 40, y_stride = nrows + 2;
     // The loader's Ops (the split one has 1 row per workgroup in mul_mv: no interleaving there, so its own).
-    auto split = Ops::create(*gpu.device, {.max_binding_bytes = 4096});
+    // (Q8_0: 10 KiB, two of its 4.25 KiB 8-row groups; one must fit a binding: Ops::interleaves.)
+    auto split = Ops::create(*gpu.device, {.max_binding_bytes = t == Type::Q8_0 ? 10240u : 4096u});
     VKT_OK(split);
     Ops& o = variant == 1 ? **split : variant == 3 ? *ops_cpu : *ops;
     if (!o.interleaves(t, ncols, nrows))
       QSKIP("this device does not store weights interleaved (a CPU implementation with 8-lane subgroups and 64-bit integers does)");
-    const uint32_t x_stride = variant == 3 ? ncols + 2 : ncols + 3, x_off = variant == 3 ? 4 : 5;
+    const uint32_t x_stride = variant == 3 ? ncols + 2 : variant == 4 ? ncols + 8 : ncols + 3;
+    const uint32_t x_off = variant == 3 ? 4 : variant == 4 ? 8 : 5;
     const auto m = random_matrix(t, ncols, nrows, 201 + type);
     const auto w = dequantized(t, m, ncols, nrows);
     auto im = interleaved_matrix(*gpu.device, t, ncols, nrows, m, 16, variant == 2 ? 24 : nrows);
