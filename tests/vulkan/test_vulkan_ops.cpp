@@ -137,12 +137,7 @@ class TestVulkanOps : public QObject {
       });
       if (variant == 2 || variant == 9) QVERIFY(a.bytes() > 4096);  // the split really happened
 
-      std::vector<float> want(nrows);
-      for (uint32_t r = 0; r < nrows; ++r) {
-        double s = 0;
-        for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r) * ncols + c]) * x[xo + c];
-        want[r] = float(2 * s + bias[2 + r]);
-      }
+      const auto want = twice_product_plus_bias(w, ncols, nrows, x, xo, 0, 1, bias);
       const auto got = read_back<float>(*yb, nrows, 4);
       const double err = nmse(got, want);
       QVERIFY2(err < 1e-10, fmt::format("x offset {}: nmse {:.3g}", xo, err).c_str());
@@ -246,12 +241,7 @@ class TestVulkanOps : public QObject {
       QVERIFY(!times.empty());
       for (const auto& d : times) QVERIFY2(d.shader.find("_il") != std::string::npos, d.shader.c_str());
       if (variant == 2) QVERIFY(times.size() > 2);  // the split really happened
-      std::vector<float> want(nrows);
-      for (uint32_t r = 0; r < nrows; ++r) {
-        double s = 0;
-        for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r) * ncols + c]) * x[xo + c];
-        want[r] = float(2 * s + bias[2 + r]);
-      }
+      const auto want = twice_product_plus_bias(w, ncols, nrows, x, xo, 0, 1, bias);
       const auto got = read_back<float>(*yb, nrows, 4);
       const double err = nmse(got, want);
       QVERIFY2(err < 1e-10, fmt::format("x offset {}: nmse {:.3g}", xo, err).c_str());

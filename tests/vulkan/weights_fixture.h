@@ -67,6 +67,21 @@ inline std::vector<float> dequantized(Type type, const std::vector<uint8_t>& m, 
   return out;
 }
 
+// What the op suites' two products leave (the plain one, then one adding bias[2 + r] and accumulating), in
+// double precision: 2 W x_n + bias for token n's x at x_off + n * x_stride, [n_tokens][nrows].
+inline std::vector<float> twice_product_plus_bias(const std::vector<float>& w, uint32_t ncols, uint32_t nrows,
+                                                  const std::vector<float>& x, uint32_t x_off, uint32_t x_stride,
+                                                  uint32_t n_tokens, const std::vector<float>& bias) {
+  std::vector<float> out(size_t(n_tokens) * nrows);
+  for (uint32_t n = 0; n < n_tokens; ++n)
+    for (uint32_t r = 0; r < nrows; ++r) {
+      double s = 0;
+      for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r) * ncols + c]) * x[x_off + size_t(n) * x_stride + c];
+      out[size_t(n) * nrows + r] = float(2 * s + bias[2 + r]);
+    }
+  return out;
+}
+
 inline const Type kTypes[] = {Type::F32,  Type::F16,  Type::BF16, Type::Q4_0, Type::Q4_1,   Type::Q5_0,  Type::Q5_1, Type::Q8_0,
                        Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS};
 
