@@ -33,11 +33,6 @@ layout(binding = 1) readonly buffer X64 { uint64_t x64[]; };
 layout(binding = 1) readonly buffer X256 { u64vec4 x256[]; };
 layout(binding = 2) buffer Y { float y[]; };
 layout(binding = 3) readonly buffer B { float bias[]; };
-#if defined(A_IL)
-// Interleaved weights (Matrix::interleaved, as mul_mv.comp's A_IL): binding 0's range as a uniform texel
-// buffer of 16-byte texels; texel j of row `row` is il_row(row) + 8 j (blocks padded to whole texels).
-layout(binding = 4) uniform usamplerBuffer a_tex;
-#endif
 
 // Mirror: penser::vulkan::MulMmPush
 layout(push_constant) uniform Push {
@@ -82,8 +77,8 @@ void xoct(uint f, out vec4 a, out vec4 b) {
 const bool X_OCT = X_EVEN == 2 && SHARE == 1;
 
 #if defined(A_IL)
-uint il_row(uint row) { return (p.a_offset >> 3) + (row >> 3) * p.row_stride + (row & 7u); }
-u64vec2 il_texel64(uint t) { const uvec4 v = texelFetch(a_tex, int(t)); return u64vec2(pack64(v.xy), pack64(v.zw)); }
+#define IL_BINDING 4
+#include "interleaved.glsl"
 #endif
 
 // The four bytes of w as floats (signed conversion: one instruction on AVX2, see types.glsl's bytes4).

@@ -125,16 +125,8 @@ layout(push_constant) uniform Push {
 #include "types.glsl"
 
 #if defined(A_IL)
-// Interleaved weights (Matrix::interleaved; modules built with A_IL and A_INT64, CPU implementations): binding
-// 0's range again, as a uniform texel buffer of 16-byte texels. Rows come in groups of 8 stored texel by
-// texel, each block padded to whole texels: texel j of row `row` of this binding is il_row(row) + 8 j, so
-// the 8 lanes of a subgroup, each on its own row of a group, read 128 contiguous bytes. (Lavapipe fetches a
-// texel per lane with one 16-byte load; a storage buffer costs a loop over the lanes with a branch per
-// component, and 8 rows read side by side were 8 streams: docs/vulkan.md, "Interleaved weights".)
-// row_stride is the padded row in 16-bit words, which is also a group's texels: 8 * (2 row_stride / 16).
-layout(binding = 6) uniform usamplerBuffer a_tex;
-uint il_row(uint row) { return (p.a_offset >> 3) + (row >> 3) * p.row_stride + (row & 7u); }
-u64vec2 il_texel64(uint t) { const uvec4 v = texelFetch(a_tex, int(t)); return u64vec2(pack64(v.xy), pack64(v.zw)); }
+#define IL_BINDING 6
+#include "interleaved.glsl"
 #endif
 
 // Whether each operand's offset is a multiple of 4 (then read as vec4s: X_ALIGNED), and the RMSNorm scale

@@ -101,17 +101,20 @@ Matrix Matrix::rows(uint32_t begin, uint32_t n) const {
   return m;
 }
 
-Result<std::vector<BoundRows>> Ops::bind_matrix(const Matrix& a) const {
+Ops::BindingLimits Ops::binding_limits(bool interleaved) const {
   const DeviceInfo& info = device_->info();
-  uint64_t align = info.min_storage_offset_alignment, max_range = max_binding_;
+  if (!interleaved) return {info.min_storage_offset_alignment, max_binding_};
+  // Interleaved rows are read through a texel-buffer view of the same range as well: its offset alignment
+  // and element limit too (powers of two).
+  return {std::max<uint64_t>({info.min_storage_offset_alignment, info.min_texel_offset_alignment, 16}),
+          std::min<uint64_t>(max_binding_, info.max_texel_elements * 16)};
+}
+
+Result<std::vector<BoundRows>> Ops::bind_matrix(const Matrix& a) const {
+  const auto [align, max_range] = binding_limits(a.interleaved);
   const uint64_t row_bytes = a.stride();
-  // Interleaved rows are bound in whole groups of 8 (a group's rows are mixed texel by texel), and read
-  // through a texel-buffer view of the same range: its alignment and element limit too (powers of two).
+  // Interleaved rows are bound in whole groups of 8 (a group's rows are mixed texel by texel).
   const uint32_t group = a.interleaved ? 8 : 1;
-  if (a.interleaved) {
-    align = std::max<uint64_t>({align, info.min_texel_offset_alignment, 16});
-    max_range = std::min(max_range, info.max_texel_elements * 16);
-  }
   std::vector<BoundRows> out;
   for (const MatrixPart& p : a.pieces()) {
     PENSER_ASSERT(p.buffer != nullptr && p.nrows % group == 0);
@@ -261,9 +264,7 @@ bool Ops::interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const {
   if (!options_.interleave || !type_ok || nrows % 8 != 0) return false;
   // bind_matrix binds whole groups of 8 rows: one must fit a binding (Options::max_binding_bytes, the texel
   // view's element limit), from the aligned offset below it. (Q8_0 at 512 columns: 4.25 KiB per group.)
-  const DeviceInfo& info = device_->info();
-  const uint64_t align = std::max<uint64_t>({info.min_storage_offset_alignment, info.min_texel_offset_alignment, 16});
-  const uint64_t max_range = std::min<uint64_t>(max_binding_, info.max_texel_elements * 16);
+  const auto [align, max_range] = binding_limits(true);
   if (max_range <= align || max_range - align < 8 * Matrix::interleaved_stride(type, ncols)) return false;
   // Every product of the matrix must read the layout: the row-per-lane mul_mv (with every lane a row of a
   // group) and mul_mm_cpu.comp (not the tiles, PENSER_VK_MUL_MM_KERNEL=1).

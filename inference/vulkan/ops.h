@@ -256,6 +256,11 @@ class Ops {
                                       uint32_t push_size, uint32_t wg, std::vector<uint32_t> extra_spec,
                                       uint32_t uniform = 0, uint32_t texel = 0);
   uint32_t mul_mv_workgroup(const Matrix& a) const;
+  // A weight binding's offset alignment and largest range (bind_matrix), for interleaved matrices or not.
+  struct BindingLimits {
+    uint64_t align, max_range;
+  };
+  BindingLimits binding_limits(bool interleaved) const;
   // Whether Ops::mul_mm takes mul_mm_cpu.comp for A bound as `chunks` (Options::mul_mm_kernel).
   bool mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const;
   uint32_t mul_mv_lanes(const Matrix& a) const;
