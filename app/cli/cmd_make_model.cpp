@@ -1,5 +1,5 @@
 // penser-cli make-model OUT --arch qwen2|llama|qwen3 [--preset r1-distill-qwen-1.5b|tiny] [--n-embd N ...]
-//                       [--type F32|Q8_0|Q4_K_M|...] [--vocab-from GGUF] [--seed S]
+//                       [--type F32|Q8_0|Q4_K_M|Q5_K_M|...] [--vocab-from GGUF] [--seed S]
 // A random-weight model of a given shape, for tests and benchmarks (the weights mean nothing).
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
@@ -73,7 +73,7 @@ void make_model(const MakeModelOptions& o) {
 
   model::QuantTarget target = take(model::QuantTarget::parse(o.type));
   spec.type = target.type;
-  spec.q4_k_m = target.q4_k_m;
+  spec.k_m = target.k_m;
 
   std::unique_ptr<gguf::File> vocab_file;
   if (!o.vocab_from.empty()) {
@@ -111,7 +111,7 @@ void add_make_model_command(CLI::App& app) {
   cmd->add_option("--n-vocab", o->n_vocab, "Vocabulary size (default: the --vocab-from file's)")->check(positive);
   cmd->add_option("--n-ctx", o->n_ctx, "Training context length")->check(positive);
   cmd->add_option("--rope-base", o->rope_base, "RoPE frequency base")->check(CLI::PositiveNumber);
-  cmd->add_option("--type", o->type, "Weight type (F32, F16, Q8_0, Q4_K_M, ...)")->capture_default_str();
+  cmd->add_option("--type", o->type, "Weight type (F32, F16, Q8_0, Q4_K_M, Q5_K_M, ...)")->capture_default_str();
   cmd->add_option("--vocab-from", o->vocab_from, "Take the tokenizer (and chat template) from this GGUF");
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_flag("--tie-embeddings", o->tie_embeddings, "No output.weight: the output head reuses token_embd");

@@ -1,5 +1,5 @@
 // penser-cli quantize IN OUT TYPE [--threads N] [--quiet]
-// TYPE: Q8_0, Q4_0, Q4_K, Q6_K, Q4_K_M, F16, BF16, F32 and the other types Penser can write.
+// TYPE: Q8_0, Q4_0, Q4_K, Q6_K, Q4_K_M, Q5_K_M, F16, BF16, F32 and the other types Penser can write.
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
 #include "inference/model/requantize.h"

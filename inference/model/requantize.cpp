@@ -75,6 +75,7 @@ Result<QuantTarget> QuantTarget::parse(std::string_view name) {
   std::string upper;
   for (char c : name) upper += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
   if (upper == "Q4_K_M") return QuantTarget{Type::Q4_K, true};
+  if (upper == "Q5_K_M") return QuantTarget{Type::Q5_K, true};
   if (auto t = quant::type_from_name(upper); t && is_weight_type(*t)) return QuantTarget{*t, false};
   std::string names;
   for (const std::string& n : quant_target_names()) names += (names.empty() ? "" : ", ") + n;
@@ -87,13 +88,14 @@ std::vector<std::string> quant_target_names() {
     if (is_weight_type(t)) names.emplace_back(quant::type_name(t));
   }
   names.emplace_back("Q4_K_M");
+  names.emplace_back("Q5_K_M");
   return names;
 }
 
-std::string QuantTarget::name() const { return q4_k_m ? "Q4_K_M" : quant::type_name(type); }
+std::string QuantTarget::name() const { return std::string(quant::type_name(type)) + (k_m ? "_M" : ""); }
 
 uint32_t QuantTarget::file_type() const {
-  if (q4_k_m) return 15;  // LLAMA_FTYPE_MOSTLY_Q4_K_M
+  if (k_m) return type == Type::Q5_K ? 17 : 15;  // LLAMA_FTYPE_MOSTLY_Q5_K_M, _Q4_K_M
   switch (type) {
     case Type::F32: return 0;
     case Type::F16: return 1;
@@ -150,13 +152,13 @@ Result<std::vector<TensorPlan>> plan_requantize(const gguf::File& in, const Quan
       if (target.type != Type::F32) p.note = "1-D, kept F32";
     } else {
       Type want = target.type;
-      if (target.q4_k_m) {
+      if (target.k_m) {
         int layer = layer_of(t.name);
         if ((t.name.find("attn_v.weight") != std::string::npos || t.name.find("ffn_down.weight") != std::string::npos) &&
             (layer < 0 || layer >= n_layer)) {
           return make_error("{}: tensor '{}' is outside the {} blocks the file declares", in.name(), t.name, n_layer);
         }
-        want = quant::q4_k_m_type_for(t.name, layer, n_layer, has_output);
+        want = quant::k_m_type_for(target.type, t.name, layer, n_layer, has_output);
       }
       p.to = fitting_type(want, t.shape[0]);
       if (p.to != want) {

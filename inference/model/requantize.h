@@ -20,12 +20,13 @@
 
 namespace penser::model {
 
-// What to convert to: one type, or the Q4_K_M mix (Q4_K with Q6_K where the mix spends more bits).
+// What to convert to: one type, or a K_M mix (k_m: Q4_K_M or Q5_K_M, `type` Q4_K or Q5_K with Q6_K where
+// the mix spends more bits: quant::k_m_type_for).
 struct QuantTarget {
   quant::Type type = quant::Type::F32;
-  bool q4_k_m = false;
+  bool k_m = false;
 
-  // "Q8_0", "q4_k", "F16", "Q4_K_M" ... Errors list what is accepted.
+  // "Q8_0", "q4_k", "F16", "Q4_K_M", "Q5_K_M" ... Errors list what is accepted.
   static Result<QuantTarget> parse(std::string_view name);
   std::string name() const;
   // The value general.file_type takes (llama.cpp's llama_ftype numbering).

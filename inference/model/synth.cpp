@@ -90,11 +90,11 @@ struct Planner {
     f32_vector(name, std::move(v));
   }
 
-  // A 2-D weight of `rows` rows of `cols` values in the spec's type (or the Q4_K_M mix's choice).
+  // A 2-D weight of `rows` rows of `cols` values in the spec's type (or the K_M mix's choice).
   Status matrix(const std::string& name, int layer, uint64_t cols, uint64_t rows) {
     quant::Type type = spec.type;
-    if (spec.q4_k_m) {
-      type = quant::q4_k_m_type_for(name, layer, n_layer, has_output);
+    if (spec.k_m) {
+      type = quant::k_m_type_for(spec.type, name, layer, n_layer, has_output);
       if (cols % quant::traits(type).block_size != 0) type = quant::k_fallback_type(type);
     }
     const quant::TypeTraits& tt = quant::traits(type);
@@ -182,12 +182,14 @@ Status write_synth_model(const SynthSpec& spec, const std::filesystem::path& pat
       head_dim == 0 || head_dim % 2 != 0 || spec.n_head % spec.n_head_kv != 0)
     return make_error("invalid model shape: embedding {}, layers {}, heads {}, kv heads {}, head dim {}, ffn {}",
                       spec.n_embd, spec.n_layer, spec.n_head, spec.n_head_kv, head_dim, spec.n_ff);
+  if (spec.k_m && spec.type != quant::Type::Q4_K && spec.type != quant::Type::Q5_K)
+    return make_error("the K_M mix is based on Q4_K or Q5_K, not {}", quant::type_name(spec.type));
   const std::string a = arch_name(spec.arch);
   gguf::Writer w;
   w.set_string("general.architecture", a);
   w.set_string("general.name", spec.name);
   // The file type names the mix for `inspect` and the app ("Q4_K_M" rather than the dominant tensor type).
-  w.set_uint32("general.file_type", QuantTarget{spec.type, spec.q4_k_m}.file_type());
+  w.set_uint32("general.file_type", QuantTarget{spec.type, spec.k_m}.file_type());
   w.set_uint32(a + ".context_length", spec.n_ctx_train);
   w.set_uint32(a + ".embedding_length", spec.n_embd);
   w.set_uint32(a + ".block_count", spec.n_layer);

@@ -30,7 +30,8 @@ struct SynthSpec {
   bool rope_freqs = false;  // llama: write a rope_freqs.weight tensor (llama3-style per-dimension divisors)
   bool tie_embeddings = false;  // no output.weight: the output head reuses token_embd
   quant::Type type = quant::Type::F32;  // type of every 2-D weight (norms, biases, rope_freqs stay F32)
-  bool q4_k_m = false;      // instead of `type`: llama.cpp's Q4_K_M mix (quant::q4_k_m_type_for)
+  bool k_m = false;         // llama.cpp's K_M mix with `type` (Q4_K or Q5_K) as its base: Q4_K_M, Q5_K_M
+                            // (quant::k_m_type_for)
   float weight_std = 0.0f;  // 0: 1/sqrt(row length) per tensor
   uint64_t seed = 1;
   std::string name = "penser-synth";

@@ -73,13 +73,14 @@ uint16_t f32_to_bf16(float f);
 void f16_to_f32_row(const uint16_t* src, float* dst, int64_t n);
 void f32_to_f16_row(const float* src, uint16_t* dst, int64_t n);
 
-// The Q4_K_M mix as llama.cpp's quantizer lays it out for these architectures: Q4_K by default;
-// Q6_K for output.weight, and for attn_v / ffn_down in the layers where the mix spends more bits.
+// The K_M mixes (Q4_K_M, Q5_K_M) as llama.cpp's quantizer lays them out for these architectures: `base`
+// (Q4_K or Q5_K) by default; Q6_K for output.weight, and for attn_v / ffn_down in the layers where the mix
+// spends more bits.
 // Tensors that stay F32 (norms, biases, 1-D) are the caller's business: this is for 2-D weights.
 // model_has_output = false (tied embeddings): token_embd.weight plays output's part and gets Q6_K.
 // layer is the block index ("blk.N."), ignored for tensors outside the blocks.
 // Row lengths that are not a multiple of 256 cannot take a K type: see k_fallback_type().
-Type q4_k_m_type_for(std::string_view tensor_name, int layer, int n_layer, bool model_has_output = true);
+Type k_m_type_for(Type base, std::string_view tensor_name, int layer, int n_layer, bool model_has_output = true);
 
 // llama.cpp's substitute when a row length is not a multiple of 256: Q4_K -> Q5_0, Q5_K -> Q5_1,
 // Q6_K -> Q8_0, Q2_K/Q3_K -> IQ4_NL, IQ4_XS -> IQ4_NL; other types are returned unchanged.

@@ -157,12 +157,12 @@ uint16_t f32_to_bf16(float f) {
   return uint16_t(u >> 16);
 }
 
-// llama.cpp's llama_tensor_get_type() for LLAMA_FTYPE_MOSTLY_Q4_K_M (src/llama-quant.cpp, 2025):
+// llama.cpp's llama_tensor_get_type() for LLAMA_FTYPE_MOSTLY_Q4_K_M and _Q5_K_M (src/llama-quant.cpp, 2025):
 //   use_more_bits(i, n) = i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2
 //   output.weight (or token_embd.weight when the model has no output.weight) -> Q6_K
 //   attn_v.weight, ffn_down.weight where use_more_bits(layer, n_layer)       -> Q6_K
-//   attn_qkv.weight (fused QKV, not used by qwen2/llama/qwen3 GGUFs)            -> Q5_K
-//   everything else (token_embd included)                                    -> Q4_K
+//   attn_qkv.weight (fused QKV, not used by qwen2/llama/qwen3 GGUFs)            -> Q5_K (Q4_K_M), Q6_K (Q5_K_M)
+//   everything else (token_embd included)                                    -> Q4_K (Q4_K_M), Q5_K (Q5_K_M)
 // Not modelled: the 70B rule (attn_v Q4_K -> Q5_K when the model type is 70B), Falcon and MoE rules, and
 // output.weight -> Q8_0 when its rows are not a multiple of 256 (use k_fallback_type for the others).
 static bool use_more_bits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
@@ -171,15 +171,16 @@ static bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-Type q4_k_m_type_for(std::string_view tensor_name, int layer, int n_layer, bool model_has_output) {
+Type k_m_type_for(Type base, std::string_view tensor_name, int layer, int n_layer, bool model_has_output) {
+  PENSER_ASSERT(base == Type::Q4_K || base == Type::Q5_K);
   if (tensor_name == "output.weight") return Type::Q6_K;
-  if (tensor_name == "token_embd.weight") return model_has_output ? Type::Q4_K : Type::Q6_K;
-  if (ends_with(tensor_name, "attn_qkv.weight")) return Type::Q5_K;
+  if (tensor_name == "token_embd.weight") return model_has_output ? base : Type::Q6_K;
+  if (ends_with(tensor_name, "attn_qkv.weight")) return base == Type::Q4_K ? Type::Q5_K : Type::Q6_K;
   if (ends_with(tensor_name, "attn_v.weight") || ends_with(tensor_name, "ffn_down.weight")) {
     PENSER_ASSERT(layer >= 0 && layer < n_layer);
-    return use_more_bits(layer, n_layer) ? Type::Q6_K : Type::Q4_K;
+    return use_more_bits(layer, n_layer) ? Type::Q6_K : base;
   }
-  return Type::Q4_K;
+  return base;
 }
 
 Type k_fallback_type(Type type) {

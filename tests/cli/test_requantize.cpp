@@ -61,22 +61,36 @@ class TestRequantize : public QObject {
   }
 
   void parse_targets() {
-    QVERIFY(model::QuantTarget::parse("q4_k_m")->q4_k_m);
+    QVERIFY(model::QuantTarget::parse("q4_k_m")->k_m);
+    QCOMPARE(model::QuantTarget::parse("q5_k_m")->type, quant::Type::Q5_K);
+    QCOMPARE(model::QuantTarget::parse("Q5_K_M")->file_type(), 17u);
+    QCOMPARE(model::QuantTarget::parse("Q5_K_M")->name(), std::string("Q5_K_M"));
+    QCOMPARE(model::QuantTarget::parse("Q5_K")->name(), std::string("Q5_K"));
+    QCOMPARE(model::file_type_name(17), std::string_view("Q5_K_M"));
     QCOMPARE(model::QuantTarget::parse("Q8_0")->type, quant::Type::Q8_0);
     QCOMPARE(model::QuantTarget::parse("bf16")->file_type(), 32u);
     QCOMPARE(model::QuantTarget::parse("Q4_K_M")->file_type(), 15u);
     auto bad = model::QuantTarget::parse("Q8_K");  // an activation format, not a weight type
     QVERIFY(!bad);
     QVERIFY(bad.error().message.find("Q4_K_M") != std::string::npos);  // lists what is accepted
+    QVERIFY(bad.error().message.find("Q5_K_M") != std::string::npos);
     QVERIFY(!model::QuantTarget::parse("Q9_9"));
   }
 
-  void q4_k_m_plan_follows_the_mix() {
+  void k_m_plan_follows_the_mix_data() {
+    QTest::addColumn<QString>("target");
+    QTest::addColumn<int>("base");
+    QTest::newRow("Q4_K_M") << "Q4_K_M" << int(quant::Type::Q4_K);
+    QTest::newRow("Q5_K_M") << "Q5_K_M" << int(quant::Type::Q5_K);
+  }
+  void k_m_plan_follows_the_mix() {
+    QFETCH(QString, target);
+    QFETCH(int, base);
     auto in = gguf::File::open(src_);
     QVERIFY(in);
-    auto plan = model::plan_requantize(**in, *model::QuantTarget::parse("Q4_K_M"));
+    auto plan = model::plan_requantize(**in, *model::QuantTarget::parse(target.toStdString()));
     QVERIFY(plan);
-    int q6_attn_v = 0, q4_attn_v = 0;
+    int q6_attn_v = 0, base_attn_v = 0, base_ffn_up = 0;
     for (const model::TensorPlan& p : *plan) {
       const gguf::TensorInfo* t = (*in)->tensor(p.name);
       QVERIFY(t);
@@ -86,12 +100,14 @@ class TestRequantize : public QObject {
       }
       int layer = -1;
       if (p.name.rfind("blk.", 0) == 0) layer = std::stoi(p.name.substr(4));
-      QCOMPARE(p.to, quant::q4_k_m_type_for(p.name, layer, 8, true));
+      QCOMPARE(p.to, quant::k_m_type_for(quant::Type(base), p.name, layer, 8, true));
       QVERIFY2(p.note.empty(), p.note.c_str());
-      if (p.name.find("attn_v") != std::string::npos) (p.to == quant::Type::Q6_K ? q6_attn_v : q4_attn_v)++;
+      if (p.name.find("attn_v") != std::string::npos) (p.to == quant::Type::Q6_K ? q6_attn_v : base_attn_v)++;
+      if (p.name.find("ffn_up") != std::string::npos && p.to == quant::Type(base)) base_ffn_up++;
       QCOMPARE(p.out_bytes, quant::row_size(p.to, int64_t(t->shape[0])) * t->n_rows());
     }
-    QVERIFY(q6_attn_v > 0 && q4_attn_v > 0);  // the mix gives some layers more bits, not all
+    QVERIFY(q6_attn_v > 0 && base_attn_v > 0);  // the mix gives some layers more bits, not all
+    QCOMPARE(base_ffn_up, 8);
     auto out = std::find_if(plan->begin(), plan->end(), [](auto& p) { return p.name == "output.weight"; });
     QVERIFY(out != plan->end());
     QCOMPARE(out->to, quant::Type::Q6_K);
@@ -106,6 +122,7 @@ class TestRequantize : public QObject {
     QTest::newRow("Q8_0") << "Q8_0" << 1e-2;
     QTest::newRow("Q6_K") << "Q6_K" << 3e-2;
     QTest::newRow("Q4_K_M") << "Q4_K_M" << 0.12;
+    QTest::newRow("Q5_K_M") << "Q5_K_M" << 0.06;
     QTest::newRow("Q4_0") << "Q4_0" << 0.15;
   }
   void written_file_matches_input() {
@@ -147,7 +164,7 @@ class TestRequantize : public QObject {
         QVERIFY(std::memcmp(a.data, b.data, a.n_bytes) == 0);  // 1-D tensors are copied as they are
         continue;
       }
-      if (!target.q4_k_m) QCOMPARE(b.type, target.type);
+      if (!target.k_m) QCOMPARE(b.type, target.type);
       double err = relative_rms_error(values(a), values(b));
       QVERIFY2(err <= tolerance, qPrintable(QString("%1: %2 > %3").arg(a.name.c_str()).arg(err).arg(tolerance)));
     }

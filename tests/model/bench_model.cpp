@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
     }
     std::string type = argc >= 5 ? argv[4] : "Q4_K_M";
     if (type == "Q4_K_M") {
-      s.q4_k_m = true;
+      s.type = quant::Type::Q4_K;
+      s.k_m = true;
     } else if (auto t = quant::type_from_name(type)) {
       s.type = *t;
     } else {

@@ -5,6 +5,7 @@
 #include "tests/test_support.h"
 
 #include "inference/cpu/kernels.h"
+#include "inference/model/requantize.h"
 #include "inference/quant/quant.h"
 
 #include <QElapsedTimer>
@@ -192,7 +193,8 @@ class TestCpuForward : public QObject {
         {"F16", 2e-3, 1e-6},    {"BF16", 2e-2, 1e-6},   {"Q8_0", 2e-2, 2e-2},   {"Q6_K", 6e-2, 3e-2},
         {"Q5_K", 1e-1, 3e-2},   {"Q5_0", 1.2e-1, 2e-2}, {"Q5_1", 1e-1, 2e-2},   {"Q4_K", 2e-1, 3e-2},
         {"Q4_0", 2.5e-1, 2e-2}, {"Q4_1", 2e-1, 2e-2},   {"IQ4_NL", 2e-1, 2e-2}, {"IQ4_XS", 2.5e-1, 3e-2},
-        {"Q3_K", 4e-1, 3e-2},   {"Q2_K", 7e-1, 3e-2},   {"Q4_K_M", 2e-1, 3e-2}};
+        {"Q3_K", 4e-1, 3e-2},   {"Q2_K", 7e-1, 3e-2},   {"Q4_K_M", 2e-1, 3e-2},
+        {"Q5_K_M", 1e-1, 3e-2}};
     for (const Row& r : types) QTest::newRow(r.name) << QString(r.name) << r.tol << r.dq_tol;
   }
   void quant_types_end_to_end() {
@@ -214,8 +216,11 @@ class TestCpuForward : public QObject {
       auto e = test::make_eval(*f32_model, 2);
       f32_logits = eval_logits(*e, *f32_model, kPrompt);
     }
-    if (type == "Q4_K_M") {
-      spec.q4_k_m = true;
+    if (type.endsWith("_K_M")) {  // a K_M mix (the synthesizer also writes types requantize does not offer)
+      auto target = model::QuantTarget::parse(type.toStdString());
+      QVERIFY(target && target->k_m);
+      spec.type = target->type;
+      spec.k_m = true;
     } else {
       auto t = quant::type_from_name(type.toStdString());
       QVERIFY(t.has_value());
@@ -223,7 +228,9 @@ class TestCpuForward : public QObject {
       if (!quant::traits(*t).can_quantize) QSKIP("Penser cannot write this type yet");
     }
     auto m = test::make_model(spec, path("q-" + type + ".gguf"));
-    if (type != "Q4_K_M") QVERIFY(m->quant_summary().find(type.toStdString()) != std::string::npos);
+    // A mix holds its base type and Q6_K.
+    QVERIFY(m->quant_summary().find(quant::type_name(spec.type)) != std::string::npos);
+    if (spec.k_m) QVERIFY(m->quant_summary().find("Q6_K") != std::string::npos);
     auto e = test::make_eval(*m, 2, 4);
     auto logits = eval_logits(*e, *m, kPrompt);
     const double err = test::rel_err(logits, f32_logits);

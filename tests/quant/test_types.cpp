@@ -170,25 +170,37 @@ class TestQuantTypes : public QObject {
     QCOMPARE(f32_to_bf16(float_of(0x00010000)), uint16_t(0x0001));  // subnormals kept
   }
 
-  void q4_k_m_mix() {
+  void k_m_mix_data() {
+    QTest::addColumn<int>("base_type");  // Q4_K_M, Q5_K_M
+    QTest::newRow("Q4_K_M") << int(Type::Q4_K);
+    QTest::newRow("Q5_K_M") << int(Type::Q5_K);
+  }
+  void k_m_mix() {
+    QFETCH(int, base_type);
+    const Type base = Type(base_type);
     // 28 layers (R1-Distill-Qwen-1.5B): n/8 = 3, 7n/8 = 24 -> more bits in 0..2, 24..27, and 5, 8, ..., 23.
     const int n = 28;
     QList<int> more;
     for (int i = 0; i < n; ++i)
-      if (q4_k_m_type_for("blk." + std::to_string(i) + ".ffn_down.weight", i, n) == Type::Q6_K) more << i;
+      if (k_m_type_for(base, "blk." + std::to_string(i) + ".ffn_down.weight", i, n) == Type::Q6_K) more << i;
     QCOMPARE(more, (QList<int>{0, 1, 2, 5, 8, 11, 14, 17, 20, 23, 24, 25, 26, 27}));
     for (int i = 0; i < n; ++i) {
       const std::string p = "blk." + std::to_string(i) + ".";
-      QCOMPARE(q4_k_m_type_for(p + "attn_v.weight", i, n), q4_k_m_type_for(p + "ffn_down.weight", i, n));
-      QCOMPARE(q4_k_m_type_for(p + "attn_q.weight", i, n), Type::Q4_K);
-      QCOMPARE(q4_k_m_type_for(p + "attn_k.weight", i, n), Type::Q4_K);
-      QCOMPARE(q4_k_m_type_for(p + "attn_output.weight", i, n), Type::Q4_K);
-      QCOMPARE(q4_k_m_type_for(p + "ffn_gate.weight", i, n), Type::Q4_K);
-      QCOMPARE(q4_k_m_type_for(p + "ffn_up.weight", i, n), Type::Q4_K);
+      QCOMPARE(k_m_type_for(base, p + "attn_v.weight", i, n), k_m_type_for(base, p + "ffn_down.weight", i, n));
+      if (!more.contains(i)) QCOMPARE(k_m_type_for(base, p + "ffn_down.weight", i, n), base);
+      QCOMPARE(k_m_type_for(base, p + "attn_q.weight", i, n), base);
+      QCOMPARE(k_m_type_for(base, p + "attn_k.weight", i, n), base);
+      QCOMPARE(k_m_type_for(base, p + "attn_output.weight", i, n), base);
+      QCOMPARE(k_m_type_for(base, p + "ffn_gate.weight", i, n), base);
+      QCOMPARE(k_m_type_for(base, p + "ffn_up.weight", i, n), base);
+      // A fused QKV (not in these architectures' files) gets one step more.
+      QCOMPARE(k_m_type_for(base, p + "attn_qkv.weight", i, n), base == Type::Q4_K ? Type::Q5_K : Type::Q6_K);
     }
-    QCOMPARE(q4_k_m_type_for("output.weight", -1, n), Type::Q6_K);
-    QCOMPARE(q4_k_m_type_for("token_embd.weight", -1, n), Type::Q4_K);
-    QCOMPARE(q4_k_m_type_for("token_embd.weight", -1, n, /*model_has_output=*/false), Type::Q6_K);
+    QCOMPARE(k_m_type_for(base, "output.weight", -1, n), Type::Q6_K);
+    QCOMPARE(k_m_type_for(base, "token_embd.weight", -1, n), base);
+    QCOMPARE(k_m_type_for(base, "token_embd.weight", -1, n, /*model_has_output=*/false), Type::Q6_K);
+  }
+  void k_fallback() {
     QCOMPARE(k_fallback_type(Type::Q4_K), Type::Q5_0);
     QCOMPARE(k_fallback_type(Type::Q6_K), Type::Q8_0);
     QCOMPARE(k_fallback_type(Type::Q8_0), Type::Q8_0);

@@ -28,7 +28,7 @@ class TestVulkanBatch : public QObject {
     model::SynthSpec spec;
     spec.arch = arch;
     spec.type = type;
-    spec.q4_k_m = mix;
+    spec.k_m = mix;
     spec.n_embd = 256;
     spec.n_ff = 512;
     spec.n_head = 4;

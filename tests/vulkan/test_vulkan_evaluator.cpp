@@ -42,7 +42,7 @@ model::SynthSpec tiny_spec(Arch arch, Type type, bool extra, bool mix) {
   model::SynthSpec spec;
   spec.arch = arch;
   spec.type = type;
-  spec.q4_k_m = mix;
+  spec.k_m = mix;
   spec.n_embd = 256;  // the K and IQ4_XS types need rows of 256
   spec.n_ff = 512;
   spec.n_head = 4;
