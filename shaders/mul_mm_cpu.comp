@@ -3,7 +3,8 @@
 #extension GL_EXT_control_flow_attributes : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 // Y[n, r] = dot(A[r, :], X[n, :]) (+ bias[r]) (+ Y[n, r]): mul_mm.comp's product for CPU implementations
-// (lavapipe), Q4_K and Q6_K, and Q8_0 interleaved (A_IL), on devices with shaderInt64 (Ops::mul_mm picks it).
+// (lavapipe), Q4_K and Q6_K, and Q5_K and Q8_0 interleaved (A_IL), on devices with shaderInt64 (Ops::mul_mm
+// picks it).
 // Why not mul_mm.comp's shared-memory tiles: llvmpipe turns every load of a lane-varying address (SSBO and
 // shared memory alike) into a loop over the 8 lanes, one scalar load per component, so a load costs per
 // component, not per byte, and a tile through shared memory is loaded twice. Here each invocation reads
@@ -106,10 +107,18 @@ void main() {
   [[unroll]] for (uint i = 0; i < NR * NT; ++i) acc[i] = 0.0;
   const uint nb = p.ncols / 256;
 
-#if defined(DATA_A_Q4_K)
+#if defined(DATA_A_Q4_K) || (defined(DATA_A_Q5_K) && defined(A_IL))
   // { f16 d; f16 dmin; u8 scales[12]; u8 qs[128]; } = 9 16-byte units read as u64vec2 (the caller checks that
   // rows start 16-byte aligned; wide loads cost less per component). Unit pair pr (units 2pr, 2pr+1) is
   // units 1 + 2pr and 2 + 2pr: low nibbles unit 2pr, high nibbles unit 2pr+1; value = d * scale * q - dmin * min.
+  // Q5_K (interleaved only: Matrix::interleaved): the same header, then u8 qh[32] (units 1-2), then the
+  // quants (units 3-10): 11 units. Bit u of qh[l] is the fifth bit (16) of unit u's value l, so qh's 8 bytes
+  // l = 8jj .. 8jj + 7 serve quant word jj of every pair. Read once per block and row, not per pair.
+#if defined(DATA_A_Q5_K)
+  const uint BU = 11, QU = 3;  // units per block, the quants' first unit
+#else
+  const uint BU = 9, QU = 1;
+#endif
   uint rw[NR];  // each row's first 16-byte unit (A_IL: its first texel; unit k is then texel rw + 8 k)
 #if defined(A_IL)
   [[unroll]] for (uint i = 0; i < NR; ++i) rw[i] = il_row(min(rbase + i * WG_SIZE, p.nrows - 1u));
@@ -122,9 +131,16 @@ void main() {
   for (uint b = 0; b < nb; ++b) {
     uvec4 hd[NR];  // d|dmin, scale bytes 0-3, 4-7, 8-11
     [[unroll]] for (uint i = 0; i < NR; ++i) {
-      const u64vec2 h = A_UNIT(rw[i], b * 9);
+      const u64vec2 h = A_UNIT(rw[i], b * BU);
       hd[i] = uvec4(unpack32(h.x), unpack32(h.y));
     }
+#if defined(DATA_A_Q5_K)
+    u64vec2 qh[NR * 2];  // row i's qh bytes 0-15 at [2i], 16-31 at [2i + 1]
+    [[unroll]] for (uint i = 0; i < NR; ++i) {
+      qh[2 * i] = A_UNIT(rw[i], b * BU + 1);
+      qh[2 * i + 1] = A_UNIT(rw[i], b * BU + 2);
+    }
+#endif
     // Rolled (a loop, not unrolled): the body is already NR x NT-wide, and each of llvmpipe's loads is a loop
     // over the lanes; unrolled, LLVM took ~17 s to compile the module on a cold shader cache (over a minute on
     // a loaded machine: past the fence timeout of the first dispatch, where llvmpipe compiles). pr only feeds
@@ -132,8 +148,8 @@ void main() {
     [[dont_unroll]] for (uint pr = 0; pr < 4; ++pr) {
       u64vec2 qa[NR], qb[NR];  // the pair's 32 quant bytes per row
       [[unroll]] for (uint i = 0; i < NR; ++i) {
-        qa[i] = A_UNIT(rw[i], b * 9 + 1 + pr * 2);
-        qb[i] = A_UNIT(rw[i], b * 9 + 2 + pr * 2);
+        qa[i] = A_UNIT(rw[i], b * BU + QU + pr * 2);
+        qb[i] = A_UNIT(rw[i], b * BU + QU + 1 + pr * 2);
       }
       vec4 sc[NR];  // (a, b) of unit 2pr, (a, b) of unit 2pr + 1
       [[unroll]] for (uint i = 0; i < NR; ++i) {
@@ -167,9 +183,16 @@ void main() {
         }
         [[unroll]] for (uint i = 0; i < NR; ++i) {
           const uvec2 q = unpack32(jj == 0 ? qa[i].x : jj == 1 ? qa[i].y : jj == 2 ? qb[i].x : qb[i].y);
+#if defined(DATA_A_Q5_K)
+          // The fifth bits of units 2pr (lo) and 2pr + 1 (hi) put above the nibbles, before the one conversion.
+          const uvec2 h = unpack32(jj == 0 ? qh[2 * i].x : jj == 1 ? qh[2 * i].y : jj == 2 ? qh[2 * i + 1].x : qh[2 * i + 1].y);
+          const uvec2 lo5 = ((h >> (2u * pr)) & 0x01010101u) << 4, hi5 = ((h >> (2u * pr + 1u)) & 0x01010101u) << 4;
+#else
+          const uvec2 lo5 = uvec2(0u), hi5 = uvec2(0u);
+#endif
           const vec4 s = sc[i];
-          const vec4 l0 = b4(q.x & 0x0F0F0F0Fu) * s.x + s.y, l1 = b4(q.y & 0x0F0F0F0Fu) * s.x + s.y;
-          const vec4 h0 = b4((q.x >> 4) & 0x0F0F0F0Fu) * s.z + s.w, h1 = b4((q.y >> 4) & 0x0F0F0F0Fu) * s.z + s.w;
+          const vec4 l0 = b4((q.x & 0x0F0F0F0Fu) | lo5.x) * s.x + s.y, l1 = b4((q.y & 0x0F0F0F0Fu) | lo5.y) * s.x + s.y;
+          const vec4 h0 = b4(((q.x >> 4) & 0x0F0F0F0Fu) | hi5.x) * s.z + s.w, h1 = b4(((q.y >> 4) & 0x0F0F0F0Fu) | hi5.y) * s.z + s.w;
           [[unroll]] for (uint t = 0; t < NT; ++t)
             acc[i * NT + t] += dot(l0, xl0[t]) + dot(l1, xl1[t]) + dot(h0, xh0[t]) + dot(h1, xh1[t]);
         }
@@ -316,7 +339,7 @@ void main() {
     }
   }
 #else
-#error "mul_mm_cpu.comp: Q4_K, Q6_K or Q8_0 with A_IL"
+#error "mul_mm_cpu.comp: Q4_K, Q6_K, or Q5_K or Q8_0 with A_IL"
 #endif
 
   [[unroll]] for (uint i = 0; i < NR; ++i) {

@@ -27,7 +27,8 @@ void row_lanes_store(uint row, float v) {
 // u64vec2 and each pair of units' 32 quant bytes as two: 18 8-byte components for 256 weights. Q5_K
 // (176-byte blocks, the same header, then 32 bytes of fifth bits, then the quants at QS_OFF 48): 22.
 // A row's base (row_base) and its block's 16-byte unit k (unit64): plain rows (16-bit words from the
-// binding's start) or interleaved ones (A_IL: the row's first texel; blocks are whole texels, 9 for Q4_K).
+// binding's start) or interleaved ones (A_IL: the row's first texel; blocks are whole texels, 9 for Q4_K,
+// 11 for Q5_K: mul_mv_q5_k_il reads the same units as texels).
 #if defined(A_IL)
 uint row_base(uint row) { return il_row(row); }
 u64vec2 unit64(uint rb, uint blk, uint k) { return il_texel64(rb + (blk * (BLOCK_U16 / 8) + k) * 8); }

@@ -555,7 +555,7 @@ class VulkanEvaluator final : public model::Evaluator {
 uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32_t n_batch, bool cpu_implementation) {
   const model::HParams& hp = model.hparams();
   // Interleaved Q6_K matrices (CPU implementations) pad each 210-byte block to 224: an upper bound, as if
-  // every Q6_K matrix that is multiplied were interleaved. (Q4_K's and Q8_0's units are whole texels.)
+  // every Q6_K matrix that is multiplied were interleaved. (Q4_K's, Q5_K's and Q8_0's units are whole texels.)
   uint64_t padding = 0;
   if (cpu_implementation) {
     const model::Weights& w = model.weights();

@@ -260,7 +260,8 @@ bool Ops::mul_mv_row_lanes(const Matrix& a, bool aligned, bool x_uniform) const 
 bool Ops::interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const {
   using quant::Type;
   // All in rows of whole units of 256 values (Q8_0: 8 blocks, Matrix::interleave_unit).
-  const bool type_ok = (type == Type::Q4_K || type == Type::Q6_K || type == Type::Q8_0) && ncols % 256 == 0;
+  const bool type_ok =
+      (type == Type::Q4_K || type == Type::Q5_K || type == Type::Q6_K || type == Type::Q8_0) && ncols % 256 == 0;
   if (!options_.interleave || !type_ok || nrows % 8 != 0) return false;
   // bind_matrix binds whole groups of 8 rows: one must fit a binding (Options::max_binding_bytes, the texel
   // view's element limit), from the aligned offset below it. (Q8_0 at 512 columns: 4.25 KiB per group.)

@@ -42,7 +42,8 @@ struct Matrix {
   std::vector<MatrixPart> parts{};  // empty: all rows at buffer + offset; else in row order, covering nrows
   // The rows' layout in memory: false, back to back as in the file; true, interleaved (CPU implementations:
   // interleave_rows below, Ops::interleaves): each unit of interleave_unit() file blocks padded to whole
-  // 16-byte texels (Q4_K: a block, 144 bytes = 9 texels; Q6_K: a block, 210 bytes to 224; Q8_0: 8 blocks,
+  // 16-byte texels (Q4_K: a block, 144 bytes = 9 texels; Q5_K: a block, 176 bytes = 11 texels; Q6_K: a
+  // block, 210 bytes to 224; Q8_0: 8 blocks,
   // 272 bytes = 17 texels, no padding, where one 34-byte block padded to 48 would waste 41% and 4 blocks
   // padded to 144 bytes 6%, enough to push a 1.5B Q8_0 model past lavapipe's 2 GiB heap), its bytes as in the
   // file except Q8_0's, by kind so that every field is whole texels (the 8 f16 d's in texel 0, block b's 32
@@ -242,7 +243,7 @@ class Ops {
   bool attn_prefill_grouped(const AttnParams& params) const;
 
   // Whether a weight matrix of this type and shape is stored interleaved (Matrix::interleaved) on this
-  // device: CPU implementations where the row-per-lane product and mul_mm_cpu.comp read it (Q4_K, Q6_K, and
+  // device: CPU implementations where the row-per-lane product and mul_mm_cpu.comp read it (Q4_K, Q5_K, Q6_K, and
   // Q8_0 of whole 8-block units: ncols % 256 == 0), rows a multiple of 8 of which 8 fit one binding,
   // Options::interleave on. The loader asks, then every product of it reads that layout.
   bool interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const;

@@ -45,9 +45,10 @@ constexpr uint32_t kCpuRows = 12, kCpuTokens = 4, kCpuWg = 16;
 }  // namespace
 
 bool Ops::mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const {
-  // Q8_0 only interleaved (Matrix::interleaved, which every product must read): the file layout's Q8_0 stays
-  // with the tiles.
-  if (a.type != quant::Type::Q4_K && a.type != quant::Type::Q6_K && !(a.type == quant::Type::Q8_0 && a.interleaved))
+  // Q5_K and Q8_0 only interleaved (Matrix::interleaved, which every product must read): their file layouts
+  // stay with the tiles.
+  if (a.type != quant::Type::Q4_K && a.type != quant::Type::Q6_K &&
+      !((a.type == quant::Type::Q5_K || a.type == quant::Type::Q8_0) && a.interleaved))
     return false;
   if (!device_->int64()) return false;
   const uint32_t kernel = options_.mul_mm_kernel;  // the option or PENSER_VK_MUL_MM_KERNEL (Ops::create)

@@ -79,6 +79,7 @@ class TestVulkanEvaluator : public QObject {
     QTest::newRow("llama Q8_0 rope_freqs") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << 0;
     QTest::newRow("qwen3 Q4_K") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << 0;
     QTest::newRow("qwen2 Q6_K") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << 0;
+    QTest::newRow("qwen2 Q5_K") << int(Arch::Qwen2) << int(Type::Q5_K) << false << 1e-3 << 0;
     QTest::newRow("llama IQ4_XS") << int(Arch::Llama) << int(Type::IQ4_XS) << false << 1e-3 << 0;
     // The fused decode step (off by default: slower on lavapipe and on the H200) over plain, K and Q/K-norm paths.
     QTest::newRow("qwen2 F32 fused") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << (kFuseNorm | kFuseSwiglu);
@@ -113,6 +114,8 @@ class TestVulkanEvaluator : public QObject {
                                                         << (kMix | kParts);
     QTest::newRow("llama Q8_0 rope_freqs, weights in parts, split bindings")
         << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << (kParts | kSplit);
+    QTest::newRow("qwen3 Q5_K, weights in parts, split bindings")
+        << int(Arch::Qwen3) << int(Type::Q5_K) << false << 1e-3 << (kParts | kSplit);
     QTest::newRow("qwen2 F32 unmerged, weights in parts") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9
                                                           << (kParts | kUnmerged);
   }
@@ -163,7 +166,7 @@ class TestVulkanEvaluator : public QObject {
       auto wa = vulkan::weight_allocations(**gpu);
       VKT_OK(wa);
       if (wa->cpu_implementation && !(variant & kOddShape) &&
-          (type == int(Type::Q4_K) || type == int(Type::Q6_K) || type == int(Type::Q8_0)))
+          (type == int(Type::Q4_K) || type == int(Type::Q5_K) || type == int(Type::Q6_K) || type == int(Type::Q8_0)))
         QVERIFY2(wa->interleaved > 0, "no matrix was interleaved on a CPU implementation");
     }
     if (variant & kParts) {
@@ -195,11 +198,11 @@ class TestVulkanEvaluator : public QObject {
       for (const model::Layer& L : w.layers)
         for (const model::Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_gate, &L.ffn_up, &L.ffn_down})
           file_bytes += uint64_t(t->row_bytes) * t->ne1;
-      // Plus the padding of interleaved matrices (CPU implementations: Q4_K, Q6_K and Q8_0, the Q6_K blocks
+      // Plus the padding of interleaved matrices (CPU implementations: Q4_K, Q5_K, Q6_K and Q8_0, the Q6_K blocks
       // padded to 224 bytes), which the estimate counts as a bound.
       QCOMPARE(a->bytes, file_bytes + a->padding);
       QCOMPARE(aw->padding, a->padding);
-      if (a->cpu_implementation && (type == int(Type::Q4_K) || type == int(Type::Q8_0))) {
+      if (a->cpu_implementation && (type == int(Type::Q4_K) || type == int(Type::Q5_K) || type == int(Type::Q8_0))) {
         QVERIFY2(a->interleaved > 0, "the K-type matrices were not interleaved on a CPU implementation");
         QVERIFY(a->bytes <= vulkan::estimate_device_bytes(model, 1, 1, true));
       }

@@ -149,14 +149,15 @@ class TestVulkanOps : public QObject {
   }
 
   // The interleaved layout itself (host side): byte b of unit k of row r at its place, padding zero. A unit
-  // (Matrix::interleave_unit): a Q4_K or Q6_K block, 8 Q8_0 blocks (272 bytes, 17 texels: no padding; the
-  // d's first, then the quants).
+  // (Matrix::interleave_unit): a Q4_K, Q5_K or Q6_K block, 8 Q8_0 blocks (272 bytes, 17 texels: no padding;
+  // the d's first, then the quants).
   void interleave_rows_layout() {
     struct Want {
       Type t;
       uint64_t unit, padded;  // a unit's bytes in the file and padded
     };
-    for (const Want& u : {Want{Type::Q4_K, 144, 144}, Want{Type::Q6_K, 210, 224}, Want{Type::Q8_0, 272, 272}}) {
+    for (const Want& u : {Want{Type::Q4_K, 144, 144}, Want{Type::Q5_K, 176, 176}, Want{Type::Q6_K, 210, 224},
+                          Want{Type::Q8_0, 272, 272}}) {
       const Type t = u.t;
       const uint32_t ncols = 512, nrows = 16;
       const uint64_t units = ncols / (quant::traits(t).block_size * Matrix::interleave_unit(t));  // 2 each
@@ -192,9 +193,16 @@ class TestVulkanOps : public QObject {
       QVERIFY(!ops_row_lanes32->interleaves(Type::Q8_0, 512, 8));
       QVERIFY(ops_row_lanes32->interleaves(Type::Q8_0, 256, 8));
     }
+    // Q5_K wherever Q4_K (the same rows of whole 256-value blocks, 11 texels each, no padding).
+    if (ops->interleaves(Type::Q4_K, 1536, 8960)) {
+      QVERIFY(ops->interleaves(Type::Q5_K, 1536, 8960));
+      QVERIFY(ops->interleaves(Type::Q5_K, 8960, 1536));
+      QVERIFY(!ops->interleaves(Type::Q5_K, 512, 12));
+      QCOMPARE(Matrix::interleaved_stride(Type::Q5_K, 1536), quant::row_size(Type::Q5_K, 1536));
+    }
   }
 
-  // Interleaved weights (Matrix::interleaved: the loader's layout for Q4_K, Q6_K, Q8_0 on CPU implementations,
+  // Interleaved weights (Matrix::interleaved: the loader's layout for Q4_K, Q5_K, Q6_K, Q8_0 on CPU implementations,
   // read as texels). 40 rows: 32 + 8 at 32 rows per workgroup, a partial workgroup at 64. Variants: 0 the
   // default Ops (x uniform at offset 4, a storage buffer at 5), 1 x always a storage buffer, 2 bindings split
   // into whole 8-row groups (4 KiB), 3 the matrix in two parts (24 + 16 rows), 4 64 rows per workgroup.
@@ -202,7 +210,7 @@ class TestVulkanOps : public QObject {
     QTest::addColumn<int>("type");
     QTest::addColumn<int>("variant");
     const char* names[] = {"default", "x-ssbo", "split", "parts", "rows64"};
-    for (Type t : {Type::Q4_K, Type::Q6_K, Type::Q8_0})
+    for (Type t : {Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_0})
       for (int v = 0; v < 5; ++v) QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
   }
   void mul_mv_interleaved() {

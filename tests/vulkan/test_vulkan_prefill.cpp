@@ -166,7 +166,7 @@ class TestVulkanPrefill : public QObject {
     // multiples of 8 (read as runs of 8: X_EVEN 2, as the evaluator's prompts)
     QTest::addColumn<int>("variant");
     QTest::addColumn<uint32_t>("n_tokens");
-    for (Type t : {Type::Q4_K, Type::Q6_K, Type::Q8_0}) {
+    for (Type t : {Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_0}) {
       const std::string name = quant::type_name(t);
       QTest::newRow((name + "/17 tokens").c_str()) << int(t) << 0 << 17u;
       QTest::newRow((name + "/1 token").c_str()) << int(t) << 0 << 1u;
