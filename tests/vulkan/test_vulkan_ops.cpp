@@ -582,18 +582,21 @@ class TestVulkanOps : public QObject {
     QTest::addColumn<bool>("subgroups");
     QTest::addColumn<uint32_t>("n_tokens");
     QTest::addColumn<bool>("v_apart");
-    QTest::newRow("neox (qwen2)") << true << false << 40u << false << true << 1u << false;
-    QTest::newRow("neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 1u << false;
-    QTest::newRow("neox + Q/K norm, shared") << true << false << 40u << true << false << 1u << false;
-    QTest::newRow("normal (llama)") << false << false << 40u << false << true << 1u << false;
-    QTest::newRow("normal + freq factors (llama3)") << false << true << 40u << false << true << 1u << false;
-    QTest::newRow("neox, partial rotation + norm") << true << false << 24u << true << true << 1u << false;
-    QTest::newRow("3 tokens, neox (qwen2)") << true << false << 40u << false << true << 3u << false;
-    QTest::newRow("3 tokens, neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 3u << false;
-    QTest::newRow("3 tokens, Q/K norm, shared") << true << false << 40u << true << false << 3u << false;
-    QTest::newRow("3 tokens, normal + freq factors (llama3)") << false << true << 40u << false << true << 3u << false;
-    QTest::newRow("3 tokens, v apart, neox + Q/K norm") << true << false << 40u << true << true << 3u << true;
-    QTest::newRow("3 tokens, v apart, normal (llama)") << false << false << 40u << false << true << 3u << true;
+    QTest::addColumn<bool>("gpu_shape");  // Options::small_cpu off: 16 lanes on lavapipe instead of one subgroup
+    QTest::newRow("neox (qwen2)") << true << false << 40u << false << true << 1u << false << false;
+    QTest::newRow("neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 1u << false << false;
+    QTest::newRow("neox + Q/K norm, shared") << true << false << 40u << true << false << 1u << false << false;
+    QTest::newRow("normal (llama)") << false << false << 40u << false << true << 1u << false << false;
+    QTest::newRow("normal + freq factors (llama3)") << false << true << 40u << false << true << 1u << false << false;
+    QTest::newRow("neox, partial rotation + norm") << true << false << 24u << true << true << 1u << false << false;
+    QTest::newRow("3 tokens, neox (qwen2)") << true << false << 40u << false << true << 3u << false << false;
+    QTest::newRow("3 tokens, neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 3u << false << false;
+    QTest::newRow("3 tokens, Q/K norm, shared") << true << false << 40u << true << false << 3u << false << false;
+    QTest::newRow("3 tokens, normal + freq factors (llama3)") << false << true << 40u << false << true << 3u << false << false;
+    QTest::newRow("3 tokens, v apart, neox + Q/K norm") << true << false << 40u << true << true << 3u << true << false;
+    QTest::newRow("3 tokens, v apart, normal (llama)") << false << false << 40u << false << true << 3u << true << false;
+    QTest::newRow("neox + Q/K norm, GPU shape") << true << false << 40u << true << true << 1u << false << true;
+    QTest::newRow("3 tokens, v apart, GPU shape") << true << false << 40u << true << true << 3u << true << true;
   }
   void rope_kv() {
     QFETCH(bool, neox);
@@ -603,6 +606,7 @@ class TestVulkanOps : public QObject {
     QFETCH(bool, subgroups);
     QFETCH(uint32_t, n_tokens);
     QFETCH(bool, v_apart);
+    QFETCH(bool, gpu_shape);
     const uint32_t D = 40, H = 6, Hkv = 2, n_ctx = 50, kv_dim = Hkv * D, q0 = 3;
     const uint32_t stride = n_tokens > 1 ? (H + (v_apart ? 1 : 2) * Hkv) * D + 7 : 0;
     const uint32_t v_stride = v_apart ? kv_dim + 3 : 0;
@@ -621,7 +625,7 @@ class TestVulkanOps : public QObject {
     auto qnb = make_buffer(*gpu.device, qn), knb = make_buffer(*gpu.device, kn);
     auto kc = make_buffer(*gpu.device, cache), vc = make_buffer(*gpu.device, cache);
     const View fv = view(*fb), qnv = view(*qnb, 1), knv = view(*knb, 2);
-    Ops& o = subgroups ? *ops : *ops_fallback;
+    Ops& o = gpu_shape ? *ops_small_gpu : subgroups ? *ops : *ops_fallback;
     run([&](Recorder& r) {
       VKT_OK(o.rope_kv(r, view(*xb, q0), view(*xb, q0 + H * D), view(*xb, v0), norm ? &qnv : nullptr,
                        norm ? &knv : nullptr, eps, freq_factors ? &fv : nullptr, view(*pb, 2), view(*kc, 8),
