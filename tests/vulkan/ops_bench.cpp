@@ -5,7 +5,9 @@
 // OP: rms_norm[:NCOLS] (one row, weighted, x -> y), swiglu[:N] (y = silu(g) * u, g and u the halves of one
 // gate|up buffer as in the step), rope_kv[:POS] (12 q, 2 k, 2 v heads of 128: a 1.5B qwen2 layer), attn[:POS]
 // (that layer's grouped attention over POS + 1 cached positions), mv:TYPE:NCOLS:NROWS (a matrix-vector
-// product; stored interleaved where the options allow, as the loader does).
+// product; stored interleaved where the options allow, as the loader does; at most one per run). OP+OP...:
+// those in turn in every repetition (a small op after a product, as in the decode step); times are per
+// repetition.
 // TS=1: with a timestamp after every dispatch (as `bench --profile` records).
 // A VARIANT is "-" (the defaults) or a comma list of cpu=0|1 (Options::small_cpu), rows=N
 // (Options::mul_mv_rows) and NAME=VALUE (PENSER_VK_NAME
@@ -73,8 +75,6 @@ int main(int argc, char** argv) {
   auto instance = must(Instance::create({}));
   auto device = must(Device::create(*instance, must(choose_device(instance->devices(), device_override(), true))));
   Device& d = *device;
-  const auto op = split(argv[1], ':');
-  auto arg = [&](size_t i, uint32_t def) { return op.size() > i ? uint32_t(std::atoi(op[i].c_str())) : def; };
   const int reps = std::getenv("REPS") ? std::atoi(std::getenv("REPS")) : 64;
 
   // The 1.5B qwen2 shape.
@@ -91,6 +91,10 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> weights;
   Buffer* wbuf = nullptr;
   Buffer* wbuf_il = nullptr;
+  std::vector<std::function<Status(Ops&, Recorder&)>> records;
+  for (const std::string& spec : split(argv[1], '+')) {
+  const auto op = split(spec, ':');
+  auto arg = [&](size_t i, uint32_t def) { return op.size() > i ? uint32_t(std::atoi(op[i].c_str())) : def; };
   std::function<Status(Ops&, Recorder&)> record;
   if (op[0] == "rms_norm") {
     const uint32_t n = arg(1, E);
@@ -132,7 +136,7 @@ int main(int argc, char** argv) {
       return o.attn_decode(r, view(*q), view(*kc), view(*vc), view(*out), view(*scores), view(*p),
                            {.head_dim = D, .n_head = H, .n_head_kv = Hkv, .scores_stride = n_ctx});
     };
-  } else if (op[0] == "mv" && op.size() == 4) {
+  } else if (op[0] == "mv" && op.size() == 4 && !wbuf) {
     const auto type = quant::type_from_name(op[1]);
     if (!type) { std::fprintf(stderr, "unknown type %s\n", op[1].c_str()); return 2; }
     const uint32_t ncols = arg(2, 0), nrows = arg(3, 0);
@@ -155,8 +159,10 @@ int main(int argc, char** argv) {
       return o.mul_mv(r, m, view(*x), view(*y));
     };
   } else {
-    std::fprintf(stderr, "unknown op %s\n", argv[1]);
+    std::fprintf(stderr, "unknown op %s\n", spec.c_str());
     return 2;
+  }
+  records.push_back(std::move(record));
   }
 
   std::vector<Variant> vs;
@@ -177,10 +183,11 @@ int main(int argc, char** argv) {
         } else { std::fprintf(stderr, "unknown knob %s\n", k.c_str()); return 2; }
       }
     v.ops = must(Ops::create(d, v.options));
-    v.rec = must(Recorder::create(d, uint32_t(reps) * 4));
+    v.rec = must(Recorder::create(d, uint32_t(reps) * 4 * uint32_t(records.size())));
     if (std::getenv("TS") && *std::getenv("TS") == '1') must(v.rec->enable_timestamps());  // as --profile records
     must(v.rec->begin());
-    for (int k = 0; k < reps; ++k) must(record(*v.ops, *v.rec));
+    for (int k = 0; k < reps; ++k)
+      for (auto& record : records) must(record(*v.ops, *v.rec));
     must(v.rec->end());
     for (const std::string& e : env) unsetenv(e.c_str());
     must(v.rec->submit_and_wait());  // warm-up (and the pipelines' first run)

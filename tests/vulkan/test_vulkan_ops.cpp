@@ -480,6 +480,7 @@ class TestVulkanOps : public QObject {
     QTest::newRow("weighted/shared") << true << 1 << 301u << 5u << 4u << 1u;
     QTest::newRow("plain, in place (per-head)") << false << 0 << 301u << 5u << 4u << 1u;
     QTest::newRow("vec4 rows, weighted") << true << 0 << 300u << 5u << 4u << 4u;
+    QTest::newRow("vec4 rows, weighted/shared") << true << 1 << 300u << 5u << 4u << 4u;
     QTest::newRow("vec4 rows, in place (per-head)") << false << 0 << 128u << 7u << 8u << 0u;
     QTest::newRow("vec4 rows, one vec4 each") << true << 0 << 4u << 9u << 4u << 4u;
     QTest::newRow("vec4 row of 1536 (decode)") << true << 0 << 1536u << 1u << 0u << 0u;
