@@ -37,12 +37,32 @@ const uint WPL = (WORDS + SG - 1) / SG;    // words per lane (the last lanes may
 const uint NSG = WG_SIZE / SG;             // subgroups per workgroup
 
 layout(binding = 0) readonly buffer Q { vec2 q2[]; };  // q_offset, o_offset, q_stride, o_stride even (Ops checks)
+#ifdef KV_TEXEL
+// CPU implementations (Ops::attn_decode_gqa, VEC 4 only): the caches as uniform texel buffers of 16-byte
+// texels (lavapipe fetches a texel per lane with one load; a storage-buffer load is a loop over the lanes
+// with a branch per component).
+layout(binding = 1) uniform usamplerBuffer k_tex;
+layout(binding = 2) uniform usamplerBuffer v_tex;
+uvec4 k4_at(uint i) { return texelFetch(k_tex, int(i)); }
+uvec4 v4_at(uint i) { return texelFetch(v_tex, int(i)); }
+uint k1_at(uint i) { return 0u; }
+uvec2 k2_at(uint i) { return uvec2(0u); }
+uint v1_at(uint i) { return 0u; }
+uvec2 v2_at(uint i) { return uvec2(0u); }
+#else
 layout(binding = 1) readonly buffer K1 { uint k1[]; };
 layout(binding = 1) readonly buffer K2 { uvec2 k2[]; };
 layout(binding = 1) readonly buffer K4 { uvec4 k4[]; };
 layout(binding = 2) readonly buffer V1 { uint v1[]; };
 layout(binding = 2) readonly buffer V2 { uvec2 v2[]; };
 layout(binding = 2) readonly buffer V4 { uvec4 v4[]; };
+uvec4 k4_at(uint i) { return k4[i]; }
+uvec4 v4_at(uint i) { return v4[i]; }
+uint k1_at(uint i) { return k1[i]; }
+uvec2 k2_at(uint i) { return k2[i]; }
+uint v1_at(uint i) { return v1[i]; }
+uvec2 v2_at(uint i) { return v2[i]; }
+#endif
 layout(binding = 3) writeonly buffer O { float o[]; };
 layout(binding = 3) writeonly buffer O2 { vec2 o2[]; };
 layout(binding = 4) readonly buffer Pos { int positions[]; };
@@ -76,18 +96,18 @@ void read_k(uint w0, uint lane, out uint w[WPL]) {
   const uint first = w0 + lane * WPL;
   if (VEC == 4) {
     [[unroll]] for (uint i = 0; i < WPL / 4; ++i) {
-      const uvec4 x = k4[first / 4 + i];
+      const uvec4 x = k4_at(first / 4 + i);
       w[4 * i] = x.x; w[4 * i + 1] = x.y; w[4 * i + 2] = x.z; w[4 * i + 3] = x.w;
     }
   } else if (VEC == 2) {
     [[unroll]] for (uint i = 0; i < WPL / 2; ++i) {
-      const uvec2 x = k2[first / 2 + i];
+      const uvec2 x = k2_at(first / 2 + i);
       w[2 * i] = x.x; w[2 * i + 1] = x.y;
     }
   } else {
     [[unroll]] for (uint i = 0; i < WPL; ++i) {
       w[i] = 0u;
-      if (lane * WPL + i < WORDS) w[i] = k1[first + i];
+      if (lane * WPL + i < WORDS) w[i] = k1_at(first + i);
     }
   }
 }
@@ -96,18 +116,18 @@ void read_v(uint w0, uint lane, out uint w[WPL]) {
   const uint first = w0 + lane * WPL;
   if (VEC == 4) {
     [[unroll]] for (uint i = 0; i < WPL / 4; ++i) {
-      const uvec4 x = v4[first / 4 + i];
+      const uvec4 x = v4_at(first / 4 + i);
       w[4 * i] = x.x; w[4 * i + 1] = x.y; w[4 * i + 2] = x.z; w[4 * i + 3] = x.w;
     }
   } else if (VEC == 2) {
     [[unroll]] for (uint i = 0; i < WPL / 2; ++i) {
-      const uvec2 x = v2[first / 2 + i];
+      const uvec2 x = v2_at(first / 2 + i);
       w[2 * i] = x.x; w[2 * i + 1] = x.y;
     }
   } else {
     [[unroll]] for (uint i = 0; i < WPL; ++i) {
       w[i] = 0u;
-      if (lane * WPL + i < WORDS) w[i] = v1[first + i];
+      if (lane * WPL + i < WORDS) w[i] = v1_at(first + i);
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "inference/vulkan/knobs.h"
@@ -158,7 +159,8 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   Options& o = self->options_;
   for (auto [name, flag] : {std::pair{"PENSER_VK_MUL_MV_WIDE", &o.mul_mv_wide}, {"PENSER_VK_MUL_MV_INT64", &o.mul_mv_int64},
                             {"PENSER_VK_MUL_MV_ROW_LANES", &o.mul_mv_row_lanes}, {"PENSER_VK_MUL_MV_X64", &o.mul_mv_x64},
-                            {"PENSER_VK_MUL_MV_UBO", &o.mul_mv_ubo}, {"PENSER_VK_INTERLEAVE", &o.interleave}, {"PENSER_VK_MUL_MM_SHARE", &o.mul_mm_share}})
+                            {"PENSER_VK_MUL_MV_UBO", &o.mul_mv_ubo}, {"PENSER_VK_INTERLEAVE", &o.interleave}, {"PENSER_VK_MUL_MM_SHARE", &o.mul_mm_share},
+                            {"PENSER_VK_SMALL_CPU", &o.small_cpu}})
     if (auto v = env_flag(name)) *flag = *v;
   // The prompt product's knobs (Ops::mul_mm): mul_mm_cpu.comp's kernel and shape where no option set them;
   // the tiles' BM / BN / BK over the options (Ops::mul_mm keeps only well-formed ones).
@@ -279,11 +281,15 @@ bool Ops::interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const {
 // 1.4 at 32 (a cold start). Interleaved Q4_K (Matrix::interleaved), whose weights now cost less than its x:
 // 64 rows 1.25-1.35x faster than 32 (Q4_K 1536 x 17920, 8960 x 1536 and 1536 x 1536, per CPU-second,
 // 2026-11-29, load 1.5-1.9); interleaved Q8_0 1.1-1.2x (1536 x 17920, 8960 x 1536, 1536 x 1536, per
-// CPU-second, load 1.6-2.0). Halved while the matrix has fewer than 16 workgroups (the K/V products).
+// CPU-second, load 1.6-2.0). Halved while the matrix has fewer than 2 workgroups per CPU thread (lavapipe
+// runs a dispatch's workgroups on one thread per CPU), at least 4 and at most 16: the K/V products. (It was 16
+// workgroups everywhere: on 2 cores a 1.5B model's 256-row attn_v, Q6_K 1536 x 256, took 113 us a dispatch
+// at 16 rows per workgroup, 97 at 32, 87 at 64; Q4_K 144 / 110 / 89: vk_ops_bench mv, 2026-11-29, load 4.)
 uint32_t Ops::mul_mv_row_lane_rows(const Matrix& a) const {
   if (mul_mv_rows_) return mul_mv_rows_;
   uint32_t rows = a.type == quant::Type::Q6_K || a.interleaved ? 64 : 32;
-  while (rows > 8 && a.nrows / rows < 16) rows /= 2;
+  const uint32_t min_groups = std::clamp(2 * std::thread::hardware_concurrency(), 4u, 16u);
+  while (rows > 8 && a.nrows / rows < min_groups) rows /= 2;
   return rows;
 }
 
@@ -394,6 +400,24 @@ Status Ops::rms_norm(Recorder& rec, View x, View y, const View* w, uint32_t ncol
   // round trips to memory (a 1536-wide row at 64 invocations: 24 x 2, ~14.6 us per call on the H200, 13.6%
   // of a 1.5B model's decode step), so GPUs get wide workgroups (a few loads each). CPU implementations
   // keep the common size (lanes of one thread).
+  // CPU implementations: rms_norm_cpu.comp where the rows are whole vec4s at whole-vec4 offsets, one
+  // subgroup (8 lanes on lavapipe: the sum needs no shared memory). vk_ops_bench rms_norm (2026-11-29, load
+  // 4.8, per CPU-second): 1536 values 32.5 us a dispatch with rms_norm.comp, 20-23 with this one at 8, 16 or
+  // 64 lanes (most of it any dispatch's fixed cost); 15360 values 173 against 47-50.
+  if (small_cpu() && ncols % 4 == 0 && ncols > 0 && nrows > 0) {
+    const uint64_t span = uint64_t(nrows) * ncols * 4;
+    const auto xb = vec4_binding(x.range, x.offset * 4ull, span, true), yb = vec4_binding(y.range, y.offset * 4ull, span, false);
+    const auto wb = w ? vec4_binding(w->range, w->offset * 4ull, ncols * 4ull, true) : xb;
+    if (xb && yb && wb) {
+      PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("rms_norm_cpu", 3, 1u << 2, sizeof(RmsNormCpuPush), 8,
+                                                             {w ? 1u : 0u}, 0, (1u << 0) | (1u << 1)));
+      RmsNormCpuPush push{ncols / 4, nrows, xb->offset4, ncols / 4, yb->offset4, ncols / 4, wb->offset4, eps};
+      const BufferRange bindings[] = {xb->range, wb->range, yb->range};
+      uint32_t gx, gy;
+      grid_2d(device_->info(), nrows, gx, gy);
+      return rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy);
+    }
+  }
   uint32_t wg = wg_;
   if (!device_->info().is_cpu())
     while (wg < 512 && wg * 2 <= device_->info().max_workgroup_invocations) wg *= 2;
@@ -422,10 +446,41 @@ Status Ops::rope(Recorder& rec, View x, View positions, const View* ff, const Ro
                      n_rows * (r.n_dims / 2));
 }
 
+std::optional<Ops::Vec4Binding> Ops::vec4_binding(const BufferRange& r, uint64_t byte, uint64_t bytes, bool texel) const {
+  const DeviceInfo& info = device_->info();
+  const uint64_t align = texel ? std::max<uint64_t>({info.min_storage_offset_alignment, info.min_texel_offset_alignment, 16})
+                               : std::max<uint64_t>(info.min_storage_offset_alignment, 1);
+  byte += r.offset;
+  const uint64_t aligned = byte / align * align;
+  const uint64_t range = byte - aligned + (bytes + 15) / 16 * 16;
+  if ((byte - aligned) % 16 != 0 || aligned + range > r.buffer->size() || range > max_binding_ ||
+      (texel && range / 16 > info.max_texel_elements))
+    return std::nullopt;
+  return Vec4Binding{r.buffer->range(aligned, range), uint32_t((byte - aligned) / 16)};
+}
+
 Status Ops::swiglu(Recorder& rec, View g, View u, View y, uint32_t n, uint32_t ncols, uint32_t stride) {
   if (ncols == 0) ncols = std::max(n, 1u);
   if (stride == 0) stride = ncols;
   PENSER_ASSERT(n % ncols == 0 && stride >= ncols);
+  // CPU implementations: swiglu_cpu.comp where the rows are whole vec4s at whole-vec4 offsets. 8 lanes (one
+  // subgroup, lavapipe's SIMD width) x 4 vec4s per workgroup: a 1.5B model's 8960 values are 70 workgroups.
+  // vk_ops_bench swiglu:8960 (2026-11-29, load 3.7): 150 us a dispatch per CPU-second with swiglu.comp, 47-53
+  // with this one at 8 to 256 lanes x 1 to 35 vec4s each (no shape clearly ahead; 45-55 reading g and u as
+  // vec4s of a storage buffer), of which ~13-25 us is any dispatch's fixed cost on lavapipe.
+  if (small_cpu() && ncols % 4 == 0 && stride % 4 == 0 && n / ncols <= device_->info().max_workgroup_count[1]) {
+    const uint32_t nrows = n / ncols, wg = 8, vpi = 4;
+    const uint64_t span = (uint64_t(nrows - 1) * stride + ncols) * 4;
+    const auto gb = vec4_binding(g.range, g.offset * 4ull, span, true), ub = vec4_binding(u.range, u.offset * 4ull, span, true);
+    const auto yb = vec4_binding(y.range, y.offset * 4ull, span, false);
+    if (gb && ub && yb) {
+      PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("swiglu_cpu", 3, 1u << 2, sizeof(SwigluCpuPush), wg, {vpi},
+                                                             0, (1u << 0) | (1u << 1)));
+      SwigluCpuPush push{ncols / 4, nrows, gb->offset4, ub->offset4, yb->offset4, stride / 4};
+      const BufferRange bindings[] = {gb->range, ub->range, yb->range};
+      return rec.dispatch(*p, bindings, &push, sizeof(push), ceil_div(ncols / 4, wg * vpi), nrows);
+    }
+  }
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline("swiglu", 3, 1u << 2, sizeof(SwigluPush)));
   SwigluPush push{n, g.offset, u.offset, y.offset, ncols, stride};
   return elementwise(rec, *p, {g.range, u.range, y.range}, &push, sizeof(push), n);
@@ -465,8 +520,13 @@ Status Ops::rope_kv(Recorder& rec, View q, View k, View v, const View* qn, const
   PENSER_ASSERT(r.n_tokens == 1 || (r.x_stride >= (r.n_head + r.n_head_kv) * r.head_dim &&
                                     v_stride >= r.n_head_kv * r.head_dim));
   PENSER_ASSERT(!qn == !kn && r.n_head_kv > 0);
+  // CPU implementations (Options::small_cpu): one subgroup per workgroup (lavapipe: 8 lanes), whose
+  // reduction needs no shared memory and whose lanes no barrier waits for. vk_ops_bench rope_kv:80 (1.5B
+  // heads, 2026-11-29, load 2.4, per CPU-second): 49-50 us a dispatch at 16 lanes, 40 at 8, 70 at 32, 81 at 64.
+  const uint32_t sg = device_->subgroups().size;
+  const uint32_t wg = small_cpu() && sg >= 8 && sg <= wg_ && (sg & (sg - 1)) == 0 ? sg : wg_;
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
-                          pipeline("rope_kv", 7, (1u << 0) | (1u << 5) | (1u << 6), sizeof(RopeKvPush)));
+                          pipeline_wg("rope_kv", 7, (1u << 0) | (1u << 5) | (1u << 6), sizeof(RopeKvPush), wg, {}));
   const uint32_t n_head_kv = r.n_head_kv;
   RopeKvPush push{r.head_dim, r.n_dims, r.n_head, n_head_kv, q.offset, k.offset, v.offset, qn ? qn->offset : 0,
                   kn ? kn->offset : 0, qn ? 1u : 0u, positions.offset, k_cache.offset, v_cache.offset,

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -163,6 +164,11 @@ class Ops {
     // Prompt attention (measurements and tests; PENSER_VK_ATTN_PREFILL=1/2): 0 by device (the grouped kernel
     // per query on CPU implementations, the tiled attn_prefill.comp on GPUs), 1 tiled, 2 grouped.
     uint32_t attn_prefill = 0;
+    // CPU implementations: the small ops' kernels written for the lanes of a CPU where the operands allow
+    // (rms_norm_cpu.comp, swiglu_cpu.comp: whole vec4s read as texels; decode attention reading the caches
+    // as texels) instead of the GPU ones (PENSER_VK_SMALL_CPU=0/1; tests set it off to cover those on
+    // lavapipe). GPUs ignore it.
+    bool small_cpu = true;
   };
   static Result<std::unique_ptr<Ops>> create(Device& device, const Options& options);
   static Result<std::unique_ptr<Ops>> create(Device& device) { return create(device, Options{}); }
@@ -275,6 +281,15 @@ class Ops {
   uint32_t mul_mv_rows_for(const Matrix& a) const;
   bool mul_mv_row_lanes(const Matrix& a, bool aligned, bool x_uniform) const;
   uint32_t mul_mv_row_lane_rows(const Matrix& a) const;
+  // `bytes` at `byte` of range r as a binding of whole 16-byte units (texels where `texel`) from the aligned
+  // offset below them, and the unit where they start; nullopt where they do not start at a whole unit from
+  // there or the range exceeds the binding limits.
+  struct Vec4Binding {
+    BufferRange range;
+    uint32_t offset4 = 0;
+  };
+  std::optional<Vec4Binding> vec4_binding(const BufferRange& r, uint64_t byte, uint64_t bytes, bool texel) const;
+  bool small_cpu() const { return options_.small_cpu && device_->info().is_cpu(); }
   Status elementwise(Recorder& rec, const Pipeline& p, std::initializer_list<BufferRange> b, const void* push,
                      uint32_t push_size, uint32_t n);
 

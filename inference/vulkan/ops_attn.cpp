@@ -98,12 +98,22 @@ Status Ops::attn_decode_gqa(Recorder& rec, View q, View k, View v, View out, Vie
            stride_w % n == 0 && words % n == 0;
   };
   while (vec > 1 && !aligned(vec)) vec /= 2;
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("attn_decode_gqa", 5, 1u << 3, sizeof(AttnGqaPush), s.wg,
-                                                         {a.head_dim, s.heads, s.sg, vec, s.block}));
-  AttnGqaPush push{a.n_head, a.n_head / a.n_head_kv, stride_w, q.offset, k.offset / 2, v.offset / 2, out.offset,
-                   n_split, positions.offset, 1.0f / std::sqrt(float(a.head_dim)), min_chunk, n_tokens, q_stride,
-                   o_stride, 0};
-  const BufferRange bindings[] = {q.range, k.range, v.range, out.range, positions.range};
+  // CPU implementations: the caches as uniform texel buffers where the loads are whole 16-byte texels
+  // (attn_decode_gqa_tex). vk_ops_bench attn:2000 (2026-11-29, load 3.8, per CPU-second): 1148 us a
+  // dispatch from storage buffers, 877 from texels.
+  std::optional<Vec4Binding> kt, vt;
+  if (vec == 4 && small_cpu()) {
+    kt = vec4_binding(k.range, uint64_t(k.offset) * 2, k.range.range - uint64_t(k.offset) * 2, true);
+    vt = vec4_binding(v.range, uint64_t(v.offset) * 2, v.range.range - uint64_t(v.offset) * 2, true);
+    if (!kt || !vt) kt = vt = std::nullopt;
+  }
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg(kt ? "attn_decode_gqa_tex" : "attn_decode_gqa", 5, 1u << 3,
+                                                         sizeof(AttnGqaPush), s.wg, {a.head_dim, s.heads, s.sg, vec, s.block},
+                                                         0, kt ? 6u : 0u));
+  AttnGqaPush push{a.n_head, a.n_head / a.n_head_kv, stride_w, q.offset, kt ? kt->offset4 * 4 : k.offset / 2,
+                   vt ? vt->offset4 * 4 : v.offset / 2, out.offset, n_split, positions.offset,
+                   1.0f / std::sqrt(float(a.head_dim)), min_chunk, n_tokens, q_stride, o_stride, 0};
+  const BufferRange bindings[] = {q.range, kt ? kt->range : k.range, vt ? vt->range : v.range, out.range, positions.range};
   uint32_t gx, gy;
   grid_2d(device_->info(), n_tokens * (a.n_head / s.heads) * n_split, gx, gy);
   return rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy);

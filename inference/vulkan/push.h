@@ -25,6 +25,12 @@ struct RmsNormPush {  // shaders/rms_norm.comp
 };
 static_assert(sizeof(RmsNormPush) == 36);
 
+struct RmsNormCpuPush {  // shaders/rms_norm_cpu.comp
+  uint32_t ncols4, nrows, x_offset, x_stride4, y_offset, y_stride4, w_offset;
+  float eps;
+};
+static_assert(sizeof(RmsNormCpuPush) == 32);
+
 struct RopePush {  // shaders/rope.comp
   uint32_t head_dim, n_dims, n_head, n_rows, x_offset, pos_offset, neox, has_freq_factors;
   float freq_base;
@@ -35,6 +41,11 @@ struct SwigluPush {  // shaders/swiglu.comp
   uint32_t n, g_offset, u_offset, y_offset, ncols, stride;
 };
 static_assert(sizeof(SwigluPush) == 24);
+
+struct SwigluCpuPush {  // shaders/swiglu_cpu.comp
+  uint32_t ncols4, nrows, g_offset, u_offset, y_offset, stride4;
+};
+static_assert(sizeof(SwigluCpuPush) == 24);
 
 struct AddPush {  // shaders/add.comp
   uint32_t n, a_offset, b_offset, y_offset, b_len;

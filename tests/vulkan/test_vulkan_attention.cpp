@@ -31,10 +31,12 @@ enum Variant : int {
   kWords1,      // grouped, one 32-bit word per load
   kPerHead,     // the per-head kernel (attn_decode.comp / attn_decode_split.comp)
   kPerHead8,    // the per-head kernel with 8 invocations per position in its score phase (its GPU default)
+  kStorage,     // grouped, the caches read as storage buffers where a CPU implementation reads texels
+                // (Options::small_cpu off: the GPU path on lavapipe)
   kVariants
 };
 const char* const kVariantNames[] = {"default", "2 heads per workgroup", "2 subgroups, blocks of 3", "1 word per load",
-                                     "per head", "per head, 8 lanes"};
+                                     "per head", "per head, 8 lanes", "storage buffers"};
 
 }  // namespace
 
@@ -49,7 +51,7 @@ class TestVulkanAttention : public QObject {
     const uint32_t sg = std::max(1u, gpu.device->subgroups().size);
     const Ops::Options opts[kVariants] = {
         {}, {.attn_heads = 2}, {.attn_wg = 2 * sg, .attn_block = 3}, {.attn_vec = 1}, {.attn_kernel = 1},
-        {.attn_lanes = 8, .attn_kernel = 1}};
+        {.attn_lanes = 8, .attn_kernel = 1}, {.small_cpu = false}};
     for (int i = 0; i < kVariants; ++i) {
       auto o = Ops::create(*gpu.device, opts[i]);
       VKT_OK(o);
@@ -112,6 +114,11 @@ class TestVulkanAttention : public QObject {
         {kDefault, 64, 6, 1, 33, 1, 1, 2},
         {kDefault, 64, 6, 1, 33, 1, 1, 8},
         {kDefault, 64, 6, 1, 33, 1, 1, 1},
+        // The default rows whose loads are whole texels read them as texels on CPU implementations; these
+        // read the same from storage buffers.
+        {kStorage, 128, 12, 2, 1000, 1, 1, 0},
+        {kStorage, 128, 12, 2, 77, 16, 64, 0},
+        {kStorage, 64, 6, 1, 33, 1, 1, 8},
     };
     for (const Row& r : rows)
       QTest::newRow(fmt::format("{}: head_dim {}, {}/{} heads, {} positions, {} range(s) of >= {}, offset {}",

@@ -295,8 +295,10 @@ class TestVulkanEvaluator : public QObject {
     for (int step = 0; step < 7; ++step) {
       VKT_OK((*on)->eval(feed, lon));
       VKT_OK((*off)->eval(feed, loff));
+      // Not bit-identical where the unmerged step's Q/K norms (qwen3) run rms_norm_cpu.comp on a CPU
+      // implementation: it sums in another order than rope_kv.comp (4.75e-10 seen at step 0).
       const double err = nmse(lon, loff);
-      QVERIFY2(err < 1e-10, fmt::format("step {}: merged vs unmerged nmse {:.3g}", step, err).c_str());
+      QVERIFY2(err < 1e-8, fmt::format("step {}: merged vs unmerged nmse {:.3g}", step, err).c_str());
       feed = {argmax(lon)};
     }
 
@@ -305,7 +307,7 @@ class TestVulkanEvaluator : public QObject {
     auto count = [](const vulkan::StepProfile& p, const std::string& shader, const std::string& label = "") {
       return std::count_if(p.dispatches.begin(), p.dispatches.end(), [&](const Recorder::DispatchTime& d) {
         return (d.shader == shader || d.shader == shader + "_i64" || d.shader == shader + "_i64_ubo" ||
-                d.shader == shader + "_il" || d.shader == shader + "_il_ubo") &&
+                d.shader == shader + "_il" || d.shader == shader + "_il_ubo" || d.shader == shader + "_cpu") &&
                (label.empty() || d.label == label);
       });
     };
@@ -390,8 +392,10 @@ class TestVulkanEvaluator : public QObject {
     QStringList names;  // shaders and matrix names of the recorded step
     for (const Recorder::DispatchTime& d : p->dispatches) names << QString::fromStdString(d.shader)
                                                                 << QString::fromStdString(d.label);
-    for (const QString& n : present) QVERIFY2(names.contains(n), qPrintable(n + " missing: " + names.join(' ')));
-    for (const QString& n : absent) QVERIFY2(!names.contains(n), qPrintable(n + " present: " + names.join(' ')));
+    // A small op's shader or its CPU-implementation variant (rms_norm_cpu, swiglu_cpu: Ops::Options::small_cpu).
+    auto has = [&](const QString& n) { return names.contains(n) || names.contains(n + "_cpu"); };
+    for (const QString& n : present) QVERIFY2(has(n), qPrintable(n + " missing: " + names.join(' ')));
+    for (const QString& n : absent) QVERIFY2(!has(n), qPrintable(n + " present: " + names.join(' ')));
   }
 
   // PENSER_VK_MAX_ALLOCATION (the GPU script's weights-in-parts run) applies when the option is unset, and

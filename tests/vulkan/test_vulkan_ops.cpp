@@ -33,6 +33,9 @@ class TestVulkanOps : public QObject {
   // The row-per-lane path with x in a storage buffer (Options::mul_mv_ubo off; the others bind an aligned,
   // unfused x as a uniform buffer there).
   std::unique_ptr<Ops> ops_row_lanes_ssbo;
+  // The GPU kernels of the small ops (rms_norm.comp, swiglu.comp, attention from storage buffers) where
+  // lavapipe would take the CPU ones (Options::small_cpu off).
+  std::unique_ptr<Ops> ops_small_gpu;
 
   template <typename F>
   void run(F&& record) { run_recorded(*gpu.device, std::forward<F>(record)); }
@@ -76,6 +79,9 @@ class TestVulkanOps : public QObject {
     auto k = Ops::create(*gpu.device, {.mul_mv_rows = 32, .mul_mv_ubo = false});
     VKT_OK(k);
     ops_row_lanes_ssbo = std::move(*k);
+    auto m = Ops::create(*gpu.device, {.small_cpu = false});
+    VKT_OK(m);
+    ops_small_gpu = std::move(*m);
   }
   void cleanup() { QVERIFY2(gpu.clean(), "the validation layer reported errors"); }
 
@@ -468,38 +474,63 @@ class TestVulkanOps : public QObject {
     }
   }
 
+  // Rows of whole vec4s at whole-vec4 offsets take rms_norm_cpu.comp on CPU implementations (texels; 8
+  // lanes, so 300 columns leave a partial round and 4 a lone vec4), the others rms_norm.comp; "GPU kernel"
+  // rows force rms_norm.comp on whole vec4s (Options::small_cpu off).
   void rms_norm_data() {
     QTest::addColumn<bool>("weight");
-    QTest::addColumn<bool>("subgroups");
-    QTest::newRow("weighted") << true << true;
-    QTest::newRow("weighted/shared") << true << false;
-    QTest::newRow("plain, in place (per-head)") << false << true;
+    QTest::addColumn<int>("ops_kind");  // 0 default, 1 shared-memory reductions, 2 the GPU kernels
+    QTest::addColumn<uint32_t>("ncols");
+    QTest::addColumn<uint32_t>("nrows");
+    QTest::addColumn<uint32_t>("x_offset");
+    QTest::addColumn<uint32_t>("w_offset");
+    QTest::newRow("weighted") << true << 0 << 301u << 5u << 4u << 1u;
+    QTest::newRow("weighted/shared") << true << 1 << 301u << 5u << 4u << 1u;
+    QTest::newRow("plain, in place (per-head)") << false << 0 << 301u << 5u << 4u << 1u;
+    QTest::newRow("vec4 rows, weighted") << true << 0 << 300u << 5u << 4u << 4u;
+    QTest::newRow("vec4 rows, weighted/shared") << true << 1 << 300u << 5u << 4u << 4u;
+    QTest::newRow("vec4 rows, in place (per-head)") << false << 0 << 128u << 7u << 8u << 0u;
+    QTest::newRow("vec4 rows, one vec4 each") << true << 0 << 4u << 9u << 4u << 4u;
+    QTest::newRow("vec4 row of 1536 (decode)") << true << 0 << 1536u << 1u << 0u << 0u;
+    QTest::newRow("vec4 rows, x at an odd offset") << true << 0 << 300u << 3u << 3u << 4u;
+    QTest::newRow("vec4 rows, w at an odd offset") << true << 0 << 300u << 3u << 4u << 2u;
+    QTest::newRow("vec4 rows, GPU kernel") << true << 2 << 300u << 5u << 4u << 4u;
+    QTest::newRow("vec4 rows, GPU kernel, in place") << false << 2 << 128u << 7u << 8u << 0u;
   }
   void rms_norm() {
     QFETCH(bool, weight);
-    QFETCH(bool, subgroups);
-    const uint32_t ncols = 301, nrows = 5;
+    QFETCH(int, ops_kind);
+    QFETCH(uint32_t, ncols);
+    QFETCH(uint32_t, nrows);
+    QFETCH(uint32_t, x_offset);
+    QFETCH(uint32_t, w_offset);
     const float eps = 1e-6f;
-    const auto x = random_floats(ncols * nrows + 4, 21, 3.0f);
-    const auto w = random_floats(ncols + 1, 22);
+    const auto x = random_floats(ncols * nrows + x_offset + 3, 21, 3.0f);
+    const auto w = random_floats(ncols + w_offset, 22);
     auto xb = make_buffer(*gpu.device, x), wb = make_buffer(*gpu.device, w);
     auto yb = weight ? make_buffer(*gpu.device, nullptr, ncols * nrows * 4) : nullptr;
-    const View wv = view(*wb, 1);
-    Ops& o = subgroups ? *ops : *ops_fallback;
+    const View wv = view(*wb, w_offset);
+    Ops& o = ops_kind == 0 ? *ops : ops_kind == 1 ? *ops_fallback : *ops_small_gpu;
     run([&](Recorder& r) {
-      VKT_OK(o.rms_norm(r, view(*xb, 4), weight ? view(*yb) : view(*xb, 4), weight ? &wv : nullptr, ncols, nrows, eps));
+      VKT_OK(o.rms_norm(r, view(*xb, x_offset), weight ? view(*yb) : view(*xb, x_offset), weight ? &wv : nullptr, ncols,
+                        nrows, eps));
     });
     std::vector<float> want(ncols * nrows);
     for (uint32_t r = 0; r < nrows; ++r) {
       double ss = 0;
-      for (uint32_t c = 0; c < ncols; ++c) ss += double(x[4 + r * ncols + c]) * x[4 + r * ncols + c];
+      for (uint32_t c = 0; c < ncols; ++c) ss += double(x[x_offset + r * ncols + c]) * x[x_offset + r * ncols + c];
       const double scale = 1.0 / std::sqrt(ss / ncols + eps);
       for (uint32_t c = 0; c < ncols; ++c)
-        want[r * ncols + c] = float(x[4 + r * ncols + c] * scale * (weight ? w[1 + c] : 1.0f));
+        want[r * ncols + c] = float(x[x_offset + r * ncols + c] * scale * (weight ? w[w_offset + c] : 1.0f));
     }
-    const auto got = weight ? read_back<float>(*yb, ncols * nrows) : read_back<float>(*xb, ncols * nrows, 16);
+    const auto got = weight ? read_back<float>(*yb, ncols * nrows) : read_back<float>(*xb, ncols * nrows, x_offset * 4);
     const double err = nmse(got, want);
     QVERIFY2(err < 1e-11, fmt::format("nmse {:.3g}", err).c_str());
+    if (!weight) {  // in place: nothing outside the rows moved
+      const auto all = read_back<float>(*xb, x.size());
+      for (uint32_t i = 0; i < x_offset; ++i) QCOMPARE(all[i], x[i]);
+      for (size_t i = x_offset + ncols * nrows; i < x.size(); ++i) QCOMPARE(all[i], x[i]);
+    }
   }
 
   void rope_data() {
@@ -560,18 +591,21 @@ class TestVulkanOps : public QObject {
     QTest::addColumn<bool>("subgroups");
     QTest::addColumn<uint32_t>("n_tokens");
     QTest::addColumn<bool>("v_apart");
-    QTest::newRow("neox (qwen2)") << true << false << 40u << false << true << 1u << false;
-    QTest::newRow("neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 1u << false;
-    QTest::newRow("neox + Q/K norm, shared") << true << false << 40u << true << false << 1u << false;
-    QTest::newRow("normal (llama)") << false << false << 40u << false << true << 1u << false;
-    QTest::newRow("normal + freq factors (llama3)") << false << true << 40u << false << true << 1u << false;
-    QTest::newRow("neox, partial rotation + norm") << true << false << 24u << true << true << 1u << false;
-    QTest::newRow("3 tokens, neox (qwen2)") << true << false << 40u << false << true << 3u << false;
-    QTest::newRow("3 tokens, neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 3u << false;
-    QTest::newRow("3 tokens, Q/K norm, shared") << true << false << 40u << true << false << 3u << false;
-    QTest::newRow("3 tokens, normal + freq factors (llama3)") << false << true << 40u << false << true << 3u << false;
-    QTest::newRow("3 tokens, v apart, neox + Q/K norm") << true << false << 40u << true << true << 3u << true;
-    QTest::newRow("3 tokens, v apart, normal (llama)") << false << false << 40u << false << true << 3u << true;
+    QTest::addColumn<bool>("gpu_shape");  // Options::small_cpu off: 16 lanes on lavapipe instead of one subgroup
+    QTest::newRow("neox (qwen2)") << true << false << 40u << false << true << 1u << false << false;
+    QTest::newRow("neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 1u << false << false;
+    QTest::newRow("neox + Q/K norm, shared") << true << false << 40u << true << false << 1u << false << false;
+    QTest::newRow("normal (llama)") << false << false << 40u << false << true << 1u << false << false;
+    QTest::newRow("normal + freq factors (llama3)") << false << true << 40u << false << true << 1u << false << false;
+    QTest::newRow("neox, partial rotation + norm") << true << false << 24u << true << true << 1u << false << false;
+    QTest::newRow("3 tokens, neox (qwen2)") << true << false << 40u << false << true << 3u << false << false;
+    QTest::newRow("3 tokens, neox + Q/K norm (qwen3)") << true << false << 40u << true << true << 3u << false << false;
+    QTest::newRow("3 tokens, Q/K norm, shared") << true << false << 40u << true << false << 3u << false << false;
+    QTest::newRow("3 tokens, normal + freq factors (llama3)") << false << true << 40u << false << true << 3u << false << false;
+    QTest::newRow("3 tokens, v apart, neox + Q/K norm") << true << false << 40u << true << true << 3u << true << false;
+    QTest::newRow("3 tokens, v apart, normal (llama)") << false << false << 40u << false << true << 3u << true << false;
+    QTest::newRow("neox + Q/K norm, GPU shape") << true << false << 40u << true << true << 1u << false << true;
+    QTest::newRow("3 tokens, v apart, GPU shape") << true << false << 40u << true << true << 3u << true << true;
   }
   void rope_kv() {
     QFETCH(bool, neox);
@@ -581,6 +615,7 @@ class TestVulkanOps : public QObject {
     QFETCH(bool, subgroups);
     QFETCH(uint32_t, n_tokens);
     QFETCH(bool, v_apart);
+    QFETCH(bool, gpu_shape);
     const uint32_t D = 40, H = 6, Hkv = 2, n_ctx = 50, kv_dim = Hkv * D, q0 = 3;
     const uint32_t stride = n_tokens > 1 ? (H + (v_apart ? 1 : 2) * Hkv) * D + 7 : 0;
     const uint32_t v_stride = v_apart ? kv_dim + 3 : 0;
@@ -599,7 +634,7 @@ class TestVulkanOps : public QObject {
     auto qnb = make_buffer(*gpu.device, qn), knb = make_buffer(*gpu.device, kn);
     auto kc = make_buffer(*gpu.device, cache), vc = make_buffer(*gpu.device, cache);
     const View fv = view(*fb), qnv = view(*qnb, 1), knv = view(*knb, 2);
-    Ops& o = subgroups ? *ops : *ops_fallback;
+    Ops& o = gpu_shape ? *ops_small_gpu : subgroups ? *ops : *ops_fallback;
     run([&](Recorder& r) {
       VKT_OK(o.rope_kv(r, view(*xb, q0), view(*xb, q0 + H * D), view(*xb, v0), norm ? &qnv : nullptr,
                        norm ? &knv : nullptr, eps, freq_factors ? &fv : nullptr, view(*pb, 2), view(*kc, 8),
@@ -664,14 +699,25 @@ class TestVulkanOps : public QObject {
     }
   }
 
+  // n = 1001 (not whole vec4s: swiglu.comp everywhere); 1000 at whole-vec4 offsets (swiglu_cpu.comp on CPU
+  // implementations: 250 vec4s, a partial workgroup) and the same with the GPU kernel forced.
+  void swiglu_and_add_data() {
+    QTest::addColumn<uint32_t>("n");
+    QTest::addColumn<bool>("gpu_kernel");
+    QTest::newRow("1001 values") << 1001u << false;
+    QTest::newRow("1000 values (vec4s)") << 1000u << false;
+    QTest::newRow("1000 values, GPU kernel") << 1000u << true;
+  }
   void swiglu_and_add() {
-    const uint32_t n = 1001;
+    QFETCH(uint32_t, n);
+    QFETCH(bool, gpu_kernel);
     const auto g = random_floats(n, 41, 3.0f), u = random_floats(n, 42), b = random_floats(7, 43);
     auto gb = make_buffer(*gpu.device, g), ub = make_buffer(*gpu.device, u), bb = make_buffer(*gpu.device, b);
-    auto yb = make_buffer(*gpu.device, nullptr, n * 4), zb = make_buffer(*gpu.device, nullptr, n * 4);
+    auto yb = make_buffer(*gpu.device, std::vector<float>(n + 16, -7.0f)), zb = make_buffer(*gpu.device, nullptr, n * 4);
+    Ops& o = gpu_kernel ? *ops_small_gpu : *ops;
     run([&](Recorder& r) {
-      VKT_OK(ops->swiglu(r, view(*gb), view(*ub), view(*yb), n));
-      VKT_OK(ops->add(r, view(*yb), view(*bb), view(*zb), n, 7));  // broadcast: z = y + b[i % 7]
+      VKT_OK(o.swiglu(r, view(*gb), view(*ub), view(*yb), n));
+      VKT_OK(o.add(r, view(*yb), view(*bb), view(*zb), n, 7));  // broadcast: z = y + b[i % 7]
     });
     std::vector<float> want_y(n), want_z(n);
     for (uint32_t i = 0; i < n; ++i) {
@@ -681,16 +727,31 @@ class TestVulkanOps : public QObject {
     const double ey = nmse(read_back<float>(*yb, n), want_y), ez = nmse(read_back<float>(*zb, n), want_z);
     QVERIFY2(ey < 1e-11, fmt::format("swiglu nmse {:.3g}", ey).c_str());
     QVERIFY2(ez < 1e-11, fmt::format("add nmse {:.3g}", ez).c_str());
+    for (float v : read_back<float>(*yb, 16, n * 4)) QCOMPARE(v, -7.0f);  // nothing past the end written
   }
 
   // SwiGLU over rows with a stride, in place (the prompt path's [tokens, 2 n_ff] gate|up rows: gate halves
-  // overwritten, up halves kept); 5 rows of 333 at an odd offset.
+  // overwritten, up halves kept); 5 rows of 333 at an odd offset, of 332 (whole vec4s: swiglu_cpu.comp on CPU
+  // implementations) at a whole-vec4 offset and at an odd one, and those with the GPU kernel.
+  void swiglu_strided_data() {
+    QTest::addColumn<uint32_t>("ncols");
+    QTest::addColumn<uint32_t>("off");
+    QTest::addColumn<bool>("gpu_kernel");
+    QTest::newRow("333 columns at 3") << 333u << 3u << false;
+    QTest::newRow("332 columns at 4 (vec4s)") << 332u << 4u << false;
+    QTest::newRow("332 columns at 2") << 332u << 2u << false;
+    QTest::newRow("332 columns at 4, GPU kernel") << 332u << 4u << true;
+  }
   void swiglu_strided() {
-    const uint32_t rows = 5, ncols = 333, stride = 2 * ncols, off = 3;
+    QFETCH(uint32_t, ncols);
+    QFETCH(uint32_t, off);
+    QFETCH(bool, gpu_kernel);
+    const uint32_t rows = 5, stride = 2 * ncols;
     const auto gu = random_floats(off + rows * stride, 44, 3.0f);
     auto b = make_buffer(*gpu.device, gu);
+    Ops& o = gpu_kernel ? *ops_small_gpu : *ops;
     run([&](Recorder& r) {
-      VKT_OK(ops->swiglu(r, view(*b, off), view(*b, off + ncols), view(*b, off), rows * ncols, ncols, stride));
+      VKT_OK(o.swiglu(r, view(*b, off), view(*b, off + ncols), view(*b, off), rows * ncols, ncols, stride));
     });
     const auto got = read_back<float>(*b, gu.size());
     std::vector<float> want = gu;
@@ -704,6 +765,41 @@ class TestVulkanOps : public QObject {
     for (uint32_t r = 0; r < rows; ++r)  // the up halves and the offset are untouched
       for (uint32_t c = 0; c < ncols; ++c) QCOMPARE(got[off + r * stride + ncols + c], gu[off + r * stride + ncols + c]);
     for (uint32_t i = 0; i < off; ++i) QCOMPARE(got[i], gu[i]);
+  }
+
+  // Which kernels the small ops take: on a CPU implementation the CPU ones (texels) where the operands are
+  // whole vec4s at whole-vec4 offsets, else (and with Options::small_cpu off) the GPU ones, so that the
+  // rows above test what they say. Read from the recorder's per-dispatch shader names.
+  void small_ops_kernels() {
+    if (!gpu.device->info().is_cpu()) QSKIP("a GPU: the small ops' CPU kernels are for CPU implementations only");
+    if (!gpu.device->subgroup_ops()) QSKIP("no subgroup arithmetic: decode attention takes the per-head kernel");
+    if (gpu.device->timestamp_bits() == 0) QSKIP("this device cannot time dispatches: no shader names recorded");
+    auto xb = make_buffer(*gpu.device, random_floats(2000, 81));
+    auto kc = make_buffer(*gpu.device, nullptr, 64 * 256 * 2), vc = make_buffer(*gpu.device, nullptr, 64 * 256 * 2);
+    auto ob = make_buffer(*gpu.device, nullptr, 1536 * 4), pb = make_buffer(*gpu.device, std::vector<int32_t>{5});
+    const View w = view(*xb, 400);
+    const Ops::AttnParams ap{.head_dim = 128, .n_head = 12, .n_head_kv = 2, .scores_stride = 64};
+    for (Ops* o : {ops.get(), ops_small_gpu.get()}) {
+      auto rec = Recorder::create(*gpu.device);
+      VKT_OK(rec);
+      Recorder& r = **rec;
+      VKT_OK(r.enable_timestamps());
+      VKT_OK(r.begin());
+      VKT_OK(o->rms_norm(r, view(*xb, 4), view(*ob), &w, 300, 2, 1e-6f));
+      VKT_OK(o->rms_norm(r, view(*xb, 2), view(*ob), &w, 300, 2, 1e-6f));
+      VKT_OK(o->swiglu(r, view(*xb, 8), view(*xb, 1000), view(*ob), 1000));
+      VKT_OK(o->swiglu(r, view(*xb, 8), view(*xb, 1000), view(*ob), 999));
+      VKT_OK(o->attn_decode(r, view(*xb, 0), view(*kc), view(*vc), view(*ob), view(*ob), view(*pb), ap));
+      VKT_OK(r.end());
+      VKT_OK(r.submit_and_wait());
+      std::vector<std::string> names;
+      for (const auto& t : r.take_times()) names.push_back(t.shader);
+      const bool cpu = o == ops.get();
+      const std::vector<std::string> want = {cpu ? "rms_norm_cpu" : "rms_norm", "rms_norm", cpu ? "swiglu_cpu" : "swiglu",
+                                             "swiglu", cpu ? "attn_decode_gqa_tex" : "attn_decode_gqa"};
+      const std::string got_s = fmt::format("{}", fmt::join(names, " ")), want_s = fmt::format("{}", fmt::join(want, " "));
+      QVERIFY2(got_s == want_s, fmt::format("kernels: {}; expected: {}", got_s, want_s).c_str());
+    }
   }
 
   void soft_max() {

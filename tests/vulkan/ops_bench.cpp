@@ -1,0 +1,215 @@
+// vk_ops_bench OP VARIANT... : the decode step's small ops alone, as the step records them (each dispatch
+// waits behind a barrier for the one before), REPS dispatches per submission, each variant timed in turn
+// (A B A B ...) in one process; prints the median microseconds per dispatch, wall and per CPU-second of the
+// process (lavapipe's threads are ours: the load of other processes inflates it less).
+// OP: rms_norm[:NCOLS] (one row, weighted, x -> y), swiglu[:N] (y = silu(g) * u, g and u the halves of one
+// gate|up buffer as in the step), rope_kv[:POS] (12 q, 2 k, 2 v heads of 128: a 1.5B qwen2 layer), attn[:POS]
+// (that layer's grouped attention over POS + 1 cached positions), mv:TYPE:NCOLS:NROWS (a matrix-vector
+// product; stored interleaved where the options allow, as the loader does; at most one per run). OP+OP...:
+// those in turn in every repetition (a small op after a product, as in the decode step); times are per
+// repetition.
+// TS=1: with a timestamp after every dispatch (as `bench --profile` records).
+// A VARIANT is "-" (the defaults) or a comma list of cpu=0|1 (Options::small_cpu), rows=N
+// (Options::mul_mv_rows) and NAME=VALUE (PENSER_VK_NAME
+// set while the variant is made and recorded).
+// Not a test: a measuring tool for docs/vulkan.md (it asserts nothing about speed).
+#include <QtCore>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <sys/resource.h>
+
+#include "inference/quant/quant.h"
+#include "tests/vulkan/vk_fixture.h"
+#include "tests/vulkan/weights_fixture.h"
+
+using namespace vkt;
+
+namespace {
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+template <typename T>
+T must(Result<T> r) {
+  if (!r) { std::fprintf(stderr, "%s\n", r.error().message.c_str()); std::exit(1); }
+  return std::move(*r);
+}
+void must(Status s) {
+  if (!s) { std::fprintf(stderr, "%s\n", s.error().message.c_str()); std::exit(1); }
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out(1);
+  for (char c : s) {
+    if (c == sep) out.emplace_back();
+    else out.back() += c;
+  }
+  return out;
+}
+
+struct Variant {
+  std::string name;
+  Ops::Options options;
+  std::unique_ptr<Ops> ops;
+  std::unique_ptr<Recorder> rec;
+  std::vector<double> us, cpu_us;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s OP VARIANT... [REPS=n ROUNDS=n env]\n", argv[0]);
+    return 2;
+  }
+  must(load());
+  auto instance = must(Instance::create({}));
+  auto device = must(Device::create(*instance, must(choose_device(instance->devices(), device_override(), true))));
+  Device& d = *device;
+  const int reps = std::getenv("REPS") ? std::atoi(std::getenv("REPS")) : 64;
+
+  // The 1.5B qwen2 shape.
+  const uint32_t E = 1536, H = 12, Hkv = 2, D = 128;
+  std::vector<std::unique_ptr<Buffer>> keep;
+  auto buf = [&](const std::vector<float>& v) {
+    keep.push_back(make_buffer(d, v));
+    return keep.back().get();
+  };
+  auto zeros = [&](uint64_t bytes) {
+    keep.push_back(make_buffer(d, nullptr, bytes));
+    return keep.back().get();
+  };
+  std::vector<uint8_t> weights;
+  Buffer* wbuf = nullptr;
+  Buffer* wbuf_il = nullptr;
+  std::vector<std::function<Status(Ops&, Recorder&)>> records;
+  for (const std::string& spec : split(argv[1], '+')) {
+  const auto op = split(spec, ':');
+  auto arg = [&](size_t i, uint32_t def) { return op.size() > i ? uint32_t(std::atoi(op[i].c_str())) : def; };
+  std::function<Status(Ops&, Recorder&)> record;
+  if (op[0] == "rms_norm") {
+    const uint32_t n = arg(1, E);
+    Buffer *x = buf(random_floats(n, 1, 3.0f)), *w = buf(random_floats(n, 2)), *y = zeros(n * 4);
+    record = [=](Ops& o, Recorder& r) {
+      const View wv = view(*w);
+      return o.rms_norm(r, view(*x), view(*y), &wv, n, 1, 1e-6f);
+    };
+  } else if (op[0] == "swiglu") {
+    const uint32_t n = arg(1, 8960);
+    Buffer* gu = buf(random_floats(2 * n, 3, 3.0f));
+    record = [=](Ops& o, Recorder& r) { return o.swiglu(r, view(*gu), view(*gu, n), view(*gu), n); };
+  } else if (op[0] == "rope_kv") {
+    const uint32_t pos = arg(1, 80), n_ctx = pos + 1;
+    Buffer* x = buf(random_floats((H + 2 * Hkv) * D, 4));
+    Buffer* p = zeros(16);
+    must(p->write(0, &pos, 4));
+    Buffer *kc = zeros(uint64_t(n_ctx) * Hkv * D * 2), *vc = zeros(uint64_t(n_ctx) * Hkv * D * 2);
+    record = [=](Ops& o, Recorder& r) {
+      return o.rope_kv(r, view(*x), view(*x, H * D), view(*x, (H + Hkv) * D), nullptr, nullptr, 1e-6f, nullptr,
+                       view(*p), view(*kc), view(*vc),
+                       {.head_dim = D, .n_dims = D, .n_head = H, .n_tokens = 1, .freq_base = 1e6f, .neox = true,
+                        .n_head_kv = Hkv});
+    };
+  } else if (op[0] == "attn") {
+    const uint32_t pos = arg(1, 80), n_ctx = pos + 1;
+    Buffer* q = buf(random_floats(H * D, 5));
+    Buffer* p = zeros(16);
+    must(p->write(0, &pos, 4));
+    std::vector<uint16_t> cache(size_t(n_ctx) * Hkv * D);
+    const auto c = random_floats(cache.size(), 6);
+    for (size_t i = 0; i < cache.size(); ++i) cache[i] = quant::f32_to_f16(c[i]);
+    keep.push_back(make_buffer(d, cache));
+    Buffer* kc = keep.back().get();
+    keep.push_back(make_buffer(d, cache));
+    Buffer* vc = keep.back().get();
+    Buffer *out = zeros(H * D * 4), *scores = zeros(uint64_t(H) * n_ctx * 4);
+    record = [=](Ops& o, Recorder& r) {
+      return o.attn_decode(r, view(*q), view(*kc), view(*vc), view(*out), view(*scores), view(*p),
+                           {.head_dim = D, .n_head = H, .n_head_kv = Hkv, .scores_stride = n_ctx});
+    };
+  } else if (op[0] == "mv" && op.size() == 4 && !wbuf) {
+    const auto type = quant::type_from_name(op[1]);
+    if (!type) { std::fprintf(stderr, "unknown type %s\n", op[1].c_str()); return 2; }
+    const uint32_t ncols = arg(2, 0), nrows = arg(3, 0);
+    weights = random_matrix(*type, ncols, nrows, 7);
+    keep.push_back(make_buffer(d, weights));
+    wbuf = keep.back().get();
+    Buffer *x = buf(random_floats(ncols, 8)), *y = zeros(nrows * 4);
+    record = [&, type = *type, ncols, nrows, x, y](Ops& o, Recorder& r) -> Status {
+      Matrix m{wbuf, 0, type, ncols, nrows};
+      if (o.interleaves(type, ncols, nrows)) {
+        if (!wbuf_il) {
+          std::vector<uint8_t> il(Matrix::interleaved_stride(type, ncols) * nrows);
+          interleave_rows(type, ncols, weights.data(), nrows, il.data());
+          keep.push_back(make_buffer(d, il));
+          wbuf_il = keep.back().get();
+        }
+        m.buffer = wbuf_il;
+        m.interleaved = true;
+      }
+      return o.mul_mv(r, m, view(*x), view(*y));
+    };
+  } else {
+    std::fprintf(stderr, "unknown op %s\n", spec.c_str());
+    return 2;
+  }
+  records.push_back(std::move(record));
+  }
+
+  std::vector<Variant> vs;
+  for (int i = 2; i < argc; ++i) {
+    Variant v;
+    v.name = argv[i];
+    std::vector<std::string> env;  // PENSER_VK_ variables set while this variant is made and recorded
+    if (v.name != "-")
+      for (const std::string& kv : split(v.name, ',')) {
+        const size_t eq = kv.find('=');
+        const std::string k = kv.substr(0, eq);
+        const uint32_t val = eq == std::string::npos ? 1 : uint32_t(std::atoi(kv.c_str() + eq + 1));
+        if (k == "cpu") v.options.small_cpu = val != 0;
+        else if (k == "rows") v.options.mul_mv_rows = val;
+        else if (!k.empty() && std::isupper(static_cast<unsigned char>(k[0])) && eq != std::string::npos) {
+          env.push_back("PENSER_VK_" + k);
+          setenv(env.back().c_str(), kv.c_str() + eq + 1, 1);
+        } else { std::fprintf(stderr, "unknown knob %s\n", k.c_str()); return 2; }
+      }
+    v.ops = must(Ops::create(d, v.options));
+    v.rec = must(Recorder::create(d, uint32_t(reps) * 4 * uint32_t(records.size())));
+    if (std::getenv("TS") && *std::getenv("TS") == '1') must(v.rec->enable_timestamps());  // as --profile records
+    must(v.rec->begin());
+    for (int k = 0; k < reps; ++k)
+      for (auto& record : records) must(record(*v.ops, *v.rec));
+    must(v.rec->end());
+    for (const std::string& e : env) unsetenv(e.c_str());
+    must(v.rec->submit_and_wait());  // warm-up (and the pipelines' first run)
+    vs.push_back(std::move(v));
+  }
+  const int rounds = std::getenv("ROUNDS") ? std::atoi(std::getenv("ROUNDS")) : 9;
+  for (int r = 0; r < rounds; ++r)
+    for (Variant& v : vs) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const double c0 = cpu_seconds();
+      must(v.rec->submit_and_wait());
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      v.us.push_back(s * 1e6 / reps);
+      v.cpu_us.push_back((cpu_seconds() - c0) * 1e6 / reps);
+    }
+  std::printf("%s, %d dispatches per submission, %d rounds, median us per dispatch (wall; CPU):\n", argv[1], reps,
+              rounds);
+  for (Variant& v : vs) {
+    std::sort(v.us.begin(), v.us.end());
+    std::sort(v.cpu_us.begin(), v.cpu_us.end());
+    std::printf("  %-20s %8.1f   (min %.1f max %.1f)   cpu %8.1f\n", v.name.c_str(), v.us[v.us.size() / 2],
+                v.us.front(), v.us.back(), v.cpu_us[v.cpu_us.size() / 2]);
+  }
+  return 0;
+}
