@@ -158,7 +158,8 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   Options& o = self->options_;
   for (auto [name, flag] : {std::pair{"PENSER_VK_MUL_MV_WIDE", &o.mul_mv_wide}, {"PENSER_VK_MUL_MV_INT64", &o.mul_mv_int64},
                             {"PENSER_VK_MUL_MV_ROW_LANES", &o.mul_mv_row_lanes}, {"PENSER_VK_MUL_MV_X64", &o.mul_mv_x64},
-                            {"PENSER_VK_MUL_MV_UBO", &o.mul_mv_ubo}, {"PENSER_VK_INTERLEAVE", &o.interleave}, {"PENSER_VK_MUL_MM_SHARE", &o.mul_mm_share}})
+                            {"PENSER_VK_MUL_MV_UBO", &o.mul_mv_ubo}, {"PENSER_VK_INTERLEAVE", &o.interleave}, {"PENSER_VK_MUL_MM_SHARE", &o.mul_mm_share},
+                            {"PENSER_VK_MUL_MM_XTEX", &o.mul_mm_x_texel}})
     if (auto v = env_flag(name)) *flag = *v;
   // The prompt product's knobs (Ops::mul_mm): mul_mm_cpu.comp's kernel and shape where no option set them;
   // the tiles' BM / BN / BK over the options (Ops::mul_mm keeps only well-formed ones).
