@@ -40,7 +40,13 @@ constexpr MmTile kCpuTile{32, 32}, kGpuTile{128, 64}, kGpuTileSmall{64, 32};
 // 16 x 4 ~10% below 8 x 4, 16 x 2, 4 x 4 and 4 x 8 above, 2 x 8 several times; with the wide loads 8-12 rows
 // x 4-8 tokens within the noise, 16 x 4 and 12 x 2 above; workgroups of 8 or 32 no better than 16. Each read
 // of x serves NR rows (x is most of the loads), so NR matters most; the NR x NT sums per invocation bound it.
-constexpr uint32_t kCpuRows = 12, kCpuTokens = 4, kCpuWg = 16;
+// With x read as texels (X_TEX, 2026-11-29) x costs less and the weights' decoding more: 8 tokens amortise
+// it over more products. TOKENS=32 vk_mul_mv_bench, GFLOP/s per CPU-second (load 2.9-4.5), 12 x 4 against
+// 12 x 8: Q4_K 1536 x 8960 21.0 / 24.7 (16 x 8 24.7, 8 x 16 23.8, 12 x 12 22.7, 8 x 8 23.2), Q4_K 8960 x
+// 1536 22.5 / 24.9, Q8_0 8960 x 1536 26.0 / 28.3, Q6_K 8960 x 1536 12.9 / 16.8 (8 x 8 16.1, 6 x 8 15.0).
+// Q6_K takes 8 x 8: its 12 x 8 module took 3.6 s to compile on a cold cache (8 x 8 2.3 s; Q4_K 12 x 8
+// 1.7 s, Q8_0 1.3 s; MESA_SHADER_CACHE_DISABLE=true, whole process).
+constexpr uint32_t kCpuRows = 12, kCpuRowsQ6K = 8, kCpuTokens = 8, kCpuWg = 16;
 
 }  // namespace
 
@@ -109,7 +115,8 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     // of 8 values (X_EVEN 2) where its offset and stride allow, pairs (1) or floats (0) elsewhere.
     // The shape: the options or PENSER_VK_MUL_MM_ROWS / _TOKENS / _WG (Ops::create), else the measured default.
     // At most 16 x 8: lavapipe crashed (segmentation fault) on 32 rows per invocation, fully unrolled.
-    const uint32_t nr = std::min(options_.mul_mm_rows ? options_.mul_mm_rows : kCpuRows, 16u);
+    const uint32_t nr =
+        std::min(options_.mul_mm_rows ? options_.mul_mm_rows : a.type == quant::Type::Q6_K ? kCpuRowsQ6K : kCpuRows, 16u);
     const uint32_t nt = std::min(options_.mul_mm_tokens ? options_.mul_mm_tokens : kCpuTokens, 8u);
     uint32_t wg = options_.mul_mm_wg ? options_.mul_mm_wg : kCpuWg;
     const uint32_t x_even = x.offset % 8 == 0 && x_stride % 8 == 0 ? 2 : x.offset % 2 == 0 && x_stride % 2 == 0 ? 1 : 0;
