@@ -129,6 +129,9 @@ class Ops {
     bool mul_mv_ubo = true;         // that row-per-lane path with x bound as a uniform buffer (X_UBO) where x
                                     // is unfused, fits maxUniformBufferRange and its offset allows; else
                                     // the storage buffer (PENSER_VK_MUL_MV_UBO=0/1)
+    bool mul_mv_x_texel = true;     // with mul_mv_ubo: x as a uniform texel buffer instead (X_TEX modules;
+                                    // cheaper on lavapipe, no 64 KiB limit) where its offset allows
+                                    // (PENSER_VK_MUL_MV_XTEX=0/1)
     bool interleave = true;         // weights stored interleaved and read as texels where Ops::interleaves
                                     // allows (PENSER_VK_INTERLEAVE=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one

@@ -3,7 +3,7 @@
 // GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1, rl=0|1 (row lanes), x64=0|1, ubo=0|1 (x as a uniform buffer), il=0|1 (the interleaved layout where it applies, marked [il]) ("-" for the defaults).
 // With TOKENS=N in the environment the prompt's product instead (Ops::mul_mm over N tokens of x, rows
 // NCOLS apart), in GFLOP/s, with the knobs nr=N, nt=N, mwg=N (mul_mm_cpu.comp's shape), share=0|1,
-// xt=0|1 (x as texels).
+// xt=0|1 (x as texels; also the knob of the matrix-vector product's texel x).
 // Not a test: a measuring tool for docs/vulkan.md (it asserts nothing about speed).
 #include <QtCore>
 
@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
       else if (k == "nt") v.options.mul_mm_tokens = val;
       else if (k == "mwg") v.options.mul_mm_wg = val;
       else if (k == "share") v.options.mul_mm_share = val != 0;
-      else if (k == "xt") v.options.mul_mm_x_texel = val != 0;
+      else if (k == "xt") v.options.mul_mm_x_texel = v.options.mul_mv_x_texel = val != 0;
       else { std::fprintf(stderr, "unknown knob %s\n", k.c_str()); return 2; }
       pos = end + 1;
     }
