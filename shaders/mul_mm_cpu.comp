@@ -69,6 +69,19 @@ vec2 xpair(const vec2 held[8], uint f0, uint w) {
   return x2(f0 + 2 * w);
 }
 vec4 xquad(const vec2 held[8], uint f0, uint w) { return vec4(xpair(held, f0, w), xpair(held, f0, w + 1)); }
+#if defined(X_TEX)
+// Modules built with X_TEX (Ops::mul_mm, Options::mul_mm_x_texel): x again as a uniform texel buffer of
+// 16-byte texels at binding 5, p.x_offset and p.x_stride counted from the view's start, multiples of 4 (the
+// host checks). Every invocation of a workgroup reads the same x (its tokens), and lavapipe fetches a texel
+// for 8 lanes with 8 straight 16-byte loads, where a storage-buffer load is a loop over the lanes with a
+// bounds branch per component (docs/vulkan.md, "What a load costs").
+layout(binding = 5) uniform usamplerBuffer x_tex;
+void xoct(uint f, out vec4 a, out vec4 b) {
+  a = uintBitsToFloat(texelFetch(x_tex, int(f >> 2)));
+  b = uintBitsToFloat(texelFetch(x_tex, int(f >> 2) + 1));
+}
+const bool X_OCT = true;
+#else
 // x[f .. f + 7] with one load (X_EVEN == 2: f is a multiple of 8).
 void xoct(uint f, out vec4 a, out vec4 b) {
   const u64vec4 v = x256[f >> 3];
@@ -76,6 +89,7 @@ void xoct(uint f, out vec4 a, out vec4 b) {
   b = uintBitsToFloat(uvec4(unpack32(v.z), unpack32(v.w)));
 }
 const bool X_OCT = X_EVEN == 2 && SHARE == 1;
+#endif
 
 #if defined(A_IL)
 #define IL_BINDING 4

@@ -86,10 +86,20 @@ uint64_t shifted64(uint64_t lo, uint64_t hi, uint s) { return s == 0 ? lo : (lo 
 // buffer of XU_VEC4S vec4s (the binding's range, at most maxUniformBufferRange). Lavapipe loads a storage
 // buffer lane by lane (a scalar loop with a bounds branch per component) but a uniform buffer with one
 // gather per component, or one scalar load where the offset is constant (docs/vulkan.md).
+#if defined(X_TEX)
+// With X_TEX too (Options::mul_mv_x_texel): x as a uniform texel buffer of 16-byte texels at binding 7
+// instead, from the texel alignment at or below x (p.x_offset counts from there; no 64 KiB range limit).
+// Lavapipe fetches a texel for 8 lanes as 8 straight 16-byte loads; a uniform buffer at a non-constant
+// offset costs 8 scalar loads per component (docs/vulkan.md, "Prompt product: x as texels").
+layout(binding = 7) uniform usamplerBuffer x_tex;
+float x_at(uint i) { return uintBitsToFloat(texelFetch(x_tex, int(i >> 2))[i & 3u]); }
+vec4 x4_at(uint i) { return uintBitsToFloat(texelFetch(x_tex, int(i))); }
+#else
 layout(constant_id = 8) const uint XU_VEC4S = 1;
 layout(binding = 1) uniform XU { vec4 xu[XU_VEC4S]; };
 float x_at(uint i) { return xu[i >> 2][i & 3u]; }
 vec4 x4_at(uint i) { return xu[i]; }
+#endif
 #else
 layout(binding = 1) readonly buffer X { float x[]; };
 // x as vec4s: one 16-byte load instead of four when x_offset is a multiple of 4 (every call of the decode

@@ -160,7 +160,8 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   for (auto [name, flag] : {std::pair{"PENSER_VK_MUL_MV_WIDE", &o.mul_mv_wide}, {"PENSER_VK_MUL_MV_INT64", &o.mul_mv_int64},
                             {"PENSER_VK_MUL_MV_ROW_LANES", &o.mul_mv_row_lanes}, {"PENSER_VK_MUL_MV_X64", &o.mul_mv_x64},
                             {"PENSER_VK_MUL_MV_UBO", &o.mul_mv_ubo}, {"PENSER_VK_INTERLEAVE", &o.interleave}, {"PENSER_VK_MUL_MM_SHARE", &o.mul_mm_share},
-                            {"PENSER_VK_SMALL_CPU", &o.small_cpu}})
+                            {"PENSER_VK_SMALL_CPU", &o.small_cpu}, {"PENSER_VK_MUL_MM_XTEX", &o.mul_mm_x_texel},
+                            {"PENSER_VK_MUL_MV_XTEX", &o.mul_mv_x_texel}})
     if (auto v = env_flag(name)) *flag = *v;
   // The prompt product's knobs (Ops::mul_mm): mul_mm_cpu.comp's kernel and shape where no option set them;
   // the tiles' BM / BN / BK over the options (Ops::mul_mm keeps only well-formed ones).
@@ -327,8 +328,14 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   const uint64_t x_byte = x.range.offset + uint64_t(x.offset) * 4;
   const uint64_t ubo_begin = info.min_uniform_offset_alignment ? x_byte - x_byte % info.min_uniform_offset_alignment : x_byte;
   const uint64_t ubo_range = x_byte - ubo_begin + uint64_t(a.ncols) * 4;
-  const bool x_uniform = options_.mul_mv_ubo && !in.up && !in.norm && x_aligned && (x_byte - ubo_begin) % 16 == 0 &&
-                         a.ncols % 4 == 0 && ubo_range <= info.max_uniform_buffer_range;
+  const bool ubo_fits = options_.mul_mv_ubo && !in.up && !in.norm && x_aligned && (x_byte - ubo_begin) % 16 == 0 &&
+                        a.ncols % 4 == 0 && ubo_range <= info.max_uniform_buffer_range;
+  // Or (Options::mul_mv_x_texel) as a uniform texel buffer (X_TEX, binding 7), from the texel alignment below x.
+  const uint64_t tex_align = std::max<uint64_t>({info.min_texel_offset_alignment, 16});
+  const uint64_t tex_begin = x_byte - x_byte % tex_align, tex_range = x_byte - tex_begin + uint64_t(a.ncols) * 4;
+  const bool tex_fits = options_.mul_mv_ubo && options_.mul_mv_x_texel && !in.up && !in.norm && x_aligned &&
+                        (x_byte - tex_begin) % 16 == 0 && a.ncols % 4 == 0 && tex_range / 16 <= info.max_texel_elements;
+  const bool x_uniform = ubo_fits || tex_fits;
   // An interleaved matrix (Matrix::interleaved) has only the row-per-lane reader (A_IL modules: the
   // weights as a uniform texel buffer, binding 6), with x uniform where it fits or a storage buffer.
   const bool il = a.interleaved;
@@ -342,15 +349,17 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   const bool i64 = row_lanes || (lanes == 1 && ((a.type == quant::Type::Q4_K && wide) || a.type == quant::Type::Q6_K) &&
                                  options_.mul_mv_int64 && device_->info().is_cpu() && device_->int64());
   const uint32_t x_reads = !x_aligned ? 0u : i64 && options_.mul_mv_x64 ? 2u : 1u;
-  const bool ubo = row_lanes && x_uniform;
+  const bool xt = row_lanes && tex_fits, ubo = row_lanes && x_uniform && !xt;
   std::vector<uint32_t> spec = {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_reads, row_lanes ? 1u : 0u};
   if (ubo) spec.push_back(uint32_t(ubo_range / 16));  // XU_VEC4S
-  const std::string name = "mul_mv_" + lower(quant::type_name(a.type)) + (il ? "_il" : i64 ? "_i64" : "") + (ubo ? "_ubo" : "");
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg(name, il ? 7 : 6, 1u << 2, sizeof(MulMvPush),
+  const std::string name = "mul_mv_" + lower(quant::type_name(a.type)) + (il ? "_il" : i64 ? "_i64" : "") +
+                           (xt ? "_xt" : ubo ? "_ubo" : "");
+  const uint32_t n_bindings = xt ? 8 : il ? 7 : 6;
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg(name, n_bindings, 1u << 2, sizeof(MulMvPush),
                                                          row_lanes ? 8u : mul_mv_workgroup(a), spec, ubo ? 1u << 1 : 0u,
-                                                         il ? 1u << 6 : 0u));
+                                                         (il ? 1u << 6 : 0u) | (xt ? 1u << 7 : 0u)));
   const BufferRange x_binding = ubo ? BufferRange{x.range.buffer, ubo_begin, ubo_range} : x.range;
-  const uint32_t x_offset = ubo ? uint32_t((x_byte - ubo_begin) / 4) : x.offset;
+  const uint32_t x_offset = ubo ? uint32_t((x_byte - ubo_begin) / 4) : xt ? uint32_t((x_byte - tex_begin) / 4) : x.offset;
   for (const BoundRows& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;
@@ -365,11 +374,12 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
     push.nw_offset = in.norm ? in.norm->offset : 0;
     push.eps = in.eps;
     const BufferRange bindings[] = {c.range, x_binding, y.range, bias ? bias->range : x.range,
-                                    in.up ? in.up->range : x.range, in.norm ? in.norm->range : x.range, c.range};
+                                    in.up ? in.up->range : x.range, in.norm ? in.norm->range : x.range, c.range,
+                                    BufferRange{x.range.buffer, tex_begin, tex_range}};
     uint32_t gx, gy;
     grid_2d(device_->info(), ceil_div(c.n_rows, rows), gx, gy);
     if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes);
-    PENSER_TRY(rec.dispatch(*p, std::span<const BufferRange>(bindings, il ? 7 : 6), &push, sizeof(push), gx, gy));
+    PENSER_TRY(rec.dispatch(*p, std::span<const BufferRange>(bindings, n_bindings), &push, sizeof(push), gx, gy));
   }
   return {};
 }

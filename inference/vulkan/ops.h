@@ -131,6 +131,9 @@ class Ops {
     bool mul_mv_ubo = true;         // that row-per-lane path with x bound as a uniform buffer (X_UBO) where x
                                     // is unfused, fits maxUniformBufferRange and its offset allows; else
                                     // the storage buffer (PENSER_VK_MUL_MV_UBO=0/1)
+    bool mul_mv_x_texel = true;     // with mul_mv_ubo: x as a uniform texel buffer instead (X_TEX modules;
+                                    // cheaper on lavapipe, no 64 KiB limit) where its offset allows
+                                    // (PENSER_VK_MUL_MV_XTEX=0/1)
     bool interleave = true;         // weights stored interleaved and read as texels where Ops::interleaves
                                     // allows (PENSER_VK_INTERLEAVE=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
@@ -145,6 +148,10 @@ class Ops {
     // has subgroupBroadcast at a known width and x is 8-byte aligned (PENSER_VK_MUL_MM_SHARE=0/1). Off: on
     // lavapipe it took as much CPU time as every invocation loading x itself (docs/vulkan.md).
     bool mul_mm_share = false;
+    // mul_mm_cpu.comp: x read as a uniform texel buffer (X_TEX modules: every invocation of a workgroup reads
+    // the same x, which lavapipe fetches as 8 straight 16-byte loads, not a loop over the lanes) where x's
+    // offset and stride are multiples of 4 floats (PENSER_VK_MUL_MM_XTEX=0/1).
+    bool mul_mm_x_texel = true;
     // mul_mm's tile, measurements (the GPU script's sweep): weight rows (BM) and tokens (BN) per workgroup, each
     // a multiple of 8 up to 256, and K per step (BK) a multiple of 32 up to 256; 0 keeps mul_mm_tiles' value.
     // PENSER_VK_MUL_MM_BM / _BN / _BK override them. A tile beyond the device's invocation or shared-memory

@@ -40,7 +40,13 @@ constexpr MmTile kCpuTile{32, 32}, kGpuTile{128, 64}, kGpuTileSmall{64, 32};
 // 16 x 4 ~10% below 8 x 4, 16 x 2, 4 x 4 and 4 x 8 above, 2 x 8 several times; with the wide loads 8-12 rows
 // x 4-8 tokens within the noise, 16 x 4 and 12 x 2 above; workgroups of 8 or 32 no better than 16. Each read
 // of x serves NR rows (x is most of the loads), so NR matters most; the NR x NT sums per invocation bound it.
-constexpr uint32_t kCpuRows = 12, kCpuTokens = 4, kCpuWg = 16;
+// With x read as texels (X_TEX, 2026-11-29) x costs less and the weights' decoding more: 8 tokens amortise
+// it over more products. TOKENS=32 vk_mul_mv_bench, GFLOP/s per CPU-second (load 2.9-4.5), 12 x 4 against
+// 12 x 8: Q4_K 1536 x 8960 21.0 / 24.7 (16 x 8 24.7, 8 x 16 23.8, 12 x 12 22.7, 8 x 8 23.2), Q4_K 8960 x
+// 1536 22.5 / 24.9, Q8_0 8960 x 1536 26.0 / 28.3, Q6_K 8960 x 1536 12.9 / 16.8 (8 x 8 16.1, 6 x 8 15.0).
+// Q6_K takes 8 x 8: its 12 x 8 module took 3.6 s to compile on a cold cache (8 x 8 2.3 s; Q4_K 12 x 8
+// 1.7 s, Q8_0 1.3 s; MESA_SHADER_CACHE_DISABLE=true, whole process).
+constexpr uint32_t kCpuRows = 12, kCpuRowsQ6K = 8, kCpuTokens = 8, kCpuWg = 16;
 
 }  // namespace
 
@@ -110,23 +116,36 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     // of 8 values (X_EVEN 2) where its offset and stride allow, pairs (1) or floats (0) elsewhere.
     // The shape: the options or PENSER_VK_MUL_MM_ROWS / _TOKENS / _WG (Ops::create), else the measured default.
     // At most 16 x 8: lavapipe crashed (segmentation fault) on 32 rows per invocation, fully unrolled.
-    const uint32_t nr = std::min(options_.mul_mm_rows ? options_.mul_mm_rows : kCpuRows, 16u);
+    const uint32_t nr =
+        std::min(options_.mul_mm_rows ? options_.mul_mm_rows : a.type == quant::Type::Q6_K ? kCpuRowsQ6K : kCpuRows, 16u);
     const uint32_t nt = std::min(options_.mul_mm_tokens ? options_.mul_mm_tokens : kCpuTokens, 8u);
     uint32_t wg = options_.mul_mm_wg ? options_.mul_mm_wg : kCpuWg;
     const uint32_t x_even = x.offset % 8 == 0 && x_stride % 8 == 0 ? 2 : x.offset % 2 == 0 && x_stride % 2 == 0 ? 1 : 0;
-    const bool share = options_.mul_mm_share;  // or PENSER_VK_MUL_MM_SHARE (Ops::create)
+    // x as a uniform texel buffer (X_TEX, binding 5): a view from the texel alignment at or below x's range
+    // to the end of its last token's row, where x's offset within it and its stride are whole texels.
+    const uint64_t x_byte = x.range.offset + uint64_t(x.offset) * 4;
+    const uint64_t tex_align = std::max<uint64_t>({info.min_texel_offset_alignment, info.min_storage_offset_alignment, 16});
+    const uint64_t tex_begin = x.range.offset - x.range.offset % tex_align;
+    const uint64_t tex_range = x_byte - tex_begin + (uint64_t(n_tokens - 1) * x_stride + a.ncols) * 4;
+    const bool x_texel = options_.mul_mm_x_texel && (x_byte - tex_begin) % 16 == 0 && x_stride % 4 == 0 &&
+                         tex_begin + tex_range <= x.range.buffer->size() && tex_range / 16 <= info.max_texel_elements;
+    const bool share = options_.mul_mm_share && !x_texel;  // or PENSER_VK_MUL_MM_SHARE (Ops::create)
     const uint32_t sg = device_->subgroups().size;
     const bool can_share = x_even && info.subgroup_ballot && device_->subgroup_ops() && (sg == 8 || sg == 16 || sg == 32);
     if (share && can_share) wg = (wg + sg - 1) / sg * sg;  // whole subgroups
     const uint32_t shared = share && can_share && wg <= info.max_workgroup_invocations ? sg : 1;
+    const uint32_t n_bindings = x_texel ? 6 : il ? 5 : 4;
     PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
-                            pipeline_wg("mul_mm_cpu_" + lower_name(a.type) + (il ? "_il" : ""), il ? 5 : 4, 1u << 2,
-                                        sizeof(MulMmPush), wg, {nr, nt, x_even, shared}, 0, il ? 1u << 4 : 0u));
+                            pipeline_wg("mul_mm_cpu_" + lower_name(a.type) + (il ? "_il" : "") + (x_texel ? "_xt" : ""),
+                                        n_bindings, 1u << 2, sizeof(MulMmPush), wg, {nr, nt, x_texel ? 0u : x_even, shared}, 0,
+                                        (il ? 1u << 4 : 0u) | (x_texel ? 1u << 5 : 0u)));
     for (const BoundRows& c : chunks) {
-      const MulMmPush push = push_for(c);
-      const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range, c.range};
+      MulMmPush push = push_for(c);
+      if (x_texel) push.x_offset = uint32_t((x_byte - tex_begin) / 4);
+      const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range, c.range,
+                                      {x.range.buffer, tex_begin, tex_range}};
       if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes, 2ull * c.n_rows * a.ncols * n_tokens);
-      PENSER_TRY(rec.dispatch(*p, std::span<const BufferRange>(bindings, il ? 5 : 4), &push, sizeof(push),
+      PENSER_TRY(rec.dispatch(*p, std::span<const BufferRange>(bindings, n_bindings), &push, sizeof(push),
                               div_up(c.n_rows, uint64_t(wg) * nr), div_up(n_tokens, nt)));
     }
     return {};

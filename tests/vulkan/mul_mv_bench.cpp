@@ -1,6 +1,9 @@
 // vk_mul_mv_bench TYPE NCOLS NROWS VARIANT... : the matrix-vector product alone, each variant timed in
 // turn (A B C A B C ...) in one process, so that a shared, noisy machine slows them alike; prints the median
 // GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1, rl=0|1 (row lanes), x64=0|1, ubo=0|1 (x as a uniform buffer), il=0|1 (the interleaved layout where it applies, marked [il]) ("-" for the defaults).
+// With TOKENS=N in the environment the prompt's product instead (Ops::mul_mm over N tokens of x, rows
+// NCOLS apart), in GFLOP/s, with the knobs nr=N, nt=N, mwg=N (mul_mm_cpu.comp's shape), share=0|1,
+// xt=0|1 (x as texels; also the knob of the matrix-vector product's texel x).
 // Not a test: a measuring tool for docs/vulkan.md (it asserts nothing about speed).
 #include <QtCore>
 
@@ -62,10 +65,12 @@ int main(int argc, char** argv) {
   const auto bytes = random_matrix(*type, ncols, nrows, 7);
   auto a = must(Buffer::create(*device, bytes.size(), MemoryUse::DeviceLocal, "A"));
   must(a->write(0, bytes.data(), bytes.size()));
-  const auto xv = random_floats(ncols, 3);
-  auto x = must(Buffer::create(*device, ncols * 4, MemoryUse::DeviceLocal, "x"));
-  must(x->write(0, xv.data(), ncols * 4));
-  auto y = must(Buffer::create(*device, nrows * 4, MemoryUse::DeviceLocal, "y"));
+  const uint32_t n_tokens = std::getenv("TOKENS") ? uint32_t(std::atoi(std::getenv("TOKENS"))) : 0;
+  const uint32_t nx = std::max(1u, n_tokens);
+  const auto xv = random_floats(size_t(ncols) * nx, 3);
+  auto x = must(Buffer::create(*device, size_t(ncols) * nx * 4, MemoryUse::DeviceLocal, "x"));
+  must(x->write(0, xv.data(), size_t(ncols) * nx * 4));
+  auto y = must(Buffer::create(*device, size_t(nrows) * nx * 4, MemoryUse::DeviceLocal, "y"));
   const Matrix m{a.get(), 0, *type, ncols, nrows};
 
   std::vector<Variant> vs;
@@ -91,6 +96,11 @@ int main(int argc, char** argv) {
       else if (k == "ubo") v.options.mul_mv_ubo = val != 0;
       else if (k == "il") v.options.interleave = val != 0;
       else if (k == "wg") v.wg = kv.substr(eq + 1);
+      else if (k == "nr") v.options.mul_mm_rows = val;
+      else if (k == "nt") v.options.mul_mm_tokens = val;
+      else if (k == "mwg") v.options.mul_mm_wg = val;
+      else if (k == "share") v.options.mul_mm_share = val != 0;
+      else if (k == "xt") v.options.mul_mm_x_texel = v.options.mul_mv_x_texel = val != 0;
       else { std::fprintf(stderr, "unknown knob %s\n", k.c_str()); return 2; }
       pos = end + 1;
     }
@@ -112,7 +122,10 @@ int main(int argc, char** argv) {
       v.name += " [il]";
     }
     must(v.rec->begin());
-    must(v.ops->mul_mv(*v.rec, mv, View{x->all(), 0}, View{y->all(), 0}));
+    if (n_tokens)
+      must(v.ops->mul_mm(*v.rec, mv, View{x->all(), 0}, ncols, View{y->all(), 0}, nrows, n_tokens));
+    else
+      must(v.ops->mul_mv(*v.rec, mv, View{x->all(), 0}, View{y->all(), 0}));
     must(v.rec->end());
     must(v.rec->submit_and_wait());  // warm-up
     vs.push_back(std::move(v));
@@ -127,13 +140,15 @@ int main(int argc, char** argv) {
       v.rates.push_back(double(bytes.size()) / s / 1e9);
       v.cpu_rates.push_back(double(bytes.size()) / std::max(1e-6, cpu_seconds() - c0) / 1e9);
     }
-  std::printf("%s %u x %u (%.1f MiB), %d rounds, median GB/s (wall; per CPU-second):\n", argv[1], nrows, ncols,
-              bytes.size() / 1048576.0, rounds);
+  // With TOKENS: GFLOP/s (2 x rows x columns x tokens per run) instead of GB/s of weights.
+  const double per_byte = n_tokens ? 2.0 * nrows * ncols * n_tokens / double(bytes.size()) : 1.0;
+  std::printf("%s %u x %u (%.1f MiB), %d rounds, median %s (wall; per CPU-second):\n", argv[1], nrows, ncols,
+              bytes.size() / 1048576.0, rounds, n_tokens ? "GFLOP/s" : "GB/s");
   for (Variant& v : vs) {
     std::sort(v.rates.begin(), v.rates.end());
     std::sort(v.cpu_rates.begin(), v.cpu_rates.end());
-    std::printf("  %-24s %6.3f   (min %.3f max %.3f)   cpu %6.3f\n", v.name.c_str(), v.rates[v.rates.size() / 2],
-                v.rates.front(), v.rates.back(), v.cpu_rates[v.cpu_rates.size() / 2]);
+    std::printf("  %-24s %6.3f   (min %.3f max %.3f)   cpu %6.3f\n", v.name.c_str(), per_byte * v.rates[v.rates.size() / 2],
+                per_byte * v.rates.front(), per_byte * v.rates.back(), per_byte * v.cpu_rates[v.cpu_rates.size() / 2]);
   }
   return 0;
 }

@@ -303,11 +303,12 @@ class TestVulkanEvaluator : public QObject {
     }
 
     // A shader and its variants of the same product (mul_mv_q4_k_i64: lavapipe's 8-byte loads of Q4_K;
-    // _i64_ubo: with x as a uniform buffer).
+    // _i64_ubo / _i64_xt: with x as a uniform buffer or texels).
     auto count = [](const vulkan::StepProfile& p, const std::string& shader, const std::string& label = "") {
       return std::count_if(p.dispatches.begin(), p.dispatches.end(), [&](const Recorder::DispatchTime& d) {
         return (d.shader == shader || d.shader == shader + "_i64" || d.shader == shader + "_i64_ubo" ||
-                d.shader == shader + "_il" || d.shader == shader + "_il_ubo" || d.shader == shader + "_cpu") &&
+                d.shader == shader + "_i64_xt" || d.shader == shader + "_il" || d.shader == shader + "_il_ubo" ||
+                d.shader == shader + "_il_xt" || d.shader == shader + "_cpu") &&
                (label.empty() || d.label == label);
       });
     };

@@ -36,6 +36,9 @@ class TestVulkanOps : public QObject {
   // The GPU kernels of the small ops (rms_norm.comp, swiglu.comp, attention from storage buffers) where
   // lavapipe would take the CPU ones (Options::small_cpu off).
   std::unique_ptr<Ops> ops_small_gpu;
+  // The row-per-lane path with x a uniform buffer (Options::mul_mv_x_texel off; by default x is read as
+  // texels there).
+  std::unique_ptr<Ops> ops_row_lanes_ubo;
 
   template <typename F>
   void run(F&& record) { run_recorded(*gpu.device, std::forward<F>(record)); }
@@ -82,6 +85,9 @@ class TestVulkanOps : public QObject {
     auto m = Ops::create(*gpu.device, {.small_cpu = false});
     VKT_OK(m);
     ops_small_gpu = std::move(*m);
+    auto u = Ops::create(*gpu.device, {.mul_mv_rows = 32, .mul_mv_x_texel = false});
+    VKT_OK(u);
+    ops_row_lanes_ubo = std::move(*u);
   }
   void cleanup() { QVERIFY2(gpu.clean(), "the validation layer reported errors"); }
 
@@ -93,12 +99,14 @@ class TestVulkanOps : public QObject {
     // workgroup with split bindings, the matrix 16 bytes in, and 64 rows (on lavapipe Q4_K, Q6_K and Q8_0
     // take the row-per-lane path there, 4 and 8 rows per lane; the default shape takes it at 1 row per lane
     // for 37 rows, Q8_0 there not: 23 blocks are no whole quads); there x at an offset of 4 floats is a
-    // uniform buffer, at 5 a storage buffer. 11: 32 rows with x always a storage buffer.
+    // uniform texel buffer, at 5 a storage buffer. 11: 32 rows with x always a storage buffer; 12: 32 rows
+    // with x at 4 a uniform buffer (the texel option off).
     QTest::addColumn<int>("variant");
     const char* names[] = {"subgroup", "shared", "split", "rows16-words-at4", "gpu64x4", "wg16x5-at16",
-                           "lanes2-shared-at4", "lanes4-64x4", "lanes8-64x2", "rows32-split-at16", "rows64", "rows32-ssbo"};
+                           "lanes2-shared-at4", "lanes4-64x4", "lanes8-64x2", "rows32-split-at16", "rows64", "rows32-ssbo",
+                           "rows32-ubo"};
     for (Type t : kTypes)
-      for (int v = 0; v < 12; ++v)
+      for (int v = 0; v < 13; ++v)
         QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
   }
   void mul_mv() {
@@ -129,18 +137,29 @@ class TestVulkanOps : public QObject {
     Ops* const all[] = {ops.get(),          ops_fallback.get(),  ops_split.get(),      ops_rows16.get(),
                         ops_gpu.get(),      ops_wide.get(),      ops_lanes[0].get(),   ops_lanes[1].get(),
                         ops_lanes[2].get(), ops_row_lanes32.get(), ops_row_lanes64.get(),
-                        ops_row_lanes_ssbo.get()};
+                        ops_row_lanes_ssbo.get(), ops_row_lanes_ubo.get()};
     Ops& o = *all[variant];
     const Matrix a{wb.get(), a_at, t, ncols, nrows};
+    // On a CPU implementation Q4_K, Q6_K and Q8_0 take the row-per-lane path at 32 and 64 rows: there x at
+    // offset 4 must have been read as texels (64 rows) or a uniform buffer (variant 12), by the module's name.
+    const bool check_x = (variant == 10 || variant == 12) && gpu.device->info().is_cpu() && gpu.device->int64() &&
+                         (t == Type::Q4_K || t == Type::Q6_K || t == Type::Q8_0);
     // x at an offset of 5 floats (read element by element) and of 4 (read as vec4s: the decode step's case).
     for (uint32_t xo : {5u, 4u}) {
       auto yb = make_buffer(*gpu.device, y0);
       // Offsets everywhere; the second product adds bias and accumulates into y (fused residual).
       const View bias_view = view(*bb, 2);
-      run([&](Recorder& r) {
-        VKT_OK(o.mul_mv(r, a, view(*xb, xo), view(*yb, 1)));
-        VKT_OK(o.mul_mv(r, a, view(*xb, xo), view(*yb, 1), &bias_view, /*accumulate=*/true));
-      });
+      auto rec = Recorder::create(*gpu.device);
+      VKT_OK(rec);
+      VKT_OK((*rec)->enable_timestamps());
+      VKT_OK((*rec)->begin());
+      VKT_OK(o.mul_mv(**rec, a, view(*xb, xo), view(*yb, 1)));
+      VKT_OK(o.mul_mv(**rec, a, view(*xb, xo), view(*yb, 1), &bias_view, /*accumulate=*/true));
+      VKT_OK((*rec)->end());
+      VKT_OK((*rec)->submit_and_wait());
+      for (const auto& d : (*rec)->take_times())
+        if (check_x)
+          QVERIFY2(d.shader.ends_with(xo == 5 ? "_i64" : variant == 10 ? "_i64_xt" : "_i64_ubo"), d.shader.c_str());
       if (variant == 2 || variant == 9) QVERIFY(a.bytes() > 4096);  // the split really happened
 
       const auto want = twice_product_plus_bias(w, ncols, nrows, x, xo, 0, 1, bias);
@@ -210,14 +229,15 @@ class TestVulkanOps : public QObject {
 
   // Interleaved weights (Matrix::interleaved: the loader's layout for Q4_K, Q5_K, Q6_K, Q8_0 on CPU implementations,
   // read as texels). 40 rows: 32 + 8 at 32 rows per workgroup, a partial workgroup at 64. Variants: 0 the
-  // default Ops (x uniform at offset 4, a storage buffer at 5), 1 x always a storage buffer, 2 bindings split
-  // into whole 8-row groups (4 KiB), 3 the matrix in two parts (24 + 16 rows), 4 64 rows per workgroup.
+  // default Ops (x uniform at offset 4: texels, a storage buffer at 5), 1 x always a storage buffer, 2 bindings
+  // split into whole 8-row groups (4 KiB), 3 the matrix in two parts (24 + 16 rows), 4 64 rows per workgroup,
+  // 5 x at offset 4 a uniform buffer (the texel option off). Each dispatch's module named as that says.
   void mul_mv_interleaved_data() {
     QTest::addColumn<int>("type");
     QTest::addColumn<int>("variant");
-    const char* names[] = {"default", "x-ssbo", "split", "parts", "rows64"};
+    const char* names[] = {"default", "x-ssbo", "split", "parts", "rows64", "x-ubo"};
     for (Type t : {Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_0})
-      for (int v = 0; v < 5; ++v) QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
+      for (int v = 0; v < 6; ++v) QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
   }
   void mul_mv_interleaved() {
     QFETCH(int, type);
@@ -228,7 +248,8 @@ class TestVulkanOps : public QObject {
     auto split_q8 = Ops::create(*gpu.device, {.max_binding_bytes = 10240, .mul_mv_rows = 32});
     VKT_OK(split_q8);
     Ops* const all[] = {ops.get(), ops_row_lanes_ssbo.get(),
-                        t == Type::Q8_0 ? split_q8->get() : ops_row_lanes32.get(), ops.get(), ops_row_lanes64.get()};
+                        t == Type::Q8_0 ? split_q8->get() : ops_row_lanes32.get(), ops.get(), ops_row_lanes64.get(),
+                        ops_row_lanes_ubo.get()};
     Ops& o = *all[variant];
     if (!o.interleaves(t, ncols, nrows))
       QSKIP("this device does not store weights interleaved (a CPU implementation with 8-lane subgroups and 64-bit integers does)");
@@ -253,7 +274,8 @@ class TestVulkanOps : public QObject {
       VKT_OK((*rec)->submit_and_wait());
       const auto times = (*rec)->take_times();
       QVERIFY(!times.empty());
-      for (const auto& d : times) QVERIFY2(d.shader.find("_il") != std::string::npos, d.shader.c_str());
+      for (const auto& d : times)
+        QVERIFY2(d.shader.ends_with(xo == 5 || variant == 1 ? "_il" : variant == 5 ? "_il_ubo" : "_il_xt"), d.shader.c_str());
       if (variant == 2) QVERIFY(times.size() > 2);  // the split really happened
       const auto want = twice_product_plus_bias(w, ncols, nrows, x, xo, 0, 1, bias);
       const auto got = read_back<float>(*yb, nrows, 4);
@@ -265,9 +287,10 @@ class TestVulkanOps : public QObject {
     }
   }
 
-  // Long rows. Past maxUniformBufferRange (lavapipe: 64 KiB, 16640 floats here) Ops::mul_mv falls back to x
-  // as a storage buffer (the row-per-lane types; Q4_K there takes the lane-striding path). Q4_K at 4352
-  // columns: by row per lane only with x uniform (the storage path stops at 4096 columns).
+  // Long rows. Past maxUniformBufferRange (lavapipe: 64 KiB, 16640 floats here) x is read as texels (the
+  // row-per-lane types), which have no such limit (with the texel option off Ops::mul_mv falls back to x as a
+  // storage buffer; Q4_K there takes the lane-striding path). Q4_K at 4352 columns: by row per lane only
+  // with x uniform (the storage path stops at 4096 columns).
   void mul_mv_long_rows_data() {
     QTest::addColumn<int>("type");
     QTest::addColumn<bool>("past_uniform");

@@ -86,7 +86,7 @@ class TestVulkanPrefill : public QObject {
     // 0: by device, 1: split bindings, 2: the other device type's tiles (never mul_mm_cpu.comp), 3:
     // mul_mm_cpu.comp where the type has it, 3 rows x 5 tokens per invocation, 8 per workgroup, x 8-byte
     // aligned (read as 8-byte pairs; the other variants' x is odd) and its loads shared by the subgroup where
-    // the device can; 4: by device with x 32-byte aligned (mul_mm_cpu.comp reads runs of 8 values at once);
+    // the device can; 4: by device with x 32-byte aligned (mul_mm_cpu.comp reads x as texels, X_TEX);
     // 5: the tiles with a 16 x 24 x 96 tile asked for (K steps past a quant block's 256 values)
     QTest::addColumn<int>("variant");
     QTest::addColumn<uint32_t>("n_tokens");
@@ -139,8 +139,11 @@ class TestVulkanPrefill : public QObject {
     const bool cpu_kernel =
         cpu_type && gpu.device->int64() && (variant == 3 || ((variant == 0 || variant == 4) && gpu.device->info().is_cpu()));
     for (const auto& d : (*rec)->take_times())
-      if (variant != 1)  // split bindings: Q4_K's chunks may start unaligned for 8-byte words (then the tiles)
+      if (variant != 1) {  // split bindings: Q4_K's chunks may start unaligned for 8-byte words (then the tiles)
         QCOMPARE(QString::fromStdString(d.shader).startsWith("mul_mm_cpu_"), cpu_kernel);
+        // x as texels (X_TEX) where its offset and stride are multiples of 4: variant 4 only
+        if (cpu_kernel) QCOMPARE(d.shader.ends_with("_xt"), variant == 4);
+      }
     if (variant == 1) QVERIFY(a.bytes() > 4096);
     const auto got = read_back<float>(*yb, y0.size());
     const auto want_out = twice_product_plus_bias(w, ncols, nrows, x, x_off, x_stride, n_tokens, bias);
@@ -159,57 +162,78 @@ class TestVulkanPrefill : public QObject {
 
   // Interleaved weights (Matrix::interleaved) in the prompt's product (mul_mm_cpu.comp's A_IL modules): 40
   // rows (partial row groups of the 16 x 12 and 8 x 3 shapes), 17 and 1 tokens, split bindings (4 KiB: whole
-  // 8-row groups), the matrix in two parts.
+  // 8-row groups), the matrix in two parts; x read as texels (X_TEX) where its offset and stride are
+  // multiples of 4, from a storage buffer elsewhere.
   void mul_mm_interleaved_data() {
     QTest::addColumn<int>("type");
     // 0 by device, 1 split bindings, 2 two parts (24 + 16 rows), 3 ops_cpu's shape, 4 x offset and stride
-    // multiples of 8 (read as runs of 8: X_EVEN 2, as the evaluator's prompts)
+    // multiples of 8 (as the evaluator's prompts: texels; X_EVEN 2 runs of 8 with variant 7's Ops), 5 split
+    // bindings and x in texels, 6 two parts and x in texels (offset 4, stride a multiple of 4 but not of 8),
+    // 7 x in runs of 8 from the storage buffer (Options::mul_mm_x_texel off)
     QTest::addColumn<int>("variant");
     QTest::addColumn<uint32_t>("n_tokens");
+    // x's view: its range starts this many floats into the buffer (a multiple of 4: texel-aligned), and x
+    // x_off floats into the range (the texel view starts at the range: the shader's x_offset is x_off).
+    QTest::addColumn<uint32_t>("range_at");
     for (Type t : {Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_0}) {
       const std::string name = quant::type_name(t);
-      QTest::newRow((name + "/17 tokens").c_str()) << int(t) << 0 << 17u;
-      QTest::newRow((name + "/1 token").c_str()) << int(t) << 0 << 1u;
-      QTest::newRow((name + "/split").c_str()) << int(t) << 1 << 17u;
-      QTest::newRow((name + "/parts").c_str()) << int(t) << 2 << 9u;
-      QTest::newRow((name + "/3x5 shape, shared x").c_str()) << int(t) << 3 << 23u;
-      QTest::newRow((name + "/x in runs of 8").c_str()) << int(t) << 4 << 13u;
+      QTest::newRow((name + "/17 tokens").c_str()) << int(t) << 0 << 17u << 0u;
+      QTest::newRow((name + "/1 token").c_str()) << int(t) << 0 << 1u << 0u;
+      QTest::newRow((name + "/split").c_str()) << int(t) << 1 << 17u << 0u;
+      QTest::newRow((name + "/parts").c_str()) << int(t) << 2 << 9u << 0u;
+      QTest::newRow((name + "/3x5 shape, shared x").c_str()) << int(t) << 3 << 23u << 0u;
+      QTest::newRow((name + "/x in runs of 8").c_str()) << int(t) << 4 << 13u << 0u;
+      QTest::newRow((name + "/x texels, 1 token").c_str()) << int(t) << 4 << 1u << 12u;
+      QTest::newRow((name + "/x texels, split").c_str()) << int(t) << 5 << 17u << 8u;
+      QTest::newRow((name + "/x texels, parts").c_str()) << int(t) << 6 << 6u << 4u;
+      QTest::newRow((name + "/x in runs of 8, storage").c_str()) << int(t) << 7 << 13u << 0u;
     }
   }
   void mul_mm_interleaved() {
     QFETCH(int, type);
     QFETCH(int, variant);
     QFETCH(uint32_t, n_tokens);
+    QFETCH(uint32_t, range_at);
     const Type t = Type(type);
     const uint32_t ncols = 512, nrows = 40, y_stride = nrows + 2;
     // The loader's Ops (the split one has 1 row per workgroup in mul_mv: no interleaving there, so its own).
     // (Q8_0: 10 KiB, two of its 4.25 KiB 8-row groups; one must fit a binding: Ops::interleaves.)
     auto split = Ops::create(*gpu.device, {.max_binding_bytes = t == Type::Q8_0 ? 10240u : 4096u});
     VKT_OK(split);
-    Ops& o = variant == 1 ? **split : variant == 3 ? *ops_cpu : *ops;
+    auto storage_x = Ops::create(*gpu.device, {.mul_mm_x_texel = false});
+    VKT_OK(storage_x);
+    Ops& o = variant == 1 || variant == 5 ? **split : variant == 3 ? *ops_cpu : variant == 7 ? **storage_x : *ops;
     if (!o.interleaves(t, ncols, nrows))
       QSKIP("this device does not store weights interleaved (a CPU implementation with 8-lane subgroups and 64-bit integers does)");
-    const uint32_t x_stride = variant == 3 ? ncols + 2 : variant == 4 ? ncols + 8 : ncols + 3;
-    const uint32_t x_off = variant == 3 ? 4 : variant == 4 ? 8 : 5;
+    const uint32_t x_stride = variant == 3 ? ncols + 2 : variant == 4 || variant == 7 ? ncols + 8 : variant >= 5 ? ncols + 4 : ncols + 3;
+    const uint32_t x_off = variant == 3 || variant == 6 ? 4 : variant == 4 || variant == 7 ? 8 : variant == 5 ? 12 : 5;
+    const bool texels = variant == 4 || variant == 5 || variant == 6;  // offset and stride multiples of 4
     const auto m = random_matrix(t, ncols, nrows, 201 + type);
     const auto w = dequantized(t, m, ncols, nrows);
-    auto im = interleaved_matrix(*gpu.device, t, ncols, nrows, m, 16, variant == 2 ? 24 : nrows);
-    const auto x = random_floats(size_t(n_tokens) * x_stride + x_off, 17);
+    auto im = interleaved_matrix(*gpu.device, t, ncols, nrows, m, 16, variant == 2 || variant == 6 ? 24 : nrows);
+    // x's values from float range_at + x_off of the buffer on; the floats before them are never read.
+    const auto xs = random_floats(size_t(n_tokens) * x_stride + x_off, 17);
+    std::vector<float> xbuf(range_at, 1e30f);
+    xbuf.insert(xbuf.end(), xs.begin(), xs.end());
     const auto bias = random_floats(nrows + 2, 18);
     const auto y0 = random_floats(size_t(n_tokens) * y_stride + 1, 19);
-    auto xb = make_buffer(*gpu.device, x), bb = make_buffer(*gpu.device, bias), yb = make_buffer(*gpu.device, y0);
+    auto xb = make_buffer(*gpu.device, xbuf), bb = make_buffer(*gpu.device, bias), yb = make_buffer(*gpu.device, y0);
+    const View xv{BufferRange{xb.get(), uint64_t(range_at) * 4, xb->size() - uint64_t(range_at) * 4}, x_off};
     const View bias_view = view(*bb, 2);
     auto rec = Recorder::create(*gpu.device);
     VKT_OK(rec);
     VKT_OK((*rec)->enable_timestamps());
     VKT_OK((*rec)->begin());
-    VKT_OK(o.mul_mm(**rec, im.m, view(*xb, x_off), x_stride, view(*yb, 1), y_stride, n_tokens));
-    VKT_OK(o.mul_mm(**rec, im.m, view(*xb, x_off), x_stride, view(*yb, 1), y_stride, n_tokens, &bias_view, true));
+    VKT_OK(o.mul_mm(**rec, im.m, xv, x_stride, view(*yb, 1), y_stride, n_tokens));
+    VKT_OK(o.mul_mm(**rec, im.m, xv, x_stride, view(*yb, 1), y_stride, n_tokens, &bias_view, true));
     VKT_OK((*rec)->end());
     VKT_OK((*rec)->submit_and_wait());
     const auto times = (*rec)->take_times();
-    for (const auto& d : times) QVERIFY2(d.shader.rfind("mul_mm_cpu_", 0) == 0 && d.shader.ends_with("_il"), d.shader.c_str());
-    if (variant == 1) QVERIFY(times.size() > 2);
+    for (const auto& d : times)
+      QVERIFY2(d.shader.rfind("mul_mm_cpu_", 0) == 0 && d.shader.ends_with(texels ? "_il_xt" : "_il"), d.shader.c_str());
+    if (variant == 1 || variant == 5) QVERIFY(times.size() > 2);
+    if (variant == 2 || variant == 6) QCOMPARE(times.size(), size_t(4));  // two parts, two products
+    const auto x = xs;
     const auto got = read_back<float>(*yb, y0.size());
     const auto want_out = twice_product_plus_bias(w, ncols, nrows, x, x_off, x_stride, n_tokens, bias);
     std::vector<float> want = y0, got_out;
