@@ -24,7 +24,7 @@ int argmax(const std::vector<float>& v) { return int(std::max_element(v.begin(),
 // Variants of a parity row (bits).
 enum : int {
   kUnmerged = 1,     // EvaluatorOptions::merge all off (one product per matrix, separate RoPE / KV store)
-  kMix = 2,          // llama.cpp's Q4_K_M mix instead of one type: attn_v (and ffn_down) Q6_K in layer 1, so
+  kMix = 2,          // llama.cpp's K_M mix on the row's type (Q4_K_M, Q5_K_M): attn_v (and ffn_down) Q6_K in layer 1, so
                      // Q/V cannot merge there (Q+K only)
   kSplit = 4,        // a 40000-byte binding limit: the merged matrices split into chunks (Q/K/V: inside K's rows)
   kFuseNorm = 8,     // RMSNorm read inside the products
@@ -96,6 +96,7 @@ class TestVulkanEvaluator : public QObject {
     QTest::newRow("qwen2 Q4_K_M mix") << int(Arch::Qwen2) << int(Type::Q4_K) << false << 1e-3 << int(kMix);
     QTest::newRow("qwen3 Q4_K_M mix") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << int(kMix);
     QTest::newRow("llama Q4_K_M mix rope_freqs") << int(Arch::Llama) << int(Type::Q4_K) << true << 1e-3 << int(kMix);
+    QTest::newRow("qwen2 Q5_K_M mix") << int(Arch::Qwen2) << int(Type::Q5_K) << false << 1e-3 << int(kMix);
     QTest::newRow("qwen2 Q4_K_M mix unmerged") << int(Arch::Qwen2) << int(Type::Q4_K) << false << 1e-3
                                                << (kMix | kUnmerged);
     QTest::newRow("qwen2 F32 unaligned parts") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9
