@@ -13,9 +13,8 @@
 #include <cstdlib>
 #include <string>
 
-#include <sys/resource.h>
-
 #include "inference/quant/quant.h"
+#include "tests/vulkan/bench_util.h"
 #include "tests/vulkan/vk_fixture.h"
 #include "tests/vulkan/weights_fixture.h"
 
@@ -33,21 +32,6 @@ struct Variant {
   std::vector<double> cpu_rates;  // per CPU-second of this process (lavapipe's threads are ours): less
                                   // sensitive than wall time to other processes on a loaded machine
 };
-
-double cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
-
-template <typename T>
-T must(Result<T> r) {
-  if (!r) { std::fprintf(stderr, "%s\n", r.error().message.c_str()); std::exit(1); }
-  return std::move(*r);
-}
-void must(Status s) {
-  if (!s) { std::fprintf(stderr, "%s\n", s.error().message.c_str()); std::exit(1); }
-}
 
 }  // namespace
 
