@@ -20,6 +20,17 @@ max_mib=38
 wanted=(penser-cli test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_batch test_vulkan_attention
         test_vulkan_threads)
 targets=()
+if [ ! -e "$build/build.ninja" ]; then  # a fresh checkout: configure it (Release-like, with debug info)
+  launcher=()
+  if command -v ccache >/dev/null; then
+    launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
+  cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >"$repo/.pack-gpu-configure.log" 2>&1 ||
+    { tail -20 "$repo/.pack-gpu-configure.log" >&2; echo "pack-gpu: configuring $build failed" >&2; exit 1; }
+fi
+# The target list comes from build.ninja: bring it up to date first (a suite added since the last configure is
+# otherwise missing from the list and silently left out of the pack; 2026-11-29 it left out two).
+nice ninja -C "$build" build.ninja >/dev/null 2>&1 || true
 all_targets=$(ninja -C "$build" -t targets all 2>/dev/null | cut -d: -f1)
 for t in "${wanted[@]}"; do
   if grep -qx "$t" <<<"$all_targets"; then targets+=("$t"); fi
