@@ -23,6 +23,7 @@ Result<std::unique_ptr<Buffer>> Buffer::create(Device& device, uint64_t size, Me
   // Uniform too on CPU implementations: any activation may be a product's x, bound as a uniform buffer there
   // (Ops::mul_mv, X_UBO). Not on GPUs, which never bind one: the usage can raise a buffer's alignment.
   if (info.is_cpu()) bci.usage |= VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT;
+  self->uniform_usage_ = info.is_cpu();
   bci.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   PENSER_VK_TRY(vkCreateBuffer(dev, &bci, nullptr, &self->buffer_), fmt::format("creating {} ({})", what, format_bytes(size)));
 

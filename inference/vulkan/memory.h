@@ -35,6 +35,9 @@ class Buffer {
   VkBuffer handle() const { return buffer_; }
   uint64_t size() const { return size_; }
   void* mapped() const { return mapped_; }  // nullptr when the memory is not host-visible
+  // Whether the buffer may be bound as a uniform buffer or a uniform texel buffer: on CPU implementations
+  // only (create); the Recorder checks it for every such binding.
+  bool uniform_usage() const { return uniform_usage_; }
 
   // Copies bytes in or out: a memcpy when mapped, else through a staging buffer in chunks.
   Status write(uint64_t offset, const void* data, uint64_t n);
@@ -57,6 +60,7 @@ class Buffer {
   VkBuffer buffer_ = VK_NULL_HANDLE;
   VkDeviceMemory memory_ = VK_NULL_HANDLE;
   void* mapped_ = nullptr;
+  bool uniform_usage_ = false;
 };
 
 // Chunk size for staged copies: large enough to amortise a submission, small enough to stay in host memory.

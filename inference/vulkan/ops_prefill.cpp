@@ -127,7 +127,9 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     const uint64_t tex_align = std::max<uint64_t>({info.min_texel_offset_alignment, info.min_storage_offset_alignment, 16});
     const uint64_t tex_begin = x.range.offset - x.range.offset % tex_align;
     const uint64_t tex_range = x_byte - tex_begin + (uint64_t(n_tokens - 1) * x_stride + a.ncols) * 4;
-    const bool x_texel = options_.mul_mm_x_texel && (x_byte - tex_begin) % 16 == 0 && x_stride % 4 == 0 &&
+    // (CPU implementations only: only their buffers have the texel usage, Buffer::create. The GPU script runs
+    // this kernel on the GPU too, PENSER_VK_MUL_MM_KERNEL=2, which then reads x from the storage buffer.)
+    const bool x_texel = options_.mul_mm_x_texel && info.is_cpu() && (x_byte - tex_begin) % 16 == 0 && x_stride % 4 == 0 &&
                          tex_begin + tex_range <= x.range.buffer->size() && tex_range / 16 <= info.max_texel_elements;
     const bool share = options_.mul_mm_share && !x_texel;  // or PENSER_VK_MUL_MM_SHARE (Ops::create)
     const uint32_t sg = device_->subgroups().size;

@@ -140,6 +140,12 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
     const BufferRange& b = bindings[i];
     PENSER_ASSERT(b.buffer != nullptr && b.range > 0 && b.offset + b.range <= b.buffer->size());
     const bool uniform = (d.uniform >> i) & 1;
+    // Uniform and texel bindings need the buffer's usage bits, which only CPU implementations' buffers have
+    // (Buffer::create): an op that binds one on a GPU is a bug, said here instead of undefined behaviour in
+    // the driver.
+    if ((uniform || ((d.texel >> i) & 1)) && !b.buffer->uniform_usage())
+      return make_error("{}: binding {} is a uniform or texel binding of a buffer without that usage (a bug: only "
+                        "CPU implementations' buffers have it)", d.shader, i);
     // A uniform binding's offset and range are the op's to fit (Ops::mul_mv falls back where they do not).
     PENSER_ASSERT(!uniform || (b.offset % info.min_uniform_offset_alignment == 0 && b.range <= info.max_uniform_buffer_range));
     PENSER_ASSERT(uniform || b.offset % info.min_storage_offset_alignment == 0);
