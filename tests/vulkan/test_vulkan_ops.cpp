@@ -43,6 +43,31 @@ class TestVulkanOps : public QObject {
   template <typename F>
   void run(F&& record) { run_recorded(*gpu.device, std::forward<F>(record)); }
 
+  // The mul_mv suites' two products of a on the same x into y: plain, then adding the bias and accumulating
+  // (the fused residual); `times` gets the recording's dispatches (their shader names).
+  void two_products(Ops& o, const Matrix& a, View x, View y, const View& bias, std::vector<Recorder::DispatchTime>& times) {
+    auto rec = Recorder::create(*gpu.device);
+    VKT_OK(rec);
+    VKT_OK((*rec)->enable_timestamps());
+    VKT_OK((*rec)->begin());
+    VKT_OK(o.mul_mv(**rec, a, x, y));
+    VKT_OK(o.mul_mv(**rec, a, x, y, &bias, /*accumulate=*/true));
+    VKT_OK((*rec)->end());
+    VKT_OK((*rec)->submit_and_wait());
+    times = (*rec)->take_times();
+  }
+  // What two_products left in y (nrows outputs from float 1 of yb, y0 before): twice_product_plus_bias's
+  // values, and the floats around them untouched.
+  void check_two_products(Buffer& yb, const std::vector<float>& y0, const std::vector<float>& want, uint32_t nrows,
+                          uint32_t xo) {
+    const auto got = read_back<float>(yb, nrows, 4);
+    const double err = nmse(got, want);
+    QVERIFY2(err < 1e-10, fmt::format("x offset {}: nmse {:.3g}", xo, err).c_str());
+    const auto all = read_back<float>(yb, nrows + 9);
+    QCOMPARE(all[0], y0[0]);
+    QCOMPARE(all[nrows + 1], y0[nrows + 1]);
+  }
+
  private slots:
   void initTestCase() {
     VKT_OPEN(gpu);
@@ -149,27 +174,15 @@ class TestVulkanOps : public QObject {
       auto yb = make_buffer(*gpu.device, y0);
       // Offsets everywhere; the second product adds bias and accumulates into y (fused residual).
       const View bias_view = view(*bb, 2);
-      auto rec = Recorder::create(*gpu.device);
-      VKT_OK(rec);
-      VKT_OK((*rec)->enable_timestamps());
-      VKT_OK((*rec)->begin());
-      VKT_OK(o.mul_mv(**rec, a, view(*xb, xo), view(*yb, 1)));
-      VKT_OK(o.mul_mv(**rec, a, view(*xb, xo), view(*yb, 1), &bias_view, /*accumulate=*/true));
-      VKT_OK((*rec)->end());
-      VKT_OK((*rec)->submit_and_wait());
-      for (const auto& d : (*rec)->take_times())
+      std::vector<Recorder::DispatchTime> times;
+      two_products(o, a, view(*xb, xo), view(*yb, 1), bias_view, times);
+      if (QTest::currentTestFailed()) return;
+      for (const auto& d : times)
         if (check_x)
           QVERIFY2(d.shader.ends_with(xo == 5 ? "_i64" : variant == 10 ? "_i64_xt" : "_i64_ubo"), d.shader.c_str());
       if (variant == 2 || variant == 9) QVERIFY(a.bytes() > 4096);  // the split really happened
-
-      const auto want = twice_product_plus_bias(w, ncols, nrows, x, xo, 0, 1, bias);
-      const auto got = read_back<float>(*yb, nrows, 4);
-      const double err = nmse(got, want);
-      QVERIFY2(err < 1e-10, fmt::format("x offset {}: nmse {:.3g}", xo, err).c_str());
-      // Untouched around the output.
-      const auto all = read_back<float>(*yb, nrows + 9);
-      QCOMPARE(all[0], y0[0]);
-      QCOMPARE(all[nrows + 1], y0[nrows + 1]);
+      check_two_products(*yb, y0, twice_product_plus_bias(w, ncols, nrows, x, xo, 0, 1, bias), nrows, xo);
+      if (QTest::currentTestFailed()) return;
     }
   }
 
@@ -264,26 +277,15 @@ class TestVulkanOps : public QObject {
     for (uint32_t xo : {5u, 4u}) {
       auto yb = make_buffer(*gpu.device, y0);
       const View bias_view = view(*bb, 2);
-      auto rec = Recorder::create(*gpu.device);
-      VKT_OK(rec);
-      VKT_OK((*rec)->enable_timestamps());
-      VKT_OK((*rec)->begin());
-      VKT_OK(o.mul_mv(**rec, im.m, view(*xb, xo), view(*yb, 1)));
-      VKT_OK(o.mul_mv(**rec, im.m, view(*xb, xo), view(*yb, 1), &bias_view, /*accumulate=*/true));
-      VKT_OK((*rec)->end());
-      VKT_OK((*rec)->submit_and_wait());
-      const auto times = (*rec)->take_times();
+      std::vector<Recorder::DispatchTime> times;
+      two_products(o, im.m, view(*xb, xo), view(*yb, 1), bias_view, times);
+      if (QTest::currentTestFailed()) return;
       QVERIFY(!times.empty());
       for (const auto& d : times)
         QVERIFY2(d.shader.ends_with(xo == 5 || variant == 1 ? "_il" : variant == 5 ? "_il_ubo" : "_il_xt"), d.shader.c_str());
       if (variant == 2) QVERIFY(times.size() > 2);  // the split really happened
-      const auto want = twice_product_plus_bias(w, ncols, nrows, x, xo, 0, 1, bias);
-      const auto got = read_back<float>(*yb, nrows, 4);
-      const double err = nmse(got, want);
-      QVERIFY2(err < 1e-10, fmt::format("x offset {}: nmse {:.3g}", xo, err).c_str());
-      const auto all_y = read_back<float>(*yb, nrows + 9);
-      QCOMPARE(all_y[0], y0[0]);
-      QCOMPARE(all_y[nrows + 1], y0[nrows + 1]);
+      check_two_products(*yb, y0, twice_product_plus_bias(w, ncols, nrows, x, xo, 0, 1, bias), nrows, xo);
+      if (QTest::currentTestFailed()) return;
     }
   }
 

@@ -15,6 +15,23 @@ namespace {
 
 double f16r(float f) { return quant::f16_to_f32(quant::f32_to_f16(f)); }
 
+// What the mul_mm suites' two products (plain, then bias + accumulate) left in y: rows of nrows outputs
+// y_stride apart from float 1 (y0 before) equal to twice_product_plus_bias's `want_out` (n_tokens x nrows),
+// and every float between and around them untouched.
+void check_strided_products(const std::vector<float>& got, const std::vector<float>& y0,
+                            const std::vector<float>& want_out, uint32_t n_tokens, uint32_t nrows, uint32_t y_stride) {
+  std::vector<float> want = y0, got_out;
+  for (uint32_t n = 0; n < n_tokens; ++n)
+    for (uint32_t r = 0; r < nrows; ++r) {
+      want[1 + n * y_stride + r] = want_out[size_t(n) * nrows + r];
+      got_out.push_back(got[1 + n * y_stride + r]);
+    }
+  const double err = nmse(got_out, want_out);
+  QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
+  for (size_t i = 0; i < y0.size(); ++i)
+    if (want[i] == y0[i]) QCOMPARE(got[i], y0[i]);
+}
+
 // out[i, h, :] for queries at positions pos[i], over K/V rows 0..pos[i] (f16-rounded as the cache holds them).
 std::vector<float> attention_reference(const std::vector<float>& q, const std::vector<float>& k,
                                        const std::vector<float>& v, const std::vector<int32_t>& pos, uint32_t head_dim,
@@ -146,18 +163,8 @@ class TestVulkanPrefill : public QObject {
       }
     if (variant == 1) QVERIFY(a.bytes() > 4096);
     const auto got = read_back<float>(*yb, y0.size());
-    const auto want_out = twice_product_plus_bias(w, ncols, nrows, x, x_off, x_stride, n_tokens, bias);
-    std::vector<float> want = y0, got_out;
-    for (uint32_t n = 0; n < n_tokens; ++n)
-      for (uint32_t r = 0; r < nrows; ++r) {
-        want[1 + n * y_stride + r] = want_out[size_t(n) * nrows + r];
-        got_out.push_back(got[1 + n * y_stride + r]);
-      }
-    const double err = nmse(got_out, want_out);
-    QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
-    // The gaps between output rows are untouched.
-    for (size_t i = 0; i < y0.size(); ++i)
-      if (want[i] == y0[i]) QCOMPARE(got[i], y0[i]);
+    check_strided_products(got, y0, twice_product_plus_bias(w, ncols, nrows, x, x_off, x_stride, n_tokens, bias),
+                           n_tokens, nrows, y_stride);
   }
 
   // Interleaved weights (Matrix::interleaved) in the prompt's product (mul_mm_cpu.comp's A_IL modules): 40
@@ -233,19 +240,9 @@ class TestVulkanPrefill : public QObject {
       QVERIFY2(d.shader.rfind("mul_mm_cpu_", 0) == 0 && d.shader.ends_with(texels ? "_il_xt" : "_il"), d.shader.c_str());
     if (variant == 1 || variant == 5) QVERIFY(times.size() > 2);
     if (variant == 2 || variant == 6) QCOMPARE(times.size(), size_t(4));  // two parts, two products
-    const auto x = xs;
     const auto got = read_back<float>(*yb, y0.size());
-    const auto want_out = twice_product_plus_bias(w, ncols, nrows, x, x_off, x_stride, n_tokens, bias);
-    std::vector<float> want = y0, got_out;
-    for (uint32_t n = 0; n < n_tokens; ++n)
-      for (uint32_t r = 0; r < nrows; ++r) {
-        want[1 + n * y_stride + r] = want_out[size_t(n) * nrows + r];
-        got_out.push_back(got[1 + n * y_stride + r]);
-      }
-    const double err = nmse(got_out, want_out);
-    QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
-    for (size_t i = 0; i < y0.size(); ++i)
-      if (want[i] == y0[i]) QCOMPARE(got[i], y0[i]);
+    check_strided_products(got, y0, twice_product_plus_bias(w, ncols, nrows, xs, x_off, x_stride, n_tokens, bias),
+                           n_tokens, nrows, y_stride);
   }
 
   // kernel: 0 by device, 1 tiled (attn_prefill.comp), 2 grouped (attn_decode_gqa.comp per query). Strided:
