@@ -150,7 +150,7 @@ std::string op_key(const vulkan::Recorder::DispatchTime& d) {
   if (label.size() > 7 && label.ends_with(".weight")) label.resize(label.size() - 7);
   std::string shader = d.shader;
   if (shader.ends_with("_ubo")) shader.resize(shader.size() - 4);  // x as a uniform buffer (X_UBO): same op
-  if (shader.ends_with("_xt")) shader.resize(shader.size() - 3);  // mul_mm_cpu's x as texels (X_TEX): same op
+  if (shader.ends_with("_xt")) shader.resize(shader.size() - 3);  // x as texels (X_TEX: mul_mv, mul_mm_cpu): same op
   if (shader.ends_with("_i64")) shader.resize(shader.size() - 4);  // mul_mv_q4_k's 8-byte-load module: same op
   if (shader.ends_with("_il")) shader.resize(shader.size() - 3);  // interleaved weights (Matrix::interleaved): same op
   if (shader.rfind("mul_mm_cpu_", 0) == 0) shader = "mul_mm_" + shader.substr(11);  // mul_mm's CPU kernel: same op

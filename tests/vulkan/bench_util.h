@@ -1,14 +1,19 @@
-// What the Vulkan micro-benchmarks (vk_mul_mv_bench, vk_ops_bench) share: CPU time of this process, and
-// exiting with the message on any error (a benchmark has nothing to recover).
+// What the Vulkan micro-benchmarks (vk_mul_mv_bench, vk_ops_bench) share: the device, CPU time of this
+// process, their arguments' lists, and exiting with the message on any error (a benchmark has nothing to
+// recover).
 #pragma once
 
 #include "inference/common/result.h"
+#include "tests/vulkan/vk_fixture.h"
 
 #include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace vkt {
 
@@ -27,6 +32,29 @@ T must(penser::Result<T> r) {
 }
 inline void must(penser::Status s) {
   if (!s) { std::fprintf(stderr, "%s\n", s.error().message.c_str()); std::exit(1); }
+}
+
+// The device the suites would choose (PENSER_VK_DEVICE overrides), without the validation layer.
+struct BenchDevice {
+  std::unique_ptr<Instance> instance;
+  std::unique_ptr<Device> device;
+};
+inline BenchDevice open_bench_device() {
+  must(load());
+  BenchDevice b;
+  b.instance = must(Instance::create({}));
+  b.device = must(Device::create(*b.instance, must(choose_device(b.instance->devices(), device_override(), true))));
+  return b;
+}
+
+// "a,b,,c" -> {"a", "b", "", "c"}.
+inline std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out(1);
+  for (char c : s) {
+    if (c == sep) out.emplace_back();
+    else out.back() += c;
+  }
+  return out;
 }
 
 }  // namespace vkt

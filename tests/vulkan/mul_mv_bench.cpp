@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "inference/quant/quant.h"
@@ -40,9 +41,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s TYPE NCOLS NROWS VARIANT... [ROUNDS=n env]\n", argv[0]);
     return 2;
   }
-  must(load());
-  auto instance = must(Instance::create({}));
-  auto device = must(Device::create(*instance, must(choose_device(instance->devices(), device_override(), true))));
+  BenchDevice bench = open_bench_device();
+  Device* device = bench.device.get();
   const auto type = quant::type_from_name(argv[1]);
   if (!type) { std::fprintf(stderr, "unknown type %s\n", argv[1]); return 2; }
   const uint32_t ncols = uint32_t(std::atoi(argv[2])), nrows = uint32_t(std::atoi(argv[3]));
@@ -58,16 +58,11 @@ int main(int argc, char** argv) {
   const Matrix m{a.get(), 0, *type, ncols, nrows};
 
   std::vector<Variant> vs;
-  std::unique_ptr<Buffer> a_il;  // the same matrix interleaved, for variants that read that layout
+  std::optional<InterleavedMatrix> a_il;  // the same matrix interleaved, for variants that read that layout
   for (int i = 4; i < argc; ++i) {
     Variant v;
     v.name = argv[i];
-    std::string s = argv[i];
-    size_t pos = 0;
-    while (s != "-" && pos < s.size()) {
-      size_t end = s.find(',', pos);
-      if (end == std::string::npos) end = s.size();
-      const std::string kv = s.substr(pos, end - pos);
+    for (const std::string& kv : v.name == "-" ? std::vector<std::string>{} : split(v.name, ',')) {
       const size_t eq = kv.find('=');
       const std::string k = kv.substr(0, eq);
       const uint32_t val = uint32_t(std::atoi(kv.c_str() + eq + 1));
@@ -86,7 +81,6 @@ int main(int argc, char** argv) {
       else if (k == "share") v.options.mul_mm_share = val != 0;
       else if (k == "xt") v.options.mul_mm_x_texel = v.options.mul_mv_x_texel = val != 0;
       else { std::fprintf(stderr, "unknown knob %s\n", k.c_str()); return 2; }
-      pos = end + 1;
     }
     if (!v.wg.empty()) setenv("PENSER_VK_MUL_MV_WG", v.wg.c_str(), 1);
     else unsetenv("PENSER_VK_MUL_MV_WG");
@@ -95,14 +89,8 @@ int main(int argc, char** argv) {
     // The interleaved layout where these options and the shape allow it (Ops::interleaves), as the loader does.
     Matrix mv = m;
     if (v.ops->interleaves(*type, ncols, nrows)) {
-      if (!a_il) {
-        std::vector<uint8_t> il(Matrix::interleaved_stride(*type, ncols) * nrows);
-        interleave_rows(*type, ncols, bytes.data(), nrows, il.data());
-        a_il = must(Buffer::create(*device, il.size(), MemoryUse::DeviceLocal, "A interleaved"));
-        must(a_il->write(0, il.data(), il.size()));
-      }
-      mv = Matrix{a_il.get(), 0, *type, ncols, nrows};
-      mv.interleaved = true;
+      if (!a_il) a_il = interleaved_matrix(*device, *type, ncols, nrows, bytes, 0, nrows);
+      mv = a_il->m;
       v.name += " [il]";
     }
     must(v.rec->begin());

@@ -20,6 +20,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "inference/quant/quant.h"
@@ -30,15 +32,6 @@
 using namespace vkt;
 
 namespace {
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out(1);
-  for (char c : s) {
-    if (c == sep) out.emplace_back();
-    else out.back() += c;
-  }
-  return out;
-}
 
 struct Variant {
   std::string name;
@@ -55,10 +48,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s OP VARIANT... [REPS=n ROUNDS=n env]\n", argv[0]);
     return 2;
   }
-  must(load());
-  auto instance = must(Instance::create({}));
-  auto device = must(Device::create(*instance, must(choose_device(instance->devices(), device_override(), true))));
-  Device& d = *device;
+  BenchDevice bench = open_bench_device();
+  Device& d = *bench.device;
   const int reps = std::getenv("REPS") ? std::atoi(std::getenv("REPS")) : 64;
 
   // The 1.5B qwen2 shape.
@@ -74,79 +65,73 @@ int main(int argc, char** argv) {
   };
   std::vector<uint8_t> weights;
   Buffer* wbuf = nullptr;
-  Buffer* wbuf_il = nullptr;
+  std::optional<InterleavedMatrix> wil;  // the matrix interleaved, made for the first Ops that reads that layout
   std::vector<std::function<Status(Ops&, Recorder&)>> records;
   for (const std::string& spec : split(argv[1], '+')) {
-  const auto op = split(spec, ':');
-  auto arg = [&](size_t i, uint32_t def) { return op.size() > i ? uint32_t(std::atoi(op[i].c_str())) : def; };
-  std::function<Status(Ops&, Recorder&)> record;
-  if (op[0] == "rms_norm") {
-    const uint32_t n = arg(1, E);
-    Buffer *x = buf(random_floats(n, 1, 3.0f)), *w = buf(random_floats(n, 2)), *y = zeros(n * 4);
-    record = [=](Ops& o, Recorder& r) {
-      const View wv = view(*w);
-      return o.rms_norm(r, view(*x), view(*y), &wv, n, 1, 1e-6f);
-    };
-  } else if (op[0] == "swiglu") {
-    const uint32_t n = arg(1, 8960);
-    Buffer* gu = buf(random_floats(2 * n, 3, 3.0f));
-    record = [=](Ops& o, Recorder& r) { return o.swiglu(r, view(*gu), view(*gu, n), view(*gu), n); };
-  } else if (op[0] == "rope_kv") {
-    const uint32_t pos = arg(1, 80), n_ctx = pos + 1;
-    Buffer* x = buf(random_floats((H + 2 * Hkv) * D, 4));
-    Buffer* p = zeros(16);
-    must(p->write(0, &pos, 4));
-    Buffer *kc = zeros(uint64_t(n_ctx) * Hkv * D * 2), *vc = zeros(uint64_t(n_ctx) * Hkv * D * 2);
-    record = [=](Ops& o, Recorder& r) {
-      return o.rope_kv(r, view(*x), view(*x, H * D), view(*x, (H + Hkv) * D), nullptr, nullptr, 1e-6f, nullptr,
-                       view(*p), view(*kc), view(*vc),
-                       {.head_dim = D, .n_dims = D, .n_head = H, .n_tokens = 1, .freq_base = 1e6f, .neox = true,
-                        .n_head_kv = Hkv});
-    };
-  } else if (op[0] == "attn") {
-    const uint32_t pos = arg(1, 80), n_ctx = pos + 1;
-    Buffer* q = buf(random_floats(H * D, 5));
-    Buffer* p = zeros(16);
-    must(p->write(0, &pos, 4));
-    std::vector<uint16_t> cache(size_t(n_ctx) * Hkv * D);
-    const auto c = random_floats(cache.size(), 6);
-    for (size_t i = 0; i < cache.size(); ++i) cache[i] = quant::f32_to_f16(c[i]);
-    keep.push_back(make_buffer(d, cache));
-    Buffer* kc = keep.back().get();
-    keep.push_back(make_buffer(d, cache));
-    Buffer* vc = keep.back().get();
-    Buffer *out = zeros(H * D * 4), *scores = zeros(uint64_t(H) * n_ctx * 4);
-    record = [=](Ops& o, Recorder& r) {
-      return o.attn_decode(r, view(*q), view(*kc), view(*vc), view(*out), view(*scores), view(*p),
-                           {.head_dim = D, .n_head = H, .n_head_kv = Hkv, .scores_stride = n_ctx});
-    };
-  } else if (op[0] == "mv" && op.size() == 4 && !wbuf) {
-    const auto type = quant::type_from_name(op[1]);
-    if (!type) { std::fprintf(stderr, "unknown type %s\n", op[1].c_str()); return 2; }
-    const uint32_t ncols = arg(2, 0), nrows = arg(3, 0);
-    weights = random_matrix(*type, ncols, nrows, 7);
-    keep.push_back(make_buffer(d, weights));
-    wbuf = keep.back().get();
-    Buffer *x = buf(random_floats(ncols, 8)), *y = zeros(nrows * 4);
-    record = [&, type = *type, ncols, nrows, x, y](Ops& o, Recorder& r) -> Status {
-      Matrix m{wbuf, 0, type, ncols, nrows};
-      if (o.interleaves(type, ncols, nrows)) {
-        if (!wbuf_il) {
-          std::vector<uint8_t> il(Matrix::interleaved_stride(type, ncols) * nrows);
-          interleave_rows(type, ncols, weights.data(), nrows, il.data());
-          keep.push_back(make_buffer(d, il));
-          wbuf_il = keep.back().get();
+    const auto op = split(spec, ':');
+    auto arg = [&](size_t i, uint32_t def) { return op.size() > i ? uint32_t(std::atoi(op[i].c_str())) : def; };
+    std::function<Status(Ops&, Recorder&)> record;
+    if (op[0] == "rms_norm") {
+      const uint32_t n = arg(1, E);
+      Buffer *x = buf(random_floats(n, 1, 3.0f)), *w = buf(random_floats(n, 2)), *y = zeros(n * 4);
+      record = [=](Ops& o, Recorder& r) {
+        const View wv = view(*w);
+        return o.rms_norm(r, view(*x), view(*y), &wv, n, 1, 1e-6f);
+      };
+    } else if (op[0] == "swiglu") {
+      const uint32_t n = arg(1, 8960);
+      Buffer* gu = buf(random_floats(2 * n, 3, 3.0f));
+      record = [=](Ops& o, Recorder& r) { return o.swiglu(r, view(*gu), view(*gu, n), view(*gu), n); };
+    } else if (op[0] == "rope_kv") {
+      const uint32_t pos = arg(1, 80), n_ctx = pos + 1;
+      Buffer* x = buf(random_floats((H + 2 * Hkv) * D, 4));
+      Buffer* p = zeros(16);
+      must(p->write(0, &pos, 4));
+      Buffer *kc = zeros(uint64_t(n_ctx) * Hkv * D * 2), *vc = zeros(uint64_t(n_ctx) * Hkv * D * 2);
+      record = [=](Ops& o, Recorder& r) {
+        return o.rope_kv(r, view(*x), view(*x, H * D), view(*x, (H + Hkv) * D), nullptr, nullptr, 1e-6f, nullptr,
+                         view(*p), view(*kc), view(*vc),
+                         {.head_dim = D, .n_dims = D, .n_head = H, .n_tokens = 1, .freq_base = 1e6f, .neox = true,
+                          .n_head_kv = Hkv});
+      };
+    } else if (op[0] == "attn") {
+      const uint32_t pos = arg(1, 80), n_ctx = pos + 1;
+      Buffer* q = buf(random_floats(H * D, 5));
+      Buffer* p = zeros(16);
+      must(p->write(0, &pos, 4));
+      std::vector<uint16_t> cache(size_t(n_ctx) * Hkv * D);
+      const auto c = random_floats(cache.size(), 6);
+      for (size_t i = 0; i < cache.size(); ++i) cache[i] = quant::f32_to_f16(c[i]);
+      keep.push_back(make_buffer(d, cache));
+      Buffer* kc = keep.back().get();
+      keep.push_back(make_buffer(d, cache));
+      Buffer* vc = keep.back().get();
+      Buffer *out = zeros(H * D * 4), *scores = zeros(uint64_t(H) * n_ctx * 4);
+      record = [=](Ops& o, Recorder& r) {
+        return o.attn_decode(r, view(*q), view(*kc), view(*vc), view(*out), view(*scores), view(*p),
+                             {.head_dim = D, .n_head = H, .n_head_kv = Hkv, .scores_stride = n_ctx});
+      };
+    } else if (op[0] == "mv" && op.size() == 4 && !wbuf) {
+      const auto type = quant::type_from_name(op[1]);
+      if (!type) { std::fprintf(stderr, "unknown type %s\n", op[1].c_str()); return 2; }
+      const uint32_t ncols = arg(2, 0), nrows = arg(3, 0);
+      weights = random_matrix(*type, ncols, nrows, 7);
+      keep.push_back(make_buffer(d, weights));
+      wbuf = keep.back().get();
+      Buffer *x = buf(random_floats(ncols, 8)), *y = zeros(nrows * 4);
+      record = [&, type = *type, ncols, nrows, x, y](Ops& o, Recorder& r) -> Status {
+        Matrix m{wbuf, 0, type, ncols, nrows};
+        if (o.interleaves(type, ncols, nrows)) {
+          if (!wil) wil = interleaved_matrix(d, type, ncols, nrows, weights, 0, nrows);
+          m = wil->m;
         }
-        m.buffer = wbuf_il;
-        m.interleaved = true;
-      }
-      return o.mul_mv(r, m, view(*x), view(*y));
-    };
-  } else {
-    std::fprintf(stderr, "unknown op %s\n", spec.c_str());
-    return 2;
-  }
-  records.push_back(std::move(record));
+        return o.mul_mv(r, m, view(*x), view(*y));
+      };
+    } else {
+      std::fprintf(stderr, "unknown op %s\n", spec.c_str());
+      return 2;
+    }
+    records.push_back(std::move(record));
   }
 
   std::vector<Variant> vs;
