@@ -8,6 +8,7 @@
 
 #include <sys/resource.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -32,6 +33,17 @@ T must(penser::Result<T> r) {
 }
 inline void must(penser::Status s) {
   if (!s) { std::fprintf(stderr, "%s\n", s.error().message.c_str()); std::exit(1); }
+}
+
+// One submission of the recording, timed: wall seconds and this process's CPU seconds.
+struct Timed {
+  double wall_s, cpu_s;
+};
+inline Timed timed_submit(Recorder& rec) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const double c0 = cpu_seconds();
+  must(rec.submit_and_wait());
+  return {std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), cpu_seconds() - c0};
 }
 
 // The device the suites would choose (PENSER_VK_DEVICE overrides), without the validation layer.

@@ -8,7 +8,6 @@
 #include <QtCore>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -105,12 +104,9 @@ int main(int argc, char** argv) {
   const int rounds = std::getenv("ROUNDS") ? std::atoi(std::getenv("ROUNDS")) : 7;
   for (int r = 0; r < rounds; ++r)
     for (Variant& v : vs) {
-      const auto t0 = std::chrono::steady_clock::now();
-      const double c0 = cpu_seconds();
-      must(v.rec->submit_and_wait());
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      v.rates.push_back(double(bytes.size()) / s / 1e9);
-      v.cpu_rates.push_back(double(bytes.size()) / std::max(1e-6, cpu_seconds() - c0) / 1e9);
+      const Timed t = timed_submit(*v.rec);
+      v.rates.push_back(double(bytes.size()) / t.wall_s / 1e9);
+      v.cpu_rates.push_back(double(bytes.size()) / std::max(1e-6, t.cpu_s) / 1e9);
     }
   // With TOKENS: GFLOP/s (2 x rows x columns x tokens per run) instead of GB/s of weights.
   const double per_byte = n_tokens ? 2.0 * nrows * ncols * n_tokens / double(bytes.size()) : 1.0;

@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -165,12 +164,9 @@ int main(int argc, char** argv) {
   const int rounds = std::getenv("ROUNDS") ? std::atoi(std::getenv("ROUNDS")) : 9;
   for (int r = 0; r < rounds; ++r)
     for (Variant& v : vs) {
-      const auto t0 = std::chrono::steady_clock::now();
-      const double c0 = cpu_seconds();
-      must(v.rec->submit_and_wait());
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      v.us.push_back(s * 1e6 / reps);
-      v.cpu_us.push_back((cpu_seconds() - c0) * 1e6 / reps);
+      const Timed t = timed_submit(*v.rec);
+      v.us.push_back(t.wall_s * 1e6 / reps);
+      v.cpu_us.push_back(t.cpu_s * 1e6 / reps);
     }
   std::printf("%s, %d dispatches per submission, %d rounds, median us per dispatch (wall; CPU):\n", argv[1], reps,
               rounds);
