@@ -166,6 +166,8 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   // The prompt product's knobs (Ops::mul_mm): mul_mm_cpu.comp's kernel and shape where no option set them;
   // the tiles' BM / BN / BK over the options (Ops::mul_mm keeps only well-formed ones).
   if (!o.mul_mm_kernel) o.mul_mm_kernel = uint32_t(env_uint("PENSER_VK_MUL_MM_KERNEL", 1, 2).value_or(0));
+  if (!o.mul_mm_tiles) o.mul_mm_tiles = uint32_t(env_uint("PENSER_VK_MUL_MM_TILES", 1, 2).value_or(0));
+  if (!o.mul_mm_gpu) o.mul_mm_gpu = uint32_t(env_uint("PENSER_VK_MUL_MM_GPU", 1, 2).value_or(0));
   if (!o.mul_mm_rows) o.mul_mm_rows = uint32_t(env_uint("PENSER_VK_MUL_MM_ROWS", 1, 16).value_or(0));
   if (!o.mul_mm_tokens) o.mul_mm_tokens = uint32_t(env_uint("PENSER_VK_MUL_MM_TOKENS", 1, 8).value_or(0));
   if (!o.mul_mm_wg)

@@ -137,6 +137,11 @@ class Ops {
     bool interleave = true;         // weights stored interleaved and read as texels where Ops::interleaves
                                     // allows (PENSER_VK_INTERLEAVE=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one
+                                    // (PENSER_VK_MUL_MM_TILES=1/2 overrides 0: the evaluator suites)
+    // The GPU tile's kernel: 0 the default (2), 1 mul_mm.comp (scalar shared-memory reads, the first version),
+    // 2 mul_mm_gpu.comp (register-blocked, vec4 shared-memory reads). PENSER_VK_MUL_MM_GPU=1/2 overrides 0:
+    // the GPU script compares the two. The CPU-implementation tile keeps mul_mm.comp.
+    uint32_t mul_mm_gpu = 0;
     // mul_mm's kernel: 0 by device (mul_mm_cpu.comp for Q4_K and Q6_K on CPU implementations with shaderInt64
     // where the rows allow it, else the tiles), 1 the tiles (mul_mm.comp), 2 mul_mm_cpu.comp where the type
     // and rows allow it on any device (tests). PENSER_VK_MUL_MM_KERNEL=1/2 overrides 0.

@@ -21,18 +21,22 @@ uint32_t div_up(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
 
 constexpr uint32_t kMulMmBK = 32;  // one quant unit: mul_mm.comp decodes a unit's scales once per tile
 
-// mul_mm.comp computes 8 x 8 outputs (weight rows x tokens) per invocation, in named vectors.
+// mul_mm.comp and mul_mm_gpu.comp compute 8 x 8 outputs (weight rows x tokens) per invocation, in named vectors.
 struct MmTile {
   uint32_t bm, bn;  // weight rows x tokens per workgroup
   uint32_t bk = kMulMmBK;  // K per step
   uint32_t invocations() const { return (bm / 8) * (bn / 8); }
-  uint64_t shared_bytes() const { return uint64_t(bm + bn) * bk * 4 + invocations() * 4; }
+  // mul_mm_gpu.comp (`gpu_kernel`) pads each tile row by 4 floats (its bank-conflict-free vec4 reads).
+  uint64_t shared_bytes(bool gpu_kernel) const {
+    return uint64_t(bm + bn) * (bk + (gpu_kernel ? 4 : 0)) * 4 + invocations() * 4;
+  }
 };
 // Measured on lavapipe (Q4_K 4096 x 1536, 64 tokens, a loaded 2-core machine): 4 x 4 outputs per invocation
 // in arrays 0.26-0.30 GFLOP/s, 8 x 8 in arrays 0.34-0.37, 8 x 8 in named vectors 0.5-0.67 (arrays indexed
 // in loops were kept in memory); one row per invocation without shared memory 3x slower. Tiles of 32 x 32
 // (16 invocations) and 64 x 32 were best there, 16 x 16 half as fast. GPUs: 128 x 64 (128 invocations,
-// 24 KiB of shared memory), or 64 x 32 (12 KiB) where a device has only the guaranteed 16 KiB.
+// 24 KiB of shared memory, 27 KiB with mul_mm_gpu.comp's padding), or 64 x 32 (12 / 13.6 KiB) where a
+// device has only the guaranteed 16 KiB.
 constexpr MmTile kCpuTile{32, 32}, kGpuTile{128, 64}, kGpuTileSmall{64, 32};
 
 // mul_mm_cpu.comp's default shape (rows x tokens per invocation, invocations per workgroup), measured on
@@ -153,8 +157,10 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     return {};
   }
   const bool cpu_tile = options_.mul_mm_tiles == 1 || (options_.mul_mm_tiles == 0 && info.is_cpu());
+  // The GPU tile's kernel (Options::mul_mm_gpu): mul_mm_gpu.comp unless the first version is asked for.
+  const bool gpu_kernel = !cpu_tile && options_.mul_mm_gpu != 1;
   MmTile tile = cpu_tile ? kCpuTile : kGpuTile;
-  if (!cpu_tile && (tile.shared_bytes() > info.max_shared_memory || tile.invocations() > info.max_workgroup_invocations))
+  if (!cpu_tile && (tile.shared_bytes(gpu_kernel) > info.max_shared_memory || tile.invocations() > info.max_workgroup_invocations))
     tile = kGpuTileSmall;  // 128 invocations, 12 KiB: within every device choose_device accepts
   // A tile asked for (Options::mul_mm_bm/bn/bk, PENSER_VK_MUL_MM_BM/BN/BK: the GPU script's sweep) replaces
   // the default where it is well formed and within the device's limits.
@@ -169,7 +175,8 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   const bool malformed = (options_.mul_mm_bm && asked.bm != options_.mul_mm_bm) ||
                          (options_.mul_mm_bn && asked.bn != options_.mul_mm_bn) ||
                          (options_.mul_mm_bk && asked.bk != options_.mul_mm_bk);
-  const bool fits = asked.invocations() <= info.max_workgroup_invocations && asked.shared_bytes() <= info.max_shared_memory;
+  const bool fits =
+      asked.invocations() <= info.max_workgroup_invocations && asked.shared_bytes(gpu_kernel) <= info.max_shared_memory;
   if (fits) tile = asked;
   // Said once per Ops on stderr, so that a sweep labelled by the tile it asked for knows it measured another.
   if ((malformed || !fits) && !tile_warned_) {
@@ -183,12 +190,13 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
                  tile.bm, tile.bn, tile.bk);
   }
   const uint32_t wg = tile.invocations(), bm = tile.bm, bn = tile.bn;
-  if (wg > info.max_workgroup_invocations || tile.shared_bytes() > info.max_shared_memory)
+  if (wg > info.max_workgroup_invocations || tile.shared_bytes(gpu_kernel) > info.max_shared_memory)
     return make_error("the matrix tile {} x {} needs {} invocations and {} of shared memory; {} allows {} and {}", bm,
-                      bn, wg, format_bytes(tile.shared_bytes()), info.name, info.max_workgroup_invocations,
+                      bn, wg, format_bytes(tile.shared_bytes(gpu_kernel)), info.name, info.max_workgroup_invocations,
                       format_bytes(info.max_shared_memory));
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg("mul_mm_" + lower_name(a.type), 4, 1u << 2, sizeof(MulMmPush),
-                                                         wg, {bm, bn, tile.bk}));
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
+                          pipeline_wg((gpu_kernel ? "mul_mm_gpu_" : "mul_mm_") + lower_name(a.type), 4, 1u << 2,
+                                      sizeof(MulMmPush), wg, {bm, bn, tile.bk}));
   const uint32_t gy = div_up(n_tokens, bn);
   for (const BoundRows& c : chunks) {
     const MulMmPush push = push_for(c);

@@ -104,7 +104,10 @@ class TestVulkanPrefill : public QObject {
     // mul_mm_cpu.comp where the type has it, 3 rows x 5 tokens per invocation, 8 per workgroup, x 8-byte
     // aligned (read as 8-byte pairs; the other variants' x is odd) and its loads shared by the subgroup where
     // the device can; 4: by device with x 32-byte aligned (mul_mm_cpu.comp reads x as texels, X_TEX);
-    // 5: the tiles with a 16 x 24 x 96 tile asked for (K steps past a quant block's 256 values)
+    // 5: the tiles with a 16 x 24 x 96 tile asked for (K steps past a quant block's 256 values).
+    // The GPU tile on any device (Options::mul_mm_tiles 2), 137 rows (two 128-row tiles): 6 mul_mm.comp
+    // (Options::mul_mm_gpu 1), 7 mul_mm_gpu.comp with split bindings, 8 mul_mm_gpu.comp with the 16 x 24 x 96
+    // tile, 9 with 64 x 32 x 64 (K = 224 and 333: the last K step partial), 10 the default GPU tile.
     QTest::addColumn<int>("variant");
     QTest::addColumn<uint32_t>("n_tokens");
     for (Type t : kTypes) {
@@ -116,6 +119,11 @@ class TestVulkanPrefill : public QObject {
       QTest::newRow((name + "/cpu kernel").c_str()) << int(t) << 3 << 23u;
       QTest::newRow((name + "/x aligned").c_str()) << int(t) << 4 << 9u;
       QTest::newRow((name + "/16x24x96 tile").c_str()) << int(t) << 5 << 29u;
+      QTest::newRow((name + "/gpu tile, mul_mm.comp").c_str()) << int(t) << 6 << 70u;
+      QTest::newRow((name + "/gpu tile, split").c_str()) << int(t) << 7 << 21u;
+      QTest::newRow((name + "/gpu kernel, 16x24x96 tile").c_str()) << int(t) << 8 << 29u;
+      QTest::newRow((name + "/gpu kernel, 64x32x64 tile").c_str()) << int(t) << 9 << 70u;
+      QTest::newRow((name + "/gpu tile, 1 token").c_str()) << int(t) << 10 << 1u;
     }
   }
   void mul_mm() {
@@ -125,7 +133,7 @@ class TestVulkanPrefill : public QObject {
     const Type t = Type(type);
     const uint32_t block = quant::traits(t).block_size;
     const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * 7 : 256 * 2;
-    const uint32_t nrows = variant == 3 ? 53 : 37, y_stride = nrows + 2;
+    const uint32_t nrows = variant == 3 ? 53 : variant >= 6 ? 137 : 37, y_stride = nrows + 2;
     const uint32_t x_stride = variant == 3 ? ncols + 2 : variant == 4 ? ncols + 8 : ncols + 3;
     const uint32_t x_off = variant == 3 ? 4 : variant == 4 ? 8 : 5;
     const auto m = random_matrix(t, ncols, nrows, 101 + type);
@@ -135,7 +143,18 @@ class TestVulkanPrefill : public QObject {
     const auto y0 = random_floats(size_t(n_tokens) * y_stride + 1, 19);
     auto wb = make_buffer(*gpu.device, m), xb = make_buffer(*gpu.device, x), bb = make_buffer(*gpu.device, bias);
     auto yb = make_buffer(*gpu.device, y0);
-    Ops& o = variant == 0 || variant == 4 ? *ops
+    std::unique_ptr<Ops> gpu_tile;  // variants 6-10: the GPU tile (never mul_mm_cpu.comp)
+    if (variant >= 6) {
+      Ops::Options go{.mul_mm_tiles = 2, .mul_mm_gpu = variant == 6 ? 1u : 2u, .mul_mm_kernel = 1};
+      if (variant == 7) go.max_binding_bytes = 4096;
+      if (variant == 8) go.mul_mm_bm = 16, go.mul_mm_bn = 24, go.mul_mm_bk = 96;
+      if (variant == 9) go.mul_mm_bm = 64, go.mul_mm_bn = 32, go.mul_mm_bk = 64;
+      auto g = Ops::create(*gpu.device, go);
+      VKT_OK(g);
+      gpu_tile = std::move(*g);
+    }
+    Ops& o = variant >= 6                  ? *gpu_tile
+             : variant == 0 || variant == 4 ? *ops
              : variant == 1                ? *ops_split
              : variant == 2                ? *ops_other
              : variant == 3                ? *ops_cpu
@@ -155,13 +174,21 @@ class TestVulkanPrefill : public QObject {
     const bool cpu_type = t == Type::Q4_K || t == Type::Q6_K;
     const bool cpu_kernel =
         cpu_type && gpu.device->int64() && (variant == 3 || ((variant == 0 || variant == 4) && gpu.device->info().is_cpu()));
-    for (const auto& d : (*rec)->take_times())
+    // The GPU tile's register-blocked kernel (mul_mm_gpu.comp) wherever the GPU tile runs, but for variant 6.
+    const bool is_cpu = gpu.device->info().is_cpu();
+    const bool gpu_tile_runs = variant >= 6 || (variant == 2 ? is_cpu : !is_cpu);
+    const bool gpu_kernel = !cpu_kernel && gpu_tile_runs && variant != 6;
+    const auto times = (*rec)->take_times();
+    QVERIFY(!times.empty());
+    for (const auto& d : times)
       if (variant != 1) {  // split bindings: Q4_K's chunks may start unaligned for 8-byte words (then the tiles)
+        QVERIFY2(QString::fromStdString(d.shader).startsWith("mul_mm_gpu_") == gpu_kernel, d.shader.c_str());
         QCOMPARE(QString::fromStdString(d.shader).startsWith("mul_mm_cpu_"), cpu_kernel);
         // x as texels (X_TEX) where its offset and stride are multiples of 4: variant 4 only
         if (cpu_kernel) QCOMPARE(d.shader.ends_with("_xt"), variant == 4);
       }
-    if (variant == 1) QVERIFY(a.bytes() > 4096);
+    if (variant == 1 || variant == 7) QVERIFY(a.bytes() > 4096);
+    if (variant == 7) QVERIFY(times.size() > 2);  // split: more than one dispatch per product
     const auto got = read_back<float>(*yb, y0.size());
     check_strided_products(got, y0, twice_product_plus_bias(w, ncols, nrows, x, x_off, x_stride, n_tokens, bias),
                            n_tokens, nrows, y_stride);
