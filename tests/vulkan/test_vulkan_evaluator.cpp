@@ -35,6 +35,8 @@ enum : int {
   kParts = 64,       // an allocation limit of 37.5 n_embd-wide rows: every matrix (token_embd, output or the tied
                      // one, the merged Q/K/V and gate/up) stored in parts that split its tensors at odd rows;
                      // with kSplit the bindings are 4000 bytes, so the parts are split into chunks too
+  kGpuTiles = 128,   // the prompt's products on the GPU tile (PENSER_VK_MUL_MM_TILES=2, _KERNEL=1: no weights
+                     // interleaved) in mul_mm_gpu.comp, whatever the device
 };
 
 // A tiny random model of the suite's shape.
@@ -119,6 +121,17 @@ class TestVulkanEvaluator : public QObject {
         << int(Arch::Qwen3) << int(Type::Q5_K) << false << 1e-3 << (kParts | kSplit);
     QTest::newRow("qwen2 F32 unmerged, weights in parts") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9
                                                           << (kParts | kUnmerged);
+    // The GPU tile's kernel in the prompt batches: plain, K-quant mix (Q4_K, Q6_K), Q8_0 / Q5_K with split
+    // bindings, odd shapes (q|k|v offsets that are not multiples of 4).
+    QTest::newRow("qwen2 F32 GPU tiles") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << int(kGpuTiles);
+    QTest::newRow("qwen3 Q4_K_M mix GPU tiles") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3
+                                                << (kMix | kGpuTiles);
+    QTest::newRow("llama Q8_0 rope_freqs GPU tiles, split bindings")
+        << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << (kSplit | kGpuTiles);
+    QTest::newRow("qwen2 Q5_K_M mix GPU tiles, unmerged") << int(Arch::Qwen2) << int(Type::Q5_K) << false << 1e-3
+                                                          << (kMix | kUnmerged | kGpuTiles);
+    QTest::newRow("qwen2 F32 unaligned parts, GPU tiles") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9
+                                                          << (kOddShape | kGpuTiles);
   }
   void parity_with_cpu() {
     QFETCH(int, arch);
@@ -149,7 +162,14 @@ class TestVulkanEvaluator : public QObject {
     if (variant & kSplit) opt.max_binding_bytes = variant & kParts ? 4000 : 40000;
     const uint64_t limit = quant::row_size(Type(type), spec.n_embd) * 75 / 2;
     if (variant & kParts) opt.max_allocation_bytes = limit;
+    if (variant & kGpuTiles) {
+      opt.profile = true;  // the prompt profile names the shaders that ran (below)
+      qputenv("PENSER_VK_MUL_MM_TILES", "2");
+      qputenv("PENSER_VK_MUL_MM_KERNEL", "1");
+    }
     auto gpu = vulkan::create_evaluator(model, opt);
+    qunsetenv("PENSER_VK_MUL_MM_TILES");
+    qunsetenv("PENSER_VK_MUL_MM_KERNEL");
     VKT_OK(gpu);
     QVERIFY((*gpu)->backend_name().rfind("vulkan: ", 0) == 0);
 
@@ -161,12 +181,23 @@ class TestVulkanEvaluator : public QObject {
     QCOMPARE((*gpu)->n_past(), uint32_t(prompt.size()));
     const double err = nmse(lg, lc);
     QVERIFY2(err < tolerance, fmt::format("logits nmse {:.3g} (tolerance {:.1g})", err, tolerance).c_str());
+    if (variant & kGpuTiles) {  // every prompt product ran mul_mm_gpu.comp
+      auto pp = vulkan::take_prompt_profile(**gpu);
+      VKT_OK(pp);
+      int products = 0;
+      for (const Recorder::DispatchTime& d : pp->dispatches)
+        if (d.shader.rfind("mul_mm", 0) == 0) {
+          QVERIFY2(d.shader.rfind("mul_mm_gpu_", 0) == 0, d.shader.c_str());
+          ++products;
+        }
+      QVERIFY(products > 0);
+    }
     // On a CPU implementation the products of these types read interleaved weights (Matrix::interleaved):
     // the parity above was theirs (Q8_0 in units of 8 blocks, rows of 256 and 512 here).
     {
       auto wa = vulkan::weight_allocations(**gpu);
       VKT_OK(wa);
-      if (wa->cpu_implementation && !(variant & kOddShape) &&
+      if (wa->cpu_implementation && !(variant & (kOddShape | kGpuTiles)) &&
           (type == int(Type::Q4_K) || type == int(Type::Q5_K) || type == int(Type::Q6_K) || type == int(Type::Q8_0)))
         QVERIFY2(wa->interleaved > 0, "no matrix was interleaved on a CPU implementation");
     }
