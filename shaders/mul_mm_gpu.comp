@@ -8,9 +8,9 @@
 //   16 vec4 loads per 256 FMAs (mul_mm.comp: 16 scalar loads per 64). Rows are spread over consecutive
 //   invocations, so 8 lanes' vec4 reads (one 128-byte shared-memory wavefront) hit 8 different 16-byte bank
 //   groups; the tokens are the same for the lanes of a warp (broadcast).
-// - Filling them: X by consecutive lanes along K (coalesced global reads, conflict-free scalar stores:
-//   mul_mm.comp stored them BN floats apart, one bank); A by 4 lanes per (row, 32-element unit), each lane
-//   decoding 8 values as two vec4 and storing them whole; plain types (F32, F16, BF16) 4 values per lane.
+// - Filling them: X 4 values per lane, consecutive lanes along K (coalesced global reads, conflict-free
+//   vec4 stores: mul_mm.comp stored X's values BN floats apart, one bank for a warp); A by 4 lanes per (row,
+//   32-element unit), each lane decoding 8 values as two vec4; plain types (F32, F16, BF16) 4 values per lane.
 // Latency is hidden by several workgroups per multiprocessor (the default tile takes 28 KiB of shared
 // memory and 128 invocations), not by double buffering, which the 48 KiB budget does not allow at
 // 128 x 64 x 32.
@@ -94,12 +94,20 @@ void main() {
       tile_a[r * (PITCH / 4) + cu * 8 + q + 4] = v1;
     }
 #endif
-    // Consecutive lanes along a token's K values: coalesced reads, consecutive banks.
-    for (uint e = tid; e < BN * BK; e += WG_SIZE) {
-      const uint n = e / BK, c = e % BK;
-      float v = 0.0;
-      if (n0 + n < p.n_tokens && k0 + c < p.ncols) v = x[p.x_offset + (n0 + n) * p.x_stride + k0 + c];
-      tile_x[n * (PITCH / 4) + c / 4][c % 4] = v;
+    // 4 consecutive K values of a token per item, consecutive lanes along the token (coalesced reads), each
+    // stored as one vec4 (no stores into parts of a vec4, which a compiler may turn into read-modify-writes
+    // that race between lanes). Scalar reads: x's offset and stride need not be multiples of 4.
+    for (uint e = tid; e < BN * (BK / 4); e += WG_SIZE) {
+      const uint n = e / (BK / 4), c = (e % (BK / 4)) * 4;
+      vec4 v = vec4(0.0);
+      if (n0 + n < p.n_tokens) {
+        const uint xi = p.x_offset + (n0 + n) * p.x_stride + k0 + c, k = k0 + c;
+        if (k < p.ncols) v.x = x[xi];
+        if (k + 1 < p.ncols) v.y = x[xi + 1];
+        if (k + 2 < p.ncols) v.z = x[xi + 2];
+        if (k + 3 < p.ncols) v.w = x[xi + 3];
+      }
+      tile_x[n * (PITCH / 4) + c / 4] = v;
     }
     barrier();
     const uint ab = tr * (PITCH / 4), xb = tc * (PITCH / 4);
