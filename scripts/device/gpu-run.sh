@@ -195,6 +195,14 @@ d="-p 0 -n 32" f="-p 0 -n 32 --kv-fill 4096" pp="-p 512 -n 0"
 [ "$shapes" = tiny ] && d="-p 0 -n 4" f="-p 0 -n 4 --kv-fill 64" pp="-p 8 -n 0"
 sweeps=(
   "default||$d"
+  # The prompt's GPU-tile kernels side by side (PENSER_VK_MUL_MM_GPU: 2 mul_mm_gpu.comp, the default; 1 the
+  # first version, mul_mm.comp), at the default tile and two others.
+  "prompt default (mul_mm_gpu)||$pp"
+  "prompt mul_mm.comp|PENSER_VK_MUL_MM_GPU=1|$pp"
+  "prompt 128x128x32 mul_mm_gpu|PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=128 PENSER_VK_MUL_MM_BK=32|$pp"
+  "prompt 128x128x32 mul_mm.comp|PENSER_VK_MUL_MM_GPU=1 PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=128 PENSER_VK_MUL_MM_BK=32|$pp"
+  "prompt 64x64x32 mul_mm_gpu|PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=32|$pp"
+  "prompt 64x64x32 mul_mm.comp|PENSER_VK_MUL_MM_GPU=1 PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=32|$pp"
   "merge=0|PENSER_VK_MERGE=0|$d"
   "merge=qkv|PENSER_VK_MERGE=qkv|$d"
   "merge=gate_up|PENSER_VK_MERGE=gate_up|$d"
@@ -223,7 +231,6 @@ sweeps=(
   "wg=64 rows=8|PENSER_VK_MUL_MV_WG=64 PENSER_VK_MUL_MV_ROWS=8|$d"
   "wg=32 rows=4|PENSER_VK_MUL_MV_WG=32 PENSER_VK_MUL_MV_ROWS=4|$d"
   "wg=128 rows=4|PENSER_VK_MUL_MV_WG=128 PENSER_VK_MUL_MV_ROWS=4|$d"
-  "prompt default||$pp"
   "prompt merge=0|PENSER_VK_MERGE=0|$pp"
   "prompt merge=rope_kv|PENSER_VK_MERGE=rope_kv|$pp"
   "prompt tile 64x64x32|PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=32|$pp"

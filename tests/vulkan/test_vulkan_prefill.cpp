@@ -1,6 +1,7 @@
 // The prefill ops on the Vulkan device against double-precision references: the tiled matrix-matrix
 // product for every weight type (token counts and row counts that leave partial tiles, plain rows of 333
-// columns, a binding limit that splits the matrix, the GPU tile configuration) and causal attention of a
+// columns, a binding limit that splits the matrix, the GPU tile with either kernel, mul_mm.comp and
+// mul_mm_gpu.comp, at several tile sizes) and causal attention of a
 // batch of queries over a cache with past positions (GQA), plus split-K decode attention.
 #include <QtTest>
 
