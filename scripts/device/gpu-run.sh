@@ -196,13 +196,16 @@ d="-p 0 -n 32" f="-p 0 -n 32 --kv-fill 4096" pp="-p 512 -n 0"
 sweeps=(
   "default||$d"
   # The prompt's GPU-tile kernels side by side (PENSER_VK_MUL_MM_GPU: 2 mul_mm_gpu.comp, the default; 1 the
-  # first version, mul_mm.comp), at the default tile and two others.
+  # first version, mul_mm.comp), at the default tile and two others, then profiled (docs/vulkan.md).
   "prompt default (mul_mm_gpu)||$pp"
   "prompt mul_mm.comp|PENSER_VK_MUL_MM_GPU=1|$pp"
   "prompt 128x128x32 mul_mm_gpu|PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=128 PENSER_VK_MUL_MM_BK=32|$pp"
   "prompt 128x128x32 mul_mm.comp|PENSER_VK_MUL_MM_GPU=1 PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=128 PENSER_VK_MUL_MM_BK=32|$pp"
   "prompt 64x64x32 mul_mm_gpu|PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=32|$pp"
   "prompt 64x64x32 mul_mm.comp|PENSER_VK_MUL_MM_GPU=1 PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=32|$pp"
+  # The same two with the per-op profile (bench.log: GFLOP/s of each product, apart from attention).
+  "prompt mul_mm_gpu ${profile[*]}||$pp ${profile[*]}"
+  "prompt mul_mm.comp ${profile[*]}|PENSER_VK_MUL_MM_GPU=1|$pp ${profile[*]}"
   "merge=0|PENSER_VK_MERGE=0|$d"
   "merge=qkv|PENSER_VK_MERGE=qkv|$d"
   "merge=gate_up|PENSER_VK_MERGE=gate_up|$d"
