@@ -157,6 +157,16 @@ class Ops {
     // PENSER_VK_MUL_MM_BM / _BN / _BK override them. A tile beyond the device's invocation or shared-memory
     // limits is not used (the default one is).
     uint32_t mul_mm_bm = 0, mul_mm_bn = 0, mul_mm_bk = 0;
+    // mul_mm on cooperative matrices (mul_mm_cm.comp) for Q4_K, Q5_K, Q6_K, Q8_0 and F16 weights in the file
+    // layout (other types and interleaved matrices keep their kernels): 0 off; 1 where the device has
+    // VK_NV_cooperative_matrix (Device::cooperative_matrix) with a shape the kernel takes and room for its
+    // tile; 2 the emulated module (CM_EMULATED: the same tiles, the matrix operations in plain code) on any
+    // device: the tests' way to run it on lavapipe. PENSER_VK_MUL_MM_COOPMAT=0/1/2 overrides 0.
+    // Off by default until a GPU session has measured it against the tiles (scripts/device/gpu-run.sh).
+    uint32_t mul_mm_coopmat = 0;
+    // Its matrices' N (16 x N x K): 8 or 16 where the device lists that shape (emulated: any of 8, 16);
+    // 0: the device's largest shape (emulated: 16 x 16 x 16).
+    uint32_t mul_mm_coopmat_n = 0;
     uint32_t attn_lanes = 0;        // decode attention: invocations per position in the score phase (a power of
                                     // two dividing the workgroup); 0: 1 on CPU implementations, 8 on GPUs
     // Decode attention's kernel (measurements and tests; PENSER_VK_ATTN=1/2 overrides the default):
@@ -277,6 +287,12 @@ class Ops {
   BindingLimits binding_limits(bool interleaved) const;
   // Whether Ops::mul_mm takes mul_mm_cpu.comp for A bound as `chunks` (Options::mul_mm_kernel).
   bool mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const;
+  // mul_mm_cm.comp's shape for A on this device (Options::mul_mm_coopmat), or nullopt where it does not run.
+  struct CoopMatPlan {
+    bool emulated = false;
+    uint32_t m = 0, n = 0, k = 0, lanes = 0;
+  };
+  std::optional<CoopMatPlan> mul_mm_coopmat_plan(const Matrix& a) const;
   uint32_t mul_mv_lanes(const Matrix& a) const;
   uint32_t attn_lanes() const;
   // Grouped decode attention (ops_attn.cpp): out is the output (n_split == 1) or the partials. n_tokens > 1
@@ -307,6 +323,7 @@ class Ops {
   uint32_t mul_mv_wg_ = 0;    // 0: chosen per matrix (mul_mv_workgroup); else PENSER_VK_MUL_MV_WG
   uint32_t mul_mv_rows_ = 0;  // Options::mul_mv_rows, or PENSER_VK_MUL_MV_ROWS; 0: mul_mv_rows_for
   bool subgroups_ = false;
+  bool coopmat_warned_ = false;  // Ops::mul_mm said that the cooperative-matrix kernel asked for does not run
   bool tile_warned_ = false;  // Ops::mul_mm said that the prompt tile asked for does not run
   std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
 };

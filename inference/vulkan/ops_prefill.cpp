@@ -50,6 +50,45 @@ constexpr uint32_t kCpuRows = 12, kCpuRowsQ6K = 8, kCpuTokens = 8, kCpuWg = 16;
 
 }  // namespace
 
+namespace {
+// mul_mm_cm.comp's workgroup: 2 x 2 subgroups, each 32 weight rows x 32 tokens of a 64 x 64 tile (4
+// accumulators of 16 x 16, 8 of 16 x 8); 26.5 KiB of shared memory (two fp16 tiles of 64 x 32 padded, the
+// fp32 output tile). Unmeasured: no GPU session has run it yet (docs/vulkan.md).
+constexpr uint32_t kCmBM = 64, kCmBN = 64, kCmSgM = 2, kCmSgN = 2, kCmBK = 32;
+constexpr uint32_t kCmEmulatedLanes = 32;  // the emulated "subgroup": any divisor of M x N; 32 as on NVIDIA
+uint64_t coopmat_shared_bytes(uint32_t wg) {
+  return 2ull * kCmBM * (kCmBK / 8 + 1) * 16 + uint64_t(kCmBM) * kCmBN * 4 + uint64_t(wg) * 4;
+}
+}  // namespace
+
+std::optional<Ops::CoopMatPlan> Ops::mul_mm_coopmat_plan(const Matrix& a) const {
+  const uint32_t mode = options_.mul_mm_coopmat;
+  if (mode == 0 || a.interleaved) return std::nullopt;
+  if (a.type != quant::Type::Q4_K && a.type != quant::Type::Q5_K && a.type != quant::Type::Q6_K &&
+      a.type != quant::Type::Q8_0 && a.type != quant::Type::F16)
+    return std::nullopt;
+  const DeviceInfo& info = device_->info();
+  CoopMatPlan plan;
+  const uint32_t want_n = options_.mul_mm_coopmat_n;
+  if (mode == 2) {
+    plan = {true, 16, want_n == 8 ? 8u : 16u, 16, kCmEmulatedLanes};
+  } else {
+    // The shader's limits: M and N divide a subgroup's 32 x 32 share, K a multiple of 8 dividing the step of
+    // 32 (its offsets are in 8-value units); the largest such shape (most work per instruction), N as asked.
+    if (!device_->cooperative_matrix() || !device_->subgroup_ops()) return std::nullopt;
+    auto fits = [](uint32_t v, bool k) { return (v == 8 || v == 16 || v == 32) && (!k || v >= 8); };
+    for (const auto& c : info.coopmat_shapes) {
+      if (!fits(c.m, false) || !fits(c.n, false) || !fits(c.k, true) || (want_n && c.n != want_n)) continue;
+      if (uint64_t(c.m) * c.n * c.k > uint64_t(plan.m) * plan.n * plan.k) plan = {false, c.m, c.n, c.k, 0};
+    }
+    plan.lanes = device_->subgroups().size;
+    if (plan.m == 0 || plan.m * plan.n % plan.lanes != 0) return std::nullopt;
+  }
+  const uint32_t wg = kCmSgM * kCmSgN * plan.lanes;
+  if (wg > info.max_workgroup_invocations || coopmat_shared_bytes(wg) > info.max_shared_memory) return std::nullopt;
+  return plan;
+}
+
 bool Ops::mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const {
   // Q5_K and Q8_0 only interleaved (Matrix::interleaved, which every product must read): their file layouts
   // stay with the tiles.
@@ -107,6 +146,30 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
     return push;
   };
+  const auto cm = mul_mm_coopmat_plan(a);
+  // Said once per Ops on stderr, so that a measurement of PENSER_VK_MUL_MM_COOPMAT=1 knows it measured the
+  // other kernels. (Types it does not cover, Q4_K_M's F32 and Q8_0 ones, take them silently.)
+  if (!cm && options_.mul_mm_coopmat == 1 && !device_->cooperative_matrix() && !coopmat_warned_) {
+    coopmat_warned_ = true;
+    std::fprintf(stderr, "penser: vulkan: PENSER_VK_MUL_MM_COOPMAT=1, but %s; the other kernels run\n",
+                 info.nv_cooperative_matrix ? "VK_NV_cooperative_matrix lacks what mul_mm_cm.comp needs (an fp16 "
+                                              "shape, fp16 arithmetic, the Vulkan memory model)"
+                                            : "the device has no VK_NV_cooperative_matrix");
+  }
+  if (cm) {
+    // mul_mm_cm.comp (real or emulated): spec constants BM, BN, SG_M, SG_N, M, N, K, lanes after the usual two.
+    const uint32_t wg = kCmSgM * kCmSgN * cm->lanes;
+    PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
+                            pipeline_wg((cm->emulated ? "mul_mm_cm_emu_" : "mul_mm_cm_") + lower_name(a.type), 4, 1u << 2,
+                                        sizeof(MulMmPush), wg, {kCmBM, kCmBN, kCmSgM, kCmSgN, cm->m, cm->n, cm->k, cm->lanes}));
+    for (const BoundRows& c : chunks) {
+      const MulMmPush push = push_for(c);
+      const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
+      if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes, 2ull * c.n_rows * a.ncols * n_tokens);
+      PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, kCmBM), div_up(n_tokens, kCmBN)));
+    }
+    return {};
+  }
   // An interleaved matrix (Matrix::interleaved) is read by mul_mm_cpu.comp's A_IL modules only (the weights
   // as a uniform texel buffer, binding 4).
   const bool il = a.interleaved;
