@@ -110,10 +110,12 @@ uint subgroup_index() { return gl_LocalInvocationID.x / LANES; }
 #define MAT_B fcoopmatNV<16, 3, CM_K, CM_N>
 fcoopmatNV<32, 3, CM_M, CM_N> acc[ACC_M * ACC_N];
 void zero_acc(uint idx) { acc[idx] = fcoopmatNV<32, 3, CM_M, CM_N>(0.0); }
-void load_a(out MAT_A m, uint offset, uint stride, bool col_major) { coopMatLoadNV(m, tile_a, offset, stride, col_major); }
-void load_b(out MAT_B m, uint offset, uint stride, bool col_major) { coopMatLoadNV(m, tile_x, offset, stride, col_major); }
+// Macros, not functions: SPIR-V wants the column-major operand of a cooperative load or store to be a
+// constant (spirv-val rejects a function parameter there).
+#define load_a(m, offset, stride, col_major) coopMatLoadNV(m, tile_a, offset, stride, col_major)
+#define load_b(m, offset, stride, col_major) coopMatLoadNV(m, tile_x, offset, stride, col_major)
 void mul_add(uint idx, MAT_A a, MAT_B b) { acc[idx] = coopMatMulAddNV(a, b, acc[idx]); }
-void store_acc(uint idx, uint offset, uint stride) { coopMatStoreNV(acc[idx], tile_y, offset, stride, true); }
+#define store_acc(idx, offset, stride) coopMatStoreNV(acc[idx], tile_y, offset, stride, true)
 uint subgroup_index() { return gl_SubgroupID; }
 #endif
 

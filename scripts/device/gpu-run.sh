@@ -159,6 +159,8 @@ for t in $suites; do
   lim=120; [ "$t" = test_vulkan_ops ] || lim=90
   step "$t" "$lim" "/tmp/penser-suite-$t.log" "$root/bin/$t"
   grep -E '^Totals|^FAIL!' "/tmp/penser-suite-$t.log" | head -6
+  # The cooperative-matrix prompt product's real rows (they run only where VK_NV_cooperative_matrix is usable).
+  [ "$t" = test_vulkan_prefill ] && grep -E '^(PASS|SKIP|FAIL!) .*mul_mm_coopmat\(.*/coopmat' "/tmp/penser-suite-$t.log" | head -4
   cat "/tmp/penser-suite-$t.log" >>"$out/suites.log"
 done
 unset VK_LAYER_PATH
@@ -195,6 +197,10 @@ d="-p 0 -n 32" f="-p 0 -n 32 --kv-fill 4096" pp="-p 512 -n 0"
 [ "$shapes" = tiny ] && d="-p 0 -n 4" f="-p 0 -n 4 --kv-fill 64" pp="-p 8 -n 0"
 sweeps=(
   "default||$d"
+  # The prompt's product on cooperative matrices (mul_mm_cm.comp) against the default kernel, same minutes:
+  # its default (off) waits on these figures (Ops::Options::mul_mm_coopmat).
+  "prompt coopmat=0|PENSER_VK_MUL_MM_COOPMAT=0|$pp"
+  "prompt coopmat=1|PENSER_VK_MUL_MM_COOPMAT=1|$pp"
   "merge=0|PENSER_VK_MERGE=0|$d"
   "merge=qkv|PENSER_VK_MERGE=qkv|$d"
   "merge=gate_up|PENSER_VK_MERGE=gate_up|$d"

@@ -318,12 +318,14 @@ class TestVulkanPrefill : public QObject {
     for (const auto& d : times) QCOMPARE(QString::fromStdString(d.shader), QString::fromStdString(want));
     if (variant == 2) QVERIFY(times.size() > 2);  // the matrix in several bindings
     const auto got = read_back<float>(*yb, y0.size());
-    // What the kernel multiplies: weights and x rounded to fp16.
+    // What the kernel multiplies: weights and x rounded to fp16 (to nearest, as the host does). The real
+    // module's fp16 conversion (packHalf2x16's rounding is the driver's) and its matrix units' fp32
+    // accumulation may round otherwise: its rows are held to the exact product's tolerance.
     std::vector<float> w16(w.size()), x16(x.size());
     for (size_t i = 0; i < w.size(); ++i) w16[i] = float(f16r(w[i]));
     for (size_t i = 0; i < x.size(); ++i) x16[i] = float(f16r(x[i]));
     check_strided_products(got, y0, twice_product_plus_bias(w16, ncols, nrows, x16, x_off, x_stride, n_tokens, bias),
-                           n_tokens, nrows, y_stride);
+                           n_tokens, nrows, y_stride, real ? 1e-6 : 1e-10);
     std::vector<float> got_out;
     const auto exact = twice_product_plus_bias(w, ncols, nrows, x, x_off, x_stride, n_tokens, bias);
     for (uint32_t n = 0; n < n_tokens; ++n)
