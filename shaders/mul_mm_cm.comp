@@ -58,9 +58,13 @@ layout(push_constant) uniform Push {
 
 #include "types.glsl"
 
-shared uvec4 tile_a[BM * ROW_U4];  // A[m0 + r, k0 + c] at half 8 * (r * ROW_U4) + c: row-major (r, k)
-shared uvec4 tile_x[BN * ROW_U4];  // X[n0 + n, k0 + c] likewise: as the K x N operand, column-major
-shared uvec4 tile_y[BM * BN / 4];  // the accumulators' fp32 bits: Y's tile (r, n) at float n * BM + r (column-major)
+// One shared array for the three tiles: during the K walk A's tile at uvec4 0 (A[m0 + r, k0 + c] at half
+// 8 * r * ROW_U4 + c: row-major (r, k)) and X's at X_BASE (likewise by token: as the K x N operand,
+// column-major); after it, the accumulators' fp32 bits over both (Y's tile (r, n) at float n * BM + r,
+// column-major). 64 x 64: 16 KiB, what every device has, instead of 26 KiB in three arrays.
+const uint X_BASE = BM * ROW_U4;
+const uint TILES_U4 = (BM + BN) * ROW_U4, OUT_U4 = BM * BN / 4;
+shared uvec4 smem[TILES_U4 > OUT_U4 ? TILES_U4 : OUT_U4];
 
 uvec4 pack8(vec4 a, vec4 b) { return uvec4(packHalf2x16(a.xy), packHalf2x16(a.zw), packHalf2x16(b.xy), packHalf2x16(b.zw)); }
 
@@ -76,13 +80,9 @@ uint lane() { return gl_LocalInvocationID.x % LANES; }
 
 // Element (i, j) of a matrix in a uvec4 array of packed halves: row-major i * stride + j, column-major j * stride + i.
 float half_at(uvec4 v, uint h) { const vec2 f = unpackHalf2x16(v[h / 2]); return (h & 1u) == 0 ? f.x : f.y; }
-float a_elem(MatRef a, uint i, uint j) {
+float elem(MatRef a, uint i, uint j) {
   const uint h = a.offset * 8 + (a.col_major ? j * a.stride * 8 + i : i * a.stride * 8 + j);
-  return half_at(tile_a[h / 8], h % 8);
-}
-float x_elem(MatRef b, uint i, uint j) {
-  const uint h = b.offset * 8 + (b.col_major ? j * b.stride * 8 + i : i * b.stride * 8 + j);
-  return half_at(tile_x[h / 8], h % 8);
+  return half_at(smem[h / 8], h % 8);
 }
 void zero_acc(uint idx) { for (uint s = 0; s < PER_LANE; ++s) acc[idx * PER_LANE + s] = 0.0; }
 void load_a(out MatRef m, uint offset, uint stride, bool col_major) { m = MatRef(offset, stride, col_major); }
@@ -92,16 +92,16 @@ void mul_add(uint idx, MatRef a, MatRef b) {
   for (uint s = 0; s < PER_LANE; ++s) {
     const uint e = lane() + s * LANES, m = e % CM_M, n = e / CM_M;
     float t = acc[idx * PER_LANE + s];
-    for (uint k = 0; k < CM_K; ++k) t += a_elem(a, m, k) * x_elem(b, k, n);
+    for (uint k = 0; k < CM_K; ++k) t += elem(a, m, k) * elem(b, k, n);
     acc[idx * PER_LANE + s] = t;
   }
 }
-// Accumulator idx into tile_y from float 4 * offset, column-major with 4 * stride floats per column.
+// Accumulator idx into smem from float 4 * offset, column-major with 4 * stride floats per column.
 void store_acc(uint idx, uint offset, uint stride) {
   for (uint s = 0; s < PER_LANE; ++s) {
     const uint e = lane() + s * LANES, m = e % CM_M, n = e / CM_M;
     const uint f = offset * 4 + n * stride * 4 + m;
-    tile_y[f / 4][f % 4] = floatBitsToUint(acc[idx * PER_LANE + s]);
+    smem[f / 4][f % 4] = floatBitsToUint(acc[idx * PER_LANE + s]);
   }
 }
 uint subgroup_index() { return gl_LocalInvocationID.x / LANES; }
@@ -112,10 +112,10 @@ fcoopmatNV<32, 3, CM_M, CM_N> acc[ACC_M * ACC_N];
 void zero_acc(uint idx) { acc[idx] = fcoopmatNV<32, 3, CM_M, CM_N>(0.0); }
 // Macros, not functions: SPIR-V wants the column-major operand of a cooperative load or store to be a
 // constant (spirv-val rejects a function parameter there).
-#define load_a(m, offset, stride, col_major) coopMatLoadNV(m, tile_a, offset, stride, col_major)
-#define load_b(m, offset, stride, col_major) coopMatLoadNV(m, tile_x, offset, stride, col_major)
+#define load_a(m, offset, stride, col_major) coopMatLoadNV(m, smem, offset, stride, col_major)
+#define load_b(m, offset, stride, col_major) coopMatLoadNV(m, smem, offset, stride, col_major)
 void mul_add(uint idx, MAT_A a, MAT_B b) { acc[idx] = coopMatMulAddNV(a, b, acc[idx]); }
-#define store_acc(idx, offset, stride) coopMatStoreNV(acc[idx], tile_y, offset, stride, true)
+#define store_acc(idx, offset, stride) coopMatStoreNV(acc[idx], smem, offset, stride, true)
 uint subgroup_index() { return gl_SubgroupID; }
 #endif
 
@@ -137,7 +137,7 @@ void main() {
         const uint c = k0 + c8 * 8 + j;
         v[j] = m0 + r < p.nrows && c < p.ncols ? element(p.a_offset + (m0 + r) * p.row_stride, c) : 0.0;
       }
-      tile_a[r * ROW_U4 + c8] = pack8(vec4(v[0], v[1], v[2], v[3]), vec4(v[4], v[5], v[6], v[7]));
+      smem[r * ROW_U4 + c8] = pack8(vec4(v[0], v[1], v[2], v[3]), vec4(v[4], v[5], v[6], v[7]));
     }
 #else
     // One 32-element unit (4 uvec4s) per work item: its scales are decoded once.
@@ -148,10 +148,10 @@ void main() {
         const vec4 sc = unit_scales(bb, sub);
         for (uint q = 0; q < 4; ++q) {
           const vec2 s = q < 2 ? sc.xy : sc.zw;  // elements 0-15 and 16-31 of the unit
-          tile_a[r * ROW_U4 + q] = pack8(unit_q4(bb, sub, 2 * q) * s.x + s.y, unit_q4(bb, sub, 2 * q + 1) * s.x + s.y);
+          smem[r * ROW_U4 + q] = pack8(unit_q4(bb, sub, 2 * q) * s.x + s.y, unit_q4(bb, sub, 2 * q + 1) * s.x + s.y);
         }
       } else {
-        for (uint q = 0; q < 4; ++q) tile_a[r * ROW_U4 + q] = uvec4(0);
+        for (uint q = 0; q < 4; ++q) smem[r * ROW_U4 + q] = uvec4(0);
       }
     }
 #endif
@@ -161,7 +161,7 @@ void main() {
       const uint xb = p.x_offset + (n0 + n) * p.x_stride + k0 + c8 * 8;
       float v[8];
       for (uint j = 0; j < 8; ++j) v[j] = n0 + n < p.n_tokens && k0 + c8 * 8 + j < p.ncols ? x[xb + j] : 0.0;
-      tile_x[n * ROW_U4 + c8] = pack8(vec4(v[0], v[1], v[2], v[3]), vec4(v[4], v[5], v[6], v[7]));
+      smem[X_BASE + n * ROW_U4 + c8] = pack8(vec4(v[0], v[1], v[2], v[3]), vec4(v[4], v[5], v[6], v[7]));
     }
     barrier();
     for (uint kk = 0; kk < BK; kk += CM_K) {
@@ -170,14 +170,14 @@ void main() {
       for (uint i = 0; i < ACC_M; ++i) load_a(ma[i], (wm0 + i * CM_M) * ROW_U4 + kk / 8, ROW_U4, false);
       for (uint j = 0; j < ACC_N; ++j) {
         MAT_B mb;
-        load_b(mb, (wn0 + j * CM_N) * ROW_U4 + kk / 8, ROW_U4, true);
+        load_b(mb, X_BASE + (wn0 + j * CM_N) * ROW_U4 + kk / 8, ROW_U4, true);
         for (uint i = 0; i < ACC_M; ++i) mul_add(i * ACC_N + j, ma[i], mb);
       }
     }
     barrier();  // the tiles are overwritten by the next step
   }
 
-  // Accumulators -> tile_y (column-major: token n's BM rows contiguous) -> Y with bias, accumulation, bounds.
+  // Accumulators -> smem (the tiles are free: the walk ended on a barrier; column-major: token n's BM rows contiguous) -> Y with bias, accumulation, bounds.
   for (uint i = 0; i < ACC_M; ++i)
     for (uint j = 0; j < ACC_N; ++j)
       store_acc(i * ACC_N + j, ((wn0 + j * CM_N) * BM + wm0 + i * CM_M) / 4, BM / 4);
@@ -186,7 +186,7 @@ void main() {
     const uint n = e / BM, r = e % BM;
     if (m0 + r >= p.nrows || n0 + n >= p.n_tokens) continue;
     const uint yi = p.y_offset + (n0 + n) * p.y_stride + m0 + r;
-    float v = uintBitsToFloat(tile_y[e / 4][e % 4]);
+    float v = uintBitsToFloat(smem[e / 4][e % 4]);
     if ((p.flags & 1u) != 0) v += bias[p.bias_offset + m0 + r];
     if ((p.flags & 2u) != 0) v += y[yi];
     y[yi] = v;

@@ -171,6 +171,8 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   if (!o.mul_mm_wg)
     o.mul_mm_wg = uint32_t(env_uint("PENSER_VK_MUL_MM_WG", 1, device.info().max_workgroup_invocations).value_or(0));
   if (!o.mul_mm_coopmat) o.mul_mm_coopmat = uint32_t(env_uint("PENSER_VK_MUL_MM_COOPMAT", 0, 2).value_or(0));
+  if (auto v = env_uint("PENSER_VK_MUL_MM_CM_BM", 32, 128)) o.mul_mm_coopmat_bm = uint32_t(*v);
+  if (auto v = env_uint("PENSER_VK_MUL_MM_CM_BN", 32, 128)) o.mul_mm_coopmat_bn = uint32_t(*v);
   if (auto v = env_uint("PENSER_VK_MUL_MM_BM", 8, 256)) o.mul_mm_bm = uint32_t(*v);
   if (auto v = env_uint("PENSER_VK_MUL_MM_BN", 8, 256)) o.mul_mm_bn = uint32_t(*v);
   if (auto v = env_uint("PENSER_VK_MUL_MM_BK", 32, 256)) o.mul_mm_bk = uint32_t(*v);

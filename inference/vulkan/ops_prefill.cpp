@@ -51,15 +51,27 @@ constexpr uint32_t kCpuRows = 12, kCpuRowsQ6K = 8, kCpuTokens = 8, kCpuWg = 16;
 }  // namespace
 
 namespace {
-// mul_mm_cm.comp's workgroup: 2 x 2 subgroups, each 32 weight rows x 32 tokens of a 64 x 64 tile (4
-// accumulators of 16 x 16, 8 of 16 x 8); 26.5 KiB of shared memory (two fp16 tiles of 64 x 32 padded, the
-// fp32 output tile). Unmeasured: no GPU session has run it yet (docs/vulkan.md).
-constexpr uint32_t kCmBM = 64, kCmBN = 64, kCmSgM = 2, kCmSgN = 2, kCmBK = 32;
+// mul_mm_cm.comp's workgroup: 2 x 2 subgroups, each a quarter of a BM (weight rows) x BN (tokens) tile, by
+// default 64 x 64 (each subgroup 32 x 32: 4 accumulators of 16 x 16, 8 of 16 x 8); shared memory the larger
+// of the two fp16 tiles (BM + BN rows of 32 values, padded) and the fp32 output tile: 16 KiB at 64 x 64.
+// Unmeasured: no GPU session has run it yet (docs/vulkan.md); Options::mul_mm_coopmat_bm / _bn for the sweep.
+constexpr uint32_t kCmTile = 64, kCmSgM = 2, kCmSgN = 2, kCmBK = 32;
 constexpr uint32_t kCmEmulatedLanes = 32;  // the emulated "subgroup": any divisor of M x N; 32 as on NVIDIA
-uint64_t coopmat_shared_bytes(uint32_t wg) {
-  return 2ull * kCmBM * (kCmBK / 8 + 1) * 16 + uint64_t(kCmBM) * kCmBN * 4 + uint64_t(wg) * 4;
+uint64_t coopmat_shared_bytes(uint32_t bm, uint32_t bn, uint32_t wg) {
+  return std::max<uint64_t>(uint64_t(bm + bn) * (kCmBK / 8 + 1) * 16, uint64_t(bm) * bn * 4) + uint64_t(wg) * 4;
 }
 }  // namespace
+
+std::optional<DeviceInfo::CoopMatShape> choose_coopmat_shape(const std::vector<DeviceInfo::CoopMatShape>& shapes,
+                                                             uint32_t want_n) {
+  auto side = [](uint32_t v) { return v == 8 || v == 16 || v == 32; };
+  std::optional<DeviceInfo::CoopMatShape> best;
+  for (const auto& c : shapes) {
+    if (!side(c.m) || !side(c.n) || !side(c.k) || (want_n && c.n != want_n)) continue;
+    if (!best || uint64_t(c.m) * c.n * c.k > uint64_t(best->m) * best->n * best->k) best = c;
+  }
+  return best;
+}
 
 std::optional<Ops::CoopMatPlan> Ops::mul_mm_coopmat_plan(const Matrix& a) const {
   const uint32_t mode = options_.mul_mm_coopmat;
@@ -71,21 +83,24 @@ std::optional<Ops::CoopMatPlan> Ops::mul_mm_coopmat_plan(const Matrix& a) const 
   CoopMatPlan plan;
   const uint32_t want_n = options_.mul_mm_coopmat_n;
   if (mode == 2) {
-    plan = {true, 16, want_n == 8 ? 8u : 16u, 16, kCmEmulatedLanes};
+    plan = {true, 16, want_n == 8 ? 8u : 16u, 16, kCmEmulatedLanes, 0, 0};
   } else {
-    // The shader's limits: M and N divide a subgroup's 32 x 32 share, K a multiple of 8 dividing the step of
-    // 32 (its offsets are in 8-value units); the largest such shape (most work per instruction), N as asked.
     if (!device_->cooperative_matrix() || !device_->subgroup_ops()) return std::nullopt;
-    auto fits = [](uint32_t v, bool k) { return (v == 8 || v == 16 || v == 32) && (!k || v >= 8); };
-    for (const auto& c : info.coopmat_shapes) {
-      if (!fits(c.m, false) || !fits(c.n, false) || !fits(c.k, true) || (want_n && c.n != want_n)) continue;
-      if (uint64_t(c.m) * c.n * c.k > uint64_t(plan.m) * plan.n * plan.k) plan = {false, c.m, c.n, c.k, 0};
-    }
-    plan.lanes = device_->subgroups().size;
-    if (plan.m == 0 || plan.m * plan.n % plan.lanes != 0) return std::nullopt;
+    const auto shape = choose_coopmat_shape(info.coopmat_shapes, want_n);
+    if (!shape) return std::nullopt;
+    plan = {false, shape->m, shape->n, shape->k, device_->subgroups().size, 0, 0};
   }
+  // The tile: 32, 64 or 128 per side (each subgroup's share a whole number of matrices), else the default.
+  auto side = [](uint32_t v) { return v == 32 || v == 64 || v == 128 ? v : kCmTile; };
+  plan.bm = side(options_.mul_mm_coopmat_bm);
+  plan.bn = side(options_.mul_mm_coopmat_bn);
+  // (The emulated lanes own whole shares of each accumulator; a real subgroup holds whatever it must.)
+  if (plan.bm / kCmSgM % plan.m != 0 || plan.bn / kCmSgN % plan.n != 0 || plan.lanes == 0 ||
+      (plan.emulated && plan.m * plan.n % plan.lanes != 0))
+    return std::nullopt;
   const uint32_t wg = kCmSgM * kCmSgN * plan.lanes;
-  if (wg > info.max_workgroup_invocations || coopmat_shared_bytes(wg) > info.max_shared_memory) return std::nullopt;
+  if (wg > info.max_workgroup_invocations || coopmat_shared_bytes(plan.bm, plan.bn, wg) > info.max_shared_memory)
+    return std::nullopt;
   return plan;
 }
 
@@ -161,12 +176,12 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     const uint32_t wg = kCmSgM * kCmSgN * cm->lanes;
     PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
                             pipeline_wg((cm->emulated ? "mul_mm_cm_emu_" : "mul_mm_cm_") + lower_name(a.type), 4, 1u << 2,
-                                        sizeof(MulMmPush), wg, {kCmBM, kCmBN, kCmSgM, kCmSgN, cm->m, cm->n, cm->k, cm->lanes}));
+                                        sizeof(MulMmPush), wg, {cm->bm, cm->bn, kCmSgM, kCmSgN, cm->m, cm->n, cm->k, cm->lanes}));
     for (const BoundRows& c : chunks) {
       const MulMmPush push = push_for(c);
       const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
       if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes, 2ull * c.n_rows * a.ncols * n_tokens);
-      PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, kCmBM), div_up(n_tokens, kCmBN)));
+      PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, cm->bm), div_up(n_tokens, cm->bn)));
     }
     return {};
   }

@@ -256,14 +256,17 @@ class TestVulkanPrefill : public QObject {
   // module (the matrix operations in plain code on the same fp16 tiles) runs on every device: 37 rows (a
   // partial 64-row tile), 100 rows (two, the second partial), 17, 1 and 70 tokens (partial 64-token tiles),
   // split bindings, 16 x 16 x 16 and 16 x 8 x 16 matrices, offsets and strides everywhere, bias and
-  // accumulation. The real module's rows run only where the device has VK_NV_cooperative_matrix.
+  // accumulation, 128 x 32 and 32 x 128 tiles. The real module's rows run only where the device has
+  // VK_NV_cooperative_matrix.
   // Two references: the products of the fp16-rounded weights and x in double (what the kernel multiplies:
   // only fp32 summation order differs), and the exact ones, within the fp16 rounding of x and the weights:
   // nmse measured on lavapipe 2026-11-29 at most ~1e-7 (Q8_0, F16), ~1e-7 for the K-quants; tolerance 1e-6.
   void mul_mm_coopmat_data() {
     QTest::addColumn<int>("type");
     // 0 emulated 16 x 16, 1 emulated 16 x 8, 2 emulated with a 4 KiB binding limit (the matrix split), 3 the
-    // device's cooperative matrices (largest shape), 4 the device's 16 x 8 matrices
+    // device's cooperative matrices (largest shape), 4 the device's 16 x 8 matrices, 5 emulated with a 128 x 32
+    // tile (Options::mul_mm_coopmat_bm / _bn: 4 x 1 accumulators per subgroup), 6 emulated 16 x 8 with a
+    // 32 x 128 tile (1 x 8)
     QTest::addColumn<int>("variant");
     QTest::addColumn<uint32_t>("nrows");
     QTest::addColumn<uint32_t>("n_tokens");
@@ -275,6 +278,8 @@ class TestVulkanPrefill : public QObject {
       QTest::newRow((name + "/emulated, split").c_str()) << int(t) << 2 << 100u << 9u;
       QTest::newRow((name + "/coopmat, 70 tokens, 100 rows").c_str()) << int(t) << 3 << 100u << 70u;
       QTest::newRow((name + "/coopmat 16x8, 17 tokens").c_str()) << int(t) << 4 << 37u << 17u;
+      QTest::newRow((name + "/emulated, 128x32 tile, 150 rows").c_str()) << int(t) << 5 << 150u << 40u;
+      QTest::newRow((name + "/emulated 16x8, 32x128 tile").c_str()) << int(t) << 6 << 37u << 130u;
     }
   }
   void mul_mm_coopmat() {
@@ -283,13 +288,15 @@ class TestVulkanPrefill : public QObject {
     QFETCH(uint32_t, nrows);
     QFETCH(uint32_t, n_tokens);
     const Type t = Type(type);
-    const bool real = variant >= 3;
-    if (real && !gpu.device->cooperative_matrix())
+    if ((variant == 3 || variant == 4) && !gpu.device->cooperative_matrix())
       QSKIP(fmt::format("{} has no usable VK_NV_cooperative_matrix (listed: {}): the real module runs on NVIDIA GPUs "
                         "(scripts/device/gpu-run.sh)", gpu.device->info().name, gpu.device->info().nv_cooperative_matrix)
                 .c_str());
-    Ops::Options opt{.mul_mm_coopmat = real ? 1u : 2u, .mul_mm_coopmat_n = variant == 1 || variant == 4 ? 8u : 0u};
+    const bool real = variant == 3 || variant == 4;
+    Ops::Options opt{.mul_mm_coopmat = real ? 1u : 2u, .mul_mm_coopmat_n = variant == 1 || variant == 4 || variant == 6 ? 8u : 0u};
     if (variant == 2) opt.max_binding_bytes = 4096;
+    if (variant == 5) opt.mul_mm_coopmat_bm = 128, opt.mul_mm_coopmat_bn = 32;
+    if (variant == 6) opt.mul_mm_coopmat_bm = 32, opt.mul_mm_coopmat_bn = 128;
     auto o = Ops::create(*gpu.device, opt);
     VKT_OK(o);
     const uint32_t ncols = t == Type::F16 ? 333 : t == Type::Q8_0 ? 32 * 7 : 512;
