@@ -38,6 +38,12 @@ class TestVulkanCore : public QObject {
       QCOMPARE(d.type, VK_PHYSICAL_DEVICE_TYPE_CPU);
       QCOMPARE(d.max_storage_buffer_range, uint64_t(128) << 20);
       QVERIFY(d.unified_memory);
+      QVERIFY(!d.nv_cooperative_matrix && !d.coopmat_usable);  // the coopmat rows' skip reason
+    }
+    // VK_NV_cooperative_matrix is enabled exactly where it is usable, and usable only with an fp16 shape.
+    QCOMPARE(gpu.device->cooperative_matrix(), d.coopmat_usable);
+    if (d.coopmat_usable) {
+      QVERIFY(d.nv_cooperative_matrix && d.fp16 && !d.coopmat_shapes.empty());
     }
   }
 
