@@ -163,7 +163,7 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   };
   const auto cm = mul_mm_coopmat_plan(a);
   // Said once per Ops on stderr, so that a measurement of PENSER_VK_MUL_MM_COOPMAT=1 knows it measured the
-  // other kernels. (Types it does not cover, Q4_K_M's F32 and Q8_0 ones, take them silently.)
+  // other kernels. (Types it does not cover, and a shape or tile that does not fit, take them silently.)
   if (!cm && options_.mul_mm_coopmat == 1 && !device_->cooperative_matrix() && !coopmat_warned_) {
     coopmat_warned_ = true;
     std::fprintf(stderr, "penser: vulkan: PENSER_VK_MUL_MM_COOPMAT=1, but %s; the other kernels run\n",
