@@ -8,6 +8,7 @@
 #include "inference/vulkan/probe.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -24,6 +25,13 @@ struct DevicesOptions {
   bool json = false;
   bool bandwidth = false;
 };
+
+// VK_NV_cooperative_matrix's fp16 x fp16 -> fp32 subgroup shapes, "MxNxK".
+std::vector<std::string> coopmat_shapes(const vulkan::DeviceInfo& d) {
+  std::vector<std::string> out;
+  for (const auto& c : d.coopmat_shapes) out.push_back(fmt::format("{}x{}x{}", c.m, c.n, c.k));
+  return out;
+}
 
 json device_json(const vulkan::DeviceInfo& d, bool chosen) {
   const vulkan::SubgroupPlan plan = vulkan::device_subgroup_plan(d);
@@ -56,6 +64,9 @@ json device_json(const vulkan::DeviceInfo& d, bool chosen) {
       {"storage_16bit", d.storage_16bit},
       {"integer_dot_product", d.integer_dot_product},
       {"cooperative_matrix", d.cooperative_matrix},
+      {"nv_cooperative_matrix", d.nv_cooperative_matrix},
+      {"cooperative_matrix_shapes", coopmat_shapes(d)},
+      {"cooperative_matrix_usable", d.coopmat_usable},
       {"max_storage_buffer_range", d.max_storage_buffer_range},
       {"max_memory_allocation_size", d.max_memory_allocation_size},
       {"max_compute_shared_memory", d.max_shared_memory},
@@ -77,9 +88,17 @@ void print_device(const vulkan::DeviceInfo& d, bool chosen) {
   std::string range = d.min_subgroup_size ? fmt::format(", min {} max {}", d.min_subgroup_size, d.max_subgroup_size) : "";
   std::printf("     subgroups    %u%s%s; used: %s\n", d.subgroup_size, d.subgroup_arithmetic ? " (arithmetic)" : "",
               range.c_str(), vulkan::device_subgroup_plan(d).note.c_str());
-  std::printf("     features     fp16 %s, int8 %s, 16-bit storage %s, integer dot %s, cooperative matrix %s\n",
+  std::printf("     features     fp16 %s, int8 %s, 16-bit storage %s, integer dot %s, cooperative matrix KHR %s NV %s\n",
               d.fp16 ? "yes" : "no", d.int8 ? "yes" : "no", d.storage_16bit ? "yes" : "no",
-              d.integer_dot_product ? "yes" : "no", d.cooperative_matrix ? "yes" : "no");
+              d.integer_dot_product ? "yes" : "no", d.cooperative_matrix ? "yes" : "no",
+              d.nv_cooperative_matrix ? "yes" : "no");
+  if (d.nv_cooperative_matrix) {
+    const auto shapes = coopmat_shapes(d);
+    std::printf("     coopmat NV   fp16 x fp16 -> fp32 shapes: %s; %s\n",
+                shapes.empty() ? "none" : fmt::format("{}", fmt::join(shapes, ", ")).c_str(),
+                d.coopmat_usable ? "usable (PENSER_VK_MUL_MM_COOPMAT=1 runs the prompt's product on them)"
+                                 : "not usable (needs cooperativeMatrix, shaderFloat16, vulkanMemoryModel, Vulkan 1.2)");
+  }
   std::printf("     limits       binding %s, allocation %s, shared memory %s, %u invocations\n",
               vulkan::format_bytes(d.max_storage_buffer_range).c_str(),
               vulkan::format_bytes(d.max_memory_allocation_size).c_str(),

@@ -184,6 +184,16 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
     size_feats.pNext = feats2.pNext;
     feats2.pNext = &size_feats;
   }
+  // VK_NV_cooperative_matrix's feature, and the memory model its shaders declare (Vulkan 1.2 core).
+  const bool nv_coopmat = has_extension(exts, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  const bool v12_instance = v12 && volkGetInstanceVersion() >= VK_API_VERSION_1_2;
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV coopmat_feats{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+  VkPhysicalDeviceVulkanMemoryModelFeatures memory_model{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES};
+  if (nv_coopmat && v12_instance) {
+    coopmat_feats.pNext = &memory_model;
+    memory_model.pNext = feats2.pNext;
+    feats2.pNext = &coopmat_feats;
+  }
   vkGetPhysicalDeviceFeatures2(pd, &feats2);
 
   VkPhysicalDeviceMemoryProperties mem{};
@@ -225,6 +235,22 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.storage_8bit = s8.storageBuffer8BitAccess;
   info.integer_dot_product = has_extension(exts, "VK_KHR_shader_integer_dot_product");
   info.cooperative_matrix = has_extension(exts, "VK_KHR_cooperative_matrix");
+  info.nv_cooperative_matrix = nv_coopmat;
+  if (nv_coopmat && vkGetPhysicalDeviceCooperativeMatrixPropertiesNV) {
+    uint32_t n = 0;
+    vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(pd, &n, nullptr);
+    std::vector<VkCooperativeMatrixPropertiesNV> shapes(n, {VK_STRUCTURE_TYPE_COOPERATIVE_MATRIX_PROPERTIES_NV});
+    if (n && vkGetPhysicalDeviceCooperativeMatrixPropertiesNV(pd, &n, shapes.data()) >= VK_SUCCESS) {
+      shapes.resize(n);
+      for (const auto& c : shapes)
+        if (c.AType == VK_COMPONENT_TYPE_FLOAT16_NV && c.BType == VK_COMPONENT_TYPE_FLOAT16_NV &&
+            c.CType == VK_COMPONENT_TYPE_FLOAT32_NV && c.DType == VK_COMPONENT_TYPE_FLOAT32_NV &&
+            c.scope == VK_SCOPE_SUBGROUP_NV)
+          info.coopmat_shapes.push_back({c.MSize, c.NSize, c.KSize});
+    }
+  }
+  info.coopmat_usable = nv_coopmat && v12_instance && coopmat_feats.cooperativeMatrix && memory_model.vulkanMemoryModel &&
+                        f16i8.shaderFloat16 && !info.coopmat_shapes.empty();
   info.max_storage_buffer_range = props.limits.maxStorageBufferRange;
   info.max_memory_allocation_size = maint3.maxMemoryAllocationSize;
   info.max_shared_memory = props.limits.maxComputeSharedMemorySize;

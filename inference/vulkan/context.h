@@ -56,6 +56,16 @@ struct DeviceInfo {
   bool storage_8bit = false;
   bool integer_dot_product = false;  // VK_KHR_shader_integer_dot_product
   bool cooperative_matrix = false;   // VK_KHR_cooperative_matrix
+  // VK_NV_cooperative_matrix (NVIDIA drivers; Debian 12's glslang compiles only the NV GLSL extension): the
+  // shapes M x N x K it lists with fp16 A/B, fp32 C/D at subgroup scope (what mul_mm_cm.comp multiplies),
+  // and whether the device also has the features that shader needs: cooperativeMatrix, shaderFloat16 and
+  // vulkanMemoryModel (glslang declares the Vulkan memory model for cooperative matrices), Vulkan 1.2.
+  struct CoopMatShape {
+    uint32_t m = 0, n = 0, k = 0;
+  };
+  bool nv_cooperative_matrix = false;
+  std::vector<CoopMatShape> coopmat_shapes;
+  bool coopmat_usable = false;  // the extension, one shape above and those features: Device enables them
   uint64_t max_storage_buffer_range = 0;
   uint64_t max_memory_allocation_size = 0;
   uint32_t max_shared_memory = 0;

@@ -69,6 +69,23 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
     extensions.push_back(VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
   }
 
+  // VK_NV_cooperative_matrix where describe() found it usable: the prompt's product on the matrix units
+  // (mul_mm_cm.comp, Options::mul_mm_coopmat), whose modules need fp16 arithmetic and the Vulkan memory model.
+  VkPhysicalDeviceCooperativeMatrixFeaturesNV coopmat{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
+  VkPhysicalDeviceShaderFloat16Int8Features f16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+  VkPhysicalDeviceVulkanMemoryModelFeatures memory_model{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES};
+  self->coopmat_ = self->info_.coopmat_usable;
+  if (self->coopmat_) {
+    coopmat.cooperativeMatrix = VK_TRUE;
+    f16.shaderFloat16 = VK_TRUE;
+    memory_model.vulkanMemoryModel = VK_TRUE;
+    coopmat.pNext = &f16;
+    f16.pNext = &memory_model;
+    memory_model.pNext = feats.pNext;
+    feats.pNext = &coopmat;
+    extensions.push_back(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
+  }
+
   VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   dci.pNext = &feats;
   dci.queueCreateInfoCount = 1;

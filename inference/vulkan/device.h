@@ -27,6 +27,8 @@ class Device {
   bool subgroup_ops() const { return subgroups_.enabled; }
   const SubgroupPlan& subgroups() const { return subgroups_; }
   bool int64() const { return int64_; }  // shaderInt64 is enabled
+  // VK_NV_cooperative_matrix is enabled (DeviceInfo::coopmat_usable), with shaderFloat16 and vulkanMemoryModel.
+  bool cooperative_matrix() const { return coopmat_; }
   // Valid bits of the compute queue's timestamps (0: the queue cannot write timestamps).
   uint32_t timestamp_bits() const { return timestamp_bits_; }
 
@@ -69,6 +71,7 @@ class Device {
   uint32_t queue_family_ = 0;
   uint32_t timestamp_bits_ = 0;
   bool int64_ = false;
+  bool coopmat_ = false;
   VkCommandPool once_pool_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
   std::mutex submit_mutex_;

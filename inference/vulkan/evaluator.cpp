@@ -81,7 +81,8 @@ class VulkanEvaluator final : public model::Evaluator {
     self->n_batch_ = std::clamp<uint32_t>(n_batch, 1, self->n_ctx_);
     PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_, self->n_batch_, self->device_->info().is_cpu()),
                                          fmt::format("{} with a context of {} tokens", model.name(), self->n_ctx_)));
-    PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_, {.max_binding_bytes = opt.max_binding_bytes}));
+    PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_, {.max_binding_bytes = opt.max_binding_bytes,
+                                                                .mul_mm_coopmat = opt.mul_mm_coopmat}));
     const uint64_t device_limit = self->device_->info().max_memory_allocation_size;
     self->alloc_limit_ = device_limit ? device_limit : UINT64_MAX;
     if (opt.max_allocation_bytes) self->alloc_limit_ = std::min(self->alloc_limit_, opt.max_allocation_bytes);

@@ -55,6 +55,8 @@ struct EvaluatorOptions {
   };
   std::optional<Merges> merge = std::nullopt;
   uint64_t max_binding_bytes = 0;    // tests: Ops::Options::max_binding_bytes (matrices above it split); 0: the device's
+  uint32_t mul_mm_coopmat = 0;       // tests: Ops::Options::mul_mm_coopmat (2: the emulated cooperative-matrix
+                                     // prompt product on any device); 0: PENSER_VK_MUL_MM_COOPMAT, else off
   uint64_t max_allocation_bytes = 0; // tests: a weight matrix above it (or above the device's maxMemoryAllocationSize)
                                      // is stored in parts of whole rows, one allocation each; 0: the device's limit
                                      // (or PENSER_VK_MAX_ALLOCATION bytes when set: measurements)

@@ -172,6 +172,9 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   if (!o.mul_mm_tokens) o.mul_mm_tokens = uint32_t(env_uint("PENSER_VK_MUL_MM_TOKENS", 1, 8).value_or(0));
   if (!o.mul_mm_wg)
     o.mul_mm_wg = uint32_t(env_uint("PENSER_VK_MUL_MM_WG", 1, device.info().max_workgroup_invocations).value_or(0));
+  if (!o.mul_mm_coopmat) o.mul_mm_coopmat = uint32_t(env_uint("PENSER_VK_MUL_MM_COOPMAT", 0, 2).value_or(0));
+  if (auto v = env_uint("PENSER_VK_MUL_MM_CM_BM", 32, 128)) o.mul_mm_coopmat_bm = uint32_t(*v);
+  if (auto v = env_uint("PENSER_VK_MUL_MM_CM_BN", 32, 128)) o.mul_mm_coopmat_bn = uint32_t(*v);
   if (auto v = env_uint("PENSER_VK_MUL_MM_BM", 8, 256)) o.mul_mm_bm = uint32_t(*v);
   if (auto v = env_uint("PENSER_VK_MUL_MM_BN", 8, 256)) o.mul_mm_bn = uint32_t(*v);
   if (auto v = env_uint("PENSER_VK_MUL_MM_BK", 32, 256)) o.mul_mm_bk = uint32_t(*v);
@@ -275,7 +278,9 @@ bool Ops::interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const {
   // Every product of the matrix must read the layout: the row-per-lane mul_mv (with every lane a row of a
   // group) and mul_mm_cpu.comp (not the tiles, PENSER_VK_MUL_MM_KERNEL=1).
   Matrix probe{nullptr, 0, type, ncols, nrows};
-  return mul_mv_row_lanes(probe, true, true) && options_.mul_mm_kernel != 1 && device_->info().is_cpu();
+  // (mul_mm_cm.comp reads the file layout: its emulated module forced, nothing is interleaved.)
+  return mul_mv_row_lanes(probe, true, true) && options_.mul_mm_kernel != 1 && options_.mul_mm_coopmat != 2 &&
+         device_->info().is_cpu();
 }
 
 // Rows per workgroup of the row-per-lane product: every lane's x loads serve its rows, so more rows per lane

@@ -162,6 +162,20 @@ class Ops {
     // PENSER_VK_MUL_MM_BM / _BN / _BK override them. A tile beyond the device's invocation or shared-memory
     // limits is not used (the default one is).
     uint32_t mul_mm_bm = 0, mul_mm_bn = 0, mul_mm_bk = 0;
+    // mul_mm on cooperative matrices (mul_mm_cm.comp) for Q4_K, Q5_K, Q6_K, Q8_0 and F16 weights in the file
+    // layout (other types and interleaved matrices keep their kernels): 0 off; 1 where the device has
+    // VK_NV_cooperative_matrix (Device::cooperative_matrix) with a shape the kernel takes and room for its
+    // tile; 2 the emulated module (CM_EMULATED: the same tiles, the matrix operations in plain code) on any
+    // device: the tests' way to run it on lavapipe. PENSER_VK_MUL_MM_COOPMAT=0/1/2 overrides 0.
+    // Off by default until a GPU session has measured it against the tiles (scripts/device/gpu-run.sh).
+    uint32_t mul_mm_coopmat = 0;
+    // Its matrices' N (16 x N x K): 8 or 16 where the device lists that shape (emulated: any of 8, 16);
+    // 0: the device's largest shape (emulated: 16 x 16 x 16).
+    uint32_t mul_mm_coopmat_n = 0;
+    // Its workgroup tile, weight rows (BM) x tokens (BN), each 32, 64 or 128 (0 or another value: 64), within
+    // the device's shared memory (max(fp16 tiles, fp32 output) = 32 KiB at 128 x 64; 128 x 128 needs 64 KiB).
+    // PENSER_VK_MUL_MM_CM_BM / _BN override them (the GPU script's sweep).
+    uint32_t mul_mm_coopmat_bm = 0, mul_mm_coopmat_bn = 0;
     uint32_t attn_lanes = 0;        // decode attention: invocations per position in the score phase (a power of
                                     // two dividing the workgroup); 0: 1 on CPU implementations, 8 on GPUs
     // Decode attention's kernel (measurements and tests; PENSER_VK_ATTN=1/2 overrides the default):
@@ -282,6 +296,13 @@ class Ops {
   BindingLimits binding_limits(bool interleaved) const;
   // Whether Ops::mul_mm takes mul_mm_cpu.comp for A bound as `chunks` (Options::mul_mm_kernel).
   bool mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const;
+  // mul_mm_cm.comp's shape for A on this device (Options::mul_mm_coopmat), or nullopt where it does not run.
+  struct CoopMatPlan {
+    bool emulated = false;
+    uint32_t m = 0, n = 0, k = 0, lanes = 0;
+    uint32_t bm = 0, bn = 0;  // the workgroup's tile: weight rows x tokens
+  };
+  std::optional<CoopMatPlan> mul_mm_coopmat_plan(const Matrix& a) const;
   uint32_t mul_mv_lanes(const Matrix& a) const;
   uint32_t attn_lanes() const;
   // Grouped decode attention (ops_attn.cpp): out is the output (n_split == 1) or the partials. n_tokens > 1
@@ -312,9 +333,17 @@ class Ops {
   uint32_t mul_mv_wg_ = 0;    // 0: chosen per matrix (mul_mv_workgroup); else PENSER_VK_MUL_MV_WG
   uint32_t mul_mv_rows_ = 0;  // Options::mul_mv_rows, or PENSER_VK_MUL_MV_ROWS; 0: mul_mv_rows_for
   bool subgroups_ = false;
+  bool coopmat_warned_ = false;  // Ops::mul_mm said that the cooperative-matrix kernel asked for does not run
   bool tile_warned_ = false;  // Ops::mul_mm said that the prompt tile asked for does not run
   std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
 };
+
+// The cooperative-matrix shape mul_mm_cm.comp takes from a device's list (DeviceInfo::coopmat_shapes): M
+// and N of 8, 16 or 32 (a subgroup's share of the tile is a whole number of them), K of 8, 16 or 32 (its
+// offsets are in 8-value units, its K steps 32), N == want_n where asked (non-zero); of those the one with
+// the most work per instruction (M * N * K), the first listed on a tie. Nothing when none fits.
+std::optional<DeviceInfo::CoopMatShape> choose_coopmat_shape(const std::vector<DeviceInfo::CoopMatShape>& shapes,
+                                                             uint32_t want_n);
 
 // A workgroup count as a 2-D grid within the device's limits (shaders flatten it with group_index()).
 void grid_2d(const DeviceInfo& info, uint32_t groups, uint32_t& gx, uint32_t& gy);

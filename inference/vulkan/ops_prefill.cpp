@@ -54,6 +54,60 @@ constexpr uint32_t kCpuRows = 12, kCpuRowsQ6K = 8, kCpuTokens = 8, kCpuWg = 16;
 
 }  // namespace
 
+namespace {
+// mul_mm_cm.comp's workgroup: 2 x 2 subgroups, each a quarter of a BM (weight rows) x BN (tokens) tile, by
+// default 64 x 64 (each subgroup 32 x 32: 4 accumulators of 16 x 16, 8 of 16 x 8); shared memory the larger
+// of the two fp16 tiles (BM + BN rows of 32 values, padded) and the fp32 output tile: 16 KiB at 64 x 64.
+// Unmeasured: no GPU session has run it yet (docs/vulkan.md); Options::mul_mm_coopmat_bm / _bn for the sweep.
+constexpr uint32_t kCmTile = 64, kCmSgM = 2, kCmSgN = 2, kCmBK = 32;
+constexpr uint32_t kCmEmulatedLanes = 32;  // the emulated "subgroup": any divisor of M x N; 32 as on NVIDIA
+uint64_t coopmat_shared_bytes(uint32_t bm, uint32_t bn, uint32_t wg) {
+  return std::max<uint64_t>(uint64_t(bm + bn) * (kCmBK / 8 + 1) * 16, uint64_t(bm) * bn * 4) + uint64_t(wg) * 4;
+}
+}  // namespace
+
+std::optional<DeviceInfo::CoopMatShape> choose_coopmat_shape(const std::vector<DeviceInfo::CoopMatShape>& shapes,
+                                                             uint32_t want_n) {
+  auto side = [](uint32_t v) { return v == 8 || v == 16 || v == 32; };
+  std::optional<DeviceInfo::CoopMatShape> best;
+  for (const auto& c : shapes) {
+    if (!side(c.m) || !side(c.n) || !side(c.k) || (want_n && c.n != want_n)) continue;
+    if (!best || uint64_t(c.m) * c.n * c.k > uint64_t(best->m) * best->n * best->k) best = c;
+  }
+  return best;
+}
+
+std::optional<Ops::CoopMatPlan> Ops::mul_mm_coopmat_plan(const Matrix& a) const {
+  const uint32_t mode = options_.mul_mm_coopmat;
+  if (mode == 0 || a.interleaved) return std::nullopt;
+  if (a.type != quant::Type::Q4_K && a.type != quant::Type::Q5_K && a.type != quant::Type::Q6_K &&
+      a.type != quant::Type::Q8_0 && a.type != quant::Type::F16)
+    return std::nullopt;
+  const DeviceInfo& info = device_->info();
+  CoopMatPlan plan;
+  const uint32_t want_n = options_.mul_mm_coopmat_n;
+  if (mode == 2) {
+    plan = {true, 16, want_n == 8 ? 8u : 16u, 16, kCmEmulatedLanes, 0, 0};
+  } else {
+    if (!device_->cooperative_matrix() || !device_->subgroup_ops()) return std::nullopt;
+    const auto shape = choose_coopmat_shape(info.coopmat_shapes, want_n);
+    if (!shape) return std::nullopt;
+    plan = {false, shape->m, shape->n, shape->k, device_->subgroups().size, 0, 0};
+  }
+  // The tile: 32, 64 or 128 per side (each subgroup's share a whole number of matrices), else the default.
+  auto side = [](uint32_t v) { return v == 32 || v == 64 || v == 128 ? v : kCmTile; };
+  plan.bm = side(options_.mul_mm_coopmat_bm);
+  plan.bn = side(options_.mul_mm_coopmat_bn);
+  // (The emulated lanes own whole shares of each accumulator; a real subgroup holds whatever it must.)
+  if (plan.bm / kCmSgM % plan.m != 0 || plan.bn / kCmSgN % plan.n != 0 || plan.lanes == 0 ||
+      (plan.emulated && plan.m * plan.n % plan.lanes != 0))
+    return std::nullopt;
+  const uint32_t wg = kCmSgM * kCmSgN * plan.lanes;
+  if (wg > info.max_workgroup_invocations || coopmat_shared_bytes(plan.bm, plan.bn, wg) > info.max_shared_memory)
+    return std::nullopt;
+  return plan;
+}
+
 bool Ops::mul_mm_cpu_applies(const Matrix& a, const std::vector<BoundRows>& chunks) const {
   // Q5_K and Q8_0 only interleaved (Matrix::interleaved, which every product must read): their file layouts
   // stay with the tiles.
@@ -111,6 +165,30 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
     return push;
   };
+  const auto cm = mul_mm_coopmat_plan(a);
+  // Said once per Ops on stderr, so that a measurement of PENSER_VK_MUL_MM_COOPMAT=1 knows it measured the
+  // other kernels. (Types it does not cover, and a shape or tile that does not fit, take them silently.)
+  if (!cm && options_.mul_mm_coopmat == 1 && !device_->cooperative_matrix() && !coopmat_warned_) {
+    coopmat_warned_ = true;
+    std::fprintf(stderr, "penser: vulkan: PENSER_VK_MUL_MM_COOPMAT=1, but %s; the other kernels run\n",
+                 info.nv_cooperative_matrix ? "VK_NV_cooperative_matrix lacks what mul_mm_cm.comp needs (an fp16 "
+                                              "shape, fp16 arithmetic, the Vulkan memory model)"
+                                            : "the device has no VK_NV_cooperative_matrix");
+  }
+  if (cm) {
+    // mul_mm_cm.comp (real or emulated): spec constants BM, BN, SG_M, SG_N, M, N, K, lanes after the usual two.
+    const uint32_t wg = kCmSgM * kCmSgN * cm->lanes;
+    PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
+                            pipeline_wg((cm->emulated ? "mul_mm_cm_emu_" : "mul_mm_cm_") + lower_name(a.type), 4, 1u << 2,
+                                        sizeof(MulMmPush), wg, {cm->bm, cm->bn, kCmSgM, kCmSgN, cm->m, cm->n, cm->k, cm->lanes}));
+    for (const BoundRows& c : chunks) {
+      const MulMmPush push = push_for(c);
+      const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
+      if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes, 2ull * c.n_rows * a.ncols * n_tokens);
+      PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, cm->bm), div_up(n_tokens, cm->bn)));
+    }
+    return {};
+  }
   // An interleaved matrix (Matrix::interleaved) is read by mul_mm_cpu.comp's A_IL modules only (the weights
   // as a uniform texel buffer, binding 4).
   const bool il = a.interleaved;

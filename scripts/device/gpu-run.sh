@@ -159,6 +159,8 @@ for t in $suites; do
   lim=120; [ "$t" = test_vulkan_ops ] || lim=90
   step "$t" "$lim" "/tmp/penser-suite-$t.log" "$root/bin/$t"
   grep -E '^Totals|^FAIL!' "/tmp/penser-suite-$t.log" | head -6
+  # The cooperative-matrix prompt product's real rows (they run only where VK_NV_cooperative_matrix is usable).
+  [ "$t" = test_vulkan_prefill ] && grep -E '^(PASS|SKIP|FAIL!) .*mul_mm_coopmat\(.*/coopmat' "/tmp/penser-suite-$t.log" | head -4
   cat "/tmp/penser-suite-$t.log" >>"$out/suites.log"
 done
 unset VK_LAYER_PATH
@@ -195,6 +197,10 @@ d="-p 0 -n 32" f="-p 0 -n 32 --kv-fill 4096" pp="-p 512 -n 0"
 [ "$shapes" = tiny ] && d="-p 0 -n 4" f="-p 0 -n 4 --kv-fill 64" pp="-p 8 -n 0"
 sweeps=(
   "default||$d"
+  # The prompt's product on cooperative matrices (mul_mm_cm.comp) against the default kernel, same minutes:
+  # its default (off) waits on these figures (Ops::Options::mul_mm_coopmat).
+  "prompt coopmat=0|PENSER_VK_MUL_MM_COOPMAT=0|$pp"
+  "prompt coopmat=1|PENSER_VK_MUL_MM_COOPMAT=1|$pp"
   # The prompt's GPU-tile kernels side by side (PENSER_VK_MUL_MM_GPU: 2 mul_mm_gpu.comp, the default; 1 the
   # first version, mul_mm.comp), at the default tile and two others, then profiled (docs/vulkan.md).
   "prompt default (mul_mm_gpu)||$pp"
@@ -243,6 +249,9 @@ sweeps=(
   "prompt tile 128x32x32|PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=32 PENSER_VK_MUL_MM_BK=32|$pp"
   "prompt tile 64x64x64|PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=64|$pp"
   "prompt tile 128x32x64|PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=32 PENSER_VK_MUL_MM_BK=64|$pp"
+  "prompt coopmat=1 tile 128x64|PENSER_VK_MUL_MM_COOPMAT=1 PENSER_VK_MUL_MM_CM_BM=128 PENSER_VK_MUL_MM_CM_BN=64|$pp"
+  "prompt coopmat=1 tile 64x128|PENSER_VK_MUL_MM_COOPMAT=1 PENSER_VK_MUL_MM_CM_BM=64 PENSER_VK_MUL_MM_CM_BN=128|$pp"
+  "prompt coopmat=1 tile 32x64|PENSER_VK_MUL_MM_COOPMAT=1 PENSER_VK_MUL_MM_CM_BM=32 PENSER_VK_MUL_MM_CM_BN=64|$pp"
   "prompt mul_mm_cpu kernel|PENSER_VK_MUL_MM_KERNEL=2|$pp"
   "prompt mul_mm_cpu kernel, x shared|PENSER_VK_MUL_MM_KERNEL=2 PENSER_VK_MUL_MM_SHARE=1|$pp"
   "prompt attn_prefill=2|PENSER_VK_ATTN_PREFILL=2|$pp"

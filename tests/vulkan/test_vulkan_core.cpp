@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "inference/vulkan/ops.h"
 #include "inference/vulkan/probe.h"
 #include "inference/vulkan/push.h"
 #include "inference/vulkan/shaders.h"
@@ -37,6 +38,12 @@ class TestVulkanCore : public QObject {
       QCOMPARE(d.type, VK_PHYSICAL_DEVICE_TYPE_CPU);
       QCOMPARE(d.max_storage_buffer_range, uint64_t(128) << 20);
       QVERIFY(d.unified_memory);
+      QVERIFY(!d.nv_cooperative_matrix && !d.coopmat_usable);  // the coopmat rows' skip reason
+    }
+    // VK_NV_cooperative_matrix is enabled exactly where it is usable, and usable only with an fp16 shape.
+    QCOMPARE(gpu.device->cooperative_matrix(), d.coopmat_usable);
+    if (d.coopmat_usable) {
+      QVERIFY(d.nv_cooperative_matrix && d.fp16 && !d.coopmat_shapes.empty());
     }
   }
 
@@ -137,6 +144,23 @@ class TestVulkanCore : public QObject {
   // subgroups where the workgroup is a multiple of the width; the validation layer (on here) rejects a pin
   // outside min..max, a workgroup over maxComputeWorkgroupSubgroups pinned subgroups, or full subgroups of
   // a workgroup that is not a multiple, so creating them with no message checks the limits too.
+  // mul_mm_cm.comp's shape from VK_NV_cooperative_matrix's list (fp16 x fp16 -> fp32 subgroup shapes), as
+  // NVIDIA drivers list them (Turing and later: 16x8x16, 16x8x8, 16x16x16 among others) and odd ones.
+  void coopmat_shape_choice() {
+    using S = DeviceInfo::CoopMatShape;
+    auto str = [](std::optional<S> s) { return s ? fmt::format("{}x{}x{}", s->m, s->n, s->k) : std::string("none"); };
+    const std::vector<S> nvidia = {{16, 8, 16}, {16, 8, 8}, {16, 16, 16}};
+    QCOMPARE(str(choose_coopmat_shape(nvidia, 0)), std::string("16x16x16"));
+    QCOMPARE(str(choose_coopmat_shape(nvidia, 8)), std::string("16x8x16"));   // the largest with N = 8
+    QCOMPARE(str(choose_coopmat_shape(nvidia, 16)), std::string("16x16x16"));
+    QCOMPARE(str(choose_coopmat_shape(nvidia, 32)), std::string("none"));
+    QCOMPARE(str(choose_coopmat_shape({}, 0)), std::string("none"));
+    // K of 4 (offsets in 8-value units) and sides of 64 (beyond a subgroup's 32 x 32 share) do not fit.
+    QCOMPARE(str(choose_coopmat_shape({{16, 16, 4}, {64, 16, 16}, {16, 64, 16}}, 0)), std::string("none"));
+    QCOMPARE(str(choose_coopmat_shape({{16, 16, 4}, {8, 8, 8}, {32, 8, 16}}, 0)), std::string("32x8x16"));
+    QCOMPARE(str(choose_coopmat_shape({{8, 32, 16}, {32, 8, 16}}, 0)), std::string("8x32x16"));  // tie: the first
+  }
+
   void pipelines_pin_the_subgroup_size() {
     const DeviceInfo& d = gpu.device->info();
     const SubgroupPlan& plan = gpu.device->subgroups();

@@ -37,6 +37,8 @@ enum : int {
                      // with kSplit the bindings are 4000 bytes, so the parts are split into chunks too
   kGpuTiles = 128,   // the prompt's products on the GPU tile (PENSER_VK_MUL_MM_TILES=2, _KERNEL=1: no weights
                      // interleaved) in mul_mm_gpu.comp, whatever the device
+  kCoopmat = 256,    // the prompt's products on the emulated cooperative-matrix kernel (mul_mm_cm.comp's CM_EMULATED
+                     // modules, EvaluatorOptions::mul_mm_coopmat 2): x and the weights rounded to fp16 in them
 };
 
 // A tiny random model of the suite's shape.
@@ -119,6 +121,17 @@ class TestVulkanEvaluator : public QObject {
         << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << (kParts | kSplit);
     QTest::newRow("qwen3 Q5_K, weights in parts, split bindings")
         << int(Arch::Qwen3) << int(Type::Q5_K) << false << 1e-3 << (kParts | kSplit);
+    // The prompt's products on the emulated cooperative-matrix kernel (Q4_K, Q5_K, Q6_K, Q8_0, F16 weights;
+    // F32 ones keep the tiles), in file layout (nothing interleaved then): fp16 x in the products moves the
+    // logits by nmse ~1e-7 (F16 row: measured on lavapipe), within the quantized rows' 1e-3; F16's 1e-6 holds.
+    QTest::newRow("qwen2 Q4_K_M mix, coopmat emulated") << int(Arch::Qwen2) << int(Type::Q4_K) << false << 1e-3
+                                                        << (kMix | kCoopmat);
+    QTest::newRow("qwen3 Q6_K, coopmat emulated") << int(Arch::Qwen3) << int(Type::Q6_K) << false << 1e-3 << int(kCoopmat);
+    QTest::newRow("qwen2 Q5_K_M mix, coopmat emulated, split bindings") << int(Arch::Qwen2) << int(Type::Q5_K) << false
+                                                                        << 1e-3 << (kMix | kCoopmat | kSplit);
+    QTest::newRow("llama Q8_0 rope_freqs, coopmat emulated") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3
+                                                             << int(kCoopmat);
+    QTest::newRow("qwen2 F16 tied, coopmat emulated") << int(Arch::Qwen2) << int(Type::F16) << true << 1e-6 << int(kCoopmat);
     QTest::newRow("qwen2 F32 unmerged, weights in parts") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9
                                                           << (kParts | kUnmerged);
     // The GPU tile's kernel in the prompt batches: plain, K-quant mix (Q4_K, Q6_K), Q8_0 / Q5_K with split
@@ -167,6 +180,10 @@ class TestVulkanEvaluator : public QObject {
       qputenv("PENSER_VK_MUL_MM_TILES", "2");
       qputenv("PENSER_VK_MUL_MM_KERNEL", "1");
     }
+    if (variant & kCoopmat) {
+      opt.mul_mm_coopmat = 2;
+      opt.profile = true;  // to see which kernel the prompt's products ran
+    }
     auto gpu = vulkan::create_evaluator(model, opt);
     qunsetenv("PENSER_VK_MUL_MM_TILES");
     qunsetenv("PENSER_VK_MUL_MM_KERNEL");
@@ -179,7 +196,15 @@ class TestVulkanEvaluator : public QObject {
     VKT_OK((*cpu)->eval(prompt, lc));
     VKT_OK((*gpu)->eval(prompt, lg));
     QCOMPARE((*gpu)->n_past(), uint32_t(prompt.size()));
+    if (variant & kCoopmat) {
+      auto pp = vulkan::take_prompt_profile(**gpu);
+      VKT_OK(pp);
+      const auto ran = std::count_if(pp->dispatches.begin(), pp->dispatches.end(),
+                                     [](const auto& d) { return d.shader.starts_with("mul_mm_cm_emu_"); });
+      QVERIFY2(ran > 0, "the prompt's products did not run on the emulated cooperative-matrix kernel");
+    }
     const double err = nmse(lg, lc);
+    if (variant & kCoopmat) qDebug("logits nmse %.3g", err);
     QVERIFY2(err < tolerance, fmt::format("logits nmse {:.3g} (tolerance {:.1g})", err, tolerance).c_str());
     if (variant & kGpuTiles) {  // every prompt product ran mul_mm_gpu.comp
       auto pp = vulkan::take_prompt_profile(**gpu);
@@ -197,9 +222,10 @@ class TestVulkanEvaluator : public QObject {
     {
       auto wa = vulkan::weight_allocations(**gpu);
       VKT_OK(wa);
-      if (wa->cpu_implementation && !(variant & (kOddShape | kGpuTiles)) &&
+      if (wa->cpu_implementation && !(variant & (kOddShape | kGpuTiles | kCoopmat)) &&
           (type == int(Type::Q4_K) || type == int(Type::Q5_K) || type == int(Type::Q6_K) || type == int(Type::Q8_0)))
         QVERIFY2(wa->interleaved > 0, "no matrix was interleaved on a CPU implementation");
+      if (variant & kCoopmat) QCOMPARE(wa->interleaved, 0u);  // mul_mm_cm.comp reads the file layout
     }
     if (variant & kParts) {
       auto a = vulkan::weight_allocations(**gpu);
