@@ -79,7 +79,8 @@ class TestVulkanAttention : public QObject {
   }
 
   // The position-per-lane rows below must run attn_decode_gqa_pos where it exists (CPU implementations),
-  // and only when asked: otherwise they would test attn_decode_gqa_tex twice.
+  // and only when asked: otherwise they would test attn_decode_gqa_tex twice. (kPosTwoGroups takes the same
+  // choice; its rows' shape is not compiled here, for the suite's cold-cache time.)
   void position_per_lane_kernel_is_chosen() {
     if (!gpu.device->info().is_cpu()) QSKIP("a GPU: the position-per-lane kernel is for CPU implementations");
     if (!gpu.device->subgroup_ops()) QSKIP("no subgroup arithmetic: decode attention takes the per-head kernel");
@@ -88,7 +89,7 @@ class TestVulkanAttention : public QObject {
     auto qb = make_buffer(*gpu.device, random_floats(12 * 128, 94));
     auto kc = make_buffer(*gpu.device, nullptr, 64 * 256 * 2), vc = make_buffer(*gpu.device, nullptr, 64 * 256 * 2);
     auto ob = make_buffer(*gpu.device, nullptr, 12 * 128 * 4), pb = make_buffer(*gpu.device, std::vector<int32_t>{5});
-    for (Variant v : {kDefault, kPos, kPosTwoGroups}) {
+    for (Variant v : {kDefault, kPos}) {
       auto rec = Recorder::create(*gpu.device);
       VKT_OK(rec);
       VKT_OK((*rec)->enable_timestamps());
@@ -150,7 +151,8 @@ class TestVulkanAttention : public QObject {
         {kStorage, 64, 6, 1, 33, 1, 1, 8},
         // A position per lane (CPU implementations; elsewhere these run the default kernel): fewer
         // positions than lanes, one past a block, GQA 6, 2 and 1, head_dim 64 and 128, split ranges whose
-        // ends fall inside a block, two subgroups, an offset of one texel.
+        // ends fall inside a block, two subgroups, an offset of one texel. Few shapes: each is a pipeline
+        // that llvmpipe takes 1-4 s to compile.
         {kPos, 128, 12, 2, 1, 1, 1, 0},
         {kPos, 128, 12, 2, 3, 1, 1, 0},
         {kPos, 128, 12, 2, 9, 1, 1, 0},
@@ -158,11 +160,11 @@ class TestVulkanAttention : public QObject {
         {kPos, 128, 12, 2, 77, 16, 64, 0},
         {kPos, 128, 2, 2, 45, 1, 1, 0},
         {kPos, 64, 4, 2, 77, 1, 1, 0},
-        {kPos, 64, 12, 2, 531, 5, 8, 0},
-        {kPos, 64, 6, 1, 33, 1, 1, 8},
-        {kPosTwoGroups, 128, 12, 2, 301, 1, 1, 0},
+        {kPos, 64, 4, 2, 531, 5, 8, 0},
+        {kPos, 64, 4, 2, 33, 1, 1, 8},
+        {kPosTwoGroups, 64, 4, 2, 301, 1, 1, 0},
         {kPosTwoGroups, 64, 4, 2, 5, 1, 1, 0},  // the second subgroup has no block
-        {kPosTwoGroups, 64, 6, 3, 133, 3, 16, 8},
+        {kPosTwoGroups, 64, 4, 2, 133, 3, 16, 8},
     };
     for (const Row& r : rows)
       QTest::newRow(fmt::format("{}: head_dim {}, {}/{} heads, {} positions, {} range(s) of >= {}, offset {}",
