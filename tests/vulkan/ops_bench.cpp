@@ -3,14 +3,17 @@
 // (A B A B ...) in one process; prints the median microseconds per dispatch, wall and per CPU-second of the
 // process (lavapipe's threads are ours: the load of other processes inflates it less).
 // OP: rms_norm[:NCOLS] (one row, weighted, x -> y), swiglu[:N] (y = silu(g) * u, g and u the halves of one
-// gate|up buffer as in the step), rope_kv[:POS] (12 q, 2 k, 2 v heads of 128: a 1.5B qwen2 layer), attn[:POS]
-// (that layer's grouped attention over POS + 1 cached positions), mv:TYPE:NCOLS:NROWS (a matrix-vector
+// gate|up buffer as in the step), rope_kv[:POS] (12 q, 2 k, 2 v heads of 128: a 1.5B qwen2 layer),
+// attn[:POS[:LAYERS]] (that layer's grouped attention over POS + 1 cached positions; with LAYERS, each dispatch
+// reads the next of LAYERS caches in turn, as a step's layers do: 28 caches of 2000 positions are 115 MB, past
+// the L3 that one cache stays in), mv:TYPE:NCOLS:NROWS (a matrix-vector
 // product; stored interleaved where the options allow, as the loader does; at most one per run). OP+OP...:
 // those in turn in every repetition (a small op after a product, as in the decode step); times are per
 // repetition.
 // TS=1: with a timestamp after every dispatch (as `bench --profile` records).
 // A VARIANT is "-" (the defaults) or a comma list of cpu=0|1 (Options::small_cpu), rows=N
-// (Options::mul_mv_rows) and NAME=VALUE (PENSER_VK_NAME
+// (Options::mul_mv_rows), ops=N (only the first N ops of OP+OP... in each repetition: a product alone
+// against the product and the op after it in one process) and NAME=VALUE (PENSER_VK_NAME
 // set while the variant is made and recorded).
 // Not a test: a measuring tool for docs/vulkan.md (it asserts nothing about speed).
 #include <QtCore>
@@ -20,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -98,16 +102,22 @@ int main(int argc, char** argv) {
       Buffer* q = buf(random_floats(H * D, 5));
       Buffer* p = zeros(16);
       must(p->write(0, &pos, 4));
+      const uint32_t layers = std::max(1u, arg(2, 1));
       std::vector<uint16_t> cache(size_t(n_ctx) * Hkv * D);
       const auto c = random_floats(cache.size(), 6);
       for (size_t i = 0; i < cache.size(); ++i) cache[i] = quant::f32_to_f16(c[i]);
-      keep.push_back(make_buffer(d, cache));
-      Buffer* kc = keep.back().get();
-      keep.push_back(make_buffer(d, cache));
-      Buffer* vc = keep.back().get();
+      std::vector<Buffer*> kcs, vcs;
+      for (uint32_t l = 0; l < layers; ++l) {
+        keep.push_back(make_buffer(d, cache));
+        kcs.push_back(keep.back().get());
+        keep.push_back(make_buffer(d, cache));
+        vcs.push_back(keep.back().get());
+      }
       Buffer *out = zeros(H * D * 4), *scores = zeros(uint64_t(H) * n_ctx * 4);
+      auto next = std::make_shared<uint32_t>(0);  // the layer the next recorded dispatch reads
       record = [=](Ops& o, Recorder& r) {
-        return o.attn_decode(r, view(*q), view(*kc), view(*vc), view(*out), view(*scores), view(*p),
+        const uint32_t l = (*next)++ % layers;
+        return o.attn_decode(r, view(*q), view(*kcs[l]), view(*vcs[l]), view(*out), view(*scores), view(*p),
                              {.head_dim = D, .n_head = H, .n_head_kv = Hkv, .scores_stride = n_ctx});
       };
     } else if (op[0] == "mv" && op.size() == 4 && !wbuf) {
@@ -137,6 +147,7 @@ int main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     Variant v;
     v.name = argv[i];
+    size_t n_ops = records.size();
     std::vector<std::string> env;  // PENSER_VK_ variables set while this variant is made and recorded
     if (v.name != "-")
       for (const std::string& kv : split(v.name, ',')) {
@@ -145,6 +156,7 @@ int main(int argc, char** argv) {
         const uint32_t val = eq == std::string::npos ? 1 : uint32_t(std::atoi(kv.c_str() + eq + 1));
         if (k == "cpu") v.options.small_cpu = val != 0;
         else if (k == "rows") v.options.mul_mv_rows = val;
+        else if (k == "ops" && val >= 1) n_ops = std::min<size_t>(val, records.size());
         else if (!k.empty() && std::isupper(static_cast<unsigned char>(k[0])) && eq != std::string::npos) {
           env.push_back("PENSER_VK_" + k);
           setenv(env.back().c_str(), kv.c_str() + eq + 1, 1);
@@ -155,7 +167,7 @@ int main(int argc, char** argv) {
     if (std::getenv("TS") && *std::getenv("TS") == '1') must(v.rec->enable_timestamps());  // as --profile records
     must(v.rec->begin());
     for (int k = 0; k < reps; ++k)
-      for (auto& record : records) must(record(*v.ops, *v.rec));
+      for (size_t j = 0; j < n_ops; ++j) must(records[j](*v.ops, *v.rec));
     must(v.rec->end());
     for (const std::string& e : env) unsetenv(e.c_str());
     must(v.rec->submit_and_wait());  // warm-up (and the pipelines' first run)
