@@ -19,22 +19,12 @@
 // allows; on a GPU neighbouring lanes read neighbouring chunks of a row (NVIDIA, head_dim 128: one
 // 64-bit load per lane, a subgroup reading the row's 256 bytes at once).
 //
-// POS_LANE (CPU implementations, with KV_TEXEL; BLOCK == SG): the score phase a position per lane instead:
-// lane b dots the whole K row of position base + b with every query (the queries, the same in every lane,
-// held whole), so a block's scores need no cross-lane sum (lavapipe: 6 subgroupAdds per position, a
-// quarter of the kernel, against 6 subgroupMaxes per block); each lane takes the exps of its own position
-// (not 8 lanes the same 6), and the V phase (lanes over head_dim as above) reads position b's weights from
-// lane b by subgroupShuffle. l is summed per lane and across the lanes at the end.
-//
 // n_split == 1: out[h, :] is written normalised. Otherwise the split-K layout of attn_decode_split.comp
 // (per head and range: head_dim unnormalised values, m, l), combined by attn_reduce.comp.
 //
 // Prompts (Ops::attn_prefill on CPU implementations): n_tokens queries q_stride floats apart, query i at
 // position positions[pos_offset + i] seeing cache positions 0..that (causal), one pass each (n_split 1).
 #include "common.glsl"
-#ifdef POS_LANE
-#extension GL_KHR_shader_subgroup_shuffle : require
-#endif
 
 layout(constant_id = 2) const uint HEAD_DIM = 128;  // even
 layout(constant_id = 3) const uint GROUP = 1;       // query heads per workgroup (divides n_head / n_head_kv)
@@ -177,54 +167,7 @@ void main() {
     l[g] = 0.0;
   }
   const uint kb = p.k_offset_w + kvh * WORDS, vb = p.v_offset_w + kvh * WORDS;
-#ifdef POS_LANE
-  // The GROUP queries whole (the same words in every lane): (GROUP, WORDS) f16 pairs as vec2.
-  vec2 qf[GROUP * WORDS];
-  [[unroll]] for (uint i = 0; i < GROUP * WORDS; ++i) qf[i] = q2[q_base / 2 + h0 * WORDS + i];
 
-  for (uint base = t0 + sgid * BLOCK; base < t1; base += NSG * BLOCK) {
-    // This lane's position's scores (-inf past the range's end), then the block's max per head.
-    const uint t = base + lane;
-    float e[GROUP];  // the scores, then their weights exp(score - m)
-    [[unroll]] for (uint g = 0; g < GROUP; ++g) e[g] = 0.0;
-    {
-      // Lanes past the range's end read its last row (no divergent branch around the loads) and score -inf.
-      const uint r = (kb + min(t, t1 - 1) * p.kv_stride_w) / 4;  // the row's first texel (VEC 4: whole texels)
-      [[unroll]] for (uint i = 0; i < WORDS / 4; ++i) {
-        // Always true: a basic block per texel. One block of GROUP * WORDS dots took llvmpipe ~5 s to
-        // compile (MESA_SHADER_CACHE_DISABLE, 6 heads of 128) and ran ~3% slower; split, ~4 s.
-        if (p.n_tokens != 0) {
-          const uvec4 x = k4_at(r + i);
-          [[unroll]] for (uint c = 0; c < 4; ++c) {
-            const vec2 kv = unpackHalf2x16(x[c]);
-            [[unroll]] for (uint g = 0; g < GROUP; ++g) e[g] += dot(qf[g * WORDS + 4 * i + c], kv);
-          }
-        }
-      }
-      [[unroll]] for (uint g = 0; g < GROUP; ++g) e[g] = t < t1 ? e[g] * p.scale : -1.0 / 0.0;
-    }
-    [[unroll]] for (uint g = 0; g < GROUP; ++g) {
-      const float mb = max(m[g], subgroupMax(e[g]));  // finite: lane 0's position is in the range
-      const float corr = exp(m[g] - mb);
-      m[g] = mb;
-      e[g] = exp(e[g] - mb);  // 0 past the range's end
-      l[g] = l[g] * corr + e[g];
-      [[unroll]] for (uint j = 0; j < WPL; ++j) acc[g * WPL + j] *= corr;
-    }
-    // The block's V rows, position b's weights from lane b.
-    [[unroll]] for (uint b = 0; b < BLOCK; ++b) {
-      if (base + b < t1) {
-        uint vw[WPL];
-        read_v(vb + (base + b) * p.kv_stride_w, lane, vw);
-        [[unroll]] for (uint g = 0; g < GROUP; ++g) {
-          const float pw = subgroupShuffle(e[g], b);
-          [[unroll]] for (uint j = 0; j < WPL; ++j) acc[g * WPL + j] += pw * unpackHalf2x16(vw[j]);
-        }
-      }
-    }
-  }
-  [[unroll]] for (uint g = 0; g < GROUP; ++g) l[g] = subgroupAdd(l[g]);
-#else
   for (uint base = t0 + sgid * BLOCK; base < t1; base += NSG * BLOCK) {
     // Scores of the block (-inf past the range's end).
     float sc[BLOCK * GROUP];
@@ -267,7 +210,6 @@ void main() {
       }
     }
   }
-#endif
 
   // Subgroups 1.. hand (m, l, acc) to subgroup 0, which rescales every part to the common max.
   if (NSG > 1) {

@@ -187,10 +187,6 @@ class Ops {
     uint32_t attn_wg = 0;     // grouped: invocations per workgroup, a multiple of the subgroup size; 0: by device
     uint32_t attn_block = 0;  // grouped: positions per block (scores held in registers); 0: 8
     uint32_t attn_vec = 0;    // grouped: at most this many 32-bit words per load (1, 2, 4); 0: 4
-    // grouped decode, caches read as texels (CPU implementations), blocks of one position per lane: the score
-    // phase a position per lane (attn_decode_gqa_pos): 0 by device (off: no faster once the caches come from
-    // DRAM, docs/vulkan.md), 1 off, 2 on; PENSER_VK_ATTN_POS=1/2.
-    uint32_t attn_pos = 0;
     // Prompt attention (measurements and tests; PENSER_VK_ATTN_PREFILL=1/2): 0 by device (the grouped kernel
     // per query on CPU implementations, the tiled attn_prefill.comp on GPUs), 1 tiled, 2 grouped.
     uint32_t attn_prefill = 0;

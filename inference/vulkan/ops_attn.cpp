@@ -107,16 +107,7 @@ Status Ops::attn_decode_gqa(Recorder& rec, View q, View k, View v, View out, Vie
     vt = vec4_binding(v.range, uint64_t(v.offset) * 2, v.range.range - uint64_t(v.offset) * 2, true);
     if (!kt || !vt) kt = vt = std::nullopt;
   }
-  // Decode with texels and a block of one position per lane, on request (Options::attn_pos 2): the score
-  // phase a position per lane (attn_decode_gqa_pos). vk_ops_bench (2026-11-29, per CPU-second): attn:2000,
-  // one cache (L3-resident), 835 us a dispatch with attn_decode_gqa_tex and 670 with it; attn:2000:28 (a
-  // step's 28 caches, 115 MB, read from DRAM) 1151-1163 against 1140-1161, no gain; attn:80 93 against 103
-  // (its queries are loaded lane by lane); ~4 s of cold compile. Prompts keep attn_decode_gqa_tex.
-  uint32_t pos = options_.attn_pos;
-  if (auto e = env_uint("PENSER_VK_ATTN_POS", 0, 2); e && !pos) pos = *e;
-  const bool pos_lane = kt && s.block == s.sg && n_tokens == 1 && pos == 2;
-  const char* module = pos_lane ? "attn_decode_gqa_pos" : kt ? "attn_decode_gqa_tex" : "attn_decode_gqa";
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg(module, 5, 1u << 3,
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg(kt ? "attn_decode_gqa_tex" : "attn_decode_gqa", 5, 1u << 3,
                                                          sizeof(AttnGqaPush), s.wg, {a.head_dim, s.heads, s.sg, vec, s.block},
                                                          0, kt ? 6u : 0u));
   AttnGqaPush push{a.n_head, a.n_head / a.n_head_kv, stride_w, q.offset, kt ? kt->offset4 * 4 : k.offset / 2,

@@ -33,14 +33,10 @@ enum Variant : int {
   kPerHead8,    // the per-head kernel with 8 invocations per position in its score phase (its GPU default)
   kStorage,     // grouped, the caches read as storage buffers where a CPU implementation reads texels
                 // (Options::small_cpu off: the GPU path on lavapipe)
-  kPos,         // grouped, texels, the score phase a position per lane (attn_decode_gqa_pos on CPU
-                // implementations; Options::attn_pos 2)
-  kPosTwoGroups,  // the same, 2 subgroups per workgroup (blocks of one position per lane)
   kVariants
 };
 const char* const kVariantNames[] = {"default", "2 heads per workgroup", "2 subgroups, blocks of 3", "1 word per load",
-                                     "per head", "per head, 8 lanes", "storage buffers",
-                                     "position per lane", "position per lane, 2 subgroups"};
+                                     "per head", "per head, 8 lanes", "storage buffers"};
 
 }  // namespace
 
@@ -55,8 +51,7 @@ class TestVulkanAttention : public QObject {
     const uint32_t sg = std::max(1u, gpu.device->subgroups().size);
     const Ops::Options opts[kVariants] = {
         {}, {.attn_heads = 2}, {.attn_wg = 2 * sg, .attn_block = 3}, {.attn_vec = 1}, {.attn_kernel = 1},
-        {.attn_lanes = 8, .attn_kernel = 1}, {.small_cpu = false}, {.attn_pos = 2},
-        {.attn_wg = 2 * sg, .attn_block = sg, .attn_pos = 2}};
+        {.attn_lanes = 8, .attn_kernel = 1}, {.small_cpu = false}};
     for (int i = 0; i < kVariants; ++i) {
       auto o = Ops::create(*gpu.device, opts[i]);
       VKT_OK(o);
@@ -76,31 +71,6 @@ class TestVulkanAttention : public QObject {
     QVERIFY(!ops[kPerHead]->attn_shape(ap).ok);
     QCOMPARE(ops[kHeads2]->attn_shape(ap).heads, 2u);
     QVERIFY(!ops[kDefault]->attn_shape({.head_dim = 41, .n_head = 2, .n_head_kv = 1}).ok);  // odd head_dim
-  }
-
-  // The position-per-lane rows below must run attn_decode_gqa_pos where it exists (CPU implementations),
-  // and only when asked: otherwise they would test attn_decode_gqa_tex twice. (kPosTwoGroups takes the same
-  // choice; its rows' shape is not compiled here, for the suite's cold-cache time.)
-  void position_per_lane_kernel_is_chosen() {
-    if (!gpu.device->info().is_cpu()) QSKIP("a GPU: the position-per-lane kernel is for CPU implementations");
-    if (!gpu.device->subgroup_ops()) QSKIP("no subgroup arithmetic: decode attention takes the per-head kernel");
-    if (gpu.device->timestamp_bits() == 0) QSKIP("this device cannot time dispatches: no shader names recorded");
-    const Ops::AttnParams ap{.head_dim = 128, .n_head = 12, .n_head_kv = 2, .scores_stride = 64};
-    auto qb = make_buffer(*gpu.device, random_floats(12 * 128, 94));
-    auto kc = make_buffer(*gpu.device, nullptr, 64 * 256 * 2), vc = make_buffer(*gpu.device, nullptr, 64 * 256 * 2);
-    auto ob = make_buffer(*gpu.device, nullptr, 12 * 128 * 4), pb = make_buffer(*gpu.device, std::vector<int32_t>{5});
-    for (Variant v : {kDefault, kPos}) {
-      auto rec = Recorder::create(*gpu.device);
-      VKT_OK(rec);
-      VKT_OK((*rec)->enable_timestamps());
-      VKT_OK((*rec)->begin());
-      VKT_OK(ops[v]->attn_decode(**rec, view(*qb), view(*kc), view(*vc), view(*ob), view(*ob), view(*pb), ap));
-      VKT_OK((*rec)->end());
-      VKT_OK((*rec)->submit_and_wait());
-      const auto times = (*rec)->take_times();
-      QCOMPARE(times.size(), size_t(1));
-      QCOMPARE(times[0].shader, std::string(v == kDefault ? "attn_decode_gqa_tex" : "attn_decode_gqa_pos"));
-    }
   }
 
   void decode_data() {
@@ -149,22 +119,6 @@ class TestVulkanAttention : public QObject {
         {kStorage, 128, 12, 2, 1000, 1, 1, 0},
         {kStorage, 128, 12, 2, 77, 16, 64, 0},
         {kStorage, 64, 6, 1, 33, 1, 1, 8},
-        // A position per lane (CPU implementations; elsewhere these run the default kernel): fewer
-        // positions than lanes, one past a block, GQA 6, 2 and 1, head_dim 64 and 128, split ranges whose
-        // ends fall inside a block, two subgroups, an offset of one texel. Few shapes: each is a pipeline
-        // that llvmpipe takes 1-4 s to compile.
-        {kPos, 128, 12, 2, 1, 1, 1, 0},
-        {kPos, 128, 12, 2, 3, 1, 1, 0},
-        {kPos, 128, 12, 2, 9, 1, 1, 0},
-        {kPos, 128, 12, 2, 1000, 1, 1, 0},
-        {kPos, 128, 12, 2, 77, 16, 64, 0},
-        {kPos, 128, 2, 2, 45, 1, 1, 0},
-        {kPos, 64, 4, 2, 77, 1, 1, 0},
-        {kPos, 64, 4, 2, 531, 5, 8, 0},
-        {kPos, 64, 4, 2, 33, 1, 1, 8},
-        {kPosTwoGroups, 64, 4, 2, 301, 1, 1, 0},
-        {kPosTwoGroups, 64, 4, 2, 5, 1, 1, 0},  // the second subgroup has no block
-        {kPosTwoGroups, 64, 4, 2, 133, 3, 16, 8},
     };
     for (const Row& r : rows)
       QTest::newRow(fmt::format("{}: head_dim {}, {}/{} heads, {} positions, {} range(s) of >= {}, offset {}",
