@@ -56,7 +56,8 @@ struct EvaluatorOptions {
   std::optional<Merges> merge = std::nullopt;
   // The merged gate|up product writes silu(gate) * up itself (Ops::Options::swiglu_fold: no swiglu dispatch,
   // half the product's output), in the decode step and the prompt path, where Ops::swiglu_folds allows.
-  // PENSER_VK_SWIGLU_FOLD=0|1 when this is unset (measurements); default on.
+  // PENSER_VK_SWIGLU_FOLD=0|1 when this is unset (measurements); default on. Where it folds, fuse.swiglu (the
+  // down product recomputing SwiGLU) does not apply: there is nothing left to recompute.
   std::optional<bool> swiglu_fold = std::nullopt;
   uint64_t max_binding_bytes = 0;    // tests: Ops::Options::max_binding_bytes (matrices above it split); 0: the device's
   uint64_t max_allocation_bytes = 0; // tests: a weight matrix above it (or above the device's maxMemoryAllocationSize)

@@ -304,8 +304,14 @@ class TestVulkanOps : public QObject {
                            "lanes4", "wg16x5", "rows64"};
     for (Type t : {Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_0})
       for (int v = 0; v < 4; ++v) QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
+    // (Short on a cold shader cache: the GPU shapes 6-8 for the types with a code block of their own in
+    // mul_mv.comp, plain F32, Q8_0's pairs, Q4_K, Q6_K; 64 rows for the row-per-lane types.)
     for (Type t : {Type::F32, Type::F16, Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K})
-      for (int v = 4; v < 10; ++v) QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
+      for (int v = 4; v < 10; ++v) {
+        const bool own_block = t == Type::F32 || t == Type::Q8_0 || t == Type::Q4_K || t == Type::Q6_K;
+        if ((v >= 6 && v <= 8 && !own_block) || (v == 9 && (t == Type::F32 || t == Type::Q4_0))) continue;
+        QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
+      }
   }
   void mul_mv_swiglu_fold() {
     QFETCH(int, type);
