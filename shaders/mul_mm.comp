@@ -12,6 +12,12 @@ layout(constant_id = 2) const uint BM = 32;
 layout(constant_id = 3) const uint BN = 16;
 layout(constant_id = 4) const uint BK = 32;  // a multiple of 32: quantized tiles are whole 32-element units
 const uint TM = 8, TN = 8;  // outputs per invocation: rows x tokens
+// 1: SwiGLU folded into the output (Ops::mul_mm with swiglu_out): A is the merged [gate | up], p.nrows gate
+// rows then as many up rows in the same binding, and Y[n, r] = silu(gate_r . X[n]) * (up_r . X[n]). A tile's
+// BM rows are BM / 2 gate rows (slots 0 ..) and their up rows (slots BM / 2 ..): an invocation's rows
+// tr + i RG are gate rows for i < 4 and the up rows of those for i >= 4 (RG = BM / 8), so it pairs its own sums.
+layout(constant_id = 5) const uint SWIGLU = 0;
+const uint OUT_M = SWIGLU != 0 ? BM / 2 : BM;  // output rows per tile
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 layout(binding = 1) readonly buffer X { float x[]; };
@@ -39,8 +45,12 @@ layout(push_constant) uniform Push {
 shared float tile_a[BK * BM];
 shared float tile_x[BK * BN];
 
+// Tile row slot r (m0: the tile's first output row): whether its output row exists, and the row of A it reads.
+bool slot_ok(uint m0, uint r) { return m0 + r % OUT_M < p.nrows; }
+uint slot_row(uint m0, uint r) { return m0 + r % OUT_M + (r < OUT_M ? 0u : p.nrows); }
+
 void main() {
-  const uint m0 = gl_WorkGroupID.x * BM, n0 = gl_WorkGroupID.y * BN;
+  const uint m0 = gl_WorkGroupID.x * OUT_M, n0 = gl_WorkGroupID.y * BN;
   const uint tid = gl_LocalInvocationID.x;
   const uint RG = BM / TM, CG = BN / TN;  // invocations along rows, along tokens
   const uint tr = tid % RG, tc = tid / RG;
@@ -57,7 +67,7 @@ void main() {
     for (uint e = tid; e < BM * BK; e += WG_SIZE) {
       const uint r = e / BK, c = e % BK;
       float v = 0.0;
-      if (m0 + r < p.nrows && k0 + c < p.ncols) v = element(p.a_offset + (m0 + r) * p.row_stride, k0 + c);
+      if (slot_ok(m0, r) && k0 + c < p.ncols) v = element(p.a_offset + slot_row(m0, r) * p.row_stride, k0 + c);
       tile_a[c * BM + r] = v;
     }
 #else
@@ -65,8 +75,8 @@ void main() {
     for (uint e = tid; e < BM * (BK / 32); e += WG_SIZE) {
       const uint r = e / (BK / 32), cu = e % (BK / 32);
       const uint u = k0 / 32 + cu;
-      if (m0 + r < p.nrows && u * 32 < p.ncols) {
-        const uint bb = p.a_offset + (m0 + r) * p.row_stride + (u / (QK / 32)) * BLOCK_U16, sub = u % (QK / 32);
+      if (slot_ok(m0, r) && u * 32 < p.ncols) {
+        const uint bb = p.a_offset + slot_row(m0, r) * p.row_stride + (u / (QK / 32)) * BLOCK_U16, sub = u % (QK / 32);
         const vec4 sc = unit_scales(bb, sub);
         for (uint j4 = 0; j4 < 8; ++j4) {
           const vec4 v = unit_q4(bb, sub, j4) * (j4 < 4 ? sc.x : sc.z) + (j4 < 4 ? sc.y : sc.w);
@@ -111,7 +121,7 @@ void main() {
       lo0.z, lo1.z, lo2.z, lo3.z, lo4.z, lo5.z, lo6.z, lo7.z, lo0.w, lo1.w, lo2.w, lo3.w, lo4.w, lo5.w, lo6.w, lo7.w,
       hi0.x, hi1.x, hi2.x, hi3.x, hi4.x, hi5.x, hi6.x, hi7.x, hi0.y, hi1.y, hi2.y, hi3.y, hi4.y, hi5.y, hi6.y, hi7.y,
       hi0.z, hi1.z, hi2.z, hi3.z, hi4.z, hi5.z, hi6.z, hi7.z, hi0.w, hi1.w, hi2.w, hi3.w, hi4.w, hi5.w, hi6.w, hi7.w);
-  for (uint i = 0; i < TM; ++i) {
+  for (uint i = 0; i < (SWIGLU != 0 ? TM / 2 : TM); ++i) {
     const uint r = m0 + tr + i * RG;
     if (r >= p.nrows) continue;
     const float b = (p.flags & 1u) != 0 ? bias[p.bias_offset + r] : 0.0;
@@ -119,7 +129,8 @@ void main() {
       const uint n = n0 + tc + j * CG;
       if (n >= p.n_tokens) continue;
       const uint yi = p.y_offset + n * p.y_stride + r;
-      float v = acc[i * TN + j] + b;
+      const float g = acc[i * TN + j];  // swiglu.comp's f32 operations
+      float v = (SWIGLU != 0 ? g / (1.0 + exp(-g)) * acc[(TM / 2 + i) * TN + j] : g) + b;
       if ((p.flags & 2u) != 0) v += y[yi];
       y[yi] = v;
     }

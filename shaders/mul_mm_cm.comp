@@ -28,6 +28,12 @@ layout(constant_id = 7) const uint CM_N = 16;   // (a shape the device lists wit
 layout(constant_id = 8) const uint CM_K = 16;   // scope: context.cpp)
 layout(constant_id = 9) const uint LANES = 32;  // invocations per subgroup (the device's width; emulated: any
                                                 // divisor of CM_M * CM_N)
+// 1: SwiGLU folded into the output (Ops::mul_mm's swiglu_out), as in mul_mm.comp: A is the merged [gate | up],
+// p.nrows gate rows then as many up rows in the same binding, and Y[n, r] = silu(gate_r . X[n]) * (up_r . X[n]).
+// A tile's BM row slots are BM / 2 gate rows (slots 0 ..) and their up rows (slots BM / 2 ..); the output
+// pass pairs slot r with slot r + BM / 2 in shared memory.
+layout(constant_id = 10) const uint SWIGLU = 0;
+const uint OUT_M = SWIGLU != 0 ? BM / 2 : BM;  // output rows per tile
 const uint BK = 32;  // K per step: one 32-element quant unit per tile row
 const uint WM = BM / SG_M, WN = BN / SG_N;           // one subgroup's share of the tile
 const uint ACC_M = WM / CM_M, ACC_N = WN / CM_N;     // its accumulators along rows, along tokens
@@ -119,8 +125,12 @@ void mul_add(uint idx, MAT_A a, MAT_B b) { acc[idx] = coopMatMulAddNV(a, b, acc[
 uint subgroup_index() { return gl_SubgroupID; }
 #endif
 
+// Tile row slot r (m0: the tile's first output row): whether its output row exists, and the row of A it reads.
+bool slot_ok(uint m0, uint r) { return m0 + r % OUT_M < p.nrows; }
+uint slot_row(uint m0, uint r) { return m0 + r % OUT_M + (r < OUT_M ? 0u : p.nrows); }
+
 void main() {
-  const uint m0 = gl_WorkGroupID.x * BM, n0 = gl_WorkGroupID.y * BN;
+  const uint m0 = gl_WorkGroupID.x * OUT_M, n0 = gl_WorkGroupID.y * BN;
   const uint tid = gl_LocalInvocationID.x;
   const uint sg = subgroup_index();
   const uint wm0 = (sg % SG_M) * WM, wn0 = (sg / SG_M) * WN;  // this subgroup's share of the tile
@@ -135,7 +145,7 @@ void main() {
       float v[8];
       for (uint j = 0; j < 8; ++j) {
         const uint c = k0 + c8 * 8 + j;
-        v[j] = m0 + r < p.nrows && c < p.ncols ? element(p.a_offset + (m0 + r) * p.row_stride, c) : 0.0;
+        v[j] = slot_ok(m0, r) && c < p.ncols ? element(p.a_offset + slot_row(m0, r) * p.row_stride, c) : 0.0;
       }
       smem[r * ROW_U4 + c8] = pack8(vec4(v[0], v[1], v[2], v[3]), vec4(v[4], v[5], v[6], v[7]));
     }
@@ -143,8 +153,8 @@ void main() {
     // One 32-element unit (4 uvec4s) per work item: its scales are decoded once.
     for (uint r = tid; r < BM; r += WG_SIZE) {
       const uint u = k0 / 32;
-      if (m0 + r < p.nrows && u * 32 < p.ncols) {
-        const uint bb = p.a_offset + (m0 + r) * p.row_stride + (u / (QK / 32)) * BLOCK_U16, sub = u % (QK / 32);
+      if (slot_ok(m0, r) && u * 32 < p.ncols) {
+        const uint bb = p.a_offset + slot_row(m0, r) * p.row_stride + (u / (QK / 32)) * BLOCK_U16, sub = u % (QK / 32);
         const vec4 sc = unit_scales(bb, sub);
         for (uint q = 0; q < 4; ++q) {
           const vec2 s = q < 2 ? sc.xy : sc.zw;  // elements 0-15 and 16-31 of the unit
@@ -182,11 +192,16 @@ void main() {
     for (uint j = 0; j < ACC_N; ++j)
       store_acc(i * ACC_N + j, ((wn0 + j * CM_N) * BM + wm0 + i * CM_M) / 4, BM / 4);
   barrier();
-  for (uint e = tid; e < BM * BN; e += WG_SIZE) {
-    const uint n = e / BM, r = e % BM;
+  for (uint e = tid; e < OUT_M * BN; e += WG_SIZE) {
+    const uint n = e / OUT_M, r = e % OUT_M;
     if (m0 + r >= p.nrows || n0 + n >= p.n_tokens) continue;
     const uint yi = p.y_offset + (n0 + n) * p.y_stride + m0 + r;
-    float v = uintBitsToFloat(smem[e / 4][e % 4]);
+    const uint f = n * BM + r;  // float of slot r, token n in the accumulators' tile
+    float v = uintBitsToFloat(smem[f / 4][f % 4]);
+    if (SWIGLU != 0) {  // swiglu.comp's f32 operations; slot r + BM / 2 holds up row r
+      const uint fu = f + OUT_M;
+      v = v / (1.0 + exp(-v)) * uintBitsToFloat(smem[fu / 4][fu % 4]);
+    }
     if ((p.flags & 1u) != 0) v += bias[p.bias_offset + m0 + r];
     if ((p.flags & 2u) != 0) v += y[yi];
     y[yi] = v;

@@ -25,6 +25,11 @@ layout(constant_id = 4) const uint X_EVEN = 0;
 // The subgroup size (8, 16 or 32: a lane holds at most 8 pairs of a 64-pair chunk) when its lanes share the
 // x loads (the host checks X_EVEN and whole subgroups), 1 when every invocation loads its own.
 layout(constant_id = 5) const uint SHARE = 1;
+// 1: SwiGLU folded into the output (Ops::mul_mm with swiglu_out): A is the merged [gate | up], p.nrows gate
+// rows then as many up rows in the same binding, and Y[n, r] = silu(gate_r . X[n]) * (up_r . X[n]). An
+// invocation's NR rows (even) are NR / 2 gate rows and their up rows: the pair meets in its sums.
+layout(constant_id = 6) const uint SWIGLU = 0;
+const uint NR_OUT = SWIGLU != 0 ? NR / 2 : NR;  // output rows per invocation
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 layout(binding = 0) readonly buffer A64 { uint64_t a64[]; };
@@ -110,9 +115,16 @@ uvec2 funnel(uint64_t lo, uint64_t hi, uint s) {
 }
 #endif
 
+// Row slot i of the invocation whose first output row is rbase (rows rbase + i * WG_SIZE): the row of A it
+// reads, clamped (read, never written); with SWIGLU slots NR_OUT.. are the up rows of slots 0...
+uint slot_row(uint rbase, uint i) {
+  const uint o = min(rbase + (i % NR_OUT) * WG_SIZE, p.nrows - 1u);
+  return SWIGLU != 0 && i >= NR_OUT ? o + p.nrows : o;
+}
+
 void main() {
   const uint tid = gl_LocalInvocationID.x;
-  const uint rbase = gl_WorkGroupID.x * WG_SIZE * NR + tid;
+  const uint rbase = gl_WorkGroupID.x * WG_SIZE * NR_OUT + tid;
   const uint n0 = gl_WorkGroupID.y * NT;
   // Rows and tokens past the end are clamped (read, never written): no branch around the loads.
   uint xb[NT];
@@ -135,11 +147,11 @@ void main() {
 #endif
   uint rw[NR];  // each row's first 16-byte unit (A_IL: its first texel; unit k is then texel rw + 8 k)
 #if defined(A_IL)
-  [[unroll]] for (uint i = 0; i < NR; ++i) rw[i] = il_row(min(rbase + i * WG_SIZE, p.nrows - 1u));
+  [[unroll]] for (uint i = 0; i < NR; ++i) rw[i] = il_row(slot_row(rbase, i));
 #define A_UNIT(rw, k) il_texel64((rw) + (k) * 8)
 #else
   [[unroll]] for (uint i = 0; i < NR; ++i)
-    rw[i] = (p.a_offset >> 3) + min(rbase + i * WG_SIZE, p.nrows - 1u) * (p.row_stride >> 3);
+    rw[i] = (p.a_offset >> 3) + slot_row(rbase, i) * (p.row_stride >> 3);
 #define A_UNIT(rw, k) a128[(rw) + (k)]
 #endif
   for (uint b = 0; b < nb; ++b) {
@@ -220,10 +232,10 @@ void main() {
   // scales[n*8 + 2k + g/2].
   uint rb[NR];  // each row's first byte (A_IL: its first texel; blocks are then 14 texels: Matrix::interleaved)
 #if defined(A_IL)
-  [[unroll]] for (uint i = 0; i < NR; ++i) rb[i] = il_row(min(rbase + i * WG_SIZE, p.nrows - 1u));
+  [[unroll]] for (uint i = 0; i < NR; ++i) rb[i] = il_row(slot_row(rbase, i));
 #else
   [[unroll]] for (uint i = 0; i < NR; ++i)
-    rb[i] = (p.a_offset + min(rbase + i * WG_SIZE, p.nrows - 1u) * p.row_stride) * 2u;
+    rb[i] = (p.a_offset + slot_row(rbase, i) * p.row_stride) * 2u;
 #endif
   for (uint b = 0; b < nb; ++b) {
     // Rolled, as Q4_K's unit pairs (compile time: ~28 s unrolled on a cold cache); n only feeds offsets.
@@ -316,7 +328,7 @@ void main() {
   // blocks as 17 texels, the 8 f16 d's in texel 0, block k's 32 signed quants in texels 1 + 2k, 2 + 2k:
   // 3 texel fetches per block and row, no shifts.
   uint rb[NR];  // each row's first texel
-  [[unroll]] for (uint i = 0; i < NR; ++i) rb[i] = il_row(min(rbase + i * WG_SIZE, p.nrows - 1u));
+  [[unroll]] for (uint i = 0; i < NR; ++i) rb[i] = il_row(slot_row(rbase, i));
   const uint nblk = p.ncols / 32;
   // Rolled, as Q4_K's unit pairs (compile time): the block only feeds offsets, shifts and selects.
   [[dont_unroll]] for (uint bk = 0; bk < nblk; ++bk) {
@@ -356,7 +368,7 @@ void main() {
 #error "mul_mm_cpu.comp: Q4_K, Q6_K, or Q5_K or Q8_0 with A_IL"
 #endif
 
-  [[unroll]] for (uint i = 0; i < NR; ++i) {
+  [[unroll]] for (uint i = 0; i < NR_OUT; ++i) {
     const uint r = rbase + i * WG_SIZE;
     if (r >= p.nrows) continue;
     const float bi = (p.flags & 1u) != 0 ? bias[p.bias_offset + r] : 0.0;
@@ -364,7 +376,8 @@ void main() {
       const uint n = n0 + t;
       if (n >= p.n_tokens) continue;
       const uint yi = p.y_offset + n * p.y_stride + r;
-      float v = acc[i * NT + t] + bi;
+      const float g = acc[i * NT + t];  // swiglu.comp's f32 operations
+      float v = (SWIGLU != 0 ? g / (1.0 + exp(-g)) * acc[(NR_OUT + i) * NT + t] : g) + bi;
       if ((p.flags & 2u) != 0) v += y[yi];
       y[yi] = v;
     }

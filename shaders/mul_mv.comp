@@ -35,6 +35,14 @@ layout(constant_id = 7) const uint ROW_LANES = 0;
 // as vec4s (Ops::mul_mv knows them when it records); 2 (A_INT64 modules): as u64vec2s. A specialization constant rather than a test of the
 // push constants: lavapipe ran both the vec4 and the scalar reads (Q4_K and Q6_K products 1.15-1.5x faster).
 layout(constant_id = 6) const uint X_ALIGNED = 0;
+// 1: SwiGLU folded into the product's output (Ops::mul_mv, MulMvInput::swiglu_out): A is the merged
+// [gate | up], p.nrows gate rows then as many up rows in the same binding (gate row r's up row is r +
+// p.nrows), and y[r] = silu(gate_r . x) * (up_r . x), r < p.nrows. A workgroup's NUM_ROWS rows (even) are
+// NUM_ROWS / 2 gate rows and the same up rows, so the pair meets in one invocation and nothing is written
+// twice or recomputed (PENSER_VK_FUSE=swiglu instead recomputes it in the down product's read of x).
+// (Constant 8 is XU_VEC4S of the X_UBO modules; the host always sets it.)
+layout(constant_id = 9) const uint SWIGLU = 0;
+const uint OUT_ROWS = SWIGLU != 0 ? NUM_ROWS / 2 : NUM_ROWS;  // output rows per workgroup
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 // Blocks whose size is a multiple of 4 bytes start 4-byte aligned in every row (bindings start aligned, rows
@@ -134,6 +142,13 @@ layout(push_constant) uniform Push {
 
 #include "types.glsl"
 
+// Row slot r of a workgroup whose first output row is row0: the row of A it reads (with SWIGLU, slots
+// OUT_ROWS.. are the up rows of slots 0..), and whether its output row exists.
+uint slot_row(uint row0, uint r) { return SWIGLU == 0 ? row0 + r : row0 + r % OUT_ROWS + (r < OUT_ROWS ? 0u : p.nrows); }
+bool slot_ok(uint row0, uint r) { return row0 + (SWIGLU == 0 ? r : r % OUT_ROWS) < p.nrows; }
+// swiglu.comp's f32 operations.
+float silu_mul(float g, float u) { return g / (1.0 + exp(-g)) * u; }
+
 #if defined(A_IL)
 #define IL_BINDING 6
 #include "interleaved.glsl"
@@ -192,7 +207,7 @@ float x_one(uint i) {
 #endif
 
 void main() {
-  const uint row0 = group_index() * NUM_ROWS;
+  const uint row0 = group_index() * OUT_ROWS;
   if (row0 >= p.nrows) return;
   const uint tid = gl_LocalInvocationID.x;
   if (FUSION == 2) {
@@ -240,8 +255,8 @@ void main() {
     // 4 bits come from word 3 and the top 2 bits from words 1 and 2.
     const uint sh0 = ((2u * pr) & 3u) * 8u, sh1 = sh0 + 8u;
     [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
-      if (row0 + r >= p.nrows) break;
-      const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
+      if (!slot_ok(row0, r)) continue;
+      const uint bb = p.a_offset + slot_row(row0, r) * p.row_stride + blk * BLOCK_U16;
       // The block's first 16 bytes (d and dmin, scale/min bytes 0-3, 4-7, 8-11) and the pair's 32 quant bytes.
       uvec4 hd;
       uint qw[8];  // quant words j0 .. j0 + NJ - 1 of the pair
@@ -301,8 +316,8 @@ void main() {
     [[unroll]] for (uint k = 0; k < 4; ++k)
       [[unroll]] for (uint j = 0; j < NJ; ++j) xs[k * 2 + ((j0 + j) >> 2)] += dot(xv[k * 8 + j], vec4(1.0));
     [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
-      if (row0 + r >= p.nrows) break;
-      const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
+      if (!slot_ok(row0, r)) continue;
+      const uint bb = p.a_offset + slot_row(row0, r) * p.row_stride + blk * BLOCK_U16;
 #if !defined(A_INT64)
       const bool odd = (bb & 1u) != 0;  // the block starts 2 bytes into a 32-bit word
 #endif
@@ -351,7 +366,7 @@ void main() {
   for (uint i = tid; i < p.ncols; i += WG_SIZE) {
     const float xv = x_one(p.x_offset + i);
     [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r)
-      if (row0 + r < p.nrows) acc[r] += element(p.a_offset + (row0 + r) * p.row_stride, i) * xv;
+      if (slot_ok(row0, r)) acc[r] += element(p.a_offset + slot_row(row0, r) * p.row_stride, i) * xv;
   }
 #else
 #if defined(DATA_A_Q8_0)
@@ -368,8 +383,8 @@ void main() {
         xv[8 + j] = x_quad(xb + 32 + j * 4, xa);
       }
       [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
-        if (row0 + r >= p.nrows) break;
-        const uint w0 = (p.a_offset + (row0 + r) * p.row_stride + g * 2 * BLOCK_U16) >> 1;
+        if (!slot_ok(row0, r)) continue;
+        const uint w0 = (p.a_offset + slot_row(row0, r) * p.row_stride + g * 2 * BLOCK_U16) >> 1;
         uint w[17];  // at LPI 1 the whole pair; else word 0, 8 (the scales) and this invocation's rounds
         if (LPI == 1) {
           [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = data_a32[w0 + i];
@@ -405,8 +420,8 @@ void main() {
         else xsum.y += dot(xv[j], vec4(1.0));
       }
       [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
-        if (row0 + r >= p.nrows) break;
-        const uint bb = p.a_offset + (row0 + r) * p.row_stride + blk * BLOCK_U16;
+        if (!slot_ok(row0, r)) continue;
+        const uint bb = p.a_offset + slot_row(row0, r) * p.row_stride + blk * BLOCK_U16;
         // sum (q a + b) x = a sum q x + b sum x: the unit's scales are decoded once.
         const vec4 sc = unit_scales(bb, sub);
         float q0 = 0.0, q1 = 0.0;
@@ -422,10 +437,11 @@ void main() {
 
 #endif
 
-  [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
-    const float t = wg_sum(acc[r]);
+  float sums[NUM_ROWS];
+  [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) sums[r] = wg_sum(acc[r]);
+  [[unroll]] for (uint r = 0; r < OUT_ROWS; ++r) {
     if (tid == 0 && row0 + r < p.nrows) {
-      float v = t;
+      float v = SWIGLU != 0 ? silu_mul(sums[r], sums[OUT_ROWS + r]) : sums[r];
       if ((p.flags & 1u) != 0) v += bias[p.bias_offset + row0 + r];
       if ((p.flags & 2u) != 0) v += y[p.y_offset + row0 + r];
       y[p.y_offset + row0 + r] = v;

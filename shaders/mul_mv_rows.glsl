@@ -22,6 +22,19 @@ void row_lanes_store(uint row, float v) {
   }
 }
 
+// With SWIGLU (mul_mv.comp), a lane's RPI rows (even: Ops::mul_mv) are RPI / 2 gate rows and their up rows
+// (p.nrows further on): the lane pairs them at the end, one output each. Lane row r of the lane's rows:
+// the row of A it reads (rows past the end read the last row and store nothing).
+const uint RPI_OUT = SWIGLU != 0 ? RPI / 2 : RPI;
+uint lane_row(uint row0, uint tid, uint r) {
+  const uint o = min(row0 + tid + (r % RPI_OUT) * WG_SIZE, p.nrows - 1);
+  return SWIGLU != 0 && r >= RPI_OUT ? o + p.nrows : o;
+}
+void row_lanes_store_all(uint row0, uint tid, float acc[RPI]) {
+  [[unroll]] for (uint r = 0; r < RPI_OUT; ++r)
+    row_lanes_store(row0 + tid + r * WG_SIZE, SWIGLU != 0 ? silu_mul(acc[r], acc[RPI_OUT + r]) : acc[r]);
+}
+
 #if defined(DATA_A_Q4_K) || defined(DATA_A_Q5_K)
 // Q4_K (144-byte blocks, rows 16-byte aligned: Ops::mul_mv checks): per block and row, the header as one
 // u64vec2 and each pair of units' 32 quant bytes as two: 18 8-byte components for 256 weights. Q5_K
@@ -38,7 +51,7 @@ u64vec2 unit64(uint rb, uint blk, uint k) { return data_a64x2[((rb + blk * BLOCK
 #endif
 void mul_mv_row_lanes(uint row0, uint tid) {
   uint rb[RPI];  // each row's base (rows past the end read the last row and store nothing)
-  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = row_base(min(row0 + tid + r * WG_SIZE, p.nrows - 1));
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = row_base(lane_row(row0, tid, r));
   float acc[RPI];
   [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
   const uint nblk = p.ncols / 256;
@@ -98,7 +111,7 @@ void mul_mv_row_lanes(uint row0, uint tid) {
       }
     }
   }
-  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+  row_lanes_store_all(row0, tid, acc);
 }
 
 #elif defined(DATA_A_Q6_K) && defined(A_IL)
@@ -107,7 +120,7 @@ void mul_mv_row_lanes(uint row0, uint tid) {
 // 2 bytes. Per half block n and row: 4 texels of low nibbles, 2 of high bits and the scales' half: no shifts.
 void mul_mv_row_lanes(uint row0, uint tid) {
   uint rb[RPI];  // each row's first texel
-  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = il_row(min(row0 + tid + r * WG_SIZE, p.nrows - 1));
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = il_row(lane_row(row0, tid, r));
   float acc[RPI];
   [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
   const uint nblk = p.ncols / 256;
@@ -160,7 +173,7 @@ void mul_mv_row_lanes(uint row0, uint tid) {
       acc[r] += d * (t[r][0] + t[r][1]);
     }
   }
-  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+  row_lanes_store_all(row0, tid, acc);
 }
 
 #elif defined(DATA_A_Q6_K)
@@ -173,7 +186,7 @@ void mul_mv_row_lanes(uint row0, uint tid) {
 // reads the same way with A_INT64: q6k_runs64 there).
 void mul_mv_row_lanes(uint row0, uint tid) {
   uint rb[RPI];
-  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + lane_row(row0, tid, r) * p.row_stride;
   float acc[RPI];
   [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
   const uint nblk = p.ncols / 256;
@@ -227,7 +240,7 @@ void mul_mv_row_lanes(uint row0, uint tid) {
     }
     [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] += rdf16(rb[r] + blk * BLOCK_U16, 208) * (t[r][0] + t[r][1]);
   }
-  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+  row_lanes_store_all(row0, tid, acc);
 }
 #elif defined(DATA_A_Q8_0) && defined(A_IL)
 // Q8_0 interleaved (Matrix::interleaved): units of 8 blocks as 17 texels, the 8 f16 d's in texel 0 and block
@@ -235,7 +248,7 @@ void mul_mv_row_lanes(uint row0, uint tid) {
 // path below) is half h of a unit: its d's are half h of texel 0, then 8 texels of quants.
 void mul_mv_row_lanes(uint row0, uint tid) {
   uint rb[RPI];  // each row's first texel
-  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = il_row(min(row0 + tid + r * WG_SIZE, p.nrows - 1));
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = il_row(lane_row(row0, tid, r));
   float acc[RPI];
   [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
   const uint nquad = p.ncols / 128;
@@ -260,7 +273,7 @@ void mul_mv_row_lanes(uint row0, uint tid) {
       acc[r] += t;
     }
   }
-  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+  row_lanes_store_all(row0, tid, acc);
 }
 #elif defined(DATA_A_Q8_0)
 // Q8_0 (34-byte blocks) by quads of blocks: 136 bytes = 17 8-byte words, 8-byte aligned (Ops::mul_mv: rows
@@ -274,7 +287,7 @@ uint q8_word(uint64_t w[17], uint o) {  // the 4 bytes at (even) byte o of the q
 
 void mul_mv_row_lanes(uint row0, uint tid) {
   uint rb[RPI];
-  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + lane_row(row0, tid, r) * p.row_stride;
   float acc[RPI];
   [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
   const uint nquad = p.ncols / 128;
@@ -296,14 +309,14 @@ void mul_mv_row_lanes(uint row0, uint tid) {
       acc[r] += t;
     }
   }
-  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+  row_lanes_store_all(row0, tid, acc);
 }
 #elif defined(DATA_A_F16)
 // F16 (rows of whole 32-value groups, 16-byte aligned: Ops::mul_mv): 32 values per step as 4 u64vec2s, 8
 // 8-byte components instead of the lane-striding path's 32 16-bit loads.
 void mul_mv_row_lanes(uint row0, uint tid) {
   uint rb[RPI];
-  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + min(row0 + tid + r * WG_SIZE, p.nrows - 1) * p.row_stride;
+  [[unroll]] for (uint r = 0; r < RPI; ++r) rb[r] = p.a_offset + lane_row(row0, tid, r) * p.row_stride;
   float acc[RPI];
   [[unroll]] for (uint r = 0; r < RPI; ++r) acc[r] = 0.0;
   const uint steps = p.ncols / 32;
@@ -322,6 +335,6 @@ void mul_mv_row_lanes(uint row0, uint tid) {
       acc[r] += t;
     }
   }
-  [[unroll]] for (uint r = 0; r < RPI; ++r) row_lanes_store(row0 + tid + r * WG_SIZE, acc[r]);
+  row_lanes_store_all(row0, tid, acc);
 }
 #endif

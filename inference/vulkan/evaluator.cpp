@@ -81,8 +81,11 @@ class VulkanEvaluator final : public model::Evaluator {
     self->n_batch_ = std::clamp<uint32_t>(n_batch, 1, self->n_ctx_);
     PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_, self->n_batch_, self->device_->info().is_cpu()),
                                          fmt::format("{} with a context of {} tokens", model.name(), self->n_ctx_)));
+    // The environment only where the caller left the choice open (as PENSER_VK_FUSE / _MERGE below).
+    const bool fold = opt.swiglu_fold ? *opt.swiglu_fold : env_flag("PENSER_VK_SWIGLU_FOLD").value_or(true);
     PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_, {.max_binding_bytes = opt.max_binding_bytes,
-                                                                .mul_mm_coopmat = opt.mul_mm_coopmat}));
+                                                                     .mul_mm_coopmat = opt.mul_mm_coopmat,
+                                                                     .swiglu_fold = fold}));
     const uint64_t device_limit = self->device_->info().max_memory_allocation_size;
     self->alloc_limit_ = device_limit ? device_limit : UINT64_MAX;
     if (opt.max_allocation_bytes) self->alloc_limit_ = std::min(self->alloc_limit_, opt.max_allocation_bytes);
@@ -506,15 +509,23 @@ class VulkanEvaluator final : public model::Evaluator {
       const MulMvInput ffn_in{.norm = fuse_.norm ? &fn : nullptr, .eps = hp.rms_eps};
       if (!fuse_.norm) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &fn, E, 1, hp.rms_eps));
       const View ffn_x = fuse_.norm ? all(x_) : all(xn_);
-      if (B.gate_up.nrows) {  // gate|up in one product
+      // gate|up in one product, SwiGLU folded into its output where it can (writing gate_ only).
+      const bool folded = B.gate_up.nrows && o.swiglu_folds(B.gate_up);
+      if (folded) {
+        MulMvInput in = ffn_in;
+        in.swiglu_out = true;
+        PENSER_TRY(o.mul_mv(r, B.gate_up, ffn_x, gate_, nullptr, false, in));
+      } else if (B.gate_up.nrows) {
         PENSER_TRY(o.mul_mv(r, B.gate_up, ffn_x, all(gate_up_), nullptr, false, ffn_in));
       } else {
         PENSER_TRY(o.mul_mv(r, B.gate, ffn_x, gate_, nullptr, false, ffn_in));
         PENSER_TRY(o.mul_mv(r, B.up, ffn_x, up_, nullptr, false, ffn_in));
       }
-      if (!fuse_.swiglu) PENSER_TRY(o.swiglu(r, gate_, up_, gate_, F));
+      // Unfolded: SwiGLU a dispatch of its own, or read inside the down product (fuse_.swiglu).
+      const bool swiglu_in_down = fuse_.swiglu && !folded;
+      if (!folded && !swiglu_in_down) PENSER_TRY(o.swiglu(r, gate_, up_, gate_, F));
       PENSER_TRY(o.mul_mv(r, B.down, gate_, all(x_), nullptr, /*accumulate=*/true,
-                          {.up = fuse_.swiglu ? &up_ : nullptr}));
+                          {.up = swiglu_in_down ? &up_ : nullptr}));
     }
     View onorm = all(output_norm_);
     const MulMvInput out_in{.norm = fuse_.norm ? &onorm : nullptr, .eps = hp.rms_eps};

@@ -54,6 +54,11 @@ struct EvaluatorOptions {
     bool qkv = true, gate_up = true, rope_kv = true;
   };
   std::optional<Merges> merge = std::nullopt;
+  // The merged gate|up product writes silu(gate) * up itself (Ops::Options::swiglu_fold: no swiglu dispatch,
+  // half the product's output), in the decode step and the prompt path, where Ops::swiglu_folds allows.
+  // PENSER_VK_SWIGLU_FOLD=0|1 when this is unset (measurements); default on. Where it folds, fuse.swiglu (the
+  // down product recomputing SwiGLU) does not apply: there is nothing left to recompute.
+  std::optional<bool> swiglu_fold = std::nullopt;
   uint64_t max_binding_bytes = 0;    // tests: Ops::Options::max_binding_bytes (matrices above it split); 0: the device's
   uint32_t mul_mm_coopmat = 0;       // tests: Ops::Options::mul_mm_coopmat (2: the emulated cooperative-matrix
                                      // prompt product on any device); 0: PENSER_VK_MUL_MM_COOPMAT, else off

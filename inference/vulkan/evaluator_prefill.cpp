@@ -10,7 +10,8 @@
 // With the decode step's merges (EvaluatorOptions::merge), as there: Q|K|V (or Q|K) is one product over
 // the merged rows, writing QKV = [N, q_dim + 2 kv_dim] (a token's q, k, v side by side), and norm + RoPE +
 // cache store of all N tokens one rope_kv dispatch over QKV's rows; gate|up one product writing
-// [N, 2 n_ff], SwiGLU in place over its gate halves, Wdown reading them with a row stride of 2 n_ff.
+// [N, 2 n_ff], SwiGLU in place over its gate halves, Wdown reading them with a row stride of 2 n_ff (or,
+// where Ops::swiglu_folds, the product writing silu(gate) * up as [N, n_ff] itself).
 // Where Wv's type differs (Q4_K_M's Q6_K attn_v layers), Q|K is one product and V another writing rows of
 // its own after QKV (bound apart, so the two need no barrier between them; rope_kv reads V with its own
 // stride). The separate Q/K/V products (qkv off) still write QKV when rope_kv is on (each waits for the
@@ -230,7 +231,11 @@ Status BatchPath::record(Recorder& r, uint32_t N, uint32_t layer0, uint32_t laye
                               {.head_dim = D, .n_head = H, .n_head_kv = Hkv}, q_stride, QD));
     PENSER_TRY(o.mul_mm(r, B.wo, all(attn_), QD, all(x_), E, N, nullptr, /*accumulate=*/true));
     PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &fn, E, N, hp.rms_eps));
-    if (B.gate_up.nrows) {  // [N, 2F]: a token's gate then its up; SwiGLU in place over the gate halves
+    if (B.gate_up.nrows && o.swiglu_folds(B.gate_up)) {  // [N, F]: SwiGLU folded into the gate|up product
+      const View h{gate_up_->all(), 0};
+      PENSER_TRY(o.mul_mm(r, B.gate_up, all(xn_), E, h, F, N, nullptr, false, /*swiglu_out=*/true));
+      PENSER_TRY(o.mul_mm(r, B.down, h, F, all(x_), E, N, nullptr, /*accumulate=*/true));
+    } else if (B.gate_up.nrows) {  // [N, 2F]: a token's gate then its up; SwiGLU in place over the gate halves
       const View gu{gate_up_->all(), 0}, up{gate_up_->all(), F};
       PENSER_TRY(o.mul_mm(r, B.gate_up, all(xn_), E, gu, 2 * F, N));
       PENSER_TRY(o.swiglu(r, gu, up, gu, N * F, F, 2 * F));

@@ -24,6 +24,12 @@ std::string lower(std::string s) {
 uint32_t ceil_div(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
 }  // namespace
 
+std::string swiglu_label(const char* name) {
+  std::string s = name ? name : "";
+  if (s.ends_with(".weight")) s.resize(s.size() - 7);
+  return s + "+swiglu";
+}
+
 bool supported_weight_type(quant::Type t) {
   using quant::Type;
   switch (t) {
@@ -283,6 +289,13 @@ bool Ops::interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const {
          device_->info().is_cpu();
 }
 
+bool Ops::swiglu_folds(const Matrix& a) const {
+  if (!options_.swiglu_fold || a.nrows < 2 || a.nrows % 2 != 0 || !a.parts.empty()) return false;
+  if (a.interleaved && (a.nrows / 2) % 8 != 0) return false;
+  auto chunks = bind_matrix(a);
+  return chunks && chunks->size() == 1;
+}
+
 // Rows per workgroup of the row-per-lane product: every lane's x loads serve its rows, so more rows per lane
 // amortise them (vk_mul_mv_bench, 1536-wide rows, per CPU-second: Q6_K 0.87 / 1.06 / 1.37 GB/s at 16 / 32 /
 // 64 rows, Q4_K 0.83 / 1.12 / 1.05; docs/vulkan.md). Q6_K's 64 rows take LLVM 3.6 s to compile instead of
@@ -306,6 +319,8 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   PENSER_ASSERT(supported_weight_type(a.type));
   PENSER_ASSERT(a.ncols % quant::traits(a.type).block_size == 0);
   PENSER_ASSERT(!(in.up && in.norm));  // the shader's norm is of x itself, not of the SwiGLU output
+  const bool fold = in.swiglu_out;
+  PENSER_ASSERT(!fold || (swiglu_folds(a) && !bias && !accumulate && !in.up));
   const uint64_t row_bytes = a.row_bytes();
   PENSER_ASSIGN_OR_RETURN(auto chunks, bind_matrix(a));
   // Wide weight loads (mul_mv.comp's A_WIDE) where every row starts suitably aligned in its binding (rows
@@ -352,13 +367,18 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
                                                                                                           : wide,
                                           x_uniform);
   // More than 16 rows only for the row-per-lane path (the lane-striding one unrolls its rows: compile time).
-  const uint32_t rows = row_lanes ? mul_mv_row_lane_rows(a) : std::min(16u, mul_mv_rows_for(a));
+  uint32_t rows = row_lanes ? mul_mv_row_lane_rows(a) : std::min(16u, mul_mv_rows_for(a));
+  // Folded SwiGLU: half the rows are gate rows, half their up rows (a whole number of rows per lane each on
+  // the row-per-lane path), so a workgroup reads as many rows as unfolded and writes half the outputs.
+  if (fold && rows % (row_lanes ? 16 : 2) != 0) rows += row_lanes ? 8 : 1;
+  const uint32_t out_rows = fold ? rows / 2 : rows;
   const bool i64 = row_lanes || (lanes == 1 && ((a.type == quant::Type::Q4_K && wide) || a.type == quant::Type::Q6_K) &&
                                  options_.mul_mv_int64 && device_->info().is_cpu() && device_->int64());
   const uint32_t x_reads = !x_aligned ? 0u : i64 && options_.mul_mv_x64 ? 2u : 1u;
   const bool xt = row_lanes && tex_fits, ubo = row_lanes && x_uniform && !xt;
   std::vector<uint32_t> spec = {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_reads, row_lanes ? 1u : 0u};
-  if (ubo) spec.push_back(uint32_t(ubo_range / 16));  // XU_VEC4S
+  spec.push_back(ubo ? uint32_t(ubo_range / 16) : 1u);  // XU_VEC4S (X_UBO modules only)
+  spec.push_back(fold ? 1u : 0u);                        // SWIGLU
   const std::string name = "mul_mv_" + lower(quant::type_name(a.type)) + (il ? "_il" : i64 ? "_i64" : "") +
                            (xt ? "_xt" : ubo ? "_ubo" : "");
   const uint32_t n_bindings = xt ? 8 : il ? 7 : 6;
@@ -370,7 +390,7 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   for (const BoundRows& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;
-    push.nrows = c.n_rows;
+    push.nrows = fold ? c.n_rows / 2 : c.n_rows;  // output rows
     push.row_stride = uint32_t(a.stride() / 2);
     push.x_offset = x_offset;
     push.y_offset = y.offset + c.row_begin;
@@ -384,8 +404,8 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
                                     in.up ? in.up->range : x.range, in.norm ? in.norm->range : x.range, c.range,
                                     BufferRange{x.range.buffer, tex_begin, tex_range}};
     uint32_t gx, gy;
-    grid_2d(device_->info(), ceil_div(c.n_rows, rows), gx, gy);
-    if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes);
+    grid_2d(device_->info(), ceil_div(push.nrows, out_rows), gx, gy);
+    if (rec.timestamps()) rec.annotate(fold ? swiglu_label(a.name) : a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes);
     PENSER_TRY(rec.dispatch(*p, std::span<const BufferRange>(bindings, n_bindings), &push, sizeof(push), gx, gy));
   }
   return {};

@@ -98,12 +98,20 @@ bool supported_weight_type(quant::Type type);
 // bytes 2j, 2j + 1, the quants of block j at 16 + 32j .. 16 + 32j + 31.
 void interleave_rows(quant::Type type, uint32_t ncols, const uint8_t* src, uint32_t nrows, uint8_t* dst);
 
+// The profile's label of a product with SwiGLU folded in (MulMvInput::swiglu_out): "ffn_gate_up.weight" ->
+// "ffn_gate_up+swiglu".
+std::string swiglu_label(const char* name);
+
 // Ops::mul_mv's input transforms, fused into its read of x (the decode step on GPUs: fewer dispatches and
 // barriers): x := silu(x) * up (SwiGLU; x is the gate) or x := RMSNorm(x) * norm (eps), not both.
 struct MulMvInput {
   const View* up = nullptr;
   const View* norm = nullptr;
   float eps = 0;
+  // SwiGLU folded into the output (where Ops::swiglu_folds(a)): a is the merged [gate | up] (nrows / 2
+  // rows each) and y[r] = silu(gate_r . x) * (up_r . x) for r < nrows / 2: one dispatch and n_ff floats
+  // written instead of a product writing 2 n_ff and a swiglu dispatch. No bias, no accumulate, no `up`.
+  bool swiglu_out = false;
 };
 
 class Ops {
@@ -195,6 +203,10 @@ class Ops {
     // as texels) instead of the GPU ones (PENSER_VK_SMALL_CPU=0/1; tests set it off to cover those on
     // lavapipe). GPUs ignore it.
     bool small_cpu = true;
+    // The merged gate|up product writes silu(gate) * up itself (MulMvInput::swiglu_out, Ops::mul_mm's
+    // swiglu_out) where Ops::swiglu_folds allows: the evaluators then skip the swiglu dispatch
+    // (EvaluatorOptions::swiglu_fold, PENSER_VK_SWIGLU_FOLD=0/1).
+    bool swiglu_fold = true;
   };
   static Result<std::unique_ptr<Ops>> create(Device& device, const Options& options);
   static Result<std::unique_ptr<Ops>> create(Device& device) { return create(device, Options{}); }
@@ -248,8 +260,10 @@ class Ops {
   // ---- Prefill: many tokens at once (ops_prefill.cpp) ----
   // Y[n, r] = A[r, :] . X[n, :] (+ bias[r]) (+ Y[n, r] when accumulate) for n < n_tokens, r < A.nrows; X and
   // Y rows `x_stride` / `y_stride` floats apart. Tiled in shared memory: weights decoded once per tile of tokens.
+  // swiglu_out: a is the merged [gate | up] and Y[n, r] = silu(gate_r . X[n]) * (up_r . X[n]), r < nrows / 2
+  // (MulMvInput::swiglu_out; where Ops::swiglu_folds(a), no bias, no accumulate).
   Status mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, View y, uint32_t y_stride,
-                uint32_t n_tokens, const View* bias = nullptr, bool accumulate = false);
+                uint32_t n_tokens, const View* bias = nullptr, bool accumulate = false, bool swiglu_out = false);
   // Causal attention of n_tokens queries (q: [n_tokens, n_head * head_dim]) at positions[pos.offset + i]
   // over cache positions 0..that (their K/V already stored); out like q. Rows q_stride / o_stride floats
   // apart (0: n_head * head_dim; the prompt path's q rows lie inside its q|k|v rows).
@@ -279,6 +293,11 @@ class Ops {
   // Q8_0 of whole 8-block units: ncols % 256 == 0), rows a multiple of 8 of which 8 fit one binding,
   // Options::interleave on. The loader asks, then every product of it reads that layout.
   bool interleaves(quant::Type type, uint32_t ncols, uint32_t nrows) const;
+  // Whether the products of `a`, a merged [gate | up] (gate rows first, as many up rows after), can fold
+  // SwiGLU into their output (MulMvInput::swiglu_out, Ops::mul_mm's swiglu_out): Options::swiglu_fold on,
+  // an even row count (interleaved: halves of whole 8-row groups), and all of a in one binding (no parts,
+  // no chunks: every kernel finds gate row r's up row nrows / 2 rows further on in the same binding).
+  bool swiglu_folds(const Matrix& a) const;
 
  private:
   Ops() = default;

@@ -143,8 +143,9 @@ Result<const Pipeline*> Ops::pipeline_wg(const std::string& shader, uint32_t n_b
 }
 
 Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, View y, uint32_t y_stride,
-                   uint32_t n_tokens, const View* bias, bool accumulate) {
+                   uint32_t n_tokens, const View* bias, bool accumulate, bool fold) {
   PENSER_ASSERT(supported_weight_type(a.type));
+  PENSER_ASSERT(!fold || (swiglu_folds(a) && !bias && !accumulate));
   PENSER_ASSERT(a.ncols % quant::traits(a.type).block_size == 0);
   if (n_tokens == 0) return {};
   const DeviceInfo& info = device_->info();
@@ -153,7 +154,7 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   auto push_for = [&](const BoundRows& c) {
     MulMmPush push{};
     push.ncols = a.ncols;
-    push.nrows = c.n_rows;
+    push.nrows = fold ? c.n_rows / 2 : c.n_rows;  // output rows (folded: gate rows, their up rows after)
     push.n_tokens = n_tokens;
     push.row_stride = uint32_t(a.stride() / 2);
     push.a_offset = c.a_offset;
@@ -180,12 +181,17 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     const uint32_t wg = kCmSgM * kCmSgN * cm->lanes;
     PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
                             pipeline_wg((cm->emulated ? "mul_mm_cm_emu_" : "mul_mm_cm_") + lower_name(a.type), 4, 1u << 2,
-                                        sizeof(MulMmPush), wg, {cm->bm, cm->bn, kCmSgM, kCmSgN, cm->m, cm->n, cm->k, cm->lanes}));
+                                        sizeof(MulMmPush), wg,
+                                        {cm->bm, cm->bn, kCmSgM, kCmSgN, cm->m, cm->n, cm->k, cm->lanes, fold ? 1u : 0u}));
     for (const BoundRows& c : chunks) {
       const MulMmPush push = push_for(c);
       const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
-      if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes, 2ull * c.n_rows * a.ncols * n_tokens);
-      PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, cm->bm), div_up(n_tokens, cm->bn)));
+      if (rec.timestamps())
+        rec.annotate(fold ? swiglu_label(a.name) : a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes,
+                     2ull * c.n_rows * a.ncols * n_tokens);
+      // Folded: a tile is bm / 2 output rows (gate rows and their up rows, mul_mm_cm.comp's SWIGLU).
+      PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(push.nrows, fold ? cm->bm / 2 : cm->bm),
+                              div_up(n_tokens, cm->bn)));
     }
     return {};
   }
@@ -198,8 +204,10 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     // of 8 values (X_EVEN 2) where its offset and stride allow, pairs (1) or floats (0) elsewhere.
     // The shape: the options or PENSER_VK_MUL_MM_ROWS / _TOKENS / _WG (Ops::create), else the measured default.
     // At most 16 x 8: lavapipe crashed (segmentation fault) on 32 rows per invocation, fully unrolled.
-    const uint32_t nr =
+    uint32_t nr =
         std::min(options_.mul_mm_rows ? options_.mul_mm_rows : a.type == quant::Type::Q6_K ? kCpuRowsQ6K : kCpuRows, 16u);
+    if (fold && nr % 2 != 0) ++nr;  // half gate rows, half their up rows
+    const uint32_t out_nr = fold ? nr / 2 : nr;
     const uint32_t nt = std::min(options_.mul_mm_tokens ? options_.mul_mm_tokens : kCpuTokens, 8u);
     uint32_t wg = options_.mul_mm_wg ? options_.mul_mm_wg : kCpuWg;
     const uint32_t x_even = x.offset % 8 == 0 && x_stride % 8 == 0 ? 2 : x.offset % 2 == 0 && x_stride % 2 == 0 ? 1 : 0;
@@ -221,16 +229,18 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     const uint32_t n_bindings = x_texel ? 6 : il ? 5 : 4;
     PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
                             pipeline_wg("mul_mm_cpu_" + lower_name(a.type) + (il ? "_il" : "") + (x_texel ? "_xt" : ""),
-                                        n_bindings, 1u << 2, sizeof(MulMmPush), wg, {nr, nt, x_texel ? 0u : x_even, shared}, 0,
+                                        n_bindings, 1u << 2, sizeof(MulMmPush), wg, {nr, nt, x_texel ? 0u : x_even, shared, fold ? 1u : 0u}, 0,
                                         (il ? 1u << 4 : 0u) | (x_texel ? 1u << 5 : 0u)));
     for (const BoundRows& c : chunks) {
       MulMmPush push = push_for(c);
       if (x_texel) push.x_offset = uint32_t((x_byte - tex_begin) / 4);
       const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range, c.range,
                                       {x.range.buffer, tex_begin, tex_range}};
-      if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes, 2ull * c.n_rows * a.ncols * n_tokens);
+      if (rec.timestamps())
+        rec.annotate(fold ? swiglu_label(a.name) : a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes,
+                     2ull * c.n_rows * a.ncols * n_tokens);
       PENSER_TRY(rec.dispatch(*p, std::span<const BufferRange>(bindings, n_bindings), &push, sizeof(push),
-                              div_up(c.n_rows, uint64_t(wg) * nr), div_up(n_tokens, nt)));
+                              div_up(push.nrows, uint64_t(wg) * out_nr), div_up(n_tokens, nt)));
     }
     return {};
   }
@@ -274,13 +284,16 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
                       format_bytes(info.max_shared_memory));
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
                           pipeline_wg((gpu_kernel ? "mul_mm_gpu_" : "mul_mm_") + lower_name(a.type), 4, 1u << 2,
-                                      sizeof(MulMmPush), wg, {bm, bn, tile.bk}));
+                                      sizeof(MulMmPush), wg, {bm, bn, tile.bk, fold ? 1u : 0u}));
   const uint32_t gy = div_up(n_tokens, bn);
   for (const BoundRows& c : chunks) {
     const MulMmPush push = push_for(c);
     const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
-    if (rec.timestamps()) rec.annotate(a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes, 2ull * c.n_rows * a.ncols * n_tokens);
-    PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(c.n_rows, bm), gy));
+    if (rec.timestamps())
+      rec.annotate(fold ? swiglu_label(a.name) : a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes,
+                   2ull * c.n_rows * a.ncols * n_tokens);
+    // Folded: a tile is bm / 2 output rows (gate rows and their up rows, mul_mm.comp).
+    PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(push.nrows, fold ? bm / 2 : bm), gy));
   }
   return {};
 }

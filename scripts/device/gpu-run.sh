@@ -197,6 +197,7 @@ d="-p 0 -n 32" f="-p 0 -n 32 --kv-fill 4096" pp="-p 512 -n 0"
 [ "$shapes" = tiny ] && d="-p 0 -n 4" f="-p 0 -n 4 --kv-fill 64" pp="-p 8 -n 0"
 sweeps=(
   "default||$d"
+  "swiglu_fold=0|PENSER_VK_SWIGLU_FOLD=0|$d"
   # The prompt's product on cooperative matrices (mul_mm_cm.comp) against the default kernel, same minutes:
   # its default (off) waits on these figures (Ops::Options::mul_mm_coopmat).
   "prompt coopmat=0|PENSER_VK_MUL_MM_COOPMAT=0|$pp"
@@ -240,6 +241,7 @@ sweeps=(
   "wg=64 rows=8|PENSER_VK_MUL_MV_WG=64 PENSER_VK_MUL_MV_ROWS=8|$d"
   "wg=32 rows=4|PENSER_VK_MUL_MV_WG=32 PENSER_VK_MUL_MV_ROWS=4|$d"
   "wg=128 rows=4|PENSER_VK_MUL_MV_WG=128 PENSER_VK_MUL_MV_ROWS=4|$d"
+  "prompt swiglu_fold=0|PENSER_VK_SWIGLU_FOLD=0|$pp"
   "prompt merge=0|PENSER_VK_MERGE=0|$pp"
   "prompt merge=rope_kv|PENSER_VK_MERGE=rope_kv|$pp"
   "prompt tile 64x64x32|PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=32|$pp"

@@ -3,7 +3,10 @@
 // GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1, rl=0|1 (row lanes), x64=0|1, ubo=0|1 (x as a uniform buffer), il=0|1 (the interleaved layout where it applies, marked [il]) ("-" for the defaults).
 // With TOKENS=N in the environment the prompt's product instead (Ops::mul_mm over N tokens of x, rows
 // NCOLS apart), in GFLOP/s, with the knobs nr=N, nt=N, mwg=N (mul_mm_cpu.comp's shape), share=0|1,
-// xt=0|1 (x as texels; also the knob of the matrix-vector product's texel x).
+// xt=0|1 (x as texels; also the knob of the matrix-vector product's texel x). fold=1: the matrix as a merged
+// [gate | up] with SwiGLU folded into the product (MulMvInput::swiglu_out, mul_mm's swiglu_out; one
+// dispatch writing NROWS / 2 values per token); fold=0: the product writing [gate | up] then the swiglu
+// dispatch, as the evaluators do unfolded (both count the weights' bytes only).
 // Not a test: a measuring tool for docs/vulkan.md (it asserts nothing about speed).
 #include <QtCore>
 
@@ -26,6 +29,7 @@ struct Variant {
   std::string name;
   Ops::Options options;
   std::string wg;  // PENSER_VK_MUL_MV_WG while the Ops is created
+  int fold = -1;   // -1: the plain product; 0: product + swiglu; 1: SwiGLU folded into the product
   std::unique_ptr<Ops> ops;
   std::unique_ptr<Recorder> rec;
   std::vector<double> rates;
@@ -74,6 +78,7 @@ int main(int argc, char** argv) {
       else if (k == "ubo") v.options.mul_mv_ubo = val != 0;
       else if (k == "il") v.options.interleave = val != 0;
       else if (k == "wg") v.wg = kv.substr(eq + 1);
+      else if (k == "fold") v.fold = int(val != 0);
       else if (k == "nr") v.options.mul_mm_rows = val;
       else if (k == "nt") v.options.mul_mm_tokens = val;
       else if (k == "mwg") v.options.mul_mm_wg = val;
@@ -92,11 +97,24 @@ int main(int argc, char** argv) {
       mv = a_il->m;
       v.name += " [il]";
     }
+    if (v.fold == 1 && !v.ops->swiglu_folds(mv)) {
+      std::fprintf(stderr, "%s: SwiGLU cannot fold here (Ops::swiglu_folds)\n", v.name.c_str());
+      return 2;
+    }
     must(v.rec->begin());
-    if (n_tokens)
-      must(v.ops->mul_mm(*v.rec, mv, View{x->all(), 0}, ncols, View{y->all(), 0}, nrows, n_tokens));
-    else
-      must(v.ops->mul_mv(*v.rec, mv, View{x->all(), 0}, View{y->all(), 0}));
+    const View xa{x->all(), 0}, ya{y->all(), 0};
+    const uint32_t half = nrows / 2;
+    if (n_tokens) {
+      if (v.fold == 1) {
+        must(v.ops->mul_mm(*v.rec, mv, xa, ncols, ya, half, n_tokens, nullptr, false, true));
+      } else {
+        must(v.ops->mul_mm(*v.rec, mv, xa, ncols, ya, nrows, n_tokens));
+        if (v.fold == 0) must(v.ops->swiglu(*v.rec, ya, View{y->all(), half}, ya, n_tokens * half, half, nrows));
+      }
+    } else {
+      must(v.ops->mul_mv(*v.rec, mv, xa, ya, nullptr, false, {.swiglu_out = v.fold == 1}));
+      if (v.fold == 0) must(v.ops->swiglu(*v.rec, ya, View{y->all(), half}, ya, half));
+    }
     must(v.rec->end());
     must(v.rec->submit_and_wait());  // warm-up
     vs.push_back(std::move(v));

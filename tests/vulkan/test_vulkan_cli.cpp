@@ -223,11 +223,13 @@ class TestVulkanCli : public QObject {
         matrix_bytes += o.value("weight_bytes_per_token").toDouble();
       }
     }
-    // The merged decode step (the default): Q/K/V and gate/up as one product each, RoPE + KV store as rope_kv.
+    // The merged decode step (the default): Q/K/V and gate/up as one product each, RoPE + KV store as rope_kv,
+    // SwiGLU folded into the gate/up product (the default: no swiglu op).
     // (rms_norm: or its CPU-implementation kernel, rms_norm_cpu.)
-    for (const char* op : {"mul_mv q4_k ffn_down", "mul_mv q4_k attn_qkv", "mul_mv q4_k ffn_gate_up", "rms_norm",
+    for (const char* op : {"mul_mv q4_k ffn_down", "mul_mv q4_k attn_qkv", "mul_mv q4_k ffn_gate_up+swiglu", "rms_norm",
                            "rope_kv"})
       QVERIFY2(ops.contains(op) || ops.contains(QString(op) + "_cpu"), qPrintable(ops.join(", ")));
+    QVERIFY2(ops.filter(QRegularExpression("^swiglu")).isEmpty(), qPrintable(ops.join(", ")));
     // Decode attention: attn_decode (per head) or attn_decode_gqa (grouped), whichever the device runs.
     QVERIFY2(!ops.filter(QRegularExpression("^attn_decode")).isEmpty(), qPrintable(ops.join(", ")));
     QVERIFY(qAbs(share - 1.0) < 1e-6);
@@ -256,8 +258,11 @@ class TestVulkanCli : public QObject {
         QCOMPARE(o.value("gflop_per_token").toDouble(), 0.0);
       }
     }
-    for (const char* op : {"mul_mm q4_k attn_output", "mul_mm q4_k ffn_down", "rms_norm", "swiglu", "mul_mv q4_k output"})
+    // (SwiGLU folded into the gate/up product, the default: no swiglu op; its operations are the product's.)
+    for (const char* op : {"mul_mm q4_k attn_output", "mul_mm q4_k ffn_down", "rms_norm", "mul_mm q4_k ffn_gate_up+swiglu",
+                           "mul_mv q4_k output"})
       QVERIFY2(pops.contains(op) || pops.contains(QString(op) + "_cpu"), qPrintable(pops.join(", ")));
+    QVERIFY2(pops.filter(QRegularExpression("^swiglu")).isEmpty(), qPrintable(pops.join(", ")));
     // Q/K/V and gate/up: one product each or merged, as the prompt path records them.
     for (const char* prefix : {"mul_mm q4_k attn_q", "mul_mm q4_k ffn_gate", "attn_"})
       QVERIFY2(!pops.filter(QRegularExpression(QString("^") + prefix)).isEmpty(), qPrintable(pops.join(", ")));

@@ -39,6 +39,9 @@ enum : int {
                      // interleaved) in mul_mm_gpu.comp, whatever the device
   kCoopmat = 256,    // the prompt's products on the emulated cooperative-matrix kernel (mul_mm_cm.comp's CM_EMULATED
                      // modules, EvaluatorOptions::mul_mm_coopmat 2): x and the weights rounded to fp16 in them
+  kNoFold = 512,     // EvaluatorOptions::swiglu_fold off: the gate|up product writes [gate | up] and swiglu
+                     // (or the down product, kFuseSwiglu) applies SwiGLU; the other rows fold it where they can
+                     // (not with kSplit or kParts: the merged gate|up is not in one binding there)
 };
 
 // A tiny random model of the suite's shape.
@@ -86,13 +89,21 @@ class TestVulkanEvaluator : public QObject {
     QTest::newRow("qwen2 Q5_K") << int(Arch::Qwen2) << int(Type::Q5_K) << false << 1e-3 << 0;
     QTest::newRow("llama IQ4_XS") << int(Arch::Llama) << int(Type::IQ4_XS) << false << 1e-3 << 0;
     // The fused decode step (off by default: slower on lavapipe and on the H200) over plain, K and Q/K-norm paths.
-    QTest::newRow("qwen2 F32 fused") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << (kFuseNorm | kFuseSwiglu);
-    QTest::newRow("qwen3 Q4_K fused") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << (kFuseNorm | kFuseSwiglu);
-    QTest::newRow("qwen2 Q6_K fused") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << (kFuseNorm | kFuseSwiglu);
-    QTest::newRow("llama Q8_0 rope_freqs fused") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << (kFuseNorm | kFuseSwiglu);
+    QTest::newRow("qwen2 F32 fused") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << (kFuseNorm | kFuseSwiglu | kNoFold);
+    QTest::newRow("qwen3 Q4_K fused") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << (kFuseNorm | kFuseSwiglu | kNoFold);
+    QTest::newRow("qwen2 Q6_K fused") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << (kFuseNorm | kFuseSwiglu | kNoFold);
+    QTest::newRow("llama Q8_0 rope_freqs fused") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << (kFuseNorm | kFuseSwiglu | kNoFold);
     // Each half of the fusion on its own.
     QTest::newRow("qwen3 Q4_K fused norm") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << int(kFuseNorm);
-    QTest::newRow("qwen2 F32 fused SwiGLU") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << int(kFuseSwiglu);
+    QTest::newRow("qwen2 F32 fused SwiGLU") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9
+                                            << (kFuseSwiglu | kNoFold);
+    // SwiGLU folded into the gate|up product is the default above (decode and prompt): the unfolded path
+    // (a product writing [gate | up], then swiglu) on the interleaved types and a plain one.
+    QTest::newRow("qwen2 F32 unfolded") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << int(kNoFold);
+    QTest::newRow("qwen3 Q4_K unfolded") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << int(kNoFold);
+    QTest::newRow("qwen2 Q6_K unfolded") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << int(kNoFold);
+    QTest::newRow("llama Q8_0 rope_freqs unfolded") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << int(kNoFold);
+    QTest::newRow("qwen2 Q5_K unfolded") << int(Arch::Qwen2) << int(Type::Q5_K) << false << 1e-3 << int(kNoFold);
     // The merged decode step (the default above) against the unmerged one, and the Q4_K_M mix (Q+K merged,
     // V apart in layer 1) for each architecture: qwen2 biases, qwen3 Q/K norms, llama rope_freqs.
     QTest::newRow("qwen2 F32 unmerged") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << int(kUnmerged);
@@ -172,6 +183,7 @@ class TestVulkanEvaluator : public QObject {
     opt.fuse = vulkan::EvaluatorOptions::Fusion{.norm = bool(variant & kFuseNorm), .swiglu = bool(variant & kFuseSwiglu)};
     if (variant & kUnmerged) opt.merge = vulkan::EvaluatorOptions::Merges{false, false, false};
     else opt.merge = vulkan::EvaluatorOptions::Merges{};
+    opt.swiglu_fold = !(variant & kNoFold);
     if (variant & kSplit) opt.max_binding_bytes = variant & kParts ? 4000 : 40000;
     const uint64_t limit = quant::row_size(Type(type), spec.n_embd) * 75 / 2;
     if (variant & kParts) opt.max_allocation_bytes = limit;
@@ -342,6 +354,7 @@ class TestVulkanEvaluator : public QObject {
                                    .n_batch = 1};
       opt.fuse = vulkan::EvaluatorOptions::Fusion{};
       opt.merge = merged ? vulkan::EvaluatorOptions::Merges{} : vulkan::EvaluatorOptions::Merges{false, false, false};
+      opt.swiglu_fold = false;  // the merges alone (swiglu_fold_step: the fold)
       return vulkan::create_evaluator(model, opt);
     };
     auto on = make(true), off = make(false);
@@ -397,35 +410,139 @@ class TestVulkanEvaluator : public QObject {
     QCOMPARE(pon->barriers, uint32_t(2 + 2 * 9));
   }
 
-  // The measurement knobs the GPU script sweeps do what they say: with EvaluatorOptions::merge / fuse unset,
-  // PENSER_VK_MERGE and PENSER_VK_FUSE choose the decode step's dispatches (qwen2 Q4_K: every layer merges).
+  // SwiGLU folded into the gate|up product (EvaluatorOptions::swiglu_fold, the default) computes what the
+  // product and the swiglu dispatch do: the same logits at every step of a decode fed the same tokens (every
+  // token through the decode step, n_batch 1) and after a prompt of 7 tokens through the prompt path
+  // (n_batch 4: batches of 4 and 3), one dispatch and one barrier fewer per layer in both, and the profiles
+  // list the folded product in place of the product and swiglu. Q4_K_M mix (Q6_K ffn_down) and Q8_0.
+  void swiglu_fold_step_data() {
+    QTest::addColumn<int>("arch");
+    QTest::addColumn<int>("type");
+    QTest::newRow("qwen2 Q4_K_M") << int(Arch::Qwen2) << int(Type::Q4_K);
+    QTest::newRow("qwen3 Q8_0") << int(Arch::Qwen3) << int(Type::Q8_0);
+    QTest::newRow("llama Q6_K") << int(Arch::Llama) << int(Type::Q6_K);
+  }
+  void swiglu_fold_step() {
+    QFETCH(int, arch);
+    QFETCH(int, type);
+    const model::SynthSpec spec = tiny_spec(Arch(arch), Type(type), false, Type(type) == Type::Q4_K);
+    const std::string path = dir.filePath(QString("fold%1_%2.gguf").arg(arch).arg(type)).toStdString();
+    VKT_OK(model::write_synth_model(spec, path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    const model::Model& model = **m;
+    auto make = [&](bool fold, uint32_t n_batch) {
+      vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true, .profile = true,
+                                   .n_batch = n_batch};
+      opt.fuse = vulkan::EvaluatorOptions::Fusion{};
+      opt.merge = vulkan::EvaluatorOptions::Merges{};
+      opt.swiglu_fold = fold;
+      return vulkan::create_evaluator(model, opt);
+    };
+    const uint32_t V = model.hparams().n_vocab;
+    auto labelled = [](const std::vector<Recorder::DispatchTime>& ds, const std::string& label) {
+      return std::count_if(ds.begin(), ds.end(), [&](const Recorder::DispatchTime& d) { return d.label == label; });
+    };
+    auto shader = [](const std::vector<Recorder::DispatchTime>& ds, const std::string& name) {
+      return std::count_if(ds.begin(), ds.end(), [&](const Recorder::DispatchTime& d) {
+        return d.shader == name || d.shader == name + "_cpu";
+      });
+    };
+    {  // decode
+      auto on = make(true, 1), off = make(false, 1);
+      VKT_OK(on);
+      VKT_OK(off);
+      std::vector<float> lon(V), loff(V);
+      std::vector<tokenizer::Token> feed = {1, 17, 200, 3, 99, 42, 7};
+      for (int step = 0; step < 7; ++step) {
+        VKT_OK((*on)->eval(feed, lon));
+        VKT_OK((*off)->eval(feed, loff));
+        const double err = nmse(lon, loff);
+        QVERIFY2(err < 1e-10, fmt::format("step {}: folded vs unfolded nmse {:.3g}", step, err).c_str());
+        feed = {argmax(lon)};
+      }
+      auto pon = vulkan::take_profile(**on), poff = vulkan::take_profile(**off);
+      VKT_OK(pon);
+      VKT_OK(poff);
+      QCOMPARE(pon->dispatches.size() + 2, poff->dispatches.size());
+      QCOMPARE(pon->barriers + 2, poff->barriers);
+      QCOMPARE(labelled(pon->dispatches, "ffn_gate_up+swiglu"), 2);
+      QCOMPARE(labelled(pon->dispatches, "ffn_gate_up.weight") + shader(pon->dispatches, "swiglu"), 0);
+      QCOMPARE(labelled(poff->dispatches, "ffn_gate_up.weight"), 2);
+      QCOMPARE(shader(poff->dispatches, "swiglu"), 2);
+    }
+    {  // prompt
+      auto on = make(true, 4), off = make(false, 4);
+      VKT_OK(on);
+      VKT_OK(off);
+      std::vector<float> lon(V), loff(V);
+      const std::vector<tokenizer::Token> prompt = {1, 17, 200, 3, 99, 42, 7};
+      VKT_OK((*on)->eval(prompt, lon));
+      VKT_OK((*off)->eval(prompt, loff));
+      const double err = nmse(lon, loff);
+      QVERIFY2(err < 1e-10, fmt::format("prompt: folded vs unfolded nmse {:.3g}", err).c_str());
+      auto pon = vulkan::take_prompt_profile(**on), poff = vulkan::take_prompt_profile(**off);
+      VKT_OK(pon);
+      VKT_OK(poff);
+      QVERIFY(labelled(pon->dispatches, "ffn_gate_up+swiglu") >= 2);
+      QCOMPARE(labelled(pon->dispatches, "ffn_gate_up.weight") + shader(pon->dispatches, "swiglu"), 0);
+      QVERIFY(labelled(poff->dispatches, "ffn_gate_up.weight") >= 2 && shader(poff->dispatches, "swiglu") >= 2);
+      auto con = vulkan::prompt_counts(**on), coff = vulkan::prompt_counts(**off);
+      VKT_OK(con);
+      VKT_OK(coff);
+      QVERIFY(!con->empty() && con->size() == coff->size());
+      // Per submission (a layer on CPU implementations, a batch of all layers on GPUs): one dispatch and one
+      // barrier fewer per layer.
+      const uint32_t L = model.hparams().n_layer, per = con->size() == L ? 1 : L;
+      for (size_t i = 0; i < con->size(); ++i) {
+        QCOMPARE((*con)[i].dispatches + per, (*coff)[i].dispatches);
+        QCOMPARE((*con)[i].barriers + per, (*coff)[i].barriers);
+      }
+    }
+  }
+
+  // The measurement knobs the GPU script sweeps do what they say: with EvaluatorOptions::merge / fuse /
+  // swiglu_fold unset, PENSER_VK_MERGE, PENSER_VK_FUSE and PENSER_VK_SWIGLU_FOLD choose the decode step's
+  // dispatches (qwen2 Q4_K: every layer merges).
   void environment_knobs_data() {
     QTest::addColumn<QByteArray>("merge");
     QTest::addColumn<QByteArray>("fuse");
+    QTest::addColumn<QByteArray>("fold");  // PENSER_VK_SWIGLU_FOLD
     QTest::addColumn<QStringList>("present");
     QTest::addColumn<QStringList>("absent");
-    const QStringList merged = {"attn_qkv.weight", "ffn_gate_up.weight", "rope_kv", "rms_norm", "swiglu"};
+    // Merged (the default) with SwiGLU folded into gate|up (the default): no swiglu dispatch.
+    const QStringList merged = {"attn_qkv.weight", "ffn_gate_up+swiglu", "rope_kv", "rms_norm"};
     const QStringList separate = {"attn_q.weight", "attn_v.weight", "ffn_gate.weight", "ffn_up.weight", "rope",
-                                  "kv_store"};
-    QTest::newRow("unset") << QByteArray() << QByteArray() << merged << separate;
-    QTest::newRow("all") << QByteArray("all") << QByteArray("0") << merged << separate;
-    QTest::newRow("0") << QByteArray("0") << QByteArray() << separate << merged.mid(0, 3);
-    QTest::newRow("qkv") << QByteArray("qkv") << QByteArray()
-                         << QStringList{"attn_qkv.weight", "ffn_gate.weight", "rope", "kv_store"}
-                         << QStringList{"attn_q.weight", "ffn_gate_up.weight", "rope_kv"};
-    QTest::newRow("gate_up,rope_kv") << QByteArray("gate_up,rope_kv") << QByteArray()
-                                     << QStringList{"attn_q.weight", "ffn_gate_up.weight", "rope_kv"}
-                                     << QStringList{"attn_qkv.weight", "ffn_gate.weight", "rope", "kv_store"};
-    QTest::newRow("fuse norm") << QByteArray() << QByteArray("norm") << QStringList{"swiglu", "rope_kv"}
+                                  "kv_store", "ffn_gate_up.weight", "swiglu"};
+    const QByteArray unset;
+    QTest::newRow("unset") << unset << unset << unset << merged << separate;
+    QTest::newRow("all") << QByteArray("all") << QByteArray("0") << unset << merged << separate;
+    QTest::newRow("0") << QByteArray("0") << unset << unset << separate.mid(0, 6) + QStringList{"swiglu"}
+                       << merged.mid(0, 3) + QStringList{"ffn_gate_up.weight"};
+    QTest::newRow("qkv") << QByteArray("qkv") << unset << unset
+                         << QStringList{"attn_qkv.weight", "ffn_gate.weight", "rope", "kv_store", "swiglu"}
+                         << QStringList{"attn_q.weight", "ffn_gate_up.weight", "ffn_gate_up+swiglu", "rope_kv"};
+    QTest::newRow("gate_up,rope_kv") << QByteArray("gate_up,rope_kv") << unset << unset
+                                     << QStringList{"attn_q.weight", "ffn_gate_up+swiglu", "rope_kv"}
+                                     << QStringList{"attn_qkv.weight", "ffn_gate.weight", "rope", "kv_store", "swiglu"};
+    // PENSER_VK_FUSE with the fold off (the fold replaces the SwiGLU fusion where it applies).
+    const QByteArray nofold("0");
+    QTest::newRow("fuse norm") << unset << QByteArray("norm") << nofold << QStringList{"swiglu", "rope_kv"}
                                << QStringList{"rms_norm"};
-    QTest::newRow("fuse swiglu") << QByteArray() << QByteArray("swiglu") << QStringList{"rms_norm", "rope_kv"}
+    QTest::newRow("fuse swiglu") << unset << QByteArray("swiglu") << nofold << QStringList{"rms_norm", "rope_kv"}
                                  << QStringList{"swiglu"};
-    QTest::newRow("fuse 1") << QByteArray() << QByteArray("1") << QStringList{"rope_kv"}
+    QTest::newRow("fuse 1") << unset << QByteArray("1") << nofold << QStringList{"rope_kv"}
                             << QStringList{"rms_norm", "swiglu"};
+    QTest::newRow("fold 0") << unset << unset << nofold << QStringList{"ffn_gate_up.weight", "swiglu"}
+                            << QStringList{"ffn_gate_up+swiglu"};
+    QTest::newRow("fold 1, fuse swiglu") << unset << QByteArray("swiglu") << QByteArray("1")
+                                         << QStringList{"ffn_gate_up+swiglu"}
+                                         << QStringList{"ffn_gate_up.weight", "swiglu"};
   }
   void environment_knobs() {
     QFETCH(QByteArray, merge);
     QFETCH(QByteArray, fuse);
+    QFETCH(QByteArray, fold);
     QFETCH(QStringList, present);
     QFETCH(QStringList, absent);
     const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::Q4_K, false, false);
@@ -439,10 +556,12 @@ class TestVulkanEvaluator : public QObject {
     };
     set("PENSER_VK_MERGE", merge);
     set("PENSER_VK_FUSE", fuse);
+    set("PENSER_VK_SWIGLU_FOLD", fold);
     auto gpu = vulkan::create_evaluator(**m, {.n_ctx = 16, .device = vkt::device_override(), .validation = true,
                                               .profile = true, .n_batch = 1});
     qunsetenv("PENSER_VK_MERGE");
     qunsetenv("PENSER_VK_FUSE");
+    qunsetenv("PENSER_VK_SWIGLU_FOLD");
     VKT_OK(gpu);
     std::vector<float> logits((*m)->hparams().n_vocab);
     VKT_OK((*gpu)->eval(std::vector<tokenizer::Token>{5}, logits));

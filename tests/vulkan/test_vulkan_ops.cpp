@@ -289,6 +289,104 @@ class TestVulkanOps : public QObject {
     }
   }
 
+  // SwiGLU folded into the gate|up product (MulMvInput::swiglu_out): a is [gate | up], n gate rows then n up
+  // rows, and y[r] = silu(gate_r . x) * (up_r . x), r < n. Gate row r and up row r meet in one workgroup on
+  // every path. Interleaved (Q4_K, Q5_K, Q6_K, Q8_0 as the loader stores them on lavapipe; 24 + 24 rows: a
+  // partial workgroup): 0 the default Ops (x as texels at offset 4, a storage buffer at 5), 1 64 rows per
+  // workgroup, 2 x a uniform buffer, 3 x always a storage buffer. The file layout (21 + 21 rows: partial
+  // everywhere): 4 the device's default, 5 the GPU shape (64 invocations x 4 rows, 4-byte loads), 6 shared-
+  // memory reductions at 3 rows (made 4), 7 4 invocations per item, 8 16 invocations x 5 rows (made 6), 9 64
+  // rows (the row-per-lane path on lavapipe for Q4_K, Q5_K, Q6_K, Q8_0, F16). Each dispatch labelled as folded.
+  void mul_mv_swiglu_fold_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<int>("variant");
+    const char* names[] = {"il", "il-rows64", "il-x-ubo", "il-x-ssbo", "default", "gpu64x4", "shared-rows3",
+                           "lanes4", "wg16x5", "rows64"};
+    for (Type t : {Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_0})
+      for (int v = 0; v < 4; ++v) QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
+    // (Short on a cold shader cache: the GPU shapes 6-8 for the types with a code block of their own in
+    // mul_mv.comp, plain F32, Q8_0's pairs, Q4_K, Q6_K; 64 rows for the row-per-lane types.)
+    for (Type t : {Type::F32, Type::F16, Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K})
+      for (int v = 4; v < 10; ++v) {
+        const bool own_block = t == Type::F32 || t == Type::Q8_0 || t == Type::Q4_K || t == Type::Q6_K;
+        if ((v >= 6 && v <= 8 && !own_block) || (v == 9 && (t == Type::F32 || t == Type::Q4_0))) continue;
+        QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
+      }
+  }
+  void mul_mv_swiglu_fold() {
+    QFETCH(int, type);
+    QFETCH(int, variant);
+    const Type t = Type(type);
+    const bool il = variant < 4;
+    const uint32_t block = quant::traits(t).block_size;
+    const uint32_t ncols = il ? 512 : block == 1 ? (variant == 9 ? 352 : 333) : block == 32 ? 32 * 24 : 256 * 3;
+    const uint32_t n = il ? 24 : 21, nrows = 2 * n;
+    Ops* const all[] = {ops.get(),         ops_row_lanes64.get(), ops_row_lanes_ubo.get(), ops_row_lanes_ssbo.get(),
+                        ops.get(),         ops_gpu.get(),         ops_fallback.get(),      ops_lanes[1].get(),
+                        ops_wide.get(),    ops_row_lanes64.get()};
+    Ops& o = *all[variant];
+    if (il && !o.interleaves(t, ncols, nrows))
+      QSKIP("this device does not store weights interleaved (a CPU implementation with 8-lane subgroups and 64-bit integers does)");
+    const auto m = random_matrix(t, ncols, nrows, 41 + type);
+    const auto w = dequantized(t, m, ncols, nrows);
+    auto im = il ? interleaved_matrix(*gpu.device, t, ncols, nrows, m, 32, nrows) : InterleavedMatrix{};
+    auto wb = make_buffer(*gpu.device, m);
+    Matrix a = il ? im.m : Matrix{wb.get(), 0, t, ncols, nrows};
+    a.name = "ffn_gate_up.weight";
+    QVERIFY(o.swiglu_folds(a));
+    const auto x = random_floats(ncols + 5, 7);
+    const auto y0 = random_floats(n + 2, 9);
+    auto xb = make_buffer(*gpu.device, x);
+    for (uint32_t xo : {5u, 4u}) {
+      auto yb = make_buffer(*gpu.device, y0);
+      auto rec = Recorder::create(*gpu.device);
+      VKT_OK(rec);
+      VKT_OK((*rec)->enable_timestamps());
+      VKT_OK((*rec)->begin());
+      VKT_OK(o.mul_mv(**rec, a, view(*xb, xo), view(*yb, 1), nullptr, false, {.swiglu_out = true}));
+      VKT_OK((*rec)->end());
+      VKT_OK((*rec)->submit_and_wait());
+      const auto times = (*rec)->take_times();
+      QCOMPARE(times.size(), size_t(1));
+      QCOMPARE(times[0].label, std::string("ffn_gate_up+swiglu"));
+      if (il)
+        QVERIFY2(times[0].shader.ends_with(xo == 5 || variant == 3 ? "_il" : variant == 2 ? "_il_ubo" : "_il_xt"),
+                 times[0].shader.c_str());
+      const auto got = read_back<float>(*yb, n + 2);
+      const double err = nmse(std::vector<float>(got.begin() + 1, got.end() - 1), swiglu_of_products(w, ncols, nrows, x, xo, 0, 1));
+      QVERIFY2(err < 1e-10, fmt::format("x offset {}: nmse {:.3g}", xo, err).c_str());
+      QCOMPARE(got[0], y0[0]);  // nothing written around the n outputs
+      QCOMPARE(got[n + 1], y0[n + 1]);
+    }
+  }
+
+  // Where SwiGLU cannot fold into the gate|up product (the evaluators then run the product and swiglu):
+  // the option off, an odd row count, interleaved halves that are no whole 8-row groups, and the matrix not
+  // in one binding (split over bindings, or stored in parts).
+  void swiglu_folds_limits() {
+    const Type t = Type::Q4_K;
+    const auto m = random_matrix(t, 512, 48, 5);
+    auto wb = make_buffer(*gpu.device, m);
+    const Matrix a{wb.get(), 0, t, 512, 48};
+    QVERIFY(ops->swiglu_folds(a));
+    auto off = Ops::create(*gpu.device, {.swiglu_fold = false});
+    VKT_OK(off);
+    QVERIFY(!(*off)->swiglu_folds(a));
+    QVERIFY(!ops->swiglu_folds(Matrix{wb.get(), 0, t, 512, 47}));
+    QVERIFY(!ops_split->swiglu_folds(a));  // 48 rows of 288 bytes over 4 KiB bindings
+    QVERIFY(ops_split->swiglu_folds(Matrix{wb.get(), 0, t, 512, 12}));  // 3456 bytes: one binding
+    if (ops->interleaves(t, 512, 48)) {
+      auto whole = interleaved_matrix(*gpu.device, t, 512, 48, m, 0, 48);
+      auto parts = interleaved_matrix(*gpu.device, t, 512, 48, m, 0, 24);
+      auto odd = interleaved_matrix(*gpu.device, t, 512, 16, m, 0, 16);  // 8 + 8: whole groups
+      QVERIFY(ops->swiglu_folds(whole.m));
+      QVERIFY(!ops->swiglu_folds(parts.m));
+      QVERIFY(ops->swiglu_folds(odd.m));
+      auto il24 = interleaved_matrix(*gpu.device, t, 512, 24, m, 0, 24);  // 12 + 12: half a group each
+      QVERIFY(!ops->swiglu_folds(il24.m));
+    }
+  }
+
   // Long rows. Past maxUniformBufferRange (lavapipe: 64 KiB, 16640 floats here) x is read as texels (the
   // row-per-lane types), which have no such limit (with the texel option off Ops::mul_mv falls back to x as a
   // storage buffer; Q4_K there takes the lane-striding path). Q4_K at 4352 columns: by row per lane only

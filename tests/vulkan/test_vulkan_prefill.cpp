@@ -202,6 +202,84 @@ class TestVulkanPrefill : public QObject {
                            n_tokens, nrows, y_stride);
   }
 
+  // SwiGLU folded into the prompt's gate|up product (Ops::mul_mm's swiglu_out): a is [gate | up], n gate rows
+  // then n up rows, and Y[t, r] = silu(gate_r . X[t]) * (up_r . X[t]) in rows y_stride apart. Interleaved
+  // (Q4_K, Q5_K, Q6_K, Q8_0, 24 + 24 rows, mul_mm_cpu.comp's A_IL modules): 0 by device with x as texels, 1
+  // x from the storage buffer at an odd offset, 2 ops_cpu's shape (3 rows per invocation made 4, 5 tokens,
+  // shared x). The file layout (21 + 21 rows): 3 by device (mul_mm_cpu.comp for Q4_K / Q6_K on lavapipe,
+  // else the tiles), 4 the other device type's tiles, 5 ops_cpu's shape, 6 a 16 x 24 x 96 tile. Each
+  // dispatch labelled as folded.
+  void mul_mm_swiglu_fold_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<int>("variant");
+    QTest::addColumn<uint32_t>("n_tokens");
+    const char* names[] = {"il",         "il-x-storage",  "il-3x5",           "default",
+                           "other tile", "cpu kernel 3x5", "16x24x96 tile",   "coopmat emulated",
+                           "GPU tile, mul_mm.comp"};
+    for (Type t : {Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_0})
+      for (int v = 0; v < 3; ++v)
+        QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v << (v == 2 ? 23u : 17u);
+    for (Type t : {Type::F32, Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K})
+      for (int v = 3; v < 9; ++v)
+        if (v != 7 || (t != Type::F32 && t != Type::Q4_0))  // the types mul_mm_cm.comp has
+          QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v << (v >= 7 || v == 4 ? 70u : 17u);
+  }
+  void mul_mm_swiglu_fold() {
+    QFETCH(int, type);
+    QFETCH(int, variant);
+    QFETCH(uint32_t, n_tokens);
+    const Type t = Type(type);
+    const bool il = variant < 3;
+    const uint32_t block = quant::traits(t).block_size;
+    const uint32_t ncols = il ? 512 : block == 1 ? 333 : block == 32 ? 32 * 7 : 256 * 2;
+    const uint32_t n = il ? 24 : 21, nrows = 2 * n, y_stride = n + 2;
+    std::unique_ptr<Ops> own;  // 7: the emulated cooperative-matrix kernel; 8: the GPU tile in mul_mm.comp
+    if (variant >= 7) {
+      auto c = Ops::create(*gpu.device, variant == 7 ? Ops::Options{.mul_mm_coopmat = 2}
+                                                     : Ops::Options{.mul_mm_tiles = 2, .mul_mm_gpu = 1, .mul_mm_kernel = 1});
+      VKT_OK(c);
+      own = std::move(*c);
+    }
+    Ops& o = variant >= 7 ? *own : variant == 2 || variant == 5 ? *ops_cpu : variant == 4 ? *ops_other : variant == 6 ? *ops_tile : *ops;
+    if (il && !o.interleaves(t, ncols, nrows))
+      QSKIP("this device does not store weights interleaved (a CPU implementation with 8-lane subgroups and 64-bit integers does)");
+    // x: offset and stride multiples of 8 (texels where the device reads them so) or odd ones.
+    const bool x_even = variant == 0 || variant == 3;
+    const uint32_t x_stride = x_even ? ncols + 8 : variant == 2 || variant == 5 ? ncols + 2 : ncols + 3;
+    const uint32_t x_off = x_even ? 8 : variant == 2 || variant == 5 ? 4 : 5;
+    const auto m = random_matrix(t, ncols, nrows, 301 + type);
+    const auto w = dequantized(t, m, ncols, nrows);
+    auto im = il ? interleaved_matrix(*gpu.device, t, ncols, nrows, m, 16, nrows) : InterleavedMatrix{};
+    auto wb = make_buffer(*gpu.device, m);
+    Matrix a = il ? im.m : Matrix{wb.get(), 0, t, ncols, nrows};
+    a.name = "ffn_gate_up.weight";
+    QVERIFY(o.swiglu_folds(a));
+    const auto x = random_floats(size_t(n_tokens) * x_stride + x_off, 17);
+    const auto y0 = random_floats(size_t(n_tokens) * y_stride + 1, 19);
+    auto xb = make_buffer(*gpu.device, x), yb = make_buffer(*gpu.device, y0);
+    auto rec = Recorder::create(*gpu.device);
+    VKT_OK(rec);
+    VKT_OK((*rec)->enable_timestamps());
+    VKT_OK((*rec)->begin());
+    VKT_OK(o.mul_mm(**rec, a, view(*xb, x_off), x_stride, view(*yb, 1), y_stride, n_tokens, nullptr, false, true));
+    VKT_OK((*rec)->end());
+    VKT_OK((*rec)->submit_and_wait());
+    const auto times = (*rec)->take_times();
+    QCOMPARE(times.size(), size_t(1));
+    QCOMPARE(times[0].label, std::string("ffn_gate_up+swiglu"));
+    const bool cpu_kernel = gpu.device->int64() && (il || ((t == Type::Q4_K || t == Type::Q6_K) &&
+                                                          (variant == 5 || (variant == 3 && gpu.device->info().is_cpu()))));
+    QVERIFY2(QString::fromStdString(times[0].shader).startsWith("mul_mm_cpu_") == cpu_kernel, times[0].shader.c_str());
+    if (il) QVERIFY2(times[0].shader.ends_with(variant == 0 ? "_il_xt" : "_il"), times[0].shader.c_str());
+    // The GPU tile's kernels and the emulated cooperative-matrix one fold too (each its own SWIGLU constant).
+    const char* kernel = variant == 4 ? "mul_mm_gpu_" : variant == 7 ? "mul_mm_cm_emu_" : variant == 8 ? "mul_mm_" : "";
+    QVERIFY2(times[0].shader.starts_with(kernel) && (variant != 8 || !times[0].shader.starts_with("mul_mm_gpu_")),
+             times[0].shader.c_str());
+    // (fp16 x and weights in the cooperative-matrix products: mul_mm_coopmat's tolerance against exact sums)
+    check_strided_products(read_back<float>(*yb, y0.size()), y0, swiglu_of_products(w, ncols, nrows, x, x_off, x_stride, n_tokens),
+                           n_tokens, n, y_stride, variant == 7 ? 1e-6 : 1e-10);
+  }
+
   // Interleaved weights (Matrix::interleaved) in the prompt's product (mul_mm_cpu.comp's A_IL modules): 40
   // rows (partial row groups of the 16 x 12 and 8 x 3 shapes), 17 and 1 tokens, split bindings (4 KiB: whole
   // 8-row groups), the matrix in two parts; x read as texels (X_TEX) where its offset and stride are

@@ -1,6 +1,7 @@
 // Random weight matrices of every quant type and their dequantized reference, shared by the op suites.
 #pragma once
 
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -78,6 +79,27 @@ inline std::vector<float> twice_product_plus_bias(const std::vector<float>& w, u
       double s = 0;
       for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r) * ncols + c]) * x[x_off + size_t(n) * x_stride + c];
       out[size_t(n) * nrows + r] = float(2 * s + bias[2 + r]);
+    }
+  return out;
+}
+
+// What a product with SwiGLU folded in leaves (Ops::mul_mv / mul_mm with swiglu_out), in double precision:
+// w is [gate | up] (nrows / 2 rows each), out[n][r] = silu(gate_r . x_n) * (up_r . x_n) for token n's x at
+// x_off + n * x_stride, [n_tokens][nrows / 2].
+inline std::vector<float> swiglu_of_products(const std::vector<float>& w, uint32_t ncols, uint32_t nrows,
+                                             const std::vector<float>& x, uint32_t x_off, uint32_t x_stride,
+                                             uint32_t n_tokens) {
+  const uint32_t half = nrows / 2;
+  std::vector<float> out(size_t(n_tokens) * half);
+  for (uint32_t n = 0; n < n_tokens; ++n)
+    for (uint32_t r = 0; r < half; ++r) {
+      double g = 0, u = 0;
+      for (uint32_t c = 0; c < ncols; ++c) {
+        const double xv = x[x_off + size_t(n) * x_stride + c];
+        g += double(w[size_t(r) * ncols + c]) * xv;
+        u += double(w[size_t(half + r) * ncols + c]) * xv;
+      }
+      out[size_t(n) * half + r] = float(g / (1.0 + std::exp(-g)) * u);
     }
   return out;
 }
