@@ -197,22 +197,24 @@ d="-p 0 -n 32" f="-p 0 -n 32 --kv-fill 4096" pp="-p 512 -n 0"
 [ "$shapes" = tiny ] && d="-p 0 -n 4" f="-p 0 -n 4 --kv-fill 64" pp="-p 8 -n 0"
 sweeps=(
   "default||$d"
+  # What this session's changes need decided (2026-11-29, docs/vulkan.md), most important first: SwiGLU
+  # folded into the gate|up product (PENSER_VK_SWIGLU_FOLD, on by default: unmeasured on a GPU); the prompt
+  # on cooperative matrices (mul_mm_cm.comp, PENSER_VK_MUL_MM_COOPMAT=1: off by default until measured); the
+  # register-blocked GPU-tile kernel (mul_mm_gpu.comp, the default) against the first one (mul_mm.comp,
+  # PENSER_VK_MUL_MM_GPU=1); then the same with the per-op profile (bench.log: each product's GFLOP/s).
   "swiglu_fold=0|PENSER_VK_SWIGLU_FOLD=0|$d"
-  # The prompt's product on cooperative matrices (mul_mm_cm.comp) against the default kernel, same minutes:
-  # its default (off) waits on these figures (Ops::Options::mul_mm_coopmat).
-  "prompt coopmat=0|PENSER_VK_MUL_MM_COOPMAT=0|$pp"
+  "prompt default||$pp"
   "prompt coopmat=1|PENSER_VK_MUL_MM_COOPMAT=1|$pp"
-  # The prompt's GPU-tile kernels side by side (PENSER_VK_MUL_MM_GPU: 2 mul_mm_gpu.comp, the default; 1 the
-  # first version, mul_mm.comp), at the default tile and two others, then profiled (docs/vulkan.md).
-  "prompt default (mul_mm_gpu)||$pp"
   "prompt mul_mm.comp|PENSER_VK_MUL_MM_GPU=1|$pp"
-  "prompt 128x128x32 mul_mm_gpu|PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=128 PENSER_VK_MUL_MM_BK=32|$pp"
-  "prompt 128x128x32 mul_mm.comp|PENSER_VK_MUL_MM_GPU=1 PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=128 PENSER_VK_MUL_MM_BK=32|$pp"
-  "prompt 64x64x32 mul_mm_gpu|PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=32|$pp"
-  "prompt 64x64x32 mul_mm.comp|PENSER_VK_MUL_MM_GPU=1 PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=32|$pp"
-  # The same two with the per-op profile (bench.log: GFLOP/s of each product, apart from attention).
-  "prompt mul_mm_gpu ${profile[*]}||$pp ${profile[*]}"
+  "prompt swiglu_fold=0|PENSER_VK_SWIGLU_FOLD=0|$pp"
+  "prompt default ${profile[*]}||$pp ${profile[*]}"
+  "prompt coopmat=1 ${profile[*]}|PENSER_VK_MUL_MM_COOPMAT=1|$pp ${profile[*]}"
   "prompt mul_mm.comp ${profile[*]}|PENSER_VK_MUL_MM_GPU=1|$pp ${profile[*]}"
+  "prompt 128x128x32|PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=128 PENSER_VK_MUL_MM_BK=32|$pp"
+  "prompt 128x128x32 mul_mm.comp|PENSER_VK_MUL_MM_GPU=1 PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=128 PENSER_VK_MUL_MM_BK=32|$pp"
+  "prompt coopmat=1 tile 128x64|PENSER_VK_MUL_MM_COOPMAT=1 PENSER_VK_MUL_MM_CM_BM=128 PENSER_VK_MUL_MM_CM_BN=64|$pp"
+  "prompt 64x64x32|PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=32|$pp"
+  "prompt 64x64x32 mul_mm.comp|PENSER_VK_MUL_MM_GPU=1 PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=32|$pp"
   "merge=0|PENSER_VK_MERGE=0|$d"
   "merge=qkv|PENSER_VK_MERGE=qkv|$d"
   "merge=gate_up|PENSER_VK_MERGE=gate_up|$d"
@@ -241,17 +243,13 @@ sweeps=(
   "wg=64 rows=8|PENSER_VK_MUL_MV_WG=64 PENSER_VK_MUL_MV_ROWS=8|$d"
   "wg=32 rows=4|PENSER_VK_MUL_MV_WG=32 PENSER_VK_MUL_MV_ROWS=4|$d"
   "wg=128 rows=4|PENSER_VK_MUL_MV_WG=128 PENSER_VK_MUL_MV_ROWS=4|$d"
-  "prompt swiglu_fold=0|PENSER_VK_SWIGLU_FOLD=0|$pp"
   "prompt merge=0|PENSER_VK_MERGE=0|$pp"
   "prompt merge=rope_kv|PENSER_VK_MERGE=rope_kv|$pp"
-  "prompt tile 64x64x32|PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=32|$pp"
-  "prompt tile 128x128x32|PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=128 PENSER_VK_MUL_MM_BK=32|$pp"
   "prompt tile 256x64x32|PENSER_VK_MUL_MM_BM=256 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=32|$pp"
   "prompt tile 64x128x32|PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=128 PENSER_VK_MUL_MM_BK=32|$pp"
   "prompt tile 128x32x32|PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=32 PENSER_VK_MUL_MM_BK=32|$pp"
   "prompt tile 64x64x64|PENSER_VK_MUL_MM_BM=64 PENSER_VK_MUL_MM_BN=64 PENSER_VK_MUL_MM_BK=64|$pp"
   "prompt tile 128x32x64|PENSER_VK_MUL_MM_BM=128 PENSER_VK_MUL_MM_BN=32 PENSER_VK_MUL_MM_BK=64|$pp"
-  "prompt coopmat=1 tile 128x64|PENSER_VK_MUL_MM_COOPMAT=1 PENSER_VK_MUL_MM_CM_BM=128 PENSER_VK_MUL_MM_CM_BN=64|$pp"
   "prompt coopmat=1 tile 64x128|PENSER_VK_MUL_MM_COOPMAT=1 PENSER_VK_MUL_MM_CM_BM=64 PENSER_VK_MUL_MM_CM_BN=128|$pp"
   "prompt coopmat=1 tile 32x64|PENSER_VK_MUL_MM_COOPMAT=1 PENSER_VK_MUL_MM_CM_BM=32 PENSER_VK_MUL_MM_CM_BN=64|$pp"
   "prompt mul_mm_cpu kernel|PENSER_VK_MUL_MM_KERNEL=2|$pp"
