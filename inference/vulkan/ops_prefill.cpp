@@ -166,6 +166,20 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
     return push;
   };
+  // A tiled kernel's dispatch per chunk: tiles of tile_rows rows of A (folded: half of them gate rows, the
+  // other half their up rows, so tile_rows / 2 output rows) x tile_tokens tokens.
+  auto dispatch_tiles = [&](const Pipeline& p, uint32_t tile_rows, uint32_t tile_tokens) -> Status {
+    for (const BoundRows& c : chunks) {
+      const MulMmPush push = push_for(c);
+      const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
+      if (rec.timestamps())
+        rec.annotate(fold ? swiglu_label(a.name) : a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes,
+                     2ull * c.n_rows * a.ncols * n_tokens);
+      PENSER_TRY(rec.dispatch(p, bindings, &push, sizeof(push), div_up(push.nrows, fold ? tile_rows / 2 : tile_rows),
+                              div_up(n_tokens, tile_tokens)));
+    }
+    return {};
+  };
   const auto cm = mul_mm_coopmat_plan(a);
   // Said once per Ops on stderr, so that a measurement of PENSER_VK_MUL_MM_COOPMAT=1 knows it measured the
   // other kernels. (Types it does not cover, and a shape or tile that does not fit, take them silently.)
@@ -183,17 +197,7 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
                             pipeline_wg((cm->emulated ? "mul_mm_cm_emu_" : "mul_mm_cm_") + lower_name(a.type), 4, 1u << 2,
                                         sizeof(MulMmPush), wg,
                                         {cm->bm, cm->bn, kCmSgM, kCmSgN, cm->m, cm->n, cm->k, cm->lanes, fold ? 1u : 0u}));
-    for (const BoundRows& c : chunks) {
-      const MulMmPush push = push_for(c);
-      const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
-      if (rec.timestamps())
-        rec.annotate(fold ? swiglu_label(a.name) : a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes,
-                     2ull * c.n_rows * a.ncols * n_tokens);
-      // Folded: a tile is bm / 2 output rows (gate rows and their up rows, mul_mm_cm.comp's SWIGLU).
-      PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(push.nrows, fold ? cm->bm / 2 : cm->bm),
-                              div_up(n_tokens, cm->bn)));
-    }
-    return {};
+    return dispatch_tiles(*p, cm->bm, cm->bn);  // (folded: mul_mm_cm.comp's SWIGLU)
   }
   // An interleaved matrix (Matrix::interleaved) is read by mul_mm_cpu.comp's A_IL modules only (the weights
   // as a uniform texel buffer, binding 4).
@@ -285,17 +289,7 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p,
                           pipeline_wg((gpu_kernel ? "mul_mm_gpu_" : "mul_mm_") + lower_name(a.type), 4, 1u << 2,
                                       sizeof(MulMmPush), wg, {bm, bn, tile.bk, fold ? 1u : 0u}));
-  const uint32_t gy = div_up(n_tokens, bn);
-  for (const BoundRows& c : chunks) {
-    const MulMmPush push = push_for(c);
-    const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
-    if (rec.timestamps())
-      rec.annotate(fold ? swiglu_label(a.name) : a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes,
-                   2ull * c.n_rows * a.ncols * n_tokens);
-    // Folded: a tile is bm / 2 output rows (gate rows and their up rows, mul_mm.comp).
-    PENSER_TRY(rec.dispatch(*p, bindings, &push, sizeof(push), div_up(push.nrows, fold ? bm / 2 : bm), gy));
-  }
-  return {};
+  return dispatch_tiles(*p, bm, bn);  // (folded: mul_mm.comp's and mul_mm_gpu.comp's SWIGLU)
 }
 
 Status Ops::attn_prefill(Recorder& rec, View q, View k, View v, View out, View positions, uint32_t n_tokens,

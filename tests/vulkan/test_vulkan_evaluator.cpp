@@ -21,6 +21,21 @@ using penser::quant::Type;
 namespace {
 int argmax(const std::vector<float>& v) { return int(std::max_element(v.begin(), v.end()) - v.begin()); }
 
+// Seven decode steps of two evaluators fed the same tokens (a 7-token prompt, then the first one's argmax):
+// their logits within `tolerance` (nmse) at every step. `what` names the pair in the message.
+template <class E>
+void check_same_steps(E& a, E& b, uint32_t n_vocab, double tolerance, const char* what) {
+  std::vector<float> la(n_vocab), lb(n_vocab);
+  std::vector<tokenizer::Token> feed = {1, 17, 200, 3, 99, 42, 7};
+  for (int step = 0; step < 7; ++step) {
+    VKT_OK(a->eval(feed, la));
+    VKT_OK(b->eval(feed, lb));
+    const double err = nmse(la, lb);
+    QVERIFY2(err < tolerance, fmt::format("step {}: {} nmse {:.3g}", step, what, err).c_str());
+    feed = {argmax(la)};
+  }
+}
+
 // Variants of a parity row (bits).
 enum : int {
   kUnmerged = 1,     // EvaluatorOptions::merge all off (one product per matrix, separate RoPE / KV store)
@@ -361,17 +376,10 @@ class TestVulkanEvaluator : public QObject {
     VKT_OK(on);
     VKT_OK(off);
     const uint32_t V = model.hparams().n_vocab;
-    std::vector<float> lon(V), loff(V);
-    std::vector<tokenizer::Token> feed = {1, 17, 200, 3, 99, 42, 7};
-    for (int step = 0; step < 7; ++step) {
-      VKT_OK((*on)->eval(feed, lon));
-      VKT_OK((*off)->eval(feed, loff));
-      // Not bit-identical where the unmerged step's Q/K norms (qwen3) run rms_norm_cpu.comp on a CPU
-      // implementation: it sums in another order than rope_kv.comp (4.75e-10 seen at step 0).
-      const double err = nmse(lon, loff);
-      QVERIFY2(err < 1e-8, fmt::format("step {}: merged vs unmerged nmse {:.3g}", step, err).c_str());
-      feed = {argmax(lon)};
-    }
+    // Not bit-identical where the unmerged step's Q/K norms (qwen3) run rms_norm_cpu.comp on a CPU
+    // implementation: it sums in another order than rope_kv.comp (4.75e-10 seen at step 0).
+    check_same_steps(*on, *off, V, 1e-8, "merged vs unmerged");
+    if (QTest::currentTestFailed()) return;
 
     // A shader and its variants of the same product (mul_mv_q4_k_i64: lavapipe's 8-byte loads of Q4_K;
     // _i64_ubo / _i64_xt: with x as a uniform buffer or texels).
@@ -452,15 +460,8 @@ class TestVulkanEvaluator : public QObject {
       auto on = make(true, 1), off = make(false, 1);
       VKT_OK(on);
       VKT_OK(off);
-      std::vector<float> lon(V), loff(V);
-      std::vector<tokenizer::Token> feed = {1, 17, 200, 3, 99, 42, 7};
-      for (int step = 0; step < 7; ++step) {
-        VKT_OK((*on)->eval(feed, lon));
-        VKT_OK((*off)->eval(feed, loff));
-        const double err = nmse(lon, loff);
-        QVERIFY2(err < 1e-10, fmt::format("step {}: folded vs unfolded nmse {:.3g}", step, err).c_str());
-        feed = {argmax(lon)};
-      }
+      check_same_steps(*on, *off, V, 1e-10, "folded vs unfolded");
+      if (QTest::currentTestFailed()) return;
       auto pon = vulkan::take_profile(**on), poff = vulkan::take_profile(**off);
       VKT_OK(pon);
       VKT_OK(poff);

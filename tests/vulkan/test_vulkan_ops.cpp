@@ -327,12 +327,9 @@ class TestVulkanOps : public QObject {
     Ops& o = *all[variant];
     if (il && !o.interleaves(t, ncols, nrows))
       QSKIP("this device does not store weights interleaved (a CPU implementation with 8-lane subgroups and 64-bit integers does)");
-    const auto m = random_matrix(t, ncols, nrows, 41 + type);
-    const auto w = dequantized(t, m, ncols, nrows);
-    auto im = il ? interleaved_matrix(*gpu.device, t, ncols, nrows, m, 32, nrows) : InterleavedMatrix{};
-    auto wb = make_buffer(*gpu.device, m);
-    Matrix a = il ? im.m : Matrix{wb.get(), 0, t, ncols, nrows};
-    a.name = "ffn_gate_up.weight";
+    const GateUpMatrix gu = gate_up_matrix(*gpu.device, t, ncols, nrows, 41 + type, il, 32);
+    const Matrix& a = gu.m;
+    const auto& w = gu.w;
     QVERIFY(o.swiglu_folds(a));
     const auto x = random_floats(ncols + 5, 7);
     const auto y0 = random_floats(n + 2, 9);

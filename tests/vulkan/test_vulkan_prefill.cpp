@@ -247,12 +247,9 @@ class TestVulkanPrefill : public QObject {
     const bool x_even = variant == 0 || variant == 3;
     const uint32_t x_stride = x_even ? ncols + 8 : variant == 2 || variant == 5 ? ncols + 2 : ncols + 3;
     const uint32_t x_off = x_even ? 8 : variant == 2 || variant == 5 ? 4 : 5;
-    const auto m = random_matrix(t, ncols, nrows, 301 + type);
-    const auto w = dequantized(t, m, ncols, nrows);
-    auto im = il ? interleaved_matrix(*gpu.device, t, ncols, nrows, m, 16, nrows) : InterleavedMatrix{};
-    auto wb = make_buffer(*gpu.device, m);
-    Matrix a = il ? im.m : Matrix{wb.get(), 0, t, ncols, nrows};
-    a.name = "ffn_gate_up.weight";
+    const GateUpMatrix gu = gate_up_matrix(*gpu.device, t, ncols, nrows, 301 + type, il, 16);
+    const Matrix& a = gu.m;
+    const auto& w = gu.w;
     QVERIFY(o.swiglu_folds(a));
     const auto x = random_floats(size_t(n_tokens) * x_stride + x_off, 17);
     const auto y0 = random_floats(size_t(n_tokens) * y_stride + 1, 19);

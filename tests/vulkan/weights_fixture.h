@@ -134,4 +134,29 @@ inline InterleavedMatrix interleaved_matrix(Device& d, Type type, uint32_t ncols
   return out;
 }
 
+// A merged [gate | up] matrix of nrows rows (nrows / 2 each) for the SwiGLU-fold suites, named as the loader
+// names it ("ffn_gate_up.weight", the profile's label), interleaved at `at` bytes into its buffer or in the
+// file layout, with its dequantized reference.
+struct GateUpMatrix {
+  std::vector<float> w;       // dequantized, nrows x ncols
+  InterleavedMatrix il;       // interleaved: its buffers
+  std::unique_ptr<Buffer> file;  // the file layout's buffer
+  Matrix m;
+};
+inline GateUpMatrix gate_up_matrix(Device& d, Type type, uint32_t ncols, uint32_t nrows, uint32_t seed, bool interleaved,
+                                   uint64_t at) {
+  GateUpMatrix out;
+  const auto rows = random_matrix(type, ncols, nrows, seed);
+  out.w = dequantized(type, rows, ncols, nrows);
+  if (interleaved) {
+    out.il = interleaved_matrix(d, type, ncols, nrows, rows, at, nrows);
+    out.m = out.il.m;
+  } else {
+    out.file = make_buffer(d, rows);
+    out.m = Matrix{out.file.get(), 0, type, ncols, nrows};
+  }
+  out.m.name = "ffn_gate_up.weight";
+  return out;
+}
+
 }  // namespace vkt
