@@ -1,5 +1,6 @@
 #include "inference/vulkan/device.h"
 
+#include <cstdio>
 #include <vector>
 
 namespace penser::vulkan {
@@ -92,8 +93,19 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   dci.pQueueCreateInfos = &qci;
   dci.enabledExtensionCount = uint32_t(extensions.size());
   dci.ppEnabledExtensionNames = extensions.data();
-  PENSER_VK_TRY(vkCreateDevice(pd, &dci, nullptr, &self->device_),
-                fmt::format("opening Vulkan device {} ({})", index, self->info_.name));
+  VkResult created = vkCreateDevice(pd, &dci, nullptr, &self->device_);
+  if (created != VK_SUCCESS && self->coopmat_) {
+    // The cooperative matrices are an extra (the prompt's product on them is opt-in, and untried on most
+    // drivers): a driver that lists them and then refuses them still opens the device, without them.
+    std::fprintf(stderr, "penser: vulkan: %s refused VK_NV_cooperative_matrix (%s); opening it without\n",
+                 self->info_.name.c_str(), result_name(created));
+    self->coopmat_ = false;
+    feats.pNext = memory_model.pNext;  // the chain as it was before the cooperative-matrix structs
+    extensions.pop_back();             // VK_NV_cooperative_matrix, pushed last
+    dci.enabledExtensionCount = uint32_t(extensions.size());
+    created = vkCreateDevice(pd, &dci, nullptr, &self->device_);
+  }
+  PENSER_VK_TRY(created, fmt::format("opening Vulkan device {} ({})", index, self->info_.name));
   // No volkLoadDevice: the device functions are the loader's trampolines, loaded once for every instance
   // and device (load_functions_once in context.cpp); a per-device load would redirect every other device.
   vkGetDeviceQueue(self->device_, self->queue_family_, 0, &self->queue_);
