@@ -24,8 +24,9 @@ std::string lower(std::string s) {
 uint32_t ceil_div(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
 }  // namespace
 
-std::string swiglu_label(const char* name) {
+std::string product_label(const char* name, bool swiglu) {
   std::string s = name ? name : "";
+  if (!swiglu) return s;
   if (s.ends_with(".weight")) s.resize(s.size() - 7);
   return s + "+swiglu";
 }
@@ -405,7 +406,7 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
                                     BufferRange{x.range.buffer, tex_begin, tex_range}};
     uint32_t gx, gy;
     grid_2d(device_->info(), ceil_div(push.nrows, out_rows), gx, gy);
-    if (rec.timestamps()) rec.annotate(fold ? swiglu_label(a.name) : a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes);
+    if (rec.timestamps()) rec.annotate(product_label(a.name, fold), uint64_t(c.n_rows) * row_bytes);
     PENSER_TRY(rec.dispatch(*p, std::span<const BufferRange>(bindings, n_bindings), &push, sizeof(push), gx, gy));
   }
   return {};

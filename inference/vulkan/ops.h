@@ -98,9 +98,9 @@ bool supported_weight_type(quant::Type type);
 // bytes 2j, 2j + 1, the quants of block j at 16 + 32j .. 16 + 32j + 31.
 void interleave_rows(quant::Type type, uint32_t ncols, const uint8_t* src, uint32_t nrows, uint8_t* dst);
 
-// The profile's label of a product with SwiGLU folded in (MulMvInput::swiglu_out): "ffn_gate_up.weight" ->
-// "ffn_gate_up+swiglu".
-std::string swiglu_label(const char* name);
+// The profile's label of a product of the matrix named `name` (none: ""); with SwiGLU folded in
+// (MulMvInput::swiglu_out, Ops::mul_mm's swiglu_out): "ffn_gate_up.weight" -> "ffn_gate_up+swiglu".
+std::string product_label(const char* name, bool swiglu);
 
 // Ops::mul_mv's input transforms, fused into its read of x (the decode step on GPUs: fewer dispatches and
 // barriers): x := silu(x) * up (SwiGLU; x is the gate) or x := RMSNorm(x) * norm (eps), not both.

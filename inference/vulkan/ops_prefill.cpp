@@ -174,7 +174,7 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
       const MulMmPush push = push_for(c);
       const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range};
       if (rec.timestamps())
-        rec.annotate(fold ? swiglu_label(a.name) : a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes,
+        rec.annotate(product_label(a.name, fold), uint64_t(c.n_rows) * row_bytes,
                      2ull * c.n_rows * a.ncols * n_tokens);
       PENSER_TRY(rec.dispatch(p, bindings, &push, sizeof(push), div_up(push.nrows, fold ? tile_rows / 2 : tile_rows),
                               div_up(n_tokens, tile_tokens)));
@@ -242,7 +242,7 @@ Status Ops::mul_mm(Recorder& rec, const Matrix& a, View x, uint32_t x_stride, Vi
       const BufferRange bindings[] = {c.range, x.range, y.range, bias ? bias->range : x.range, c.range,
                                       {x.range.buffer, tex_begin, tex_range}};
       if (rec.timestamps())
-        rec.annotate(fold ? swiglu_label(a.name) : a.name ? a.name : "", uint64_t(c.n_rows) * row_bytes,
+        rec.annotate(product_label(a.name, fold), uint64_t(c.n_rows) * row_bytes,
                      2ull * c.n_rows * a.ncols * n_tokens);
       PENSER_TRY(rec.dispatch(*p, std::span<const BufferRange>(bindings, n_bindings), &push, sizeof(push),
                               div_up(push.nrows, uint64_t(wg) * out_nr), div_up(n_tokens, nt)));
