@@ -43,6 +43,15 @@ layout(constant_id = 6) const uint X_ALIGNED = 0;
 // (Constant 8 is XU_VEC4S of the X_UBO modules; the host always sets it.)
 layout(constant_id = 9) const uint SWIGLU = 0;
 const uint OUT_ROWS = SWIGLU != 0 ? NUM_ROWS / 2 : NUM_ROWS;  // output rows per workgroup
+// The RMSNorm carried from one product to the next (Ops::mul_mv, MulMvInput::carry / carried: the decode
+// step's norms as no dispatches of their own, and nothing recomputed). 1, the producer (the residual
+// products Wo and down): besides y[row] it writes y[row] * nw[row] (the next norm's weight) at y[p.carry_xg +
+// row] and one partial sum of y[row]^2 per workgroup at y[p.carry_ss + group], in fixed order. 2, the
+// consumer (the next products, whose x is that y * nw): scales its sums by 1 / sqrt(mean(y^2) + eps), with
+// the mean from the p.carry_parts partial sums at u[p.u_offset ..] (binding 4) summed in fixed order, before
+// SwiGLU, bias and store: dot(A_r, y * nw) / rms(y) = dot(A_r, RMSNorm(y) * nw). Deterministic (no atomics);
+// the consumer needs the scale only at its end, so nothing waits for it before the weights are read.
+layout(constant_id = 10) const uint NORM_CARRY = 0;
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 // Blocks whose size is a multiple of 4 bytes start 4-byte aligned in every row (bindings start aligned, rows
@@ -136,8 +145,11 @@ layout(push_constant) uniform Push {
   uint bias_offset;
   uint a_offset;    // 16-bit words from the binding's start to row 0 (bindings start aligned)
   uint u_offset;    // FUSION 1
-  uint nw_offset;   // FUSION 2
-  float eps;        // FUSION 2
+  uint nw_offset;   // FUSION 2; NORM_CARRY 1: the next norm's weight for row 0 of this dispatch
+  float eps;        // FUSION 2, NORM_CARRY 2
+  uint carry_xg;    // NORM_CARRY 1: y index of row 0's y * nw
+  uint carry_ss;    // NORM_CARRY 1: y index of this dispatch's first partial sum
+  uint carry_parts; // NORM_CARRY 2: the partial sums to read (at u[p.u_offset])
 } p;
 
 #include "types.glsl"
@@ -148,6 +160,21 @@ uint slot_row(uint row0, uint r) { return SWIGLU == 0 ? row0 + r : row0 + r % OU
 bool slot_ok(uint row0, uint r) { return row0 + (SWIGLU == 0 ? r : r % OUT_ROWS) < p.nrows; }
 // swiglu.comp's f32 operations.
 float silu_mul(float g, float u) { return g / (1.0 + exp(-g)) * u; }
+// NORM_CARRY 2: 1 / rms of the producer's output, from its partial sums (every invocation, uniform control
+// flow: a workgroup reduction); 1 otherwise.
+float carried_scale() {
+  if (NORM_CARRY != 2) return 1.0;
+  float s = 0.0;
+  for (uint i = gl_LocalInvocationID.x; i < p.carry_parts; i += WG_SIZE) s += u[p.u_offset + i];
+  return inversesqrt(wg_sum(s) / float(p.ncols) + p.eps);
+}
+// NORM_CARRY 1: y * nw for one stored output row (index into this dispatch's rows), its square returned for
+// the workgroup's partial sum.
+float carry_row(uint row, float v) {
+  if (NORM_CARRY != 1) return 0.0;
+  y[p.carry_xg + row] = v * nw[p.nw_offset + row];
+  return v * v;
+}
 
 #if defined(A_IL)
 #define IL_BINDING 6
@@ -439,12 +466,16 @@ void main() {
 
   float sums[NUM_ROWS];
   [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) sums[r] = wg_sum(acc[r]);
+  const float cs = carried_scale();
+  float ss = 0.0;  // NORM_CARRY 1: this workgroup's sum of y^2
   [[unroll]] for (uint r = 0; r < OUT_ROWS; ++r) {
     if (tid == 0 && row0 + r < p.nrows) {
-      float v = SWIGLU != 0 ? silu_mul(sums[r], sums[OUT_ROWS + r]) : sums[r];
+      float v = SWIGLU != 0 ? silu_mul(sums[r] * cs, sums[OUT_ROWS + r] * cs) : sums[r] * cs;
       if ((p.flags & 1u) != 0) v += bias[p.bias_offset + row0 + r];
       if ((p.flags & 2u) != 0) v += y[p.y_offset + row0 + r];
       y[p.y_offset + row0 + r] = v;
+      ss += carry_row(row0 + r, v);
     }
   }
+  if (NORM_CARRY == 1 && tid == 0) y[p.carry_ss + group_index()] = ss;
 }

@@ -14,12 +14,15 @@
 // other paths, which compile this code too.
 const uint RPI = (NUM_ROWS + WG_SIZE - 1) / WG_SIZE;
 
-void row_lanes_store(uint row, float v) {
+// Stores one output row; returns its square where it carries the norm (NORM_CARRY 1), else 0.
+float row_lanes_store(uint row, float v) {
   if (row < p.nrows) {
     if ((p.flags & 1u) != 0) v += bias[p.bias_offset + row];
     if ((p.flags & 2u) != 0) v += y[p.y_offset + row];
     y[p.y_offset + row] = v;
+    return carry_row(row, v);
   }
+  return 0.0;
 }
 
 // With SWIGLU (mul_mv.comp), a lane's RPI rows (even: Ops::mul_mv) are RPI / 2 gate rows and their up rows
@@ -30,9 +33,16 @@ uint lane_row(uint row0, uint tid, uint r) {
   const uint o = min(row0 + tid + (r % RPI_OUT) * WG_SIZE, p.nrows - 1);
   return SWIGLU != 0 && r >= RPI_OUT ? o + p.nrows : o;
 }
+// Every lane of the workgroup calls it (the carried norm's reductions); NORM_CARRY as in mul_mv.comp.
 void row_lanes_store_all(uint row0, uint tid, float acc[RPI]) {
+  const float cs = carried_scale();
+  float ss = 0.0;
   [[unroll]] for (uint r = 0; r < RPI_OUT; ++r)
-    row_lanes_store(row0 + tid + r * WG_SIZE, SWIGLU != 0 ? silu_mul(acc[r], acc[RPI_OUT + r]) : acc[r]);
+    ss += row_lanes_store(row0 + tid + r * WG_SIZE, SWIGLU != 0 ? silu_mul(acc[r] * cs, acc[RPI_OUT + r] * cs) : acc[r] * cs);
+  if (NORM_CARRY == 1) {
+    ss = wg_sum(ss);
+    if (tid == 0) y[p.carry_ss + group_index()] = ss;
+  }
 }
 
 #if defined(DATA_A_Q4_K) || defined(DATA_A_Q5_K)

@@ -94,6 +94,8 @@ class VulkanEvaluator final : public model::Evaluator {
     // The environment only where the caller left the choice open (scripts/device/gpu-run.sh compares them).
     self->fuse_ = opt.fuse ? *opt.fuse : fusion_from_env({});
     self->merge_ = opt.merge ? *opt.merge : merges_from_env({});
+    self->norm_carry_ = !self->fuse_.norm &&
+                        (opt.norm_carry ? *opt.norm_carry : env_flag("PENSER_VK_NORM_CARRY").value_or(true));
     PENSER_TRY(self->upload());
     self->profile_ = opt.profile;
     self->split_shape(opt.decode_split);
@@ -399,7 +401,11 @@ class VulkanEvaluator final : public model::Evaluator {
       PENSER_ASSIGN_OR_RETURN(B.v_cache, Buffer::create(*device_, n_ctx_ * kv_dim * 2, MemoryUse::DeviceLocal, "the V cache"));
     }
     const uint64_t q_dim = uint64_t(hp.n_head) * hp.head_dim;
-    PENSER_ASSIGN_OR_RETURN(x_, scratch(hp.n_embd, "activations"));
+    // x, then (NormCarry) x * the next norm's weight and the partial sums of x^2 (at most one per row of a
+    // producer, plus one per binding chunk), each at a multiple of 16 floats: one binding holds all three.
+    carry_xg_ = (hp.n_embd + 15) / 16 * 16;
+    carry_ss_ = carry_xg_ * 2;
+    PENSER_ASSIGN_OR_RETURN(x_, scratch(carry_ss_ + carry_xg_ + 64, "activations"));
     PENSER_ASSIGN_OR_RETURN(xn_, scratch(std::max<uint64_t>(hp.n_embd, q_dim), "activations"));
     // q|k|v and gate|up back to back, as the merged products write them.
     PENSER_ASSIGN_OR_RETURN(qkv_, scratch(q_dim + 2 * kv_dim, "activations"));
@@ -465,13 +471,33 @@ class VulkanEvaluator final : public model::Evaluator {
     View ff_view;
     if (rope_freqs_) ff_view = all(rope_freqs_);
     const View* ff = rope_freqs_ ? &ff_view : nullptr;
+    // The carried norm (norm_carry_): x * weight and the partial sums in x_ after x. `carried`: the norm of
+    // x_ is carried into the next products (every norm but layer 0's attention norm).
+    NormCarry nc{.xg = View{x_->all(), carry_xg_}, .ss = View{x_->all(), carry_ss_}, .eps = hp.rms_eps};
+    bool carried = false;
+    // The norm of x_ (weight w) as the products' input: carried, read inside them (fuse_.norm), or written to
+    // xn_ by a dispatch of its own.
+    auto norm_input = [&](const View& w, View& x_in, MulMvInput& in) -> Status {
+      if (carried) {
+        x_in = nc.xg;
+        in.carried = &nc;
+        return {};
+      }
+      x_in = fuse_.norm ? all(x_) : all(xn_);
+      if (fuse_.norm) {
+        in.norm = &w;
+        in.eps = hp.rms_eps;
+        return {};
+      }
+      return o.rms_norm(r, all(x_), all(xn_), &w, E, 1, hp.rms_eps);
+    };
     for (uint32_t l = 0; l < hp.n_layer; ++l) {
       LayerBuffers& B = layers_[l];
-      View an = all(B.attn_norm), fn = all(B.ffn_norm);
-      // Fused: the products read x_ through the norm (fuse_.norm), else the norm writes xn_ first.
-      const MulMvInput attn_in{.norm = fuse_.norm ? &an : nullptr, .eps = hp.rms_eps};
-      if (!fuse_.norm) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &an, E, 1, hp.rms_eps));
-      const View attn_x = fuse_.norm ? all(x_) : all(xn_);
+      const View an = all(B.attn_norm), fn = all(B.ffn_norm);
+      const View next_norm = l + 1 < hp.n_layer ? all(layers_[l + 1].attn_norm) : all(output_norm_);
+      MulMvInput attn_in;
+      View attn_x;
+      PENSER_TRY(norm_input(an, attn_x, attn_in));
       View bq, bk, bv, bqkv;
       if (B.bq) { bq = all(B.bq); bk = all(B.bk); bv = all(B.bv); }
       if (B.qkv.nrows) {  // q|k(|v) in one product over the merged rows
@@ -505,10 +531,14 @@ class VulkanEvaluator final : public model::Evaluator {
         PENSER_TRY(o.kv_store(r, v_, all(B.v_cache), all(pos_), Hkv * D, 1, Hkv * D));
       }
       PENSER_TRY(record_decode_attention(r, B));
-      PENSER_TRY(o.mul_mv(r, B.wo, all(attn_), all(x_), nullptr, /*accumulate=*/true));
-      const MulMvInput ffn_in{.norm = fuse_.norm ? &fn : nullptr, .eps = hp.rms_eps};
-      if (!fuse_.norm) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &fn, E, 1, hp.rms_eps));
-      const View ffn_x = fuse_.norm ? all(x_) : all(xn_);
+      // Wo adds into x_ and carries the FFN norm out (norm_carry_).
+      nc.g = fn;
+      PENSER_TRY(o.mul_mv(r, B.wo, all(attn_), all(x_), nullptr, /*accumulate=*/true,
+                          {.carry = norm_carry_ ? &nc : nullptr}));
+      carried = norm_carry_;
+      MulMvInput ffn_in;
+      View ffn_x;
+      PENSER_TRY(norm_input(fn, ffn_x, ffn_in));
       // gate|up in one product, SwiGLU folded into its output where it can (writing gate_ only).
       const bool folded = B.gate_up.nrows && o.swiglu_folds(B.gate_up);
       if (folded) {
@@ -524,13 +554,16 @@ class VulkanEvaluator final : public model::Evaluator {
       // Unfolded: SwiGLU a dispatch of its own, or read inside the down product (fuse_.swiglu).
       const bool swiglu_in_down = fuse_.swiglu && !folded;
       if (!folded && !swiglu_in_down) PENSER_TRY(o.swiglu(r, gate_, up_, gate_, F));
+      // down adds into x_ and carries the next layer's attention norm (or the output norm) out.
+      nc.g = next_norm;
       PENSER_TRY(o.mul_mv(r, B.down, gate_, all(x_), nullptr, /*accumulate=*/true,
-                          {.up = swiglu_in_down ? &up_ : nullptr}));
+                          {.up = swiglu_in_down ? &up_ : nullptr, .carry = norm_carry_ ? &nc : nullptr}));
     }
-    View onorm = all(output_norm_);
-    const MulMvInput out_in{.norm = fuse_.norm ? &onorm : nullptr, .eps = hp.rms_eps};
-    if (!fuse_.norm) PENSER_TRY(o.rms_norm(r, all(x_), all(xn_), &onorm, E, 1, hp.rms_eps));
-    PENSER_TRY(o.mul_mv(r, output_, fuse_.norm ? all(x_) : all(xn_), all(logits_), nullptr, false, out_in));
+    const View onorm = all(output_norm_);
+    MulMvInput out_in;
+    View out_x;
+    PENSER_TRY(norm_input(onorm, out_x, out_in));
+    PENSER_TRY(o.mul_mv(r, output_, out_x, all(logits_), nullptr, false, out_in));
     return r.end();
   }
 
@@ -558,6 +591,8 @@ class VulkanEvaluator final : public model::Evaluator {
   uint32_t decode_split_ = 1;
   EvaluatorOptions::Fusion fuse_;  // EvaluatorOptions::fuse or PENSER_VK_FUSE
   EvaluatorOptions::Merges merge_;  // EvaluatorOptions::merge or PENSER_VK_MERGE
+  bool norm_carry_ = true;          // EvaluatorOptions::norm_carry or PENSER_VK_NORM_CARRY (off with fuse_.norm)
+  uint32_t carry_xg_ = 0, carry_ss_ = 0;  // x_'s floats: x * norm weight, the partial sums (NormCarry)
   uint32_t split_chunk_ = 64;  // split-K: positions per range at least
   std::unique_ptr<Buffer> partials_;  // split-K attention's per-range results
 };

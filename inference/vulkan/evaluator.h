@@ -59,6 +59,13 @@ struct EvaluatorOptions {
   // PENSER_VK_SWIGLU_FOLD=0|1 when this is unset (measurements); default on. Where it folds, fuse.swiglu (the
   // down product recomputing SwiGLU) does not apply: there is nothing left to recompute.
   std::optional<bool> swiglu_fold = std::nullopt;
+  // The decode step's RMSNorms carried by the products instead of dispatches of their own (NormCarry): the
+  // residual products (Wo, down) also write x * the next norm's weight and partial sums of x^2, and the
+  // products after them (gate|up, the next layer's QKV, the output) scale their sums by 1 / rms(x). No
+  // norm is recomputed (unlike fuse.norm, which takes precedence). Per layer 2 dispatches and 2 barrier
+  // stages fewer (layer 0's attention norm stays: the embedding lookup carries none). PENSER_VK_NORM_CARRY=0|1
+  // when this is unset (measurements); default on.
+  std::optional<bool> norm_carry = std::nullopt;
   uint64_t max_binding_bytes = 0;    // tests: Ops::Options::max_binding_bytes (matrices above it split); 0: the device's
   uint32_t mul_mm_coopmat = 0;       // tests: Ops::Options::mul_mm_coopmat (2: the emulated cooperative-matrix
                                      // prompt product on any device); 0: PENSER_VK_MUL_MM_COOPMAT, else off

@@ -322,6 +322,14 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   PENSER_ASSERT(!(in.up && in.norm));  // the shader's norm is of x itself, not of the SwiGLU output
   const bool fold = in.swiglu_out;
   PENSER_ASSERT(!fold || (swiglu_folds(a) && !bias && !accumulate && !in.up));
+  PENSER_ASSERT(!in.carried || (!in.norm && !in.up && in.carried->parts > 0));
+  PENSER_ASSERT(!in.carry || !fold);
+  // The carried norm's views inside y's binding (as element indices of it).
+  auto in_y = [&](const View& v) {
+    PENSER_ASSERT(v.range.buffer == y.range.buffer && v.range.offset >= y.range.offset &&
+                  (v.range.offset - y.range.offset) % 4 == 0);
+    return uint32_t((v.range.offset - y.range.offset) / 4) + v.offset;
+  };
   const uint64_t row_bytes = a.row_bytes();
   PENSER_ASSIGN_OR_RETURN(auto chunks, bind_matrix(a));
   // Wide weight loads (mul_mv.comp's A_WIDE) where every row starts suitably aligned in its binding (rows
@@ -380,6 +388,7 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   std::vector<uint32_t> spec = {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_reads, row_lanes ? 1u : 0u};
   spec.push_back(ubo ? uint32_t(ubo_range / 16) : 1u);  // XU_VEC4S (X_UBO modules only)
   spec.push_back(fold ? 1u : 0u);                        // SWIGLU
+  spec.push_back(in.carry ? 1u : in.carried ? 2u : 0u);  // NORM_CARRY
   const std::string name = "mul_mv_" + lower(quant::type_name(a.type)) + (il ? "_il" : i64 ? "_i64" : "") +
                            (xt ? "_xt" : ubo ? "_ubo" : "");
   const uint32_t n_bindings = xt ? 8 : il ? 7 : 6;
@@ -388,6 +397,7 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
                                                          (il ? 1u << 6 : 0u) | (xt ? 1u << 7 : 0u)));
   const BufferRange x_binding = ubo ? BufferRange{x.range.buffer, ubo_begin, ubo_range} : x.range;
   const uint32_t x_offset = ubo ? uint32_t((x_byte - ubo_begin) / 4) : xt ? uint32_t((x_byte - tex_begin) / 4) : x.offset;
+  uint32_t parts = 0;  // partial sums written so far (in.carry)
   for (const BoundRows& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;
@@ -398,17 +408,28 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
     push.flags = (bias ? kMulMvBias : 0) | (accumulate ? kMulMvAccumulate : 0);
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
     push.a_offset = c.a_offset;
-    push.u_offset = in.up ? in.up->offset : 0;
-    push.nw_offset = in.norm ? in.norm->offset : 0;
-    push.eps = in.eps;
+    push.u_offset = in.up ? in.up->offset : in.carried ? in.carried->ss.offset : 0;
+    push.nw_offset = in.norm ? in.norm->offset : in.carry ? in.carry->g.offset + c.row_begin : 0;
+    push.eps = in.carried ? in.carried->eps : in.eps;
+    const uint32_t groups = ceil_div(push.nrows, out_rows);
+    if (in.carry) {
+      push.carry_xg = in_y(in.carry->xg) + c.row_begin;
+      push.carry_ss = in_y(in.carry->ss) + parts;
+      parts += groups;
+      PENSER_ASSERT(uint64_t(in_y(in.carry->ss)) + parts <= y.range.range / 4);
+    }
+    push.carry_parts = in.carried ? in.carried->parts : 0;
+    const View* u_view = in.up ? in.up : in.carried ? &in.carried->ss : nullptr;
+    const View* nw_view = in.norm ? in.norm : in.carry ? &in.carry->g : nullptr;
     const BufferRange bindings[] = {c.range, x_binding, y.range, bias ? bias->range : x.range,
-                                    in.up ? in.up->range : x.range, in.norm ? in.norm->range : x.range, c.range,
+                                    u_view ? u_view->range : x.range, nw_view ? nw_view->range : x.range, c.range,
                                     BufferRange{x.range.buffer, tex_begin, tex_range}};
     uint32_t gx, gy;
-    grid_2d(device_->info(), ceil_div(push.nrows, out_rows), gx, gy);
+    grid_2d(device_->info(), groups, gx, gy);
     if (rec.timestamps()) rec.annotate(product_label(a.name, fold), uint64_t(c.n_rows) * row_bytes);
     PENSER_TRY(rec.dispatch(*p, std::span<const BufferRange>(bindings, n_bindings), &push, sizeof(push), gx, gy));
   }
+  if (in.carry) in.carry->parts = parts;
   return {};
 }
 

@@ -102,6 +102,18 @@ void interleave_rows(quant::Type type, uint32_t ncols, const uint8_t* src, uint3
 // (MulMvInput::swiglu_out, Ops::mul_mm's swiglu_out): "ffn_gate_up.weight" -> "ffn_gate_up+swiglu".
 std::string product_label(const char* name, bool swiglu);
 
+// An RMSNorm carried from one product to the next ones instead of a dispatch of its own (the decode step,
+// EvaluatorOptions::norm_carry). The producer (MulMvInput::carry: a product writing y, usually the residual
+// Wo or down) also writes y * g at xg and, per workgroup, a partial sum of y^2 at ss; the consumers
+// (MulMvInput::carried, x = xg) scale their sums by 1 / sqrt(mean(y^2) + eps) from those partial sums. xg and
+// ss are views of the producer's y buffer range (one binding holds all three), room for `parts` floats at ss.
+struct NormCarry {
+  View g;              // the norm's weight, one value per row of the producer's output
+  View xg, ss;
+  float eps = 0;
+  uint32_t parts = 0;  // set by the producer's mul_mv: the partial sums it wrote, which the consumers read
+};
+
 // Ops::mul_mv's input transforms, fused into its read of x (the decode step on GPUs: fewer dispatches and
 // barriers): x := silu(x) * up (SwiGLU; x is the gate) or x := RMSNorm(x) * norm (eps), not both.
 struct MulMvInput {
@@ -112,6 +124,11 @@ struct MulMvInput {
   // rows each) and y[r] = silu(gate_r . x) * (up_r . x) for r < nrows / 2: one dispatch and n_ff floats
   // written instead of a product writing 2 n_ff and a swiglu dispatch. No bias, no accumulate, no `up`.
   bool swiglu_out = false;
+  // The norm carried in (NormCarry): x is carried->xg, the sums are scaled by its 1 / rms. Not with `norm`
+  // or `up`.
+  const NormCarry* carried = nullptr;
+  // This product carries the next norm out (NormCarry; its `parts` is set here). Not with swiglu_out.
+  NormCarry* carry = nullptr;
 };
 
 class Ops {

@@ -197,7 +197,13 @@ d="-p 0 -n 32" f="-p 0 -n 32 --kv-fill 4096" pp="-p 512 -n 0"
 [ "$shapes" = tiny ] && d="-p 0 -n 4" f="-p 0 -n 4 --kv-fill 64" pp="-p 8 -n 0"
 sweeps=(
   "default||$d"
-  # What this session's changes need decided (2026-11-29, docs/vulkan.md), most important first: SwiGLU
+  # The decode step's RMSNorms carried by the products (PENSER_VK_NORM_CARRY, on by default since
+  # 2026-11-29 10:30: 2 of 8 barrier stages a layer fewer; unmeasured on a GPU), then with the profile
+  # (bench.log: the producers' attn_output / ffn_down and the consumers' GB/s against the separate norms).
+  "norm_carry=0|PENSER_VK_NORM_CARRY=0|$d"
+  "norm_carry=0 ${profile[*]}|PENSER_VK_NORM_CARRY=0|$d ${profile[*]}"
+  "default ${profile[*]}||$d ${profile[*]}"
+  # What the session before needed decided (2026-11-29, docs/vulkan.md), most important first: SwiGLU
   # folded into the gate|up product (PENSER_VK_SWIGLU_FOLD, on by default: unmeasured on a GPU); the prompt
   # on cooperative matrices (mul_mm_cm.comp, PENSER_VK_MUL_MM_COOPMAT=1: off by default until measured); the
   # register-blocked GPU-tile kernel (mul_mm_gpu.comp, the default) against the first one (mul_mm.comp,

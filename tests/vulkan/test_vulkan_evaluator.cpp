@@ -57,6 +57,8 @@ enum : int {
   kNoFold = 512,     // EvaluatorOptions::swiglu_fold off: the gate|up product writes [gate | up] and swiglu
                      // (or the down product, kFuseSwiglu) applies SwiGLU; the other rows fold it where they can
                      // (not with kSplit or kParts: the merged gate|up is not in one binding there)
+  kNoCarry = 1024,   // EvaluatorOptions::norm_carry off: every RMSNorm a dispatch of its own (the default carries
+                     // them in the products)
 };
 
 // A tiny random model of the suite's shape.
@@ -114,6 +116,11 @@ class TestVulkanEvaluator : public QObject {
                                             << (kFuseSwiglu | kNoFold);
     // SwiGLU folded into the gate|up product is the default above (decode and prompt): the unfolded path
     // (a product writing [gate | up], then swiglu) on the interleaved types and a plain one.
+    // The norms carried by the products are the default above: each norm a dispatch of its own instead.
+    QTest::newRow("qwen2 F32 norms apart") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << int(kNoCarry);
+    QTest::newRow("qwen3 Q4_K norms apart") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << int(kNoCarry);
+    QTest::newRow("llama Q8_0 rope_freqs norms apart") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3
+                                                       << int(kNoCarry);
     QTest::newRow("qwen2 F32 unfolded") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << int(kNoFold);
     QTest::newRow("qwen3 Q4_K unfolded") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << int(kNoFold);
     QTest::newRow("qwen2 Q6_K unfolded") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << int(kNoFold);
@@ -199,6 +206,7 @@ class TestVulkanEvaluator : public QObject {
     if (variant & kUnmerged) opt.merge = vulkan::EvaluatorOptions::Merges{false, false, false};
     else opt.merge = vulkan::EvaluatorOptions::Merges{};
     opt.swiglu_fold = !(variant & kNoFold);
+    opt.norm_carry = !(variant & kNoCarry);
     if (variant & kSplit) opt.max_binding_bytes = variant & kParts ? 4000 : 40000;
     const uint64_t limit = quant::row_size(Type(type), spec.n_embd) * 75 / 2;
     if (variant & kParts) opt.max_allocation_bytes = limit;
@@ -369,7 +377,8 @@ class TestVulkanEvaluator : public QObject {
                                    .n_batch = 1};
       opt.fuse = vulkan::EvaluatorOptions::Fusion{};
       opt.merge = merged ? vulkan::EvaluatorOptions::Merges{} : vulkan::EvaluatorOptions::Merges{false, false, false};
-      opt.swiglu_fold = false;  // the merges alone (swiglu_fold_step: the fold)
+      opt.swiglu_fold = false;  // the merges alone (swiglu_fold_step: the fold, norm_carry_step: the norms)
+      opt.norm_carry = false;
       return vulkan::create_evaluator(model, opt);
     };
     auto on = make(true), off = make(false);
@@ -445,6 +454,7 @@ class TestVulkanEvaluator : public QObject {
       opt.fuse = vulkan::EvaluatorOptions::Fusion{};
       opt.merge = vulkan::EvaluatorOptions::Merges{};
       opt.swiglu_fold = fold;
+      opt.norm_carry = false;  // the fold alone
       return vulkan::create_evaluator(model, opt);
     };
     const uint32_t V = model.hparams().n_vocab;
@@ -499,6 +509,74 @@ class TestVulkanEvaluator : public QObject {
         QCOMPARE((*con)[i].dispatches + per, (*coff)[i].dispatches);
         QCOMPARE((*con)[i].barriers + per, (*coff)[i].barriers);
       }
+    }
+  }
+
+  // The RMSNorms carried by the products (EvaluatorOptions::norm_carry, the default) compute what the norm
+  // dispatches do: the same logits at every step of a decode fed the same tokens, with 2 dispatches and 2
+  // barrier stages fewer per layer (layer 0's attention norm stays). Q4_K_M mix (Q|K and V apart in layer 1:
+  // two consumers), qwen3 (Q/K norms after the carried one), llama unmerged (three consumers), and 4000-byte
+  // bindings (every producer in several dispatches, whose partial sums follow one another). The carried
+  // step from PENSER_VK_NORM_CARRY unset, the other from PENSER_VK_NORM_CARRY=0 (the GPU script's knob).
+  void norm_carry_step_data() {
+    QTest::addColumn<int>("arch");
+    QTest::addColumn<int>("type");
+    QTest::addColumn<bool>("mix");
+    QTest::addColumn<bool>("merged");
+    QTest::addColumn<uint32_t>("binding");  // max_binding_bytes, 0: the device's
+    QTest::newRow("qwen2 Q4_K_M") << int(Arch::Qwen2) << int(Type::Q4_K) << true << true << 0u;
+    QTest::newRow("qwen3 Q8_0") << int(Arch::Qwen3) << int(Type::Q8_0) << false << true << 0u;
+    QTest::newRow("llama Q6_K unmerged") << int(Arch::Llama) << int(Type::Q6_K) << false << false << 0u;
+    QTest::newRow("qwen2 F32 split bindings") << int(Arch::Qwen2) << int(Type::F32) << false << true << 4000u;
+    QTest::newRow("qwen2 Q4_K split bindings") << int(Arch::Qwen2) << int(Type::Q4_K) << false << true << 4000u;
+  }
+  void norm_carry_step() {
+    QFETCH(int, arch);
+    QFETCH(int, type);
+    QFETCH(bool, mix);
+    QFETCH(bool, merged);
+    QFETCH(uint32_t, binding);
+    const model::SynthSpec spec = tiny_spec(Arch(arch), Type(type), false, mix);
+    const std::string path = dir.filePath(QString("carry%1_%2_%3.gguf").arg(arch).arg(type).arg(mix)).toStdString();
+    if (!QFile::exists(QString::fromStdString(path))) VKT_OK(model::write_synth_model(spec, path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    const model::Model& model = **m;
+    auto make = [&](const char* knob) {
+      vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true, .profile = true,
+                                   .n_batch = 1};
+      opt.fuse = vulkan::EvaluatorOptions::Fusion{};
+      opt.merge = merged ? vulkan::EvaluatorOptions::Merges{} : vulkan::EvaluatorOptions::Merges{false, false, false};
+      opt.max_binding_bytes = binding;
+      if (knob) qputenv("PENSER_VK_NORM_CARRY", knob);
+      auto e = vulkan::create_evaluator(model, opt);
+      qunsetenv("PENSER_VK_NORM_CARRY");
+      return e;
+    };
+    auto on = make(nullptr), off = make("0");
+    VKT_OK(on);
+    VKT_OK(off);
+    const uint32_t V = model.hparams().n_vocab, L = model.hparams().n_layer;
+    // Not bit-identical: dot(A, x * w) / rms(x) rounds otherwise than dot(A, x / rms(x) * w).
+    check_same_steps(*on, *off, V, 1e-10, "carried vs separate norms");
+    if (QTest::currentTestFailed()) return;
+    auto pon = vulkan::take_profile(**on), poff = vulkan::take_profile(**off);
+    VKT_OK(pon);
+    VKT_OK(poff);
+    auto norms = [](const vulkan::StepProfile& p) {
+      return std::count_if(p.dispatches.begin(), p.dispatches.end(), [](const Recorder::DispatchTime& d) {
+        return d.shader.starts_with("rms_norm");
+      });
+    };
+    const int qk_norms = Arch(arch) == Arch::Qwen3 && !merged ? 2 * int(L) : 0;  // unmerged qwen3: rms_norm too
+    QCOMPARE(norms(*poff), 2 * int(L) + 1 + qk_norms);
+    QCOMPARE(norms(*pon), 1 + qk_norms);
+    QCOMPARE(pon->dispatches.size() + 2 * L, poff->dispatches.size());
+    QCOMPARE(pon->barriers + 2 * L, poff->barriers);
+    if (binding) {  // the producers really were split: more than one dispatch for Wo
+      const auto wo = std::count_if(pon->dispatches.begin(), pon->dispatches.end(),
+                                    [](const Recorder::DispatchTime& d) { return d.label == "attn_output.weight"; });
+      QVERIFY2(wo > int(L), fmt::format("{} attn_output dispatches", wo).c_str());
     }
   }
 

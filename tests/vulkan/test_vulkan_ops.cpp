@@ -357,6 +357,127 @@ class TestVulkanOps : public QObject {
     }
   }
 
+  // The RMSNorm carried from a product to the next ones (NormCarry, the decode step's default): the producer
+  // y += A x writes y, y * g and partial sums of y^2; a consumer z = B (y * g) + bias scaled by 1 / rms(y),
+  // and a folded gate|up consumer, give what RMSNorm then the products give. The partial-sum slots start as
+  // NaN: a slot the producer counts but does not write, or a consumer reading past them, shows. Variants: 0
+  // the device's default Ops (on lavapipe the row-per-lane path for Q4_K, Q5_K, Q6_K, Q8_0, F16, x as texels),
+  // 1 shared-memory reductions at 3 rows, 2 4 KiB bindings (the producer in many dispatches, each with its
+  // own partial sums), 3 the GPU shape (64 x 4), 4 the row-per-lane path at 32 rows with 4 KiB bindings, 5 4
+  // invocations per item, 6 interleaved weights (the loader's layout on lavapipe).
+  void mul_mv_norm_carry_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<int>("variant");
+    const char* names[] = {"default", "shared-rows3", "split", "gpu64x4", "rows32-split", "lanes4", "il"};
+    auto row = [&](Type t, int v) {
+      QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
+    };
+    for (Type t : {Type::F32, Type::F16, Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_XS}) row(t, 0);
+    for (Type t : {Type::F32, Type::Q8_0, Type::Q4_K, Type::Q6_K}) row(t, 3);
+    row(Type::Q4_K, 1);
+    row(Type::F32, 2);
+    row(Type::Q4_K, 2);
+    row(Type::Q4_K, 4);
+    row(Type::Q6_K, 4);
+    row(Type::Q4_K, 5);
+    for (Type t : {Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q8_0}) row(t, 6);
+  }
+  void mul_mv_norm_carry() {
+    QFETCH(int, type);
+    QFETCH(int, variant);
+    const Type t = Type(type);
+    const bool il = variant == 6;
+    Ops* const all[] = {ops.get(), ops_fallback.get(), ops_split.get(), ops_gpu.get(), ops_row_lanes32.get(),
+                        ops_lanes[1].get(), ops.get()};
+    Ops& o = *all[variant];
+    const uint32_t block = quant::traits(t).block_size;
+    // E: the producer's rows, the consumers' columns; K: the producer's columns.
+    const uint32_t E = il ? 256 : block == 1 ? 333 : block == 32 ? 32 * 9 : 256;
+    const uint32_t K = il ? 512 : block == 1 ? 301 : block == 32 ? 32 * 7 : 512;
+    // The consumer's rows (interleaved: whole 8-row groups), the folded consumer's gate rows.
+    const uint32_t nb = il ? 40 : 37, G = 24;
+    if (il && !o.interleaves(t, K, E))
+      QSKIP("this device does not store weights interleaved (a CPU implementation with 8-lane subgroups and 64-bit integers does)");
+    const auto am = random_matrix(t, K, E, 51 + type), bm = random_matrix(t, E, nb, 52 + type);
+    const auto aw = dequantized(t, am, K, E), bwv = dequantized(t, bm, E, nb);
+    InterleavedMatrix ail, bil;
+    std::unique_ptr<Buffer> ab, bb;
+    Matrix a, b;
+    if (il) {
+      ail = interleaved_matrix(*gpu.device, t, K, E, am, 32, E);
+      bil = interleaved_matrix(*gpu.device, t, E, nb, bm, 0, nb);
+      a = ail.m;
+      b = bil.m;
+    } else {
+      ab = make_buffer(*gpu.device, am);
+      bb = make_buffer(*gpu.device, bm);
+      a = Matrix{ab.get(), 0, t, K, E};
+      b = Matrix{bb.get(), 0, t, E, nb};
+    }
+    const GateUpMatrix gu = gate_up_matrix(*gpu.device, t, E, 2 * G, 53 + type, il, 16);
+    const bool fold = o.swiglu_folds(gu.m);
+    const auto x = random_floats(K + 4, 54);
+    const auto g = random_floats(E + 3, 55);
+    const auto bias = random_floats(nb + 1, 56);
+    const float eps = 1e-5f;
+    // One buffer: y at 4, y * g at xg, the partial sums at ss (E + 64 n_slots, NaN).
+    const uint32_t xg = (4 + E + 15) / 16 * 16, ss = xg + (E + 15) / 16 * 16, n_slots = E + 64;
+    std::vector<float> y0 = random_floats(ss + n_slots, 57);
+    for (uint32_t i = ss; i < ss + n_slots; ++i) y0[i] = std::numeric_limits<float>::quiet_NaN();
+    auto yb = make_buffer(*gpu.device, y0);
+    auto xb = make_buffer(*gpu.device, x);
+    auto gb = make_buffer(*gpu.device, g);
+    auto biasb = make_buffer(*gpu.device, bias);
+    auto zb = make_buffer(*gpu.device, std::vector<float>(nb + G + 2, 0.0f));
+    NormCarry nc{.g = view(*gb, 3), .xg = view(*yb, xg), .ss = view(*yb, ss), .eps = eps};
+    const View bias_view = view(*biasb, 1);
+    run([&](Recorder& r) {
+      VKT_OK(o.mul_mv(r, a, view(*xb, 4), view(*yb, 4), nullptr, /*accumulate=*/true, {.carry = &nc}));
+      QVERIFY(nc.parts > 0 && nc.parts <= n_slots);
+      VKT_OK(o.mul_mv(r, b, nc.xg, view(*zb, 0), &bias_view, false, {.carried = &nc}));
+      if (fold) VKT_OK(o.mul_mv(r, gu.m, nc.xg, view(*zb, nb), nullptr, false, {.swiglu_out = true, .carried = &nc}));
+    });
+    if (QTest::currentTestFailed()) return;
+
+    // References in double from the same dequantized weights.
+    std::vector<double> yr(E);
+    double sq = 0;
+    for (uint32_t r = 0; r < E; ++r) {
+      double s = y0[4 + r];
+      for (uint32_t c = 0; c < K; ++c) s += double(aw[size_t(r) * K + c]) * x[4 + c];
+      yr[r] = s;
+      sq += s * s;
+    }
+    const double inv = 1.0 / std::sqrt(sq / E + eps);
+    std::vector<float> ywant(E), xgwant(E), xn(E);
+    for (uint32_t r = 0; r < E; ++r) {
+      ywant[r] = float(yr[r]);
+      xgwant[r] = float(yr[r] * g[3 + r]);
+      xn[r] = float(yr[r] * inv * g[3 + r]);
+    }
+    const auto got = read_back<float>(*yb, ss + n_slots);
+    auto part = [&](uint32_t at, uint32_t n) { return std::vector<float>(got.begin() + at, got.begin() + at + n); };
+    const double ey = nmse(part(4, E), ywant), exg = nmse(part(xg, E), xgwant);
+    QVERIFY2(ey < 1e-10 && exg < 1e-10, fmt::format("y nmse {:.3g}, y * g nmse {:.3g}", ey, exg).c_str());
+    double psum = 0;
+    for (uint32_t i = 0; i < nc.parts; ++i) psum += got[ss + i];
+    QVERIFY2(std::abs(psum - sq) <= 1e-5 * sq, fmt::format("{} partial sums: {} against {}", nc.parts, psum, sq).c_str());
+    for (uint32_t i = nc.parts; i < n_slots; ++i) QVERIFY(std::isnan(got[ss + i]));  // nothing written past them
+    std::vector<float> zwant(nb);
+    for (uint32_t r = 0; r < nb; ++r) {
+      double s = bias[1 + r];
+      for (uint32_t c = 0; c < E; ++c) s += double(bwv[size_t(r) * E + c]) * xn[c];
+      zwant[r] = float(s);
+    }
+    const auto z = read_back<float>(*zb, nb + G);
+    const double ez = nmse(std::vector<float>(z.begin(), z.begin() + nb), zwant);
+    QVERIFY2(ez < 1e-10, fmt::format("consumer nmse {:.3g}", ez).c_str());
+    if (fold) {
+      const double ef = nmse(std::vector<float>(z.begin() + nb, z.end()), swiglu_of_products(gu.w, E, 2 * G, xn, 0, 0, 1));
+      QVERIFY2(ef < 1e-10, fmt::format("folded consumer nmse {:.3g}", ef).c_str());
+    }
+  }
+
   // Where SwiGLU cannot fold into the gate|up product (the evaluators then run the product and swiglu):
   // the option off, an odd row count, interleaved halves that are no whole 8-row groups, and the matrix not
   // in one binding (split over bindings, or stored in parts).
