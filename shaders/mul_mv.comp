@@ -46,11 +46,15 @@ const uint OUT_ROWS = SWIGLU != 0 ? NUM_ROWS / 2 : NUM_ROWS;  // output rows per
 // The RMSNorm carried from one product to the next (Ops::mul_mv, MulMvInput::carry / carried: the decode
 // step's norms as no dispatches of their own, and nothing recomputed). 1, the producer (the residual
 // products Wo and down): besides y[row] it writes y[row] * nw[row] (the next norm's weight) at y[p.carry_xg +
-// row] and one partial sum of y[row]^2 per workgroup at y[p.carry_ss + group], in fixed order. 2, the
-// consumer (the next products, whose x is that y * nw): scales its sums by 1 / sqrt(mean(y^2) + eps), with
-// the mean from the p.carry_parts partial sums at u[p.u_offset ..] (binding 4) summed in fixed order, before
-// SwiGLU, bias and store: dot(A_r, y * nw) / rms(y) = dot(A_r, RMSNorm(y) * nw). Deterministic (no atomics);
-// the consumer needs the scale only at its end, so nothing waits for it before the weights are read.
+// row] and one partial sum of y[row]^2 per workgroup; the last workgroup to finish (a counter, over every
+// dispatch of the product: p.carry_parts of them) adds the partial sums in index order, so the total is the
+// same whichever finishes last, writes it and resets the counter. Layout at y[p.carry_ss]: the counter (uint),
+// the total, 2 unused, then the partial sums. 2, the consumer (the next products, whose x is that y * nw):
+// scales its sums by 1 / sqrt(total / ncols + eps), read at u[p.u_offset] (binding 4), before SwiGLU, bias and
+// store: dot(A_r, y * nw) / rms(y) = dot(A_r, RMSNorm(y) * nw). The consumer needs the scale only at its end,
+// so nothing waits for it before the weights are read, and it reads one float (partial sums read by every
+// consumer workgroup cost lavapipe more than the norm dispatch they replace: a 1.5B output product has ~5000
+// workgroups).
 layout(constant_id = 10) const uint NORM_CARRY = 0;
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
@@ -148,9 +152,16 @@ layout(push_constant) uniform Push {
   uint nw_offset;   // FUSION 2; NORM_CARRY 1: the next norm's weight for row 0 of this dispatch
   float eps;        // FUSION 2, NORM_CARRY 2
   uint carry_xg;    // NORM_CARRY 1: y index of row 0's y * nw
-  uint carry_ss;    // NORM_CARRY 1: y index of this dispatch's first partial sum
-  uint carry_parts; // NORM_CARRY 2: the partial sums to read (at u[p.u_offset])
+  uint carry_ss;    // NORM_CARRY 1: y index of the counter (the total and the partial sums follow)
+  uint carry_part0; // NORM_CARRY 1: this dispatch's first partial sum (index among the product's)
+  uint carry_parts; // NORM_CARRY 1: the product's partial sums over all its dispatches
 } p;
+
+// NORM_CARRY 1: the counter, the total and the partial sums, coherent (written by one workgroup, read by
+// another in the same dispatch or the product's next one) through their own views of binding 2.
+layout(binding = 2) coherent buffer YC { float yc[]; };
+layout(binding = 2) coherent buffer YCU { uint ycu[]; };
+shared bool carry_last;
 
 #include "types.glsl"
 
@@ -164,9 +175,28 @@ float silu_mul(float g, float u) { return g / (1.0 + exp(-g)) * u; }
 // flow: a workgroup reduction); 1 otherwise.
 float carried_scale() {
   if (NORM_CARRY != 2) return 1.0;
+  return inversesqrt(u[p.u_offset] / float(p.ncols) + p.eps);
+}
+// NORM_CARRY 1: the workgroup's partial sum ss (from invocation 0) stored; the last workgroup of the product
+// adds them all. Every invocation calls it, in uniform control flow.
+void carry_partial(float ss) {
+  if (NORM_CARRY != 1) return;
+  const uint tid = gl_LocalInvocationID.x;
+  if (tid == 0) {
+    yc[p.carry_ss + 4 + p.carry_part0 + group_index()] = ss;
+    memoryBarrierBuffer();  // the partial sum before the count that says it is there
+    carry_last = atomicAdd(ycu[p.carry_ss], 1u) == p.carry_parts - 1;
+  }
+  barrier();
+  if (!carry_last) return;
+  memoryBarrierBuffer();
   float s = 0.0;
-  for (uint i = gl_LocalInvocationID.x; i < p.carry_parts; i += WG_SIZE) s += u[p.u_offset + i];
-  return inversesqrt(wg_sum(s) / float(p.ncols) + p.eps);
+  for (uint i = tid; i < p.carry_parts; i += WG_SIZE) s += yc[p.carry_ss + 4 + i];
+  s = wg_sum(s);
+  if (tid == 0) {
+    yc[p.carry_ss + 1] = s;
+    ycu[p.carry_ss] = 0u;  // ready for the next product (the next step's recording reuses the place)
+  }
 }
 // NORM_CARRY 1: y * nw for one stored output row (index into this dispatch's rows), its square returned for
 // the workgroup's partial sum.
@@ -477,5 +507,5 @@ void main() {
       ss += carry_row(row0 + r, v);
     }
   }
-  if (NORM_CARRY == 1 && tid == 0) y[p.carry_ss + group_index()] = ss;
+  carry_partial(ss);
 }

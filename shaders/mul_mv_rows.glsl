@@ -39,10 +39,7 @@ void row_lanes_store_all(uint row0, uint tid, float acc[RPI]) {
   float ss = 0.0;
   [[unroll]] for (uint r = 0; r < RPI_OUT; ++r)
     ss += row_lanes_store(row0 + tid + r * WG_SIZE, SWIGLU != 0 ? silu_mul(acc[r] * cs, acc[RPI_OUT + r] * cs) : acc[r] * cs);
-  if (NORM_CARRY == 1) {
-    ss = wg_sum(ss);
-    if (tid == 0) y[p.carry_ss + group_index()] = ss;
-  }
+  if (NORM_CARRY == 1) carry_partial(wg_sum(ss));
 }
 
 #if defined(DATA_A_Q4_K) || defined(DATA_A_Q5_K)

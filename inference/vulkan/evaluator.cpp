@@ -401,11 +401,14 @@ class VulkanEvaluator final : public model::Evaluator {
       PENSER_ASSIGN_OR_RETURN(B.v_cache, Buffer::create(*device_, n_ctx_ * kv_dim * 2, MemoryUse::DeviceLocal, "the V cache"));
     }
     const uint64_t q_dim = uint64_t(hp.n_head) * hp.head_dim;
-    // x, then (NormCarry) x * the next norm's weight and the partial sums of x^2 (at most one per row of a
-    // producer, plus one per binding chunk), each at a multiple of 16 floats: one binding holds all three.
+    // x, then (NormCarry) x * the next norm's weight, and the counter, the sum of x^2 and the partial sums
+    // (at most one per row of a producer, plus one per binding chunk), each at a multiple of 16 floats: one
+    // binding holds all three. Zeroed: the counter starts at 0 (every producer leaves it so).
     carry_xg_ = (hp.n_embd + 15) / 16 * 16;
     carry_ss_ = carry_xg_ * 2;
-    PENSER_ASSIGN_OR_RETURN(x_, scratch(carry_ss_ + carry_xg_ + 64, "activations"));
+    const uint64_t x_floats = carry_ss_ + 4 + carry_xg_ + 64;
+    PENSER_ASSIGN_OR_RETURN(x_, scratch(x_floats, "activations"));
+    PENSER_TRY(x_->write(0, std::vector<float>(x_floats, 0.0f).data(), x_floats * 4));
     PENSER_ASSIGN_OR_RETURN(xn_, scratch(std::max<uint64_t>(hp.n_embd, q_dim), "activations"));
     // q|k|v and gate|up back to back, as the merged products write them.
     PENSER_ASSIGN_OR_RETURN(qkv_, scratch(q_dim + 2 * kv_dim, "activations"));

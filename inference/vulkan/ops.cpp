@@ -397,7 +397,11 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
                                                          (il ? 1u << 6 : 0u) | (xt ? 1u << 7 : 0u)));
   const BufferRange x_binding = ubo ? BufferRange{x.range.buffer, ubo_begin, ubo_range} : x.range;
   const uint32_t x_offset = ubo ? uint32_t((x_byte - ubo_begin) / 4) : xt ? uint32_t((x_byte - tex_begin) / 4) : x.offset;
-  uint32_t parts = 0;  // partial sums written so far (in.carry)
+  // in.carry: the product's partial sums (one per workgroup, over all its dispatches) after the counter and
+  // the total (mul_mv.comp, NORM_CARRY).
+  uint32_t parts = 0, total_parts = 0;
+  for (const BoundRows& c : chunks) total_parts += ceil_div(fold ? c.n_rows / 2 : c.n_rows, out_rows);
+  if (in.carry) PENSER_ASSERT(uint64_t(in_y(in.carry->ss)) + 4 + total_parts <= y.range.range / 4);
   for (const BoundRows& c : chunks) {
     MulMvPush push{};
     push.ncols = a.ncols;
@@ -408,17 +412,17 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
     push.flags = (bias ? kMulMvBias : 0) | (accumulate ? kMulMvAccumulate : 0);
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
     push.a_offset = c.a_offset;
-    push.u_offset = in.up ? in.up->offset : in.carried ? in.carried->ss.offset : 0;
+    push.u_offset = in.up ? in.up->offset : in.carried ? in.carried->ss.offset + 1 : 0;  // carried: the total
     push.nw_offset = in.norm ? in.norm->offset : in.carry ? in.carry->g.offset + c.row_begin : 0;
     push.eps = in.carried ? in.carried->eps : in.eps;
     const uint32_t groups = ceil_div(push.nrows, out_rows);
     if (in.carry) {
       push.carry_xg = in_y(in.carry->xg) + c.row_begin;
-      push.carry_ss = in_y(in.carry->ss) + parts;
+      push.carry_ss = in_y(in.carry->ss);
+      push.carry_part0 = parts;
+      push.carry_parts = total_parts;
       parts += groups;
-      PENSER_ASSERT(uint64_t(in_y(in.carry->ss)) + parts <= y.range.range / 4);
     }
-    push.carry_parts = in.carried ? in.carried->parts : 0;
     const View* u_view = in.up ? in.up : in.carried ? &in.carried->ss : nullptr;
     const View* nw_view = in.norm ? in.norm : in.carry ? &in.carry->g : nullptr;
     const BufferRange bindings[] = {c.range, x_binding, y.range, bias ? bias->range : x.range,

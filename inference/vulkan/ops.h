@@ -104,14 +104,16 @@ std::string product_label(const char* name, bool swiglu);
 
 // An RMSNorm carried from one product to the next ones instead of a dispatch of its own (the decode step,
 // EvaluatorOptions::norm_carry). The producer (MulMvInput::carry: a product writing y, usually the residual
-// Wo or down) also writes y * g at xg and, per workgroup, a partial sum of y^2 at ss; the consumers
-// (MulMvInput::carried, x = xg) scale their sums by 1 / sqrt(mean(y^2) + eps) from those partial sums. xg and
-// ss are views of the producer's y buffer range (one binding holds all three), room for `parts` floats at ss.
+// Wo or down) also writes y * g at xg and, at ss, a counter, the sum of y^2 and per workgroup a partial sum
+// (the last workgroup adds them: mul_mv.comp, NORM_CARRY); the consumers (MulMvInput::carried, x = xg) scale
+// their sums by 1 / sqrt(mean(y^2) + eps). xg and ss are views of the producer's y buffer range (one binding
+// holds all three); ss has room for 4 + one float per workgroup of the producer, and its first word (the
+// counter) is 0 before the first producer runs (each producer leaves it 0).
 struct NormCarry {
   View g;              // the norm's weight, one value per row of the producer's output
   View xg, ss;
   float eps = 0;
-  uint32_t parts = 0;  // set by the producer's mul_mv: the partial sums it wrote, which the consumers read
+  uint32_t parts = 0;  // set by the producer's mul_mv: its partial sums (workgroups over all its dispatches)
 };
 
 // Ops::mul_mv's input transforms, fused into its read of x (the decode step on GPUs: fewer dispatches and

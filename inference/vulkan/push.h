@@ -10,9 +10,9 @@ namespace penser::vulkan {
 struct MulMvPush {  // shaders/mul_mv.comp
   uint32_t ncols, nrows, row_stride, x_offset, y_offset, flags, bias_offset, a_offset, u_offset, nw_offset;
   float eps;
-  uint32_t carry_xg, carry_ss, carry_parts;
+  uint32_t carry_xg, carry_ss, carry_part0, carry_parts;
 };
-static_assert(sizeof(MulMvPush) == 56);
+static_assert(sizeof(MulMvPush) == 60);
 inline constexpr uint32_t kMulMvBias = 1, kMulMvAccumulate = 2;
 
 struct GetRowsPush {  // shaders/get_rows.comp

@@ -4,6 +4,7 @@
 // that are not a multiple of 32, and a binding limit small enough to split every matrix into many chunks.
 #include <QtTest>
 
+#include <bit>
 #include <cmath>
 #include <random>
 
@@ -420,10 +421,12 @@ class TestVulkanOps : public QObject {
     const auto g = random_floats(E + 3, 55);
     const auto bias = random_floats(nb + 1, 56);
     const float eps = 1e-5f;
-    // One buffer: y at 4, y * g at xg, the partial sums at ss (E + 64 n_slots, NaN).
+    // One buffer: y at 4, y * g at xg, at ss the counter (0), the total and 2 unused (NaN), then the partial
+    // sums (E + 64 slots, NaN).
     const uint32_t xg = (4 + E + 15) / 16 * 16, ss = xg + (E + 15) / 16 * 16, n_slots = E + 64;
-    std::vector<float> y0 = random_floats(ss + n_slots, 57);
-    for (uint32_t i = ss; i < ss + n_slots; ++i) y0[i] = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> y0 = random_floats(ss + 4 + n_slots, 57);
+    for (uint32_t i = ss; i < ss + 4 + n_slots; ++i) y0[i] = std::numeric_limits<float>::quiet_NaN();
+    y0[ss] = 0.0f;  // the counter's bits: 0
     auto yb = make_buffer(*gpu.device, y0);
     auto xb = make_buffer(*gpu.device, x);
     auto gb = make_buffer(*gpu.device, g);
@@ -431,13 +434,23 @@ class TestVulkanOps : public QObject {
     auto zb = make_buffer(*gpu.device, std::vector<float>(nb + G + 2, 0.0f));
     NormCarry nc{.g = view(*gb, 3), .xg = view(*yb, xg), .ss = view(*yb, ss), .eps = eps};
     const View bias_view = view(*biasb, 1);
-    run([&](Recorder& r) {
-      VKT_OK(o.mul_mv(r, a, view(*xb, 4), view(*yb, 4), nullptr, /*accumulate=*/true, {.carry = &nc}));
-      QVERIFY(nc.parts > 0 && nc.parts <= n_slots);
-      VKT_OK(o.mul_mv(r, b, nc.xg, view(*zb, 0), &bias_view, false, {.carried = &nc}));
-      if (fold) VKT_OK(o.mul_mv(r, gu.m, nc.xg, view(*zb, nb), nullptr, false, {.swiglu_out = true, .carried = &nc}));
-    });
-    if (QTest::currentTestFailed()) return;
+    // Twice: the first producer's last workgroup must leave the counter at 0 for the second (the decode step
+    // runs two producers a layer, and the same recording every step); the second adds into y again, so the
+    // references below start from y after the first.
+    for (int pass = 0; pass < 2; ++pass) {
+      run([&](Recorder& r) {
+        VKT_OK(o.mul_mv(r, a, view(*xb, 4), view(*yb, 4), nullptr, /*accumulate=*/true, {.carry = &nc}));
+        QVERIFY(nc.parts > 0 && nc.parts <= n_slots);
+        VKT_OK(o.mul_mv(r, b, nc.xg, view(*zb, 0), &bias_view, false, {.carried = &nc}));
+        if (fold) VKT_OK(o.mul_mv(r, gu.m, nc.xg, view(*zb, nb), nullptr, false, {.swiglu_out = true, .carried = &nc}));
+      });
+      if (QTest::currentTestFailed()) return;
+      if (pass == 0) {
+        const auto after = read_back<float>(*yb, ss + 1);
+        QCOMPARE(std::bit_cast<uint32_t>(after[ss]), 0u);
+        std::copy(after.begin() + 4, after.begin() + 4 + E, y0.begin() + 4);
+      }
+    }
 
     // References in double from the same dequantized weights.
     std::vector<double> yr(E);
@@ -455,14 +468,17 @@ class TestVulkanOps : public QObject {
       xgwant[r] = float(yr[r] * g[3 + r]);
       xn[r] = float(yr[r] * inv * g[3 + r]);
     }
-    const auto got = read_back<float>(*yb, ss + n_slots);
+    const auto got = read_back<float>(*yb, ss + 4 + n_slots);
     auto part = [&](uint32_t at, uint32_t n) { return std::vector<float>(got.begin() + at, got.begin() + at + n); };
     const double ey = nmse(part(4, E), ywant), exg = nmse(part(xg, E), xgwant);
     QVERIFY2(ey < 1e-10 && exg < 1e-10, fmt::format("y nmse {:.3g}, y * g nmse {:.3g}", ey, exg).c_str());
+    QCOMPARE(std::bit_cast<uint32_t>(got[ss]), 0u);  // the counter back at 0
     double psum = 0;
-    for (uint32_t i = 0; i < nc.parts; ++i) psum += got[ss + i];
-    QVERIFY2(std::abs(psum - sq) <= 1e-5 * sq, fmt::format("{} partial sums: {} against {}", nc.parts, psum, sq).c_str());
-    for (uint32_t i = nc.parts; i < n_slots; ++i) QVERIFY(std::isnan(got[ss + i]));  // nothing written past them
+    for (uint32_t i = 0; i < nc.parts; ++i) psum += got[ss + 4 + i];
+    QVERIFY2(std::abs(psum - sq) <= 1e-5 * sq && std::abs(got[ss + 1] - sq) <= 1e-5 * sq,
+             fmt::format("{} partial sums: {}, total {}, against {}", nc.parts, psum, got[ss + 1], sq).c_str());
+    QVERIFY(std::isnan(got[ss + 2]) && std::isnan(got[ss + 3]));
+    for (uint32_t i = nc.parts; i < n_slots; ++i) QVERIFY(std::isnan(got[ss + 4 + i]));  // nothing written past them
     std::vector<float> zwant(nb);
     for (uint32_t r = 0; r < nb; ++r) {
       double s = bias[1 + r];
