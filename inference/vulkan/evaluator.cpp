@@ -617,7 +617,8 @@ uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32
       for (const model::Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.ffn_gate, &L.ffn_up, &L.ffn_down}) pad(*t);
   }
   const uint64_t kv = uint64_t(hp.n_layer) * n_ctx * hp.n_head_kv * hp.head_dim * 2 * 2;
-  const uint64_t act = 4 * (uint64_t(hp.n_embd) * 4 + uint64_t(hp.n_head) * hp.head_dim * 3 + hp.n_ff * 2 +
+  // x_ holds x, x * norm weight and the carried norm's sums (~3 n_embd + 84 floats, NormCarry) beside xn_.
+  const uint64_t act = 4 * (uint64_t(hp.n_embd) * 6 + 128 + uint64_t(hp.n_head) * hp.head_dim * 3 + hp.n_ff * 2 +
                             uint64_t(hp.n_head) * n_ctx + hp.n_vocab);
   const uint64_t batch = n_batch > 1 ? BatchPath::device_bytes(hp, n_batch) : 0;
   const uint64_t split = 4 * uint64_t(hp.n_head) * kMaxDecodeSplit * (hp.head_dim + 2);
