@@ -24,6 +24,16 @@
 //
 // Prompts (Ops::attn_prefill on CPU implementations): n_tokens queries q_stride floats apart, query i at
 // position positions[pos_offset + i] seeing cache positions 0..that (causal), one pass each (n_split 1).
+//
+// ROPE_FUSED (the decode step: Ops::attn_decode_rope, EvaluatorOptions::rope_in_attention): rope_kv.comp's
+// work for the new token folded in, one dispatch and one barrier stage fewer per layer. Binding 0 holds the
+// new token's q|k|v unrotated; the workgroup applies (qwen3) the per-head norm and RoPE to its query heads
+// with rope_kv.comp's f32 arithmetic (rope_rows below). The workgroup(s) whose range holds the new position
+// also compute its k (norm, RoPE) and v as f16 words in registers and take them from there when the walk
+// reaches that position: the caches are not read at it (on lavapipe they are texel buffers, which need not
+// see this dispatch's writes), and the sums are those of the separate dispatches. One of them (the first
+// query-head block of the KV head) stores both to the caches through storage bindings 5 and 6, the bits
+// rope_kv.comp writes; later steps read them from there.
 #include "common.glsl"
 
 layout(constant_id = 2) const uint HEAD_DIM = 128;  // even
@@ -66,6 +76,14 @@ uvec2 v2_at(uint i) { return v2[i]; }
 layout(binding = 3) writeonly buffer O { float o[]; };
 layout(binding = 3) writeonly buffer O2 { vec2 o2[]; };
 layout(binding = 4) readonly buffer Pos { int positions[]; };
+#ifdef ROPE_FUSED
+layout(binding = 0) readonly buffer XF { float xf[]; };  // the new token's q|k|v
+layout(binding = 5) writeonly buffer KC { uint kc[]; };  // the caches as words of 2 f16, for the new position
+layout(binding = 6) writeonly buffer VC { uint vc[]; };
+layout(binding = 7) readonly buffer QN { float q_norm[]; };
+layout(binding = 8) readonly buffer KN { float k_norm[]; };
+layout(binding = 9) readonly buffer FF { float freq_factors[]; };
+#endif
 
 // Mirror: penser::vulkan::AttnGqaPush
 layout(push_constant) uniform Push {
@@ -84,6 +102,21 @@ layout(push_constant) uniform Push {
   uint q_stride;      // floats between the queries of q (n_tokens > 1)
   uint o_stride;      // floats between the rows of out (n_tokens > 1)
   uint pad1;
+#ifdef ROPE_FUSED
+  // Mirror: penser::vulkan::AttnGqaRopePush (AttnGqaPush, then these)
+  uint k_in;        // floats in binding 0: the new token's k (q: q_offset), v
+  uint v_in;
+  uint kc_w;        // words in bindings 5, 6: position 0 of the caches
+  uint vc_w;
+  uint qn_offset;
+  uint kn_offset;
+  uint has_norm;
+  uint n_dims;      // rotated dimensions (<= HEAD_DIM, even)
+  uint neox;
+  uint has_freq_factors;
+  float freq_base;
+  float eps;
+#endif
 } p;
 
 shared float m_s[NSG > 1 ? NSG * GROUP : 1];
@@ -132,6 +165,65 @@ void read_v(uint w0, uint lane, out uint w[WPL]) {
   }
 }
 
+#ifdef ROPE_FUSED
+// The workgroup's query heads and (where it holds the new position) the new k, normalised and rotated once
+// into shared memory by a rolled loop; each lane then loads its slice. (Computing each lane's elements in
+// fully unrolled code took llvmpipe over a minute to compile.) Angles per rotated pair, 1 / rms per row.
+shared float rows_s[(GROUP + 1) * HEAD_DIM];
+shared float cos_s[HEAD_DIM / 2], sin_s[HEAD_DIM / 2];
+shared float scale_s[GROUP + 1];
+
+float normed(uint base, uint j, float scale, bool is_q) {
+  float a = xf[base + j];
+  if (p.has_norm != 0) a = a * scale * (is_q ? q_norm[p.qn_offset + j] : k_norm[p.kn_offset + j]);
+  return a;
+}
+
+// rows_s[r] for r < n_rows: the query heads h0 + r (r < GROUP), then the KV head's k (r == GROUP), as
+// rope_kv.comp computes them: its sum of squares (every WG_SIZE-th element per invocation, wg_sum: the same
+// sum where rope_kv's workgroup has this one's size) and its per-pair arithmetic. Workgroup-uniform.
+void rope_rows(uint h0, uint kvh, uint n_rows, uint pos) {
+  const uint tid = gl_LocalInvocationID.x;
+  const uint half_dims = p.n_dims / 2;
+  [[dont_unroll]] for (uint i = tid; i < half_dims; i += WG_SIZE) {
+    float theta = float(pos) * pow(p.freq_base, -2.0 * float(i) / float(p.n_dims));
+    if (p.has_freq_factors != 0) theta /= freq_factors[i];
+    cos_s[i] = cos(theta);
+    sin_s[i] = sin(theta);
+  }
+  [[dont_unroll]] for (uint r = 0; r < n_rows; ++r) {
+    const uint base = r < GROUP ? p.q_offset + (h0 + r) * HEAD_DIM : p.k_in + kvh * HEAD_DIM;
+    float scale = 1.0;
+    if (p.has_norm != 0) {
+      float ss = 0.0;
+      for (uint i = tid; i < HEAD_DIM; i += WG_SIZE) ss += xf[base + i] * xf[base + i];
+      scale = inversesqrt(wg_sum(ss) / float(HEAD_DIM) + p.eps);
+    }
+    if (tid == 0) scale_s[r] = scale;
+  }
+  barrier();
+  [[dont_unroll]] for (uint i = tid; i < n_rows * HEAD_DIM; i += WG_SIZE) {
+    const uint r = i / HEAD_DIM, e = i - r * HEAD_DIM;
+    const bool is_q = r < GROUP;
+    const uint base = is_q ? p.q_offset + (h0 + r) * HEAD_DIM : p.k_in + kvh * HEAD_DIM;
+    const float scale = scale_s[r];
+    const float x = normed(base, e, scale, is_q);
+    float v = x;
+    if (e < p.n_dims) {
+      const bool second = p.neox != 0 ? e >= half_dims : (e & 1u) != 0;
+      const uint k = p.neox != 0 ? (second ? e - half_dims : e) : e / 2;
+      const uint partner = p.neox != 0 ? (second ? k : k + half_dims) : (second ? e - 1 : e + 1);
+      const float y = normed(base, partner, scale, is_q);
+      const float c = cos_s[k], sn = sin_s[k];
+      // rope_kv.comp: r0 = a c - b s, r1 = a s + b c for the pair (a, b) = (x[j0], x[j1]).
+      v = second ? y * sn + x * c : x * c - y * sn;
+    }
+    rows_s[i] = v;
+  }
+  barrier();
+}
+#endif
+
 void main() {
   const uint blocks = p.n_head / GROUP;
   const uint g_all = group_index(), token = g_all / (blocks * p.n_split), g_id = g_all % (blocks * p.n_split);
@@ -156,11 +248,43 @@ void main() {
   vec2 qr[GROUP * WPL];
   vec2 acc[GROUP * WPL];
   float m[GROUP], l[GROUP];
+#ifdef ROPE_FUSED
+  // The new position: the last of the last non-empty range. Its k and v (f16 words) where this range holds it.
+  const uint pos = n_kv - 1;
+  const bool own_new = t1 == n_kv;
+  rope_rows(h0, kvh, own_new ? GROUP + 1 : GROUP, pos);
+  uint k_new[WPL], v_new[WPL];
+  if (own_new) {
+    [[unroll]] for (uint j = 0; j < WPL; ++j) {
+      const uint w = lane * WPL + j;
+      k_new[j] = 0u;
+      v_new[j] = 0u;
+      if (w < WORDS) {
+        k_new[j] = packHalf2x16(vec2(rows_s[GROUP * HEAD_DIM + 2 * w], rows_s[GROUP * HEAD_DIM + 2 * w + 1]));
+        v_new[j] = packHalf2x16(vec2(xf[p.v_in + kvh * HEAD_DIM + 2 * w], xf[p.v_in + kvh * HEAD_DIM + 2 * w + 1]));
+      }
+    }
+    // One writer per KV head: the first block of its query heads, subgroup 0.
+    if (h0 % p.heads_per_kv == 0 && sgid == 0) {
+      [[unroll]] for (uint j = 0; j < WPL; ++j) {
+        const uint w = lane * WPL + j;
+        if (w < WORDS) {
+          kc[p.kc_w + pos * p.kv_stride_w + kvh * WORDS + w] = k_new[j];
+          vc[p.vc_w + pos * p.kv_stride_w + kvh * WORDS + w] = v_new[j];
+        }
+      }
+    }
+  }
+#endif
   [[unroll]] for (uint g = 0; g < GROUP; ++g) {
     [[unroll]] for (uint j = 0; j < WPL; ++j) {
       const uint w = lane * WPL + j;
       qr[g * WPL + j] = vec2(0.0);
+#ifdef ROPE_FUSED
+      if (w < WORDS) qr[g * WPL + j] = vec2(rows_s[g * HEAD_DIM + 2 * w], rows_s[g * HEAD_DIM + 2 * w + 1]);
+#else
       if (w < WORDS) qr[g * WPL + j] = q2[q_base / 2 + (h0 + g) * WORDS + w];
+#endif
       acc[g * WPL + j] = vec2(0.0);
     }
     m[g] = -1.0 / 0.0;
@@ -175,6 +299,11 @@ void main() {
       const uint t = base + b;
       if (t < t1) {
         uint kw[WPL];
+#ifdef ROPE_FUSED
+        if (t == pos) {  // uniform: the new position from registers, not from the cache
+          [[unroll]] for (uint j = 0; j < WPL; ++j) kw[j] = k_new[j];
+        } else
+#endif
         read_k(kb + t * p.kv_stride_w, lane, kw);
         float part[GROUP];
         [[unroll]] for (uint g = 0; g < GROUP; ++g) part[g] = 0.0;
@@ -201,6 +330,11 @@ void main() {
       const uint t = base + b;
       if (t < t1) {
         uint vw[WPL];
+#ifdef ROPE_FUSED
+        if (t == pos) {
+          [[unroll]] for (uint j = 0; j < WPL; ++j) vw[j] = v_new[j];
+        } else
+#endif
         read_v(vb + t * p.kv_stride_w, lane, vw);
         [[unroll]] for (uint g = 0; g < GROUP; ++g) {
           const float pw = exp(sc[b * GROUP + g] - m[g]);
