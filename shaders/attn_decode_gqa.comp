@@ -27,8 +27,8 @@
 //
 // ROPE_FUSED (the decode step: Ops::attn_decode_rope, EvaluatorOptions::rope_in_attention): rope_kv.comp's
 // work for the new token folded in, one dispatch and one barrier stage fewer per layer. Binding 0 holds the
-// new token's q|k|v unrotated; the workgroup applies (qwen3) the per-head norm and RoPE to its query heads
-// with rope_kv.comp's f32 arithmetic (rope_rows below). The workgroup(s) whose range holds the new position
+// new token's q|k|v unrotated; each lane applies (qwen3) the per-head norm and RoPE to its slice of the query
+// heads with rope_kv.comp's f32 arithmetic (rope_lane below). The workgroup(s) whose range holds the new position
 // also compute its k (norm, RoPE) and v as f16 words in registers and take them from there when the walk
 // reaches that position: the caches are not read at it (on lavapipe they are texel buffers, which need not
 // see this dispatch's writes), and the sums are those of the separate dispatches. One of them (the first
@@ -166,12 +166,13 @@ void read_v(uint w0, uint lane, out uint w[WPL]) {
 }
 
 #ifdef ROPE_FUSED
-// The workgroup's query heads and (where it holds the new position) the new k, normalised and rotated once
-// into shared memory by a rolled loop; each lane then loads its slice. (Computing each lane's elements in
-// fully unrolled code took llvmpipe over a minute to compile.) Angles per rotated pair, 1 / rms per row.
-shared float rows_s[(GROUP + 1) * HEAD_DIM];
-shared float cos_s[HEAD_DIM / 2], sin_s[HEAD_DIM / 2];
-shared float scale_s[GROUP + 1];
+// This lane's elements of its query heads and (where the workgroup holds the new position) of the new k,
+// normalised and rotated: rot[r * 2 WPL + k] is element 2 lane WPL + k of row r (r < GROUP: query head
+// h0 + r; GROUP: the KV head's k). Rolled loops into private arrays: fully unrolled, llvmpipe took over a
+// minute to compile it; through shared memory, the barriers made lavapipe run the whole kernel (the walk
+// too) ~3x slower (vk_ops_bench attn_rope:2000:28).
+float rot[(GROUP + 1) * 2 * WPL];
+float rot_c[2 * WPL], rot_s[2 * WPL];
 
 float normed(uint base, uint j, float scale, bool is_q) {
   float a = xf[base + j];
@@ -179,48 +180,49 @@ float normed(uint base, uint j, float scale, bool is_q) {
   return a;
 }
 
-// rows_s[r] for r < n_rows: the query heads h0 + r (r < GROUP), then the KV head's k (r == GROUP), as
-// rope_kv.comp computes them: its sum of squares (every WG_SIZE-th element per invocation, wg_sum: the same
-// sum where rope_kv's workgroup has this one's size) and its per-pair arithmetic. Workgroup-uniform.
-void rope_rows(uint h0, uint kvh, uint n_rows, uint pos) {
-  const uint tid = gl_LocalInvocationID.x;
+// rope_kv.comp's arithmetic: its sum of squares (every WG_SIZE-th element per invocation, then wg_sum: the
+// same sum where its workgroup is one subgroup of this width, as on lavapipe) and per pair (a, b) =
+// (x[j0], x[j1]): r0 = a c - b s, r1 = a s + b c. Subgroup-uniform.
+void rope_lane(uint h0, uint kvh, uint n_rows, uint pos, uint lane) {
   const uint half_dims = p.n_dims / 2;
-  [[dont_unroll]] for (uint i = tid; i < half_dims; i += WG_SIZE) {
-    float theta = float(pos) * pow(p.freq_base, -2.0 * float(i) / float(p.n_dims));
-    if (p.has_freq_factors != 0) theta /= freq_factors[i];
-    cos_s[i] = cos(theta);
-    sin_s[i] = sin(theta);
+  [[dont_unroll]] for (uint k = 0; k < 2 * WPL; ++k) {
+    const uint e = 2 * lane * WPL + k;
+    float c = 1.0, sn = 0.0;
+    if (e < p.n_dims) {
+      const uint i = p.neox != 0 ? (e >= half_dims ? e - half_dims : e) : e / 2;
+      float theta = float(pos) * pow(p.freq_base, -2.0 * float(i) / float(p.n_dims));
+      if (p.has_freq_factors != 0) theta /= freq_factors[i];
+      c = cos(theta);
+      sn = sin(theta);
+    }
+    rot_c[k] = c;
+    rot_s[k] = sn;
   }
   [[dont_unroll]] for (uint r = 0; r < n_rows; ++r) {
-    const uint base = r < GROUP ? p.q_offset + (h0 + r) * HEAD_DIM : p.k_in + kvh * HEAD_DIM;
+    const bool is_q = r < GROUP;
+    const uint base = is_q ? p.q_offset + (h0 + r) * HEAD_DIM : p.k_in + kvh * HEAD_DIM;
     float scale = 1.0;
     if (p.has_norm != 0) {
       float ss = 0.0;
-      for (uint i = tid; i < HEAD_DIM; i += WG_SIZE) ss += xf[base + i] * xf[base + i];
-      scale = inversesqrt(wg_sum(ss) / float(HEAD_DIM) + p.eps);
+      for (uint i = lane; i < HEAD_DIM; i += SG) ss += xf[base + i] * xf[base + i];
+      scale = inversesqrt(subgroupAdd(ss) / float(HEAD_DIM) + p.eps);
     }
-    if (tid == 0) scale_s[r] = scale;
-  }
-  barrier();
-  [[dont_unroll]] for (uint i = tid; i < n_rows * HEAD_DIM; i += WG_SIZE) {
-    const uint r = i / HEAD_DIM, e = i - r * HEAD_DIM;
-    const bool is_q = r < GROUP;
-    const uint base = is_q ? p.q_offset + (h0 + r) * HEAD_DIM : p.k_in + kvh * HEAD_DIM;
-    const float scale = scale_s[r];
-    const float x = normed(base, e, scale, is_q);
-    float v = x;
-    if (e < p.n_dims) {
-      const bool second = p.neox != 0 ? e >= half_dims : (e & 1u) != 0;
-      const uint k = p.neox != 0 ? (second ? e - half_dims : e) : e / 2;
-      const uint partner = p.neox != 0 ? (second ? k : k + half_dims) : (second ? e - 1 : e + 1);
-      const float y = normed(base, partner, scale, is_q);
-      const float c = cos_s[k], sn = sin_s[k];
-      // rope_kv.comp: r0 = a c - b s, r1 = a s + b c for the pair (a, b) = (x[j0], x[j1]).
-      v = second ? y * sn + x * c : x * c - y * sn;
+    [[dont_unroll]] for (uint k = 0; k < 2 * WPL; ++k) {
+      const uint e = 2 * lane * WPL + k;
+      float v = 0.0;
+      if (e < HEAD_DIM) {
+        const float x = normed(base, e, scale, is_q);
+        v = x;
+        if (e < p.n_dims) {
+          const bool second = p.neox != 0 ? e >= half_dims : (e & 1u) != 0;
+          const uint partner = p.neox != 0 ? (second ? e - half_dims : e + half_dims) : (second ? e - 1 : e + 1);
+          const float y = normed(base, partner, scale, is_q);
+          v = second ? y * rot_s[k] + x * rot_c[k] : x * rot_c[k] - y * rot_s[k];
+        }
+      }
+      rot[r * 2 * WPL + k] = v;
     }
-    rows_s[i] = v;
   }
-  barrier();
 }
 #endif
 
@@ -252,15 +254,16 @@ void main() {
   // The new position: the last of the last non-empty range. Its k and v (f16 words) where this range holds it.
   const uint pos = n_kv - 1;
   const bool own_new = t1 == n_kv;
-  rope_rows(h0, kvh, own_new ? GROUP + 1 : GROUP, pos);
+  rope_lane(h0, kvh, own_new ? GROUP + 1 : GROUP, pos, lane);
   uint k_new[WPL], v_new[WPL];
+  [[unroll]] for (uint j = 0; j < WPL; ++j) k_new[j] = v_new[j] = 0u;
   if (own_new) {
     [[unroll]] for (uint j = 0; j < WPL; ++j) {
       const uint w = lane * WPL + j;
       k_new[j] = 0u;
       v_new[j] = 0u;
       if (w < WORDS) {
-        k_new[j] = packHalf2x16(vec2(rows_s[GROUP * HEAD_DIM + 2 * w], rows_s[GROUP * HEAD_DIM + 2 * w + 1]));
+        k_new[j] = packHalf2x16(vec2(rot[GROUP * 2 * WPL + 2 * j], rot[GROUP * 2 * WPL + 2 * j + 1]));
         v_new[j] = packHalf2x16(vec2(xf[p.v_in + kvh * HEAD_DIM + 2 * w], xf[p.v_in + kvh * HEAD_DIM + 2 * w + 1]));
       }
     }
@@ -275,13 +278,18 @@ void main() {
       }
     }
   }
+  // Position 0: nothing cached, no position before it to load in its place; the walk is empty and the new
+  // position is added after it (an empty walk leaves m = -inf, l = 0, acc = 0: the same result as in it).
+  const uint t_walk = own_new && pos == 0 ? t1 - 1 : t1;
+#else
+  const uint t_walk = t1;
 #endif
   [[unroll]] for (uint g = 0; g < GROUP; ++g) {
     [[unroll]] for (uint j = 0; j < WPL; ++j) {
       const uint w = lane * WPL + j;
       qr[g * WPL + j] = vec2(0.0);
 #ifdef ROPE_FUSED
-      if (w < WORDS) qr[g * WPL + j] = vec2(rows_s[g * HEAD_DIM + 2 * w], rows_s[g * HEAD_DIM + 2 * w + 1]);
+      if (w < WORDS) qr[g * WPL + j] = vec2(rot[g * 2 * WPL + 2 * j], rot[g * 2 * WPL + 2 * j + 1]);
 #else
       if (w < WORDS) qr[g * WPL + j] = q2[q_base / 2 + (h0 + g) * WORDS + w];
 #endif
@@ -292,19 +300,22 @@ void main() {
   }
   const uint kb = p.k_offset_w + kvh * WORDS, vb = p.v_offset_w + kvh * WORDS;
 
-  for (uint base = t0 + sgid * BLOCK; base < t1; base += NSG * BLOCK) {
+  for (uint base = t0 + sgid * BLOCK; base < t_walk; base += NSG * BLOCK) {
     // Scores of the block (-inf past the range's end).
     float sc[BLOCK * GROUP];
     [[unroll]] for (uint b = 0; b < BLOCK; ++b) {
       const uint t = base + b;
-      if (t < t1) {
+      if (t < t_walk) {
         uint kw[WPL];
 #ifdef ROPE_FUSED
-        if (t == pos) {  // uniform: the new position from registers, not from the cache
-          [[unroll]] for (uint j = 0; j < WPL; ++j) kw[j] = k_new[j];
-        } else
-#endif
+        // The new position from registers, not from the cache: a select, not a branch (lavapipe masks
+        // every load under a branch it cannot prove uniform: 3x the walk's time at 2000 positions). Its
+        // load reads the position before, which an earlier step wrote (pos > 0 here: see t_walk).
+        read_k(kb + (t == pos ? t - 1 : t) * p.kv_stride_w, lane, kw);
+        [[unroll]] for (uint j = 0; j < WPL; ++j) kw[j] = t == pos ? k_new[j] : kw[j];
+#else
         read_k(kb + t * p.kv_stride_w, lane, kw);
+#endif
         float part[GROUP];
         [[unroll]] for (uint g = 0; g < GROUP; ++g) part[g] = 0.0;
         [[unroll]] for (uint j = 0; j < WPL; ++j) {
@@ -328,14 +339,14 @@ void main() {
     // The block's V rows.
     [[unroll]] for (uint b = 0; b < BLOCK; ++b) {
       const uint t = base + b;
-      if (t < t1) {
+      if (t < t_walk) {
         uint vw[WPL];
 #ifdef ROPE_FUSED
-        if (t == pos) {
-          [[unroll]] for (uint j = 0; j < WPL; ++j) vw[j] = v_new[j];
-        } else
-#endif
+        read_v(vb + (t == pos ? t - 1 : t) * p.kv_stride_w, lane, vw);
+        [[unroll]] for (uint j = 0; j < WPL; ++j) vw[j] = t == pos ? v_new[j] : vw[j];
+#else
         read_v(vb + t * p.kv_stride_w, lane, vw);
+#endif
         [[unroll]] for (uint g = 0; g < GROUP; ++g) {
           const float pw = exp(sc[b * GROUP + g] - m[g]);
           l[g] += pw;
@@ -344,6 +355,21 @@ void main() {
       }
     }
   }
+
+#ifdef ROPE_FUSED
+  if (own_new && pos == 0 && sgid == 0) {  // the new position alone (t_walk): one step of the online softmax
+    [[unroll]] for (uint g = 0; g < GROUP; ++g) {
+      float part = 0.0;
+      [[unroll]] for (uint j = 0; j < WPL; ++j) part += dot(qr[g * WPL + j], unpackHalf2x16(k_new[j]));
+      const float sc = subgroupAdd(part) * p.scale;
+      const float mn = max(m[g], sc);
+      const float corr = exp(m[g] - mn), pw = exp(sc - mn);
+      m[g] = mn;
+      l[g] = l[g] * corr + pw;
+      [[unroll]] for (uint j = 0; j < WPL; ++j) acc[g * WPL + j] = acc[g * WPL + j] * corr + pw * unpackHalf2x16(v_new[j]);
+    }
+  }
+#endif
 
   // Subgroups 1.. hand (m, l, acc) to subgroup 0, which rescales every part to the common max.
   if (NSG > 1) {

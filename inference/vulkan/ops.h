@@ -300,11 +300,9 @@ class Ops {
   // attention reads q through the norm and RoPE (q is not written back); the workgroup(s) whose range holds
   // the new position store its k and v to the caches (the bits rope_kv writes) and use them from registers.
   // n_split > 1: the split layout in partials, then the reduction (attn_decode_split). Only where
-  // attn_rope_fuses(params): the grouped kernel runs, and the device binds its 10 storage buffers (the
-  // Vulkan minimum is 4; Penser needs 8); caches at even element offsets.
-  bool attn_rope_fuses(const AttnParams& params) const {
-    return attn_shape(params).ok && device_->info().max_storage_buffers_per_stage >= 10;
-  }
+  // attn_rope_fuses(params): the grouped kernel runs and the device binds its 10 storage buffers (the Vulkan
+  // minimum is 4; Penser needs 8); caches at even element offsets.
+  bool attn_rope_fuses(const AttnParams& params) const;
   Status attn_decode_rope(Recorder& rec, View q, View k, View v, const View* q_norm, const View* k_norm, float eps,
                           const View* freq_factors, View positions, View k_cache, View v_cache, View out,
                           View partials, const AttnParams& params, const RopeParams& rope, uint32_t n_split,

@@ -137,6 +137,10 @@ Status Ops::attn_decode_gqa(Recorder& rec, View q, View k, View v, View out, Vie
   return rec.dispatch(*p, bindings, &rp, sizeof(rp), gx, gy);
 }
 
+bool Ops::attn_rope_fuses(const AttnParams& a) const {
+  return attn_shape(a).ok && device_->info().max_storage_buffers_per_stage >= 10;
+}
+
 Status Ops::attn_decode_rope(Recorder& rec, View q, View k, View v, const View* qn, const View* kn, float eps,
                              const View* ff, View positions, View k_cache, View v_cache, View out, View partials,
                              const AttnParams& a, const RopeParams& r, uint32_t n_split, uint32_t min_chunk) {
@@ -144,7 +148,7 @@ Status Ops::attn_decode_rope(Recorder& rec, View q, View k, View v, const View* 
     return x.buffer == y.buffer && x.offset == y.offset && x.range == y.range;
   };
   const AttnShape s = attn_shape(a);
-  PENSER_ASSERT(s.ok && same(q.range, k.range) && same(q.range, v.range) && !qn == !kn);
+  PENSER_ASSERT(attn_rope_fuses(a) && same(q.range, k.range) && same(q.range, v.range) && !qn == !kn);
   PENSER_ASSERT(r.n_dims % 2 == 0 && r.n_dims <= a.head_dim && r.head_dim == a.head_dim &&
                 r.n_head == a.n_head && r.n_head_kv == a.n_head_kv && r.n_tokens == 1);
   PENSER_ASSERT(k_cache.offset % 2 == 0 && v_cache.offset % 2 == 0 && n_split >= 1 && min_chunk >= 1);
