@@ -4,7 +4,8 @@
 // workgroup, several subgroups per workgroup, words per load, block length), and the per-head kernel it
 // falls back to. Positions 0, odd counts, a long context (1000) and partial blocks; GQA 1, 2, 6; head_dim
 // 40 (words per lane not a multiple of the load width), 64 and 128; operands at offsets. Prompt attention
-// (several queries, causal) by the grouped kernel per query and by the tiled attn_prefill.comp.
+// (several queries, causal) by the grouped kernel per query and by the tiled attn_prefill.comp. The decode
+// step's rope_kv inside the grouped kernel (Ops::attn_decode_rope) against the two dispatches.
 #include <QtTest>
 
 #include <cmath>
