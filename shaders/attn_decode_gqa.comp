@@ -24,6 +24,16 @@
 //
 // Prompts (Ops::attn_prefill on CPU implementations): n_tokens queries q_stride floats apart, query i at
 // position positions[pos_offset + i] seeing cache positions 0..that (causal), one pass each (n_split 1).
+//
+// ROPE_FUSED (the decode step: Ops::attn_decode_rope, EvaluatorOptions::rope_in_attention): rope_kv.comp's
+// work for the new token folded in, one dispatch and one barrier stage fewer per layer. Binding 0 holds the
+// new token's q|k|v unrotated; each lane applies (qwen3) the per-head norm and RoPE to its slice of the query
+// heads with rope_kv.comp's f32 arithmetic (rope_lane below). The workgroup(s) whose range holds the new position
+// also compute its k (norm, RoPE) and v as f16 words in registers and take them from there when the walk
+// reaches that position: the caches are not read at it (on lavapipe they are texel buffers, which need not
+// see this dispatch's writes), and the sums are those of the separate dispatches. One of them (the first
+// query-head block of the KV head) stores both to the caches through storage bindings 5 and 6, the bits
+// rope_kv.comp writes; later steps read them from there.
 #include "common.glsl"
 
 layout(constant_id = 2) const uint HEAD_DIM = 128;  // even
@@ -66,6 +76,14 @@ uvec2 v2_at(uint i) { return v2[i]; }
 layout(binding = 3) writeonly buffer O { float o[]; };
 layout(binding = 3) writeonly buffer O2 { vec2 o2[]; };
 layout(binding = 4) readonly buffer Pos { int positions[]; };
+#ifdef ROPE_FUSED
+layout(binding = 0) readonly buffer XF { float xf[]; };  // the new token's q|k|v
+layout(binding = 5) writeonly buffer KC { uint kc[]; };  // the caches as words of 2 f16, for the new position
+layout(binding = 6) writeonly buffer VC { uint vc[]; };
+layout(binding = 7) readonly buffer QN { float q_norm[]; };
+layout(binding = 8) readonly buffer KN { float k_norm[]; };
+layout(binding = 9) readonly buffer FF { float freq_factors[]; };
+#endif
 
 // Mirror: penser::vulkan::AttnGqaPush
 layout(push_constant) uniform Push {
@@ -84,6 +102,21 @@ layout(push_constant) uniform Push {
   uint q_stride;      // floats between the queries of q (n_tokens > 1)
   uint o_stride;      // floats between the rows of out (n_tokens > 1)
   uint pad1;
+#ifdef ROPE_FUSED
+  // Mirror: penser::vulkan::AttnGqaRopePush (AttnGqaPush, then these)
+  uint k_in;        // floats in binding 0: the new token's k (q: q_offset), v
+  uint v_in;
+  uint kc_w;        // words in bindings 5, 6: position 0 of the caches
+  uint vc_w;
+  uint qn_offset;
+  uint kn_offset;
+  uint has_norm;
+  uint n_dims;      // rotated dimensions (<= HEAD_DIM, even)
+  uint neox;
+  uint has_freq_factors;
+  float freq_base;
+  float eps;
+#endif
 } p;
 
 shared float m_s[NSG > 1 ? NSG * GROUP : 1];
@@ -132,6 +165,67 @@ void read_v(uint w0, uint lane, out uint w[WPL]) {
   }
 }
 
+#ifdef ROPE_FUSED
+// This lane's elements of its query heads and (where the workgroup holds the new position) of the new k,
+// normalised and rotated: rot[r * 2 WPL + k] is element 2 lane WPL + k of row r (r < GROUP: query head
+// h0 + r; GROUP: the KV head's k). Rolled loops into private arrays: fully unrolled, llvmpipe took over a
+// minute to compile it; through shared memory, the barriers made lavapipe run the whole kernel (the walk
+// too) ~3x slower (vk_ops_bench attn_rope:2000:28).
+float rot[(GROUP + 1) * 2 * WPL];
+float rot_c[2 * WPL], rot_s[2 * WPL];
+
+float normed(uint base, uint j, float scale, bool is_q) {
+  float a = xf[base + j];
+  if (p.has_norm != 0) a = a * scale * (is_q ? q_norm[p.qn_offset + j] : k_norm[p.kn_offset + j]);
+  return a;
+}
+
+// rope_kv.comp's arithmetic: its sum of squares (every WG_SIZE-th element per invocation, then wg_sum: the
+// same sum where its workgroup is one subgroup of this width, as on lavapipe) and per pair (a, b) =
+// (x[j0], x[j1]): r0 = a c - b s, r1 = a s + b c. Subgroup-uniform.
+void rope_lane(uint h0, uint kvh, uint n_rows, uint pos, uint lane) {
+  const uint half_dims = p.n_dims / 2;
+  [[dont_unroll]] for (uint k = 0; k < 2 * WPL; ++k) {
+    const uint e = 2 * lane * WPL + k;
+    float c = 1.0, sn = 0.0;
+    if (e < p.n_dims) {
+      const uint i = p.neox != 0 ? (e >= half_dims ? e - half_dims : e) : e / 2;
+      float theta = float(pos) * pow(p.freq_base, -2.0 * float(i) / float(p.n_dims));
+      if (p.has_freq_factors != 0) theta /= freq_factors[i];
+      c = cos(theta);
+      sn = sin(theta);
+    }
+    rot_c[k] = c;
+    rot_s[k] = sn;
+  }
+  [[dont_unroll]] for (uint r = 0; r < n_rows; ++r) {
+    const bool is_q = r < GROUP;
+    const uint base = is_q ? p.q_offset + (h0 + r) * HEAD_DIM : p.k_in + kvh * HEAD_DIM;
+    float scale = 1.0;
+    if (p.has_norm != 0) {
+      float ss = 0.0;
+      for (uint i = lane; i < HEAD_DIM; i += SG) ss += xf[base + i] * xf[base + i];
+      scale = inversesqrt(subgroupAdd(ss) / float(HEAD_DIM) + p.eps);
+    }
+    [[dont_unroll]] for (uint k = 0; k < 2 * WPL; ++k) {
+      const uint e = 2 * lane * WPL + k;
+      float v = 0.0;
+      if (e < HEAD_DIM) {
+        const float x = normed(base, e, scale, is_q);
+        v = x;
+        if (e < p.n_dims) {
+          const bool second = p.neox != 0 ? e >= half_dims : (e & 1u) != 0;
+          const uint partner = p.neox != 0 ? (second ? e - half_dims : e + half_dims) : (second ? e - 1 : e + 1);
+          const float y = normed(base, partner, scale, is_q);
+          v = second ? y * rot_s[k] + x * rot_c[k] : x * rot_c[k] - y * rot_s[k];
+        }
+      }
+      rot[r * 2 * WPL + k] = v;
+    }
+  }
+}
+#endif
+
 void main() {
   const uint blocks = p.n_head / GROUP;
   const uint g_all = group_index(), token = g_all / (blocks * p.n_split), g_id = g_all % (blocks * p.n_split);
@@ -156,11 +250,49 @@ void main() {
   vec2 qr[GROUP * WPL];
   vec2 acc[GROUP * WPL];
   float m[GROUP], l[GROUP];
+#ifdef ROPE_FUSED
+  // The new position: the last of the last non-empty range. Its k and v (f16 words) where this range holds it.
+  const uint pos = n_kv - 1;
+  const bool own_new = t1 == n_kv;
+  rope_lane(h0, kvh, own_new ? GROUP + 1 : GROUP, pos, lane);
+  uint k_new[WPL], v_new[WPL];
+  [[unroll]] for (uint j = 0; j < WPL; ++j) k_new[j] = v_new[j] = 0u;
+  if (own_new) {
+    [[unroll]] for (uint j = 0; j < WPL; ++j) {
+      const uint w = lane * WPL + j;
+      k_new[j] = 0u;
+      v_new[j] = 0u;
+      if (w < WORDS) {
+        k_new[j] = packHalf2x16(vec2(rot[GROUP * 2 * WPL + 2 * j], rot[GROUP * 2 * WPL + 2 * j + 1]));
+        v_new[j] = packHalf2x16(vec2(xf[p.v_in + kvh * HEAD_DIM + 2 * w], xf[p.v_in + kvh * HEAD_DIM + 2 * w + 1]));
+      }
+    }
+    // One writer per KV head: the first block of its query heads, subgroup 0.
+    if (h0 % p.heads_per_kv == 0 && sgid == 0) {
+      [[unroll]] for (uint j = 0; j < WPL; ++j) {
+        const uint w = lane * WPL + j;
+        if (w < WORDS) {
+          kc[p.kc_w + pos * p.kv_stride_w + kvh * WORDS + w] = k_new[j];
+          vc[p.vc_w + pos * p.kv_stride_w + kvh * WORDS + w] = v_new[j];
+        }
+      }
+    }
+  }
+  // Position 0: nothing cached, no position before it to load in its place; the walk is empty and the new
+  // position is added after it (an empty walk leaves m = -inf, l = 0, acc = 0: the same result as in it).
+  const uint t_walk = own_new && pos == 0 ? t1 - 1 : t1;
+#else
+  const uint t_walk = t1;
+#endif
   [[unroll]] for (uint g = 0; g < GROUP; ++g) {
     [[unroll]] for (uint j = 0; j < WPL; ++j) {
       const uint w = lane * WPL + j;
       qr[g * WPL + j] = vec2(0.0);
+#ifdef ROPE_FUSED
+      if (w < WORDS) qr[g * WPL + j] = vec2(rot[g * 2 * WPL + 2 * j], rot[g * 2 * WPL + 2 * j + 1]);
+#else
       if (w < WORDS) qr[g * WPL + j] = q2[q_base / 2 + (h0 + g) * WORDS + w];
+#endif
       acc[g * WPL + j] = vec2(0.0);
     }
     m[g] = -1.0 / 0.0;
@@ -168,14 +300,22 @@ void main() {
   }
   const uint kb = p.k_offset_w + kvh * WORDS, vb = p.v_offset_w + kvh * WORDS;
 
-  for (uint base = t0 + sgid * BLOCK; base < t1; base += NSG * BLOCK) {
+  for (uint base = t0 + sgid * BLOCK; base < t_walk; base += NSG * BLOCK) {
     // Scores of the block (-inf past the range's end).
     float sc[BLOCK * GROUP];
     [[unroll]] for (uint b = 0; b < BLOCK; ++b) {
       const uint t = base + b;
-      if (t < t1) {
+      if (t < t_walk) {
         uint kw[WPL];
+#ifdef ROPE_FUSED
+        // The new position from registers, not from the cache: a select, not a branch (lavapipe masks
+        // every load under a branch it cannot prove uniform: 3x the walk's time at 2000 positions). Its
+        // load reads the position before, which an earlier step wrote (pos > 0 here: see t_walk).
+        read_k(kb + (t == pos ? t - 1 : t) * p.kv_stride_w, lane, kw);
+        [[unroll]] for (uint j = 0; j < WPL; ++j) kw[j] = t == pos ? k_new[j] : kw[j];
+#else
         read_k(kb + t * p.kv_stride_w, lane, kw);
+#endif
         float part[GROUP];
         [[unroll]] for (uint g = 0; g < GROUP; ++g) part[g] = 0.0;
         [[unroll]] for (uint j = 0; j < WPL; ++j) {
@@ -199,9 +339,14 @@ void main() {
     // The block's V rows.
     [[unroll]] for (uint b = 0; b < BLOCK; ++b) {
       const uint t = base + b;
-      if (t < t1) {
+      if (t < t_walk) {
         uint vw[WPL];
+#ifdef ROPE_FUSED
+        read_v(vb + (t == pos ? t - 1 : t) * p.kv_stride_w, lane, vw);
+        [[unroll]] for (uint j = 0; j < WPL; ++j) vw[j] = t == pos ? v_new[j] : vw[j];
+#else
         read_v(vb + t * p.kv_stride_w, lane, vw);
+#endif
         [[unroll]] for (uint g = 0; g < GROUP; ++g) {
           const float pw = exp(sc[b * GROUP + g] - m[g]);
           l[g] += pw;
@@ -210,6 +355,21 @@ void main() {
       }
     }
   }
+
+#ifdef ROPE_FUSED
+  if (own_new && pos == 0 && sgid == 0) {  // the new position alone (t_walk): one step of the online softmax
+    [[unroll]] for (uint g = 0; g < GROUP; ++g) {
+      float part = 0.0;
+      [[unroll]] for (uint j = 0; j < WPL; ++j) part += dot(qr[g * WPL + j], unpackHalf2x16(k_new[j]));
+      const float sc = subgroupAdd(part) * p.scale;
+      const float mn = max(m[g], sc);
+      const float corr = exp(m[g] - mn), pw = exp(sc - mn);
+      m[g] = mn;
+      l[g] = l[g] * corr + pw;
+      [[unroll]] for (uint j = 0; j < WPL; ++j) acc[g * WPL + j] = acc[g * WPL + j] * corr + pw * unpackHalf2x16(v_new[j]);
+    }
+  }
+#endif
 
   // Subgroups 1.. hand (m, l, acc) to subgroup 0, which rescales every part to the common max.
   if (NSG > 1) {

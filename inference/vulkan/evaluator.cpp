@@ -4,7 +4,7 @@
 //              q = Wq xn (+bq) (H*D); k = Wk xn (+bk), v = Wv xn (+bv) (Hkv*D)  (one product: merge.qkv)
 //              qwen3: RMSNorm per head of q and k; RoPE on q and k at `pos`
 //              K/V cache[pos] = f16(k), f16(v)  (norm, RoPE and store in one dispatch: merge.rope_kv)
-//              a = attention(q, cache[0..pos]) (H*D)
+//              a = attention(q, cache[0..pos]) (H*D)  (with the step above inside it: rope_in_attention)
 //              x += Wo a;  xn = RMSNorm(x) * ffn_norm;  x += Wdown (silu(Wgate xn) * (Wup xn))
 //              (gate and up in one product: merge.gate_up)
 //   logits = Wout (RMSNorm(x) * output_norm)                (V)
@@ -96,6 +96,8 @@ class VulkanEvaluator final : public model::Evaluator {
     self->merge_ = opt.merge ? *opt.merge : merges_from_env({});
     self->norm_carry_ = !self->fuse_.norm &&
                         (opt.norm_carry ? *opt.norm_carry : env_flag("PENSER_VK_NORM_CARRY").value_or(true));
+    self->rope_attn_ = opt.rope_in_attention ? *opt.rope_in_attention
+                                             : env_flag("PENSER_VK_ROPE_ATTN").value_or(true);
     PENSER_TRY(self->upload());
     self->profile_ = opt.profile;
     self->split_shape(opt.decode_split);
@@ -226,10 +228,27 @@ class VulkanEvaluator final : public model::Evaluator {
                            : std::clamp<uint32_t>(n_ctx_ / split_chunk_, 1, max_split);
   }
 
-  Status record_decode_attention(Recorder& r, const LayerBuffers& B) {
+  Ops::AttnParams attn_params() const {
     const model::HParams& hp = model_.hparams();
-    const Ops::AttnParams ap{.head_dim = hp.head_dim, .n_head = hp.n_head, .n_head_kv = hp.n_head_kv,
-                             .scores_stride = n_ctx_};
+    return {.head_dim = hp.head_dim, .n_head = hp.n_head, .n_head_kv = hp.n_head_kv, .scores_stride = n_ctx_};
+  }
+  // The attention with rope_kv's work inside it (rope_attn_): q, k, v of the new token unrotated in qkv_.
+  Status record_decode_attention_rope(Recorder& r, const LayerBuffers& B, const Ops::RopeParams& rp, const View* qn,
+                                      const View* kn, const View* ff) {
+    const model::HParams& hp = model_.hparams();
+    const Ops::AttnParams ap = attn_params();
+    const uint32_t H = hp.n_head, Hkv = hp.n_head_kv, D = hp.head_dim;
+    const View qa{qkv_->all(), 0}, ka{qkv_->all(), H * D}, va{qkv_->all(), (H + Hkv) * D};
+    if (decode_split_ > 1 && !partials_) {
+      PENSER_ASSIGN_OR_RETURN(partials_, scratch(Ops::attn_split_floats(ap, decode_split_), "attention partials"));
+    }
+    return ops_->attn_decode_rope(r, qa, ka, va, qn, kn, hp.rms_eps, ff, all(pos_), all(B.k_cache), all(B.v_cache),
+                                  all(attn_), decode_split_ > 1 ? all(partials_) : all(attn_), ap, rp,
+                                  decode_split_ > 1 ? decode_split_ : 1, decode_split_ > 1 ? split_chunk_ : 1);
+  }
+
+  Status record_decode_attention(Recorder& r, const LayerBuffers& B) {
+    const Ops::AttnParams ap = attn_params();
     if (decode_split_ <= 1)
       return ops_->attn_decode(r, q_, all(B.k_cache), all(B.v_cache), all(attn_), all(scores_), all(pos_), ap);
     if (!partials_) {
@@ -518,7 +537,10 @@ class VulkanEvaluator final : public model::Evaluator {
                          .neox = hp.rope_neox, .n_head_kv = Hkv};
       View qn, kn;
       if (B.q_norm) { qn = all(B.q_norm); kn = all(B.k_norm); }
-      if (merge_.rope_kv) {  // Q/K norm, RoPE and the K/V store in one dispatch
+      const bool rope_in_attention = rope_attn_ && merge_.rope_kv && o.attn_rope_fuses(attn_params());
+      if (rope_in_attention) {  // Q/K norm, RoPE and the K/V store inside the attention dispatch
+        PENSER_TRY(record_decode_attention_rope(r, B, rp, B.q_norm ? &qn : nullptr, B.q_norm ? &kn : nullptr, ff));
+      } else if (merge_.rope_kv) {  // Q/K norm, RoPE and the K/V store in one dispatch
         const View qa{qkv_->all(), 0}, ka{qkv_->all(), H * D}, va{qkv_->all(), (H + Hkv) * D};
         PENSER_TRY(o.rope_kv(r, qa, ka, va, B.q_norm ? &qn : nullptr, B.q_norm ? &kn : nullptr, hp.rms_eps, ff,
                              all(pos_), all(B.k_cache), all(B.v_cache), rp));
@@ -533,7 +555,7 @@ class VulkanEvaluator final : public model::Evaluator {
         PENSER_TRY(o.kv_store(r, k_, all(B.k_cache), all(pos_), Hkv * D, 1, Hkv * D));
         PENSER_TRY(o.kv_store(r, v_, all(B.v_cache), all(pos_), Hkv * D, 1, Hkv * D));
       }
-      PENSER_TRY(record_decode_attention(r, B));
+      if (!rope_in_attention) PENSER_TRY(record_decode_attention(r, B));
       // Wo adds into x_ and carries the FFN norm out (norm_carry_).
       nc.g = fn;
       PENSER_TRY(o.mul_mv(r, B.wo, all(attn_), all(x_), nullptr, /*accumulate=*/true,
@@ -595,6 +617,7 @@ class VulkanEvaluator final : public model::Evaluator {
   EvaluatorOptions::Fusion fuse_;  // EvaluatorOptions::fuse or PENSER_VK_FUSE
   EvaluatorOptions::Merges merge_;  // EvaluatorOptions::merge or PENSER_VK_MERGE
   bool norm_carry_ = true;          // EvaluatorOptions::norm_carry or PENSER_VK_NORM_CARRY (off with fuse_.norm)
+  bool rope_attn_ = true;           // EvaluatorOptions::rope_in_attention or PENSER_VK_ROPE_ATTN
   uint32_t carry_xg_ = 0, carry_ss_ = 0;  // x_'s floats: x * norm weight, the partial sums (NormCarry)
   uint32_t split_chunk_ = 64;  // split-K: positions per range at least
   std::unique_ptr<Buffer> partials_;  // split-K attention's per-range results

@@ -66,6 +66,11 @@ struct EvaluatorOptions {
   // stages fewer (layer 0's attention norm stays: the embedding lookup carries none). PENSER_VK_NORM_CARRY=0|1
   // when this is unset (measurements); default on.
   std::optional<bool> norm_carry = std::nullopt;
+  // The decode step's rope_kv (Q/K norm, RoPE, the K/V store) folded into the decode attention dispatch
+  // (Ops::attn_decode_rope): one dispatch and one barrier stage fewer per layer, where the grouped attention
+  // kernel runs (Ops::attn_rope_fuses) and merge.rope_kv is on; the per-head kernels keep the rope_kv
+  // dispatch. PENSER_VK_ROPE_ATTN=0|1 when this is unset (measurements); default on.
+  std::optional<bool> rope_in_attention = std::nullopt;
   uint64_t max_binding_bytes = 0;    // tests: Ops::Options::max_binding_bytes (matrices above it split); 0: the device's
   uint32_t mul_mm_coopmat = 0;       // tests: Ops::Options::mul_mm_coopmat (2: the emulated cooperative-matrix
                                      // prompt product on any device); 0: PENSER_VK_MUL_MM_COOPMAT, else off

@@ -295,6 +295,20 @@ class Ops {
   }
   Status attn_decode_split(Recorder& rec, View q, View k_cache, View v_cache, View out, View scores, View partials,
                            View positions, const AttnParams& params, uint32_t n_split, uint32_t min_chunk);
+  // The decode step's rope_kv folded into the grouped decode attention (attn_decode_gqa.comp's ROPE_FUSED;
+  // EvaluatorOptions::rope_in_attention): one dispatch where rope_kv + attn_decode(_split) take two or three.
+  // q, k, v: the new token's (n_tokens 1, at positions[positions.offset]) unrotated in one bound range, as
+  // rope_kv takes them, with its norms, freq_factors and `rope` (n_head_kv, head_dim of `params`). The
+  // attention reads q through the norm and RoPE (q is not written back); the workgroup(s) whose range holds
+  // the new position store its k and v to the caches (the bits rope_kv writes) and use them from registers.
+  // n_split > 1: the split layout in partials, then the reduction (attn_decode_split). Only where
+  // attn_rope_fuses(params): the grouped kernel runs and the device binds its 10 storage buffers (the Vulkan
+  // minimum is 4; Penser needs 8); caches at even element offsets.
+  bool attn_rope_fuses(const AttnParams& params) const;
+  Status attn_decode_rope(Recorder& rec, View q, View k, View v, const View* q_norm, const View* k_norm, float eps,
+                          const View* freq_factors, View positions, View k_cache, View v_cache, View out,
+                          View partials, const AttnParams& params, const RopeParams& rope, uint32_t n_split,
+                          uint32_t min_chunk);
 
   // The grouped decode attention's shape for these parameters (ops_attn.cpp); `ok` false where it cannot run
   // (odd head_dim, no subgroup arithmetic, shared memory too small): attn_decode / attn_decode_split then
@@ -345,9 +359,20 @@ class Ops {
   uint32_t attn_lanes() const;
   // Grouped decode attention (ops_attn.cpp): out is the output (n_split == 1) or the partials. n_tokens > 1
   // (prompts, n_split 1): queries q_stride floats apart at positions[positions.offset + i], out likewise.
+  // rope: attn_decode_rope's inputs (ROPE_FUSED modules; q is then the unrotated q, n_tokens 1).
+  struct RopeFold {
+    View k, v;
+    const View *q_norm = nullptr, *k_norm = nullptr;
+    float eps = 0;
+    const View* freq_factors = nullptr;
+    const RopeParams* rope = nullptr;
+  };
   Status attn_decode_gqa(Recorder& rec, View q, View k_cache, View v_cache, View out, View positions,
                          const AttnParams& params, const AttnShape& shape, uint32_t n_split, uint32_t min_chunk,
-                         uint32_t n_tokens = 1, uint32_t q_stride = 0, uint32_t o_stride = 0);
+                         uint32_t n_tokens = 1, uint32_t q_stride = 0, uint32_t o_stride = 0,
+                         const RopeFold* rope = nullptr);
+  // attn_reduce.comp: the split-K partials (offset 0) into out.
+  Status attn_reduce(Recorder& rec, View partials, View out, const AttnParams& params, uint32_t n_split);
 
   uint32_t mul_mv_rows_for(const Matrix& a) const;
   bool mul_mv_row_lanes(const Matrix& a, bool aligned, bool x_uniform) const;

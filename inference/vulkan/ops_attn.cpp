@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <optional>
+#include <string>
 
 #include "inference/vulkan/knobs.h"
 #include "inference/vulkan/ops.h"
@@ -84,7 +85,7 @@ bool Ops::attn_prefill_grouped(const AttnParams& a) const {
 
 Status Ops::attn_decode_gqa(Recorder& rec, View q, View k, View v, View out, View positions, const AttnParams& a,
                             const AttnShape& s, uint32_t n_split, uint32_t min_chunk, uint32_t n_tokens,
-                            uint32_t q_stride, uint32_t o_stride) {
+                            uint32_t q_stride, uint32_t o_stride, const RopeFold* rf) {
   PENSER_ASSERT(s.ok && a.head_dim % 2 == 0 && k.offset % 2 == 0 && v.offset % 2 == 0 && q.offset % 2 == 0 &&
                 out.offset % 2 == 0 && q_stride % 2 == 0 && o_stride % 2 == 0 && n_tokens >= 1);
   PENSER_ASSERT(n_split >= 1 && min_chunk >= 1 && (n_split == 1 || (out.offset == 0 && n_tokens == 1)));
@@ -107,16 +108,54 @@ Status Ops::attn_decode_gqa(Recorder& rec, View q, View k, View v, View out, Vie
     vt = vec4_binding(v.range, uint64_t(v.offset) * 2, v.range.range - uint64_t(v.offset) * 2, true);
     if (!kt || !vt) kt = vt = std::nullopt;
   }
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg(kt ? "attn_decode_gqa_tex" : "attn_decode_gqa", 5, 1u << 3,
-                                                         sizeof(AttnGqaPush), s.wg, {a.head_dim, s.heads, s.sg, vec, s.block},
-                                                         0, kt ? 6u : 0u));
+  const std::string name = std::string(kt ? "attn_decode_gqa_tex" : "attn_decode_gqa") + (rf ? "_rope" : "");
+  // The fused modules also write the caches (bindings 5, 6: the new position).
+  const uint32_t written = rf ? (1u << 3) | (1u << 5) | (1u << 6) : 1u << 3;
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg(name, rf ? 10 : 5, written,
+                                                         rf ? sizeof(AttnGqaRopePush) : sizeof(AttnGqaPush), s.wg,
+                                                         {a.head_dim, s.heads, s.sg, vec, s.block}, 0, kt ? 6u : 0u));
   AttnGqaPush push{a.n_head, a.n_head / a.n_head_kv, stride_w, q.offset, kt ? kt->offset4 * 4 : k.offset / 2,
                    vt ? vt->offset4 * 4 : v.offset / 2, out.offset, n_split, positions.offset,
                    1.0f / std::sqrt(float(a.head_dim)), min_chunk, n_tokens, q_stride, o_stride, 0};
-  const BufferRange bindings[] = {q.range, kt ? kt->range : k.range, vt ? vt->range : v.range, out.range, positions.range};
   uint32_t gx, gy;
   grid_2d(device_->info(), n_tokens * (a.n_head / s.heads) * n_split, gx, gy);
-  return rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy);
+  if (!rf) {
+    const BufferRange bindings[] = {q.range, kt ? kt->range : k.range, vt ? vt->range : v.range, out.range,
+                                    positions.range};
+    return rec.dispatch(*p, bindings, &push, sizeof(push), gx, gy);
+  }
+  const Ops::RopeParams& r = *rf->rope;
+  AttnGqaRopePush rp{push, rf->k.offset, rf->v.offset, k.offset / 2, v.offset / 2,
+                     rf->q_norm ? rf->q_norm->offset : 0, rf->k_norm ? rf->k_norm->offset : 0, rf->q_norm ? 1u : 0u,
+                     r.n_dims, r.neox ? 1u : 0u, rf->freq_factors ? 1u : 0u, r.freq_base, rf->eps};
+  // Unused optional bindings take the positions' range (never read).
+  const BufferRange bindings[] = {q.range, kt ? kt->range : k.range, vt ? vt->range : v.range, out.range,
+                                  positions.range, k.range, v.range,
+                                  rf->q_norm ? rf->q_norm->range : positions.range,
+                                  rf->k_norm ? rf->k_norm->range : positions.range,
+                                  rf->freq_factors ? rf->freq_factors->range : positions.range};
+  return rec.dispatch(*p, bindings, &rp, sizeof(rp), gx, gy);
+}
+
+bool Ops::attn_rope_fuses(const AttnParams& a) const {
+  return attn_shape(a).ok && device_->info().max_storage_buffers_per_stage >= 10;
+}
+
+Status Ops::attn_decode_rope(Recorder& rec, View q, View k, View v, const View* qn, const View* kn, float eps,
+                             const View* ff, View positions, View k_cache, View v_cache, View out, View partials,
+                             const AttnParams& a, const RopeParams& r, uint32_t n_split, uint32_t min_chunk) {
+  auto same = [](const BufferRange& x, const BufferRange& y) {
+    return x.buffer == y.buffer && x.offset == y.offset && x.range == y.range;
+  };
+  const AttnShape s = attn_shape(a);
+  PENSER_ASSERT(attn_rope_fuses(a) && same(q.range, k.range) && same(q.range, v.range) && !qn == !kn);
+  PENSER_ASSERT(r.n_dims % 2 == 0 && r.n_dims <= a.head_dim && r.head_dim == a.head_dim &&
+                r.n_head == a.n_head && r.n_head_kv == a.n_head_kv && r.n_tokens == 1);
+  PENSER_ASSERT(k_cache.offset % 2 == 0 && v_cache.offset % 2 == 0 && n_split >= 1 && min_chunk >= 1);
+  const RopeFold rf{k, v, qn, kn, eps, ff, &r};
+  if (n_split == 1) return attn_decode_gqa(rec, q, k_cache, v_cache, out, positions, a, s, 1, 1, 1, 0, 0, &rf);
+  PENSER_TRY(attn_decode_gqa(rec, q, k_cache, v_cache, partials, positions, a, s, n_split, min_chunk, 1, 0, 0, &rf));
+  return attn_reduce(rec, partials, out, a, n_split);
 }
 
 }  // namespace penser::vulkan

@@ -326,7 +326,6 @@ Status Ops::attn_prefill(Recorder& rec, View q, View k, View v, View out, View p
 Status Ops::attn_decode_split(Recorder& rec, View q, View k, View v, View out, View scores, View partials,
                               View positions, const AttnParams& a, uint32_t n_split, uint32_t min_chunk) {
   PENSER_ASSERT(a.n_head_kv > 0 && a.n_head % a.n_head_kv == 0 && n_split >= 1 && min_chunk >= 1);
-  PENSER_ASSIGN_OR_RETURN(const Pipeline* pr, pipeline("attn_reduce", 2, 1u << 1, sizeof(AttnReducePush)));
   PENSER_ASSERT(partials.offset == 0);  // the reduction indexes the partials from the range's start
   uint32_t gx, gy;
   if (const AttnShape g = attn_shape(a); g.ok && k.offset % 2 == 0 && v.offset % 2 == 0 && q.offset % 2 == 0) {
@@ -342,8 +341,15 @@ Status Ops::attn_decode_split(Recorder& rec, View q, View k, View v, View out, V
     grid_2d(device_->info(), a.n_head * n_split, gx, gy);
     PENSER_TRY(rec.dispatch(*ps, b1, &push, sizeof(push), gx, gy));
   }
+  return attn_reduce(rec, partials, out, a, n_split);
+}
+
+Status Ops::attn_reduce(Recorder& rec, View partials, View out, const AttnParams& a, uint32_t n_split) {
+  PENSER_ASSERT(partials.offset == 0);
+  PENSER_ASSIGN_OR_RETURN(const Pipeline* pr, pipeline("attn_reduce", 2, 1u << 1, sizeof(AttnReducePush)));
   AttnReducePush rp{a.head_dim, a.n_head, n_split, out.offset};
   const BufferRange b2[] = {partials.range, out.range};
+  uint32_t gx, gy;
   grid_2d(device_->info(), a.n_head, gx, gy);
   return rec.dispatch(*pr, b2, &rp, sizeof(rp), gx, gy);
 }

@@ -106,6 +106,13 @@ struct AttnGqaPush {  // shaders/attn_decode_gqa.comp
 };
 static_assert(sizeof(AttnGqaPush) == 60);
 
+struct AttnGqaRopePush {  // shaders/attn_decode_gqa.comp with ROPE_FUSED
+  AttnGqaPush attn;
+  uint32_t k_in, v_in, kc_w, vc_w, qn_offset, kn_offset, has_norm, n_dims, neox, has_freq_factors;
+  float freq_base, eps;
+};
+static_assert(sizeof(AttnGqaRopePush) == 108);
+
 struct AttnReducePush {  // shaders/attn_reduce.comp
   uint32_t head_dim, n_head, n_split, o_offset;
 };

@@ -5,7 +5,7 @@
 namespace penser::vulkan {
 
 namespace {
-constexpr uint32_t kMaxBindings = 8;
+constexpr uint32_t kMaxBindings = 10;  // attn_decode_gqa.comp with ROPE_FUSED
 }
 
 Result<std::unique_ptr<Recorder>> Recorder::create(Device& device, uint32_t max_dispatches) {

@@ -202,6 +202,11 @@ sweeps=(
   # (bench.log: the producers' attn_output / ffn_down and the consumers' GB/s against the separate norms).
   "norm_carry=0|PENSER_VK_NORM_CARRY=0|$d"
   "norm_carry=0 ${profile[*]}|PENSER_VK_NORM_CARRY=0|$d ${profile[*]}"
+  # The decode step's rope_kv inside the grouped attention (PENSER_VK_ROPE_ATTN, on by default since
+  # 2026-11-29 11:30: 1 of 6 barrier stages a layer fewer; unmeasured on a GPU), at a short and a long cache.
+  "rope_attn=0|PENSER_VK_ROPE_ATTN=0|$d"
+  "rope_attn=0 kv 4096|PENSER_VK_ROPE_ATTN=0|$f"
+  "default kv 4096||$f"
   "default ${profile[*]}||$d ${profile[*]}"
   # What the session before needed decided (2026-11-29, docs/vulkan.md), most important first: SwiGLU
   # folded into the gate|up product (PENSER_VK_SWIGLU_FOLD, on by default: unmeasured on a GPU); the prompt

@@ -9,7 +9,8 @@
 // the L3 that one cache stays in), mv:TYPE:NCOLS:NROWS (a matrix-vector
 // product; stored interleaved where the options allow, as the loader does; at most one per run). OP+OP...:
 // those in turn in every repetition (a small op after a product, as in the decode step); times are per
-// repetition.
+// repetition. attn_rope[:POS[:LAYERS]]: the attention with rope_kv's work inside it (Ops::attn_decode_rope),
+// or rope_kv then the attention in the variants with ROPE_ATTN=0.
 // TS=1: with a timestamp after every dispatch (as `bench --profile` records).
 // A VARIANT is "-" (the defaults) or a comma list of cpu=0|1 (Options::small_cpu), rows=N
 // (Options::mul_mv_rows), ops=N (only the first N ops of OP+OP... in each repetition: a product alone
@@ -119,6 +120,40 @@ int main(int argc, char** argv) {
         const uint32_t l = (*next)++ % layers;
         return o.attn_decode(r, view(*q), view(*kcs[l]), view(*vcs[l]), view(*out), view(*scores), view(*p),
                              {.head_dim = D, .n_head = H, .n_head_kv = Hkv, .scores_stride = n_ctx});
+      };
+    } else if (op[0] == "attn_rope") {
+      // The decode step's rope_kv + attention over POS + 1 positions: one fused dispatch, or rope_kv then the
+      // attention with the variant ROPE_ATTN=0 (as the evaluator records them; a repetition is both).
+      const uint32_t pos = arg(1, 80), n_ctx = pos + 1;
+      Buffer* x = buf(random_floats((H + 2 * Hkv) * D, 4));
+      Buffer* p = zeros(16);
+      must(p->write(0, &pos, 4));
+      const uint32_t layers = std::max(1u, arg(2, 1));
+      std::vector<uint16_t> cache(size_t(n_ctx) * Hkv * D);
+      const auto c = random_floats(cache.size(), 6);
+      for (size_t i = 0; i < cache.size(); ++i) cache[i] = quant::f32_to_f16(c[i]);
+      std::vector<Buffer*> kcs, vcs;
+      for (uint32_t l = 0; l < layers; ++l) {
+        keep.push_back(make_buffer(d, cache));
+        kcs.push_back(keep.back().get());
+        keep.push_back(make_buffer(d, cache));
+        vcs.push_back(keep.back().get());
+      }
+      Buffer *out = zeros(H * D * 4), *scores = zeros(uint64_t(H) * n_ctx * 4);
+      auto next = std::make_shared<uint32_t>(0);
+      record = [=](Ops& o, Recorder& r) -> Status {
+        const uint32_t l = (*next)++ % layers;
+        const Ops::RopeParams rp{.head_dim = D, .n_dims = D, .n_head = H, .n_tokens = 1, .freq_base = 1e6f,
+                                 .neox = true, .n_head_kv = Hkv};
+        const Ops::AttnParams ap{.head_dim = D, .n_head = H, .n_head_kv = Hkv, .scores_stride = n_ctx};
+        const char* e = std::getenv("PENSER_VK_ROPE_ATTN");
+        if (e && *e == '0') {
+          PENSER_TRY(o.rope_kv(r, view(*x), view(*x, H * D), view(*x, (H + Hkv) * D), nullptr, nullptr, 1e-6f,
+                               nullptr, view(*p), view(*kcs[l]), view(*vcs[l]), rp));
+          return o.attn_decode(r, view(*x), view(*kcs[l]), view(*vcs[l]), view(*out), view(*scores), view(*p), ap);
+        }
+        return o.attn_decode_rope(r, view(*x), view(*x, H * D), view(*x, (H + Hkv) * D), nullptr, nullptr, 1e-6f,
+                                  nullptr, view(*p), view(*kcs[l]), view(*vcs[l]), view(*out), view(*out), ap, rp, 1, 1);
       };
     } else if (op[0] == "mv" && op.size() == 4 && !wbuf) {
       const auto type = quant::type_from_name(op[1]);

@@ -4,7 +4,8 @@
 // workgroup, several subgroups per workgroup, words per load, block length), and the per-head kernel it
 // falls back to. Positions 0, odd counts, a long context (1000) and partial blocks; GQA 1, 2, 6; head_dim
 // 40 (words per lane not a multiple of the load width), 64 and 128; operands at offsets. Prompt attention
-// (several queries, causal) by the grouped kernel per query and by the tiled attn_prefill.comp.
+// (several queries, causal) by the grouped kernel per query and by the tiled attn_prefill.comp. The decode
+// step's rope_kv inside the grouped kernel (Ops::attn_decode_rope) against the two dispatches.
 #include <QtTest>
 
 #include <cmath>
@@ -165,6 +166,160 @@ class TestVulkanAttention : public QObject {
     const auto want = decode_reference(q, k, v, n_kv, head_dim, n_head, n_head_kv);
     const double err = nmse(read_back<float>(*ob, want.size(), uint64_t(offset) * 4), want);
     QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
+  }
+
+  // rope_kv folded into the grouped decode attention (Ops::attn_decode_rope) against rope_kv + the attention
+  // as separate dispatches: the caches whole (the new position's k and v bit for bit, the rest untouched)
+  // and the output (the same sums: bit for bit on lavapipe, except where rope_kv's workgroup is wider than
+  // the attention's (Options::small_cpu off: 64 against 8 invocations) and sums qwen3's q norm in another
+  // order: 3e-14), and against the CPU (RoPE in double; 1e-6: f32
+  // angles of a few hundred radians differ from the double ones by ~1e-5 relative). NeoX and normal
+  // rotation, partial rotation, freq factors, qwen3's norms; position 0 and a cache behind the new position;
+  // one pass and split ranges (the new position in the last); texel and storage caches; several query-head
+  // blocks per KV head (one writer) and several subgroups per workgroup (subgroup 0 adds the new position).
+  void decode_rope_data() {
+    QTest::addColumn<int>("variant");
+    QTest::addColumn<uint32_t>("head_dim");
+    QTest::addColumn<uint32_t>("n_head");
+    QTest::addColumn<uint32_t>("n_head_kv");
+    QTest::addColumn<uint32_t>("pos");        // the new token's position: pos cached positions behind it
+    QTest::addColumn<uint32_t>("n_split");
+    QTest::addColumn<uint32_t>("min_chunk");
+    QTest::addColumn<uint32_t>("n_dims");
+    QTest::addColumn<bool>("neox");
+    QTest::addColumn<bool>("norm");
+    QTest::addColumn<bool>("ff");
+    struct Row {
+      Variant v;
+      uint32_t d, h, hkv, pos, split, chunk, n_dims;
+      bool neox, norm, ff;
+    };
+    const Row rows[] = {
+        {kDefault, 128, 12, 2, 0, 1, 1, 128, true, false, false},    // empty cache
+        {kDefault, 128, 12, 2, 300, 1, 1, 128, true, true, true},
+        {kDefault, 128, 12, 2, 300, 4, 16, 128, true, true, false},  // 4 ranges of 76, the last 72
+        {kDefault, 128, 12, 2, 77, 16, 64, 128, true, false, false}, // 2 of 16 ranges used
+        {kDefault, 64, 4, 2, 37, 1, 1, 32, false, false, true},      // normal rotation, half the dims
+        {kDefault, 64, 4, 2, 37, 4, 8, 48, false, true, false},
+        {kDefault, 64, 4, 2, 0, 3, 1, 64, false, true, true},        // ranges 1, 2 empty
+        {kDefault, 40, 6, 3, 20, 1, 1, 24, true, true, false},       // 20 words: the last lanes own fewer, 1 a load
+        {kStorage, 128, 12, 2, 300, 1, 1, 128, true, true, false},
+        {kHeads2, 64, 12, 2, 50, 1, 1, 64, true, true, false},       // 3 workgroups per KV head, one writes
+        {kHeads2, 64, 12, 2, 50, 3, 4, 64, false, false, false},
+        {kTwoGroups, 64, 4, 2, 40, 1, 1, 64, true, true, true},
+        {kTwoGroups, 64, 4, 2, 0, 3, 4, 64, true, false, false},
+    };
+    for (const Row& r : rows)
+      QTest::newRow(fmt::format("{}: head_dim {}, {}/{} heads, position {}, {} range(s) of >= {}, {} of {} dims, {}{}{}",
+                                kVariantNames[r.v], r.d, r.h, r.hkv, r.pos, r.split, r.chunk, r.n_dims,
+                                r.d, r.neox ? "neox" : "normal", r.norm ? ", norms" : "", r.ff ? ", freq factors" : "")
+                        .c_str())
+          << int(r.v) << r.d << r.h << r.hkv << r.pos << r.split << r.chunk << r.n_dims << r.neox << r.norm << r.ff;
+  }
+  void decode_rope() {
+    QFETCH(int, variant);
+    QFETCH(uint32_t, head_dim);
+    QFETCH(uint32_t, n_head);
+    QFETCH(uint32_t, n_head_kv);
+    QFETCH(uint32_t, pos);
+    QFETCH(uint32_t, n_split);
+    QFETCH(uint32_t, min_chunk);
+    QFETCH(uint32_t, n_dims);
+    QFETCH(bool, neox);
+    QFETCH(bool, norm);
+    QFETCH(bool, ff);
+    if (!gpu.device->subgroup_ops()) QSKIP("this device has no subgroup arithmetic: the rope_kv dispatch stays");
+    const uint32_t D = head_dim, H = n_head, Hkv = n_head_kv, kv_dim = Hkv * D, n_ctx = pos + 6;
+    const float eps = 1e-6f, freq_base = 10000.0f;
+    Ops& o = *ops[variant];
+    const Ops::AttnParams ap{.head_dim = D, .n_head = H, .n_head_kv = Hkv, .scores_stride = n_ctx};
+    QVERIFY(o.attn_rope_fuses(ap));
+    QVERIFY(!ops[kPerHead]->attn_rope_fuses(ap));
+    // The new token's q|k|v; the norms' weights in one buffer (k's after q's); the cached positions.
+    const auto x = random_floats((H + 2 * Hkv) * D, 11 + pos + D, 2.0f);
+    auto norms = random_floats(2 * D, 12 + D);
+    for (float& w : norms) w = 1.0f + 0.25f * w;
+    std::vector<float> factors(n_dims / 2);
+    for (uint32_t i = 0; i < factors.size(); ++i) factors[i] = 1.0f + float(i % 7) * 0.5f;
+    const auto k_old = random_floats(size_t(pos) * kv_dim, 13 + pos), v_old = random_floats(size_t(pos) * kv_dim, 14 + pos);
+    std::vector<uint16_t> kc = to_f16(k_old), vc = to_f16(v_old);
+    kc.resize(size_t(n_ctx) * kv_dim, 0x7bff);  // the new position and past it: 65504, which a wrong read shows
+    vc.resize(kc.size(), 0x7bff);
+    const std::vector<int32_t> positions = {5, int32_t(pos)};
+    auto pb = make_buffer(*gpu.device, positions), nb = make_buffer(*gpu.device, norms);
+    auto fb = make_buffer(*gpu.device, factors);
+    const View qn = view(*nb), kn = view(*nb, D), fv = view(*fb);
+    Ops::RopeParams rp{.head_dim = D, .n_dims = n_dims, .n_head = H, .n_tokens = 1, .freq_base = freq_base,
+                       .neox = neox, .n_head_kv = Hkv};
+    // Separate (a) and fused (b), each on its own copies.
+    struct Run {
+      std::unique_ptr<Buffer> x, k, v, out, scores, partials;
+    } a, b;
+    for (Run* r : {&a, &b}) {
+      r->x = make_buffer(*gpu.device, x);
+      r->k = make_buffer(*gpu.device, kc);
+      r->v = make_buffer(*gpu.device, vc);
+      r->out = make_buffer(*gpu.device, nullptr, H * D * 4);
+      r->scores = make_buffer(*gpu.device, nullptr, H * n_ctx * 4);
+      r->partials = make_buffer(*gpu.device, nullptr, Ops::attn_split_floats(ap, n_split) * 4);
+    }
+    const View* qnp = norm ? &qn : nullptr;
+    const View* knp = norm ? &kn : nullptr;
+    const View* ffp = ff ? &fv : nullptr;
+    run_recorded(*gpu.device, [&](Recorder& r) {
+      VKT_OK(o.rope_kv(r, view(*a.x), view(*a.x, H * D), view(*a.x, (H + Hkv) * D), qnp, knp, eps, ffp, view(*pb, 1),
+                       view(*a.k), view(*a.v), rp));
+      if (n_split == 1)
+        VKT_OK(o.attn_decode(r, view(*a.x), view(*a.k), view(*a.v), view(*a.out), view(*a.scores), view(*pb, 1), ap));
+      else
+        VKT_OK(o.attn_decode_split(r, view(*a.x), view(*a.k), view(*a.v), view(*a.out), view(*a.scores),
+                                   view(*a.partials), view(*pb, 1), ap, n_split, min_chunk));
+    });
+    run_recorded(*gpu.device, [&](Recorder& r) {
+      VKT_OK(o.attn_decode_rope(r, view(*b.x), view(*b.x, H * D), view(*b.x, (H + Hkv) * D), qnp, knp, eps, ffp,
+                                view(*pb, 1), view(*b.k), view(*b.v), view(*b.out), view(*b.partials), ap, rp, n_split,
+                                min_chunk));
+    });
+    const size_t cache_n = size_t(n_ctx) * kv_dim;
+    const auto ka = read_back<uint16_t>(*a.k, cache_n), kb = read_back<uint16_t>(*b.k, cache_n);
+    const auto va = read_back<uint16_t>(*a.v, cache_n), vb = read_back<uint16_t>(*b.v, cache_n);
+    size_t k_diff = 0, v_diff = 0;
+    for (size_t i = 0; i < cache_n; ++i) {
+      k_diff += ka[i] != kb[i];
+      v_diff += va[i] != vb[i];
+    }
+    QVERIFY2(k_diff == 0 && v_diff == 0, fmt::format("{} K and {} V cache values differ from rope_kv's", k_diff, v_diff).c_str());
+    QVERIFY(kb[size_t(pos) * kv_dim] != 0x7bff);  // written at all
+    const auto out_a = read_back<float>(*a.out, H * D), out_b = read_back<float>(*b.out, H * D);
+    const double err = nmse(out_b, out_a);
+    QVERIFY2(err < 1e-12, fmt::format("nmse {:.3g} against rope_kv + attention", err).c_str());
+    // The CPU: rope_kv's arithmetic in double, then the decode reference over the f16-rounded cache.
+    auto rope_row = [&](const float* in, float* out_row, const float* w) {
+      double scale = 1;
+      if (norm) {
+        double ss = 0;
+        for (uint32_t i = 0; i < D; ++i) ss += double(in[i]) * in[i];
+        scale = 1 / std::sqrt(ss / D + eps);
+      }
+      std::vector<double> a(D);
+      for (uint32_t i = 0; i < D; ++i) a[i] = in[i] * scale * (norm ? w[i] : 1.0);
+      for (uint32_t i = 0; i < D; ++i) out_row[i] = float(a[i]);
+      for (uint32_t i = 0; i < n_dims / 2; ++i) {
+        double theta = pos * std::pow(double(freq_base), -2.0 * i / n_dims);
+        if (ff) theta /= factors[i];
+        const uint32_t j0 = neox ? i : 2 * i, j1 = neox ? i + n_dims / 2 : 2 * i + 1;
+        out_row[j0] = float(a[j0] * std::cos(theta) - a[j1] * std::sin(theta));
+        out_row[j1] = float(a[j0] * std::sin(theta) + a[j1] * std::cos(theta));
+      }
+    };
+    std::vector<float> q_rot(H * D), k_all(k_old), v_all(v_old);
+    for (uint32_t h = 0; h < H; ++h) rope_row(&x[h * D], &q_rot[h * D], norms.data());
+    k_all.resize(size_t(pos + 1) * kv_dim);
+    v_all.insert(v_all.end(), x.begin() + (H + Hkv) * D, x.end());
+    for (uint32_t h = 0; h < Hkv; ++h) rope_row(&x[(H + h) * D], &k_all[size_t(pos) * kv_dim + h * D], norms.data() + D);
+    const auto want = decode_reference(q_rot, k_all, v_all, pos + 1, D, H, Hkv);
+    const double err_cpu = nmse(out_b, want);
+    QVERIFY2(err_cpu < 1e-6, fmt::format("nmse {:.3g} against the CPU", err_cpu).c_str());
   }
 
   // Prompt attention (Ops::attn_prefill): n_tokens queries at positions n_past..n_past+n_tokens-1 over a

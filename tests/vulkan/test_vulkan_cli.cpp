@@ -223,12 +223,14 @@ class TestVulkanCli : public QObject {
         matrix_bytes += o.value("weight_bytes_per_token").toDouble();
       }
     }
-    // The merged decode step (the default): Q/K/V and gate/up as one product each, RoPE + KV store as rope_kv,
-    // SwiGLU folded into the gate/up product (the default: no swiglu op).
+    // The merged decode step (the default): Q/K/V and gate/up as one product each, RoPE + KV store inside the
+    // grouped attention (attn_decode_gqa*_rope) or as rope_kv before the per-head one, SwiGLU folded into the
+    // gate/up product (the default: no swiglu op).
     // (rms_norm: or its CPU-implementation kernel, rms_norm_cpu.)
-    for (const char* op : {"mul_mv q4_k ffn_down", "mul_mv q4_k attn_qkv", "mul_mv q4_k ffn_gate_up+swiglu", "rms_norm",
-                           "rope_kv"})
+    for (const char* op : {"mul_mv q4_k ffn_down", "mul_mv q4_k attn_qkv", "mul_mv q4_k ffn_gate_up+swiglu", "rms_norm"})
       QVERIFY2(ops.contains(op) || ops.contains(QString(op) + "_cpu"), qPrintable(ops.join(", ")));
+    QVERIFY2(ops.contains("rope_kv") != !ops.filter(QRegularExpression("^attn_decode_gqa.*_rope$")).isEmpty(),
+             qPrintable(ops.join(", ")));
     QVERIFY2(ops.filter(QRegularExpression("^swiglu")).isEmpty(), qPrintable(ops.join(", ")));
     // Decode attention: attn_decode (per head) or attn_decode_gqa (grouped), whichever the device runs.
     QVERIFY2(!ops.filter(QRegularExpression("^attn_decode")).isEmpty(), qPrintable(ops.join(", ")));

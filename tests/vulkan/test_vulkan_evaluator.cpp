@@ -59,6 +59,8 @@ enum : int {
                      // (not with kSplit or kParts: the merged gate|up is not in one binding there)
   kNoCarry = 1024,   // EvaluatorOptions::norm_carry off: every RMSNorm a dispatch of its own (the default carries
                      // them in the products)
+  kNoRopeAttn = 2048,  // EvaluatorOptions::rope_in_attention off: the decode step's rope_kv a dispatch of its own
+                       // (the default folds it into the attention where the grouped kernel runs)
 };
 
 // A tiny random model of the suite's shape.
@@ -121,6 +123,10 @@ class TestVulkanEvaluator : public QObject {
     QTest::newRow("qwen3 Q4_K norms apart") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << int(kNoCarry);
     QTest::newRow("llama Q8_0 rope_freqs norms apart") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3
                                                        << int(kNoCarry);
+    // rope_kv folded into the decode attention is the default above: a dispatch of its own instead.
+    QTest::newRow("qwen3 Q4_K rope_kv apart") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << int(kNoRopeAttn);
+    QTest::newRow("llama Q8_0 rope_freqs rope_kv apart") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3
+                                                         << int(kNoRopeAttn);
     QTest::newRow("qwen2 F32 unfolded") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << int(kNoFold);
     QTest::newRow("qwen3 Q4_K unfolded") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << int(kNoFold);
     QTest::newRow("qwen2 Q6_K unfolded") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << int(kNoFold);
@@ -207,6 +213,7 @@ class TestVulkanEvaluator : public QObject {
     else opt.merge = vulkan::EvaluatorOptions::Merges{};
     opt.swiglu_fold = !(variant & kNoFold);
     opt.norm_carry = !(variant & kNoCarry);
+    opt.rope_in_attention = !(variant & kNoRopeAttn);
     if (variant & kSplit) opt.max_binding_bytes = variant & kParts ? 4000 : 40000;
     const uint64_t limit = quant::row_size(Type(type), spec.n_embd) * 75 / 2;
     if (variant & kParts) opt.max_allocation_bytes = limit;
@@ -377,8 +384,9 @@ class TestVulkanEvaluator : public QObject {
                                    .n_batch = 1};
       opt.fuse = vulkan::EvaluatorOptions::Fusion{};
       opt.merge = merged ? vulkan::EvaluatorOptions::Merges{} : vulkan::EvaluatorOptions::Merges{false, false, false};
-      opt.swiglu_fold = false;  // the merges alone (swiglu_fold_step: the fold, norm_carry_step: the norms)
-      opt.norm_carry = false;
+      opt.swiglu_fold = false;  // the merges alone (swiglu_fold_step: the fold, norm_carry_step: the norms,
+      opt.norm_carry = false;   // rope_attention_step: rope_kv inside the attention)
+      opt.rope_in_attention = false;
       return vulkan::create_evaluator(model, opt);
     };
     auto on = make(true), off = make(false);
@@ -580,6 +588,81 @@ class TestVulkanEvaluator : public QObject {
     }
   }
 
+  // rope_kv folded into the decode attention (EvaluatorOptions::rope_in_attention, the default where the
+  // grouped kernel runs) computes what rope_kv + the attention do: the same logits at every step of a decode
+  // fed the same tokens (each step reads the K/V the earlier ones stored; not bit-identical: the new position
+  // enters the online softmax after the walk instead of in its last block), and again after truncate() and a
+  // re-evaluation over the positions it overwrites; one dispatch and one barrier stage fewer per layer, no
+  // rope_kv. qwen2 Q4_K_M mix (biases, V apart in layer 1), qwen3 (Q/K norms), llama rope_freqs, and split-K
+  // decode (the new position in the last range). The folded step from PENSER_VK_ROPE_ATTN unset, the other
+  // from PENSER_VK_ROPE_ATTN=0 (the GPU script's knob).
+  void rope_attention_step_data() {
+    QTest::addColumn<int>("arch");
+    QTest::addColumn<int>("type");
+    QTest::addColumn<bool>("extra");
+    QTest::addColumn<bool>("mix");
+    QTest::addColumn<uint32_t>("split");  // EvaluatorOptions::decode_split
+    QTest::newRow("qwen2 Q4_K_M") << int(Arch::Qwen2) << int(Type::Q4_K) << false << true << 0u;
+    QTest::newRow("qwen3 Q8_0") << int(Arch::Qwen3) << int(Type::Q8_0) << false << false << 0u;
+    QTest::newRow("llama Q6_K rope_freqs") << int(Arch::Llama) << int(Type::Q6_K) << true << false << 0u;
+    QTest::newRow("qwen3 Q8_0 split decode") << int(Arch::Qwen3) << int(Type::Q8_0) << false << false << 3u;
+  }
+  void rope_attention_step() {
+    QFETCH(int, arch);
+    QFETCH(int, type);
+    QFETCH(bool, extra);
+    QFETCH(bool, mix);
+    QFETCH(uint32_t, split);
+    const model::SynthSpec spec = tiny_spec(Arch(arch), Type(type), extra, mix);
+    const std::string path =
+        dir.filePath(QString("ropeattn%1_%2_%3_%4.gguf").arg(arch).arg(type).arg(extra).arg(mix)).toStdString();
+    if (!QFile::exists(QString::fromStdString(path))) VKT_OK(model::write_synth_model(spec, path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    const model::Model& model = **m;
+    auto make = [&](const char* knob) {
+      vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true, .profile = true,
+                                   .n_batch = 1, .decode_split = split};
+      if (knob) qputenv("PENSER_VK_ROPE_ATTN", knob);
+      auto e = vulkan::create_evaluator(model, opt);
+      qunsetenv("PENSER_VK_ROPE_ATTN");
+      return e;
+    };
+    auto on = make(nullptr), off = make("0");
+    VKT_OK(on);
+    VKT_OK(off);
+    const uint32_t V = model.hparams().n_vocab, L = model.hparams().n_layer;
+    check_same_steps(*on, *off, V, 1e-10, "rope_kv inside vs before the attention");
+    if (QTest::currentTestFailed()) return;
+    // Back to 3 tokens, then 4 new ones over the positions the steps above wrote.
+    (*on)->truncate(3);
+    (*off)->truncate(3);
+    std::vector<float> lon(V), loff(V);
+    for (tokenizer::Token t : {5, 250, 9, 77}) {
+      VKT_OK((*on)->eval(std::vector<tokenizer::Token>{t}, lon));
+      VKT_OK((*off)->eval(std::vector<tokenizer::Token>{t}, loff));
+      const double err = nmse(lon, loff);
+      QVERIFY2(err < 1e-10, fmt::format("after truncate(3), token {}: nmse {:.3g}", t, err).c_str());
+    }
+    auto pon = vulkan::take_profile(**on), poff = vulkan::take_profile(**off);
+    VKT_OK(pon);
+    VKT_OK(poff);
+    auto count = [](const vulkan::StepProfile& p, auto pred) { return std::count_if(p.dispatches.begin(), p.dispatches.end(), pred); };
+    const auto fused = [](const Recorder::DispatchTime& d) { return d.shader.ends_with("_rope"); };
+    const auto rope_kv = [](const Recorder::DispatchTime& d) { return d.shader == "rope_kv"; };
+    const auto grouped = [](const Recorder::DispatchTime& d) { return d.shader.starts_with("attn_decode_gqa"); };
+    if (count(*poff, grouped) == 0) QSKIP("the per-head attention runs here (no subgroup arithmetic): rope_kv stays");
+    QCOMPARE(count(*pon, fused), int(L));
+    QCOMPARE(count(*pon, rope_kv), 0);
+    QCOMPARE(count(*poff, fused), 0);
+    QCOMPARE(count(*poff, rope_kv), int(L));
+    QCOMPARE(pon->dispatches.size() + L, poff->dispatches.size());
+    QCOMPARE(pon->barriers + L, poff->barriers);
+    if (split > 1) {  // the split layout ran: its reduction after every attention
+      QCOMPARE(count(*pon, [](const Recorder::DispatchTime& d) { return d.shader == "attn_reduce"; }), int(L));
+    }
+  }
+
   // The measurement knobs the GPU script sweeps do what they say: with EvaluatorOptions::merge / fuse /
   // swiglu_fold unset, PENSER_VK_MERGE, PENSER_VK_FUSE and PENSER_VK_SWIGLU_FOLD choose the decode step's
   // dispatches (qwen2 Q4_K: every layer merges).
@@ -636,11 +719,13 @@ class TestVulkanEvaluator : public QObject {
     set("PENSER_VK_MERGE", merge);
     set("PENSER_VK_FUSE", fuse);
     set("PENSER_VK_SWIGLU_FOLD", fold);
+    qputenv("PENSER_VK_ROPE_ATTN", "0");  // rope_kv's own dispatch, which the rows name (rope_attention_step: this knob)
     auto gpu = vulkan::create_evaluator(**m, {.n_ctx = 16, .device = vkt::device_override(), .validation = true,
                                               .profile = true, .n_batch = 1});
     qunsetenv("PENSER_VK_MERGE");
     qunsetenv("PENSER_VK_FUSE");
     qunsetenv("PENSER_VK_SWIGLU_FOLD");
+    qunsetenv("PENSER_VK_ROPE_ATTN");
     VKT_OK(gpu);
     std::vector<float> logits((*m)->hparams().n_vocab);
     VKT_OK((*gpu)->eval(std::vector<tokenizer::Token>{5}, logits));
