@@ -67,6 +67,20 @@ int main(int argc, char** argv) {
     keep.push_back(make_buffer(d, nullptr, bytes));
     return keep.back().get();
   };
+  // K and V caches of n_ctx positions (random f16), one pair per layer (a step reads each from DRAM).
+  auto caches = [&](uint32_t n_ctx, uint32_t layers) {
+    std::vector<uint16_t> cache(size_t(n_ctx) * Hkv * D);
+    const auto c = random_floats(cache.size(), 6);
+    for (size_t i = 0; i < cache.size(); ++i) cache[i] = quant::f32_to_f16(c[i]);
+    std::pair<std::vector<Buffer*>, std::vector<Buffer*>> kv;
+    for (uint32_t l = 0; l < layers; ++l) {
+      keep.push_back(make_buffer(d, cache));
+      kv.first.push_back(keep.back().get());
+      keep.push_back(make_buffer(d, cache));
+      kv.second.push_back(keep.back().get());
+    }
+    return kv;
+  };
   std::vector<uint8_t> weights;
   Buffer* wbuf = nullptr;
   std::optional<InterleavedMatrix> wil;  // the matrix interleaved, made for the first Ops that reads that layout
@@ -104,16 +118,7 @@ int main(int argc, char** argv) {
       Buffer* p = zeros(16);
       must(p->write(0, &pos, 4));
       const uint32_t layers = std::max(1u, arg(2, 1));
-      std::vector<uint16_t> cache(size_t(n_ctx) * Hkv * D);
-      const auto c = random_floats(cache.size(), 6);
-      for (size_t i = 0; i < cache.size(); ++i) cache[i] = quant::f32_to_f16(c[i]);
-      std::vector<Buffer*> kcs, vcs;
-      for (uint32_t l = 0; l < layers; ++l) {
-        keep.push_back(make_buffer(d, cache));
-        kcs.push_back(keep.back().get());
-        keep.push_back(make_buffer(d, cache));
-        vcs.push_back(keep.back().get());
-      }
+      const auto [kcs, vcs] = caches(n_ctx, layers);
       Buffer *out = zeros(H * D * 4), *scores = zeros(uint64_t(H) * n_ctx * 4);
       auto next = std::make_shared<uint32_t>(0);  // the layer the next recorded dispatch reads
       record = [=](Ops& o, Recorder& r) {
@@ -129,16 +134,7 @@ int main(int argc, char** argv) {
       Buffer* p = zeros(16);
       must(p->write(0, &pos, 4));
       const uint32_t layers = std::max(1u, arg(2, 1));
-      std::vector<uint16_t> cache(size_t(n_ctx) * Hkv * D);
-      const auto c = random_floats(cache.size(), 6);
-      for (size_t i = 0; i < cache.size(); ++i) cache[i] = quant::f32_to_f16(c[i]);
-      std::vector<Buffer*> kcs, vcs;
-      for (uint32_t l = 0; l < layers; ++l) {
-        keep.push_back(make_buffer(d, cache));
-        kcs.push_back(keep.back().get());
-        keep.push_back(make_buffer(d, cache));
-        vcs.push_back(keep.back().get());
-      }
+      const auto [kcs, vcs] = caches(n_ctx, layers);
       Buffer *out = zeros(H * D * 4), *scores = zeros(uint64_t(H) * n_ctx * 4);
       auto next = std::make_shared<uint32_t>(0);
       record = [=](Ops& o, Recorder& r) -> Status {

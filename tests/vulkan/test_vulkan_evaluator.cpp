@@ -36,6 +36,18 @@ void check_same_steps(E& a, E& b, uint32_t n_vocab, double tolerance, const char
   }
 }
 
+// Two evaluators of `opt`: the first made with the environment variable `knob` unset (the default), the
+// second with it set to "0" (the GPU script's way to turn a decode-step change off).
+std::pair<Result<std::unique_ptr<model::Evaluator>>, Result<std::unique_ptr<model::Evaluator>>> default_and_off(
+    const model::Model& model, const vulkan::EvaluatorOptions& opt, const char* knob) {
+  qunsetenv(knob);
+  auto on = vulkan::create_evaluator(model, opt);
+  qputenv(knob, "0");
+  auto off = vulkan::create_evaluator(model, opt);
+  qunsetenv(knob);
+  return {std::move(on), std::move(off)};
+}
+
 // Variants of a parity row (bits).
 enum : int {
   kUnmerged = 1,     // EvaluatorOptions::merge all off (one product per matrix, separate RoPE / KV store)
@@ -550,18 +562,12 @@ class TestVulkanEvaluator : public QObject {
     auto m = model::Model::load(path);
     VKT_OK(m);
     const model::Model& model = **m;
-    auto make = [&](const char* knob) {
-      vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true, .profile = true,
-                                   .n_batch = 1};
-      opt.fuse = vulkan::EvaluatorOptions::Fusion{};
-      opt.merge = merged ? vulkan::EvaluatorOptions::Merges{} : vulkan::EvaluatorOptions::Merges{false, false, false};
-      opt.max_binding_bytes = binding;
-      if (knob) qputenv("PENSER_VK_NORM_CARRY", knob);
-      auto e = vulkan::create_evaluator(model, opt);
-      qunsetenv("PENSER_VK_NORM_CARRY");
-      return e;
-    };
-    auto on = make(nullptr), off = make("0");
+    vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true, .profile = true,
+                                 .n_batch = 1};
+    opt.fuse = vulkan::EvaluatorOptions::Fusion{};
+    opt.merge = merged ? vulkan::EvaluatorOptions::Merges{} : vulkan::EvaluatorOptions::Merges{false, false, false};
+    opt.max_binding_bytes = binding;
+    auto [on, off] = default_and_off(model, opt, "PENSER_VK_NORM_CARRY");
     VKT_OK(on);
     VKT_OK(off);
     const uint32_t V = model.hparams().n_vocab, L = model.hparams().n_layer;
@@ -620,15 +626,9 @@ class TestVulkanEvaluator : public QObject {
     auto m = model::Model::load(path);
     VKT_OK(m);
     const model::Model& model = **m;
-    auto make = [&](const char* knob) {
-      vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true, .profile = true,
-                                   .n_batch = 1, .decode_split = split};
-      if (knob) qputenv("PENSER_VK_ROPE_ATTN", knob);
-      auto e = vulkan::create_evaluator(model, opt);
-      qunsetenv("PENSER_VK_ROPE_ATTN");
-      return e;
-    };
-    auto on = make(nullptr), off = make("0");
+    const vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true,
+                                       .profile = true, .n_batch = 1, .decode_split = split};
+    auto [on, off] = default_and_off(model, opt, "PENSER_VK_ROPE_ATTN");
     VKT_OK(on);
     VKT_OK(off);
     const uint32_t V = model.hparams().n_vocab, L = model.hparams().n_layer;
