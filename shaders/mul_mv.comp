@@ -171,8 +171,8 @@ uint slot_row(uint row0, uint r) { return SWIGLU == 0 ? row0 + r : row0 + r % OU
 bool slot_ok(uint row0, uint r) { return row0 + (SWIGLU == 0 ? r : r % OUT_ROWS) < p.nrows; }
 // swiglu.comp's f32 operations.
 float silu_mul(float g, float u) { return g / (1.0 + exp(-g)) * u; }
-// NORM_CARRY 2: 1 / rms of the producer's output, from its partial sums (every invocation, uniform control
-// flow: a workgroup reduction); 1 otherwise.
+// NORM_CARRY 2: 1 / rms of the producer's output, from the total its last workgroup wrote (one load at a
+// uniform address); 1 otherwise.
 float carried_scale() {
   if (NORM_CARRY != 2) return 1.0;
   return inversesqrt(u[p.u_offset] / float(p.ncols) + p.eps);
