@@ -260,8 +260,6 @@ void main() {
   if (own_new) {
     [[unroll]] for (uint j = 0; j < WPL; ++j) {
       const uint w = lane * WPL + j;
-      k_new[j] = 0u;
-      v_new[j] = 0u;
       if (w < WORDS) {
         k_new[j] = packHalf2x16(vec2(rot[GROUP * 2 * WPL + 2 * j], rot[GROUP * 2 * WPL + 2 * j + 1]));
         v_new[j] = packHalf2x16(vec2(xf[p.v_in + kvh * HEAD_DIM + 2 * w], xf[p.v_in + kvh * HEAD_DIM + 2 * w + 1]));
