@@ -184,8 +184,12 @@ void carry_partial(float ss) {
   const uint tid = gl_LocalInvocationID.x;
   if (tid == 0) {
     yc[p.carry_ss + 4 + p.carry_part0 + group_index()] = ss;
-    memoryBarrierBuffer();  // the partial sum before the count that says it is there
+    memoryBarrierBuffer();  // release: the partial sum before the count that says it is there
     carry_last = atomicAdd(ycu[p.carry_ss], 1u) == p.carry_parts - 1;
+    // Acquire, by the invocation that read the count, before the control barrier hands the news on (the
+    // pattern of CUDA's threadfence reduction: every other workgroup's partial sum is then visible to it,
+    // and through the barrier to the rest of the workgroup, whose own fence below keeps their loads after).
+    if (carry_last) memoryBarrierBuffer();
   }
   barrier();
   if (!carry_last) return;
