@@ -1,11 +1,13 @@
 // penser-cli bench MODEL [-p 512] [-n 128] [-r R] [--backend cpu] [--threads N] [--json]
 // Load time, prefill speed (p prompt tokens, evaluated in the backend's batches), decode speed (n tokens one at
 // a time, each the greedy choice of the last), peak memory and the machine. With -r R every figure but the load
-// is measured R times and reported as mean and standard deviation. With --profile (Vulkan) the decode steps
+// is measured R times and reported as mean and standard deviation; then the time one chat draw (R1's sampling
+// defaults) takes on the last logits. With --profile (Vulkan) the decode steps
 // are timed per op on the GPU (timestamps), with the weight bytes each matrix op reads per second, and so
 // are the prompt batches, with the operations per second of each matrix-matrix product.
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
+#include "inference/chat/sampler.h"
 #include "inference/common/threadpool.h"
 #include "inference/vulkan/device.h"
 #include "inference/vulkan/evaluator.h"
@@ -260,6 +262,20 @@ void bench(const BenchOptions& o) {
       decode_steps += p.steps;
     }
   }
+  // What the chat adds to every token it decodes, on the CPU: a draw at R1's defaults (temperature 0.6, top-p
+  // 0.95) from this model's last logits. The decode above takes the greedy token instead, so that its figure
+  // is the backend's alone; on a fast GPU the draw is a visible part of a token (docs/chat.md, "Sampling cost").
+  double sample_s = 0;
+  if (o.n_prompt > 0 || o.n_gen > 0) {
+    chat::SamplerSettings ss;
+    ss.seed = 1;
+    chat::Sampler sampler(ss);
+    (void)sampler.sample(logits, {});  // its scratch allocated
+    const int draws = 64;
+    const auto t = Clock::now();
+    for (int i = 0; i < draws; ++i) (void)sampler.sample(logits, {});
+    sample_s = seconds_since(t) / draws;
+  }
   const std::vector<OpRow> rows = profile_rows(decode_times, decode_steps);
   double gpu_per_token = 0;
   for (const OpRow& r : rows) gpu_per_token += r.seconds;
@@ -304,6 +320,7 @@ void bench(const BenchOptions& o) {
   j["warmup_s"] = warmup_s;
   j["prefill_tok_s"] = {{"mean", sp.mean}, {"stddev", sp.stddev}, {"samples", sp.samples}};
   j["decode_tok_s"] = {{"mean", sd.mean}, {"stddev", sd.stddev}, {"samples", sd.samples}};
+  j["sampling_ms_per_token"] = sample_s * 1e3;
   j["peak_rss_bytes"] = peak_rss;
   // Decode reads every weight once per token: bytes per token x tok/s is the bandwidth it achieves.
   j["weight_bytes_per_token"] = per_token;
@@ -348,6 +365,11 @@ void bench(const BenchOptions& o) {
   if (o.kv_fill > 0)
     fmt::print("kv-fill:  the steps above started at position {} over a synthetic cache (random f16, no prefill)\n",
                o.kv_fill);
+  if (sample_s > 0) {
+    fmt::print("sampling: {:.3f} ms per token at R1's defaults (temperature 0.6, top-p 0.95; decode above is greedy)", sample_s * 1e3);
+    if (o.n_gen > 0 && sd.mean > 0) fmt::print(": decode with it {:.2f} tok/s", 1.0 / (1.0 / sd.mean + sample_s));
+    fmt::print("\n");
+  }
   fmt::print("peak RSS: {}\n", format_bytes(peak_rss));
   if (o.n_gen > 0) {
     fmt::print("decode reads {} of weights per token: {:.2f} GB/s\n", format_bytes(per_token),

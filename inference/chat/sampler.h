@@ -47,10 +47,29 @@ class Sampler {
 
  private:
   double uniform();  // [0, 1)
+  // The tokens the filters keep (temperature > 0) with their softmax weights (the most likely token's 1), in
+  // a fixed order but not sorted; in scratch_.kept.
+  const std::vector<Candidate>& kept(std::span<const float> logits, std::span<const tokenizer::Token> recent) const;
 
   SamplerSettings s_;
   uint64_t seed_;
   uint64_t state_[4];
+  // Scratch kept between tokens, sized by the vocabulary (~150k): allocating, growing and page-faulting them
+  // afresh for every token cost more than the arithmetic. A Sampler is used from one thread at a time.
+  struct Scratch {
+    std::vector<float> weights, penalised;
+    std::vector<uint32_t> part, next;  // nucleus(): the tokens still in question
+    std::vector<Candidate> kept;
+  };
+  mutable Scratch scratch_;
 };
+
+namespace detail {
+// The softmax weights the sampler draws from: w[i] = exp((logits[i] - max_logit) / temperature) in float
+// (relative error below 3e-7; 0 for a NaN logit and for a weight under 2^-100), and their sum in double. simd: the AVX2 code where the CPU has it, else the plain code; both
+// give the same bits. Tests compare the two and a double-precision softmax.
+double softmax_weights(std::span<const float> logits, float max_logit, float temperature, std::vector<float>& w,
+                       bool simd);
+}  // namespace detail
 
 }  // namespace penser::chat

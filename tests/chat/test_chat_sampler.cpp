@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <random>
@@ -213,6 +215,145 @@ class TestChatSampler : public QObject {
     d = w.distribution(l, std::vector<Token>{0, 3});  // token 0 is outside the window
     for (auto c : d)
       if (c.id == 0) QVERIFY(std::abs(c.p - std::exp(2.0) / (std::exp(2.0) + std::exp(-1.0) + std::exp(0.5) + 1.0)) < 1e-6);
+  }
+
+  // The sampler's own exp (no library call, vector code): against a double-precision softmax over a full-size
+  // vocabulary (not a multiple of 8 long: the tail too), with ties at the maximum, -inf, NaN and huge negative
+  // logits, at temperatures from near-greedy to flat; the AVX2 code and the plain code agree to the bit.
+  void softmax_weights_match_a_double_softmax() {
+    std::vector<float> l(151936 + 5);
+    std::mt19937 rng(11);
+    for (float& x : l) x = std::normal_distribution<float>(0, 4)(rng);
+    const float mx = 30.0f;
+    l[3] = l[4] = mx;
+    l[10] = -std::numeric_limits<float>::infinity();
+    l[11] = std::numeric_limits<float>::quiet_NaN();
+    l[12] = -1e30f;
+    l[l.size() - 1] = mx - 0.25f;  // in the tail the vector code leaves to the plain code
+    for (float temperature : {0.05f, 0.3f, 0.6f, 1.0f, 1.5f, 4.0f}) {
+      std::vector<float> a, b;
+      const double sum_plain = chat::detail::softmax_weights(l, mx, temperature, a, /*simd=*/false);
+      const double sum_simd = chat::detail::softmax_weights(l, mx, temperature, b, /*simd=*/true);
+      QCOMPARE(sum_simd, sum_plain);
+      QVERIFY(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+      QCOMPARE(a[3], 1.0f);
+      QCOMPARE(a[4], 1.0f);
+      QCOMPARE(a[10], 0.0f);
+      QCOMPARE(a[11], 0.0f);  // a NaN logit weighs nothing (and cannot poison the sum)
+      QCOMPARE(a[12], 0.0f);
+      double ref_sum = 0;
+      for (size_t i = 0; i < l.size(); ++i) {
+        if (std::isnan(l[i])) continue;
+        const double x = double(l[i] - mx) / temperature;  // the float difference, as the sampler sees it
+        const double r = std::exp(x);
+        ref_sum += r;
+        // 2e-7 for the polynomial and the rounding of 2^r, and what rounding x (float) to |x| log2(e) bits
+        // costs: 1.2e-7 relative of x.
+        const double tol = r * (3e-7 + 1.5e-7 * std::abs(x));
+        if (x > -60)
+          QVERIFY2(std::abs(a[i] - r) <= tol,
+                   qPrintable(QString("T %1, logit %2: %3 against %4").arg(temperature).arg(l[i]).arg(a[i]).arg(r)));
+        else
+          QVERIFY(a[i] <= 1e-25);  // below 2^-100 (x < -69.3) it is 0; nothing that small counts
+      }
+      QVERIFY2(std::abs(sum_plain - ref_sum) <= 1e-6 * ref_sum,
+               qPrintable(QString("T %1: sum %2 against %3").arg(temperature).arg(sum_plain).arg(ref_sum)));
+    }
+  }
+
+  // The kept set (top-k, top-p) found by histograms of the weights' bits equals the prefix of a full sort
+  // (most likely first, ties by id), on logits from flat (the cut falls deep inside a bucket, both levels and
+  // the final sort run) to peaked, with many exact ties and all logits equal; sample() never leaves it.
+  void nucleus_matches_a_full_sort() {
+    const size_t n = 151936;
+    std::mt19937 rng(21);
+    std::vector<std::pair<const char*, std::vector<float>>> sets;
+    for (float spread : {0.02f, 0.3f, 3.0f}) {
+      std::vector<float> l(n);
+      for (float& x : l) x = std::normal_distribution<float>(0, spread)(rng);
+      sets.push_back({spread < 0.1f ? "flat" : spread < 1 ? "unsure" : "normal", l});
+    }
+    {
+      std::vector<float> l(n);
+      for (float& x : l) x = std::round(std::normal_distribution<float>(0, 2)(rng) * 2) / 2;  // exact ties
+      sets.push_back({"ties", l});
+    }
+    sets.push_back({"all equal", std::vector<float>(n, 1.5f)});
+    {
+      std::vector<float> l(n);
+      for (float& x : l) x = std::normal_distribution<float>(0, 2)(rng);
+      l[77] = 25;  // sure of itself
+      sets.push_back({"peaked", l});
+    }
+    struct Filters {
+      int top_k;
+      float top_p;
+    };
+    for (const auto& [name, l] : sets) {
+      for (Filters f : {Filters{0, 0.95f}, Filters{0, 0.5f}, Filters{0, 0.999f}, Filters{40, 1.0f},
+                        Filters{1, 1.0f}, Filters{5000, 0.95f}, Filters{40, 0.9f}}) {
+        SamplerSettings st;
+        st.temperature = 0.6f;
+        st.top_k = f.top_k;
+        st.top_p = f.top_p;
+        st.seed = 3;
+        Sampler s(st);
+        const auto dist = s.distribution(l, {});
+        // The reference: the same weights, every token sorted, the shortest prefix that satisfies the filters.
+        std::vector<float> w;
+        const float mx = *std::max_element(l.begin(), l.end());
+        const double sum = chat::detail::softmax_weights(l, mx, st.temperature, w, true);
+        std::vector<size_t> idx(n);
+        std::iota(idx.begin(), idx.end(), 0);
+        std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return w[a] > w[b] || (w[a] == w[b] && a < b); });
+        const size_t top_k = f.top_k > 0 ? size_t(f.top_k) : n;
+        const double target = f.top_p < 1 ? f.top_p * sum : std::numeric_limits<double>::infinity();
+        std::vector<double> cum(n + 1, 0.0);  // cum[k]: weight of the first k
+        for (size_t k = 0; k < n; ++k) cum[k + 1] = cum[k] + w[idx[k]];
+        size_t k_ref = 1;
+        while (k_ref < top_k && cum[k_ref] < target) ++k_ref;
+        const size_t k = dist.size();
+        // The histograms add in another order: a cut one token off is right when the sums at it are within
+        // rounding of the target.
+        const bool same = k == k_ref;
+        const bool rounding = k <= top_k && k > 0 && std::abs(cum[std::min(k, k_ref)] - target) <= 1e-9 * sum;
+        QVERIFY2(same || rounding, qPrintable(QString("%1, top-k %2, top-p %3: kept %4, a full sort keeps %5")
+                                                  .arg(name).arg(f.top_k).arg(f.top_p).arg(k).arg(k_ref)));
+        for (size_t i = 0; i < k; ++i)
+          QVERIFY2(size_t(dist[i].id) == idx[i], qPrintable(QString("%1: token %2 of the kept set").arg(name).arg(i)));
+        std::vector<bool> in(n, false);
+        for (size_t i = 0; i < k; ++i) in[idx[i]] = true;
+        for (int i = 0; i < 50; ++i) QVERIFY(in[size_t(s.sample(l, {}))]);
+      }
+    }
+  }
+
+  // NaN logits (a broken model) are never drawn, and do not stop the others from being drawn.
+  void nan_logits_are_never_drawn() {
+    std::vector<float> l = {0.0f, std::numeric_limits<float>::quiet_NaN(), 1.0f, 0.5f};
+    for (float top_p : {1.0f, 0.95f}) {
+      SamplerSettings st = plain(12);
+      st.top_p = top_p;
+      Sampler s(st);
+      std::vector<int> counts = draw(s, l, 4000);
+      QCOMPARE(counts[1], 0);
+      QVERIFY(counts[0] > 0 && counts[2] > 0 && counts[3] > 0);
+    }
+    // Nothing to choose from (every logit NaN or -inf): a valid token all the same, never a crash.
+    for (float bad : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+      const std::vector<float> all(1000, bad);
+      for (float top_p : {1.0f, 0.95f}) {
+        SamplerSettings st = plain(13);
+        st.top_p = top_p;
+        Sampler s(st);
+        const Token t = s.sample(all, {});
+        QVERIFY(t >= 0 && t < 1000);
+        QVERIFY(!s.distribution(all, {}).empty());
+      }
+      SamplerSettings greedy = plain(14);
+      greedy.temperature = 0;
+      QCOMPARE(Sampler(greedy).sample(all, {}), Token(0));
+    }
   }
 };
 
