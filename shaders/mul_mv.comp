@@ -178,21 +178,19 @@ float carried_scale() {
   return inversesqrt(u[p.u_offset] / float(p.ncols) + p.eps);
 }
 // NORM_CARRY 1: the workgroup's partial sum ss (from invocation 0) stored; the last workgroup of the product
-// adds them all. Every invocation calls it, in uniform control flow.
+// adds them all. Every invocation calls it, in uniform control flow, and every barrier below is met by the
+// whole workgroup: MoltenVK turns a memory barrier into Metal's threadgroup_barrier, which all threads must
+// reach (one inside `if (tid == 0)` would hang an Apple GPU). The pattern of CUDA's threadfence reduction:
+// store, fence (release), count; the last workgroup, after a control barrier and another fence (acquire), reads
+// every partial sum through coherent loads.
 void carry_partial(float ss) {
   if (NORM_CARRY != 1) return;
   const uint tid = gl_LocalInvocationID.x;
-  if (tid == 0) {
-    yc[p.carry_ss + 4 + p.carry_part0 + group_index()] = ss;
-    memoryBarrierBuffer();  // release: the partial sum before the count that says it is there
-    carry_last = atomicAdd(ycu[p.carry_ss], 1u) == p.carry_parts - 1;
-    // Acquire, by the invocation that read the count, before the control barrier hands the news on (the
-    // pattern of CUDA's threadfence reduction: every other workgroup's partial sum is then visible to it,
-    // and through the barrier to the rest of the workgroup, whose own fence below keeps their loads after).
-    if (carry_last) memoryBarrierBuffer();
-  }
+  if (tid == 0) yc[p.carry_ss + 4 + p.carry_part0 + group_index()] = ss;
+  memoryBarrierBuffer();  // the partial sum before the count that says it is there
+  if (tid == 0) carry_last = atomicAdd(ycu[p.carry_ss], 1u) == p.carry_parts - 1;
   barrier();
-  if (!carry_last) return;
+  if (!carry_last) return;  // the same for the whole workgroup (shared)
   memoryBarrierBuffer();
   float s = 0.0;
   for (uint i = tid; i < p.carry_parts; i += WG_SIZE) s += yc[p.carry_ss + 4 + i];
