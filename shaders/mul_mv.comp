@@ -10,9 +10,8 @@
 #include "common.glsl"
 
 layout(constant_id = 2) const uint NUM_ROWS = 1;
-// The fused input (below): 0 none, 1 SwiGLU, 2 RMSNorm. A specialization constant, not a flag: lavapipe
-// runs both sides of a branch it cannot prove uniform (a flag test made the plain product 2x slower there).
-layout(constant_id = 3) const uint FUSION = 0;
+// (Constant 3 is unused: it was the fused SwiGLU / RMSNorm read of x, removed; the host passes 0 there and
+// the other ids keep their numbers.)
 // 1: wide weight loads, where every row of A starts aligned for them in its binding (Ops::mul_mv checks):
 // Q4_K reads its blocks (144 bytes = 9 x 16) as uvec4s (rows 16-byte aligned); Q8_0 takes pairs of blocks
 // (68 bytes = 17 words, rows 4-byte aligned) read as 32-bit words. A CPU implementation runs each load
@@ -31,15 +30,15 @@ const uint NJ = 8 / LPI;  // rounds per invocation
 // 1: the row-per-lane path of CPU implementations (mul_mv_rows.glsl; Q4_K, Q5_K, Q6_K, Q8_0, F16 with
 // A_INT64).
 layout(constant_id = 7) const uint ROW_LANES = 0;
-// 1: the offsets of x (and of the fused input's up half and norm weight) are multiples of 4, so they are read
-// as vec4s (Ops::mul_mv knows them when it records); 2 (A_INT64 modules): as u64vec2s. A specialization constant rather than a test of the
+// 1: the offset of x is a multiple of 4, so it is read as vec4s (Ops::mul_mv knows it when it records);
+// 2 (A_INT64 modules): as u64vec2s. A specialization constant rather than a test of the
 // push constants: lavapipe ran both the vec4 and the scalar reads (Q4_K and Q6_K products 1.15-1.5x faster).
 layout(constant_id = 6) const uint X_ALIGNED = 0;
 // 1: SwiGLU folded into the product's output (Ops::mul_mv, MulMvInput::swiglu_out): A is the merged
 // [gate | up], p.nrows gate rows then as many up rows in the same binding (gate row r's up row is r +
 // p.nrows), and y[r] = silu(gate_r . x) * (up_r . x), r < p.nrows. A workgroup's NUM_ROWS rows (even) are
 // NUM_ROWS / 2 gate rows and the same up rows, so the pair meets in one invocation and nothing is written
-// twice or recomputed (PENSER_VK_FUSE=swiglu instead recomputes it in the down product's read of x).
+// twice or recomputed.
 // (Constant 8 is XU_VEC4S of the X_UBO modules; the host always sets it.)
 layout(constant_id = 9) const uint SWIGLU = 0;
 const uint OUT_ROWS = SWIGLU != 0 ? NUM_ROWS / 2 : NUM_ROWS;  // output rows per workgroup
@@ -131,12 +130,9 @@ vec4 x4_at(uint i) { return x4[i]; }
 #endif
 layout(binding = 2) buffer Y { float y[]; };
 layout(binding = 3) readonly buffer B { float bias[]; };
-// Fusions of the decode step (FUSION 1 and 2), so that the SwiGLU and RMSNorm before a product are no
-// dispatches (and barriers) of their own: the product reads x through them.
-layout(binding = 4) readonly buffer U { float u[]; };    // FUSION 1: x := silu(x) * u
-layout(binding = 4) readonly buffer U4 { vec4 u4[]; };
-layout(binding = 5) readonly buffer NW { float nw[]; };  // FUSION 2: x := x / sqrt(mean(x^2) + eps) * nw
-layout(binding = 5) readonly buffer NW4 { vec4 nw4[]; };
+// The carried RMSNorm (NORM_CARRY): the consumer's total at u[p.u_offset], the producer's next-norm weight.
+layout(binding = 4) readonly buffer U { float u[]; };    // NORM_CARRY 2
+layout(binding = 5) readonly buffer NW { float nw[]; };  // NORM_CARRY 1
 
 // Mirror: penser::vulkan::MulMvPush
 layout(push_constant) uniform Push {
@@ -148,9 +144,9 @@ layout(push_constant) uniform Push {
   uint flags;       // 1: add bias[bias_offset + row]; 2: add to y (fused residual)
   uint bias_offset;
   uint a_offset;    // 16-bit words from the binding's start to row 0 (bindings start aligned)
-  uint u_offset;    // FUSION 1
-  uint nw_offset;   // FUSION 2; NORM_CARRY 1: the next norm's weight for row 0 of this dispatch
-  float eps;        // FUSION 2, NORM_CARRY 2
+  uint u_offset;    // NORM_CARRY 2: the producer's total (binding 4)
+  uint nw_offset;   // NORM_CARRY 1: the next norm's weight for row 0 of this dispatch (binding 5)
+  float eps;        // NORM_CARRY 2
   uint carry_xg;    // NORM_CARRY 1: y index of row 0's y * nw
   uint carry_ss;    // NORM_CARRY 1: y index of the counter (the total and the partial sums follow)
   uint carry_part0; // NORM_CARRY 1: this dispatch's first partial sum (index among the product's)
@@ -213,50 +209,24 @@ float carry_row(uint row, float v) {
 #include "interleaved.glsl"
 #endif
 
-// Whether each operand's offset is a multiple of 4 (then read as vec4s: X_ALIGNED), and the RMSNorm scale
-// (set at the start of main(), uniform over the dispatch).
-const bool xa = X_ALIGNED != 0, ua = X_ALIGNED != 0, na = X_ALIGNED != 0;
-float norm_scale = 1.0;
+// Whether x's offset is a multiple of 4 (then read as vec4s: X_ALIGNED).
+const bool xa = X_ALIGNED != 0;
 
 #if defined(A_INT64)
 // X_ALIGNED 2 (modules with A_INT64, CPU implementations): the vec4s read as two 8-byte components instead
 // of four 4-byte ones (lavapipe loads each component of each lane on its own).
 #if !defined(X_UBO)
 layout(binding = 1) readonly buffer X64 { u64vec2 x64[]; };
-#endif
-layout(binding = 4) readonly buffer U64 { u64vec2 u64[]; };
-layout(binding = 5) readonly buffer NW64 { u64vec2 nw64[]; };
 vec4 quad64(u64vec2 v) { return uintBitsToFloat(uvec4(unpack32(v.x), unpack32(v.y))); }
 #endif
-
-vec4 quad(uint i, bool aligned, uint which) {
-#if defined(A_INT64)
-#if defined(X_UBO)
-  if (X_ALIGNED == 2 && aligned && which != 0) return quad64(which == 1 ? u64[i >> 2] : nw64[i >> 2]);
-#else
-  if (X_ALIGNED == 2 && aligned) return quad64(which == 0 ? x64[i >> 2] : which == 1 ? u64[i >> 2] : nw64[i >> 2]);
 #endif
-#endif
-  if (which == 0) return aligned ? x4_at(i >> 2) : vec4(x_at(i), x_at(i + 1), x_at(i + 2), x_at(i + 3));
-  if (which == 1) return aligned ? u4[i >> 2] : vec4(u[i], u[i + 1], u[i + 2], u[i + 3]);
-  return aligned ? nw4[i >> 2] : vec4(nw[i], nw[i + 1], nw[i + 2], nw[i + 3]);
-}
 
-// The product's input x[i .. i + 3] (i - x_offset a multiple of 4), through the fused SwiGLU or RMSNorm:
-// the same f32 operations as swiglu.comp and rms_norm.comp.
+// The product's input x[i .. i + 3] (i - x_offset a multiple of 4).
 vec4 x_quad(uint i, bool aligned) {
-  vec4 v = quad(i, aligned, 0);
-  const uint k = i - p.x_offset;
-  if (FUSION == 1) v = v / (vec4(1.0) + exp(-v)) * quad(p.u_offset + k, ua, 1);
-  if (FUSION == 2) v = v * norm_scale * quad(p.nw_offset + k, na, 2);
-  return v;
-}
-float x_one(uint i) {
-  float v = x_at(i);
-  const uint k = i - p.x_offset;
-  if (FUSION == 1) v = v / (1.0 + exp(-v)) * u[p.u_offset + k];
-  if (FUSION == 2) v = v * norm_scale * nw[p.nw_offset + k];
-  return v;
+#if defined(A_INT64) && !defined(X_UBO)
+  if (X_ALIGNED == 2 && aligned) return quad64(x64[i >> 2]);
+#endif
+  return aligned ? x4_at(i >> 2) : vec4(x_at(i), x_at(i + 1), x_at(i + 2), x_at(i + 3));
 }
 
 #if defined(A_INT64) && (defined(DATA_A_Q4_K) || defined(DATA_A_Q5_K) || defined(DATA_A_Q6_K) || \
@@ -269,20 +239,6 @@ void main() {
   const uint row0 = group_index() * OUT_ROWS;
   if (row0 >= p.nrows) return;
   const uint tid = gl_LocalInvocationID.x;
-  if (FUSION == 2) {
-    // Every workgroup computes the norm of the whole row of x (n_embd floats, from the cache): cheaper on a
-    // GPU than a dispatch and a barrier of its own.
-    float ss = 0.0;
-    if (xa && (p.ncols & 3u) == 0) {
-      for (uint i = tid * 4; i < p.ncols; i += WG_SIZE * 4) {
-        const vec4 v = x4_at((p.x_offset + i) >> 2);
-        ss += dot(v, v);
-      }
-    } else {
-      for (uint i = tid; i < p.ncols; i += WG_SIZE) ss += x_at(p.x_offset + i) * x_at(p.x_offset + i);
-    }
-    norm_scale = inversesqrt(wg_sum(ss) / float(p.ncols) + p.eps);
-  }
 #if defined(ROW_LANES_PATH)
   if (ROW_LANES != 0) {
     mul_mv_row_lanes(row0, tid);
@@ -423,7 +379,7 @@ void main() {
   }
 #elif defined(A_PLAIN)
   for (uint i = tid; i < p.ncols; i += WG_SIZE) {
-    const float xv = x_one(p.x_offset + i);
+    const float xv = x_at(p.x_offset + i);
     [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r)
       if (slot_ok(row0, r)) acc[r] += element(p.a_offset + slot_row(row0, r) * p.row_stride, i) * xv;
   }

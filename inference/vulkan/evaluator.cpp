@@ -51,14 +51,6 @@ std::optional<std::vector<std::string>> env_words(const char* name) {
 }
 bool has_word(const std::vector<std::string>& w, const char* word) { return std::find(w.begin(), w.end(), word) != w.end(); }
 
-// PENSER_VK_FUSE=0|norm|swiglu|all (1 = all).
-EvaluatorOptions::Fusion fusion_from_env(const EvaluatorOptions::Fusion& def) {
-  auto w = env_words("PENSER_VK_FUSE");
-  if (!w) return def;
-  const bool all = has_word(*w, "1") || has_word(*w, "all");
-  return {.norm = all || has_word(*w, "norm"), .swiglu = all || has_word(*w, "swiglu")};
-}
-
 // PENSER_VK_MERGE=0|all (1 = all) or a list of qkv, gate_up, rope_kv.
 EvaluatorOptions::Merges merges_from_env(const EvaluatorOptions::Merges& def) {
   auto w = env_words("PENSER_VK_MERGE");
@@ -81,7 +73,7 @@ class VulkanEvaluator final : public model::Evaluator {
     self->n_batch_ = std::clamp<uint32_t>(n_batch, 1, self->n_ctx_);
     PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_, self->n_batch_, self->device_->info().is_cpu()),
                                          fmt::format("{} with a context of {} tokens", model.name(), self->n_ctx_)));
-    // The environment only where the caller left the choice open (as PENSER_VK_FUSE / _MERGE below).
+    // The environment only where the caller left the choice open (as PENSER_VK_MERGE below).
     const bool fold = opt.swiglu_fold ? *opt.swiglu_fold : env_flag("PENSER_VK_SWIGLU_FOLD").value_or(true);
     PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_, {.max_binding_bytes = opt.max_binding_bytes,
                                                                      .mul_mm_coopmat = opt.mul_mm_coopmat,
@@ -92,10 +84,8 @@ class VulkanEvaluator final : public model::Evaluator {
     // Measurements (the GPU script): weights in parts on a device whose limit would not split them.
     else if (auto n = env_uint("PENSER_VK_MAX_ALLOCATION", 1, UINT64_MAX)) self->alloc_limit_ = std::min(self->alloc_limit_, *n);
     // The environment only where the caller left the choice open (scripts/device/gpu-run.sh compares them).
-    self->fuse_ = opt.fuse ? *opt.fuse : fusion_from_env({});
     self->merge_ = opt.merge ? *opt.merge : merges_from_env({});
-    self->norm_carry_ = !self->fuse_.norm &&
-                        (opt.norm_carry ? *opt.norm_carry : env_flag("PENSER_VK_NORM_CARRY").value_or(true));
+    self->norm_carry_ = opt.norm_carry ? *opt.norm_carry : env_flag("PENSER_VK_NORM_CARRY").value_or(true);
     self->rope_attn_ = opt.rope_in_attention ? *opt.rope_in_attention
                                              : env_flag("PENSER_VK_ROPE_ATTN").value_or(true);
     PENSER_TRY(self->upload());
@@ -497,20 +487,14 @@ class VulkanEvaluator final : public model::Evaluator {
     // x_ is carried into the next products (every norm but layer 0's attention norm).
     NormCarry nc{.xg = View{x_->all(), carry_xg_}, .ss = View{x_->all(), carry_ss_}, .eps = hp.rms_eps};
     bool carried = false;
-    // The norm of x_ (weight w) as the products' input: carried, read inside them (fuse_.norm), or written to
-    // xn_ by a dispatch of its own.
+    // The norm of x_ (weight w) as the products' input: carried, or written to xn_ by a dispatch of its own.
     auto norm_input = [&](const View& w, View& x_in, MulMvInput& in) -> Status {
       if (carried) {
         x_in = nc.xg;
         in.carried = &nc;
         return {};
       }
-      x_in = fuse_.norm ? all(x_) : all(xn_);
-      if (fuse_.norm) {
-        in.norm = &w;
-        in.eps = hp.rms_eps;
-        return {};
-      }
+      x_in = all(xn_);
       return o.rms_norm(r, all(x_), all(xn_), &w, E, 1, hp.rms_eps);
     };
     for (uint32_t l = 0; l < hp.n_layer; ++l) {
@@ -576,13 +560,12 @@ class VulkanEvaluator final : public model::Evaluator {
         PENSER_TRY(o.mul_mv(r, B.gate, ffn_x, gate_, nullptr, false, ffn_in));
         PENSER_TRY(o.mul_mv(r, B.up, ffn_x, up_, nullptr, false, ffn_in));
       }
-      // Unfolded: SwiGLU a dispatch of its own, or read inside the down product (fuse_.swiglu).
-      const bool swiglu_in_down = fuse_.swiglu && !folded;
-      if (!folded && !swiglu_in_down) PENSER_TRY(o.swiglu(r, gate_, up_, gate_, F));
+      // Unfolded: SwiGLU a dispatch of its own.
+      if (!folded) PENSER_TRY(o.swiglu(r, gate_, up_, gate_, F));
       // down adds into x_ and carries the next layer's attention norm (or the output norm) out.
       nc.g = next_norm;
       PENSER_TRY(o.mul_mv(r, B.down, gate_, all(x_), nullptr, /*accumulate=*/true,
-                          {.up = swiglu_in_down ? &up_ : nullptr, .carry = norm_carry_ ? &nc : nullptr}));
+                          {.carry = norm_carry_ ? &nc : nullptr}));
     }
     const View onorm = all(output_norm_);
     MulMvInput out_in;
@@ -614,9 +597,8 @@ class VulkanEvaluator final : public model::Evaluator {
   uint32_t n_batch_ = 1;
   std::unique_ptr<BatchPath> batch_;  // null when n_batch is 1
   uint32_t decode_split_ = 1;
-  EvaluatorOptions::Fusion fuse_;  // EvaluatorOptions::fuse or PENSER_VK_FUSE
   EvaluatorOptions::Merges merge_;  // EvaluatorOptions::merge or PENSER_VK_MERGE
-  bool norm_carry_ = true;          // EvaluatorOptions::norm_carry or PENSER_VK_NORM_CARRY (off with fuse_.norm)
+  bool norm_carry_ = true;          // EvaluatorOptions::norm_carry or PENSER_VK_NORM_CARRY
   bool rope_attn_ = true;           // EvaluatorOptions::rope_in_attention or PENSER_VK_ROPE_ATTN
   uint32_t carry_xg_ = 0, carry_ss_ = 0;  // x_'s floats: x * norm weight, the partial sums (NormCarry)
   uint32_t split_chunk_ = 64;  // split-K: positions per range at least

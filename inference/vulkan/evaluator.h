@@ -36,16 +36,6 @@ struct EvaluatorOptions {
   uint32_t decode_split = 0;         // ranges of split-K decode attention (at most 64, of >= 4 positions); 0:
                                      // by device (GPUs up to 64 of >= 64 positions, CPU implementations one
                                      // pass)
-  // The decode step with RMSNorm (attention, FFN and output norms) and/or SwiGLU read inside the products
-  // that consume them (no dispatch and barrier of their own). Default: neither. With both, every product
-  // workgroup recomputes the norm, and that cost more than the dispatches it saves both on lavapipe (0.6-0.7x)
-  // and on the NVIDIA H200 (8B-shaped Q4_K_M: 106 tok/s fused vs 132 unfused; 1.5B: 237 vs 251;
-  // docs/vulkan.md); the two halves are separate so a GPU run can tell which one costs.
-  // PENSER_VK_FUSE=0|norm|swiglu|all (1 = all) when this is unset (measurements).
-  struct Fusion {
-    bool norm = false, swiglu = false;
-  };
-  std::optional<Fusion> fuse = std::nullopt;
   // Fewer dispatches per decode layer (on by default): Wq|Wk|Wv (or Wq|Wk when Wv's type or width differs)
   // as one product over their rows uploaded back to back, Wgate|Wup likewise, and per-head Q/K norm + RoPE
   // + the K/V cache store as one dispatch (Ops::rope_kv). PENSER_VK_MERGE=0|all (1 = all) or a comma list
@@ -56,13 +46,13 @@ struct EvaluatorOptions {
   std::optional<Merges> merge = std::nullopt;
   // The merged gate|up product writes silu(gate) * up itself (Ops::Options::swiglu_fold: no swiglu dispatch,
   // half the product's output), in the decode step and the prompt path, where Ops::swiglu_folds allows.
-  // PENSER_VK_SWIGLU_FOLD=0|1 when this is unset (measurements); default on. Where it folds, fuse.swiglu (the
-  // down product recomputing SwiGLU) does not apply: there is nothing left to recompute.
+  // PENSER_VK_SWIGLU_FOLD=0|1 when this is unset (measurements); default on. Where it does not fold, SwiGLU
+  // is a dispatch of its own.
   std::optional<bool> swiglu_fold = std::nullopt;
   // The decode step's RMSNorms carried by the products instead of dispatches of their own (NormCarry): the
   // residual products (Wo, down) also write x * the next norm's weight and partial sums of x^2, and the
   // products after them (gate|up, the next layer's QKV, the output) scale their sums by 1 / rms(x). No
-  // norm is recomputed (unlike fuse.norm, which takes precedence). Per layer 2 dispatches and 2 barrier
+  // norm is recomputed (off: each norm a dispatch of its own). Per layer 2 dispatches and 2 barrier
   // stages fewer (layer 0's attention norm stays: the embedding lookup carries none). PENSER_VK_NORM_CARRY=0|1
   // when this is unset (measurements); default on.
   std::optional<bool> norm_carry = std::nullopt;

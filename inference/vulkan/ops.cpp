@@ -319,10 +319,9 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
                    const MulMvInput& in) {
   PENSER_ASSERT(supported_weight_type(a.type));
   PENSER_ASSERT(a.ncols % quant::traits(a.type).block_size == 0);
-  PENSER_ASSERT(!(in.up && in.norm));  // the shader's norm is of x itself, not of the SwiGLU output
   const bool fold = in.swiglu_out;
-  PENSER_ASSERT(!fold || (swiglu_folds(a) && !bias && !accumulate && !in.up));
-  PENSER_ASSERT(!in.carried || (!in.norm && !in.up && in.carried->parts > 0));
+  PENSER_ASSERT(!fold || (swiglu_folds(a) && !bias && !accumulate));
+  PENSER_ASSERT(!in.carried || in.carried->parts > 0);
   PENSER_ASSERT(!in.carry || !fold);
   // The carried norm's views inside y's binding (as element indices of it).
   auto in_y = [&](const View& v) {
@@ -341,8 +340,8 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
               (a.type == quant::Type::Q4_K || (a.type == quant::Type::Q8_0 && a.ncols % 64 == 0));
   for (const BoundRows& c : chunks)
     if (uint64_t(c.a_offset) * 2 % wide_align != 0) wide = false;
-  // x (and the fused inputs) as vec4s when every offset allows (mul_mv.comp's X_ALIGNED).
-  const bool x_aligned = x.offset % 4 == 0 && (!in.up || in.up->offset % 4 == 0) && (!in.norm || in.norm->offset % 4 == 0);
+  // x as vec4s when its offset allows (mul_mv.comp's X_ALIGNED).
+  const bool x_aligned = x.offset % 4 == 0;
   // CPU implementations with 64-bit integers read Q4_K's wide loads and Q6_K's runs as 8-byte components
   // (mul_mv_q4_k_i64, mul_mv_q6_k_i64), x too (X_ALIGNED 2), and take a row per lane where they can.
   const uint32_t lanes = mul_mv_lanes(a);
@@ -353,18 +352,18 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   bool rows16 = (a.type == quant::Type::Q5_K || (a.type == quant::Type::F16 && a.ncols % 32 == 0)) && row_bytes % 16 == 0;
   for (const BoundRows& c : chunks)
     if (uint64_t(c.a_offset) * 2 % 16 != 0) rows16 = false;
-  // The row-per-lane path with an unfused x as a uniform buffer (X_UBO): bound from the uniform alignment
+  // The row-per-lane path with x as a uniform buffer (X_UBO): bound from the uniform alignment
   // below x, whole vec4s, within maxUniformBufferRange; else the storage buffer.
   const DeviceInfo& info = device_->info();
   const uint64_t x_byte = x.range.offset + uint64_t(x.offset) * 4;
   const uint64_t ubo_begin = info.min_uniform_offset_alignment ? x_byte - x_byte % info.min_uniform_offset_alignment : x_byte;
   const uint64_t ubo_range = x_byte - ubo_begin + uint64_t(a.ncols) * 4;
-  const bool ubo_fits = options_.mul_mv_ubo && !in.up && !in.norm && x_aligned && (x_byte - ubo_begin) % 16 == 0 &&
+  const bool ubo_fits = options_.mul_mv_ubo && x_aligned && (x_byte - ubo_begin) % 16 == 0 &&
                         a.ncols % 4 == 0 && ubo_range <= info.max_uniform_buffer_range;
   // Or (Options::mul_mv_x_texel) as a uniform texel buffer (X_TEX, binding 7), from the texel alignment below x.
   const uint64_t tex_align = std::max<uint64_t>({info.min_texel_offset_alignment, 16});
   const uint64_t tex_begin = x_byte - x_byte % tex_align, tex_range = x_byte - tex_begin + uint64_t(a.ncols) * 4;
-  const bool tex_fits = options_.mul_mv_ubo && options_.mul_mv_x_texel && !in.up && !in.norm && x_aligned &&
+  const bool tex_fits = options_.mul_mv_ubo && options_.mul_mv_x_texel && x_aligned &&
                         (x_byte - tex_begin) % 16 == 0 && a.ncols % 4 == 0 && tex_range / 16 <= info.max_texel_elements;
   const bool x_uniform = ubo_fits || tex_fits;
   // An interleaved matrix (Matrix::interleaved) has only the row-per-lane reader (A_IL modules: the
@@ -385,7 +384,8 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
                                  options_.mul_mv_int64 && device_->info().is_cpu() && device_->int64());
   const uint32_t x_reads = !x_aligned ? 0u : i64 && options_.mul_mv_x64 ? 2u : 1u;
   const bool xt = row_lanes && tex_fits, ubo = row_lanes && x_uniform && !xt;
-  std::vector<uint32_t> spec = {rows, in.up ? 1u : in.norm ? 2u : 0u, wide ? 1u : 0u, lanes, x_reads, row_lanes ? 1u : 0u};
+  // Constant 3 is unused (it was the fused SwiGLU / RMSNorm read of x): 0 keeps the ids after it.
+  std::vector<uint32_t> spec = {rows, 0u, wide ? 1u : 0u, lanes, x_reads, row_lanes ? 1u : 0u};
   spec.push_back(ubo ? uint32_t(ubo_range / 16) : 1u);  // XU_VEC4S (X_UBO modules only)
   spec.push_back(fold ? 1u : 0u);                        // SWIGLU
   spec.push_back(in.carry ? 1u : in.carried ? 2u : 0u);  // NORM_CARRY
@@ -412,9 +412,9 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
     push.flags = (bias ? kMulMvBias : 0) | (accumulate ? kMulMvAccumulate : 0);
     push.bias_offset = bias ? bias->offset + c.row_begin : 0;
     push.a_offset = c.a_offset;
-    push.u_offset = in.up ? in.up->offset : in.carried ? in.carried->ss.offset + 1 : 0;  // carried: the total
-    push.nw_offset = in.norm ? in.norm->offset : in.carry ? in.carry->g.offset + c.row_begin : 0;
-    push.eps = in.carried ? in.carried->eps : in.eps;
+    push.u_offset = in.carried ? in.carried->ss.offset + 1 : 0;  // the total
+    push.nw_offset = in.carry ? in.carry->g.offset + c.row_begin : 0;
+    push.eps = in.carried ? in.carried->eps : 0;
     const uint32_t groups = ceil_div(push.nrows, out_rows);
     if (in.carry) {
       push.carry_xg = in_y(in.carry->xg) + c.row_begin;
@@ -423,8 +423,8 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
       push.carry_parts = total_parts;
       parts += groups;
     }
-    const View* u_view = in.up ? in.up : in.carried ? &in.carried->ss : nullptr;
-    const View* nw_view = in.norm ? in.norm : in.carry ? &in.carry->g : nullptr;
+    const View* u_view = in.carried ? &in.carried->ss : nullptr;
+    const View* nw_view = in.carry ? &in.carry->g : nullptr;
     const BufferRange bindings[] = {c.range, x_binding, y.range, bias ? bias->range : x.range,
                                     u_view ? u_view->range : x.range, nw_view ? nw_view->range : x.range, c.range,
                                     BufferRange{x.range.buffer, tex_begin, tex_range}};

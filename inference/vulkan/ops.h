@@ -116,18 +116,13 @@ struct NormCarry {
   uint32_t parts = 0;  // set by the producer's mul_mv: its partial sums (workgroups over all its dispatches)
 };
 
-// Ops::mul_mv's input transforms, fused into its read of x (the decode step on GPUs: fewer dispatches and
-// barriers): x := silu(x) * up (SwiGLU; x is the gate) or x := RMSNorm(x) * norm (eps), not both.
+// What Ops::mul_mv does besides the product (the decode step: fewer dispatches and barriers).
 struct MulMvInput {
-  const View* up = nullptr;
-  const View* norm = nullptr;
-  float eps = 0;
   // SwiGLU folded into the output (where Ops::swiglu_folds(a)): a is the merged [gate | up] (nrows / 2
   // rows each) and y[r] = silu(gate_r . x) * (up_r . x) for r < nrows / 2: one dispatch and n_ff floats
-  // written instead of a product writing 2 n_ff and a swiglu dispatch. No bias, no accumulate, no `up`.
+  // written instead of a product writing 2 n_ff and a swiglu dispatch. No bias, no accumulate.
   bool swiglu_out = false;
-  // The norm carried in (NormCarry): x is carried->xg, the sums are scaled by its 1 / rms. Not with `norm`
-  // or `up`.
+  // The norm carried in (NormCarry): x is carried->xg, the sums are scaled by its 1 / rms.
   const NormCarry* carried = nullptr;
   // This product carries the next norm out (NormCarry; its `parts` is set here). Not with swiglu_out.
   NormCarry* carry = nullptr;
@@ -156,7 +151,7 @@ class Ops {
                                     // offsets (mul_mv_rows.glsl); false: the lane-striding path
                                     // (PENSER_VK_MUL_MV_ROW_LANES=0/1)
     bool mul_mv_ubo = true;         // that row-per-lane path with x bound as a uniform buffer (X_UBO) where x
-                                    // is unfused, fits maxUniformBufferRange and its offset allows; else
+                                    // fits maxUniformBufferRange and its offset allows; else
                                     // the storage buffer (PENSER_VK_MUL_MV_UBO=0/1)
     bool mul_mv_x_texel = true;     // with mul_mv_ubo: x as a uniform texel buffer instead (X_TEX modules;
                                     // cheaper on lavapipe, no 64 KiB limit) where its offset allows
@@ -237,7 +232,7 @@ class Ops {
   Result<std::vector<BoundRows>> bind_matrix(const Matrix& a) const;
 
   // y[y.offset + r] = A[r, :] . x  (+ bias[r]) (+ y[r] when accumulate), r < A.nrows.
-  // `in` fuses the op before the product into its read of x (MulMvInput).
+  // `in`: SwiGLU folded into the output, the carried RMSNorm (MulMvInput).
   Status mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* bias = nullptr, bool accumulate = false,
                 const MulMvInput& in = {});
   // out[k, :] = A[ids[k], :] as f32 for k < n_ids (the embedding lookup); rows of `out_stride` floats.

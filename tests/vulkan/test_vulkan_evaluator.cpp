@@ -54,8 +54,6 @@ enum : int {
   kMix = 2,          // llama.cpp's K_M mix on the row's type (Q4_K_M, Q5_K_M): attn_v (and ffn_down) Q6_K in layer 1, so
                      // Q/V cannot merge there (Q+K only)
   kSplit = 4,        // a 40000-byte binding limit: the merged matrices split into chunks (Q/K/V: inside K's rows)
-  kFuseNorm = 8,     // RMSNorm read inside the products
-  kFuseSwiglu = 16,  // SwiGLU read inside the down product
   kOddShape = 32,    // head_dim 6, 3 query heads, 1 KV head: k starts 72 bytes into the q|k|v buffer, not a
                      // multiple of the binding alignment (16 on lavapipe), so it is bound as the whole buffer
 
@@ -67,7 +65,7 @@ enum : int {
   kCoopmat = 256,    // the prompt's products on the emulated cooperative-matrix kernel (mul_mm_cm.comp's CM_EMULATED
                      // modules, EvaluatorOptions::mul_mm_coopmat 2): x and the weights rounded to fp16 in them
   kNoFold = 512,     // EvaluatorOptions::swiglu_fold off: the gate|up product writes [gate | up] and swiglu
-                     // (or the down product, kFuseSwiglu) applies SwiGLU; the other rows fold it where they can
+                     // applies SwiGLU; the other rows fold it where they can
                      // (not with kSplit or kParts: the merged gate|up is not in one binding there)
   kNoCarry = 1024,   // EvaluatorOptions::norm_carry off: every RMSNorm a dispatch of its own (the default carries
                      // them in the products)
@@ -119,15 +117,6 @@ class TestVulkanEvaluator : public QObject {
     QTest::newRow("qwen2 Q6_K") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << 0;
     QTest::newRow("qwen2 Q5_K") << int(Arch::Qwen2) << int(Type::Q5_K) << false << 1e-3 << 0;
     QTest::newRow("llama IQ4_XS") << int(Arch::Llama) << int(Type::IQ4_XS) << false << 1e-3 << 0;
-    // The fused decode step (off by default: slower on lavapipe and on the H200) over plain, K and Q/K-norm paths.
-    QTest::newRow("qwen2 F32 fused") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9 << (kFuseNorm | kFuseSwiglu | kNoFold);
-    QTest::newRow("qwen3 Q4_K fused") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << (kFuseNorm | kFuseSwiglu | kNoFold);
-    QTest::newRow("qwen2 Q6_K fused") << int(Arch::Qwen2) << int(Type::Q6_K) << false << 1e-3 << (kFuseNorm | kFuseSwiglu | kNoFold);
-    QTest::newRow("llama Q8_0 rope_freqs fused") << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << (kFuseNorm | kFuseSwiglu | kNoFold);
-    // Each half of the fusion on its own.
-    QTest::newRow("qwen3 Q4_K fused norm") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3 << int(kFuseNorm);
-    QTest::newRow("qwen2 F32 fused SwiGLU") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9
-                                            << (kFuseSwiglu | kNoFold);
     // SwiGLU folded into the gate|up product is the default above (decode and prompt): the unfolded path
     // (a product writing [gate | up], then swiglu) on the interleaved types and a plain one.
     // The norms carried by the products are the default above: each norm a dispatch of its own instead.
@@ -220,7 +209,6 @@ class TestVulkanEvaluator : public QObject {
     auto cpu = cpu::create_evaluator(model, {.n_ctx = 64, .n_threads = 1, .n_batch = 8});
     VKT_OK(cpu);
     vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true};
-    opt.fuse = vulkan::EvaluatorOptions::Fusion{.norm = bool(variant & kFuseNorm), .swiglu = bool(variant & kFuseSwiglu)};
     if (variant & kUnmerged) opt.merge = vulkan::EvaluatorOptions::Merges{false, false, false};
     else opt.merge = vulkan::EvaluatorOptions::Merges{};
     opt.swiglu_fold = !(variant & kNoFold);
@@ -394,7 +382,6 @@ class TestVulkanEvaluator : public QObject {
     auto make = [&](bool merged) {
       vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true, .profile = true,
                                    .n_batch = 1};
-      opt.fuse = vulkan::EvaluatorOptions::Fusion{};
       opt.merge = merged ? vulkan::EvaluatorOptions::Merges{} : vulkan::EvaluatorOptions::Merges{false, false, false};
       opt.swiglu_fold = false;  // the merges alone (swiglu_fold_step: the fold, norm_carry_step: the norms,
       opt.norm_carry = false;   // rope_attention_step: rope_kv inside the attention)
@@ -471,7 +458,6 @@ class TestVulkanEvaluator : public QObject {
     auto make = [&](bool fold, uint32_t n_batch) {
       vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true, .profile = true,
                                    .n_batch = n_batch};
-      opt.fuse = vulkan::EvaluatorOptions::Fusion{};
       opt.merge = vulkan::EvaluatorOptions::Merges{};
       opt.swiglu_fold = fold;
       opt.norm_carry = false;  // the fold alone
@@ -564,7 +550,6 @@ class TestVulkanEvaluator : public QObject {
     const model::Model& model = **m;
     vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true, .profile = true,
                                  .n_batch = 1};
-    opt.fuse = vulkan::EvaluatorOptions::Fusion{};
     opt.merge = merged ? vulkan::EvaluatorOptions::Merges{} : vulkan::EvaluatorOptions::Merges{false, false, false};
     opt.max_binding_bytes = binding;
     auto [on, off] = default_and_off(model, opt, "PENSER_VK_NORM_CARRY");
@@ -663,12 +648,11 @@ class TestVulkanEvaluator : public QObject {
     }
   }
 
-  // The measurement knobs the GPU script sweeps do what they say: with EvaluatorOptions::merge / fuse /
-  // swiglu_fold unset, PENSER_VK_MERGE, PENSER_VK_FUSE and PENSER_VK_SWIGLU_FOLD choose the decode step's
-  // dispatches (qwen2 Q4_K: every layer merges).
+  // The measurement knobs the GPU script sweeps do what they say: with EvaluatorOptions::merge /
+  // swiglu_fold unset, PENSER_VK_MERGE and PENSER_VK_SWIGLU_FOLD choose the decode step's dispatches
+  // (qwen2 Q4_K: every layer merges).
   void environment_knobs_data() {
     QTest::addColumn<QByteArray>("merge");
-    QTest::addColumn<QByteArray>("fuse");
     QTest::addColumn<QByteArray>("fold");  // PENSER_VK_SWIGLU_FOLD
     QTest::addColumn<QStringList>("present");
     QTest::addColumn<QStringList>("absent");
@@ -677,33 +661,21 @@ class TestVulkanEvaluator : public QObject {
     const QStringList separate = {"attn_q.weight", "attn_v.weight", "ffn_gate.weight", "ffn_up.weight", "rope",
                                   "kv_store", "ffn_gate_up.weight", "swiglu"};
     const QByteArray unset;
-    QTest::newRow("unset") << unset << unset << unset << merged << separate;
-    QTest::newRow("all") << QByteArray("all") << QByteArray("0") << unset << merged << separate;
-    QTest::newRow("0") << QByteArray("0") << unset << unset << separate.mid(0, 6) + QStringList{"swiglu"}
+    QTest::newRow("unset") << unset << unset << merged << separate;
+    QTest::newRow("all") << QByteArray("all") << unset << merged << separate;
+    QTest::newRow("0") << QByteArray("0") << unset << separate.mid(0, 6) + QStringList{"swiglu"}
                        << merged.mid(0, 3) + QStringList{"ffn_gate_up.weight"};
-    QTest::newRow("qkv") << QByteArray("qkv") << unset << unset
+    QTest::newRow("qkv") << QByteArray("qkv") << unset
                          << QStringList{"attn_qkv.weight", "ffn_gate.weight", "rope", "kv_store", "swiglu"}
                          << QStringList{"attn_q.weight", "ffn_gate_up.weight", "ffn_gate_up+swiglu", "rope_kv"};
-    QTest::newRow("gate_up,rope_kv") << QByteArray("gate_up,rope_kv") << unset << unset
+    QTest::newRow("gate_up,rope_kv") << QByteArray("gate_up,rope_kv") << unset
                                      << QStringList{"attn_q.weight", "ffn_gate_up+swiglu", "rope_kv"}
                                      << QStringList{"attn_qkv.weight", "ffn_gate.weight", "rope", "kv_store", "swiglu"};
-    // PENSER_VK_FUSE with the fold off (the fold replaces the SwiGLU fusion where it applies).
-    const QByteArray nofold("0");
-    QTest::newRow("fuse norm") << unset << QByteArray("norm") << nofold << QStringList{"swiglu", "rope_kv"}
-                               << QStringList{"rms_norm"};
-    QTest::newRow("fuse swiglu") << unset << QByteArray("swiglu") << nofold << QStringList{"rms_norm", "rope_kv"}
-                                 << QStringList{"swiglu"};
-    QTest::newRow("fuse 1") << unset << QByteArray("1") << nofold << QStringList{"rope_kv"}
-                            << QStringList{"rms_norm", "swiglu"};
-    QTest::newRow("fold 0") << unset << unset << nofold << QStringList{"ffn_gate_up.weight", "swiglu"}
+    QTest::newRow("fold 0") << unset << QByteArray("0") << QStringList{"ffn_gate_up.weight", "swiglu"}
                             << QStringList{"ffn_gate_up+swiglu"};
-    QTest::newRow("fold 1, fuse swiglu") << unset << QByteArray("swiglu") << QByteArray("1")
-                                         << QStringList{"ffn_gate_up+swiglu"}
-                                         << QStringList{"ffn_gate_up.weight", "swiglu"};
   }
   void environment_knobs() {
     QFETCH(QByteArray, merge);
-    QFETCH(QByteArray, fuse);
     QFETCH(QByteArray, fold);
     QFETCH(QStringList, present);
     QFETCH(QStringList, absent);
@@ -717,13 +689,11 @@ class TestVulkanEvaluator : public QObject {
       else qputenv(name, v);
     };
     set("PENSER_VK_MERGE", merge);
-    set("PENSER_VK_FUSE", fuse);
     set("PENSER_VK_SWIGLU_FOLD", fold);
     qputenv("PENSER_VK_ROPE_ATTN", "0");  // rope_kv's own dispatch, which the rows name (rope_attention_step: this knob)
     auto gpu = vulkan::create_evaluator(**m, {.n_ctx = 16, .device = vkt::device_override(), .validation = true,
                                               .profile = true, .n_batch = 1});
     qunsetenv("PENSER_VK_MERGE");
-    qunsetenv("PENSER_VK_FUSE");
     qunsetenv("PENSER_VK_SWIGLU_FOLD");
     qunsetenv("PENSER_VK_ROPE_ATTN");
     VKT_OK(gpu);

@@ -31,8 +31,8 @@ class TestVulkanOps : public QObject {
   // The CPU row-per-lane path (Q4_K, Q5_K, Q6_K, Q8_0, F16 on lavapipe) at 4 rows per lane with 4 KiB bindings, and at 8 (one
   // workgroup of 64 rows for 37: lanes past the end)
   std::unique_ptr<Ops> ops_row_lanes32, ops_row_lanes64;
-  // The row-per-lane path with x in a storage buffer (Options::mul_mv_ubo off; the others bind an aligned,
-  // unfused x as a uniform buffer there).
+  // The row-per-lane path with x in a storage buffer (Options::mul_mv_ubo off; the others bind an aligned x
+  // as a uniform buffer there).
   std::unique_ptr<Ops> ops_row_lanes_ssbo;
   // The GPU kernels of the small ops (rms_norm.comp, swiglu.comp, attention from storage buffers) where
   // lavapipe would take the CPU ones (Options::small_cpu off).
@@ -555,68 +555,6 @@ class TestVulkanOps : public QObject {
     }
     const double err = nmse(read_back<float>(*yb, nrows), want);
     QVERIFY2(err < 1e-10, fmt::format("nmse {:.3g}", err).c_str());
-  }
-
-  // The decode step's fusions: the product reads x through SwiGLU (x is the gate, `up` the other half)
-  // and/or a weighted RMSNorm of the whole row, as swiglu.comp / rms_norm.comp would have written it.
-  void mul_mv_fused_data() {
-    QTest::addColumn<int>("type");
-    QTest::addColumn<int>("variant");
-    QTest::addColumn<int>("fusion");  // 1: SwiGLU, 2: RMSNorm
-    for (Type t : {Type::F32, Type::Q8_0, Type::Q4_K, Type::Q6_K})
-      for (int v = 0; v < 3; ++v)
-        for (int f = 1; f <= 2; ++f)
-          QTest::newRow(fmt::format("{}/{}/{}", quant::type_name(t), v, f).c_str()) << int(t) << v << f;
-  }
-  void mul_mv_fused() {
-    QFETCH(int, type);
-    QFETCH(int, variant);
-    QFETCH(int, fusion);
-    const Type t = Type(type);
-    const uint32_t block = quant::traits(t).block_size;
-    const uint32_t ncols = block == 1 ? 333 : block == 32 ? 32 * 23 : 256 * 3;
-    const uint32_t nrows = 37;
-    const auto m = random_matrix(t, ncols, nrows, 21 + type);
-    const auto w = dequantized(t, m, ncols, nrows);
-    const auto x = random_floats(ncols + 5, 17);
-    const auto u = random_floats(ncols + 7, 18);
-    const auto nw = random_floats(ncols + 6, 19);
-    const float eps = 1e-5f;
-    auto wb = make_buffer(*gpu.device, m);
-    auto xb = make_buffer(*gpu.device, x);
-    auto ub = make_buffer(*gpu.device, u);
-    auto nb = make_buffer(*gpu.device, nw);
-    Ops& o = variant == 0 ? *ops : variant == 1 ? *ops_fallback : *ops_split;
-    const Matrix a{wb.get(), 0, t, ncols, nrows};
-    // Aligned offsets (vec4 reads) and unaligned ones on every operand.
-    for (uint32_t off : {4u, 5u}) {
-      const uint32_t uo = off == 4 ? 4 : 7, no = off == 4 ? 0 : 5;
-      auto yb = make_buffer(*gpu.device, std::vector<float>(nrows + 2, 0.0f));
-      const View up = view(*ub, uo), norm = view(*nb, no);
-      const MulMvInput in{.up = fusion & 1 ? &up : nullptr, .norm = fusion & 2 ? &norm : nullptr, .eps = eps};
-      run([&](Recorder& r) { VKT_OK(o.mul_mv(r, a, view(*xb, off), view(*yb, 1), nullptr, false, in)); });
-
-      std::vector<double> xin(ncols);
-      for (uint32_t c = 0; c < ncols; ++c) {
-        const double g = x[off + c];
-        xin[c] = fusion & 1 ? g / (1.0 + std::exp(-g)) * u[uo + c] : g;
-      }
-      if (fusion & 2) {
-        double ss = 0;
-        for (double v : xin) ss += v * v;
-        const double scale = 1.0 / std::sqrt(ss / ncols + eps);
-        for (uint32_t c = 0; c < ncols; ++c) xin[c] *= scale * nw[no + c];
-      }
-      std::vector<float> want(nrows);
-      for (uint32_t r = 0; r < nrows; ++r) {
-        double s = 0;
-        for (uint32_t c = 0; c < ncols; ++c) s += double(w[size_t(r) * ncols + c]) * xin[c];
-        want[r] = float(s);
-      }
-      const auto got = read_back<float>(*yb, nrows, 4);
-      const double err = nmse(got, want);
-      QVERIFY2(err < 1e-10, fmt::format("offset {}: nmse {:.3g}", off, err).c_str());
-    }
   }
 
   void get_rows_data() {
