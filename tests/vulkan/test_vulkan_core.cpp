@@ -1,4 +1,5 @@
 // Instance, devices, buffers and the recorder on the machine's Vulkan device (lavapipe in CI).
+#include <QProcess>
 #include <QtTest>
 #include "tests/test_support.h"
 
@@ -262,6 +263,21 @@ class TestVulkanCore : public QObject {
     }
     QVERIFY(find_shader("mul_mv_q4_k") != nullptr);
     QVERIFY(find_shader("nope") == nullptr);
+  }
+
+  // Every barrier, memory barriers included, stands in uniform control flow (shaders/check_barriers.py: on
+  // Apple GPUs MoltenVK makes a memory barrier an execution barrier every thread must reach). The script's
+  // self-test first: it flags the patterns it is for (the carried norm's fences as they were).
+  void shader_barriers_in_uniform_control_flow() {
+    for (const QStringList& args : {QStringList{QStringLiteral("--self-test")},
+                                    QStringList{QStringLiteral(PENSER_TEST_SOURCE_DIR "/../../shaders")}}) {
+      QProcess py;
+      py.setProcessChannelMode(QProcess::MergedChannels);
+      py.start(QStringLiteral(PENSER_PYTHON3),
+               QStringList{QStringLiteral(PENSER_TEST_SOURCE_DIR "/../../shaders/check_barriers.py")} + args);
+      QVERIFY2(py.waitForFinished(60000), "check_barriers.py did not finish");
+      QVERIFY2(py.exitStatus() == QProcess::NormalExit && py.exitCode() == 0, py.readAll().constData());
+    }
   }
 
   // Three dependent adds and one independent: the recorder puts barriers only before dependent dispatches,
