@@ -203,6 +203,7 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.type = props.deviceType;
   info.type_name = type_name_of(props.deviceType);
   info.driver_name = driver.driverName;
+  info.driver_id = driver.driverID;
   info.driver_info = driver.driverInfo;
   info.vendor_id = props.vendorID;
   info.device_id = props.deviceID;

@@ -33,6 +33,7 @@ struct DeviceInfo {
   VkPhysicalDeviceType type = VK_PHYSICAL_DEVICE_TYPE_OTHER;
   std::string type_name;         // "discrete", "integrated", "virtual", "cpu", "other"
   std::string driver_name;       // VkPhysicalDeviceDriverProperties (Vulkan 1.2), else ""
+  VkDriverId driver_id = VkDriverId(0);  // the same; 0 when the driver does not say
   std::string driver_info;
   uint32_t api_version = 0;
   uint32_t vendor_id = 0, device_id = 0;
@@ -83,6 +84,9 @@ struct DeviceInfo {
   std::string unusable_reason;
   bool usable() const { return unusable_reason.empty(); }
   bool is_cpu() const { return type == VK_PHYSICAL_DEVICE_TYPE_CPU; }
+  // MoltenVK (Vulkan on Apple's Metal): its shaders are translated to Metal, whose guarantees differ (no
+  // memory-only fence, no device-coherent buffers before MSL 3.2: docs/vulkan.md, "Barriers and Apple GPUs").
+  bool is_moltenvk() const { return driver_id == VK_DRIVER_ID_MOLTENVK || driver_name == "MoltenVK"; }
 };
 
 std::string api_version_string(uint32_t v);  // "1.3.230"

@@ -85,7 +85,8 @@ class VulkanEvaluator final : public model::Evaluator {
     else if (auto n = env_uint("PENSER_VK_MAX_ALLOCATION", 1, UINT64_MAX)) self->alloc_limit_ = std::min(self->alloc_limit_, *n);
     // The environment only where the caller left the choice open (scripts/device/gpu-run.sh compares them).
     self->merge_ = opt.merge ? *opt.merge : merges_from_env({});
-    self->norm_carry_ = opt.norm_carry ? *opt.norm_carry : env_flag("PENSER_VK_NORM_CARRY").value_or(true);
+    self->norm_carry_ = opt.norm_carry ? *opt.norm_carry
+                                       : env_flag("PENSER_VK_NORM_CARRY").value_or(default_norm_carry(self->device_->info()));
     self->rope_attn_ = opt.rope_in_attention ? *opt.rope_in_attention
                                              : env_flag("PENSER_VK_ROPE_ATTN").value_or(true);
     PENSER_TRY(self->upload());

@@ -54,7 +54,7 @@ struct EvaluatorOptions {
   // products after them (gate|up, the next layer's QKV, the output) scale their sums by 1 / rms(x). No
   // norm is recomputed (off: each norm a dispatch of its own). Per layer 2 dispatches and 2 barrier
   // stages fewer (layer 0's attention norm stays: the embedding lookup carries none). PENSER_VK_NORM_CARRY=0|1
-  // when this is unset (measurements); default on.
+  // when this is unset (measurements); default: default_norm_carry(device).
   std::optional<bool> norm_carry = std::nullopt;
   // The decode step's rope_kv (Q/K norm, RoPE, the K/V store) folded into the decode attention dispatch
   // (Ops::attn_decode_rope): one dispatch and one barrier stage fewer per layer, where the grouped attention
@@ -68,6 +68,13 @@ struct EvaluatorOptions {
                                      // is stored in parts of whole rows, one allocation each; 0: the device's limit
                                      // (or PENSER_VK_MAX_ALLOCATION bytes when set: measurements)
 };
+
+// Whether the decode step carries its RMSNorms by default (EvaluatorOptions::norm_carry): everywhere but on
+// MoltenVK. The carry's last workgroup reads the other workgroups' partial sums in the same dispatch, which
+// needs device-coherent buffers: Metal has them only from MSL 3.2 and MoltenVK does not use them (its issue
+// #2497: a coherent buffer read across threadgroups gave stale values on Apple GPUs), so there the separate
+// rms_norm dispatch stays until an Apple GPU has run the parity suites.
+inline bool default_norm_carry(const DeviceInfo& device) { return !device.is_moltenvk(); }
 
 // Fails with a message the app can show: no Vulkan, no usable device, a tensor type the shaders lack, or
 // "the model and its context need X but the GPU has Y".

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "inference/vulkan/evaluator.h"
 #include "inference/vulkan/ops.h"
 #include "inference/vulkan/probe.h"
 #include "inference/vulkan/push.h"
@@ -75,6 +76,24 @@ class TestVulkanCore : public QObject {
     QVERIFY(!bad);
     QVERIFY(bad.error().message.find("no Vulkan device 7") != std::string::npos);
     QVERIFY(!choose_device({}, std::nullopt, true));
+  }
+
+  // The carried norm is on by default except on MoltenVK (evaluator.h: default_norm_carry), which is known by
+  // its driver id (or, from a driver that reports no id, its name); this machine's lavapipe reports its id.
+  void norm_carry_default_by_driver() {
+    DeviceInfo d;
+    d.driver_id = VK_DRIVER_ID_NVIDIA_PROPRIETARY;
+    QVERIFY(default_norm_carry(d));
+    d.driver_id = VK_DRIVER_ID_MOLTENVK;
+    QVERIFY(d.is_moltenvk());
+    QVERIFY(!default_norm_carry(d));
+    d.driver_id = VkDriverId(0);
+    d.driver_name = "MoltenVK";
+    QVERIFY(!default_norm_carry(d));
+    d.driver_name = "radv";
+    QVERIFY(default_norm_carry(d));
+    QCOMPARE(gpu.device->info().driver_id, VK_DRIVER_ID_MESA_LLVMPIPE);
+    QVERIFY(default_norm_carry(gpu.device->info()));
   }
 
   // The subgroup decision on devices this machine does not have (context.h: plan_subgroups): the width is
