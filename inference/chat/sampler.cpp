@@ -265,7 +265,21 @@ const std::vector<Candidate>& Sampler::kept(std::span<const float> logits,
   const size_t top_k = s_.top_k > 0 ? std::min(n, static_cast<size_t>(s_.top_k)) : n;
   const bool use_top_p = s_.top_p > 0.0f && s_.top_p < 1.0f;
   std::vector<Candidate>& c = scratch_.kept;
-  if (use_top_p || top_k < n) {
+  if (use_top_p && top_k < n) {
+    // Top-k, then top-p over the k renormalised (as transformers and llama.cpp chain them): the k most likely
+    // (k is small), in order, until their weight reaches p times the k's.
+    nucleus(w, sum, top_k, 1.0, scratch_.part, scratch_.next, c);
+    std::sort(c.begin(), c.end(), [](const Candidate& a, const Candidate& b) {
+      return a.p > b.p || (a.p == b.p && a.id < b.id);
+    });
+    double mass_k = 0;
+    for (const Candidate& x : c) mass_k += x.p;
+    const double target = s_.top_p * mass_k;
+    double mass = 0;
+    size_t keep = 0;
+    while (keep < c.size() && (keep == 0 || mass < target)) mass += c[keep++].p;
+    c.resize(keep);
+  } else if (use_top_p || top_k < n) {
     nucleus(w, sum, top_k, use_top_p ? s_.top_p : 1.0, scratch_.part, scratch_.next, c);
   } else {  // no ordered filter: every token
     c.resize(n);

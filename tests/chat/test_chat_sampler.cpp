@@ -175,6 +175,22 @@ class TestChatSampler : public QObject {
     check_frequencies(draw(s, logits_for(p), n), {0, 0.4 / 0.7, 0, 0.3 / 0.7}, n);
   }
 
+  // Top-p applies to the tokens top-k kept, renormalised: {0.4, 0.3} of top-2 are {0.57, 0.43}, so top-p 0.5
+  // keeps the first alone (against the whole vocabulary 0.4 would not reach 0.5 and both would stay).
+  void top_p_after_top_k_renormalises() {
+    std::vector<double> p = {0.4, 0.3, 0.2, 0.1};
+    SamplerSettings st = plain(15);
+    st.top_k = 2;
+    st.top_p = 0.5f;
+    Sampler s(st);
+    const auto d = s.distribution(logits_for(p), {});
+    QCOMPARE(int(d.size()), 1);
+    QCOMPARE(d[0].id, Token(0));
+    st.top_p = 0.6f;  // 0.57 < 0.6: both
+    QCOMPARE(int(Sampler(st).distribution(logits_for(p), {}).size()), 2);
+    for (int i = 0; i < 200; ++i) QCOMPARE(s.sample(logits_for(p), {}), Token(0));
+  }
+
   void min_p_drops_unlikely_tokens() {
     std::vector<double> p = {0.5, 0.25, 0.15, 0.1};
     SamplerSettings st = plain(5);
@@ -307,9 +323,10 @@ class TestChatSampler : public QObject {
         std::iota(idx.begin(), idx.end(), 0);
         std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return w[a] > w[b] || (w[a] == w[b] && a < b); });
         const size_t top_k = f.top_k > 0 ? size_t(f.top_k) : n;
-        const double target = f.top_p < 1 ? f.top_p * sum : std::numeric_limits<double>::infinity();
         std::vector<double> cum(n + 1, 0.0);  // cum[k]: weight of the first k
         for (size_t k = 0; k < n; ++k) cum[k + 1] = cum[k] + w[idx[k]];
+        // Top-p over what top-k left, renormalised (transformers' and llama.cpp's chain).
+        const double target = f.top_p < 1 ? f.top_p * cum[top_k] : std::numeric_limits<double>::infinity();
         size_t k_ref = 1;
         while (k_ref < top_k && cum[k_ref] < target) ++k_ref;
         const size_t k = dist.size();
