@@ -1,11 +1,11 @@
 // Token sampling: penalties, temperature, top-k, top-p, min-p, then a draw from a seeded generator.
 //
 // Order (as Hugging Face transformers and vLLM apply them): repetition and presence penalties on the raw
-// logits; temperature; top-k; top-p (the smallest set of most likely tokens whose probability, renormalised over
-// what top-k kept, reaches p);
-// min-p (tokens at least min_p times as likely as the best); renormalise; draw. Temperature 0 is greedy
-// (the highest logit after penalties). The generator is xoshiro256** seeded through splitmix64, and the
-// draw uses no standard-library distribution, so a seed gives the same tokens on every platform.
+// logits; temperature; top-k; top-p (the smallest set of most likely tokens whose probability, renormalised
+// over what top-k kept, reaches p); min-p (tokens at least min_p times as likely as the best); renormalise;
+// draw. Temperature 0 is greedy (the highest logit after penalties). The generator is xoshiro256** seeded
+// through splitmix64, the draw uses no standard-library distribution and the softmax no library exp, so a
+// seed gives the same tokens on every x86-64 CPU (docs/chat.md).
 #pragma once
 
 #include "inference/tokenizer/tokenizer.h"
