@@ -291,4 +291,6 @@ for t in $suites; do
 done
 sed '/^== sweep/,$d' "$bench_log" | grep -E '^(== bench|backend:|prefill:|decode:|decode reads|sampling:|load:|memory)'
 awk '/^== sweep/ {sub(/^== sweep /, ""); sub(/: env .*/, ""); name=$0} /^(prefill|decode):/ && name {print name": "$0}' "$bench_log"
+echo "---- each sweep line against its baseline of the same run (what the defaults should follow):"
+awk -f "$(dirname "$0")/sweep-ratios.awk" "$bench_log"
 awk '/^== bench .*quick/ {print} /^profile:/ {p=1} p && /^  / {print} /^profile:/ {print} /^  total/ {p=0}' "$bench_log" | head -90

@@ -1,0 +1,27 @@
+# scripts/device/gpu-run.sh's summary: awk -f sweep-ratios.awk bench.log
+# Each sweep line against its baseline measured in the same run: decode lines against "default" (or
+# "default kv 4096" for the 4096-position cache), prompt lines' prefill against "prompt default"; profiled
+# lines (their timestamps cost time) against the profiled baseline where there is one.
+/^== sweep/ {
+  s = $0; sub(/^== sweep /, "", s); sub(/: env .*/, "", s)
+  split(s, parts, / \| /); model = parts[1]; label = parts[2]; next
+}
+/^(prefill|decode):/ && label != "" {
+  v = $2 + 0
+  if ($1 == "decode:" && label !~ /^prompt/) dec[model SUBSEP label] = v
+  if ($1 == "prefill:" && label ~ /^prompt/) pre[model SUBSEP label] = v
+  if (!((model SUBSEP label) in seen)) { seen[model SUBSEP label] = 1; order[++n] = model SUBSEP label }
+}
+END {
+  for (i = 1; i <= n; ++i) {
+    split(order[i], k, SUBSEP); m = k[1]; l = k[2]
+    prof = l ~ /--profile/ ? " --profile" : ""
+    if (l ~ /^prompt/) { base = "prompt default" prof; have = (m SUBSEP l) in pre; v = pre[m SUBSEP l]; b = pre[m SUBSEP base]; what = "prefill" }
+    else {
+      base = (l ~ /kv ?4096/ ? "default kv 4096" : "default") prof
+      have = (m SUBSEP l) in dec; v = dec[m SUBSEP l]; b = dec[m SUBSEP base]; what = "decode"
+    }
+    if (!have || l == base || b <= 0) continue
+    printf "%-5s %-55s %s %9.2f tok/s = %5.3fx %s\n", m, l, what, v, v / b, base
+  }
+}
