@@ -92,8 +92,10 @@ class TestVulkanCore : public QObject {
     QVERIFY(!default_norm_carry(d));
     d.driver_name = "radv";
     QVERIFY(default_norm_carry(d));
-    QCOMPARE(gpu.device->info().driver_id, VK_DRIVER_ID_MESA_LLVMPIPE);
-    QVERIFY(default_norm_carry(gpu.device->info()));
+    const DeviceInfo& here = gpu.device->info();
+    if (here.is_cpu()) QCOMPARE(here.driver_id, VK_DRIVER_ID_MESA_LLVMPIPE);  // CI's lavapipe: the id is read
+    QVERIFY(here.driver_id != VkDriverId(0) || here.driver_name.empty());
+    QCOMPARE(default_norm_carry(here), !here.is_moltenvk());
   }
 
   // The subgroup decision on devices this machine does not have (context.h: plan_subgroups): the width is
