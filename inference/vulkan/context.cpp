@@ -266,16 +266,7 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.max_texel_elements = props.limits.maxTexelBufferElements;
   info.timestamp_period = props.limits.timestampPeriod;
 
-  if (props.apiVersion < VK_API_VERSION_1_1)
-    info.unusable_reason = fmt::format("supports Vulkan {} only; Penser needs 1.1", api_version_string(props.apiVersion));
-  else if (!info.storage_16bit)
-    info.unusable_reason = "lacks 16-bit storage buffer access (storageBuffer16BitAccess)";
-  else if (info.max_workgroup_invocations < 256 || info.max_shared_memory < 16384)
-    info.unusable_reason = "compute limits too small (needs 256 invocations and 16 KiB shared memory per workgroup)";
-  else if (info.max_storage_buffers_per_stage < 8)
-    info.unusable_reason = "fewer than 8 storage buffers per shader stage";
-  else if (info.max_push_constants < 128)
-    info.unusable_reason = "push constants smaller than 128 bytes";
+  info.unusable_reason = unusable_reason(info);
   return info;
 }
 
@@ -420,6 +411,25 @@ std::vector<std::string> Instance::validation_messages() const {
 namespace {
 bool power_of_two(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 }  // namespace
+
+// Why a device cannot run Penser ("" when it can): what every shader module and op assumes of any device.
+std::string unusable_reason(const DeviceInfo& info) {
+  if (info.api_version < VK_API_VERSION_1_1)
+    return fmt::format("supports Vulkan {} only; Penser needs 1.1", api_version_string(info.api_version));
+  if (!info.storage_16bit)
+    return "lacks 16-bit storage buffer access (storageBuffer16BitAccess)";
+  // The reductions' modules declare subgroup arithmetic even where a specialization constant turns it off
+  // (the shared-memory fall-back), and a module may declare only what the device supports.
+  if (!info.subgroup_arithmetic)
+    return "lacks subgroup arithmetic in compute shaders (VK_SUBGROUP_FEATURE_ARITHMETIC_BIT)";
+  if (info.max_workgroup_invocations < 256 || info.max_shared_memory < 16384)
+    return "compute limits too small (needs 256 invocations and 16 KiB shared memory per workgroup)";
+  if (info.max_storage_buffers_per_stage < 8)
+    return "fewer than 8 storage buffers per shader stage";
+  if (info.max_push_constants < 128)
+    return "push constants smaller than 128 bytes";
+  return "";
+}
 
 // Why pin: a SPIR-V 1.5 pipeline created without a required size sees gl_SubgroupSize == subgroupSize, but
 // a driver that compiles another width (Intel SIMD8/16 for a SIMD32-reported device, AMD wave32/64) may

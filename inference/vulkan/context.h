@@ -102,6 +102,11 @@ struct SubgroupPlan {
   std::string note;      // one line for `penser-cli devices`: how the width is known, or why it is off
 };
 
+// Why a device cannot run Penser, from its description ("" when it can; DeviceInfo::unusable_reason):
+// Vulkan 1.1, 16-bit storage buffers, subgroup arithmetic in compute (the shader modules declare it), 256
+// invocations and 16 KiB of shared memory per workgroup, 8 storage buffers per stage, 128-byte push constants.
+std::string unusable_reason(const DeviceInfo& info);
+
 // The decision, from the device's description alone (unit-tested on synthetic devices). `requested`
 // (PENSER_VK_SUBGROUP_SIZE, 0: none) picks another width to pin where the device can pin it.
 SubgroupPlan plan_subgroups(const DeviceInfo& info, uint32_t requested = 0);

@@ -4,6 +4,7 @@
 #include "tests/test_support.h"
 
 #include <cmath>
+#include <map>
 #include <cstring>
 #include <numeric>
 
@@ -284,6 +285,67 @@ class TestVulkanCore : public QObject {
     }
     QVERIFY(find_shader("mul_mv_q4_k") != nullptr);
     QVERIFY(find_shader("nope") == nullptr);
+  }
+
+  // A module may declare only capabilities the device supports, even on a path a specialization constant
+  // turns off. So every SPIR-V capability of every embedded module is either required of every usable
+  // device (context.cpp: 16-bit storage, subgroup arithmetic; Vulkan 1.1: basic subgroups, texel buffers) or
+  // belongs to a module family the ops pick only where the device has it (64-bit integers: the CPU
+  // implementations' _i64 / _il / mul_mm_cpu modules and the probe's int64 reads; ballot: mul_mm_cpu;
+  // fp16, the memory model and cooperative matrices: mul_mm_cm where coopmat_usable). A new capability
+  // fails here until usable() or an op's gate covers it.
+  void shader_capabilities_are_covered() {
+    enum : uint32_t {
+      kShader = 1, kFloat16 = 9, kInt64 = 11, kSampledBuffer = 46, kGroupNonUniform = 61,
+      kGroupNonUniformArithmetic = 63, kGroupNonUniformBallot = 64, kStorageBuffer16BitAccess = 4433,
+      kVulkanMemoryModel = 5345, kCooperativeMatrixNV = 5357,
+    };
+    auto has = [](std::string_view name, std::initializer_list<std::string_view> parts) {
+      return std::any_of(parts.begin(), parts.end(), [&](std::string_view p) { return name.find(p) != name.npos; });
+    };
+    std::map<uint32_t, int> seen;
+    for (const EmbeddedShader& m : embedded_shaders()) {
+      const std::string_view name = m.name;
+      for (size_t i = 5; i < m.n_words;) {  // after the header: instructions, word count << 16 | opcode
+        const uint32_t count = m.words[i] >> 16, opcode = m.words[i] & 0xFFFFu;
+        QVERIFY2(count > 0 && i + count <= m.n_words, m.name);
+        if (opcode == 17) {  // OpCapability
+          const uint32_t cap = m.words[i + 1];
+          ++seen[cap];
+          bool ok = false;
+          switch (cap) {
+            case kShader: case kSampledBuffer: case kGroupNonUniform: case kGroupNonUniformArithmetic:
+            case kStorageBuffer16BitAccess:
+              ok = true;  // every usable device
+              break;
+            case kInt64:
+              ok = has(name, {"_i64", "_il", "mul_mm_cpu_", "probe_read_int64"});
+              break;
+            case kGroupNonUniformBallot:
+              ok = has(name, {"mul_mm_cpu_"});
+              break;
+            case kFloat16: case kVulkanMemoryModel: case kCooperativeMatrixNV:
+              ok = has(name, {"mul_mm_cm_"}) && !has(name, {"_emu"});
+              break;
+          }
+          QVERIFY2(ok, qPrintable(QString("%1 declares capability %2, which no device requirement or op gate covers")
+                                      .arg(m.name).arg(cap)));
+        }
+        i += count;
+      }
+    }
+    // The scan saw the families it is about (a parser that read nothing would pass vacuously).
+    QVERIFY(seen[kShader] == int(embedded_shaders().size()));
+    QVERIFY(seen[kGroupNonUniformArithmetic] > 10 && seen[kInt64] > 10 && seen[kCooperativeMatrixNV] > 0);
+    // The requirements behind "every usable device": this device meets them, and one lacking 16-bit storage
+    // or subgroup arithmetic is refused with a reason.
+    DeviceInfo d = gpu.device->info();
+    QCOMPARE(unusable_reason(d), std::string());
+    d.subgroup_arithmetic = false;
+    QVERIFY(unusable_reason(d).find("subgroup arithmetic") != std::string::npos);
+    d = gpu.device->info();
+    d.storage_16bit = false;
+    QVERIFY(unusable_reason(d).find("16-bit storage") != std::string::npos);
   }
 
   // Every barrier, memory barriers included, stands in uniform control flow (shaders/check_barriers.py: on
