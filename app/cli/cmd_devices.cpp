@@ -48,6 +48,8 @@ json device_json(const vulkan::DeviceInfo& d, bool chosen) {
       {"device_id", d.device_id},
       {"heaps", heaps},
       {"device_local_bytes", d.device_local_bytes},
+      {"system_bytes", d.system_bytes},
+      {"memory_budget_bytes", d.memory_budget()},
       {"unified_memory", d.unified_memory},
       {"subgroup_size", d.subgroup_size},
       {"subgroup_arithmetic", d.subgroup_arithmetic},
@@ -84,7 +86,9 @@ void print_device(const vulkan::DeviceInfo& d, bool chosen) {
   std::string heaps;
   for (const auto& h : d.heaps)
     heaps += fmt::format("{}{}{}", heaps.empty() ? "" : ", ", vulkan::format_bytes(h.size), h.device_local ? " (device-local)" : "");
-  std::printf("     memory       %s%s\n", heaps.c_str(), d.unified_memory ? "; host-visible device memory" : "");
+  std::printf("     memory       %s%s; a model may take %s%s\n", heaps.c_str(),
+              d.unified_memory ? "; host-visible device memory" : "", vulkan::format_bytes(d.memory_budget()).c_str(),
+              d.memory_budget() > d.device_local_bytes ? " (system memory: an integrated GPU)" : "");
   std::string range = d.min_subgroup_size ? fmt::format(", min {} max {}", d.min_subgroup_size, d.max_subgroup_size) : "";
   std::printf("     subgroups    %u%s%s; used: %s\n", d.subgroup_size, d.subgroup_arithmetic ? " (arithmetic)" : "",
               range.c_str(), vulkan::device_subgroup_plan(d).note.c_str());

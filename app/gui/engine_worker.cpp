@@ -333,7 +333,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
         } else {
           use_vulkan = true;
           vk_device = *chosen;
-          vk_usable_bytes = d.device_local_bytes / 10 * 9;
+          vk_usable_bytes = d.memory_budget() / 10 * 9;  // as Device::check_fits
           vk_cpu = d.is_cpu();
           vk_batch = request.n_batch > 0 ? std::min<uint32_t>(uint32_t(request.n_batch), vulkan::kMaxBatch)
                                          : vulkan::default_batch(d);

@@ -81,7 +81,8 @@ DeviceList enumerate_devices() {
     m[QStringLiteral("name")] = QString::fromStdString(d.name);
     m[QStringLiteral("type")] = QString::fromStdString(d.type_name);
     m[QStringLiteral("usable")] = d.usable();
-    m[QStringLiteral("memory")] = QLocale().formattedDataSize(qint64(d.device_local_bytes), 1);
+    // What a model may take there (an integrated GPU's system memory where its device-local heap is smaller).
+    m[QStringLiteral("memory")] = QLocale().formattedDataSize(qint64(d.memory_budget()), 1);
     if (!d.usable()) m[QStringLiteral("reason")] = QString::fromStdString(d.unusable_reason);
     any_gpu |= d.usable() && !d.is_cpu();
     out.devices.push_back(m);

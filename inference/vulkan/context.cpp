@@ -217,6 +217,10 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
     if ((f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && (f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
         (f & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT))
       info.unified_memory = true;
+    const VkMemoryHeap& heap = mem.memoryHeaps[mem.memoryTypes[i].heapIndex];
+    if ((f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && (f & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) &&
+        !(heap.flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT))
+      info.system_bytes = std::max(info.system_bytes, heap.size);
   }
   info.subgroup_size = subgroup.subgroupSize;
   info.subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&

@@ -6,6 +6,7 @@
 // SwiftShader) only when asked for or when it is the only device.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -39,6 +40,10 @@ struct DeviceInfo {
   uint32_t vendor_id = 0, device_id = 0;
   std::vector<MemoryHeap> heaps;
   uint64_t device_local_bytes = 0;  // the largest device-local heap
+  // The largest heap that is not device-local but has a host-visible memory type: system memory the GPU
+  // reads. On an integrated GPU it is the same physical memory (AMD's Windows driver reports only the BIOS
+  // carve-out, often 512 MiB, as device-local on its APUs).
+  uint64_t system_bytes = 0;
   bool unified_memory = false;      // a memory type is both device-local and host-visible
   uint32_t subgroup_size = 0;        // VkPhysicalDeviceSubgroupProperties: what SPIR-V 1.5 shaders see by default
   bool subgroup_arithmetic = false;  // compute stage supports subgroupAdd/Max
@@ -84,6 +89,12 @@ struct DeviceInfo {
   std::string unusable_reason;
   bool usable() const { return unusable_reason.empty(); }
   bool is_cpu() const { return type == VK_PHYSICAL_DEVICE_TYPE_CPU; }
+  // Memory the model and its cache may take: the largest device-local heap, or on an integrated GPU the
+  // system-memory heap where that is larger (buffers go there when device-local memory runs out: Buffer).
+  bool system_memory_fallback() const { return type == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU || is_cpu(); }
+  uint64_t memory_budget() const {
+    return system_memory_fallback() ? std::max(device_local_bytes, system_bytes) : device_local_bytes;
+  }
   // MoltenVK (Vulkan on Apple's Metal): its shaders are translated to Metal, whose guarantees differ (no
   // memory-only fence, no device-coherent buffers before MSL 3.2: docs/vulkan.md, "Barriers and Apple GPUs").
   bool is_moltenvk() const { return driver_id == VK_DRIVER_ID_MOLTENVK || driver_name == "MoltenVK"; }

@@ -184,12 +184,13 @@ Status Device::end_once(VkCommandBuffer cmd, std::string_view what) {
 }
 
 Status Device::check_fits(uint64_t bytes, std::string_view what) const {
-  // Leave room for the driver, the display and other programs: 90% of the largest device-local heap.
-  const uint64_t usable = info_.device_local_bytes / 10 * 9;
+  // Leave room for the driver, the display and other programs: 90% of the largest device-local heap (or of
+  // system memory on an integrated GPU where that is larger: DeviceInfo::memory_budget).
+  const uint64_t usable = info_.memory_budget() / 10 * 9;
   if (bytes > usable)
     return make_error("{} need {} but the GPU {} has {} of memory ({} usable); choose a smaller model or "
                       "context, or the CPU backend",
-                      what, format_bytes(bytes), info_.name, format_bytes(info_.device_local_bytes),
+                      what, format_bytes(bytes), info_.name, format_bytes(info_.memory_budget()),
                       format_bytes(usable));
   return {};
 }

@@ -2,6 +2,7 @@
 // memory-fit check made before a model is loaded. Everything created on a Device must be destroyed before it.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -53,6 +54,12 @@ class Device {
     return end_once(cmd, what);
   }
 
+  // Tests: device-local allocations are refused as if the heap were full once `bytes` of them are taken, so
+  // that an integrated GPU's fall-back to system memory (Buffer::create) runs on lavapipe. 0: no limit.
+  void limit_device_local_for_tests(uint64_t bytes) { device_local_limit_ = bytes; }
+  uint64_t device_local_limit_for_tests() const { return device_local_limit_; }
+  std::atomic<uint64_t>& device_local_taken() { return device_local_taken_; }  // Buffer's count for the limit
+
   // Before loading: do `bytes` (weights + KV cache + scratch) fit in the device's memory? The error names
   // both figures, e.g. "the model and its context need 5.20 GiB but llvmpipe has 3.80 GiB of memory".
   Status check_fits(uint64_t bytes, std::string_view what) const;
@@ -75,6 +82,8 @@ class Device {
   VkCommandPool once_pool_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
   std::mutex submit_mutex_;
+  uint64_t device_local_limit_ = 0;
+  std::atomic<uint64_t> device_local_taken_{0};
 };
 
 }  // namespace penser::vulkan

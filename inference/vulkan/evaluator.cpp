@@ -69,6 +69,7 @@ class VulkanEvaluator final : public model::Evaluator {
     PENSER_ASSIGN_OR_RETURN(self->instance_, Instance::create({.validation = opt.validation}));
     PENSER_ASSIGN_OR_RETURN(uint32_t index, choose_device(self->instance_->devices(), opt.device, true));
     PENSER_ASSIGN_OR_RETURN(self->device_, Device::create(*self->instance_, index));
+    if (opt.device_local_limit_bytes) self->device_->limit_device_local_for_tests(opt.device_local_limit_bytes);
     const uint32_t n_batch = opt.n_batch ? opt.n_batch : default_batch(self->device_->info());
     self->n_batch_ = std::clamp<uint32_t>(n_batch, 1, self->n_ctx_);
     PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_, self->n_batch_, self->device_->info().is_cpu()),
@@ -133,6 +134,7 @@ class VulkanEvaluator final : public model::Evaluator {
     for (const auto& b : owned_) {
       w.bytes += b->size();
       w.largest = std::max(w.largest, b->size());
+      w.in_system_memory += b->in_system_memory() ? 1 : 0;
     }
     return w;
   }

@@ -64,6 +64,9 @@ struct EvaluatorOptions {
   uint64_t max_binding_bytes = 0;    // tests: Ops::Options::max_binding_bytes (matrices above it split); 0: the device's
   uint32_t mul_mm_coopmat = 0;       // tests: Ops::Options::mul_mm_coopmat (2: the emulated cooperative-matrix
                                      // prompt product on any device); 0: PENSER_VK_MUL_MM_COOPMAT, else off
+  uint64_t device_local_limit_bytes = 0;  // tests: Device::limit_device_local_for_tests (buffers past it go to
+                                         // system memory, as on an integrated GPU whose device-local heap is
+                                         // full); 0: none
   uint64_t max_allocation_bytes = 0; // tests: a weight matrix above it (or above the device's maxMemoryAllocationSize)
                                      // is stored in parts of whole rows, one allocation each; 0: the device's limit
                                      // (or PENSER_VK_MAX_ALLOCATION bytes when set: measurements)
@@ -118,6 +121,7 @@ struct WeightAllocations {
   uint32_t split_matrices = 0;
   uint32_t interleaved = 0;  // matrices stored interleaved (Matrix::interleaved: CPU implementations)
   uint64_t padding = 0;      // bytes their padded blocks add to the file's (Q6_K: 14 per block)
+  uint32_t in_system_memory = 0;  // allocations in system memory (device-local memory was full: Buffer)
   bool cpu_implementation = false;  // the device is one (lavapipe)
 };
 Result<WeightAllocations> weight_allocations(const model::Evaluator& evaluator);

@@ -41,8 +41,39 @@ Result<std::unique_ptr<Buffer>> Buffer::create(Device& device, uint64_t size, Me
   VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   mai.allocationSize = req.size;
   mai.memoryTypeIndex = *type;
-  PENSER_VK_TRY(vkAllocateMemory(dev, &mai, nullptr, &self->memory_),
-                fmt::format("allocating {} of GPU memory for {}", format_bytes(req.size), what));
+  const VkPhysicalDeviceMemoryProperties& props = device.memory_properties();
+  const bool device_local = use != MemoryUse::Host &&
+                            (props.memoryTypes[*type].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+  VkResult allocated = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+  const uint64_t limit = device.device_local_limit_for_tests();
+  if (!device_local || limit == 0 || device.device_local_taken() + req.size <= limit)
+    allocated = vkAllocateMemory(dev, &mai, nullptr, &self->memory_);
+  if (allocated == VK_SUCCESS && device_local) {
+    device.device_local_taken() += req.size;
+    self->device_local_counted_ = req.size;
+  }
+  if (allocated != VK_SUCCESS) self->memory_ = VK_NULL_HANDLE;  // nothing for the destructor to free
+  // An integrated GPU whose device-local heap is full (AMD's Windows driver reports only the BIOS carve-out,
+  // often 512 MiB, as device-local on its APUs): the same physical memory through a host-visible type of a
+  // system-memory heap, or of any heap where there is none (CPU implementations). A discrete GPU would read
+  // it across the bus, so there the error stands.
+  if (allocated == VK_ERROR_OUT_OF_DEVICE_MEMORY && use != MemoryUse::Host && info.system_memory_fallback()) {
+    int system = -1;
+    for (int pass = 0; pass < 2 && system < 0; ++pass)
+      for (uint32_t i = 0; i < props.memoryTypeCount && system < 0; ++i) {
+        const VkMemoryPropertyFlags f = props.memoryTypes[i].propertyFlags;
+        const bool heap_local = props.memoryHeaps[props.memoryTypes[i].heapIndex].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT;
+        if ((req.memoryTypeBits & (1u << i)) && (f & host) == host && (pass == 1 || !heap_local)) system = int(i);
+      }
+    if (system >= 0) {
+      mai.memoryTypeIndex = uint32_t(system);
+      *type = uint32_t(system);
+      allocated = vkAllocateMemory(dev, &mai, nullptr, &self->memory_);
+      self->system_memory_ = allocated == VK_SUCCESS;
+      if (allocated != VK_SUCCESS) self->memory_ = VK_NULL_HANDLE;
+    }
+  }
+  PENSER_VK_TRY(allocated, fmt::format("allocating {} of GPU memory for {}", format_bytes(req.size), what));
   PENSER_VK_TRY(vkBindBufferMemory(dev, self->buffer_, self->memory_, 0), "binding buffer memory");
   const VkMemoryPropertyFlags flags = device.memory_properties().memoryTypes[*type].propertyFlags;
   if ((flags & host) == host && use != MemoryUse::DeviceStaged)
@@ -52,6 +83,7 @@ Result<std::unique_ptr<Buffer>> Buffer::create(Device& device, uint64_t size, Me
 
 Buffer::~Buffer() {
   VkDevice dev = device_ ? device_->handle() : VK_NULL_HANDLE;
+  if (device_) device_->device_local_taken() -= device_local_counted_;
   if (mapped_) vkUnmapMemory(dev, memory_);
   if (buffer_) vkDestroyBuffer(dev, buffer_, nullptr);
   if (memory_) vkFreeMemory(dev, memory_, nullptr);

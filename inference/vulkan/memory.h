@@ -38,6 +38,9 @@ class Buffer {
   // Whether the buffer may be bound as a uniform buffer or a uniform texel buffer: on CPU implementations
   // only (create); the Recorder checks it for every such binding.
   bool uniform_usage() const { return uniform_usage_; }
+  // Device-local memory was full and the buffer lives in system memory instead (integrated GPUs and CPU
+  // implementations only: Buffer::create).
+  bool in_system_memory() const { return system_memory_; }
 
   // Copies bytes in or out: a memcpy when mapped, else through a staging buffer in chunks.
   Status write(uint64_t offset, const void* data, uint64_t n);
@@ -61,6 +64,8 @@ class Buffer {
   VkDeviceMemory memory_ = VK_NULL_HANDLE;
   void* mapped_ = nullptr;
   bool uniform_usage_ = false;
+  bool system_memory_ = false;
+  uint64_t device_local_counted_ = 0;  // bytes counted in Device::device_local_taken (tests' limit)
 };
 
 // Chunk size for staged copies: large enough to amortise a submission, small enough to stay in host memory.

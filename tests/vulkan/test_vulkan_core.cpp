@@ -79,6 +79,25 @@ class TestVulkanCore : public QObject {
     QVERIFY(!choose_device({}, std::nullopt, true));
   }
 
+  // The memory a model may take (DeviceInfo::memory_budget, Device::check_fits, the app's fit check): the
+  // largest device-local heap, or on an integrated GPU the system-memory heap where that is larger (AMD's
+  // Windows driver reports a 512 MiB carve-out as its APUs' device-local memory); never system memory on a
+  // discrete GPU, which would read it across the bus.
+  void memory_budget_counts_system_memory_on_integrated_gpus() {
+    DeviceInfo d;
+    d.type = VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU;
+    d.device_local_bytes = 512ull << 20;
+    d.system_bytes = 8ull << 30;
+    QCOMPARE(d.memory_budget(), 8ull << 30);
+    d.device_local_bytes = 16ull << 30;  // Intel, RADV: a large device-local heap
+    QCOMPARE(d.memory_budget(), 16ull << 30);
+    d.type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+    d.device_local_bytes = 512ull << 20;
+    QCOMPARE(d.memory_budget(), 512ull << 20);
+    const DeviceInfo& here = gpu.device->info();
+    QVERIFY(here.memory_budget() >= here.device_local_bytes);
+  }
+
   // The carried norm is on by default except on MoltenVK (evaluator.h: default_norm_carry), which is known by
   // its driver id (or, from a driver that reports no id, its name); this machine's lavapipe reports its id.
   void norm_carry_default_by_driver() {

@@ -732,6 +732,39 @@ class TestVulkanEvaluator : public QObject {
     QVERIFY2(a->largest <= 20000 && a->split_matrices > 0, fmt::format("largest {}", a->largest).c_str());
     QCOMPARE(b->split_matrices, 0u);
   }
+
+  // An integrated GPU whose device-local heap is full (a Windows AMD APU's 512 MiB carve-out) keeps loading:
+  // the buffers past it go to system memory (Buffer::create; here the heap is made "full" after 64 KiB by
+  // the test limit). The same logits as with everything device-local, through the prompt batch and decode
+  // steps; weights in system memory are counted; a limit of 0 leaves everything device-local.
+  void system_memory_fallback() {
+    const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::Q4_K, false, true);
+    const std::string path = dir.filePath("sysmem.gguf").toStdString();
+    VKT_OK(model::write_synth_model(spec, path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    vulkan::EvaluatorOptions opt{.n_ctx = 32, .device = vkt::device_override(), .validation = true, .n_batch = 4};
+    auto local = vulkan::create_evaluator(**m, opt);
+    VKT_OK(local);
+    opt.device_local_limit_bytes = 64 << 10;
+    auto spilled = vulkan::create_evaluator(**m, opt);
+    VKT_OK(spilled);
+    auto a = vulkan::weight_allocations(**local), b = vulkan::weight_allocations(**spilled);
+    VKT_OK(a);
+    VKT_OK(b);
+    QCOMPARE(a->in_system_memory, 0u);
+    QVERIFY2(b->in_system_memory > 0 && b->in_system_memory < b->count,
+             fmt::format("{} of {} weight allocations in system memory", b->in_system_memory, b->count).c_str());
+    const uint32_t V = (*m)->hparams().n_vocab;
+    std::vector<float> la(V), lb(V);
+    std::vector<tokenizer::Token> tokens = {1, 17, 200, 3, 99, 42};
+    for (int step = 0; step < 4; ++step) {
+      VKT_OK((*local)->eval(tokens, la));
+      VKT_OK((*spilled)->eval(tokens, lb));
+      QVERIFY2(la == lb, fmt::format("step {}: logits differ (nmse {:.3g})", step, nmse(lb, la)).c_str());
+      tokens = {tokenizer::Token(std::max_element(la.begin(), la.end()) - la.begin())};
+    }
+  }
 };
 
 QTEST_GUILESS_MAIN(TestVulkanEvaluator)
