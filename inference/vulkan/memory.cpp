@@ -5,6 +5,67 @@
 
 namespace penser::vulkan {
 
+std::vector<MemoryChoice> memory_type_order(const VkPhysicalDeviceMemoryProperties& props, uint32_t type_bits,
+                                            MemoryUse use, const DeviceInfo& info) {
+  const VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+  auto flags = [&](uint32_t i) { return props.memoryTypes[i].propertyFlags; };
+  auto heap = [&](uint32_t i) { return props.memoryHeaps[props.memoryTypes[i].heapIndex]; };
+  auto allowed = [&](uint32_t i) { return (type_bits & (1u << i)) != 0; };
+  std::vector<MemoryChoice> out;
+  auto add = [&](uint32_t i, bool system) {
+    for (const MemoryChoice& c : out)
+      if (c.type == i) return;
+    out.push_back({i, system});
+  };
+  if (use == MemoryUse::Host) {
+    // Staging and read-back: host-visible and coherent, cached where possible (the CPU reads it back).
+    for (uint32_t want : {host | VK_MEMORY_PROPERTY_HOST_CACHED_BIT, host})
+      for (uint32_t i = 0; i < props.memoryTypeCount; ++i)
+        if (allowed(i) && (flags(i) & want) == want) add(i, false);
+    return out;
+  }
+  uint64_t largest_local = 0;
+  for (uint32_t i = 0; i < props.memoryHeapCount; ++i)
+    if (props.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
+      largest_local = std::max(largest_local, props.memoryHeaps[i].size);
+  auto local = [&](uint32_t i) { return (flags(i) & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) != 0; };
+  // 1. Device-local and mapped (no staging copy), but only in a heap as large as the largest device-local one:
+  //    unified memory or a resizable BAR. A discrete GPU without one also offers such a type in a 256 MiB
+  //    "BAR" heap; weights put there first fill it and then fail to allocate.
+  if (use == MemoryUse::DeviceLocal)
+    for (uint32_t i = 0; i < props.memoryTypeCount; ++i)
+      if (allowed(i) && local(i) && (flags(i) & host) == host && heap(i).size >= largest_local) add(i, false);
+  // 2. Device-local, the larger heaps first (split heaps: the next one when one is full).
+  std::vector<uint32_t> locals;
+  for (uint32_t i = 0; i < props.memoryTypeCount; ++i)
+    if (allowed(i) && local(i)) locals.push_back(i);
+  std::stable_sort(locals.begin(), locals.end(), [&](uint32_t a, uint32_t b) {
+    if (heap(a).size != heap(b).size) return heap(a).size > heap(b).size;
+    return (flags(a) & host) != host && (flags(b) & host) == host;  // in one heap, the plain type first
+  });
+  for (uint32_t i : locals) add(i, false);
+  // 3. On an integrated GPU (or a CPU implementation) whose device-local memory is full, the same physical
+  //    memory through a host-visible type of a system-memory heap (AMD's Windows driver reports only the
+  //    BIOS carve-out, often 512 MiB, as device-local on its APUs); or of any heap where there is none. A
+  //    discrete GPU would read it across the bus: there the allocation error stands.
+  if (info.system_memory_fallback()) {
+    bool found = false;
+    for (int pass = 0; pass < 2 && !found; ++pass)  // pass 1 (a device with no system heap): the same types again
+      for (uint32_t i = 0; i < props.memoryTypeCount; ++i) {
+        const bool heap_local = heap(i).flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT;
+        if (allowed(i) && (flags(i) & host) == host && (pass == 1 || !heap_local)) {
+          out.push_back({i, true});
+          found = true;
+        }
+      }
+  }
+  // 4. A device with no device-local type at all (none known): any type the buffer allows.
+  if (out.empty())
+    for (uint32_t i = 0; i < props.memoryTypeCount; ++i)
+      if (allowed(i)) add(i, false);
+  return out;
+}
+
 Result<std::unique_ptr<Buffer>> Buffer::create(Device& device, uint64_t size, MemoryUse use, std::string_view what) {
   PENSER_ASSERT(size > 0);
   const DeviceInfo& info = device.info();
@@ -30,52 +91,39 @@ Result<std::unique_ptr<Buffer>> Buffer::create(Device& device, uint64_t size, Me
   VkMemoryRequirements req{};
   vkGetBufferMemoryRequirements(dev, self->buffer_, &req);
   const VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-  Result<uint32_t> type = use != MemoryUse::Host
-      // Device-local, and mapped as well when such a type exists (unified memory: no staging copy).
-      ? device.find_memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, host)
-      : device.find_memory_type(req.memoryTypeBits, host, VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
-  if (!type && use != MemoryUse::Host)
-    type = device.find_memory_type(req.memoryTypeBits, 0, 0);
-  if (!type) return type.take_error();
-
+  const VkPhysicalDeviceMemoryProperties& props = device.memory_properties();
+  const std::vector<MemoryChoice> order = memory_type_order(props, req.memoryTypeBits, use, info);
+  if (order.empty())
+    return make_error("the GPU {} has no suitable memory type for {} (types 0x{:x})", info.name, what, req.memoryTypeBits);
+  // The first candidate that has room: a full heap answers VK_ERROR_OUT_OF_DEVICE_MEMORY and the next one is
+  // tried (another device-local heap, then system memory where memory_type_order allows it).
   VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   mai.allocationSize = req.size;
-  mai.memoryTypeIndex = *type;
-  const VkPhysicalDeviceMemoryProperties& props = device.memory_properties();
-  const bool device_local = use != MemoryUse::Host &&
-                            (props.memoryTypes[*type].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
   VkResult allocated = VK_ERROR_OUT_OF_DEVICE_MEMORY;
+  uint32_t type = order.front().type;
   const uint64_t limit = device.device_local_limit_for_tests();
-  if (!device_local || limit == 0 || device.device_local_taken() + req.size <= limit)
+  for (const MemoryChoice& c : order) {
+    type = c.type;
+    const bool device_local = props.memoryTypes[c.type].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+    if (device_local && !c.system_memory && use != MemoryUse::Host && limit != 0 &&
+        device.device_local_taken() + req.size > limit)
+      continue;  // tests: as if the device-local heaps were full
+    mai.memoryTypeIndex = c.type;
     allocated = vkAllocateMemory(dev, &mai, nullptr, &self->memory_);
-  if (allocated == VK_SUCCESS && device_local) {
-    device.device_local_taken() += req.size;
-    self->device_local_counted_ = req.size;
-  }
-  if (allocated != VK_SUCCESS) self->memory_ = VK_NULL_HANDLE;  // nothing for the destructor to free
-  // An integrated GPU whose device-local heap is full (AMD's Windows driver reports only the BIOS carve-out,
-  // often 512 MiB, as device-local on its APUs): the same physical memory through a host-visible type of a
-  // system-memory heap, or of any heap where there is none (CPU implementations). A discrete GPU would read
-  // it across the bus, so there the error stands.
-  if (allocated == VK_ERROR_OUT_OF_DEVICE_MEMORY && use != MemoryUse::Host && info.system_memory_fallback()) {
-    int system = -1;
-    for (int pass = 0; pass < 2 && system < 0; ++pass)
-      for (uint32_t i = 0; i < props.memoryTypeCount && system < 0; ++i) {
-        const VkMemoryPropertyFlags f = props.memoryTypes[i].propertyFlags;
-        const bool heap_local = props.memoryHeaps[props.memoryTypes[i].heapIndex].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT;
-        if ((req.memoryTypeBits & (1u << i)) && (f & host) == host && (pass == 1 || !heap_local)) system = int(i);
+    if (allocated == VK_SUCCESS) {
+      if (device_local && !c.system_memory && use != MemoryUse::Host) {
+        device.device_local_taken() += req.size;
+        self->device_local_counted_ = req.size;
       }
-    if (system >= 0) {
-      mai.memoryTypeIndex = uint32_t(system);
-      *type = uint32_t(system);
-      allocated = vkAllocateMemory(dev, &mai, nullptr, &self->memory_);
-      self->system_memory_ = allocated == VK_SUCCESS;
-      if (allocated != VK_SUCCESS) self->memory_ = VK_NULL_HANDLE;
+      self->system_memory_ = c.system_memory;
+      break;
     }
+    self->memory_ = VK_NULL_HANDLE;  // nothing for the destructor to free
+    if (allocated != VK_ERROR_OUT_OF_DEVICE_MEMORY) break;
   }
   PENSER_VK_TRY(allocated, fmt::format("allocating {} of GPU memory for {}", format_bytes(req.size), what));
   PENSER_VK_TRY(vkBindBufferMemory(dev, self->buffer_, self->memory_, 0), "binding buffer memory");
-  const VkMemoryPropertyFlags flags = device.memory_properties().memoryTypes[*type].propertyFlags;
+  const VkMemoryPropertyFlags flags = props.memoryTypes[type].propertyFlags;
   if ((flags & host) == host && use != MemoryUse::DeviceStaged)
     PENSER_VK_TRY(vkMapMemory(dev, self->memory_, 0, VK_WHOLE_SIZE, 0, &self->mapped_), "mapping GPU memory");
   return self;

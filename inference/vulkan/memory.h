@@ -7,6 +7,8 @@
 
 #include "inference/vulkan/device.h"
 
+#include <vector>
+
 namespace penser::vulkan {
 
 enum class MemoryUse {
@@ -17,6 +19,15 @@ enum class MemoryUse {
 };
 
 class Buffer;
+
+// The memory types Buffer::create tries for a buffer of `use`, in order (tested on synthetic devices):
+// `system_memory` marks an integrated GPU's system-memory fall-back (Buffer::in_system_memory).
+struct MemoryChoice {
+  uint32_t type = 0;
+  bool system_memory = false;
+};
+std::vector<MemoryChoice> memory_type_order(const VkPhysicalDeviceMemoryProperties& props, uint32_t type_bits,
+                                            MemoryUse use, const DeviceInfo& info);
 
 // A part of a buffer bound to a shader. range is at most maxStorageBufferRange.
 struct BufferRange {

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "inference/vulkan/evaluator.h"
+#include "inference/vulkan/memory.h"
 #include "inference/vulkan/ops.h"
 #include "inference/vulkan/probe.h"
 #include "inference/vulkan/push.h"
@@ -96,6 +97,61 @@ class TestVulkanCore : public QObject {
     QCOMPARE(d.memory_budget(), 512ull << 20);
     const DeviceInfo& here = gpu.device->info();
     QVERIFY(here.memory_budget() >= here.device_local_bytes);
+  }
+
+  // Which memory a buffer goes to (memory_type_order), on memory layouts this machine does not have.
+  void memory_types_in_order() {
+    using Heaps = std::vector<std::pair<uint64_t, bool>>;                      // size, device-local
+    using Types = std::vector<std::pair<uint32_t, VkMemoryPropertyFlags>>;  // heap, flags
+    auto props_of = [](const Heaps& heaps, const Types& types) {
+      VkPhysicalDeviceMemoryProperties p{};
+      p.memoryHeapCount = uint32_t(heaps.size());
+      for (size_t i = 0; i < heaps.size(); ++i)
+        p.memoryHeaps[i] = {heaps[i].first, heaps[i].second ? VkMemoryHeapFlags(VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) : 0u};
+      p.memoryTypeCount = uint32_t(types.size());
+      for (size_t i = 0; i < types.size(); ++i) p.memoryTypes[i] = {types[i].second, types[i].first};
+      return p;
+    };
+    auto types_of = [](const std::vector<MemoryChoice>& order, bool system) {
+      std::vector<uint32_t> t;
+      for (const MemoryChoice& c : order)
+        if (c.system_memory == system) t.push_back(c.type);
+      return t;
+    };
+    constexpr VkMemoryPropertyFlags L = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
+                                    V = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                                    C = VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
+    constexpr uint64_t MiB = 1ull << 20, GiB = 1ull << 30;
+    DeviceInfo discrete, apu;
+    discrete.type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+    apu.type = VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU;
+    // A discrete GPU without resizable BAR: 8 GiB of VRAM, system memory, and the 256 MiB window of VRAM the
+    // CPU can map. Buffers go to VRAM (uploaded through staging), the window only when VRAM is full: put
+    // there first, the weights would fill 256 MiB and then fail to allocate.
+    const auto no_rebar = props_of({{8 * GiB, true}, {16 * GiB, false}, {256 * MiB, true}},
+                                   {{1, 0}, {0, L}, {1, V}, {1, V | C}, {2, L | V}});
+    auto order = memory_type_order(no_rebar, 0x1F, MemoryUse::DeviceLocal, discrete);
+    QCOMPARE(types_of(order, false), (std::vector<uint32_t>{1, 4}));
+    QVERIFY(types_of(order, true).empty());  // never system memory on a discrete GPU
+    // Resizable BAR (the H200's 140 GiB): all of VRAM mapped, so mapped VRAM first (no staging copy).
+    const auto rebar = props_of({{8 * GiB, true}, {16 * GiB, false}, {8 * GiB, true}},
+                                {{1, 0}, {0, L}, {1, V}, {1, V | C}, {2, L | V}});
+    QCOMPARE(memory_type_order(rebar, 0x1F, MemoryUse::DeviceLocal, discrete).front().type, 4u);
+    // DeviceStaged (never mapped) takes plain VRAM first even then; staging and read-back buffers take
+    // host-visible memory, cached first.
+    QCOMPARE(memory_type_order(rebar, 0x1F, MemoryUse::DeviceStaged, discrete).front().type, 1u);
+    QCOMPARE(types_of(memory_type_order(rebar, 0x1F, MemoryUse::Host, discrete), false),
+             (std::vector<uint32_t>{3, 2, 4}));
+    // An AMD APU on Windows: 512 MiB of device-local carve-out, system memory behind. Device-local first
+    // (mapped, as the carve-out is the largest device-local heap), then system memory.
+    const auto apu_props = props_of({{512 * MiB, true}, {16 * GiB, false}}, {{0, L}, {1, V}, {1, V | C}, {0, L | V}});
+    order = memory_type_order(apu_props, 0xF, MemoryUse::DeviceLocal, apu);
+    QCOMPARE(types_of(order, false), (std::vector<uint32_t>{3, 0}));
+    QCOMPARE(types_of(order, true), (std::vector<uint32_t>{1, 2}));
+    // The buffer's allowed types are respected.
+    order = memory_type_order(apu_props, 0x6, MemoryUse::DeviceLocal, apu);
+    QCOMPARE(types_of(order, false), std::vector<uint32_t>{});
+    QCOMPARE(types_of(order, true), (std::vector<uint32_t>{1, 2}));
   }
 
   // The carried norm is on by default except on MoltenVK (evaluator.h: default_norm_carry), which is known by
