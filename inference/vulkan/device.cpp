@@ -127,20 +127,6 @@ Device::~Device() {
   vkDestroyDevice(device_, nullptr);
 }
 
-Result<uint32_t> Device::find_memory_type(uint32_t type_bits, VkMemoryPropertyFlags required,
-                                          VkMemoryPropertyFlags preferred) const {
-  int fallback = -1;
-  for (uint32_t i = 0; i < memory_.memoryTypeCount; ++i) {
-    if (!(type_bits & (1u << i))) continue;
-    const VkMemoryPropertyFlags f = memory_.memoryTypes[i].propertyFlags;
-    if ((f & required) != required) continue;
-    if ((f & preferred) == preferred) return i;
-    if (fallback < 0) fallback = int(i);
-  }
-  if (fallback >= 0) return uint32_t(fallback);
-  return make_error("the GPU {} has no suitable memory type (flags 0x{:x})", info_.name, required);
-}
-
 Status Device::submit_and_wait(VkCommandBuffer cmd, std::string_view what, uint64_t timeout_ns) {
   std::lock_guard lock(submit_mutex_);
   VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};

@@ -33,10 +33,6 @@ class Device {
   // Valid bits of the compute queue's timestamps (0: the queue cannot write timestamps).
   uint32_t timestamp_bits() const { return timestamp_bits_; }
 
-  // A memory type among `type_bits` with all `required` flags, preferring one that also has `preferred`.
-  Result<uint32_t> find_memory_type(uint32_t type_bits, VkMemoryPropertyFlags required,
-                                    VkMemoryPropertyFlags preferred) const;
-
   // Submits a recorded command buffer and waits for it with a time limit, so that a hung GPU becomes an
   // error rather than a frozen program. Serialised: one submission at a time per device. timeout_ns 0: by
   // device (hang_timeout_ns).
