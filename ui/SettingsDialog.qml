@@ -33,6 +33,9 @@ Dialog {
     padding: Theme.spacing * 2
     standardButtons: Dialog.Close
     onClosed: needsReload = false
+    // The GPU list shows what is free on each GPU now (other programs' use changes): enumerate again, off the
+    // GUI thread.
+    onAboutToShow: Settings.refreshDevices()
 
     component Heading: Label {
         Layout.fillWidth: true
@@ -191,12 +194,16 @@ Dialog {
                 spacing: Theme.spacing
                 FieldLabel { text: qsTr("GPU") }
                 ComboBox {
-                    Layout.preferredWidth: 300
+                    // Wider than the others: "NVIDIA GeForce RTX 4060 Laptop GPU · 8.0 GiB (5.9 GiB free)".
+                    Layout.preferredWidth: 420
+                    Layout.maximumWidth: 420
+                    Layout.fillWidth: true
                     enabled: Settings.backend !== "cpu"
                     readonly property var choices: [{ index: -1, label: qsTr("Default") }].concat(
                         Settings.devices.map((d) => ({
                             index: d.index,
                             label: d.usable === false ? qsTr("%1 (not usable: %2)").arg(d.name).arg(d.reason)
+                                                      : d.free ? qsTr("%1 · %2 (%3 free)").arg(d.name).arg(d.memory).arg(d.free)
                                                       : d.memory ? qsTr("%1 · %2").arg(d.name).arg(d.memory) : d.name
                         })))
                     objectName: "deviceBox"

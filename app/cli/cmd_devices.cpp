@@ -36,7 +36,14 @@ std::vector<std::string> coopmat_shapes(const vulkan::DeviceInfo& d) {
 json device_json(const vulkan::DeviceInfo& d, bool chosen) {
   const vulkan::SubgroupPlan plan = vulkan::device_subgroup_plan(d);
   json heaps = json::array();
-  for (const auto& h : d.heaps) heaps.push_back({{"bytes", h.size}, {"device_local", h.device_local}});
+  for (const auto& h : d.heaps) {
+    json heap = {{"bytes", h.size}, {"device_local", h.device_local}};
+    if (d.budget_known) {  // VK_EXT_memory_budget
+      heap["budget_bytes"] = h.budget;
+      heap["usage_bytes"] = h.usage;
+    }
+    heaps.push_back(heap);
+  }
   return {
       {"index", d.index},
       {"name", d.name},
@@ -50,6 +57,9 @@ json device_json(const vulkan::DeviceInfo& d, bool chosen) {
       {"device_local_bytes", d.device_local_bytes},
       {"system_bytes", d.system_bytes},
       {"memory_budget_bytes", d.memory_budget()},
+      {"memory_free_known", d.budget_known},
+      {"memory_free_bytes", d.memory_free()},
+      {"memory_usable_bytes", d.usable_bytes()},
       {"unified_memory", d.unified_memory},
       {"subgroup_size", d.subgroup_size},
       {"subgroup_arithmetic", d.subgroup_arithmetic},
@@ -89,6 +99,9 @@ void print_device(const vulkan::DeviceInfo& d, bool chosen) {
   std::printf("     memory       %s%s; a model may take %s%s\n", heaps.c_str(),
               d.unified_memory ? "; host-visible device memory" : "", vulkan::format_bytes(d.memory_budget()).c_str(),
               d.memory_budget() > d.device_local_bytes ? " (system memory: an integrated GPU)" : "");
+  if (d.budget_known)
+    std::printf("     free now     %s (VK_EXT_memory_budget); a model and its context may take %s\n",
+                vulkan::format_bytes(d.memory_free()).c_str(), vulkan::format_bytes(d.usable_bytes()).c_str());
   std::string range = d.min_subgroup_size ? fmt::format(", min {} max {}", d.min_subgroup_size, d.max_subgroup_size) : "";
   std::printf("     subgroups    %u%s%s; used: %s\n", d.subgroup_size, d.subgroup_arithmetic ? " (arithmetic)" : "",
               range.c_str(), vulkan::device_subgroup_plan(d).note.c_str());

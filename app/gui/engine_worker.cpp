@@ -306,6 +306,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   bool vk_cpu = false;  // the chosen device is a CPU implementation (estimate_device_bytes)
   uint32_t vk_batch = vulkan::kDefaultBatch;  // prompt tokens per submission: the setting, else by device type
   QString vk_device_text;
+  QString vk_others_text;  // set when other programs' use of the GPU is what limits vk_usable_bytes
   QString notice;
   if (backend != QLatin1String("cpu")) {
     progress(0.05, tr("Looking for a GPU…"));
@@ -333,7 +334,10 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
         } else {
           use_vulkan = true;
           vk_device = *chosen;
-          vk_usable_bytes = d.memory_budget() / 10 * 9;  // as Device::check_fits
+          vk_usable_bytes = d.usable_bytes();  // as Device::check_fits
+          if (d.limited_by_others())
+            vk_others_text = tr("%1 of its %2 is free now: other programs are using the rest")
+                                 .arg(bytes_text(d.memory_free()), bytes_text(d.memory_budget()));
           vk_cpu = d.is_cpu();
           vk_batch = request.n_batch > 0 ? std::min<uint32_t>(uint32_t(request.n_batch), vulkan::kMaxBatch)
                                          : vulkan::default_batch(d);
@@ -363,12 +367,18 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
     n_ctx = context_for(vk_usable_bytes > weights ? vk_usable_bytes - weights : 0);
     const uint64_t need = vulkan::estimate_device_bytes(m, n_ctx, vk_batch, vk_cpu);
     if (need > vk_usable_bytes) {
-      const QString why = tr("the model and its context need %1 but %2 has %3 usable")
-                              .arg(bytes_text(need), vk_device_text, bytes_text(vk_usable_bytes));
+      QString why = tr("the model and its context need %1 but %2 has %3 usable")
+                        .arg(bytes_text(need), vk_device_text, bytes_text(vk_usable_bytes));
+      if (!vk_others_text.isEmpty()) why += QStringLiteral("; ") + vk_others_text;
       if (backend == QLatin1String("vulkan")) {
-        error = tr("The model does not fit in the GPU's memory: %1. Choose a smaller model or context, or the "
-                   "CPU backend.")
-                    .arg(why);
+        error = vk_others_text.isEmpty()
+                    ? tr("The model does not fit in the GPU's memory: %1. Choose a smaller model or context, or "
+                         "the CPU backend.")
+                          .arg(why)
+                    : tr("The model does not fit in the GPU's free memory: %1. Close programs that use the GPU "
+                         "(games, browsers, other AI apps), or choose a smaller model or context, or the CPU "
+                         "backend.")
+                          .arg(why);
         return nullptr;
       }
       use_vulkan = false;

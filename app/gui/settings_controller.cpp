@@ -83,6 +83,8 @@ DeviceList enumerate_devices() {
     m[QStringLiteral("usable")] = d.usable();
     // What a model may take there (an integrated GPU's system memory where its device-local heap is smaller).
     m[QStringLiteral("memory")] = QLocale().formattedDataSize(qint64(d.memory_budget()), 1);
+    // And what of it is free now, where the driver says (VK_EXT_memory_budget): other programs share the GPU.
+    if (d.budget_known) m[QStringLiteral("free")] = QLocale().formattedDataSize(qint64(d.memory_free()), 1);
     if (!d.usable()) m[QStringLiteral("reason")] = QString::fromStdString(d.unusable_reason);
     any_gpu |= d.usable() && !d.is_cpu();
     out.devices.push_back(m);

@@ -196,8 +196,14 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   }
   vkGetPhysicalDeviceFeatures2(pd, &feats2);
 
-  VkPhysicalDeviceMemoryProperties mem{};
-  vkGetPhysicalDeviceMemoryProperties(pd, &mem);
+  // The heaps, with what this process may use of each now where the driver has VK_EXT_memory_budget (a
+  // physical-device query: the extension need not be enabled on a device).
+  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+  VkPhysicalDeviceMemoryProperties2 mem2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2};
+  info.budget_known = has_extension(exts, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+  if (info.budget_known) mem2.pNext = &budget;
+  vkGetPhysicalDeviceMemoryProperties2(pd, &mem2);
+  const VkPhysicalDeviceMemoryProperties& mem = mem2.memoryProperties;
 
   info.name = props.deviceName;
   info.type = props.deviceType;
@@ -209,8 +215,16 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.device_id = props.deviceID;
   for (uint32_t i = 0; i < mem.memoryHeapCount; ++i) {
     const bool local = (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0;
-    info.heaps.push_back({mem.memoryHeaps[i].size, local});
-    if (local) info.device_local_bytes = std::max(info.device_local_bytes, mem.memoryHeaps[i].size);
+    MemoryHeap h{mem.memoryHeaps[i].size, local};
+    if (info.budget_known) {
+      h.budget = budget.heapBudget[i];
+      h.usage = budget.heapUsage[i];
+    }
+    info.heaps.push_back(h);
+    if (local && h.size > info.device_local_bytes) {
+      info.device_local_bytes = h.size;
+      info.device_local_free = h.free();
+    }
   }
   for (uint32_t i = 0; i < mem.memoryTypeCount; ++i) {
     const VkMemoryPropertyFlags f = mem.memoryTypes[i].propertyFlags;
@@ -219,8 +233,10 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
       info.unified_memory = true;
     const VkMemoryHeap& heap = mem.memoryHeaps[mem.memoryTypes[i].heapIndex];
     if ((f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) && (f & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT) &&
-        !(heap.flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT))
-      info.system_bytes = std::max(info.system_bytes, heap.size);
+        !(heap.flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) && heap.size > info.system_bytes) {
+      info.system_bytes = heap.size;
+      info.system_free = info.heaps[mem.memoryTypes[i].heapIndex].free();
+    }
   }
   info.subgroup_size = subgroup.subgroupSize;
   info.subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&

@@ -26,6 +26,10 @@ Status load();
 struct MemoryHeap {
   uint64_t size = 0;
   bool device_local = false;
+  // VK_EXT_memory_budget, where the driver has it (both 0 otherwise): how much of the heap this process may
+  // use now, the operating system's and the other programs' shares taken off, and how much it uses.
+  uint64_t budget = 0, usage = 0;
+  uint64_t free() const { return budget > usage ? budget - usage : 0; }
 };
 
 struct DeviceInfo {
@@ -45,6 +49,11 @@ struct DeviceInfo {
   // carve-out, often 512 MiB, as device-local on its APUs).
   uint64_t system_bytes = 0;
   bool unified_memory = false;      // a memory type is both device-local and host-visible
+  // VK_EXT_memory_budget: whether the heaps' budgets are known, and what this process may still allocate
+  // now in the heap device_local_bytes names and in the one system_bytes names. A laptop's GPU is shared with
+  // the desktop, the browser and games: 1-3 GiB of an 8 GiB GPU are often taken before Penser starts.
+  bool budget_known = false;
+  uint64_t device_local_free = 0, system_free = 0;
   uint32_t subgroup_size = 0;        // VkPhysicalDeviceSubgroupProperties: what SPIR-V 1.5 shaders see by default
   bool subgroup_arithmetic = false;  // compute stage supports subgroupAdd/Max
   bool subgroup_ballot = false;      // compute stage supports subgroupBroadcast (mul_mm_cpu.comp)
@@ -95,6 +104,20 @@ struct DeviceInfo {
   uint64_t memory_budget() const {
     return system_memory_fallback() ? std::max(device_local_bytes, system_bytes) : device_local_bytes;
   }
+  // The part of memory_budget()'s heap that is free now (VK_EXT_memory_budget); memory_budget() when unknown.
+  uint64_t memory_free() const {
+    if (!budget_known) return memory_budget();
+    return system_memory_fallback() && system_bytes > device_local_bytes ? system_free : device_local_free;
+  }
+  // What a model and its cache may take (Device::check_fits and the app's fit check): 90% of the memory,
+  // leaving room for the driver, the display and other programs; where the driver says what is free now,
+  // no more than 95% of that either (the budget already counts the display's and other programs' share).
+  uint64_t usable_bytes() const {
+    const uint64_t all = memory_budget() / 10 * 9;
+    return budget_known ? std::min(all, memory_free() / 20 * 19) : all;
+  }
+  // Whether other programs' use of the GPU is what limits usable_bytes().
+  bool limited_by_others() const { return budget_known && memory_free() / 20 * 19 < memory_budget() / 10 * 9; }
   // MoltenVK (Vulkan on Apple's Metal): its shaders are translated to Metal, whose guarantees differ (no
   // memory-only fence, no device-coherent buffers before MSL 3.2: docs/vulkan.md, "Barriers and Apple GPUs").
   bool is_moltenvk() const { return driver_id == VK_DRIVER_ID_MOLTENVK || driver_name == "MoltenVK"; }

@@ -170,15 +170,23 @@ Status Device::end_once(VkCommandBuffer cmd, std::string_view what) {
 }
 
 Status Device::check_fits(uint64_t bytes, std::string_view what) const {
-  // Leave room for the driver, the display and other programs: 90% of the largest device-local heap (or of
-  // system memory on an integrated GPU where that is larger: DeviceInfo::memory_budget).
-  const uint64_t usable = info_.memory_budget() / 10 * 9;
-  if (bytes > usable)
-    return make_error("{} need {} but the GPU {} has {} of memory ({} usable); choose a smaller model or "
-                      "context, or the CPU backend",
-                      what, format_bytes(bytes), info_.name, format_bytes(info_.memory_budget()),
-                      format_bytes(usable));
-  return {};
+  return fit_error(info_, bytes, what);
+}
+
+Status fit_error(const DeviceInfo& info, uint64_t bytes, std::string_view what) {
+  // DeviceInfo::usable_bytes: 90% of the memory (or of system memory on an integrated GPU where that is
+  // larger), and no more than 95% of what the driver says is free now.
+  const uint64_t usable = info.usable_bytes();
+  if (bytes <= usable) return {};
+  if (info.limited_by_others())
+    return make_error("{} need {} but the GPU {} has only {} of its {} free now ({} usable): other programs are "
+                      "using the rest; close programs that use the GPU (games, browsers, other AI apps), or "
+                      "choose a smaller model or context, or the CPU backend",
+                      what, format_bytes(bytes), info.name, format_bytes(info.memory_free()),
+                      format_bytes(info.memory_budget()), format_bytes(usable));
+  return make_error("{} need {} but the GPU {} has {} of memory ({} usable); choose a smaller model or "
+                    "context, or the CPU backend",
+                    what, format_bytes(bytes), info.name, format_bytes(info.memory_budget()), format_bytes(usable));
 }
 
 }  // namespace penser::vulkan

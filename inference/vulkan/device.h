@@ -58,6 +58,7 @@ class Device {
 
   // Before loading: do `bytes` (weights + KV cache + scratch) fit in the device's memory? The error names
   // both figures, e.g. "the model and its context need 5.20 GiB but llvmpipe has 3.80 GiB of memory".
+  // Where the driver says what is free now (VK_EXT_memory_budget), that counts too: fit_error.
   Status check_fits(uint64_t bytes, std::string_view what) const;
 
  private:
@@ -81,5 +82,10 @@ class Device {
   uint64_t device_local_limit_ = 0;
   std::atomic<uint64_t> device_local_taken_{0};
 };
+
+// The check behind Device::check_fits, on a device's description alone (tested on synthetic devices): an
+// error naming what `bytes` need and what the device has, or, when other programs hold the memory, what is
+// free now and what to close.
+Status fit_error(const DeviceInfo& info, uint64_t bytes, std::string_view what);
 
 }  // namespace penser::vulkan

@@ -244,6 +244,16 @@ class TestSettings : public QObject {
       software |= d.value(QStringLiteral("type")).toString() == QStringLiteral("cpu");
       gpu |= d.value(QStringLiteral("type")).toString() != QStringLiteral("cpu") && d.value(QStringLiteral("usable")).toBool();
     }
+    // Each device says what a model may take there, and what is free of it now where its driver says
+    // (VK_EXT_memory_budget; lavapipe does not): the same devices as a fresh enumeration.
+    auto instance = vulkan::Instance::create({});
+    QVERIFY(instance.has_value());
+    for (const vulkan::DeviceInfo& d : (*instance)->devices()) {
+      const QVariantMap m = s.devices().value(int(d.index)).toMap();
+      QCOMPARE(m.value(QStringLiteral("name")).toString(), QString::fromStdString(d.name));
+      QVERIFY(!m.value(QStringLiteral("memory")).toString().isEmpty());
+      QCOMPARE(m.contains(QStringLiteral("free")), d.budget_known);
+    }
     if (!gpu) {
       QVERIFY(software);  // lavapipe, pinned by CTest
       QVERIFY2(s.devicesNote().contains(QStringLiteral("software renderer")), qPrintable(s.devicesNote()));

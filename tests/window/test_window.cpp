@@ -12,6 +12,7 @@
 #include <QColor>
 #include <QFile>
 #include <QQmlApplicationEngine>
+#include <QSignalSpy>
 #include <QQmlError>
 #include <QQuickItem>
 #include <QQuickWindow>
@@ -155,8 +156,12 @@ class TestWindow : public QObject {
     QVERIFY(w.load());
     QObject* settings = w.object("settingsDialog");
     QVERIFY(settings);
+    // Opening the dialog enumerates the GPUs again (what is free on them changes), off the GUI thread.
+    QTRY_VERIFY(w.services->settings().devicesReady());
+    QSignalSpy devices(&w.services->settings(), &penser::gui::SettingsController::devicesChanged);
     QVERIFY(QMetaObject::invokeMethod(settings, "open"));
     QTRY_VERIFY(settings->property("opened").toBool());
+    QTRY_COMPARE(devices.count(), 1);
     // As the window starts: the stored values, never changed since (the case that showed blank boxes).
     QCOMPARE(w.item("themeBox")->property("currentText").toString(), QStringLiteral("Follow the system"));
     QCOMPARE(w.item("backendBox")->property("currentText").toString(),
