@@ -344,10 +344,13 @@ Result<std::unique_ptr<Instance>> Instance::create(const Options& options) {
                            instance_extension_available(kValidation, VK_EXT_DEBUG_UTILS_EXTENSION_NAME));
 
   std::vector<const char*> layers, extensions;
+  const bool sync_validation =
+      validation && options.sync_validation && instance_extension_available(kValidation, "VK_EXT_validation_features");
   if (validation) {
     layers.push_back(kValidation);
     extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
   }
+  if (sync_validation) extensions.push_back("VK_EXT_validation_features");
   // MoltenVK is a "portability" implementation: the loader hides it unless asked to enumerate it.
   VkInstanceCreateFlags flags = 0;
   if (instance_extension_available(nullptr, "VK_KHR_portability_enumeration")) {
@@ -375,7 +378,16 @@ Result<std::unique_ptr<Instance>> Instance::create(const Options& options) {
   ci.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
   ci.ppEnabledExtensionNames = extensions.data();
   if (validation) ci.pNext = &dbg;  // also reports problems inside vkCreateInstance itself
+  const VkValidationFeatureEnableEXT sync_feature = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
+  VkValidationFeaturesEXT features{VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT};
+  features.enabledValidationFeatureCount = 1;
+  features.pEnabledValidationFeatures = &sync_feature;
+  if (sync_validation) {
+    features.pNext = ci.pNext;
+    ci.pNext = &features;
+  }
   PENSER_VK_TRY(vkCreateInstance(&ci, nullptr, &self->instance_), "creating the Vulkan instance");
+  self->sync_validation_ = sync_validation;
   load_functions_once(self->instance_);
 
   if (validation) {

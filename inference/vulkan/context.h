@@ -153,6 +153,11 @@ class Instance {
     // Enables VK_LAYER_KHRONOS_validation (when installed) and counts its error messages. Tests turn it
     // on; also on when the environment variable PENSER_VULKAN_VALIDATION=1 is set.
     bool validation = false;
+    // With validation: the layer's synchronization validation too (VK_EXT_validation_features), which
+    // reports a read or write that no barrier orders against an earlier one (SYNC-HAZARD-*). On lavapipe
+    // dispatches run one after another, so a missing barrier gives right results here and wrong ones on a
+    // GPU: this is the check that sees it. ~0-10% slower suites (2026-11-29).
+    bool sync_validation = true;
   };
 
   static Result<std::unique_ptr<Instance>> create(const Options& options);
@@ -165,6 +170,7 @@ class Instance {
   VkPhysicalDevice physical_device(uint32_t index) const { return physical_[index]; }
 
   bool validation_enabled() const { return messenger_ != VK_NULL_HANDLE; }
+  bool sync_validation_enabled() const { return sync_validation_; }
   // Validation errors (and warnings) reported since creation; a test fails when this is non-zero.
   uint32_t validation_errors() const;
   std::vector<std::string> validation_messages() const;
@@ -177,6 +183,7 @@ class Instance {
 
   VkInstance instance_ = VK_NULL_HANDLE;
   VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
+  bool sync_validation_ = false;
   std::vector<VkPhysicalDevice> physical_;
   std::vector<DeviceInfo> infos_;
   mutable std::mutex messages_mutex_;

@@ -362,6 +362,44 @@ class TestVulkanCore : public QObject {
     QVERIFY((*inst)->validation_errors() > 0);
   }
 
+  // The suites' instances run the layer's synchronization validation: a write then a read of one buffer with
+  // no barrier between is reported (lavapipe would give the right bytes anyway), and the same with the
+  // barrier is not.
+  void sync_validation_sees_a_missing_barrier() {
+    if (!gpu.instance->validation_enabled()) PENSER_SKIP_UNLESS_CI("VK_LAYER_KHRONOS_validation is not installed");
+    QVERIFY(gpu.instance->sync_validation_enabled());
+    for (const bool with_barrier : {true, false}) {
+      auto inst = Instance::create({.validation = true});
+      VKT_OK(inst);
+      QVERIFY((*inst)->sync_validation_enabled());
+      auto dev = Device::create(**inst, gpu.device->info().index);
+      VKT_OK(dev);
+      auto a = Buffer::create(**dev, 4096, MemoryUse::DeviceLocal, "a");
+      auto b = Buffer::create(**dev, 4096, MemoryUse::DeviceLocal, "b");
+      VKT_OK(a);
+      VKT_OK(b);
+      VKT_OK((*dev)->run_once("a fill then a copy", [&](VkCommandBuffer cmd) {
+        vkCmdFillBuffer(cmd, (*a)->handle(), 0, 4096, 7);
+        if (with_barrier) {
+          VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+          mb.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+          mb.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT;
+          vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0,
+                               nullptr, 0, nullptr);
+        }
+        const VkBufferCopy region{0, 0, 4096};
+        vkCmdCopyBuffer(cmd, (*a)->handle(), (*b)->handle(), 1, &region);
+      }));
+      bool hazard = false;
+      for (const std::string& m : (*inst)->validation_messages()) hazard |= m.find("SYNC-HAZARD") != std::string::npos;
+      QCOMPARE(hazard, !with_barrier);
+      QCOMPARE((*inst)->validation_errors() > 0, !with_barrier);
+      uint32_t word = 0;
+      VKT_OK((*b)->read(0, &word, 4));
+      QCOMPARE(word, 7u);  // lavapipe got it right without the barrier: only the layer sees the fault
+    }
+  }
+
   void errors_are_named() {
     const Error e = vk_error(VK_ERROR_DEVICE_LOST, "running the decode step");
     QVERIFY(e.message.find("running the decode step failed: VK_ERROR_DEVICE_LOST") == 0);
