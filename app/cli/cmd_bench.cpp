@@ -289,6 +289,10 @@ void bench(const BenchOptions& o) {
   Stats sp = stats_of(prefill), sd = stats_of(decode);
   const uint64_t per_token = weight_bytes_per_token(*model);
   const uint64_t peak_rss = peak_rss_bytes();  // before the bandwidth probe's 1 GiB buffer
+  // On Vulkan: the device memory the run held against the estimate the fit check used before loading (and
+  // the driver's own count where it has VK_EXT_memory_budget), so a GPU run shows whether the estimate holds.
+  std::optional<vulkan::MemoryInUse> gpu_memory;
+  if (o.backend == "vulkan") gpu_memory = take(vulkan::memory_in_use(*ev));
   // The ceiling for decode: on the CPU backend a plain read loop; on Vulkan the device's bandwidth probe
   // (`devices --bandwidth`: the fastest plain read of a large buffer), on the device the bench ran on.
   const bool vk_probe = o.memory_bandwidth && o.backend == "vulkan";
@@ -322,6 +326,10 @@ void bench(const BenchOptions& o) {
   j["decode_tok_s"] = {{"mean", sd.mean}, {"stddev", sd.stddev}, {"samples", sd.samples}};
   j["sampling_ms_per_token"] = sample_s * 1e3;
   j["peak_rss_bytes"] = peak_rss;
+  if (gpu_memory) {
+    j["gpu_memory"] = {{"estimate_bytes", gpu_memory->estimate}, {"allocated_bytes", gpu_memory->allocated}};
+    if (gpu_memory->driver_usage) j["gpu_memory"]["driver_usage_bytes"] = *gpu_memory->driver_usage;
+  }
   // Decode reads every weight once per token: bytes per token x tok/s is the bandwidth it achieves.
   j["weight_bytes_per_token"] = per_token;
   j["decode_weight_read_gb_s"] = static_cast<double>(per_token) * sd.mean / 1e9;
@@ -371,6 +379,12 @@ void bench(const BenchOptions& o) {
     fmt::print("\n");
   }
   fmt::print("peak RSS: {}\n", format_bytes(peak_rss));
+  if (gpu_memory) {
+    fmt::print("GPU mem:  {} in Penser's buffers, estimated {} before loading", format_bytes(gpu_memory->allocated),
+               format_bytes(gpu_memory->estimate));
+    if (gpu_memory->driver_usage) fmt::print("; the driver counts {} in use", format_bytes(*gpu_memory->driver_usage));
+    fmt::print("\n");
+  }
   if (o.n_gen > 0) {
     fmt::print("decode reads {} of weights per token: {:.2f} GB/s\n", format_bytes(per_token),
                static_cast<double>(per_token) * sd.mean / 1e9);

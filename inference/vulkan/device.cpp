@@ -14,6 +14,7 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
     return make_error("Vulkan device {} ({}) cannot run Penser: it {}", index, self->info_.name,
                       self->info_.unusable_reason);
   VkPhysicalDevice pd = instance.physical_device(index);
+  self->physical_ = pd;
   vkGetPhysicalDeviceMemoryProperties(pd, &self->memory_);
 
   uint32_t n_families = 0;
@@ -167,6 +168,18 @@ Status Device::end_once(VkCommandBuffer cmd, std::string_view what) {
   else s = submit_and_wait(cmd, what);
   vkFreeCommandBuffers(device_, once_pool_, 1, &cmd);
   return s;
+}
+
+std::optional<uint64_t> Device::driver_device_local_usage() const {
+  if (!info_.budget_known) return std::nullopt;
+  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+  VkPhysicalDeviceMemoryProperties2 mem2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2};
+  mem2.pNext = &budget;
+  vkGetPhysicalDeviceMemoryProperties2(physical_, &mem2);
+  uint64_t used = 0;
+  for (uint32_t i = 0; i < mem2.memoryProperties.memoryHeapCount; ++i)
+    if (mem2.memoryProperties.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) used += budget.heapUsage[i];
+  return used;
 }
 
 Status Device::check_fits(uint64_t bytes, std::string_view what) const {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "inference/vulkan/context.h"
 
@@ -55,6 +56,12 @@ class Device {
   void limit_device_local_for_tests(uint64_t bytes) { device_local_limit_ = bytes; }
   uint64_t device_local_limit_for_tests() const { return device_local_limit_; }
   std::atomic<uint64_t>& device_local_taken() { return device_local_taken_; }  // Buffer's count for the limit
+  // Device-local bytes Penser's buffers hold now (Buffer counts them; staging and read-back buffers not).
+  uint64_t device_local_allocated() const { return device_local_taken_; }
+  // What the driver counts as this process's use of the device-local heaps now (VK_EXT_memory_budget's
+  // heapUsage, summed): Penser's buffers plus the driver's own (pipelines, descriptor pools, command
+  // buffers). nullopt without the extension.
+  std::optional<uint64_t> driver_device_local_usage() const;
 
   // Before loading: do `bytes` (weights + KV cache + scratch) fit in the device's memory? The error names
   // both figures, e.g. "the model and its context need 5.20 GiB but llvmpipe has 3.80 GiB of memory".
@@ -70,6 +77,7 @@ class Device {
   DeviceInfo info_;
   SubgroupPlan subgroups_;
   VkPhysicalDeviceMemoryProperties memory_{};
+  VkPhysicalDevice physical_ = VK_NULL_HANDLE;
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue_ = VK_NULL_HANDLE;
   uint32_t queue_family_ = 0;

@@ -127,6 +127,11 @@ class VulkanEvaluator final : public model::Evaluator {
     if (batch_) p.dispatches = batch_->take_times(&p.tokens);
     return p;
   }
+  MemoryInUse memory_in_use() const {
+    return {.estimate = estimate_device_bytes(model_, n_ctx_, n_batch_, device_->info().is_cpu()),
+            .allocated = device_->device_local_allocated(),
+            .driver_usage = device_->driver_device_local_usage()};
+  }
   WeightAllocations weight_allocations() const {
     WeightAllocations w{.count = uint32_t(owned_.size()), .split_matrices = split_matrices_,
                         .interleaved = interleaved_matrices_, .padding = interleave_padding_,
@@ -655,6 +660,12 @@ Result<std::vector<PromptCounts>> prompt_counts(const model::Evaluator& evaluato
   auto* vk = dynamic_cast<const VulkanEvaluator*>(&evaluator);
   if (!vk) return make_error("prompt recordings are those of the Vulkan backend");
   return vk->prompt_counts();
+}
+
+Result<MemoryInUse> memory_in_use(const model::Evaluator& evaluator) {
+  auto* vk = dynamic_cast<const VulkanEvaluator*>(&evaluator);
+  if (!vk) return make_error("device memory is that of the Vulkan backend");
+  return vk->memory_in_use();
 }
 
 Result<WeightAllocations> weight_allocations(const model::Evaluator& evaluator) {

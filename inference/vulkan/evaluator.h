@@ -110,6 +110,15 @@ Result<PromptProfile> take_prompt_profile(model::Evaluator& evaluator);
 // An error unless `evaluator` is a Vulkan evaluator with room for n_positions.
 Status fill_cache_for_bench(model::Evaluator& evaluator, uint32_t n_positions, uint64_t seed);
 
+// The device memory an evaluator holds, against what was estimated before loading (check_fits). An error
+// unless `evaluator` is a Vulkan evaluator.
+struct MemoryInUse {
+  uint64_t estimate = 0;   // estimate_device_bytes for its model, context and prompt batch
+  uint64_t allocated = 0;  // device-local bytes its buffers hold now (Device::device_local_allocated)
+  std::optional<uint64_t> driver_usage;  // the driver's count for the process (VK_EXT_memory_budget)
+};
+Result<MemoryInUse> memory_in_use(const model::Evaluator& evaluator);
+
 // How the weight matrices were allocated (tests): VkDeviceMemory objects holding them, their bytes, the
 // largest, and the
 // matrices (merged ones counted once) stored in more than one part. An error unless `evaluator` is a Vulkan

@@ -147,7 +147,7 @@ if [ -z "${PENSER_VK_DEVICE:-}" ]; then
 fi
 export PENSER_VK_DEVICE
 echo "suites run on device ${PENSER_VK_DEVICE:-(default choice)}"
-grep -E '^\* |driver  |subgroups|limits' "$env_log" | head -8
+grep -E '^\* |driver  |memory  |free now|subgroups|limits' "$env_log" | head -12
 step "devices --bandwidth" 90 "$env_log" "$cli" devices --bandwidth
 grep -i 'bandwidth' "$env_log" | tail -1
 
@@ -181,7 +181,7 @@ bench_model() {  # bench_model NAME FILE OKFILE WAIT_LIMIT FULL_LIMIT
   grep "wrote $file" "$mm_log"
   step "bench $name quick ${profile[*]}" 60 "$bench_log" "$cli" bench "$file" --backend vulkan "${quick_pn[@]}" "${profile[@]}" --memory-bandwidth
   step "bench $name ${full_pn[*]}" "$full_limit" "$bench_log" "$cli" bench "$file" --backend vulkan "${full_pn[@]}"
-  awk -v n="bench $name ${full_pn[*]}" 'index($0, "== " n) {p=1} p && /^(prefill|decode|load|decode reads|sampling)/' "$bench_log"
+  awk -v n="bench $name ${full_pn[*]}" 'index($0, "== " n) {p=1} p && /^(prefill|decode|load|decode reads|sampling|GPU mem)/' "$bench_log"
 }
 # Let model generation (every CPU thread) finish first: a busy host slows the driver's submissions and
 # made the first H200 run's 1.5B decode figure depend on the 8B generation running beside it.
@@ -289,7 +289,7 @@ for t in $suites; do
   f=/tmp/penser-suite-$t.log
   [ -f "$f" ] && { echo "$t: $(grep -E '^Totals' "$f" | tail -1)"; grep -E '^FAIL!' -A2 "$f" | head -12; }
 done
-sed '/^== sweep/,$d' "$bench_log" | grep -E '^(== bench|backend:|prefill:|decode:|decode reads|sampling:|load:|memory)'
+sed '/^== sweep/,$d' "$bench_log" | grep -E '^(== bench|backend:|prefill:|decode:|decode reads|sampling:|GPU mem:|load:|memory)'
 awk '/^== sweep/ {sub(/^== sweep /, ""); sub(/: env .*/, ""); name=$0} /^(prefill|decode):/ && name {print name": "$0}' "$bench_log"
 echo "---- each sweep line against its baseline of the same run (what the defaults should follow):"
 awk -f "$(dirname "$0")/sweep-ratios.awk" "$bench_log"

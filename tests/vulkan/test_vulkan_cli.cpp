@@ -145,6 +145,10 @@ class TestVulkanCli : public QObject {
     const QJsonObject j = QJsonDocument::fromJson(r.out).object();
     QCOMPARE(j.value("kv_fill").toInt(), 300);
     QVERIFY(j.value("decode_tok_s").toObject().value("mean").toDouble() > 0);
+    // The device memory the run held, within the estimate the fit check made (docs/cli.md).
+    const QJsonObject mem = j.value("gpu_memory").toObject();
+    QVERIFY(mem.value("allocated_bytes").toDouble() > 0);
+    QVERIFY(mem.value("allocated_bytes").toDouble() <= mem.value("estimate_bytes").toDouble());
     const Run over = cli({"bench", model, "--backend", "vulkan", "-p", "0", "-n", "3", "--kv-fill", "600"});
     QCOMPARE(over.code, 1);
     QVERIFY2(over.err.contains("cannot fill 600 positions"), over.err.constData());

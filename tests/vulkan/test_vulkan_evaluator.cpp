@@ -765,6 +765,60 @@ class TestVulkanEvaluator : public QObject {
       tokens = {tokenizer::Token(std::max_element(la.begin(), la.end()) - la.begin())};
     }
   }
+
+  // The fit check before loading (estimate_device_bytes) must not under-count what loading and running then
+  // allocate, or a model that "fits" fails half-way through its upload or at its first long prompt; and it
+  // should not over-count much either, or a model that fits is refused. Every architecture, quant mixes,
+  // prompt batches and token-by-token, tied and untied heads, a split-K context.
+  void device_memory_within_the_estimate_data() {
+    QTest::addColumn<int>("arch");
+    QTest::addColumn<int>("type");
+    QTest::addColumn<bool>("extra");
+    QTest::addColumn<bool>("mix");
+    QTest::addColumn<int>("n_batch");
+    QTest::addColumn<int>("n_ctx");
+    QTest::newRow("qwen2 Q4_K_M batch 8") << int(Arch::Qwen2) << int(Type::Q4_K) << false << true << 8 << 64;
+    QTest::newRow("qwen2 tied Q8_0 token by token") << int(Arch::Qwen2) << int(Type::Q8_0) << true << false << 1 << 64;
+    QTest::newRow("llama rope_freqs Q4_K_M batch 16") << int(Arch::Llama) << int(Type::Q4_K) << true << true << 16 << 96;
+    QTest::newRow("qwen3 F16 batch 4") << int(Arch::Qwen3) << int(Type::F16) << false << false << 4 << 48;
+    QTest::newRow("qwen2 Q6_K ctx 512") << int(Arch::Qwen2) << int(Type::Q6_K) << false << false << 8 << 512;
+  }
+  void device_memory_within_the_estimate() {
+    QFETCH(int, arch);
+    QFETCH(int, type);
+    QFETCH(bool, extra);
+    QFETCH(bool, mix);
+    QFETCH(int, n_batch);
+    QFETCH(int, n_ctx);
+    const model::SynthSpec spec = tiny_spec(Arch(arch), Type(type), extra, mix);
+    const std::string path = dir.filePath(QStringLiteral("mem-%1.gguf").arg(QTest::currentDataTag()).replace(' ', '_')).toStdString();
+    VKT_OK(model::write_synth_model(spec, path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    vulkan::EvaluatorOptions opt{.n_ctx = uint32_t(n_ctx), .device = vkt::device_override(), .validation = true,
+                                 .n_batch = uint32_t(n_batch)};
+    auto ev = vulkan::create_evaluator(**m, opt);
+    VKT_OK(ev);
+    // A prompt over several batches, then decode steps past the split-K threshold where the context allows.
+    const uint32_t V = (*m)->hparams().n_vocab;
+    std::vector<float> logits(V);
+    std::vector<tokenizer::Token> prompt(std::min(n_ctx - 8, 70));
+    for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = tokenizer::Token((i * 37 + 5) % V);
+    VKT_OK((*ev)->eval(prompt, logits));
+    for (int step = 0; step < 4; ++step) {
+      const tokenizer::Token t = tokenizer::Token(std::max_element(logits.begin(), logits.end()) - logits.begin());
+      VKT_OK((*ev)->eval(std::span(&t, 1), logits));
+    }
+    auto mem = vulkan::memory_in_use(**ev);
+    VKT_OK(mem);
+    const std::string figures = fmt::format("allocated {} bytes, estimated {} (weights {})", mem->allocated,
+                                            mem->estimate, (*m)->weight_bytes());
+    qInfo("%s", figures.c_str());
+    QVERIFY2(mem->allocated > (*m)->weight_bytes() / 2, figures.c_str());  // the count sees the weights
+    QVERIFY2(mem->allocated <= mem->estimate, figures.c_str());
+    QVERIFY2(mem->estimate - mem->allocated <= mem->estimate / 10 + (64 << 10), figures.c_str());
+    if (mem->driver_usage) QVERIFY2(*mem->driver_usage >= mem->allocated, figures.c_str());
+  }
 };
 
 QTEST_GUILESS_MAIN(TestVulkanEvaluator)
