@@ -593,7 +593,7 @@ void EngineWorker::recover_from_device_loss(quint64 id, FinishInfo& f) {
   const quint64 lost_seq = current_->seq;
   const bool again = last_loss_.isValid() && last_loss_.elapsed() < kLostAgainMs;
   last_loss_.start();
-  const int minutes = int(kLostAgainMs / 60000);
+  const int minutes = int(kLostAgainMs / 60000);  // more than one: no plural forms needed
   QString notice, error;
   if (!again) {
     f.error = tr("The GPU stopped responding (its driver reset it). Penser is reloading the model; press "
@@ -607,16 +607,17 @@ void EngineWorker::recover_from_device_loss(quint64 id, FinishInfo& f) {
         cpu_memory_error(m, context_size(m, reload.n_ctx, physical > weights ? physical - weights : 0), physical);
     if (fit.isEmpty()) {
       reload.backend = QStringLiteral("cpu");
-      f.error = tr("The GPU stopped responding again (its driver reset it twice within %n minute(s)). Penser is "
-                   "reloading the model on the CPU, which is slower; press Regenerate to try again.",
-                   nullptr, minutes);
-      notice = tr("The GPU stopped responding twice within %n minute(s): running on the CPU. Open the model "
-                  "again to use the GPU.", nullptr, minutes);
+      f.error = tr("The GPU stopped responding again (its driver reset it twice within %1 minutes). Penser is "
+                   "reloading the model on the CPU, which is slower; press Regenerate to try again.")
+                    .arg(minutes);
+      notice = tr("The GPU stopped responding twice within %1 minutes: running on the CPU. Open the model again "
+                  "to use the GPU.")
+                   .arg(minutes);
     } else {
       reload = LoadRequest{};
-      error = tr("The GPU stopped responding twice within %n minute(s) (its driver reset it), and the CPU cannot "
-                 "hold this model instead. %1 Or update the GPU driver, then open the model again.",
-                 nullptr, minutes)
+      error = tr("The GPU stopped responding twice within %1 minutes (its driver reset it), and the CPU cannot "
+                 "hold this model instead. %2 Or update the GPU driver, then open the model again.")
+                  .arg(minutes)
                   .arg(fit);
       f.error = error;
     }
