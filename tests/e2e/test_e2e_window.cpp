@@ -417,6 +417,10 @@ class TestE2eWindow : public QObject {
       gui::ModelController& models = s.services->models();
       QList<gui::ModelController::State> states;
       connect(&models, &gui::ModelController::stateChanged, this, [&] { states << models.state(); });
+      QStringList composer_reasons;  // what the composer says while it cannot send
+      connect(&s.chat(), &gui::ChatController::canSendChanged, this, [&] {
+        if (!s.chat().canSend()) composer_reasons << s.chat().disabledReason();
+      });
       QSignalSpy finished(&s.chat(), &gui::ChatController::turnFinished);
       type_and_send(s, QStringLiteral("Why is the sky turquoise?"));
       if (QTest::currentTestFailed()) return;
@@ -431,6 +435,8 @@ class TestE2eWindow : public QObject {
 
       QTRY_VERIFY_WITH_TIMEOUT(s.helper->property("modelReady").toBool(), 30000);
       QVERIFY(states.contains(gui::ModelController::Loading));
+      QVERIFY2(composer_reasons.contains(QStringLiteral("The GPU stopped responding: the model is loading again…")),
+               qPrintable(composer_reasons.join(QLatin1Char('|'))));
       QCOMPARE(s.helper->property("modelBackend").toString(), QStringLiteral("Vulkan"));
       QVERIFY2(s.helper->property("modelNotice").toString().contains(QStringLiteral("The GPU stopped responding")),
                qPrintable(s.helper->property("modelNotice").toString()));
