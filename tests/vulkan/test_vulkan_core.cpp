@@ -336,6 +336,16 @@ class TestVulkanCore : public QObject {
       QVERIFY(d.lost());
       QVERIFY(!d.hung());
     }
+    // An upload through staging (as on a discrete GPU, where loading a model submits): the load fails
+    // with the same error.
+    auto staged = Buffer::create(d, 256, MemoryUse::DeviceStaged, "a weight");
+    VKT_OK(staged);
+    const std::vector<uint8_t> bytes(256, 7);
+    const Status up = (*staged)->write(0, bytes.data(), bytes.size());
+    QVERIFY(!up);
+    QVERIFY2(up.error().message.find("submitting an upload to the GPU failed: VK_ERROR_DEVICE_LOST") == 0,
+             up.error().message.c_str());
+    staged->reset();
     QVERIFY(d.settle());
     QElapsedTimer t;
     t.start();
