@@ -149,6 +149,11 @@ QString quantization_label(const model::Model& model) {
 }
 
 uint64_t physical_memory_bytes() {
+  // Fault injection (tests): PENSER_TEST_PHYSICAL_MEMORY=BYTES pretends this computer has that much, so that
+  // a model too large for the CPU backend can be had with a tiny model (the lost-GPU fall-back's refusal).
+  bool pretend_ok = false;
+  const qulonglong pretend = qEnvironmentVariable("PENSER_TEST_PHYSICAL_MEMORY").toULongLong(&pretend_ok);
+  if (pretend_ok && pretend > 0) return pretend;
 #if defined(_WIN32)
   MEMORYSTATUSEX status;
   status.dwLength = sizeof(status);

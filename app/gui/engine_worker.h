@@ -65,7 +65,8 @@ class ProgressEvaluator final : public model::Evaluator {
 QString quantization_label(const model::Model& model);  // "Q4_K_M" from general.file_type, else the dominant type
 QString file_type_name(uint64_t file_type);             // llama.cpp's llama_ftype names; "" when unknown
 
-// Memory of this computer in bytes (0 when unknown) and the CPU's marketing name ("" when unknown).
+// Memory of this computer in bytes (0 when unknown; PENSER_TEST_PHYSICAL_MEMORY=BYTES in tests) and the CPU's
+// marketing name ("" when unknown).
 uint64_t physical_memory_bytes();
 QString cpu_name();
 

@@ -690,6 +690,42 @@ class TestEngine : public QObject {
     QCOMPARE(loaded.size(), 2);
   }
 
+  // A second loss where the CPU cannot hold the model either (PENSER_TEST_PHYSICAL_MEMORY: 1 MiB): nothing
+  // is loaded again, and the answer and the model's failure say why.
+  void second_lost_gpu_where_the_cpu_cannot_hold_it_stops() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    LoseAfter knob("6");
+    qputenv("PENSER_TEST_PHYSICAL_MEMORY", "1048576");
+    struct Unset {
+      ~Unset() { qunsetenv("PENSER_TEST_PHYSICAL_MEMORY"); }
+    } unset;
+    Engine e;
+    LoadRequest r = cpu_load(model_, 512);
+    r.backend = QStringLiteral("vulkan");
+    QVERIFY(load_ok(e, r));
+    QSignalSpy finished(&e, &Engine::finished);
+    QSignalSpy loaded(&e, &Engine::loaded);
+    QSignalSpy failed(&e, &Engine::loadFailed);
+    QSignalSpy reloading(&e, &Engine::reloading);
+    e.generate(greedy(1, QStringLiteral("Hi"), 40));
+    QVERIFY(finished.wait(30000));
+    QVERIFY(loaded.wait(30000));
+    e.generate(greedy(2, QStringLiteral("Hi"), 40));
+    QVERIFY(finished.wait(30000));
+    const FinishInfo f = finish_of(finished, 1);
+    QCOMPARE(f.reason, QStringLiteral("error"));
+    QVERIFY2(f.error.contains(QStringLiteral("the CPU cannot hold this model")) &&
+                 f.error.contains(QStringLiteral("this computer has")),
+             qPrintable(f.error));
+    QVERIFY(failed.wait(10000));
+    QCOMPARE(failed.at(0).at(0).toString(), f.error);
+    QCOMPARE(failed.at(0).at(1).toBool(), false);
+    QTest::qWait(200);
+    QCOMPARE(reloading.size(), 1);  // the first loss only
+    QCOMPARE(loaded.size(), 1);
+    QVERIFY(!e.isLoaded());
+  }
+
   // A load asked for when the answer that lost the GPU ends (before the worker's deviceLost reaches the GUI
   // thread) wins over the automatic reload.
   void a_load_after_the_loss_replaces_the_reload() {
