@@ -49,7 +49,10 @@ Engine::Engine(QObject* parent)
       emit loadFailed(EngineWorker::tr("Loading was cancelled."), true);
       return;
     }
-    if (seq != recovery_seq_) return emit loaded(info);
+    if (seq != recovery_seq_) {
+      emit loaded(info);
+      return;
+    }
     ModelInfo shown = info;  // the reload after a lost device says so, before any notice of its own
     shown.notice = info.notice.isEmpty() ? recovery_notice_ : recovery_notice_ + QLatin1Char(' ') + info.notice;
     emit loaded(shown);
@@ -67,8 +70,14 @@ Engine::Engine(QObject* parent)
   connect(worker_, &EngineWorker::deviceLost, this,
           [this](quint64 seq, const LoadRequest& reload, const QString& notice, const QString& error) {
             loaded_ = false;
-            if (seq != load_seq_ || control_->load_cancelled(seq)) return emit unloaded();
-            if (reload.path.isEmpty()) return emit loadFailed(error, false);
+            if (seq != load_seq_ || control_->load_cancelled(seq)) {
+              emit unloaded();
+              return;
+            }
+            if (reload.path.isEmpty()) {  // not loaded again: `error` says why
+              emit loadFailed(error, false);
+              return;
+            }
             emit reloading();
             emit unloaded();
             load(reload);

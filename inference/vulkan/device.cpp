@@ -160,9 +160,8 @@ Status Device::submit_and_wait(VkCommandBuffer cmd, std::string_view what, uint6
   const VkResult r = vkWaitForFences(device_, 1, &fence_, VK_TRUE, timeout_ns);
   if (r == VK_TIMEOUT) {
     lost_ = Loss::Hung;
-    return make_error("{} did not finish on the GPU {} within {} s: the driver may have hung; try again, or use the CPU "
-                      "backend", what, info_.name,
-                      timeout_ns / 1'000'000'000ull);
+    return make_error("{} did not finish on the GPU {} within {} s: the driver may have hung; try again, or use "
+                      "the CPU backend", what, info_.name, timeout_ns / 1'000'000'000ull);
   }
   if (r == VK_ERROR_DEVICE_LOST) lost_ = Loss::Reset;
   if (r != VK_SUCCESS) return vk_error(r, fmt::format("waiting for {}", what));

@@ -200,7 +200,6 @@ class VulkanEvaluator final : public model::Evaluator {
   }
 
  private:
-
   // ---- Prompt path (evaluator_prefill.cpp): batches of up to n_batch tokens, one submission each ----
   Status create_batch_path() {
     if (n_batch_ < 2) return {};
