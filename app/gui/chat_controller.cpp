@@ -75,9 +75,18 @@ ChatController::ChatController(app::AsyncStore& store, Engine& engine, QObject* 
     model_path_ = info.path;
     context_total_ = info.n_ctx;
     emit statsChanged();
+    model_reloading_ = false;
     setModelReady(true);
   });
-  connect(&engine_, &Engine::loadFailed, this, [this] { setModelReady(false); });
+  connect(&engine_, &Engine::loadFailed, this, [this] {
+    model_reloading_ = false;
+    setModelReady(false);
+    emit canSendChanged();  // the reason changes even where readiness does not
+  });
+  connect(&engine_, &Engine::reloading, this, [this] {
+    model_reloading_ = true;
+    emit canSendChanged();
+  });
   connect(&engine_, &Engine::unloaded, this, [this] { setModelReady(false); });
   connect(&engine_, &Engine::thinkingDelta, this, &ChatController::onThinkingDelta);
   connect(&engine_, &Engine::answerDelta, this, &ChatController::onAnswerDelta);
@@ -110,7 +119,9 @@ void ChatController::setSettingsSource(std::function<SamplingSettings()> samplin
 }
 
 QString ChatController::disabledReason() const {
-  return model_ready_ ? QString() : tr("Open a model to start chatting.");
+  if (model_ready_) return QString();
+  if (model_reloading_) return tr("The GPU stopped responding: the model is loading again…");
+  return tr("Open a model to start chatting.");
 }
 
 void ChatController::setModelReady(bool ready) {

@@ -146,6 +146,7 @@ class ChatController : public QObject {
   qint64 conversation_id_ = 0;
   QString title_;
   bool model_ready_ = false;
+  bool model_reloading_ = false;  // Engine::reloading until the load ends: the composer says why it waits
   QString model_name_;
   QString model_path_;
   double tokens_per_second_ = 0;

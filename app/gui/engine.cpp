@@ -49,7 +49,13 @@ Engine::Engine(QObject* parent)
       emit loadFailed(EngineWorker::tr("Loading was cancelled."), true);
       return;
     }
-    emit loaded(info);
+    if (seq != recovery_seq_) {
+      emit loaded(info);
+      return;
+    }
+    ModelInfo shown = info;  // the reload after a lost device says so, before any notice of its own
+    shown.notice = info.notice.isEmpty() ? recovery_notice_ : recovery_notice_ + QLatin1Char(' ') + info.notice;
+    emit loaded(shown);
   });
   connect(worker_, &EngineWorker::loadFailed, this, [this](quint64 seq, const QString& error, bool cancelled) {
     --busy_;
@@ -59,6 +65,25 @@ Engine::Engine(QObject* parent)
     loaded_ = false;
     emit unloaded();
   });
+  // The GUI thread decides whether to reload: a load or an unload asked for since then wins (the worker
+  // sends this before it reaches them, so seq is then older than load_seq_, or cancelled).
+  connect(worker_, &EngineWorker::deviceLost, this,
+          [this](quint64 seq, const LoadRequest& reload, const QString& notice, const QString& error) {
+            loaded_ = false;
+            if (seq != load_seq_ || control_->load_cancelled(seq)) {
+              emit unloaded();
+              return;
+            }
+            if (reload.path.isEmpty()) {  // not loaded again: `error` says why
+              emit loadFailed(error, false);
+              return;
+            }
+            emit reloading();
+            emit unloaded();
+            load(reload);
+            recovery_seq_ = load_seq_;
+            recovery_notice_ = notice;
+          });
   connect(worker_, &EngineWorker::prefillProgress, this, &Engine::prefillProgress);
   connect(worker_, &EngineWorker::thinkingDelta, this, &Engine::thinkingDelta);
   connect(worker_, &EngineWorker::answerDelta, this, &Engine::answerDelta);

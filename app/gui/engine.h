@@ -101,6 +101,12 @@ class Engine : public QObject {
   void loaded(const penser::gui::ModelInfo& info);
   void loadFailed(const QString& error, bool cancelled);     // the previous model, if any, is unloaded
   void unloaded();
+  // The GPU under the model was lost (a driver reset, or a hang) while it generated: the reply finished
+  // with an error saying so, the model is gone, and Engine loads it again by itself with the same request
+  // (on the CPU after a second loss within EngineWorker::kLostAgainMs). `reloading` comes first, then
+  // unloaded(), then the load's usual loadProgress and loaded (whose notice says what happened) or
+  // loadFailed. Where it is not loaded again (it does not fit on the CPU either) only loadFailed comes.
+  void reloading();
 
   void prefillProgress(quint64 id, int done_tokens, int total_tokens);
   void thinkingDelta(quint64 id, const QString& text);
@@ -117,6 +123,8 @@ class Engine : public QObject {
   quint64 generate_seq_ = 0;
   bool loaded_ = false;
   int busy_ = 0;
+  quint64 recovery_seq_ = 0;  // the load made after a lost device, and what its model's notice says
+  QString recovery_notice_;
 };
 
 }  // namespace penser::gui

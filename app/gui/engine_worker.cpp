@@ -149,6 +149,11 @@ QString quantization_label(const model::Model& model) {
 }
 
 uint64_t physical_memory_bytes() {
+  // Fault injection (tests): PENSER_TEST_PHYSICAL_MEMORY=BYTES pretends this computer has that much, so that
+  // a model too large for the CPU backend can be had with a tiny model (the lost-GPU fall-back's refusal).
+  bool pretend_ok = false;
+  const qulonglong pretend = qEnvironmentVariable("PENSER_TEST_PHYSICAL_MEMORY").toULongLong(&pretend_ok);
+  if (pretend_ok && pretend > 0) return pretend;
 #if defined(_WIN32)
   MEMORYSTATUSEX status;
   status.dwLength = sizeof(status);
@@ -220,7 +225,15 @@ QString describe_open_error(const QString& path, const std::string& engine_messa
 
 // ---------------------------------------------------------------------------------------------------------
 
+uint32_t context_size(const model::Model& m, int requested_n_ctx, uint64_t available) {
+  uint32_t n = requested_n_ctx > 0 ? uint32_t(requested_n_ctx) : chat::default_n_ctx(m, available);
+  if (m.hparams().n_ctx_train > 0) n = std::min(n, m.hparams().n_ctx_train);
+  return std::max<uint32_t>(n, 1);
+}
+
 struct EngineWorker::Loaded {
+  quint64 seq = 0;
+  LoadRequest request;  // what made it: a reload after a lost device repeats it
   std::unique_ptr<model::Model> model;
   std::unique_ptr<chat::Session> session;  // owns the evaluator
   ProgressEvaluator* evaluator = nullptr;  // inside the session
@@ -252,6 +265,8 @@ void EngineWorker::load(quint64 seq, const LoadRequest& request) {
     emit loadFailed(seq, cancelled ? tr("Loading was cancelled.") : error, cancelled);
     return;
   }
+  result->seq = seq;
+  result->request = request;
   current_ = std::move(result);
   conversation_id_ = -1;
   emit loaded(seq, info);
@@ -358,11 +373,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   // 4. The context and the memory check.
   uint32_t n_ctx = 0;
   const uint32_t n_ctx_train = m.hparams().n_ctx_train;
-  auto context_for = [&](uint64_t available) {
-    uint32_t n = request.n_ctx > 0 ? uint32_t(request.n_ctx) : chat::default_n_ctx(m, available);
-    if (n_ctx_train > 0) n = std::min(n, n_ctx_train);
-    return std::max<uint32_t>(n, 1);
-  };
+  auto context_for = [&](uint64_t available) { return context_size(m, request.n_ctx, available); };
   if (use_vulkan) {
     n_ctx = context_for(vk_usable_bytes > weights ? vk_usable_bytes - weights : 0);
     const uint64_t need = vulkan::estimate_device_bytes(m, n_ctx, vk_batch, vk_cpu);
@@ -584,7 +595,51 @@ void EngineWorker::generate(quint64 seq, const GenerateRequest& request) {
   f.stats = to_app_stats(reply.stats);
   f.thinking_ms = qint64(reply.stats.thinking_ms);
   f.thought_unclosed = reply.stats.thought_unclosed;
+  if (current_->evaluator->device_lost()) {
+    recover_from_device_loss(id, f);
+    return;
+  }
   emit finished(id, f);
+}
+
+void EngineWorker::recover_from_device_loss(quint64 id, FinishInfo& f) {
+  const model::Model& m = *current_->model;
+  LoadRequest reload = current_->request;
+  const quint64 lost_seq = current_->seq;
+  const bool again = last_loss_.isValid() && last_loss_.elapsed() < kLostAgainMs;
+  last_loss_.start();
+  const int minutes = int(kLostAgainMs / 60000);  // more than one: no plural forms needed
+  QString notice, error;
+  if (!again) {
+    f.error = tr("The GPU stopped responding (its driver reset it). Penser is reloading the model; press "
+                 "Regenerate to try again.");
+    notice = tr("The GPU stopped responding (its driver reset it); the model was loaded again.");
+  } else {
+    // The CPU backend's own check, with the context a CPU load would choose (load_stages, step 4).
+    const uint64_t physical = physical_memory_bytes();
+    const uint64_t weights = m.weight_bytes();
+    const QString fit =
+        cpu_memory_error(m, context_size(m, reload.n_ctx, physical > weights ? physical - weights : 0), physical);
+    if (fit.isEmpty()) {
+      reload.backend = QStringLiteral("cpu");
+      f.error = tr("The GPU stopped responding again (its driver reset it twice within %1 minutes). Penser is "
+                   "reloading the model on the CPU, which is slower; press Regenerate to try again.")
+                    .arg(minutes);
+      notice = tr("The GPU stopped responding twice within %1 minutes: running on the CPU. Open the model again "
+                  "to use the GPU.")
+                   .arg(minutes);
+    } else {
+      reload = LoadRequest{};
+      error = tr("The GPU stopped responding twice within %1 minutes (its driver reset it), and the CPU cannot "
+                 "hold this model instead. %2 Or update the GPU driver, then open the model again.")
+                  .arg(minutes)
+                  .arg(fit);
+      f.error = error;
+    }
+  }
+  emit finished(id, f);
+  drop_model();  // the session, the evaluator on the lost device (Device::settle first), then the model
+  emit deviceLost(lost_seq, reload, notice, error);
 }
 
 }  // namespace penser::gui

@@ -7,6 +7,7 @@
 #include "inference/model/evaluator.h"
 #include "inference/model/model.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <QString>
 
@@ -50,6 +51,7 @@ class ProgressEvaluator final : public model::Evaluator {
   Status eval(std::span<const tokenizer::Token> tokens, std::span<float> logits) override;
   void truncate(uint32_t n) override { inner_->truncate(n); }
   std::string backend_name() const override { return inner_->backend_name(); }
+  bool device_lost() const override { return inner_->device_lost(); }
 
   void set_progress(Progress progress) { progress_ = std::move(progress); }
 
@@ -63,13 +65,18 @@ class ProgressEvaluator final : public model::Evaluator {
 QString quantization_label(const model::Model& model);  // "Q4_K_M" from general.file_type, else the dominant type
 QString file_type_name(uint64_t file_type);             // llama.cpp's llama_ftype names; "" when unknown
 
-// Memory of this computer in bytes (0 when unknown) and the CPU's marketing name ("" when unknown).
+// Memory of this computer in bytes (0 when unknown; PENSER_TEST_PHYSICAL_MEMORY=BYTES in tests) and the CPU's
+// marketing name ("" when unknown).
 uint64_t physical_memory_bytes();
 QString cpu_name();
 
 // The CPU backend's memory check: the weights (mapped, read in place) and the KV cache for n_ctx tokens
 // against the physical memory. An empty string when it fits, else a sentence for the user.
 QString cpu_memory_error(const model::Model& model, uint32_t n_ctx, uint64_t physical_bytes);
+
+// The context size a load gives: the request's n_ctx, else chat::default_n_ctx for `available` bytes;
+// capped at the model's trained length.
+uint32_t context_size(const model::Model& model, int requested_n_ctx, uint64_t available);
 
 // The first-line classification of a load failure into a sentence a user can act on.
 QString describe_open_error(const QString& path, const std::string& engine_message);
@@ -97,6 +104,17 @@ class EngineWorker : public QObject {
   void contextDropped(quint64 id, int dropped_messages, const QString& note);
   void statsUpdated(quint64 id, const penser::app::GenerationStats& stats, int context_used, int context_total);
   void finished(quint64 id, const penser::gui::FinishInfo& info);
+  // A generation ended with the device lost (model::Evaluator::device_lost): the model loaded by load
+  // `load_seq` is already dropped. `reload` is the request to load it again (the same one, or on the CPU
+  // after a second loss within kLostAgainMs); its path is empty when nothing should be loaded, and then
+  // `error` says why. `notice` is for the model the reload makes.
+  void deviceLost(quint64 load_seq, const penser::gui::LoadRequest& reload, const QString& notice,
+                  const QString& error);
+
+ public:
+  // A second device loss within this long of the first is not answered by another reload on the GPU (a
+  // driver that keeps resetting would loop): the model goes to the CPU, or is not loaded again.
+  static constexpr qint64 kLostAgainMs = 2 * 60 * 1000;
 
  private:
   struct Loaded;
@@ -104,10 +122,14 @@ class EngineWorker : public QObject {
   std::unique_ptr<Loaded> load_stages(quint64 seq, const LoadRequest& request, ModelInfo& info, QString& error,
                                       bool& cancelled);
   bool drop_model();  // true when a model was loaded
+  // After a generation that ended with the device lost: the reply's error in words, the model dropped,
+  // deviceLost emitted (after `finished`, so the cut answer is saved before the model changes).
+  void recover_from_device_loss(quint64 id, FinishInfo& f);
 
   std::shared_ptr<EngineControl> control_;
   std::unique_ptr<Loaded> current_;
   qint64 conversation_id_ = -1;
+  QElapsedTimer last_loss_;  // since the last device loss (invalid: none yet)
 };
 
 }  // namespace penser::gui

@@ -84,6 +84,14 @@ ModelController::ModelController(Engine* engine, SettingsController* settings, Q
       setState(Failed);
     }
   });
+  // The GPU was lost under the model and Engine loads it again: the usual load progress, then Ready.
+  connect(engine_, &Engine::reloading, this, [this] {
+    clearModel();
+    setError(QString());
+    setNotice(QString());
+    setProgress(0, tr("The GPU stopped responding: loading the model again…"));
+    setState(Loading);
+  });
   connect(engine_, &Engine::unloaded, this, [this] {
     // A load unloads the previous model first: that is part of Loading, not a change of state.
     if (state_ == Loading) return;

@@ -35,6 +35,10 @@ class Evaluator {
 
   virtual std::string backend_name() const = 0;  // "cpu (2 threads)", "vulkan: NVIDIA ..."
 
+  // The device under this evaluator was lost (a GPU driver reset, or a hang): every later eval() fails, so
+  // the owner should drop this evaluator and make a new one. The CPU backend never loses its device.
+  virtual bool device_lost() const { return false; }
+
   void set_cancel_flag(const std::atomic<bool>* flag) { cancel_ = flag; }
 
  protected:

@@ -48,7 +48,7 @@ const char* result_advice(VkResult r) {
     case VK_ERROR_OUT_OF_DEVICE_MEMORY:
       return "the GPU is out of memory: use a smaller model or context, or close programs that use the GPU";
     case VK_ERROR_DEVICE_LOST:
-      return "the GPU driver reset the device (a crash or a time-out); restart Penser, or use the CPU backend";
+      return "the GPU driver reset the device (a crash or a time-out); try again, or use the CPU backend";
     case VK_ERROR_INCOMPATIBLE_DRIVER: return "the installed Vulkan driver is too old or not for this GPU";
     case VK_ERROR_INITIALIZATION_FAILED: return "the Vulkan driver failed to start";
     case VK_ERROR_LAYER_NOT_PRESENT: return "a requested Vulkan layer is not installed";

@@ -1,5 +1,7 @@
 #include "inference/vulkan/device.h"
 
+#include "inference/vulkan/knobs.h"
+
 #include <cstdio>
 #include <vector>
 
@@ -117,12 +119,22 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   PENSER_VK_TRY(vkCreateCommandPool(self->device_, &pci, nullptr, &self->once_pool_), "creating a command pool");
   VkFenceCreateInfo fci{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
   PENSER_VK_TRY(vkCreateFence(self->device_, &fci, nullptr, &self->fence_), "creating a fence");
+  if (auto n = env_uint("PENSER_VK_TEST_LOSE_AFTER", 0, UINT64_MAX)) {
+    self->lose_after_ = *n;
+    std::fprintf(stderr, "penser: vulkan: PENSER_VK_TEST_LOSE_AFTER=%llu: submissions after that many answer "
+                 "VK_ERROR_DEVICE_LOST\n", static_cast<unsigned long long>(*n));
+  }
   return self;
 }
 
 Device::~Device() {
   if (device_ == VK_NULL_HANDLE) return;
-  vkDeviceWaitIdle(device_);
+  if (!settle()) {
+    // A hung submission still runs: the fence, the pool and the device stay (leaked until the process ends).
+    std::fprintf(stderr, "penser: vulkan: %s still runs work that timed out; its device is left open\n",
+                 info_.name.c_str());
+    return;
+  }
   if (fence_) vkDestroyFence(device_, fence_, nullptr);
   if (once_pool_) vkDestroyCommandPool(device_, once_pool_, nullptr);
   vkDestroyDevice(device_, nullptr);
@@ -130,18 +142,44 @@ Device::~Device() {
 
 Status Device::submit_and_wait(VkCommandBuffer cmd, std::string_view what, uint64_t timeout_ns) {
   std::lock_guard lock(submit_mutex_);
+  // A lost device stays lost. After a time-out the fence may still be pending (resetting it would be
+  // invalid), so nothing is submitted again; the fault-injection count answers as a lost device does.
+  if (lost() || submissions_ >= lose_after_) {
+    if (!lost()) lost_ = Loss::Reset;
+    return vk_error(VK_ERROR_DEVICE_LOST, fmt::format("submitting {}", what));
+  }
+  ++submissions_;
   VkSubmitInfo si{VK_STRUCTURE_TYPE_SUBMIT_INFO};
   si.commandBufferCount = 1;
   si.pCommandBuffers = &cmd;
   PENSER_VK_TRY(vkResetFences(device_, 1, &fence_), "resetting a fence");
-  PENSER_VK_TRY(vkQueueSubmit(queue_, 1, &si, fence_), fmt::format("submitting {}", what));
+  if (const VkResult r = vkQueueSubmit(queue_, 1, &si, fence_); r != VK_SUCCESS) {
+    if (r == VK_ERROR_DEVICE_LOST) lost_ = Loss::Reset;
+    return vk_error(r, fmt::format("submitting {}", what));
+  }
   if (timeout_ns == 0) timeout_ns = hang_timeout_ns();
   const VkResult r = vkWaitForFences(device_, 1, &fence_, VK_TRUE, timeout_ns);
-  if (r == VK_TIMEOUT)
-    return make_error("{} did not finish on the GPU {} within {} s: the driver may have hung; restart Penser or "
-                      "use the CPU backend", what, info_.name, timeout_ns / 1'000'000'000ull);
+  if (r == VK_TIMEOUT) {
+    lost_ = Loss::Hung;
+    return make_error("{} did not finish on the GPU {} within {} s: the driver may have hung; try again, or use "
+                      "the CPU backend", what, info_.name, timeout_ns / 1'000'000'000ull);
+  }
+  if (r == VK_ERROR_DEVICE_LOST) lost_ = Loss::Reset;
   if (r != VK_SUCCESS) return vk_error(r, fmt::format("waiting for {}", what));
   return {};
+}
+
+bool Device::settle(uint64_t timeout_ns) {
+  if (device_ == VK_NULL_HANDLE) return true;
+  if (lost_.load() != Loss::Hung) {
+    vkDeviceWaitIdle(device_);  // VK_ERROR_DEVICE_LOST on a lost device, in finite time (the spec's promise)
+    return true;
+  }
+  // Only the timed-out submission can be running (submissions are serialised and waited for). Its fence is
+  // the one thing safe to wait on with a limit: vkDeviceWaitIdle has none, and a hung driver may never return.
+  std::lock_guard lock(submit_mutex_);
+  const VkResult r = vkWaitForFences(device_, 1, &fence_, VK_TRUE, timeout_ns);
+  return r != VK_TIMEOUT;  // finished, or lost since (the driver's reset ended it)
 }
 
 Result<VkCommandBuffer> Device::begin_once() {

@@ -38,6 +38,25 @@ class Device {
   // error rather than a frozen program. Serialised: one submission at a time per device. timeout_ns 0: by
   // device (hang_timeout_ns).
   Status submit_and_wait(VkCommandBuffer cmd, std::string_view what, uint64_t timeout_ns = 0);
+  // A lost device: a submission or a fence wait answered VK_ERROR_DEVICE_LOST (the driver reset the GPU:
+  // Windows' TDR, a driver update, suspend/resume, an unplugged eGPU), or the hang time-out expired. A hung
+  // device is treated as lost too, since the driver's reset usually follows. Every later submission fails at
+  // once with VK_ERROR_DEVICE_LOST, without touching the queue or the fence; the owner destroys what it made
+  // (after settle()) and opens a new Device. Set on the submitting thread, read from any.
+  bool lost() const { return lost_.load() != Loss::None; }
+  bool hung() const { return lost_.load() == Loss::Hung; }  // lost by the time-out: the work may still run
+  // Call before destroying anything made on the device. True when no work can still be running: the queue
+  // went idle (vkDeviceWaitIdle, which returns at once with VK_ERROR_DEVICE_LOST on a lost device), or the
+  // timed-out submission has finished or been lost since. False when a hung submission is still running
+  // after `timeout_ns` more: then its buffers, pipelines and the device itself must be leaked, not freed
+  // under a running shader (on a CPU implementation such as lavapipe that is a crash in this process; on a
+  // GPU undefined behaviour). ~Device calls it and leaks the VkDevice when it answers false.
+  bool settle(uint64_t timeout_ns = 2'000'000'000ull);
+  // Fault injection (tests; the env knob PENSER_VK_TEST_LOSE_AFTER=N, knobs.h): the (n+1)-th submission
+  // and every one after it answer VK_ERROR_DEVICE_LOST without submitting, exactly as a lost device does;
+  // what follows (the error, lost(), the tear-down, the app's reload) is the real code.
+  void lose_after_for_tests(uint64_t n) { lose_after_ = n; }
+
   // 60 s on GPUs; 10 minutes on CPU implementations, which compile each pipeline's code in its first
   // dispatch (lavapipe: up to ~8 s for one matrix kernel on an idle machine with a cold shader cache, and
   // several times that under load) and run a large model's prompt batch at CPU speed.
@@ -87,6 +106,10 @@ class Device {
   VkCommandPool once_pool_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
   std::mutex submit_mutex_;
+  enum class Loss { None, Reset, Hung };
+  std::atomic<Loss> lost_{Loss::None};
+  uint64_t submissions_ = 0;          // under submit_mutex_
+  uint64_t lose_after_ = UINT64_MAX;  // lose_after_for_tests / PENSER_VK_TEST_LOSE_AFTER
   uint64_t device_local_limit_ = 0;
   std::atomic<uint64_t> device_local_taken_{0};
 };

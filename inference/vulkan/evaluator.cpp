@@ -14,10 +14,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "inference/vulkan/context.h"
@@ -151,6 +153,7 @@ class VulkanEvaluator final : public model::Evaluator {
   }
   const std::vector<Token>& tokens() const override { return tokens_; }
   std::string backend_name() const override { return "vulkan: " + device_->info().name; }
+  bool device_lost() const override { return device_ && device_->lost(); }
   void truncate(uint32_t n) override {
     PENSER_ASSERT(n <= tokens_.size());
     tokens_.resize(n);
@@ -185,6 +188,23 @@ class VulkanEvaluator final : public model::Evaluator {
  private:
   explicit VulkanEvaluator(const model::Model& model) : model_(model) {}
 
+ public:
+  // Nothing made on the device is freed while work may still use it (Device::settle): the members go in
+  // reverse order after this body, each before the device. A hung submission that is still running after
+  // settle's wait keeps everything: the buffers, pipelines, device and instance move to the heap and are
+  // never freed (memory lost until Penser exits, which beats freeing it under a running shader).
+  ~VulkanEvaluator() override {
+    if (!device_ || device_->settle()) return;
+    std::fprintf(stderr, "penser: vulkan: work on %s timed out and still runs; its buffers are left allocated\n",
+                 device_->info().name.c_str());
+    auto leak = [](auto& member) { new std::remove_reference_t<decltype(member)>(std::move(member)); };
+    leak(partials_), leak(batch_), leak(step_), leak(x_), leak(xn_), leak(qkv_), leak(attn_), leak(gate_up_);
+    leak(scores_), leak(logits_), leak(token_), leak(pos_), leak(layers_), leak(output_norm_), leak(rope_freqs_);
+    leak(owned_), leak(ops_), leak(device_), leak(instance_);
+    layers_.clear(), owned_.clear();  // moved from: valid but unspecified
+  }
+
+ private:
   // ---- Prompt path (evaluator_prefill.cpp): batches of up to n_batch tokens, one submission each ----
   Status create_batch_path() {
     if (n_batch_ < 2) return {};

@@ -1,6 +1,9 @@
 // Measurement knobs: PENSER_VK_* environment variables that override a shape or a choice of the Vulkan
 // backend for a benchmark (scripts/device/gpu-run.sh sweeps them on a GPU; docs/vulkan.md lists them).
 // Never needed for correct results: every one has a default chosen by device type.
+// One is fault injection, not measurement: PENSER_VK_TEST_LOSE_AFTER=N makes each Device made while it is
+// set answer VK_ERROR_DEVICE_LOST from its (N+1)-th submission on (Device::lose_after_for_tests; tests of
+// the app's recovery from a lost GPU, which lavapipe cannot lose for real).
 #pragma once
 
 #include <cstdint>

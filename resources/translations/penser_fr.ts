@@ -1025,6 +1025,10 @@
         <source>Could not delete the message: %1</source>
         <translation>Impossible de supprimer le message&#xa0;: %1</translation>
     </message>
+    <message>
+        <source>The GPU stopped responding: the model is loading again…</source>
+        <translation>Le GPU a cessé de répondre&#xa0;: le modèle se recharge…</translation>
+    </message>
 </context>
 <context>
     <name>penser::gui::ConversationListModel</name>
@@ -1182,6 +1186,26 @@
         <source>No model is loaded: open a GGUF model first.</source>
         <translation>Aucun modèle n’est chargé&#xa0;: ouvrez d’abord un modèle GGUF.</translation>
     </message>
+    <message>
+        <source>The GPU stopped responding (its driver reset it). Penser is reloading the model; press Regenerate to try again.</source>
+        <translation>Le GPU a cessé de répondre (son pilote l’a réinitialisé). Penser recharge le modèle&#x202f;; appuyez sur Régénérer pour réessayer.</translation>
+    </message>
+    <message>
+        <source>The GPU stopped responding (its driver reset it); the model was loaded again.</source>
+        <translation>Le GPU a cessé de répondre (son pilote l’a réinitialisé)&#x202f;; le modèle a été rechargé.</translation>
+    </message>
+    <message>
+        <source>The GPU stopped responding again (its driver reset it twice within %1 minutes). Penser is reloading the model on the CPU, which is slower; press Regenerate to try again.</source>
+        <translation>Le GPU a de nouveau cessé de répondre (son pilote l’a réinitialisé deux fois en %1 minutes). Penser recharge le modèle sur le CPU, plus lent&#x202f;; appuyez sur Régénérer pour réessayer.</translation>
+    </message>
+    <message>
+        <source>The GPU stopped responding twice within %1 minutes: running on the CPU. Open the model again to use the GPU.</source>
+        <translation>Le GPU a cessé de répondre deux fois en %1 minutes&#xa0;: calcul sur le CPU. Rouvrez le modèle pour utiliser le GPU.</translation>
+    </message>
+    <message>
+        <source>The GPU stopped responding twice within %1 minutes (its driver reset it), and the CPU cannot hold this model instead. %2 Or update the GPU driver, then open the model again.</source>
+        <translation>Le GPU a cessé de répondre deux fois en %1 minutes (son pilote l’a réinitialisé), et le CPU ne peut pas non plus contenir ce modèle. %2 Ou mettez à jour le pilote du GPU, puis rouvrez le modèle.</translation>
+    </message>
 </context>
 <context>
     <name>penser::gui::ExportController</name>
@@ -1256,6 +1280,10 @@
     <message>
         <source>Opening the file…</source>
         <translation>Ouverture du fichier…</translation>
+    </message>
+    <message>
+        <source>The GPU stopped responding: loading the model again…</source>
+        <translation>Le GPU a cessé de répondre&#xa0;: rechargement du modèle…</translation>
     </message>
 </context>
 <context>

@@ -9,10 +9,13 @@
 #include "app/gui/chat_controller.h"
 #include "app/gui/conversation_list_model.h"
 #include "app/gui/message_list_model.h"
+#include "app/gui/model_controller.h"
 #include "app/gui/search_model.h"
 #include "app/gui/services.h"
 #include "inference/gguf/gguf.h"
 #include "inference/model/synth.h"
+#include "inference/vulkan/context.h"
+#include "tests/test_support.h"
 #include "tests/tiny_model.h"
 #include "ui/window.h"
 
@@ -49,7 +52,10 @@ QtObject {
     readonly property bool modelReady: Models.state === Models.Ready
     readonly property bool modelFailed: Models.state === Models.Failed
     readonly property string modelError: Models.error
+    readonly property string modelNotice: Models.notice
+    readonly property string modelBackend: Models.backend
     function openModel(path) { Models.open(path) }
+    function useBackend(name) { Settings.backend = name }
     function configure(budget, maxTokens) {
         Settings.backend = "cpu"
         Settings.contextSize = 2048
@@ -119,8 +125,9 @@ class TestE2eWindow : public QObject {
   QString model_;
 
   // Builds Services and the window on data_, loads the model and waits until a message can be sent.
-  bool start(Session& s) {
-    s.services = std::make_unique<gui::Services>(data_.path());
+  bool start(Session& s) { return start(s, data_.path()); }
+  bool start(Session& s, const QString& data_folder) {
+    s.services = std::make_unique<gui::Services>(data_folder);
     s.engine = std::make_unique<QQmlApplicationEngine>();
     if (auto status = ui::load_window(*s.engine, *s.services); !status) {
       qWarning("load_window: %s", status.error().message.c_str());
@@ -379,6 +386,78 @@ class TestE2eWindow : public QObject {
     QVERIFY2(word.hasMatch(), qPrintable(QStringLiteral("no word to search in the thought: ") + first_thinking));
     QVERIFY(hits_for(word.captured(), QStringLiteral("thinking")).contains(first_id));
 
+    s.engine.reset();
+    s.services.reset();
+  }
+
+  // A lost GPU in the window (PENSER_VK_TEST_LOSE_AFTER=12 in the real Device, since lavapipe cannot lose one:
+  // the prompt's 2 submissions and 10 decoded tokens pass). The answer keeps its thinking and says what
+  // happened, on screen and in the database; the model shows Loading, then is Ready again on Vulkan with a
+  // notice, by itself; the next message is answered.
+  void lost_gpu_reloads_and_keeps_the_answer() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    QTemporaryDir data;
+    QVERIFY(data.isValid());
+    qint64 conversation = 0;
+    QString thinking;
+    {
+      Session s;
+      QVERIFY(start(s, data.path()));
+      qputenv("PENSER_VK_TEST_LOSE_AFTER", "12");
+      QMetaObject::invokeMethod(s.helper, "configure", Q_ARG(QVariant, 24), Q_ARG(QVariant, 64));
+      QMetaObject::invokeMethod(s.helper, "useBackend", Q_ARG(QVariant, QStringLiteral("vulkan")));
+      QMetaObject::invokeMethod(s.helper, "openModel", Q_ARG(QVariant, model_));
+      QTRY_VERIFY_WITH_TIMEOUT(s.helper->property("modelReady").toBool() || s.helper->property("modelFailed").toBool(),
+                               30000);
+      qunsetenv("PENSER_VK_TEST_LOSE_AFTER");  // read when the device was made: the reload's device works
+      QVERIFY2(s.helper->property("modelReady").toBool(), qPrintable(s.helper->property("modelError").toString()));
+      QCOMPARE(s.helper->property("modelBackend").toString(), QStringLiteral("Vulkan"));
+      QTRY_VERIFY_WITH_TIMEOUT(s.chat().canSend(), 10000);
+
+      gui::ModelController& models = s.services->models();
+      QList<gui::ModelController::State> states;
+      connect(&models, &gui::ModelController::stateChanged, this, [&] { states << models.state(); });
+      QStringList composer_reasons;  // what the composer says while it cannot send
+      connect(&s.chat(), &gui::ChatController::canSendChanged, this, [&] {
+        if (!s.chat().canSend()) composer_reasons << s.chat().disabledReason();
+      });
+      QSignalSpy finished(&s.chat(), &gui::ChatController::turnFinished);
+      type_and_send(s, QStringLiteral("Why is the sky turquoise?"));
+      if (QTest::currentTestFailed()) return;
+      QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 60000);
+      QCOMPARE(finished.at(0).at(1).toString(), QStringLiteral("error"));
+      gui::MessageListModel* messages = s.chat().messages();
+      QCOMPARE(messages->rowCount(), 2);
+      conversation = s.chat().conversationId();
+      thinking = messages->index(1).data(gui::MessageListModel::ThinkingRole).toString();
+      QVERIFY2(!thinking.isEmpty(), "the thought before the loss is kept");
+      QTRY_VERIFY(shows(s.window, QStringLiteral("messageState"), QStringLiteral("The GPU stopped responding")));
+
+      QTRY_VERIFY_WITH_TIMEOUT(s.helper->property("modelReady").toBool(), 30000);
+      QVERIFY(states.contains(gui::ModelController::Loading));
+      QVERIFY2(composer_reasons.contains(QStringLiteral("The GPU stopped responding: the model is loading again…")),
+               qPrintable(composer_reasons.join(QLatin1Char('|'))));
+      QCOMPARE(s.helper->property("modelBackend").toString(), QStringLiteral("Vulkan"));
+      QVERIFY2(s.helper->property("modelNotice").toString().contains(QStringLiteral("The GPU stopped responding")),
+               qPrintable(s.helper->property("modelNotice").toString()));
+      QTRY_VERIFY_WITH_TIMEOUT(s.chat().canSend(), 10000);
+      type_and_send(s, QStringLiteral("Try again."));
+      if (QTest::currentTestFailed()) return;
+      QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 60000);
+      QCOMPARE(finished.at(1).at(1).toString(), QStringLiteral("complete"));
+      s.engine.reset();
+      s.services.reset();
+    }
+    // Nothing was lost: the cut answer is in the database with its thinking and its error.
+    Session s;
+    QVERIFY(start(s, data.path()));
+    s.chat().open(conversation);
+    gui::MessageListModel* messages = s.chat().messages();
+    QTRY_COMPARE_WITH_TIMEOUT(messages->rowCount(), 4, 10000);
+    const QModelIndex cut = messages->index(1);
+    QCOMPARE(cut.data(gui::MessageListModel::StatusRole).toString(), QStringLiteral("error"));
+    QCOMPARE(cut.data(gui::MessageListModel::ThinkingRole).toString(), thinking);
+    QVERIFY(cut.data(gui::MessageListModel::ErrorRole).toString().startsWith(QStringLiteral("The GPU stopped responding")));
     s.engine.reset();
     s.services.reset();
   }

@@ -57,6 +57,13 @@ QString words(int n) {
 
 FinishInfo finish_of(const QSignalSpy& spy, int i = 0) { return spy.at(i).at(1).value<FinishInfo>(); }
 
+// PENSER_VK_TEST_LOSE_AFTER for the devices made while it is set (Device::create reads it), unset at the end.
+struct LoseAfter {
+  explicit LoseAfter(const char* n) { qputenv("PENSER_VK_TEST_LOSE_AFTER", n); }
+  ~LoseAfter() { clear(); }
+  void clear() { qunsetenv("PENSER_VK_TEST_LOSE_AFTER"); }
+};
+
 }  // namespace
 
 class TestEngine : public QObject {
@@ -603,6 +610,145 @@ class TestEngine : public QObject {
     for (int i = 0; i + 1 < three_steps.size(); ++i) QCOMPARE(three_steps[i], 3 * (i + 1));
     QVERIFY(!a.isEmpty());
     QCOMPARE(b, a);
+  }
+
+  // A lost GPU (PENSER_VK_TEST_LOSE_AFTER in the real Device: lavapipe cannot lose one for real). The
+  // prompt takes 2 submissions on lavapipe (one per layer), each decoded token one more: 6 lets 4 tokens
+  // through. The answer ends with an error a user can act on and keeps what it had; the model is loaded
+  // again by itself, with the usual progress, on the same backend; the next answer comes.
+  void lost_gpu_reloads_the_model_and_the_next_answer_comes() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    LoseAfter knob("6");
+    Engine e;
+    LoadRequest r = cpu_load(model_, 512);
+    r.backend = QStringLiteral("vulkan");
+    QVERIFY(load_ok(e, r));
+    knob.clear();  // read by the Device just made: the reload's device works
+    QSignalSpy finished(&e, &Engine::finished);
+    QSignalSpy reloading(&e, &Engine::reloading);
+    QSignalSpy unloaded(&e, &Engine::unloaded);
+    QSignalSpy progress(&e, &Engine::loadProgress);
+    QSignalSpy loaded(&e, &Engine::loaded);
+    QSignalSpy failed(&e, &Engine::loadFailed);
+    QString thinking;
+    connect(&e, &Engine::thinkingDelta, this, [&](quint64, const QString& t) { thinking += t; });
+    e.generate(greedy(1, QStringLiteral("Hi"), 40));
+    QVERIFY(finished.wait(30000));
+    const FinishInfo f = finish_of(finished);
+    QCOMPARE(f.reason, QStringLiteral("error"));
+    QVERIFY2(f.error.startsWith(QStringLiteral("The GPU stopped responding (its driver reset it).")) &&
+                 f.error.contains(QStringLiteral("press Regenerate")),
+             qPrintable(f.error));
+    QVERIFY2(!thinking.isEmpty(), "the tokens before the loss streamed");
+    QVERIFY(loaded.wait(30000));
+    QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
+    QCOMPARE(reloading.size(), 1);
+    QCOMPARE(unloaded.size(), 1);
+    QVERIFY(progress.size() >= 5);  // the usual load, stage by stage
+    const ModelInfo info = loaded.at(0).at(0).value<ModelInfo>();
+    QCOMPARE(info.backend, QStringLiteral("Vulkan"));
+    QVERIFY2(info.notice.contains(QStringLiteral("The GPU stopped responding")), qPrintable(info.notice));
+    QVERIFY(e.isLoaded());
+    e.generate(greedy(2, QStringLiteral("Hi"), 6));
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finish_of(finished, 1).reason, QStringLiteral("length"));
+    QCOMPARE(finish_of(finished, 1).stats.generated_tokens, 6);
+    QCOMPARE(reloading.size(), 1);
+  }
+
+  // A second loss soon after the first does not loop on the GPU: the model goes to the CPU, says so, and
+  // answers there.
+  void second_lost_gpu_within_minutes_goes_to_the_cpu() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    LoseAfter knob("6");  // every device made in this test loses itself after 6 submissions
+    Engine e;
+    LoadRequest r = cpu_load(model_, 512);
+    r.backend = QStringLiteral("vulkan");
+    QVERIFY(load_ok(e, r));
+    QSignalSpy finished(&e, &Engine::finished);
+    QSignalSpy loaded(&e, &Engine::loaded);
+    QSignalSpy failed(&e, &Engine::loadFailed);
+    e.generate(greedy(1, QStringLiteral("Hi"), 40));
+    QVERIFY(finished.wait(30000));
+    QVERIFY(loaded.wait(30000));
+    QCOMPARE(loaded.at(0).at(0).value<ModelInfo>().backend, QStringLiteral("Vulkan"));
+    e.generate(greedy(2, QStringLiteral("Hi"), 40));
+    QVERIFY(finished.wait(30000));
+    const FinishInfo f = finish_of(finished, 1);
+    QCOMPARE(f.reason, QStringLiteral("error"));
+    QVERIFY2(f.error.contains(QStringLiteral("stopped responding again")) &&
+                 f.error.contains(QStringLiteral("on the CPU")),
+             qPrintable(f.error));
+    QVERIFY(loaded.wait(30000));
+    QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.at(0).at(0).toString()));
+    const ModelInfo info = loaded.at(1).at(0).value<ModelInfo>();
+    QCOMPARE(info.backend, QStringLiteral("CPU"));
+    QVERIFY2(info.notice.contains(QStringLiteral("running on the CPU")), qPrintable(info.notice));
+    e.generate(greedy(3, QStringLiteral("Hi"), 6));
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finish_of(finished, 2).reason, QStringLiteral("length"));
+    QCOMPARE(loaded.size(), 2);
+  }
+
+  // A second loss where the CPU cannot hold the model either (PENSER_TEST_PHYSICAL_MEMORY: 1 MiB): nothing
+  // is loaded again, and the answer and the model's failure say why.
+  void second_lost_gpu_where_the_cpu_cannot_hold_it_stops() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    LoseAfter knob("6");
+    qputenv("PENSER_TEST_PHYSICAL_MEMORY", "1048576");
+    struct Unset {
+      ~Unset() { qunsetenv("PENSER_TEST_PHYSICAL_MEMORY"); }
+    } unset;
+    Engine e;
+    LoadRequest r = cpu_load(model_, 512);
+    r.backend = QStringLiteral("vulkan");
+    QVERIFY(load_ok(e, r));
+    QSignalSpy finished(&e, &Engine::finished);
+    QSignalSpy loaded(&e, &Engine::loaded);
+    QSignalSpy failed(&e, &Engine::loadFailed);
+    QSignalSpy reloading(&e, &Engine::reloading);
+    e.generate(greedy(1, QStringLiteral("Hi"), 40));
+    QVERIFY(finished.wait(30000));
+    QVERIFY(loaded.wait(30000));
+    e.generate(greedy(2, QStringLiteral("Hi"), 40));
+    QVERIFY(finished.wait(30000));
+    const FinishInfo f = finish_of(finished, 1);
+    QCOMPARE(f.reason, QStringLiteral("error"));
+    QVERIFY2(f.error.contains(QStringLiteral("the CPU cannot hold this model")) &&
+                 f.error.contains(QStringLiteral("this computer has")),
+             qPrintable(f.error));
+    QVERIFY(failed.wait(10000));
+    QCOMPARE(failed.at(0).at(0).toString(), f.error);
+    QCOMPARE(failed.at(0).at(1).toBool(), false);
+    QTest::qWait(200);
+    QCOMPARE(reloading.size(), 1);  // the first loss only
+    QCOMPARE(loaded.size(), 1);
+    QVERIFY(!e.isLoaded());
+  }
+
+  // A load asked for when the answer that lost the GPU ends (before the worker's deviceLost reaches the GUI
+  // thread) wins over the automatic reload.
+  void a_load_after_the_loss_replaces_the_reload() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    LoseAfter knob("2");  // the prompt's 2 submissions pass, the first decoded token's is lost
+    Engine e;
+    LoadRequest r = cpu_load(model_, 512);
+    r.backend = QStringLiteral("vulkan");
+    QVERIFY(load_ok(e, r));
+    knob.clear();
+    QSignalSpy finished(&e, &Engine::finished);
+    QSignalSpy reloading(&e, &Engine::reloading);
+    QSignalSpy loaded(&e, &Engine::loaded);
+    connect(&e, &Engine::finished, this, [&] { e.load(cpu_load(model_, 256)); });
+    e.generate(greedy(1, QStringLiteral("Hi"), 40));
+    QVERIFY(loaded.wait(30000));
+    QCOMPARE(finished.size(), 1);
+    QCOMPARE(finish_of(finished).reason, QStringLiteral("error"));
+    QCOMPARE(reloading.size(), 0);
+    QTest::qWait(200);
+    QCOMPARE(loaded.size(), 1);
+    QCOMPARE(loaded.at(0).at(0).value<ModelInfo>().backend, QStringLiteral("CPU"));
+    QCOMPARE(loaded.at(0).at(0).value<ModelInfo>().n_ctx, 256);
   }
 
   void vulkan_backend_asked_for_a_missing_device_fails_clearly() {

@@ -1,4 +1,5 @@
 // Instance, devices, buffers and the recorder on the machine's Vulkan device (lavapipe in CI).
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QtTest>
 #include "tests/test_support.h"
@@ -405,6 +406,78 @@ class TestVulkanCore : public QObject {
     QVERIFY(e.message.find("running the decode step failed: VK_ERROR_DEVICE_LOST") == 0);
     QVERIFY(e.message.find("CPU backend") != std::string::npos);
     QCOMPARE(std::string(result_name(VK_ERROR_OUT_OF_DEVICE_MEMORY)), std::string("VK_ERROR_OUT_OF_DEVICE_MEMORY"));
+  }
+
+  // A lost device (the fault-injection count here: lavapipe cannot lose one) fails every submission from then
+  // on with VK_ERROR_DEVICE_LOST without submitting, says so (lost()), and tears down without hanging.
+  void lost_device_fails_every_later_submission() {
+    auto dev = Device::create(*gpu.instance, gpu.device->info().index);
+    VKT_OK(dev);
+    Device& d = **dev;
+    d.lose_after_for_tests(1);
+    auto nothing = [](VkCommandBuffer) {};
+    VKT_OK(d.run_once("the first", nothing));
+    QVERIFY(!d.lost());
+    for (const char* what : {"the second", "the third"}) {
+      const Status s = d.run_once(what, nothing);
+      QVERIFY(!s);
+      const std::string expected = std::string("submitting ") + what + " failed: VK_ERROR_DEVICE_LOST";
+      QVERIFY2(s.error().message.find(expected) == 0, s.error().message.c_str());
+      QVERIFY(d.lost());
+      QVERIFY(!d.hung());
+    }
+    // An upload through staging (as on a discrete GPU, where loading a model submits): the load fails
+    // with the same error.
+    auto staged = Buffer::create(d, 256, MemoryUse::DeviceStaged, "a weight");
+    VKT_OK(staged);
+    const std::vector<uint8_t> bytes(256, 7);
+    const Status up = (*staged)->write(0, bytes.data(), bytes.size());
+    QVERIFY(!up);
+    QVERIFY2(up.error().message.find("submitting an upload to the GPU failed: VK_ERROR_DEVICE_LOST") == 0,
+             up.error().message.c_str());
+    staged->reset();
+    QVERIFY(d.settle());
+    QElapsedTimer t;
+    t.start();
+    dev->reset();
+    QVERIFY(t.elapsed() < 5000);
+  }
+
+  // The hang time-out counts as a lost device, and settle() waits for the timed-out work before anything it
+  // uses may be freed: a fill of 4 x 64 MiB waited for 1 ns times out, then finishes.
+  void hang_time_out_counts_as_lost() {
+    auto dev = Device::create(*gpu.instance, gpu.device->info().index);
+    VKT_OK(dev);
+    Device& d = **dev;
+    constexpr uint64_t kBytes = 64ull << 20;
+    auto buf = Buffer::create(d, kBytes, MemoryUse::DeviceLocal, "a fill target");
+    VKT_OK(buf);
+    VkCommandPoolCreateInfo pci{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    pci.queueFamilyIndex = d.queue_family();
+    VkCommandPool pool = VK_NULL_HANDLE;
+    QCOMPARE(vkCreateCommandPool(d.handle(), &pci, nullptr, &pool), VK_SUCCESS);
+    VkCommandBufferAllocateInfo ai{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    ai.commandPool = pool;
+    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    ai.commandBufferCount = 1;
+    VkCommandBuffer cmd = VK_NULL_HANDLE;
+    QCOMPARE(vkAllocateCommandBuffers(d.handle(), &ai, &cmd), VK_SUCCESS);
+    VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    QCOMPARE(vkBeginCommandBuffer(cmd, &bi), VK_SUCCESS);
+    for (uint32_t i = 0; i < 4; ++i) vkCmdFillBuffer(cmd, (*buf)->handle(), 0, VK_WHOLE_SIZE, i);
+    QCOMPARE(vkEndCommandBuffer(cmd), VK_SUCCESS);
+    const Status s = d.submit_and_wait(cmd, "a long fill", 1);
+    QVERIFY(!s);
+    QVERIFY2(s.error().message.find("did not finish") != std::string::npos, s.error().message.c_str());
+    QVERIFY(d.lost());
+    QVERIFY(d.hung());
+    const Status again = d.submit_and_wait(cmd, "a second fill");  // refused at once, the queue untouched
+    QVERIFY(!again);
+    QVERIFY2(again.error().message.find("VK_ERROR_DEVICE_LOST") != std::string::npos, again.error().message.c_str());
+    QVERIFY(d.settle(600'000'000'000ull));  // lavapipe does finish the fill
+    vkDestroyCommandPool(d.handle(), pool, nullptr);
+    buf->reset();
+    dev->reset();
   }
 
   void memory_estimate_names_both_figures() {
