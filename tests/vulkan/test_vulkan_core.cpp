@@ -464,7 +464,16 @@ class TestVulkanCore : public QObject {
     QCOMPARE(vkAllocateCommandBuffers(d.handle(), &ai, &cmd), VK_SUCCESS);
     VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     QCOMPARE(vkBeginCommandBuffer(cmd, &bi), VK_SUCCESS);
-    for (uint32_t i = 0; i < 4; ++i) vkCmdFillBuffer(cmd, (*buf)->handle(), 0, VK_WHOLE_SIZE, i);
+    for (uint32_t i = 0; i < 4; ++i) {
+      if (i > 0) {  // ordered, as synchronization validation requires of writes to the same bytes
+        VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+        mb.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+        mb.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0,
+                             nullptr, 0, nullptr);
+      }
+      vkCmdFillBuffer(cmd, (*buf)->handle(), 0, VK_WHOLE_SIZE, i);
+    }
     QCOMPARE(vkEndCommandBuffer(cmd), VK_SUCCESS);
     const Status s = d.submit_and_wait(cmd, "a long fill", 1);
     QVERIFY(!s);
