@@ -137,7 +137,9 @@ class VulkanEvaluator final : public model::Evaluator {
   WeightAllocations weight_allocations() const {
     WeightAllocations w{.count = uint32_t(owned_.size()), .split_matrices = split_matrices_,
                         .interleaved = interleaved_matrices_, .padding = interleave_padding_,
-                        .cpu_implementation = device_->info().is_cpu()};
+                        .cpu_implementation = device_->info().is_cpu(),
+                        .subgroup_size = device_->subgroup_ops() ? device_->subgroups().size : 0,
+                        .int64 = device_->int64()};
     for (const auto& b : owned_) {
       w.bytes += b->size();
       w.largest = std::max(w.largest, b->size());

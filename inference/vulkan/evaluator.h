@@ -132,6 +132,8 @@ struct WeightAllocations {
   uint64_t padding = 0;      // bytes their padded blocks add to the file's (Q6_K: 14 per block)
   uint32_t in_system_memory = 0;  // allocations in system memory (device-local memory was full: Buffer)
   bool cpu_implementation = false;  // the device is one (lavapipe)
+  uint32_t subgroup_size = 0;       // the width the shaders run at (0: subgroup paths off)
+  bool int64 = false;               // the device's shaderInt64 is enabled
 };
 Result<WeightAllocations> weight_allocations(const model::Evaluator& evaluator);
 
