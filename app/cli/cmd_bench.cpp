@@ -328,7 +328,11 @@ void bench(const BenchOptions& o) {
   j["peak_rss_bytes"] = peak_rss;
   if (gpu_memory) {
     j["gpu_memory"] = {{"estimate_bytes", gpu_memory->estimate}, {"allocated_bytes", gpu_memory->allocated}};
-    if (gpu_memory->driver_usage) j["gpu_memory"]["driver_usage_bytes"] = *gpu_memory->driver_usage;
+    if (gpu_memory->driver_usage) {
+      j["gpu_memory"]["driver_usage_bytes"] = *gpu_memory->driver_usage;
+      j["gpu_memory"]["driver_budget_bytes"] = *gpu_memory->driver_budget;
+      j["gpu_memory"]["over_budget"] = gpu_memory->over_budget();
+    }
   }
   // Decode reads every weight once per token: bytes per token x tok/s is the bandwidth it achieves.
   j["weight_bytes_per_token"] = per_token;
@@ -382,7 +386,10 @@ void bench(const BenchOptions& o) {
   if (gpu_memory) {
     fmt::print("GPU mem:  {} in Penser's buffers, estimated {} before loading", format_bytes(gpu_memory->allocated),
                format_bytes(gpu_memory->estimate));
-    if (gpu_memory->driver_usage) fmt::print("; the driver counts {} in use", format_bytes(*gpu_memory->driver_usage));
+    if (gpu_memory->driver_usage)
+      fmt::print("; the driver counts {} in use of the {} it allows{}", format_bytes(*gpu_memory->driver_usage),
+                 format_bytes(*gpu_memory->driver_budget),
+                 gpu_memory->over_budget() ? " (OVER: it may move memory to the system's, and decode slows)" : "");
     fmt::print("\n");
   }
   if (o.n_gen > 0) {

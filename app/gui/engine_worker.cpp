@@ -446,6 +446,12 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
     o.n_batch = vk_batch;
     auto ev = vulkan::create_evaluator(m, o);
     if (ev) {
+      // Over the driver's budget once loaded (other programs took memory since the check): it still runs,
+      // but the driver may move part of it to system memory, so say why it may be slow.
+      if (auto mem = vulkan::memory_in_use(**ev); mem && mem->over_budget())
+        notice = tr("The GPU's memory is over-committed: Penser uses %1 but the driver now allows it %2, so "
+                    "answers may be slow. Close programs that use the GPU, or choose a smaller context.")
+                     .arg(bytes_text(*mem->driver_usage), bytes_text(*mem->driver_budget));
       evaluator = std::move(*ev);
       chunk = std::min(vk_batch, n_ctx);  // the evaluator's own prompt batch: chunking costs no speed
       info.backend = QStringLiteral("Vulkan");

@@ -208,16 +208,19 @@ Status Device::end_once(VkCommandBuffer cmd, std::string_view what) {
   return s;
 }
 
-std::optional<uint64_t> Device::driver_device_local_usage() const {
+std::optional<Device::DriverMemory> Device::driver_device_local_memory() const {
   if (!info_.budget_known) return std::nullopt;
   VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
   VkPhysicalDeviceMemoryProperties2 mem2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2};
   mem2.pNext = &budget;
   vkGetPhysicalDeviceMemoryProperties2(physical_, &mem2);
-  uint64_t used = 0;
+  DriverMemory m;
   for (uint32_t i = 0; i < mem2.memoryProperties.memoryHeapCount; ++i)
-    if (mem2.memoryProperties.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) used += budget.heapUsage[i];
-  return used;
+    if (mem2.memoryProperties.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) {
+      m.usage += budget.heapUsage[i];
+      m.budget += budget.heapBudget[i];
+    }
+  return m;
 }
 
 Status Device::check_fits(uint64_t bytes, std::string_view what) const {

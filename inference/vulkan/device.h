@@ -78,9 +78,14 @@ class Device {
   // Device-local bytes Penser's buffers hold now (Buffer counts them; staging and read-back buffers not).
   uint64_t device_local_allocated() const { return device_local_taken_; }
   // What the driver counts as this process's use of the device-local heaps now (VK_EXT_memory_budget's
-  // heapUsage, summed): Penser's buffers plus the driver's own (pipelines, descriptor pools, command
-  // buffers). nullopt without the extension.
-  std::optional<uint64_t> driver_device_local_usage() const;
+  // heapUsage, summed: Penser's buffers plus the driver's own pipelines, descriptor pools, command buffers)
+  // and what it allows the process now (heapBudget, summed: less what other programs hold). Above the
+  // budget, Windows moves allocations to system memory and a GPU reads them across the bus. nullopt without
+  // the extension.
+  struct DriverMemory {
+    uint64_t usage = 0, budget = 0;
+  };
+  std::optional<DriverMemory> driver_device_local_memory() const;
 
   // Before loading: do `bytes` (weights + KV cache + scratch) fit in the device's memory? The error names
   // both figures, e.g. "the model and its context need 5.20 GiB but llvmpipe has 3.80 GiB of memory".

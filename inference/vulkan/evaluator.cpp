@@ -130,9 +130,13 @@ class VulkanEvaluator final : public model::Evaluator {
     return p;
   }
   MemoryInUse memory_in_use() const {
-    return {.estimate = estimate_device_bytes(model_, n_ctx_, n_batch_, device_->info().is_cpu()),
-            .allocated = device_->device_local_allocated(),
-            .driver_usage = device_->driver_device_local_usage()};
+    MemoryInUse m{.estimate = estimate_device_bytes(model_, n_ctx_, n_batch_, device_->info().is_cpu()),
+                  .allocated = device_->device_local_allocated()};
+    if (const auto d = device_->driver_device_local_memory()) {
+      m.driver_usage = d->usage;
+      m.driver_budget = d->budget;
+    }
+    return m;
   }
   WeightAllocations weight_allocations() const {
     WeightAllocations w{.count = uint32_t(owned_.size()), .split_matrices = split_matrices_,

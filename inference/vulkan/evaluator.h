@@ -115,7 +115,12 @@ Status fill_cache_for_bench(model::Evaluator& evaluator, uint32_t n_positions, u
 struct MemoryInUse {
   uint64_t estimate = 0;   // estimate_device_bytes for its model, context and prompt batch
   uint64_t allocated = 0;  // device-local bytes its buffers hold now (Device::device_local_allocated)
-  std::optional<uint64_t> driver_usage;  // the driver's count for the process (VK_EXT_memory_budget)
+  // The driver's count for the process and what it allows it now (VK_EXT_memory_budget: Device::
+  // driver_device_local_memory); nullopt without the extension.
+  std::optional<uint64_t> driver_usage, driver_budget;
+  // Over the budget: other programs took memory since the fit check (or the estimate fell short), and the
+  // driver may move part of the model to system memory (Windows does), which makes every token slower.
+  bool over_budget() const { return driver_usage && driver_budget && *driver_usage > *driver_budget; }
 };
 Result<MemoryInUse> memory_in_use(const model::Evaluator& evaluator);
 
