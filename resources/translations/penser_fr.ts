@@ -798,6 +798,10 @@
         <translation>%1 (inutilisable&#xa0;: %2)</translation>
     </message>
     <message>
+        <source>%1 · %2 (%3 free)</source>
+        <translation>%1 · %2 (%3 libres)</translation>
+    </message>
+    <message>
         <source>%1 · %2</source>
         <translation>%1 · %2</translation>
     </message>
@@ -1142,6 +1146,18 @@
     <message>
         <source>The model does not fit in the GPU&apos;s memory (%1): running on the CPU.</source>
         <translation>Le modèle ne tient pas dans la mémoire du GPU (%1)&#xa0;: calcul sur le CPU.</translation>
+    </message>
+    <message>
+        <source>%1 of its %2 is free now: other programs are using the rest</source>
+        <translation>%1 de ses %2 sont libres en ce moment&#xa0;: d’autres programmes utilisent le reste</translation>
+    </message>
+    <message>
+        <source>The model does not fit in the GPU&apos;s free memory: %1. Close programs that use the GPU (games, browsers, other AI apps), or choose a smaller model or context, or the CPU backend.</source>
+        <translation>Le modèle ne tient pas dans la mémoire libre du GPU&#xa0;: %1. Fermez les programmes qui utilisent le GPU (jeux, navigateurs, autres applications d’IA), ou choisissez un modèle ou un contexte plus petit, ou le moteur CPU.</translation>
+    </message>
+    <message>
+        <source>The GPU&apos;s memory is over-committed: Penser uses %1 but the driver now allows it %2, so answers may be slow. Close programs that use the GPU, or choose a smaller context.</source>
+        <translation>La mémoire du GPU est surchargée&#xa0;: Penser en utilise %1, mais le pilote ne lui en accorde plus que %2, si bien que les réponses peuvent être lentes. Fermez les programmes qui utilisent le GPU, ou choisissez un contexte plus petit.</translation>
     </message>
     <message>
         <source>Reading the weights…</source>
