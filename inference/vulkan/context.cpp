@@ -137,6 +137,30 @@ bool has_extension(const std::vector<VkExtensionProperties>& exts, const char* n
                      [&](const VkExtensionProperties& e) { return std::strcmp(e.extensionName, name) == 0; });
 }
 
+}  // namespace
+
+std::vector<MemoryHeap> read_heaps(VkPhysicalDevice pd, bool budget_known, VkPhysicalDeviceMemoryProperties* props) {
+  // A physical-device query: VK_EXT_memory_budget need not be enabled on a device, only offered.
+  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+  VkPhysicalDeviceMemoryProperties2 mem2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2};
+  if (budget_known) mem2.pNext = &budget;
+  vkGetPhysicalDeviceMemoryProperties2(pd, &mem2);
+  const VkPhysicalDeviceMemoryProperties& mem = mem2.memoryProperties;
+  std::vector<MemoryHeap> heaps;
+  for (uint32_t i = 0; i < mem.memoryHeapCount; ++i) {
+    MemoryHeap h{mem.memoryHeaps[i].size, (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0};
+    if (budget_known) {
+      h.budget = budget.heapBudget[i];
+      h.usage = budget.heapUsage[i];
+    }
+    heaps.push_back(h);
+  }
+  if (props) *props = mem;
+  return heaps;
+}
+
+namespace {
+
 DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   DeviceInfo info;
   info.index = index;
@@ -196,14 +220,9 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   }
   vkGetPhysicalDeviceFeatures2(pd, &feats2);
 
-  // The heaps, with what this process may use of each now where the driver has VK_EXT_memory_budget (a
-  // physical-device query: the extension need not be enabled on a device).
-  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
-  VkPhysicalDeviceMemoryProperties2 mem2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2};
+  VkPhysicalDeviceMemoryProperties mem{};
   info.budget_known = has_extension(exts, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
-  if (info.budget_known) mem2.pNext = &budget;
-  vkGetPhysicalDeviceMemoryProperties2(pd, &mem2);
-  const VkPhysicalDeviceMemoryProperties& mem = mem2.memoryProperties;
+  info.heaps = read_heaps(pd, info.budget_known, &mem);
 
   info.name = props.deviceName;
   info.type = props.deviceType;
@@ -213,19 +232,11 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.driver_info = driver.driverInfo;
   info.vendor_id = props.vendorID;
   info.device_id = props.deviceID;
-  for (uint32_t i = 0; i < mem.memoryHeapCount; ++i) {
-    const bool local = (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0;
-    MemoryHeap h{mem.memoryHeaps[i].size, local};
-    if (info.budget_known) {
-      h.budget = budget.heapBudget[i];
-      h.usage = budget.heapUsage[i];
-    }
-    info.heaps.push_back(h);
-    if (local && h.size > info.device_local_bytes) {
+  for (const MemoryHeap& h : info.heaps)
+    if (h.device_local && h.size > info.device_local_bytes) {
       info.device_local_bytes = h.size;
       info.device_local_free = h.free();
     }
-  }
   for (uint32_t i = 0; i < mem.memoryTypeCount; ++i) {
     const VkMemoryPropertyFlags f = mem.memoryTypes[i].propertyFlags;
     if ((f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && (f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&

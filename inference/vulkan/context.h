@@ -117,11 +117,17 @@ struct DeviceInfo {
     return budget_known ? std::min(all, memory_free() / 20 * 19) : all;
   }
   // Whether other programs' use of the GPU is what limits usable_bytes().
-  bool limited_by_others() const { return budget_known && memory_free() / 20 * 19 < memory_budget() / 10 * 9; }
+  bool limited_by_others() const { return usable_bytes() < memory_budget() / 10 * 9; }
   // MoltenVK (Vulkan on Apple's Metal): its shaders are translated to Metal, whose guarantees differ (no
   // memory-only fence, no device-coherent buffers before MSL 3.2: docs/vulkan.md, "Barriers and Apple GPUs").
   bool is_moltenvk() const { return driver_id == VK_DRIVER_ID_MOLTENVK || driver_name == "MoltenVK"; }
 };
+
+// A physical device's memory heaps, with each one's budget and usage now where `budget_known` (the device
+// offers VK_EXT_memory_budget), and its memory properties in `props` when given: describe() and
+// Device::driver_device_local_memory() read them this one way.
+std::vector<MemoryHeap> read_heaps(VkPhysicalDevice pd, bool budget_known,
+                                   VkPhysicalDeviceMemoryProperties* props = nullptr);
 
 std::string api_version_string(uint32_t v);  // "1.3.230"
 

@@ -210,15 +210,11 @@ Status Device::end_once(VkCommandBuffer cmd, std::string_view what) {
 
 std::optional<Device::DriverMemory> Device::driver_device_local_memory() const {
   if (!info_.budget_known) return std::nullopt;
-  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
-  VkPhysicalDeviceMemoryProperties2 mem2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2};
-  mem2.pNext = &budget;
-  vkGetPhysicalDeviceMemoryProperties2(physical_, &mem2);
   DriverMemory m;
-  for (uint32_t i = 0; i < mem2.memoryProperties.memoryHeapCount; ++i)
-    if (mem2.memoryProperties.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) {
-      m.usage += budget.heapUsage[i];
-      m.budget += budget.heapBudget[i];
+  for (const MemoryHeap& h : read_heaps(physical_, true))
+    if (h.device_local) {
+      m.usage += h.usage;
+      m.budget += h.budget;
     }
   return m;
 }
