@@ -13,6 +13,10 @@
 
 namespace penser::vulkan {
 
+namespace {
+std::atomic<uint64_t> g_validation_errors{0};  // Instance::validation_errors_in_process
+}
+
 const char* result_name(VkResult r) {
   switch (r) {
 #define PENSER_VK_CASE(x) case x: return #x;
@@ -435,7 +439,7 @@ VKAPI_ATTR VkBool32 VKAPI_CALL Instance::on_message(VkDebugUtilsMessageSeverityF
   // Warnings of the "performance" kind are advice, not defects; validation warnings count as errors.
   const bool counts = error || (types & VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT);
   const std::string text = fmt::format("{}: {}", error ? "error" : "warning", data && data->pMessage ? data->pMessage : "");
-  if (counts) self->errors_.fetch_add(1);
+  if (counts) self->errors_.fetch_add(1), g_validation_errors.fetch_add(1);
   {
     std::lock_guard lock(self->messages_mutex_);
     if (self->messages_.size() < 64) self->messages_.push_back(text);
@@ -445,6 +449,7 @@ VKAPI_ATTR VkBool32 VKAPI_CALL Instance::on_message(VkDebugUtilsMessageSeverityF
 }
 
 uint32_t Instance::validation_errors() const { return errors_.load(); }
+uint64_t Instance::validation_errors_in_process() { return g_validation_errors.load(); }
 
 std::vector<std::string> Instance::validation_messages() const {
   std::lock_guard lock(messages_mutex_);

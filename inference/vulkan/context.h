@@ -179,6 +179,9 @@ class Instance {
   bool sync_validation_enabled() const { return sync_validation_; }
   // Validation errors (and warnings) reported since creation; a test fails when this is non-zero.
   uint32_t validation_errors() const;
+  // The same, counted over every instance the process has made (an evaluator makes its own): the Vulkan
+  // suites' cleanup() fails on any new one (tests/vulkan/vk_fixture.h).
+  static uint64_t validation_errors_in_process();
   std::vector<std::string> validation_messages() const;
 
  private:

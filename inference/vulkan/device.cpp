@@ -124,6 +124,7 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
     std::fprintf(stderr, "penser: vulkan: PENSER_VK_TEST_LOSE_AFTER=%llu: submissions after that many answer "
                  "VK_ERROR_DEVICE_LOST\n", static_cast<unsigned long long>(*n));
   }
+  self->poison_ = env_flag("PENSER_VK_TEST_POISON").value_or(false);
   return self;
 }
 

@@ -1,6 +1,8 @@
 #include "inference/vulkan/memory.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <cstring>
 
 namespace penser::vulkan {
@@ -76,10 +78,11 @@ Result<std::unique_ptr<Buffer>> Buffer::create(Device& device, uint64_t size, Me
   self->device_ = &device;
   self->what_ = what;
   self->size_ = size;
+  self->guard_ = device.poison_new_buffers() ? kPoisonGuard : 0;
   VkDevice dev = device.handle();
 
   VkBufferCreateInfo bci{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-  bci.size = size;
+  bci.size = size + self->guard_;
   bci.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   // Uniform too on CPU implementations: any activation may be a product's x, bound as a uniform buffer there
   // (Ops::mul_mv, X_UBO). Not on GPUs, which never bind one: the usage can raise a buffer's alignment.
@@ -99,6 +102,8 @@ Result<std::unique_ptr<Buffer>> Buffer::create(Device& device, uint64_t size, Me
   // tried (another device-local heap, then system memory where memory_type_order allows it).
   VkMemoryAllocateInfo mai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
   mai.allocationSize = req.size;
+  // What the buffer counts against the device (the tests' guard is not the program's memory).
+  const uint64_t counted = req.size > self->guard_ ? req.size - self->guard_ : req.size;
   VkResult allocated = VK_ERROR_OUT_OF_DEVICE_MEMORY;
   uint32_t type = order.front().type;
   const uint64_t limit = device.device_local_limit_for_tests();
@@ -106,14 +111,14 @@ Result<std::unique_ptr<Buffer>> Buffer::create(Device& device, uint64_t size, Me
     type = c.type;
     const bool device_local = props.memoryTypes[c.type].propertyFlags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
     if (device_local && !c.system_memory && use != MemoryUse::Host && limit != 0 &&
-        device.device_local_taken() + req.size > limit)
+        device.device_local_taken() + counted > limit)
       continue;  // tests: as if the device-local heaps were full
     mai.memoryTypeIndex = c.type;
     allocated = vkAllocateMemory(dev, &mai, nullptr, &self->memory_);
     if (allocated == VK_SUCCESS) {
       if (device_local && !c.system_memory && use != MemoryUse::Host) {
-        device.device_local_taken() += req.size;
-        self->device_local_counted_ = req.size;
+        device.device_local_taken() += counted;
+        self->device_local_counted_ = counted;
       }
       self->system_memory_ = c.system_memory;
       break;
@@ -126,10 +131,36 @@ Result<std::unique_ptr<Buffer>> Buffer::create(Device& device, uint64_t size, Me
   const VkMemoryPropertyFlags flags = props.memoryTypes[type].propertyFlags;
   if ((flags & host) == host && use != MemoryUse::DeviceStaged)
     PENSER_VK_TRY(vkMapMemory(dev, self->memory_, 0, VK_WHOLE_SIZE, 0, &self->mapped_), "mapping GPU memory");
+  if (device.poison_new_buffers()) {
+    if (self->mapped_) {
+      std::memset(self->mapped_, 0xff, size + self->guard_);
+    } else {
+      VkBuffer b = self->buffer_;
+      PENSER_TRY(device.run_once("poisoning a new buffer (tests)",
+                                 [&](VkCommandBuffer cmd) { vkCmdFillBuffer(cmd, b, 0, VK_WHOLE_SIZE, 0xffffffffu); }));
+    }
+  }
   return self;
 }
 
+namespace {
+std::atomic<uint64_t> g_out_of_bounds_writes{0};
+}
+
+uint64_t out_of_bounds_writes_seen() { return g_out_of_bounds_writes.load(); }
+
 Buffer::~Buffer() {
+  if (guard_ && mapped_ && !(device_ && device_->lost())) {
+    const auto* tail = static_cast<const uint8_t*>(mapped_) + size_;
+    for (uint64_t i = 0; i < guard_; ++i)
+      if (tail[i] != 0xff) {
+        g_out_of_bounds_writes.fetch_add(1);
+        std::fprintf(stderr, "penser: vulkan: something wrote past the end of %s (%llu bytes): byte %llu after it "
+                     "is 0x%02x, not the poison\n", what_.c_str(), static_cast<unsigned long long>(size_),
+                     static_cast<unsigned long long>(i), tail[i]);
+        break;
+      }
+  }
   VkDevice dev = device_ ? device_->handle() : VK_NULL_HANDLE;
   if (device_) device_->device_local_taken() -= device_local_counted_;
   if (mapped_) vkUnmapMemory(dev, memory_);

@@ -52,6 +52,12 @@ class Buffer {
   // Device-local memory was full and the buffer lives in system memory instead (integrated GPUs and CPU
   // implementations only: Buffer::create).
   bool in_system_memory() const { return system_memory_; }
+  // Tests (Device::poison_new_buffers): bytes of poison allocated after the buffer's end. The Recorder binds
+  // a range that reaches the end with the guard too, so that a shader reading past a buffer's end reads NaN
+  // as it would read another tensor's bytes or garbage on a GPU (lavapipe returns zeros outside a binding,
+  // and drops writes there); ~Buffer checks the guard is still poison where it is mapped
+  // (out_of_bounds_writes_seen). 0 outside tests.
+  uint64_t guard() const { return guard_; }
 
   // Copies bytes in or out: a memcpy when mapped, else through a staging buffer in chunks.
   Status write(uint64_t offset, const void* data, uint64_t n);
@@ -77,7 +83,14 @@ class Buffer {
   bool uniform_usage_ = false;
   bool system_memory_ = false;
   uint64_t device_local_counted_ = 0;  // bytes counted in Device::device_local_taken (tests' limit)
+  uint64_t guard_ = 0;
 };
+
+// Tests: the guard bytes (Buffer::guard) poison-filled after every new buffer while poisoning.
+inline constexpr uint64_t kPoisonGuard = 16 << 10;
+// Tests: buffers destroyed since the process started whose guard a shader (or a copy) overwrote. The Vulkan
+// suites' fixture fails on any.
+uint64_t out_of_bounds_writes_seen();
 
 // Chunk size for staged copies: large enough to amortise a submission, small enough to stay in host memory.
 inline constexpr uint64_t kStagingChunk = 32ull << 20;

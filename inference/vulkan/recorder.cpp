@@ -1,5 +1,6 @@
 #include "inference/vulkan/recorder.h"
 
+#include <algorithm>
 #include <array>
 
 namespace penser::vulkan {
@@ -152,7 +153,18 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
     if (b.range > info.max_storage_buffer_range)
       return make_error("{}: binding {} spans {} but the GPU binds at most {} (split the tensor)", d.shader, i,
                         format_bytes(b.range), format_bytes(info.max_storage_buffer_range));
-    infos[i] = {b.buffer->handle(), b.offset, b.range};
+    // Tests (Buffer::guard): a binding that reaches the buffer's end reaches into its poisoned guard too,
+    // within the device's limit for the binding's kind, so that a read past the end reads NaN here as it
+    // reads garbage on a GPU. The hazard tracking below keeps the range the op asked for.
+    uint64_t bound = b.range;
+    if (b.buffer->guard() && b.offset + b.range == b.buffer->size()) {
+      const bool texel = (d.texel >> i) & 1;
+      const uint64_t limit = uniform ? info.max_uniform_buffer_range
+                             : texel ? uint64_t(info.max_texel_elements) * 16
+                                     : info.max_storage_buffer_range;
+      bound = std::max(b.range, std::min(b.range + b.buffer->guard(), limit));
+    }
+    infos[i] = {b.buffer->handle(), b.offset, bound};
     writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
     writes[i].dstSet = set;
     writes[i].dstBinding = i;
@@ -165,7 +177,7 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
       vi.buffer = b.buffer->handle();
       vi.format = VK_FORMAT_R32G32B32A32_UINT;
       vi.offset = b.offset;
-      vi.range = b.range / 16 * 16;
+      vi.range = bound / 16 * 16;
       PENSER_VK_TRY(vkCreateBufferView(device_->handle(), &vi, nullptr, &views[i]), "creating a texel buffer view");
       views_.push_back(views[i]);
       writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;

@@ -151,9 +151,9 @@ grep -E '^\* |driver  |memory  |free now|subgroups|limits' "$env_log" | head -12
 step "devices --bandwidth" 90 "$env_log" "$cli" devices --bandwidth
 grep -i 'bandwidth' "$env_log" | tail -1
 
-# 5. Op parity and evaluator suites on the GPU (validation layer on, as in CI).
+# 5. Op parity and evaluator suites on the GPU (validation layer on, new buffers poisoned: as in CI).
 suites="test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_batch test_vulkan_attention test_vulkan_threads"
-export VK_LAYER_PATH=$root/layers
+export VK_LAYER_PATH=$root/layers PENSER_VK_TEST_POISON=1
 for t in $suites; do
   [ -x "$root/bin/$t" ] || continue
   lim=120; [ "$t" = test_vulkan_ops ] || lim=90
@@ -163,7 +163,7 @@ for t in $suites; do
   [ "$t" = test_vulkan_prefill ] && grep -E '^(PASS|SKIP|FAIL!) .*mul_mm_coopmat\(.*/coopmat' "/tmp/penser-suite-$t.log" | head -4
   cat "/tmp/penser-suite-$t.log" >>"$out/suites.log"
 done
-unset VK_LAYER_PATH
+unset VK_LAYER_PATH PENSER_VK_TEST_POISON
 
 # 6. Benchmarks: a short run with the per-op profile first (cheap insurance), then the figures.
 profile=()

@@ -365,6 +365,7 @@ class TestVulkanCore : public QObject {
     if (vkCreateBuffer((*dev)->handle(), &bci, nullptr, &buf) == VK_SUCCESS && buf)
       vkDestroyBuffer((*dev)->handle(), buf, nullptr);
     QVERIFY((*inst)->validation_errors() > 0);
+    QCOMPARE(vkt::take_new_faults().validation, 1u);  // counted for the process too (what fails the suites)
   }
 
   // The suites' instances run the layer's synchronization validation: a write then a read of one buffer with
@@ -403,6 +404,63 @@ class TestVulkanCore : public QObject {
       VKT_OK((*b)->read(0, &word, 4));
       QCOMPARE(word, 7u);  // lavapipe got it right without the barrier: only the layer sees the fault
     }
+    QCOMPARE(vkt::take_new_faults().validation, 1u);  // the hazard, counted for the process too
+  }
+
+  // PENSER_VK_TEST_POISON (set for every suite by CTest): a new buffer reads as 0xff bytes (NaN as f32 and
+  // f16), mapped or not; what the code writes reads back as written.
+  void new_buffers_are_poisoned_in_tests() {
+    auto dev = Device::create(*gpu.instance, gpu.device->info().index);
+    VKT_OK(dev);
+    for (const bool poison : {false, true}) {  // off: whatever the driver hands out
+      (*dev)->poison_new_buffers_for_tests(poison);
+      for (const MemoryUse use : {MemoryUse::DeviceLocal, MemoryUse::DeviceStaged, MemoryUse::Host}) {
+        auto b = Buffer::create(**dev, 4096, use, "a test buffer");
+        VKT_OK(b);
+        if (poison) {
+          for (uint32_t w : read_back<uint32_t>(**b, 1024)) QCOMPARE(w, 0xffffffffu);
+          QVERIFY(std::isnan(read_back<float>(**b, 1)[0]));
+        }
+        const std::vector<float> one(16, 1.0f);
+        VKT_OK((*b)->write(64, one.data(), 64));
+        QCOMPARE(read_back<float>(**b, 1, 64)[0], 1.0f);
+      }
+    }
+  }
+
+  // With the poison (CTest), a binding that reaches its buffer's end reaches into a poisoned guard: a shader
+  // reading past the end reads NaN, as it would read another tensor's bytes or garbage on a GPU (lavapipe
+  // answers a read outside the binding with 0, which can pass for right), and one writing past it is reported
+  // when the buffer goes (a GPU would have overwritten a neighbour; lavapipe drops the write).
+  void reads_and_writes_past_a_buffer_end_are_seen() {
+    auto dev = Device::create(*gpu.instance, gpu.device->info().index);
+    VKT_OK(dev);
+    auto ops = Ops::create(**dev);
+    VKT_OK(ops);
+    constexpr uint32_t n = 256, small = 64;
+    const std::vector<float> a(n, 1.0f), b(small, 2.0f);
+    for (const bool poison : {false, true}) {
+      (*dev)->poison_new_buffers_for_tests(poison);
+      auto ab = make_buffer(**dev, a), bb = make_buffer(**dev, b), yb = make_buffer(**dev, nullptr, n * 4);
+      QCOMPARE(bb->guard(), poison ? kPoisonGuard : 0);
+      // Reads: b holds 64 floats, the shader reads b[i % 256].
+      run_recorded(**dev, [&](Recorder& rec) { VKT_OK((*ops)->add(rec, view(*ab), view(*bb), view(*yb), n, n)); });
+      auto y = read_back<float>(*yb, n);
+      QCOMPARE(y[small - 1], 3.0f);
+      if (poison) QVERIFY(std::isnan(y[small]) && std::isnan(y[n - 1]));
+      else QCOMPARE(y[n - 1], 1.0f);  // lavapipe's zero: a wrong sum that looks like a number
+      // Writes: y2 holds 64 floats, the shader writes 256.
+      const uint64_t before = out_of_bounds_writes_seen();
+      {
+        auto y2 = make_buffer(**dev, nullptr, small * 4);
+        run_recorded(**dev, [&](Recorder& rec) { VKT_OK((*ops)->add(rec, view(*ab), view(*ab), view(*y2), n, n)); });
+        QCOMPARE(read_back<float>(*y2, small)[small - 1], 2.0f);
+      }
+      QCOMPARE(out_of_bounds_writes_seen() - before, poison ? 1u : 0u);
+    }
+    const vkt::NewFaults f = vkt::take_new_faults();  // the write past the end, counted for the process
+    QCOMPARE(f.out_of_bounds, 1u);
+    QCOMPARE(f.validation, 0u);
   }
 
   void errors_are_named() {
@@ -419,6 +477,8 @@ class TestVulkanCore : public QObject {
     VKT_OK(dev);
     Device& d = **dev;
     d.lose_after_for_tests(1);
+    // Counted submissions only: the poison's fill of a staged buffer would be one more (CTest sets it).
+    d.poison_new_buffers_for_tests(false);
     auto nothing = [](VkCommandBuffer) {};
     VKT_OK(d.run_once("the first", nothing));
     QVERIFY(!d.lost());

@@ -55,13 +55,44 @@ struct Gpu {
     return true;
   }
 
-  // Validation messages since the instance was made; the suite's cleanup() fails on any.
-  bool clean() const {
-    if (!instance || instance->validation_errors() == 0) return true;
-    for (const std::string& m : instance->validation_messages()) qWarning("%s", m.c_str());
-    return false;
-  }
+  // Validation messages since the instance was made, and any new fault of the process (no_new_faults); the
+  // suite's cleanup() fails on any.
+  bool clean() const;
 };
+
+// Faults of the whole process since the last call (or since it started), from every instance and device,
+// the suite's own and those evaluators make for themselves: validation messages (Instance's process-wide
+// count; each instance prints its own to stderr as it comes) and writes past a buffer's end
+// (PENSER_VK_TEST_POISON: Buffer::guard). Every Vulkan suite's cleanup() calls no_new_faults, so the test
+// function that caused one fails; a test that causes one on purpose takes it with take_new_faults.
+struct NewFaults {
+  uint64_t validation = 0, out_of_bounds = 0;
+  uint64_t total() const { return validation + out_of_bounds; }
+};
+inline NewFaults take_new_faults() {
+  static uint64_t seen_validation = 0, seen_oob = 0;
+  const uint64_t v = Instance::validation_errors_in_process(), o = out_of_bounds_writes_seen();
+  const NewFaults f{v - seen_validation, o - seen_oob};
+  seen_validation = v, seen_oob = o;
+  return f;
+}
+inline bool no_new_faults() {
+  const NewFaults f = take_new_faults();
+  if (f.validation)
+    qWarning("%llu new validation messages (printed above as they came)", static_cast<unsigned long long>(f.validation));
+  if (f.out_of_bounds)
+    qWarning("%llu buffers were written past their end (printed above)", static_cast<unsigned long long>(f.out_of_bounds));
+  return f.total() == 0;
+}
+
+inline bool Gpu::clean() const {
+  bool ok = no_new_faults();
+  if (instance && instance->validation_errors() != 0) {
+    for (const std::string& m : instance->validation_messages()) qWarning("%s", m.c_str());
+    ok = false;
+  }
+  return ok;
+}
 
 // Opens the GPU in initTestCase(): skips the suite (saying why) only when the Vulkan loader is missing;
 // any other failure fails it.
