@@ -56,13 +56,19 @@ class Device {
   // and every one after it answer VK_ERROR_DEVICE_LOST without submitting, exactly as a lost device does;
   // what follows (the error, lost(), the tear-down, the app's reload) is the real code.
   void lose_after_for_tests(uint64_t n) { lose_after_ = n; }
+  // Tests: as if the last submission had timed out and still ran (lost() and hung() true, settle() false
+  // at once), so that what tears down must leak what it made rather than free it (~VulkanEvaluator).
+  void pretend_hung_for_tests() {
+    lost_ = Loss::Hung;
+    pretend_running_ = true;
+  }
   // Tests (the env knob PENSER_VK_TEST_POISON=1, which CTest sets for every suite): every new buffer is
   // filled with 0xff bytes (NaN as f32 and as f16) before Buffer::create returns it, and gets a poisoned
-  // guard after its end (Buffer::guard). A GPU hands out memory
-  // with whatever was there before (another program's, or Penser's own freed tensors); lavapipe's fresh
-  // allocations are zero pages. So a shader that reads memory nothing has written yet (a KV cache row past
-  // the context, a scratch counter, padding) and weighs it by zero gives right results here and NaN on a GPU
-  // (NaN * 0 is NaN); with the poison it gives NaN here too.
+  // guard after its end (Buffer::guard). A GPU hands out memory with whatever was there before (another
+  // program's, or Penser's own freed tensors); lavapipe's fresh allocations are zero pages. So a shader that
+  // reads memory nothing has written yet (a KV cache row past the context, a scratch counter, padding) and
+  // weighs it by zero gives right results here and NaN on a GPU (NaN * 0 is NaN); with the poison it gives
+  // NaN here too.
   void poison_new_buffers_for_tests(bool on) { poison_ = on; }
   bool poison_new_buffers() const { return poison_; }
 
@@ -126,6 +132,7 @@ class Device {
   uint64_t lose_after_ = UINT64_MAX;  // lose_after_for_tests / PENSER_VK_TEST_LOSE_AFTER
   uint64_t device_local_limit_ = 0;
   bool poison_ = false;  // poison_new_buffers_for_tests / PENSER_VK_TEST_POISON
+  std::atomic<bool> pretend_running_{false};  // pretend_hung_for_tests
   std::atomic<uint64_t> device_local_taken_{0};
 };
 

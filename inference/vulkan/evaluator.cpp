@@ -62,7 +62,25 @@ EvaluatorOptions::Merges merges_from_env(const EvaluatorOptions::Merges& def) {
           .rope_kv = all || has_word(*w, "rope_kv")};
 }
 
-class VulkanEvaluator final : public model::Evaluator {
+// Everything VulkanEvaluator holds that was made on the device, in one place so that ~VulkanEvaluator can
+// leak it whole when a hung submission may still use it (Device::settle). Destroyed in reverse order of
+// declaration: the device's objects before the device, the device before the instance. A new member that
+// holds a Buffer, a Recorder, a pipeline or anything else made on the device belongs here, not in
+// VulkanEvaluator (test_vulkan_evaluator `a_hung_device_leaks_everything` checks that nothing is freed).
+struct VulkanObjects {
+  std::unique_ptr<Instance> instance_;
+  std::unique_ptr<Device> device_;
+  std::unique_ptr<Ops> ops_;
+  std::vector<std::unique_ptr<Buffer>> owned_;  // weight matrices (their allocation parts)
+  std::unique_ptr<Buffer> output_norm_, rope_freqs_;
+  std::vector<LayerBuffers> layers_;
+  std::unique_ptr<Buffer> x_, xn_, qkv_, attn_, gate_up_, scores_, logits_, token_, pos_;
+  std::unique_ptr<Recorder> step_;
+  std::unique_ptr<BatchPath> batch_;  // null when n_batch is 1
+  std::unique_ptr<Buffer> partials_;  // split-K attention's per-range results
+};
+
+class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
  public:
   static Result<std::unique_ptr<model::Evaluator>> create(const model::Model& model, const EvaluatorOptions& opt) {
     std::unique_ptr<VulkanEvaluator> self(new VulkanEvaluator(model));
@@ -195,20 +213,18 @@ class VulkanEvaluator final : public model::Evaluator {
   explicit VulkanEvaluator(const model::Model& model) : model_(model) {}
 
  public:
-  // Nothing made on the device is freed while work may still use it (Device::settle): the members go in
-  // reverse order after this body, each before the device. A hung submission that is still running after
-  // settle's wait keeps everything: the buffers, pipelines, device and instance move to the heap and are
-  // never freed (memory lost until Penser exits, which beats freeing it under a running shader).
+  // Nothing made on the device is freed while work may still use it (Device::settle): VulkanObjects' members
+  // go after this body, in reverse order, each before the device. A hung submission that is still running
+  // after settle's wait keeps them all: they move to the heap and are never freed (memory lost until Penser
+  // exits, which beats freeing it under a running shader); what stays behind is empty.
   ~VulkanEvaluator() override {
     if (!device_ || device_->settle()) return;
     std::fprintf(stderr, "penser: vulkan: work on %s timed out and still runs; its buffers are left allocated\n",
                  device_->info().name.c_str());
-    auto leak = [](auto& member) { new std::remove_reference_t<decltype(member)>(std::move(member)); };
-    leak(partials_), leak(batch_), leak(step_), leak(x_), leak(xn_), leak(qkv_), leak(attn_), leak(gate_up_);
-    leak(scores_), leak(logits_), leak(token_), leak(pos_), leak(layers_), leak(output_norm_), leak(rope_freqs_);
-    leak(owned_), leak(ops_), leak(device_), leak(instance_);
-    layers_.clear(), owned_.clear();  // moved from: valid but unspecified
+    new VulkanObjects(std::move(static_cast<VulkanObjects&>(*this)));
   }
+
+  Device* device_for_tests() const { return device_.get(); }
 
  private:
   // ---- Prompt path (evaluator_prefill.cpp): batches of up to n_batch tokens, one submission each ----
@@ -612,31 +628,21 @@ class VulkanEvaluator final : public model::Evaluator {
   const model::Model& model_;
   uint32_t n_ctx_ = 0;
   std::vector<Token> tokens_;
-  // Member order is destruction order in reverse: everything on the device goes before the device.
-  std::unique_ptr<Instance> instance_;
-  std::unique_ptr<Device> device_;
-  std::unique_ptr<Ops> ops_;
-  std::vector<std::unique_ptr<Buffer>> owned_;  // weight matrices (their allocation parts)
+  // What was made on the device is in VulkanObjects (the base): nothing here owns a device object.
   uint64_t alloc_limit_ = UINT64_MAX;  // bytes per weight allocation: maxMemoryAllocationSize or the test option
   uint32_t interleaved_matrices_ = 0;  // Matrix::interleaved ones, and the bytes their padding adds
   uint64_t interleave_padding_ = 0;
   uint32_t split_matrices_ = 0;        // matrices stored in more than one part
   Matrix token_embd_, output_;
-  std::unique_ptr<Buffer> output_norm_, rope_freqs_;
-  std::vector<LayerBuffers> layers_;
-  std::unique_ptr<Buffer> x_, xn_, qkv_, attn_, gate_up_, scores_, logits_, token_, pos_;
   View q_, k_, v_, gate_, up_;  // parts of qkv_ and gate_up_
-  std::unique_ptr<Recorder> step_;
   bool profile_ = false;
   uint32_t n_batch_ = 1;
-  std::unique_ptr<BatchPath> batch_;  // null when n_batch is 1
   uint32_t decode_split_ = 1;
   EvaluatorOptions::Merges merge_;  // EvaluatorOptions::merge or PENSER_VK_MERGE
   bool norm_carry_ = true;          // EvaluatorOptions::norm_carry or PENSER_VK_NORM_CARRY
   bool rope_attn_ = true;           // EvaluatorOptions::rope_in_attention or PENSER_VK_ROPE_ATTN
   uint32_t carry_xg_ = 0, carry_ss_ = 0;  // x_'s floats: x * norm weight, the partial sums (NormCarry)
   uint32_t split_chunk_ = 64;  // split-K: positions per range at least
-  std::unique_ptr<Buffer> partials_;  // split-K attention's per-range results
 };
 
 }  // namespace
@@ -692,6 +698,12 @@ Result<MemoryInUse> memory_in_use(const model::Evaluator& evaluator) {
   auto* vk = dynamic_cast<const VulkanEvaluator*>(&evaluator);
   if (!vk) return make_error("device memory is that of the Vulkan backend");
   return vk->memory_in_use();
+}
+
+Result<Device*> device_for_tests(model::Evaluator& evaluator) {
+  auto* vk = dynamic_cast<VulkanEvaluator*>(&evaluator);
+  if (!vk) return make_error("not a Vulkan evaluator");
+  return vk->device_for_tests();
 }
 
 Result<WeightAllocations> weight_allocations(const model::Evaluator& evaluator) {

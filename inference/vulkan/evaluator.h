@@ -124,6 +124,9 @@ struct MemoryInUse {
 };
 Result<MemoryInUse> memory_in_use(const model::Evaluator& evaluator);
 
+// Tests: the device a Vulkan evaluator runs on (it stays the evaluator's).
+Result<Device*> device_for_tests(model::Evaluator& evaluator);
+
 // How the weight matrices were allocated (tests): VkDeviceMemory objects holding them, their bytes, the
 // largest, and the
 // matrices (merged ones counted once) stored in more than one part. An error unless `evaluator` is a Vulkan

@@ -3,7 +3,9 @@
 // Never needed for correct results: every one has a default chosen by device type.
 // One is fault injection, not measurement: PENSER_VK_TEST_LOSE_AFTER=N makes each Device made while it is
 // set answer VK_ERROR_DEVICE_LOST from its (N+1)-th submission on (Device::lose_after_for_tests; tests of
-// the app's recovery from a lost GPU, which lavapipe cannot lose for real).
+// the app's recovery from a lost GPU, which lavapipe cannot lose for real). Two more are for tests too:
+// PENSER_VK_TEST_POISON=1 (Device::poison_new_buffers) and PENSER_VK_TEST_OFFSET_ALIGNMENT=N (a stricter
+// binding offset alignment than the driver's, as Intel's 64 or a mobile GPU's 256).
 #pragma once
 
 #include <cstdint>

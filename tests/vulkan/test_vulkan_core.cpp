@@ -463,6 +463,26 @@ class TestVulkanCore : public QObject {
     QCOMPARE(f.validation, 0u);
   }
 
+  // PENSER_VK_TEST_OFFSET_ALIGNMENT (CTest's 4- and 16-lane runs): a device made while it is set asks a
+  // stricter binding offset alignment than its driver, for storage, uniform and texel bindings; a value that
+  // is not a power of two is ignored.
+  void offset_alignment_knob() {
+    const QByteArray before = qgetenv("PENSER_VK_TEST_OFFSET_ALIGNMENT");
+    const DeviceInfo& driver = gpu.instance->devices()[gpu.device->info().index];
+    for (const char* value : {"1024", "100"}) {
+      qputenv("PENSER_VK_TEST_OFFSET_ALIGNMENT", value);
+      auto dev = Device::create(*gpu.instance, gpu.device->info().index);
+      VKT_OK(dev);
+      const DeviceInfo& i = (*dev)->info();
+      const uint64_t want = std::strcmp(value, "1024") == 0 ? 1024 : driver.min_storage_offset_alignment;
+      QCOMPARE(i.min_storage_offset_alignment, std::max<uint64_t>(want, driver.min_storage_offset_alignment));
+      if (want == 1024) QCOMPARE(i.min_uniform_offset_alignment, std::max<uint64_t>(1024, driver.min_uniform_offset_alignment));
+      if (want == 1024) QCOMPARE(i.min_texel_offset_alignment, std::max<uint64_t>(1024, driver.min_texel_offset_alignment));
+    }
+    if (before.isNull()) qunsetenv("PENSER_VK_TEST_OFFSET_ALIGNMENT");
+    else qputenv("PENSER_VK_TEST_OFFSET_ALIGNMENT", before);
+  }
+
   void errors_are_named() {
     const Error e = vk_error(VK_ERROR_DEVICE_LOST, "running the decode step");
     QVERIFY(e.message.find("running the decode step failed: VK_ERROR_DEVICE_LOST") == 0);

@@ -793,6 +793,34 @@ class TestVulkanEvaluator : public QObject {
   // allocate, or a model that "fits" fails half-way through its upload or at its first long prompt; and it
   // should not over-count much either, or a model that fits is refused. Every architecture, quant mixes,
   // prompt batches and token-by-token, tied and untied heads, a split-K context.
+  // A submission that timed out and still runs when the evaluator goes (Device::settle false; pretended
+  // here, lavapipe cannot hang on cue): nothing made on the device is freed under it. Every buffer the
+  // evaluator holds (weights, cache, activations, the prompt path's, split-K's partials) stays allocated;
+  // a member added outside VulkanObjects would be freed and show here.
+  void a_hung_device_leaks_everything() {
+    const std::string path = dir.filePath("hung.gguf").toStdString();
+    VKT_OK(model::write_synth_model(tiny_spec(Arch::Qwen2, Type::Q4_K, false, true), path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    auto ev = vulkan::create_evaluator(
+        **m, {.n_ctx = 32, .device = vkt::device_override(), .validation = true, .n_batch = 4, .decode_split = 2});
+    VKT_OK(ev);
+    std::vector<float> logits((*m)->hparams().n_vocab);
+    const std::vector<tokenizer::Token> prompt{1, 2, 3, 4, 5, 6, 7};
+    VKT_OK((*ev)->eval(prompt, logits));
+    const tokenizer::Token t = 9;
+    VKT_OK((*ev)->eval(std::span(&t, 1), logits));
+    auto d = vulkan::device_for_tests(**ev);
+    VKT_OK(d);
+    Device* device = *d;
+    const uint64_t held = device->device_local_allocated();
+    QVERIFY(held > (*m)->weight_bytes() / 2);
+    device->pretend_hung_for_tests();
+    QVERIFY(device->lost() && device->hung());
+    ev->reset();
+    QCOMPARE(device->device_local_allocated(), held);  // the device and its counts live on, leaked
+  }
+
   void device_memory_within_the_estimate_data() {
     QTest::addColumn<int>("arch");
     QTest::addColumn<int>("type");

@@ -312,6 +312,10 @@ class TestVulkanPrefill : public QObject {
     QFETCH(int, variant);
     QFETCH(uint32_t, n_tokens);
     QFETCH(uint32_t, range_at);
+    // The row's range start, in floats, rounded up to the device's storage offset alignment (lavapipe's 16
+    // bytes keep the rows' values; PENSER_VK_TEST_OFFSET_ALIGNMENT asks more).
+    const uint32_t align_floats = uint32_t(std::max<uint64_t>(gpu.device->info().min_storage_offset_alignment, 4) / 4);
+    range_at = (range_at + align_floats - 1) / align_floats * align_floats;
     const Type t = Type(type);
     const uint32_t ncols = 512, nrows = 40, y_stride = nrows + 2;
     // The loader's Ops (the split one has 1 row per workgroup in mul_mv: no interleaving there, so its own).
