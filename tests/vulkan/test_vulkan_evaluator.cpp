@@ -789,10 +789,6 @@ class TestVulkanEvaluator : public QObject {
     }
   }
 
-  // The fit check before loading (estimate_device_bytes) must not under-count what loading and running then
-  // allocate, or a model that "fits" fails half-way through its upload or at its first long prompt; and it
-  // should not over-count much either, or a model that fits is refused. Every architecture, quant mixes,
-  // prompt batches and token-by-token, tied and untied heads, a split-K context.
   // A submission that timed out and still runs when the evaluator goes (Device::settle false; pretended
   // here, lavapipe cannot hang on cue): nothing made on the device is freed under it. Every buffer the
   // evaluator holds (weights, cache, activations, the prompt path's, split-K's partials) stays allocated;
@@ -821,6 +817,10 @@ class TestVulkanEvaluator : public QObject {
     QCOMPARE(device->device_local_allocated(), held);  // the device and its counts live on, leaked
   }
 
+  // The fit check before loading (estimate_device_bytes) must not under-count what loading and running then
+  // allocate, or a model that "fits" fails half-way through its upload or at its first long prompt; and it
+  // should not over-count much either, or a model that fits is refused. Every architecture, quant mixes,
+  // prompt batches and token-by-token, tied and untied heads, a split-K context.
   void device_memory_within_the_estimate_data() {
     QTest::addColumn<int>("arch");
     QTest::addColumn<int>("type");
