@@ -359,8 +359,10 @@ Result<std::unique_ptr<Instance>> Instance::create(const Options& options) {
                            instance_extension_available(kValidation, VK_EXT_DEBUG_UTILS_EXTENSION_NAME));
 
   std::vector<const char*> layers, extensions;
-  const bool sync_validation =
-      validation && options.sync_validation && instance_extension_available(kValidation, "VK_EXT_validation_features");
+  // PENSER_VULKAN_SYNC_VALIDATION=0 turns it off (tests that bind wide ranges: Device::wide_bindings).
+  const bool sync_validation = validation && options.sync_validation &&
+                               env_flag("PENSER_VULKAN_SYNC_VALIDATION").value_or(true) &&
+                               instance_extension_available(kValidation, "VK_EXT_validation_features");
   if (validation) {
     layers.push_back(kValidation);
     extensions.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);

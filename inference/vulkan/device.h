@@ -71,6 +71,13 @@ class Device {
   // NaN here too.
   void poison_new_buffers_for_tests(bool on) { poison_ = on; }
   bool poison_new_buffers() const { return poison_; }
+  // Tests (PENSER_VK_TEST_WIDE_BINDINGS=1, CTest's 4-lane evaluator run): the Recorder binds every range from its
+  // offset to its buffer's end (and into the poison guard), within the device's limits, as a GPU without
+  // robustness reads: a shader reading past its binding reads the neighbouring tensor (or NaN past the
+  // buffer), where lavapipe answers 0 outside a binding. Synchronization validation must be off with it
+  // (PENSER_VULKAN_SYNC_VALIDATION=0): it would see every dispatch touch the rest of its buffers.
+  bool wide_bindings() const { return wide_bindings_; }
+  void wide_bindings_for_tests(bool on) { wide_bindings_ = on; }
 
   // 60 s on GPUs; 10 minutes on CPU implementations, which compile each pipeline's code in its first
   // dispatch (lavapipe: up to ~8 s for one matrix kernel on an idle machine with a cold shader cache, and
@@ -132,6 +139,7 @@ class Device {
   uint64_t lose_after_ = UINT64_MAX;  // lose_after_for_tests / PENSER_VK_TEST_LOSE_AFTER
   uint64_t device_local_limit_ = 0;
   bool poison_ = false;  // poison_new_buffers_for_tests / PENSER_VK_TEST_POISON
+  bool wide_bindings_ = false;  // PENSER_VK_TEST_WIDE_BINDINGS
   std::atomic<bool> pretend_running_{false};  // pretend_hung_for_tests
   std::atomic<uint64_t> device_local_taken_{0};
 };

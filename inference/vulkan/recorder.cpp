@@ -155,14 +155,16 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
                         format_bytes(b.range), format_bytes(info.max_storage_buffer_range));
     // Tests (Buffer::guard): a binding that reaches the buffer's end reaches into its poisoned guard too,
     // within the device's limit for the binding's kind, so that a read past the end reads NaN here as it
-    // reads garbage on a GPU. The hazard tracking below keeps the range the op asked for.
+    // reads garbage on a GPU; with Device::wide_bindings every binding reaches to its buffer's end (and the
+    // guard), so that a read past it reads the neighbouring tensor as on a GPU. The hazard tracking below
+    // keeps the range the op asked for.
     uint64_t bound = b.range;
-    if (b.buffer->guard() && b.offset + b.range == b.buffer->size()) {
+    if (device_->wide_bindings() || (b.buffer->guard() && b.offset + b.range == b.buffer->size())) {
       const bool texel = (d.texel >> i) & 1;
       const uint64_t limit = uniform ? info.max_uniform_buffer_range
                              : texel ? uint64_t(info.max_texel_elements) * 16
                                      : info.max_storage_buffer_range;
-      bound = std::max(b.range, std::min(b.range + b.buffer->guard(), limit));
+      bound = std::max(b.range, std::min(b.buffer->size() + b.buffer->guard() - b.offset, limit));
     }
     infos[i] = {b.buffer->handle(), b.offset, bound};
     writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};

@@ -373,6 +373,7 @@ class TestVulkanCore : public QObject {
   // barrier is not.
   void sync_validation_sees_a_missing_barrier() {
     if (!gpu.instance->validation_enabled()) PENSER_SKIP_UNLESS_CI("VK_LAYER_KHRONOS_validation is not installed");
+    if (qgetenv("PENSER_VULKAN_SYNC_VALIDATION") == "0") QSKIP("PENSER_VULKAN_SYNC_VALIDATION=0 turns it off");
     QVERIFY(gpu.instance->sync_validation_enabled());
     for (const bool with_barrier : {true, false}) {
       auto inst = Instance::create({.validation = true});
@@ -461,6 +462,28 @@ class TestVulkanCore : public QObject {
     const vkt::NewFaults f = vkt::take_new_faults();  // the write past the end, counted for the process
     QCOMPARE(f.out_of_bounds, 1u);
     QCOMPARE(f.validation, 0u);
+  }
+
+  // Device::wide_bindings (PENSER_VK_TEST_WIDE_BINDINGS, CTest's 4-lane evaluator run): a binding in the
+  // middle of a buffer reaches to its end, so a read past it reads the neighbouring values as a GPU would;
+  // without it lavapipe answers 0 there.
+  void wide_bindings_read_past_a_binding_as_a_gpu_does() {
+    auto dev = Device::create(*gpu.instance, gpu.device->info().index);
+    VKT_OK(dev);
+    auto ops = Ops::create(**dev);
+    VKT_OK(ops);
+    constexpr uint32_t n = 256, bound = 64;
+    std::vector<float> a(n, 1.0f), b(n);
+    std::iota(b.begin(), b.end(), 0.0f);
+    for (const bool wide : {false, true}) {
+      (*dev)->wide_bindings_for_tests(wide);
+      auto ab = make_buffer(**dev, a), bb = make_buffer(**dev, b), yb = make_buffer(**dev, nullptr, n * 4);
+      const View bv{bb->range(0, bound * 4), 0};  // 64 of the buffer's 256 floats
+      run_recorded(**dev, [&](Recorder& rec) { VKT_OK((*ops)->add(rec, view(*ab), bv, view(*yb), n, n)); });
+      const auto y = read_back<float>(*yb, n);
+      QCOMPARE(y[bound - 1], float(bound));
+      QCOMPARE(y[n - 1], wide ? float(n) : 1.0f);  // b[255] read past the binding: 255, or lavapipe's 0
+    }
   }
 
   // PENSER_VK_TEST_OFFSET_ALIGNMENT (CTest's 4- and 16-lane runs): a device made while it is set asks a
