@@ -127,6 +127,7 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   }
   self->poison_ = env_flag("PENSER_VK_TEST_POISON").value_or(false);
   self->wide_bindings_ = env_flag("PENSER_VK_TEST_WIDE_BINDINGS").value_or(false);
+  self->unmapped_ = env_flag("PENSER_VK_TEST_UNMAPPED").value_or(false);
   // Tests: a stricter offset alignment than the driver's for storage, uniform and texel bindings (a power of
   // two up to 4096; lavapipe asks 16 or less, Intel 64, some mobile GPUs 256), so that every place that binds
   // a part of a buffer is checked against it on lavapipe. Stricter is always legal.

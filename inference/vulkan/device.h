@@ -78,6 +78,18 @@ class Device {
   // (PENSER_VULKAN_SYNC_VALIDATION=0): it would see every dispatch touch the rest of its buffers.
   bool wide_bindings() const { return wide_bindings_; }
   void wide_bindings_for_tests(bool on) { wide_bindings_ = on; }
+  // Tests (PENSER_VK_TEST_UNMAPPED=1): device-local buffers are never mapped (MemoryUse::DeviceLocal acts as
+  // DeviceStaged), as on a discrete GPU without resizable BAR, whose device-local memory the CPU cannot
+  // reach: every Buffer::write and read goes through staging (a submission of its own), so that lavapipe,
+  // where all memory is mapped, runs the paths such a laptop takes. Set before the buffers are made.
+  bool unmapped_device_memory() const { return unmapped_; }
+  void unmapped_device_memory_for_tests(bool on) { unmapped_ = on; }
+  // Queue submissions so far (every submit_and_wait: recordings, uploads and read-backs through staging,
+  // one-shot commands). Tests count a decode step's with it.
+  uint64_t submissions() {
+    std::lock_guard lock(submit_mutex_);
+    return submissions_;
+  }
 
   // 60 s on GPUs; 10 minutes on CPU implementations, which compile each pipeline's code in its first
   // dispatch (lavapipe: up to ~8 s for one matrix kernel on an idle machine with a cold shader cache, and
@@ -140,6 +152,7 @@ class Device {
   uint64_t device_local_limit_ = 0;
   bool poison_ = false;  // poison_new_buffers_for_tests / PENSER_VK_TEST_POISON
   bool wide_bindings_ = false;  // PENSER_VK_TEST_WIDE_BINDINGS
+  bool unmapped_ = false;       // unmapped_device_memory_for_tests / PENSER_VK_TEST_UNMAPPED
   std::atomic<bool> pretend_running_{false};  // pretend_hung_for_tests
   std::atomic<uint64_t> device_local_taken_{0};
 };

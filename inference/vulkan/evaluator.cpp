@@ -75,6 +75,9 @@ struct VulkanObjects {
   std::unique_ptr<Buffer> output_norm_, rope_freqs_;
   std::vector<LayerBuffers> layers_;
   std::unique_ptr<Buffer> x_, xn_, qkv_, attn_, gate_up_, scores_, logits_, token_, pos_;
+  // Where token_ and pos_ are not mapped (a discrete GPU without resizable BAR): the token id at 0 and the
+  // position at 16, host-visible; the decode step begins by copying them (Recorder::begin). Null elsewhere.
+  std::unique_ptr<Buffer> inputs_host_;
   std::unique_ptr<Recorder> step_;
   std::unique_ptr<BatchPath> batch_;  // null when n_batch is 1
   std::unique_ptr<Buffer> partials_;  // split-K attention's per-range results
@@ -90,6 +93,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
     PENSER_ASSIGN_OR_RETURN(uint32_t index, choose_device(self->instance_->devices(), opt.device, true));
     PENSER_ASSIGN_OR_RETURN(self->device_, Device::create(*self->instance_, index));
     if (opt.device_local_limit_bytes) self->device_->limit_device_local_for_tests(opt.device_local_limit_bytes);
+    if (opt.unmapped_device_memory) self->device_->unmapped_device_memory_for_tests(true);
     const uint32_t n_batch = opt.n_batch ? opt.n_batch : default_batch(self->device_->info());
     self->n_batch_ = std::clamp<uint32_t>(n_batch, 1, self->n_ctx_);
     PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_, self->n_batch_, self->device_->info().is_cpu()),
@@ -201,8 +205,13 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
       if (cancelled()) return make_error("cancelled");
       const uint32_t id = uint32_t(t);
       const int32_t pos = int32_t(tokens_.size());
-      PENSER_TRY(token_->write(0, &id, 4));
-      PENSER_TRY(pos_->write(0, &pos, 4));
+      if (inputs_host_) {  // copied by the step itself
+        PENSER_TRY(inputs_host_->write(0, &id, 4));
+        PENSER_TRY(inputs_host_->write(16, &pos, 4));
+      } else {
+        PENSER_TRY(token_->write(0, &id, 4));
+        PENSER_TRY(pos_->write(0, &pos, 4));
+      }
       PENSER_TRY(step_->submit_and_wait("the decode step"));
       tokens_.push_back(t);
     }
@@ -486,6 +495,12 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
                                                     "logits"));
     PENSER_ASSIGN_OR_RETURN(token_, Buffer::create(*device_, 16, MemoryUse::DeviceLocal, "the token id"));
     PENSER_ASSIGN_OR_RETURN(pos_, Buffer::create(*device_, 16, MemoryUse::DeviceLocal, "the position"));
+    // Written before every decode step. Through staging (a discrete GPU without resizable BAR) each write
+    // would be a submission of its own, with a wait, twice a token: instead the host writes a mapped
+    // buffer and the step copies from it.
+    if (!token_->mapped() || !pos_->mapped()) {
+      PENSER_ASSIGN_OR_RETURN(inputs_host_, Buffer::create(*device_, 32, MemoryUse::Host, "the decode step's inputs"));
+    }
     return {};
   }
 
@@ -528,7 +543,11 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
     if (profile_) PENSER_TRY(step_->enable_timestamps());
     Recorder& r = *step_;
     Ops& o = *ops_;
-    PENSER_TRY(r.begin());
+    if (inputs_host_) {  // the step copies its inputs
+      PENSER_TRY(r.begin({{inputs_host_->range(0, 4), token_->range(0, 4)}, {inputs_host_->range(16, 4), pos_->range(0, 4)}}));
+    } else {
+      PENSER_TRY(r.begin());
+    }
     PENSER_TRY(o.get_rows(r, token_embd_, all(token_), 1, all(x_), E));
     View ff_view;
     if (rope_freqs_) ff_view = all(rope_freqs_);

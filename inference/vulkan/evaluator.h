@@ -67,6 +67,8 @@ struct EvaluatorOptions {
   uint64_t device_local_limit_bytes = 0;  // tests: Device::limit_device_local_for_tests (buffers past it go to
                                          // system memory, as on an integrated GPU whose device-local heap is
                                          // full); 0: none
+  bool unmapped_device_memory = false;  // tests: Device::unmapped_device_memory_for_tests (device-local memory
+                                        // the CPU cannot map, as on a discrete GPU without resizable BAR)
   uint64_t max_allocation_bytes = 0; // tests: a weight matrix above it (or above the device's maxMemoryAllocationSize)
                                      // is stored in parts of whole rows, one allocation each; 0: the device's limit
                                      // (or PENSER_VK_MAX_ALLOCATION bytes when set: measurements)

@@ -64,6 +64,11 @@ Result<std::unique_ptr<BatchPath>> BatchPath::create(Device& device, Ops& ops, c
   PENSER_TRY(make(N * 2 * hp.n_ff, self->gate_up_));
   PENSER_TRY(make(N, self->ids_));
   PENSER_TRY(make(N, self->pos_));
+  // Through staging, the two writes before every batch would be two submissions of their own, each waited
+  // for: the host writes a mapped buffer instead and the batch copies from it.
+  if (!self->ids_->mapped() || !self->pos_->mapped()) {
+    PENSER_ASSIGN_OR_RETURN(self->inputs_host_, Buffer::create(device, 2 * N * 4, MemoryUse::Host, "the prompt batch's inputs"));
+  }
   return self;
 }
 
@@ -79,8 +84,13 @@ Status BatchPath::run(std::span<const tokenizer::Token> tokens, uint32_t n_past,
   }
   PENSER_ASSIGN_OR_RETURN(const Recordings* recs, recording(n));
   if (profile_) profiled_tokens_ += n;
-  PENSER_TRY(ids_->write(0, ids.data(), n * 4ull));
-  PENSER_TRY(pos_->write(0, pos.data(), n * 4ull));
+  if (inputs_host_) {  // copied by the batch's first recording
+    PENSER_TRY(inputs_host_->write(0, ids.data(), n * 4ull));
+    PENSER_TRY(inputs_host_->write(n_batch_ * 4ull, pos.data(), n * 4ull));
+  } else {
+    PENSER_TRY(ids_->write(0, ids.data(), n * 4ull));
+    PENSER_TRY(pos_->write(0, pos.data(), n * 4ull));
+  }
   for (const auto& rec : *recs) {
     if (cancelled && cancelled()) return make_error("cancelled");
     PENSER_TRY(rec->submit_and_wait("a layer of a prompt batch"));
@@ -167,7 +177,12 @@ Status BatchPath::record(Recorder& r, uint32_t N, uint32_t layer0, uint32_t laye
   const uint32_t QD = H * D, KVD = Hkv * D;
   Ops& o = *ops_;
   const bool first = layer0 == 0, last_layer = layer_end == hp.n_layer;
-  PENSER_TRY(r.begin());
+  if (first && inputs_host_) {  // the batch's first recording copies its inputs
+    PENSER_TRY(r.begin({{inputs_host_->range(0, N * 4ull), ids_->range(0, N * 4ull)},
+                        {inputs_host_->range(n_batch_ * 4ull, N * 4ull), pos_->range(0, N * 4ull)}}));
+  } else {
+    PENSER_TRY(r.begin());
+  }
   if (first) PENSER_TRY(o.get_rows(r, model_.token_embd, all(ids_), N, all(x_), E));
   View ff_view;
   if (model_.rope_freqs) ff_view = all(model_.rope_freqs);

@@ -84,6 +84,9 @@ class BatchPath {
   DeviceModel model_;
   uint32_t n_batch_ = 0;
   std::unique_ptr<Buffer> x_, xn_, qkv_, attn_, gate_up_, ids_, pos_;
+  // Where ids_ and pos_ are not mapped (a discrete GPU without resizable BAR): the batch's ids, then its
+  // positions from float n_batch on, host-visible; the batch's first recording copies them. Null elsewhere.
+  std::unique_ptr<Buffer> inputs_host_;
   std::map<uint32_t, Recordings> recordings_;  // by batch length
   std::vector<Counts> counts_;
   bool profile_ = false;

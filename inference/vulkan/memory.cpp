@@ -129,7 +129,8 @@ Result<std::unique_ptr<Buffer>> Buffer::create(Device& device, uint64_t size, Me
   PENSER_VK_TRY(allocated, fmt::format("allocating {} of GPU memory for {}", format_bytes(req.size), what));
   PENSER_VK_TRY(vkBindBufferMemory(dev, self->buffer_, self->memory_, 0), "binding buffer memory");
   const VkMemoryPropertyFlags flags = props.memoryTypes[type].propertyFlags;
-  if ((flags & host) == host && use != MemoryUse::DeviceStaged)
+  const bool staged = use == MemoryUse::DeviceStaged || (use == MemoryUse::DeviceLocal && device.unmapped_device_memory());
+  if ((flags & host) == host && !staged)
     PENSER_VK_TRY(vkMapMemory(dev, self->memory_, 0, VK_WHOLE_SIZE, 0, &self->mapped_), "mapping GPU memory");
   if (device.poison_new_buffers()) {
     if (self->mapped_) {

@@ -43,14 +43,21 @@ Recorder::~Recorder() {
   if (pool_) vkDestroyCommandPool(dev, pool_, nullptr);  // frees cmd_
 }
 
-Status Recorder::begin() {
+Status Recorder::begin(std::span<const Copy> copies) {
   PENSER_VK_TRY(vkResetCommandBuffer(cmd_, 0), "resetting a command buffer");
   PENSER_VK_TRY(vkResetDescriptorPool(device_->handle(), descriptors_, 0), "resetting a descriptor pool");
   VkCommandBufferBeginInfo bi{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   PENSER_VK_TRY(vkBeginCommandBuffer(cmd_, &bi), "beginning a command buffer");
   for (VkBufferView v : views_) vkDestroyBufferView(device_->handle(), v, nullptr);
   views_.clear();
-  // Earlier submissions (uploads, or this very recording submitted before) wrote what this one reads.
+  for (const Copy& c : copies) {
+    PENSER_ASSERT(c.src.buffer && c.dst.buffer && c.src.range == c.dst.range && c.src.range > 0);
+    PENSER_ASSERT(c.src.offset + c.src.range <= c.src.buffer->size() && c.dst.offset + c.dst.range <= c.dst.buffer->size());
+    const VkBufferCopy region{c.src.offset, c.dst.offset, c.src.range};
+    vkCmdCopyBuffer(cmd_, c.src.buffer->handle(), c.dst.buffer->handle(), 1, &region);
+  }
+  // Earlier submissions (uploads, or this very recording submitted before) and the copies above wrote what
+  // this one reads.
   VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
   mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;

@@ -24,7 +24,18 @@ class Recorder {
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
 
-  Status begin();  // forgets any previous recording
+  // Forgets any previous recording. `copies` (each src range into a dst range of equal size: vkCmdCopyBuffer)
+  // are recorded first, before the barrier every recording starts with, so every dispatch reads what they
+  // copied. For a recording's inputs where the host cannot write device memory (a discrete GPU without
+  // resizable BAR): the host writes them to a small host-visible buffer and the recording copies them, with
+  // no staging submission of their own before it (the decode step's token id and position). A copy's
+  // destination must not be read by work still running from an earlier submission: the fence every
+  // submission is waited on orders those.
+  struct Copy {
+    BufferRange src, dst;
+  };
+  Status begin(std::span<const Copy> copies = {});
+  Status begin(std::initializer_list<Copy> copies) { return begin(std::span<const Copy>(copies.begin(), copies.size())); }
   // Checks the binding count and push-constant size against the pipeline, every range against the device's
   // limits, and the group counts against maxComputeWorkGroupCount.
   Status dispatch(const Pipeline& pipeline, std::span<const BufferRange> bindings, const void* push,

@@ -747,6 +747,41 @@ class TestVulkanCore : public QObject {
     QCOMPARE(out[7], 18.0f);
   }
 
+  // A recording that begins with copies (Recorder::begin(copies): the decode step's inputs from host memory
+  // where the device's is not mapped): its dispatches read what was copied, with no barrier of its own, and
+  // each submission of the same recording copies the host buffer's values of that moment
+  // (synchronization validation checks the ordering within and across submissions).
+  void recordings_begin_with_copies() {
+    auto ops = Ops::create(*gpu.device);
+    VKT_OK(ops);
+    const uint32_t n = 300;
+    std::vector<float> a(n), b(n, 1.0f);
+    for (uint32_t i = 0; i < n; ++i) a[i] = float(i);
+    auto host = Buffer::create(*gpu.device, n * 4 + 64, MemoryUse::Host, "inputs");
+    VKT_OK(host);
+    auto in = Buffer::create(*gpu.device, n * 4, MemoryUse::DeviceStaged, "copied inputs");
+    VKT_OK(in);
+    QVERIFY((*in)->mapped() == nullptr);
+    auto bb = make_buffer(*gpu.device, b), out = make_buffer(*gpu.device, nullptr, n * 4);
+    auto rec = Recorder::create(*gpu.device);
+    VKT_OK(rec);
+    Recorder& r = **rec;
+    // Two copies into one buffer: the first 100 floats from the host buffer's start, the rest from 64 bytes on.
+    VKT_OK(r.begin({{(*host)->range(0, 400), (*in)->range(0, 400)}, {(*host)->range(464, n * 4 - 400), (*in)->range(400, n * 4 - 400)}}));
+    VKT_OK((*ops)->add(r, view(**in), view(*bb), view(*out), n, n));  // out = in + 1
+    VKT_OK(r.end());
+    QCOMPARE(r.dispatches(), 1u);
+    QCOMPARE(r.barriers(), 0u);
+    for (float scale : {1.0f, -3.0f}) {
+      std::vector<float> h(n + 16, 1e9f);  // floats 100..115 are skipped: 1e9 would show
+      for (uint32_t i = 0; i < n; ++i) h[i < 100 ? i : i + 16] = scale * a[i];
+      VKT_OK((*host)->write(0, h.data(), h.size() * 4));
+      VKT_OK(r.submit_and_wait());
+      const auto got = read_back<float>(*out, n);
+      for (uint32_t i = 0; i < n; ++i) QCOMPARE(got[i], scale * float(i) + 1.0f);
+    }
+  }
+
   // GPU timestamps (bench --profile): one total per dispatch, summed over submissions, with its annotation;
   // take_times() hands the totals over and starts again from zero.
   void timestamps_time_each_dispatch() {

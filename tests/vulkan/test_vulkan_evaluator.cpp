@@ -789,6 +789,42 @@ class TestVulkanEvaluator : public QObject {
     }
   }
 
+  // A discrete GPU without resizable BAR: the CPU cannot map its device-local memory, and a write there goes
+  // through staging, a submission of its own with a wait. The decode step's inputs (token id, position) and
+  // a prompt batch's (ids, positions) are written to host memory and copied by the recording itself
+  // (Recorder::copy), so a decode token is one submission, not three, and a batch costs no more submissions
+  // than with mapped memory; the logits are the same bit for bit.
+  void unmapped_device_memory() {
+    const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::Q4_K, false, true);
+    const std::string path = dir.filePath("unmapped.gguf").toStdString();
+    VKT_OK(model::write_synth_model(spec, path));
+    auto m = model::Model::load(path);
+    VKT_OK(m);
+    vulkan::EvaluatorOptions opt{.n_ctx = 32, .device = vkt::device_override(), .validation = true, .n_batch = 4};
+    auto mapped = vulkan::create_evaluator(**m, opt);
+    VKT_OK(mapped);
+    opt.unmapped_device_memory = true;
+    auto unmapped = vulkan::create_evaluator(**m, opt);
+    VKT_OK(unmapped);
+    auto dm = vulkan::device_for_tests(**mapped), du = vulkan::device_for_tests(**unmapped);
+    VKT_OK(dm);
+    VKT_OK(du);
+    QVERIFY((*du)->unmapped_device_memory());  // (the other too under PENSER_VK_TEST_UNMAPPED=1: the 16-lane run)
+    const uint32_t V = (*m)->hparams().n_vocab;
+    std::vector<float> la(V), lb(V);
+    std::vector<tokenizer::Token> tokens = {1, 17, 200, 3, 99, 42};  // a batch of 4, then one of 2
+    for (int step = 0; step < 5; ++step) {
+      const uint64_t sm = (*dm)->submissions(), su = (*du)->submissions();
+      VKT_OK((*mapped)->eval(tokens, la));
+      VKT_OK((*unmapped)->eval(tokens, lb));
+      const uint64_t nm = (*dm)->submissions() - sm, nu = (*du)->submissions() - su;
+      QVERIFY2(la == lb, fmt::format("step {}: logits differ (nmse {:.3g})", step, nmse(lb, la)).c_str());
+      QVERIFY2(nu == nm, fmt::format("step {}: {} submissions with unmapped memory, {} mapped", step, nu, nm).c_str());
+      if (step > 0) QVERIFY2(nu == 1, fmt::format("decode step {}: {} submissions", step, nu).c_str());
+      tokens = {tokenizer::Token(std::max_element(la.begin(), la.end()) - la.begin())};
+    }
+  }
+
   // A submission that timed out and still runs when the evaluator goes (Device::settle false; pretended
   // here, lavapipe cannot hang on cue): nothing made on the device is freed under it. Every buffer the
   // evaluator holds (weights, cache, activations, the prompt path's, split-K's partials) stays allocated;
