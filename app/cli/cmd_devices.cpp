@@ -61,6 +61,7 @@ json device_json(const vulkan::DeviceInfo& d, bool chosen) {
       {"memory_free_bytes", d.memory_free()},
       {"memory_usable_bytes", d.usable_bytes()},
       {"unified_memory", d.unified_memory},
+      {"device_memory_mapped", d.device_memory_mapped},
       {"subgroup_size", d.subgroup_size},
       {"subgroup_arithmetic", d.subgroup_arithmetic},
       {"subgroup_size_min", d.min_subgroup_size},
@@ -96,8 +97,14 @@ void print_device(const vulkan::DeviceInfo& d, bool chosen) {
   std::string heaps;
   for (const auto& h : d.heaps)
     heaps += fmt::format("{}{}{}", heaps.empty() ? "" : ", ", vulkan::format_bytes(h.size), h.device_local ? " (device-local)" : "");
-  std::printf("     memory       %s%s; a model may take %s%s\n", heaps.c_str(),
-              d.unified_memory ? "; host-visible device memory" : "", vulkan::format_bytes(d.memory_budget()).c_str(),
+  // Mapped device memory: the host writes a buffer in place; elsewhere every upload and read-back is a
+  // staging copy (docs/vulkan.md, "A token's inputs where the CPU cannot map device memory").
+  const char* mapped = d.device_memory_mapped
+                           ? (d.type == VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU ? "; the CPU maps it all (resizable BAR)"
+                                                                              : "; the CPU maps it (unified memory)")
+                           : "; the CPU maps none of it: copies through staging";
+  std::printf("     memory       %s%s; a model may take %s%s\n", heaps.c_str(), mapped,
+              vulkan::format_bytes(d.memory_budget()).c_str(),
               d.memory_budget() > d.device_local_bytes ? " (system memory: an integrated GPU)" : "");
   if (d.budget_known)
     std::printf("     free now     %s (VK_EXT_memory_budget); a model and its context may take %s\n",

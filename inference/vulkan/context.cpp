@@ -1,4 +1,5 @@
 #include "inference/vulkan/context.h"
+#include "inference/vulkan/memory.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -241,6 +242,7 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
       info.device_local_bytes = h.size;
       info.device_local_free = h.free();
     }
+  info.device_memory_mapped = device_memory_mapped(mem);
   for (uint32_t i = 0; i < mem.memoryTypeCount; ++i) {
     const VkMemoryPropertyFlags f = mem.memoryTypes[i].propertyFlags;
     if ((f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && (f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&

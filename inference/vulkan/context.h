@@ -49,6 +49,8 @@ struct DeviceInfo {
   // carve-out, often 512 MiB, as device-local on its APUs).
   uint64_t system_bytes = 0;
   bool unified_memory = false;      // a memory type is both device-local and host-visible
+  bool device_memory_mapped = false;  // the CPU maps the device-local memory buffers go to (memory.h:
+                                      // device_memory_mapped): unified memory or resizable BAR; else staging
   // VK_EXT_memory_budget: whether the heaps' budgets are known, and what this process may still allocate
   // now in the heap device_local_bytes names and in the one system_bytes names. A laptop's GPU is shared with
   // the desktop, the browser and games: 1-3 GiB of an 8 GiB GPU are often taken before Penser starts.

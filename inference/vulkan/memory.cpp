@@ -7,6 +7,30 @@
 
 namespace penser::vulkan {
 
+namespace {
+constexpr VkMemoryPropertyFlags kHostCoherent = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+uint64_t largest_device_local_heap(const VkPhysicalDeviceMemoryProperties& props) {
+  uint64_t largest = 0;
+  for (uint32_t i = 0; i < props.memoryHeapCount; ++i)
+    if (props.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) largest = std::max(largest, props.memoryHeaps[i].size);
+  return largest;
+}
+// Device-local and mapped, in a heap as large as the largest device-local one (unified memory or a resizable
+// BAR; a discrete GPU without one also offers such a type, in a 256 MiB "BAR" heap).
+bool mapped_device_local(const VkPhysicalDeviceMemoryProperties& props, uint32_t i, uint64_t largest_local) {
+  const VkMemoryPropertyFlags f = props.memoryTypes[i].propertyFlags;
+  return (f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) && (f & kHostCoherent) == kHostCoherent &&
+         props.memoryHeaps[props.memoryTypes[i].heapIndex].size >= largest_local;
+}
+}  // namespace
+
+bool device_memory_mapped(const VkPhysicalDeviceMemoryProperties& props) {
+  const uint64_t largest = largest_device_local_heap(props);
+  for (uint32_t i = 0; i < props.memoryTypeCount; ++i)
+    if (mapped_device_local(props, i, largest)) return true;
+  return false;
+}
+
 std::vector<MemoryChoice> memory_type_order(const VkPhysicalDeviceMemoryProperties& props, uint32_t type_bits,
                                             MemoryUse use, const DeviceInfo& info) {
   const VkMemoryPropertyFlags host = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
@@ -26,17 +50,14 @@ std::vector<MemoryChoice> memory_type_order(const VkPhysicalDeviceMemoryProperti
         if (allowed(i) && (flags(i) & want) == want) add(i, false);
     return out;
   }
-  uint64_t largest_local = 0;
-  for (uint32_t i = 0; i < props.memoryHeapCount; ++i)
-    if (props.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
-      largest_local = std::max(largest_local, props.memoryHeaps[i].size);
+  const uint64_t largest_local = largest_device_local_heap(props);
   auto local = [&](uint32_t i) { return (flags(i) & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) != 0; };
   // 1. Device-local and mapped (no staging copy), but only in a heap as large as the largest device-local one:
-  //    unified memory or a resizable BAR. A discrete GPU without one also offers such a type in a 256 MiB
-  //    "BAR" heap; weights put there first fill it and then fail to allocate.
+  //    unified memory or a resizable BAR (device_memory_mapped). A discrete GPU without one also offers such
+  //    a type in a 256 MiB "BAR" heap; weights put there first fill it and then fail to allocate.
   if (use == MemoryUse::DeviceLocal)
     for (uint32_t i = 0; i < props.memoryTypeCount; ++i)
-      if (allowed(i) && local(i) && (flags(i) & host) == host && heap(i).size >= largest_local) add(i, false);
+      if (allowed(i) && mapped_device_local(props, i, largest_local)) add(i, false);
   // 2. Device-local, the larger heaps first (split heaps: the next one when one is full).
   std::vector<uint32_t> locals;
   for (uint32_t i = 0; i < props.memoryTypeCount; ++i)

@@ -28,6 +28,10 @@ struct MemoryChoice {
 };
 std::vector<MemoryChoice> memory_type_order(const VkPhysicalDeviceMemoryProperties& props, uint32_t type_bits,
                                             MemoryUse use, const DeviceInfo& info);
+// Whether the CPU maps the device-local memory buffers are put in (MemoryUse::DeviceLocal's first choice is
+// mapped): unified memory, or a discrete GPU with resizable BAR. False on a discrete GPU with only the
+// 256 MiB BAR window mapped, where uploads and read-backs go through staging.
+bool device_memory_mapped(const VkPhysicalDeviceMemoryProperties& props);
 
 // A part of a buffer bound to a shader. range is at most maxStorageBufferRange.
 struct BufferRange {

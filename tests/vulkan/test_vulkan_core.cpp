@@ -42,7 +42,7 @@ class TestVulkanCore : public QObject {
       // The facts the docs and the split logic rely on for lavapipe.
       QCOMPARE(d.type, VK_PHYSICAL_DEVICE_TYPE_CPU);
       QCOMPARE(d.max_storage_buffer_range, uint64_t(128) << 20);
-      QVERIFY(d.unified_memory);
+      QVERIFY(d.unified_memory && d.device_memory_mapped);
       QVERIFY(!d.nv_cooperative_matrix && !d.coopmat_usable);  // the coopmat rows' skip reason
     }
     // VK_NV_cooperative_matrix is enabled exactly where it is usable, and usable only with an fp16 shape.
@@ -190,6 +190,7 @@ class TestVulkanCore : public QObject {
     const auto rebar = props_of({{8 * GiB, true}, {16 * GiB, false}, {8 * GiB, true}},
                                 {{1, 0}, {0, L}, {1, V}, {1, V | C}, {2, L | V}});
     QCOMPARE(memory_type_order(rebar, 0x1F, MemoryUse::DeviceLocal, discrete).front().type, 4u);
+    QVERIFY(!device_memory_mapped(no_rebar) && device_memory_mapped(rebar));  // what `devices` says of each
     // DeviceStaged (never mapped) takes plain VRAM first even then; staging and read-back buffers take
     // host-visible memory, cached first.
     QCOMPARE(memory_type_order(rebar, 0x1F, MemoryUse::DeviceStaged, discrete).front().type, 1u);
@@ -199,6 +200,7 @@ class TestVulkanCore : public QObject {
     // (mapped, as the carve-out is the largest device-local heap), then system memory.
     const auto apu_props = props_of({{512 * MiB, true}, {16 * GiB, false}}, {{0, L}, {1, V}, {1, V | C}, {0, L | V}});
     order = memory_type_order(apu_props, 0xF, MemoryUse::DeviceLocal, apu);
+    QVERIFY(device_memory_mapped(apu_props));
     QCOMPARE(types_of(order, false), (std::vector<uint32_t>{3, 0}));
     QCOMPARE(types_of(order, true), (std::vector<uint32_t>{1, 2}));
     // The buffer's allowed types are respected.
@@ -622,7 +624,8 @@ class TestVulkanCore : public QObject {
     std::vector<uint8_t> data(n);
     for (uint64_t i = 0; i < n; ++i) data[i] = uint8_t((i * 2654435761u) >> 13);
     auto b = make_buffer(*gpu.device, data.data(), n, MemoryUse(use));
-    QCOMPARE(b->mapped() != nullptr, MemoryUse(use) == MemoryUse::DeviceLocal && gpu.device->info().unified_memory);
+    QCOMPARE(b->mapped() != nullptr, MemoryUse(use) == MemoryUse::DeviceLocal && gpu.device->info().device_memory_mapped &&
+                                         !gpu.device->unmapped_device_memory());
     std::vector<uint8_t> back(n);
     VKT_OK(b->read(0, back.data(), n));
     QVERIFY(back == data);
