@@ -1,6 +1,7 @@
 #include "inference/vulkan/device.h"
 
 #include "inference/vulkan/knobs.h"
+#include "inference/vulkan/memory.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -143,14 +144,34 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
 Device::~Device() {
   if (device_ == VK_NULL_HANDLE) return;
   if (!settle()) {
-    // A hung submission still runs: the fence, the pool and the device stay (leaked until the process ends).
+    // A hung submission still runs: the fence, the pool, the staging buffer (it may be the one copying)
+    // and the device stay (leaked until the process ends).
     std::fprintf(stderr, "penser: vulkan: %s still runs work that timed out; its device is left open\n",
                  info_.name.c_str());
+    (void)staging_.release();
     return;
   }
+  staging_.reset();
   if (fence_) vkDestroyFence(device_, fence_, nullptr);
   if (once_pool_) vkDestroyCommandPool(device_, once_pool_, nullptr);
   vkDestroyDevice(device_, nullptr);
+}
+
+Result<Buffer*> Device::staging_buffer(uint64_t bytes) {
+  PENSER_ASSERT(bytes > 0 && bytes <= kStagingChunk);
+  if (!staging_ || staging_->size() < bytes) {
+    staging_.reset();
+    // At least 4 MiB, so that small tensors (norms, biases, small matrices) do not grow it step by step.
+    const uint64_t size = std::max(bytes, std::min<uint64_t>(kStagingChunk, 4ull << 20));
+    PENSER_ASSIGN_OR_RETURN(staging_, Buffer::create(*this, size, MemoryUse::Host, "a staging buffer"));
+    ++staging_allocations_;
+  }
+  return staging_.get();
+}
+
+void Device::release_staging() {
+  auto lock = staging_lock();
+  staging_.reset();
 }
 
 Status Device::submit_and_wait(VkCommandBuffer cmd, std::string_view what, uint64_t timeout_ns) {

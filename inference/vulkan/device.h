@@ -11,6 +11,8 @@
 
 namespace penser::vulkan {
 
+class Buffer;
+
 class Device {
  public:
   // `instance` must outlive the Device.
@@ -104,6 +106,16 @@ class Device {
     return end_once(cmd, what);
   }
 
+  // The staging buffer Buffer::copy reuses for every copy through staging (a discrete GPU without resizable
+  // BAR: every weight tensor at load), instead of allocating one per copy: pinned host memory can cost about
+  // as much to allocate as to copy. Call staging_buffer with staging_lock() held; it grows the buffer to
+  // `bytes` where it is smaller. release_staging() frees it (the evaluator, once loaded: nothing it does per
+  // token goes through staging). staging_allocations() counts the buffers made (tests).
+  std::unique_lock<std::mutex> staging_lock() { return std::unique_lock(staging_mutex_); }
+  Result<Buffer*> staging_buffer(uint64_t bytes);
+  void release_staging();
+  uint64_t staging_allocations() const { return staging_allocations_; }
+
   // Tests: device-local allocations are refused as if the heap were full once `bytes` of them are taken, so
   // that an integrated GPU's fall-back to system memory (Buffer::create) runs on lavapipe. 0: no limit.
   void limit_device_local_for_tests(uint64_t bytes) { device_local_limit_ = bytes; }
@@ -155,6 +167,9 @@ class Device {
   bool unmapped_ = false;       // unmapped_device_memory_for_tests / PENSER_VK_TEST_UNMAPPED
   std::atomic<bool> pretend_running_{false};  // pretend_hung_for_tests
   std::atomic<uint64_t> device_local_taken_{0};
+  std::mutex staging_mutex_;
+  std::unique_ptr<Buffer> staging_;  // staging_buffer; under staging_mutex_
+  std::atomic<uint64_t> staging_allocations_{0};
 };
 
 // The check behind Device::check_fits, on a device's description alone (tested on synthetic devices): an

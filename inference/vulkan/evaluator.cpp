@@ -119,6 +119,9 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
     self->split_shape(opt.decode_split);
     PENSER_TRY(self->record());
     PENSER_TRY(self->create_batch_path());
+    // Loaded: nothing per token goes through staging (the step copies its inputs), so the staging buffer
+    // the upload reused (up to 32 MiB of pinned host memory) goes.
+    self->device_->release_staging();
     return std::unique_ptr<model::Evaluator>(std::move(self));
   }
 

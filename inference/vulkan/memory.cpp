@@ -210,7 +210,8 @@ Status Buffer::copy(uint64_t offset, void* host, uint64_t n, bool to_device) con
     return {};
   }
   const uint64_t chunk = std::min(n, kStagingChunk);
-  PENSER_ASSIGN_OR_RETURN(auto staging, Buffer::create(*device_, chunk, MemoryUse::Host, "a staging buffer"));
+  auto lock = device_->staging_lock();  // the device's one staging buffer, reused (Device::staging_buffer)
+  PENSER_ASSIGN_OR_RETURN(Buffer* staging, device_->staging_buffer(chunk));
   PENSER_ASSERT(staging->mapped_ != nullptr);
   for (uint64_t done = 0; done < n; done += chunk) {
     const uint64_t len = std::min(chunk, n - done);

@@ -632,6 +632,17 @@ class TestVulkanCore : public QObject {
     std::vector<uint8_t> part(1000);
     VKT_OK(b->read(n - 1000, part.data(), 1000));
     QVERIFY(std::equal(part.begin(), part.end(), data.end() - 1000));
+    if (b->mapped()) return;
+    // Every copy through staging reuses the device's staging buffer (Device::staging_buffer): one
+    // allocation of a whole chunk for all the copies above and below, until it is released.
+    const uint64_t made = gpu.device->staging_allocations();
+    VKT_OK(b->write(7, data.data(), 100));
+    VKT_OK(b->read(0, back.data(), 200));
+    QCOMPARE(back[7 + 50], data[50]);
+    QCOMPARE(gpu.device->staging_allocations(), made);
+    gpu.device->release_staging();
+    VKT_OK(b->read(0, back.data(), 200));
+    QCOMPARE(gpu.device->staging_allocations(), made + 1);
   }
 
   void every_shader_is_embedded() {
