@@ -230,6 +230,9 @@ sweeps=(
   "merge=qkv|PENSER_VK_MERGE=qkv|$d"
   "merge=gate_up|PENSER_VK_MERGE=gate_up|$d"
   "merge=rope_kv|PENSER_VK_MERGE=rope_kv|$d"
+  # A discrete GPU without resizable BAR, on this one (PENSER_VK_TEST_UNMAPPED: no device memory mapped, the
+  # load through staging, the step copying its inputs): decode should equal the default's.
+  "unmapped (no resizable BAR)|PENSER_VK_TEST_UNMAPPED=1|$d"
   "kv4096 default||$f"
   "kv4096 attn=1 (per head)|PENSER_VK_ATTN=1|$f"
   "kv4096 attn wg=32|PENSER_VK_ATTN_WG=32|$f"
