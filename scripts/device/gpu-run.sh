@@ -156,7 +156,8 @@ suites="test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_ba
 export VK_LAYER_PATH=$root/layers PENSER_VK_TEST_POISON=1
 for t in $suites; do
   [ -x "$root/bin/$t" ] || continue
-  lim=120; [ "$t" = test_vulkan_ops ] || lim=90
+  # The evaluator suite (76 rows since 2026-11-29 evening) passed 90 s in the lavapipe rehearsal.
+  lim=120; [ "$t" = test_vulkan_ops ] || [ "$t" = test_vulkan_evaluator ] || lim=90
   step "$t" "$lim" "/tmp/penser-suite-$t.log" "$root/bin/$t"
   grep -E '^Totals|^FAIL!' "/tmp/penser-suite-$t.log" | head -6
   # The cooperative-matrix prompt product's real rows (they run only where VK_NV_cooperative_matrix is usable).

@@ -792,8 +792,8 @@ class TestVulkanEvaluator : public QObject {
   // A discrete GPU without resizable BAR: the CPU cannot map its device-local memory, and a write there goes
   // through staging, a submission of its own with a wait. The decode step's inputs (token id, position) and
   // a prompt batch's (ids, positions) are written to host memory and copied by the recording itself
-  // (Recorder::copy), so a decode token is one submission, not three, and a batch costs no more submissions
-  // than with mapped memory; the logits are the same bit for bit.
+  // (Recorder::begin's copies), so a decode token is one submission, not three, and a batch costs no more
+  // submissions than with mapped memory; the logits are the same bit for bit.
   void unmapped_device_memory() {
     const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::Q4_K, false, true);
     const std::string path = dir.filePath("unmapped.gguf").toStdString();
