@@ -93,7 +93,7 @@ class TestVulkanCli : public QObject {
     for (const char* key : {"name", "type", "driver", "heaps", "subgroup_size", "fp16", "int8",
                             "max_storage_buffer_range", "max_memory_allocation_size", "max_compute_shared_memory",
                             "subgroup_size_min", "subgroup_size_max", "subgroups_used", "subgroup_size_used",
-                            "subgroup_size_pinned", "subgroups_note"})
+                            "subgroup_size_pinned", "subgroups_note", "device_memory_mapped"})
       QVERIFY2(d.contains(key), key);
     if (qEnvironmentVariable("VK_ICD_FILENAMES").contains("lvp_icd")) {
       QCOMPARE(d.value("type").toString(), QString("cpu"));
@@ -104,12 +104,14 @@ class TestVulkanCli : public QObject {
       QCOMPARE(d.value("subgroup_size_max").toInt(), 8);
       QVERIFY(d.value("subgroups_used").toBool() && d.value("subgroup_size_pinned").toBool());
       QCOMPARE(d.value("subgroup_size_used").toInt(), 8);
+      QVERIFY(d.value("device_memory_mapped").toBool());  // unified memory: no staging copies
     }
     const Run text = cli({"devices"});
     QCOMPARE(text.code, 0);
     QVERIFY(text.out.contains("* 0: "));
     if (qEnvironmentVariable("VK_ICD_FILENAMES").contains("lvp_icd"))
-      QVERIFY2(text.out.contains("min 8 max 8; used: 8 pinned"), text.out.constData());
+      QVERIFY2(text.out.contains("min 8 max 8; used: 8 pinned") && text.out.contains("; the CPU maps it (unified memory);"),
+               text.out.constData());
   }
 
   void run_matches_cpu() {
