@@ -213,15 +213,18 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
     size_feats.pNext = feats2.pNext;
     feats2.pNext = &size_feats;
   }
-  // VK_NV_cooperative_matrix's feature, and the memory model its shaders declare (Vulkan 1.2 core).
+  // The Vulkan memory model (Vulkan 1.2 core), and VK_NV_cooperative_matrix's feature, whose shaders declare it.
   const bool nv_coopmat = has_extension(exts, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
   const bool v12_instance = v12 && volkGetInstanceVersion() >= VK_API_VERSION_1_2;
   VkPhysicalDeviceCooperativeMatrixFeaturesNV coopmat_feats{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
   VkPhysicalDeviceVulkanMemoryModelFeatures memory_model{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES};
-  if (nv_coopmat && v12_instance) {
-    coopmat_feats.pNext = &memory_model;
+  if (v12_instance) {
     memory_model.pNext = feats2.pNext;
-    feats2.pNext = &coopmat_feats;
+    feats2.pNext = &memory_model;
+    if (nv_coopmat) {
+      coopmat_feats.pNext = feats2.pNext;
+      feats2.pNext = &coopmat_feats;
+    }
   }
   vkGetPhysicalDeviceFeatures2(pd, &feats2);
 
@@ -287,8 +290,9 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
           info.coopmat_shapes.push_back({c.MSize, c.NSize, c.KSize});
     }
   }
-  info.coopmat_usable = nv_coopmat && v12_instance && coopmat_feats.cooperativeMatrix && memory_model.vulkanMemoryModel &&
-                        f16i8.shaderFloat16 && !info.coopmat_shapes.empty();
+  info.memory_model = v12_instance && memory_model.vulkanMemoryModel && memory_model.vulkanMemoryModelDeviceScope;
+  info.coopmat_usable = nv_coopmat && coopmat_feats.cooperativeMatrix && info.memory_model && f16i8.shaderFloat16 &&
+                        !info.coopmat_shapes.empty();
   info.max_storage_buffer_range = props.limits.maxStorageBufferRange;
   info.max_memory_allocation_size = maint3.maxMemoryAllocationSize;
   info.max_shared_memory = props.limits.maxComputeSharedMemorySize;

@@ -76,7 +76,12 @@ struct DeviceInfo {
   // VK_NV_cooperative_matrix (NVIDIA drivers; Debian 12's glslang compiles only the NV GLSL extension): the
   // shapes M x N x K it lists with fp16 A/B, fp32 C/D at subgroup scope (what mul_mm_cm.comp multiplies),
   // and whether the device also has the features that shader needs: cooperativeMatrix, shaderFloat16 and
-  // vulkanMemoryModel (glslang declares the Vulkan memory model for cooperative matrices), Vulkan 1.2.
+  // the Vulkan memory model (glslang declares it for cooperative matrices), Vulkan 1.2.
+  // memory_model: vulkanMemoryModel and vulkanMemoryModelDeviceScope both. They are enabled together: with
+  // vulkanMemoryModel alone every module that uses Device scope is invalid (VUID-RuntimeSpirv-vulkanMemoryModel-
+  // 06265), and that is every module with memoryBarrierBuffer() or a buffer atomic (the carried norm, the
+  // attention's split-K). The first H200 run with cooperative matrices enabled failed every suite on it.
+  bool memory_model = false;
   struct CoopMatShape {
     uint32_t m = 0, n = 0, k = 0;
   };

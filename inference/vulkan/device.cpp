@@ -81,13 +81,22 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   VkPhysicalDeviceShaderFloat16Int8Features f16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
   VkPhysicalDeviceVulkanMemoryModelFeatures memory_model{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES};
   self->coopmat_ = self->info_.coopmat_usable;
+  // The memory model, for the cooperative matrices or for tests (PENSER_VK_TEST_MEMORY_MODEL=1: lavapipe then
+  // checks every module against it under the validation layer), always with Device scope (DeviceInfo).
+  self->memory_model_ = self->info_.memory_model &&
+                        (self->coopmat_ || env_flag("PENSER_VK_TEST_MEMORY_MODEL").value_or(false));
+  void* const before_coopmat = feats.pNext;
+  if (self->memory_model_) {
+    memory_model.vulkanMemoryModel = VK_TRUE;
+    memory_model.vulkanMemoryModelDeviceScope = VK_TRUE;
+    memory_model.pNext = feats.pNext;
+    feats.pNext = &memory_model;
+  }
   if (self->coopmat_) {
     coopmat.cooperativeMatrix = VK_TRUE;
     f16.shaderFloat16 = VK_TRUE;
-    memory_model.vulkanMemoryModel = VK_TRUE;
     coopmat.pNext = &f16;
-    f16.pNext = &memory_model;
-    memory_model.pNext = feats.pNext;
+    f16.pNext = feats.pNext;
     feats.pNext = &coopmat;
     extensions.push_back(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
   }
@@ -105,7 +114,8 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
     std::fprintf(stderr, "penser: vulkan: %s refused VK_NV_cooperative_matrix (%s); opening it without\n",
                  self->info_.name.c_str(), result_name(created));
     self->coopmat_ = false;
-    feats.pNext = memory_model.pNext;  // the chain as it was before the cooperative-matrix structs
+    self->memory_model_ = false;
+    feats.pNext = before_coopmat;  // the chain as it was before the memory model and coopmat
     extensions.pop_back();             // VK_NV_cooperative_matrix, pushed last
     dci.enabledExtensionCount = uint32_t(extensions.size());
     created = vkCreateDevice(pd, &dci, nullptr, &self->device_);

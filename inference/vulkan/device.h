@@ -31,8 +31,11 @@ class Device {
   bool subgroup_ops() const { return subgroups_.enabled; }
   const SubgroupPlan& subgroups() const { return subgroups_; }
   bool int64() const { return int64_; }  // shaderInt64 is enabled
-  // VK_NV_cooperative_matrix is enabled (DeviceInfo::coopmat_usable), with shaderFloat16 and vulkanMemoryModel.
+  // VK_NV_cooperative_matrix is enabled (DeviceInfo::coopmat_usable), with shaderFloat16 and the memory model.
   bool cooperative_matrix() const { return coopmat_; }
+  // vulkanMemoryModel and vulkanMemoryModelDeviceScope are enabled (DeviceInfo::memory_model): with the
+  // cooperative matrices, or for tests (PENSER_VK_TEST_MEMORY_MODEL=1).
+  bool memory_model() const { return memory_model_; }
   // Valid bits of the compute queue's timestamps (0: the queue cannot write timestamps).
   uint32_t timestamp_bits() const { return timestamp_bits_; }
 
@@ -154,6 +157,7 @@ class Device {
   uint32_t timestamp_bits_ = 0;
   bool int64_ = false;
   bool coopmat_ = false;
+  bool memory_model_ = false;
   VkCommandPool once_pool_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
   std::mutex submit_mutex_;

@@ -716,6 +716,44 @@ class TestVulkanCore : public QObject {
     QVERIFY(unusable_reason(d).find("16-bit storage") != std::string::npos);
   }
 
+  // Where the device enables the Vulkan memory model (with the cooperative matrices, on NVIDIA), every
+  // pipeline is checked against it, and one whose module uses Device scope (memoryBarrierBuffer(), a buffer
+  // atomic: the matrix-vector products, which carry the norm; the split attention) is invalid unless
+  // vulkanMemoryModelDeviceScope is enabled too. The first H200 run with the cooperative matrices failed every
+  // suite on it (VUID-RuntimeSpirv-vulkanMemoryModel-06265). Lavapipe has the memory model: the test knob
+  // turns it on here, and a product runs under the validation layer (CTest's 4-lane evaluator run runs the
+  // whole model so).
+  void products_valid_with_the_memory_model() {
+    if (!gpu.device->info().memory_model) QSKIP("the device has no Vulkan memory model with Device scope");
+    QCOMPARE(gpu.device->memory_model(), gpu.device->cooperative_matrix());  // off by default without them
+    qputenv("PENSER_VK_TEST_MEMORY_MODEL", "1");
+    auto device = Device::create(*gpu.instance, gpu.device->info().index);
+    qunsetenv("PENSER_VK_TEST_MEMORY_MODEL");
+    VKT_OK(device);
+    QVERIFY((*device)->memory_model());
+    auto ops = Ops::create(**device);
+    VKT_OK(ops);
+    constexpr uint32_t ncols = 40, nrows = 9;
+    std::vector<float> w(ncols * nrows), x(ncols);
+    for (size_t i = 0; i < w.size(); ++i) w[i] = float(int(i % 7) - 3);
+    for (uint32_t i = 0; i < ncols; ++i) x[i] = float(i % 5) * 0.5f;
+    auto wb = make_buffer(**device, w), xb = make_buffer(**device, x), yb = make_buffer(**device, std::vector<float>(nrows));
+    const uint64_t errors_before = gpu.instance->validation_errors();
+    auto rec = Recorder::create(**device);
+    VKT_OK(rec);
+    VKT_OK((*rec)->begin());
+    VKT_OK((*ops)->mul_mv(**rec, Matrix{wb.get(), 0, quant::Type::F32, ncols, nrows}, view(*xb), view(*yb)));
+    VKT_OK((*rec)->end());
+    VKT_OK((*rec)->submit_and_wait());
+    const auto y = read_back<float>(*yb, nrows);
+    for (uint32_t r = 0; r < nrows; ++r) {
+      float want = 0;
+      for (uint32_t c = 0; c < ncols; ++c) want += w[r * ncols + c] * x[c];
+      QCOMPARE(y[r], want);  // small integers and halves: exact in any order
+    }
+    QCOMPARE(gpu.instance->validation_errors(), errors_before);
+  }
+
   // Every barrier, memory barriers included, stands in uniform control flow (shaders/check_barriers.py: on
   // Apple GPUs MoltenVK makes a memory barrier an execution barrier every thread must reach). The script's
   // self-test first: it flags the patterns it is for (the carried norm's fences as they were).
