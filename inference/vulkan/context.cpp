@@ -351,6 +351,31 @@ void load_functions_once(VkInstance instance) {
   static std::once_flag once;
   std::call_once(once, [instance] { volkLoadInstance(instance); });
 }
+
+// The drivers stay loaded from the first instance to the end of the process: one more instance, without
+// layers, made once and never destroyed. The loader opens the drivers (dlopen) for each instance and closes
+// them with the last one, and NVIDIA's Linux driver does not survive that: its libnvidia-tls takes glibc's
+// static TLS space at each load and does not get it back, so after a few dozen instances made and destroyed
+// one after another (the app: a model load, a device list in Settings, a reload after a lost device; the
+// tests: one evaluator each) vkCreateInstance fails with VK_ERROR_INCOMPATIBLE_DRIVER ("libnvidia-tls.so:
+// cannot allocate memory in static TLS block"; the H200 run of 2026-11-29, after 30 evaluators). With the
+// drivers kept, later loads only count references. Failure is harmless: the real instance then reports it.
+void keep_drivers_loaded(VkInstanceCreateFlags flags, const std::vector<const char*>& portability) {
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
+    app.pApplicationName = "Penser (keeps the Vulkan drivers loaded)";
+    app.apiVersion = VK_API_VERSION_1_1;
+    VkInstanceCreateInfo ci{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
+    ci.flags = flags;
+    ci.pApplicationInfo = &app;
+    ci.enabledExtensionCount = uint32_t(portability.size());
+    ci.ppEnabledExtensionNames = portability.data();
+    VkInstance keeper = VK_NULL_HANDLE;
+    if (vkCreateInstance(&ci, nullptr, &keeper) != VK_SUCCESS) keeper = VK_NULL_HANDLE;
+    (void)keeper;  // deliberately never destroyed
+  });
+}
 }  // namespace
 
 Result<std::unique_ptr<Instance>> Instance::create(const Options& options) {
@@ -376,10 +401,13 @@ Result<std::unique_ptr<Instance>> Instance::create(const Options& options) {
   if (sync_validation) extensions.push_back("VK_EXT_validation_features");
   // MoltenVK is a "portability" implementation: the loader hides it unless asked to enumerate it.
   VkInstanceCreateFlags flags = 0;
+  std::vector<const char*> portability;
   if (instance_extension_available(nullptr, "VK_KHR_portability_enumeration")) {
     extensions.push_back("VK_KHR_portability_enumeration");
+    portability.push_back("VK_KHR_portability_enumeration");
     flags |= 0x00000001;  // VK_INSTANCE_CREATE_ENUMERATE_PORTABILITY_BIT_KHR
   }
+  keep_drivers_loaded(flags, portability);
 
   VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
   app.pApplicationName = "Penser";

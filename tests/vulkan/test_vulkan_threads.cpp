@@ -5,6 +5,10 @@
 // layer never saw) or when two threads write them at once (ThreadSanitizer).
 // Instances alternate between with and without the validation layer: the layer is a different call chain
 // with its own extension (debug utils), which is what made a rewrite visible on a single driver.
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest>
 #include "tests/test_support.h"
 
@@ -114,6 +118,35 @@ class TestVulkanThreads : public QObject {
     auto buf = Buffer::create(**dev_with, 4096, MemoryUse::DeviceLocal, "a buffer after the second is gone");
     VKT_OK(buf);
     QCOMPARE((*with)->validation_errors(), 0u);
+  }
+
+  // The driver stays loaded when the last instance is destroyed (context.cpp, keep_drivers_loaded): the
+  // loader closes a driver with the last instance, and NVIDIA's Linux driver, opened again, takes more of
+  // glibc's static TLS each time until vkCreateInstance fails (the H200 run of 2026-11-29: after 30
+  // evaluators, "libnvidia-tls.so: cannot allocate memory in static TLS block"). Lavapipe has no such TLS,
+  // so this checks the cause: the driver manifest's library stays mapped after the instance is gone.
+  void the_driver_stays_loaded_between_instances() {
+    QString manifest = qEnvironmentVariable("VK_DRIVER_FILES");
+    if (manifest.isEmpty()) manifest = qEnvironmentVariable("VK_ICD_FILENAMES");
+    if (manifest.isEmpty() || manifest.contains(':')) QSKIP("needs one driver manifest in VK_ICD_FILENAMES (as CTest sets)");
+    QFile json(manifest);
+    QVERIFY2(json.open(QIODevice::ReadOnly), qPrintable(manifest));
+    const QString library = QJsonDocument::fromJson(json.readAll())["ICD"]["library_path"].toString();
+    QVERIFY(!library.isEmpty());
+    const QString name = QFileInfo(library).fileName();
+    auto mapped = [&] {
+      QFile maps(QStringLiteral("/proc/self/maps"));
+      if (!maps.open(QIODevice::ReadOnly)) return false;
+      return QString::fromLatin1(maps.readAll()).contains(name);
+    };
+    for (int i = 0; i < 3; ++i) {
+      {
+        auto instance = Instance::create({.validation = i == 1});
+        VKT_OK(instance);
+        QVERIFY2(mapped(), qPrintable(name + " is not mapped while an instance lives"));
+      }
+      QVERIFY2(mapped(), qPrintable(name + " was unloaded with the last instance"));
+    }
   }
 
   // Four threads, each making and using instances in a loop, with and without the layer, started together.
