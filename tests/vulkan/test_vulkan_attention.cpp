@@ -283,16 +283,22 @@ class TestVulkanAttention : public QObject {
     const size_t cache_n = size_t(n_ctx) * kv_dim;
     const auto ka = read_back<uint16_t>(*a.k, cache_n), kb = read_back<uint16_t>(*b.k, cache_n);
     const auto va = read_back<uint16_t>(*a.v, cache_n), vb = read_back<uint16_t>(*b.v, cache_n);
-    size_t k_diff = 0, v_diff = 0;
+    // Bit for bit, but for K under qwen3's norm, whose sum of squares the two kernels add in another order:
+    // one f16 step apart there at most (the H200 run of 2026-11-29: 1 of the head_dim 40 row's values).
+    size_t k_diff = 0, k_far = 0, v_diff = 0;
     for (size_t i = 0; i < cache_n; ++i) {
       k_diff += ka[i] != kb[i];
+      k_far += std::abs(int(ka[i]) - int(kb[i])) > 1 || ((ka[i] ^ kb[i]) & 0x8000) != 0;  // same sign, adjacent
       v_diff += va[i] != vb[i];
     }
-    QVERIFY2(k_diff == 0 && v_diff == 0, fmt::format("{} K and {} V cache values differ from rope_kv's", k_diff, v_diff).c_str());
+    QVERIFY2((norm ? k_far == 0 && k_diff <= 4 : k_diff == 0) && v_diff == 0,
+             fmt::format("{} K ({} more than one f16 step) and {} V cache values differ from rope_kv's", k_diff,
+                         k_far, v_diff).c_str());
     QVERIFY(kb[size_t(pos) * kv_dim] != 0x7bff);  // written at all
     const auto out_a = read_back<float>(*a.out, H * D), out_b = read_back<float>(*b.out, H * D);
     const double err = nmse(out_b, out_a);
-    QVERIFY2(err < 1e-12, fmt::format("nmse {:.3g} against rope_kv + attention", err).c_str());
+    // (A K value one f16 step apart moves the new position's scores by ~1e-3 relative.)
+    QVERIFY2(err < (k_diff ? 1e-6 : 1e-12), fmt::format("nmse {:.3g} against rope_kv + attention", err).c_str());
     // The CPU: rope_kv's arithmetic in double, then the decode reference over the f16-rounded cache.
     auto rope_row = [&](const float* in, float* out_row, const float* w) {
       double scale = 1;

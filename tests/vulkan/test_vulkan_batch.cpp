@@ -5,6 +5,7 @@
 #include "tests/test_support.h"
 #include <QtTest>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -78,7 +79,11 @@ class TestVulkanBatch : public QObject {
     QFETCH(double, cpu_tolerance);
     auto m = make_model(Arch(arch), Type(type), extra);
     const uint32_t V = m->hparams().n_vocab;
-    auto batched = gpu_evaluator(*m, 4);  // 11 tokens: batches of 4, 4 and 3
+    // 11 tokens: batches of 4, 4 and 3 (profiled: which kernels the prompt's products ran, below).
+    auto made = vulkan::create_evaluator(*m, {.n_ctx = 64, .device = device_override(), .validation = true,
+                                              .profile = true, .n_batch = 4});
+    VKT_OK(made);
+    auto batched = std::move(*made);
     auto stepped = gpu_evaluator(*m, 1);  // the decode step, once per token
     auto cpu = cpu::create_evaluator(*m, {.n_ctx = 64, .n_threads = 1, .n_batch = 8});
     VKT_OK(cpu);
@@ -91,7 +96,15 @@ class TestVulkanBatch : public QObject {
     QCOMPARE(batched->tokens(), prompt);
     // Same arithmetic in f32, summed in another order: the bound is f32 rounding noise. The NVIDIA H200
     // driver (which may contract to FMA) gave 1.2e-9 for qwen2 F32, so 1e-9 was too tight for real GPUs.
-    constexpr double kReorder = 1e-8;
+    // Where the prompt's products ran on cooperative matrices (the default where a GPU has them: x and the
+    // weights in fp16 there, the decode step in f32), the bound is fp16 rounding: the H200 gave 8.0e-7
+    // (qwen3 Q4_K) and 1.7e-6 (llama Q8_0), against 1e-3 for the CPU's quantized activations.
+    auto profile = vulkan::take_prompt_profile(*batched);
+    VKT_OK(profile);
+    const bool coopmat = std::any_of(profile->dispatches.begin(), profile->dispatches.end(),
+                                     [](const auto& d) { return d.shader.starts_with("mul_mm_cm_"); });
+    if (coopmat) qInfo("the prompt's products ran on cooperative matrices (fp16 operands)");
+    const double kReorder = coopmat ? 1e-5 : 1e-8;
     const double e_step = nmse(lb, ls), e_cpu = nmse(lb, lc);
     QVERIFY2(e_step < kReorder, fmt::format("batched vs token by token: nmse {:.3g}", e_step).c_str());
     QVERIFY2(e_cpu < cpu_tolerance, fmt::format("batched vs cpu: nmse {:.3g}", e_cpu).c_str());
@@ -150,7 +163,11 @@ class TestVulkanBatch : public QObject {
     QVERIFY2(e_cpu < cpu_tolerance, fmt::format("unmerged vs cpu: nmse {:.3g}", e_cpu).c_str());
     auto counts_u = vulkan::prompt_counts(*unmerged);
     VKT_OK(counts_u);
-    QCOMPARE(counts_u->size(), size_t(L));  // lavapipe: one submission per layer
+    // One submission per layer on CPU implementations (lavapipe), one per batch on GPUs (the H200 run of
+    // 2026-11-29 failed here when this expected L everywhere): the counts compare submission by submission.
+    auto alloc = vulkan::weight_allocations(*unmerged);
+    VKT_OK(alloc);
+    QCOMPARE(counts_u->size(), alloc->cpu_implementation ? size_t(L) : size_t(1));
     // Greedy tokens after the prompt, fed back (4 steps); the unmerged evaluator's are the reference.
     auto greedy = [&](model::Evaluator& e, std::vector<float> l) {
       std::vector<int> picks;
@@ -176,13 +193,13 @@ class TestVulkanBatch : public QObject {
       QVERIFY2(ec < cpu_tolerance, fmt::format("{}: vs cpu nmse {:.3g}", c.name, ec).c_str());
       auto counts = vulkan::prompt_counts(*e);
       VKT_OK(counts);
-      QCOMPARE(counts->size(), size_t(L));
+      QCOMPARE(counts->size(), counts_u->size());
       // The last batch (3 tokens) was recorded last; layer 0 also looks up the embeddings, the last layer
-      // makes the logits: compare layer by layer.
-      for (uint32_t i = 0; i < L; ++i) {
+      // makes the logits: compare layer by layer (a GPU's one submission: all layers at once).
+      for (uint32_t i = 0; i < counts->size(); ++i) {
         const auto& a = (*counts)[i];
         const auto& b = (*counts_u)[i];
-        qInfo("%s, layer %u: %u dispatches, %u barriers (unmerged %u, %u)", c.name, i, a.dispatches, a.barriers,
+        qInfo("%s, submission %u: %u dispatches, %u barriers (unmerged %u, %u)", c.name, i, a.dispatches, a.barriers,
               b.dispatches, b.barriers);
         QVERIFY2(a.dispatches < b.dispatches, fmt::format("{}: layer {}", c.name, i).c_str());
         // All merges: one barrier stage fewer per layer at least (where V is a product of its own too: it
