@@ -120,8 +120,9 @@ void print_device(const vulkan::DeviceInfo& d, bool chosen) {
     const auto shapes = coopmat_shapes(d);
     std::printf("     coopmat NV   fp16 x fp16 -> fp32 shapes: %s; %s\n",
                 shapes.empty() ? "none" : fmt::format("{}", fmt::join(shapes, ", ")).c_str(),
-                d.coopmat_usable ? "usable (PENSER_VK_MUL_MM_COOPMAT=1 runs the prompt's product on them)"
-                                 : "not usable (needs cooperativeMatrix, shaderFloat16, vulkanMemoryModel, Vulkan 1.2)");
+                d.coopmat_usable ? "usable: the prompt's products run on them (PENSER_VK_MUL_MM_COOPMAT=0: not)"
+                                 : "not usable (needs cooperativeMatrix, shaderFloat16, vulkanMemoryModel with Device "
+                                   "scope, Vulkan 1.2)");
   }
   std::printf("     limits       binding %s, allocation %s, shared memory %s, %u invocations\n",
               vulkan::format_bytes(d.max_storage_buffer_range).c_str(),

@@ -38,7 +38,8 @@ using tokenizer::Token;
 
 // Split-K decode attention: at most kMaxDecodeSplit ranges per head, of at least a minimum chunk of
 // positions chosen by device type (split_shape below).
-constexpr uint32_t kMaxDecodeSplit = 64;
+constexpr uint32_t kMaxDecodeSplit = 256;  // PENSER_VK_ATTN_SPLIT's limit (the GPU sweep)
+constexpr uint32_t kGpuDecodeSplit = 64;   // GPUs' default
 
 // The words of a comma list in an environment variable (measurement knobs); nullopt when it is unset.
 std::optional<std::vector<std::string>> env_words(const char* name) {
@@ -100,8 +101,14 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
                                          fmt::format("{} with a context of {} tokens", model.name(), self->n_ctx_)));
     // The environment only where the caller left the choice open (as PENSER_VK_MERGE below).
     const bool fold = opt.swiglu_fold ? *opt.swiglu_fold : env_flag("PENSER_VK_SWIGLU_FOLD").value_or(true);
+    // The prompt's products on cooperative matrices wherever the device has them (NVIDIA): the H200 run of
+    // 2026-11-29 measured prefill at p = 512 1.25x (8B-shaped) and 1.9x (1.5B-shaped) the fp32 tiles'.
+    // PENSER_VK_MUL_MM_COOPMAT=0 turns them off (Ops::create reads it when 0 is passed).
+    uint32_t coopmat = opt.mul_mm_coopmat;
+    if (!coopmat && self->device_->cooperative_matrix())
+      coopmat = uint32_t(env_uint("PENSER_VK_MUL_MM_COOPMAT", 0, 2).value_or(1));
     PENSER_ASSIGN_OR_RETURN(self->ops_, Ops::create(*self->device_, {.max_binding_bytes = opt.max_binding_bytes,
-                                                                     .mul_mm_coopmat = opt.mul_mm_coopmat,
+                                                                     .mul_mm_coopmat = coopmat,
                                                                      .swiglu_fold = fold}));
     const uint64_t device_limit = self->device_->info().max_memory_allocation_size;
     self->alloc_limit_ = device_limit ? device_limit : UINT64_MAX;
@@ -264,16 +271,19 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
   // Decode attention is split over the positions (split-K: ranges of at least split_chunk_ positions, at
   // most decode_split_ of them, then a reduction) so that a long context keeps the device busy: the grouped
   // kernel (Ops::attn_shape) has only one workgroup per KV head and range (a 1.5B model: 2 KV heads).
-  // GPUs (on paper, swept by the GPU script): ranges of >= 64 positions, up to 64 (a 4k context: 128
-  // workgroups for 2 KV heads). CPU implementations: one pass (lavapipe on 2 cores, 1.5B heads: 1 range
+  // GPUs: ranges of >= 16 positions, up to 64 of them (a 4k context: 128 workgroups for 2 KV heads). The
+  // H200 runs of 2026-11-29: at a 512-position cache, ranges of >= 16 decoded 1.17x (8B-shaped) and 1.30x
+  // (1.5B-shaped) as fast as ranges of >= 64 (8 positions: 1.12x / 1.25x), the same at 32 positions and
+  // 4096 (64 ranges of 64 either way); 128 ranges of 32 or 256 of 16 at 4096 were no faster (0.75-1.08x).
+  // CPU implementations: one pass (lavapipe on 2 cores, 1.5B heads: 1 range
   // beat 4 at 16k positions, 10.8-12.1 against 12.7-15.4 ms per layer; 1, 2, 4 within noise at 4k:
   // docs/vulkan.md); a machine with many more cores than KV heads may want PENSER_VK_ATTN_SPLIT.
   // An explicit split (tests) uses ranges of >= 4, so that a short context is split too.
   // PENSER_VK_ATTN_SPLIT / _CHUNK override both (measurements, the GPU script's sweep).
   void split_shape(uint32_t forced) {
     const bool cpu = device_->info().is_cpu();
-    split_chunk_ = forced ? 4 : cpu ? 2048 : 64;  // CPU: with PENSER_VK_ATTN_SPLIT
-    uint32_t max_split = cpu ? 1 : kMaxDecodeSplit;
+    split_chunk_ = forced ? 4 : cpu ? 2048 : 16;  // CPU: with PENSER_VK_ATTN_SPLIT
+    uint32_t max_split = cpu ? 1 : kGpuDecodeSplit;
     if (auto c = env_uint("PENSER_VK_ATTN_CHUNK", 1, 1u << 20)) split_chunk_ = *c;
     if (auto n = env_uint("PENSER_VK_ATTN_SPLIT", 1, kMaxDecodeSplit)) max_split = *n;
     decode_split_ = forced ? std::min(forced, kMaxDecodeSplit)
@@ -688,7 +698,9 @@ uint64_t estimate_device_bytes(const model::Model& model, uint32_t n_ctx, uint32
   const uint64_t act = 4 * (uint64_t(hp.n_embd) * 6 + 128 + uint64_t(hp.n_head) * hp.head_dim * 3 + hp.n_ff * 2 +
                             uint64_t(hp.n_head) * n_ctx + hp.n_vocab);
   const uint64_t batch = n_batch > 1 ? BatchPath::device_bytes(hp, n_batch) : 0;
-  const uint64_t split = 4 * uint64_t(hp.n_head) * kMaxDecodeSplit * (hp.head_dim + 2);
+  // The split attention's partial sums at the default's most ranges (PENSER_VK_ATTN_SPLIT, a measuring knob,
+  // may take up to kMaxDecodeSplit: a few MiB more, not counted).
+  const uint64_t split = 4 * uint64_t(hp.n_head) * kGpuDecodeSplit * (hp.head_dim + 2);
   return model.weight_bytes() + padding + kv + act + batch + split;
 }
 

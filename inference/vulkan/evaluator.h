@@ -33,8 +33,8 @@ struct EvaluatorOptions {
                                      // and of the prompt batches (take_prompt_profile)
   uint32_t n_batch = 0;              // prompt tokens per submission (matrix-matrix products); 1: token by token;
                                      // 0: default_batch(device). `--batch N`, the app's "Prompt batch" setting
-  uint32_t decode_split = 0;         // ranges of split-K decode attention (at most 64, of >= 4 positions); 0:
-                                     // by device (GPUs up to 64 of >= 64 positions, CPU implementations one
+  uint32_t decode_split = 0;         // ranges of split-K decode attention (at most 256, of >= 4 positions); 0:
+                                     // by device (GPUs up to 64 of >= 16 positions, CPU implementations one
                                      // pass)
   // Fewer dispatches per decode layer (on by default): Wq|Wk|Wv (or Wq|Wk when Wv's type or width differs)
   // as one product over their rows uploaded back to back, Wgate|Wup likewise, and per-head Q/K norm + RoPE
@@ -63,7 +63,8 @@ struct EvaluatorOptions {
   std::optional<bool> rope_in_attention = std::nullopt;
   uint64_t max_binding_bytes = 0;    // tests: Ops::Options::max_binding_bytes (matrices above it split); 0: the device's
   uint32_t mul_mm_coopmat = 0;       // tests: Ops::Options::mul_mm_coopmat (2: the emulated cooperative-matrix
-                                     // prompt product on any device); 0: PENSER_VK_MUL_MM_COOPMAT, else off
+                                     // prompt product on any device); 0: PENSER_VK_MUL_MM_COOPMAT, else on
+                                     // where the device has cooperative matrices (Device::cooperative_matrix)
   uint64_t device_local_limit_bytes = 0;  // tests: Device::limit_device_local_for_tests (buffers past it go to
                                          // system memory, as on an integrated GPU whose device-local heap is
                                          // full); 0: none

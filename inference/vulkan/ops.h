@@ -189,7 +189,8 @@ class Ops {
     // VK_NV_cooperative_matrix (Device::cooperative_matrix) with a shape the kernel takes and room for its
     // tile; 2 the emulated module (CM_EMULATED: the same tiles, the matrix operations in plain code) on any
     // device: the tests' way to run it on lavapipe. PENSER_VK_MUL_MM_COOPMAT=0/1/2 overrides 0.
-    // Off by default until a GPU session has measured it against the tiles (scripts/device/gpu-run.sh).
+    // Off by default in Ops (the op suites test the tiles everywhere); the evaluator asks for 1 where the
+    // device has cooperative matrices (the H200 run of 2026-11-29: prefill 1.25-1.9x the tiles').
     uint32_t mul_mm_coopmat = 0;
     // Its matrices' N (16 x N x K): 8 or 16 where the device lists that shape (emulated: any of 8, 16);
     // 0: the device's largest shape (emulated: 16 x 16 x 16).
