@@ -21,6 +21,9 @@
 #   PENSER_VK_DEVICE    device index for the suites (default: the device penser-cli devices marks default)
 #   PENSER_GPU_SHAPES   "tiny": small models and short benches (a rehearsal on lavapipe)
 #   PENSER_GPU_BUDGET   seconds after which no further step starts (default 390)
+#   PENSER_GPU_PLAN     "full" (default): everything below; "check": a short run (~4 min) for what a session
+#                       changed after a full one: test_vulkan_threads alone (its stacks if it hangs), the other
+#                       suites, then only the sweep lines of the "check" list (no quick/full benches)
 # Rehearsal here (lavapipe): PENSER_GPU_SHAPES=tiny PENSER_GPU_BUDGET=900 \
 #   PENSER_GPU_ICD=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json OUT=/tmp/gpu-out bash scripts/device/gpu-run.sh
 set -u
@@ -30,6 +33,7 @@ out=${OUT:-$PWD/gpu-out}
 mkdir -p "$out"
 pack=${PENSER_GPU_PACK:-$PWD/.gpu/penser-gpu.tar.xz}
 shapes=${PENSER_GPU_SHAPES:-full}
+plan=${PENSER_GPU_PLAN:-full}
 log_run=$out/run.log env_log=$out/env.txt mm_log=$out/make-model.log bench_log=$out/bench.log
 exec > >(tee -a "$log_run") 2>&1
 summary=()
@@ -60,7 +64,7 @@ step() {
   return $rc
 }
 
-echo "penser gpu-run: $(date -u +%FT%TZ) on $(uname -n), $(nproc) CPUs, shapes=$shapes, budget ${budget}s, logs in $out"
+echo "penser gpu-run: $(date -u +%FT%TZ) on $(uname -n), $(nproc) CPUs, shapes=$shapes, plan=$plan, budget ${budget}s, logs in $out"
 
 # 0. The machine's own Vulkan loader and glvnd, when the lead's .gl folder of Debian packages is carried too
 # (the device tool's README): the first H200 run without them failed in the loader with "Could not get
@@ -130,7 +134,7 @@ else
 fi
 models=/tmp/penser-models
 rm -rf "$models" && mkdir -p "$models"  # a warm machine keeps /tmp: never trust an earlier run's .ok files
-rm -f /tmp/penser-suite-*.log
+rm -f /tmp/penser-suite-*
 (
   timeout -k 5 150 "$cli" make-model "$models/q15b.gguf" "${m15[@]}" --type Q4_K_M --threads 0 && touch "$models/q15b.ok"
   timeout -k 5 240 "$cli" make-model "$models/l8b.gguf" "${m8[@]}" --type Q4_K_M --threads 0 && touch "$models/l8b.ok"
@@ -156,6 +160,35 @@ grep -i 'bandwidth' "$env_log" | tail -1
 # budget (the validation layer is host work, and the machine has 16 cores). The benches wait for them.
 suites="test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_batch test_vulkan_attention test_vulkan_threads"
 suite_limit=$((budget / 3)); [ "$suite_limit" -gt 170 ] && suite_limit=170
+[ "$plan" = check ] && suite_limit=100
+# stacks_after S PID LOG: after S seconds, if PID still runs, every thread's stack (eu-stack, where packed)
+# and kernel wait channel into LOG: what a hang waits on.
+stacks_after() {
+  local s=$1 pid=$2 log=$3 i=0
+  while [ $i -lt "$s" ] && kill -0 "$pid" 2>/dev/null; do sleep 1; i=$((i + 1)); done
+  kill -0 "$pid" 2>/dev/null || return 0
+  local p
+  for p in $(pgrep -P "$pid") "$pid"; do
+    { echo "== still running after ${s}s: pid $p $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null)"
+      for t in /proc/$p/task/*; do echo "  task ${t##*/} $(cat $t/comm 2>/dev/null) wchan=$(cat $t/wchan 2>/dev/null) state=$(sed 's/.*) //' $t/stat 2>/dev/null | cut -d' ' -f1)"; done
+      [ -x "$root/tools/eu-stack" ] && timeout 20 "$root/tools/eu-stack" -p "$p" 2>&1 | head -400
+    } >>"$log" 2>&1
+  done
+}
+if [ "$plan" = check ] && [ -x "$root/bin/test_vulkan_threads" ]; then
+  # Alone first: the first full run (2026-11-29) saw instances_on_several_threads hang beside the other suites.
+  echo "== test_vulkan_threads alone (limit 35s, at $(elapsed)s)"
+  t0=$(date +%s)
+  VK_LAYER_PATH=$root/layers PENSER_VK_TEST_POISON=1 timeout -k 5 35 "$root/bin/test_vulkan_threads" >/tmp/penser-suite-threads-alone.log 2>&1 &
+  th_pid=$!
+  stacks_after 25 "$th_pid" /tmp/penser-suite-threads-alone.log
+  wait "$th_pid"; rc=$?
+  summary+=("$(printf '%-5s %-34s %4ss' "$([ $rc -eq 0 ] && echo ok || echo FAIL)" "test_vulkan_threads alone" "$(($(date +%s) - t0))") $([ $rc -ne 0 ] && echo "rc=$rc")")
+  echo "test_vulkan_threads alone: rc=$rc $(grep -E '^Totals' /tmp/penser-suite-threads-alone.log)"
+  grep -E '^FAIL!|still running|wchan' /tmp/penser-suite-threads-alone.log | head -20
+  { echo "== test_vulkan_threads alone (rc=$rc)"; cat /tmp/penser-suite-threads-alone.log; } >>"$out/suites.log"
+  suites=${suites% test_vulkan_threads}
+fi
 suite_t0=$(date +%s)
 echo "== suites, all at once (limit ${suite_limit}s each, at $(elapsed)s)"
 suite_pids=()
@@ -166,6 +199,8 @@ for t in $suites; do
     VK_LAYER_PATH=$root/layers PENSER_VK_TEST_POISON=1 timeout -k 5 "$suite_limit" "$root/bin/$t" >"/tmp/penser-suite-$t.log" 2>&1
     echo "$? $(($(date +%s) - t0))" >"/tmp/penser-suite-$t.rc" ) &
   suite_pids+=($!)
+  # A suite still running 10 s before its limit: its threads' stacks go to its log.
+  ( sleep 2; tp=$(pgrep -n -f "$root/bin/$t\$") && stacks_after $((suite_limit - 12)) "$tp" "/tmp/penser-suite-$t.stacks" ) &
 done
 suites_done() {  # waits for the suites, then adds each one's line to the summary (once)
   [ -n "${suites_reported:-}" ] && return
@@ -183,7 +218,7 @@ suites_done() {  # waits for the suites, then adds each one's line to the summar
     grep -E '^FAIL!' "/tmp/penser-suite-$t.log" | head -6
     # The cooperative-matrix prompt product's real rows (they run only where VK_NV_cooperative_matrix is usable).
     [ "$t" = test_vulkan_prefill ] && grep -E '^(PASS|SKIP|FAIL!) .*mul_mm_coopmat\(.*/coopmat' "/tmp/penser-suite-$t.log" | head -4
-    { echo "== $t (rc=$rc, ${dt}s)"; cat "/tmp/penser-suite-$t.log"; } >>"$out/suites.log"
+    { echo "== $t (rc=$rc, ${dt}s)"; cat "/tmp/penser-suite-$t.log"; cat "/tmp/penser-suite-$t.stacks" 2>/dev/null; } >>"$out/suites.log"
   done
 }
 
@@ -209,15 +244,17 @@ bench_model() {  # bench_model NAME FILE OKFILE WAIT_LIMIT FULL_LIMIT
 # made the first H200 run's 1.5B decode figure depend on the 8B generation running beside it.
 while kill -0 "$mm_pid" 2>/dev/null && [ $(elapsed) -lt $((budget - 150)) ]; do sleep 2; done
 suites_done  # and the suites: they share the GPU
-bench_model 1.5b "$models/q15b.gguf" "$models/q15b.ok" 150 75
-bench_model 8b "$models/l8b.gguf" "$models/l8b.ok" 240 110
+if [ "$plan" != check ]; then
+  bench_model 1.5b "$models/q15b.gguf" "$models/q15b.ok" 150 75
+  bench_model 8b "$models/l8b.gguf" "$models/l8b.ok" 240 110
+fi
 
 # 7. Last, while budget is left: the variants of the decode step that only a GPU can choose between, on both
 # models, most important first (each line: a label, the environment, the bench arguments; "d" is decode
 # only, "f" decode over a 4096-position cache, "p" a 512-token prompt). Default of everything first, so each
 # group compares against a figure taken in the same minutes.
-d="-p 0 -n 32" f="-p 0 -n 32 --kv-fill 4096" pp="-p 512 -n 0"
-[ "$shapes" = tiny ] && d="-p 0 -n 4" f="-p 0 -n 4 --kv-fill 64" pp="-p 8 -n 0"
+d="-p 0 -n 32" m="-p 0 -n 32 --kv-fill 512" f="-p 0 -n 32 --kv-fill 4096" pp="-p 512 -n 0"
+[ "$shapes" = tiny ] && d="-p 0 -n 4" m="-p 0 -n 4 --kv-fill 32" f="-p 0 -n 4 --kv-fill 64" pp="-p 8 -n 0"
 sweeps=(
   "default||$d"
   # The decode step's RMSNorms carried by the products (PENSER_VK_NORM_CARRY, on by default since
@@ -294,6 +331,28 @@ sweeps=(
   "prompt batch=256||$pp --batch 256"
   "prompt batch=512||$pp --batch 512"
 )
+# The "check" plan's list (2026-11-29, after the first full run): decode attention's split over positions,
+# which that run's profile showed at 20-38% of a token at 32-64 positions (one workgroup per KV head there:
+# ranges of >= 64 positions), and the prompt on cooperative matrices, on by default since that run.
+if [ "$plan" = check ]; then
+  sweeps=(
+    "default||$d"
+    "kv512 default||$m"
+    "kv512 chunk=8|PENSER_VK_ATTN_CHUNK=8|$m"
+    "kv4096 default||$f"
+    "kv4096 split=128 chunk=32|PENSER_VK_ATTN_SPLIT=128 PENSER_VK_ATTN_CHUNK=32|$f"
+    "kv4096 split=256 chunk=16|PENSER_VK_ATTN_SPLIT=256 PENSER_VK_ATTN_CHUNK=16|$f"
+    "kv4096 heads=2|PENSER_VK_ATTN_HEADS=2|$f"
+    "chunk=8|PENSER_VK_ATTN_CHUNK=8|$d"
+    "prompt default (coopmat)||$pp"
+    "prompt coopmat=0|PENSER_VK_MUL_MM_COOPMAT=0|$pp"
+    "kv512 chunk=16|PENSER_VK_ATTN_CHUNK=16|$m"
+    "kv512 heads=2 chunk=8|PENSER_VK_ATTN_HEADS=2 PENSER_VK_ATTN_CHUNK=8|$m"
+    "kv4096 heads=2 split=128 chunk=32|PENSER_VK_ATTN_HEADS=2 PENSER_VK_ATTN_SPLIT=128 PENSER_VK_ATTN_CHUNK=32|$f"
+    "kv512 default --profile||$m --profile"
+    "kv512 chunk=8 --profile|PENSER_VK_ATTN_CHUNK=8|$m --profile"
+  )
+fi
 # Entry by entry, both models each (the list's order is its priority when the budget runs out).
 for entry in "${sweeps[@]}"; do
   IFS='|' read -r label vars args <<<"$entry"

@@ -84,6 +84,13 @@ copy_deps() {  # copies the ELF file's non-glibc dependencies (ldd resolves them
   done < <(ldd "$1")
 }
 for b in "$root"/bin/*; do copy_deps "$b"; done
+# eu-stack (Debian's elfutils), where installed here: gpu-run.sh prints the threads' stacks of a suite that
+# hangs (the GPU machine has no gdb). Its libraries travel with the rest.
+if command -v eu-stack >/dev/null; then
+  mkdir -p "$root/tools"
+  cp -L "$(command -v eu-stack)" "$root/tools/eu-stack"
+  copy_deps "$root/tools/eu-stack"
+fi
 cp -L "$loader" "$root/lib/libvulkan.so.1"
 copy_deps "$loader"
 if [ -e "$layer" ] && [ -e "$layer_json" ]; then
