@@ -345,7 +345,7 @@ Status Ops::attn_decode_split(Recorder& rec, View q, View k, View v, View out, V
 }
 
 Status Ops::attn_reduce(Recorder& rec, View partials, View out, const AttnParams& a, uint32_t n_split) {
-  PENSER_ASSERT(partials.offset == 0);
+  PENSER_ASSERT(partials.offset == 0 && n_split >= 1 && n_split <= 256);  // attn_reduce.comp's MAX_SPLIT
   PENSER_ASSIGN_OR_RETURN(const Pipeline* pr, pipeline("attn_reduce", 2, 1u << 1, sizeof(AttnReducePush)));
   AttnReducePush rp{a.head_dim, a.n_head, n_split, out.offset};
   const BufferRange b2[] = {partials.range, out.range};
