@@ -293,6 +293,11 @@ sweeps=(
   # A discrete GPU without resizable BAR, on this one (PENSER_VK_TEST_UNMAPPED: no device memory mapped, the
   # load through staging, the step copying its inputs): decode should equal the default's.
   "unmapped (no resizable BAR)|PENSER_VK_TEST_UNMAPPED=1|$d"
+  # A 512-position cache, where attention's ranges (>= 16 positions since 2026-11-29) and its reduction
+  # (rewritten then) matter most.
+  "kv512 default||$m"
+  "kv512 chunk=64|PENSER_VK_ATTN_CHUNK=64|$m"
+  "kv512 default --profile||$m --profile"
   "kv4096 default||$f"
   "kv4096 attn=1 (per head)|PENSER_VK_ATTN=1|$f"
   "kv4096 attn wg=32|PENSER_VK_ATTN_WG=32|$f"
