@@ -3,10 +3,10 @@
 // Combines the n_split partial results of attn_decode_split.comp / attn_decode_gqa.comp for each head (one
 // workgroup per head):
 //   M = max_s m_s,  L = sum_s l_s exp(m_s - M),  out[d] = sum_s part_s[d] exp(m_s - M) / L
-// The ranges' weights exp(m_s - M) / L are computed once, spread over the workgroup, and kept in shared
+// The ranges' weights exp(m_s - M) are computed once, spread over the workgroup, and kept in shared
 // memory; then each invocation sums its dimensions over the ranges with independent loads (the weights
 // are read from shared memory), skipping the empty ranges (weight 0: m = -1e30, as the attention writes
-// them). Before 2026-11-29 each invocation walked all ranges three times with an exp per range and
+// them), and scales by 1 / L at the end. Before 2026-11-29 each invocation walked all ranges three times with an exp per range and
 // dimension: 17 us a layer on an H200 at 64 ranges (docs/vulkan.md, "On a real GPU").
 #include "common.glsl"
 
