@@ -354,12 +354,14 @@ void load_functions_once(VkInstance instance) {
 
 // The drivers stay loaded from the first instance to the end of the process: one more instance, without
 // layers, made once and never destroyed. The loader opens the drivers (dlopen) for each instance and closes
-// them with the last one, and NVIDIA's Linux driver does not survive that: its libnvidia-tls takes glibc's
-// static TLS space at each load and does not get it back, so after a few dozen instances made and destroyed
-// one after another (the app: a model load, a device list in Settings, a reload after a lost device; the
-// tests: one evaluator each) vkCreateInstance fails with VK_ERROR_INCOMPATIBLE_DRIVER ("libnvidia-tls.so:
-// cannot allocate memory in static TLS block"; the H200 run of 2026-11-29, after 30 evaluators). With the
-// drivers kept, later loads only count references. Failure is harmless: the real instance then reports it.
+// them with the last one, and NVIDIA's Linux driver does not survive that: its libnvidia-tls needs glibc's
+// static TLS, which glibc takes back from a closed library only when it was the last one allocated, so
+// libraries opened and closed in interleaved order (the validation layer and the driver) leak some at each
+// instance. After a few dozen instances made and destroyed one after another (the app: a model load, a
+// device list in Settings, a reload after a lost device; the tests: one evaluator each) vkCreateInstance
+// fails with VK_ERROR_INCOMPATIBLE_DRIVER ("libnvidia-tls.so: cannot allocate memory in static TLS block";
+// the H200 run of 2026-11-29, after 30 evaluators; docs/vulkan.md has a reproduction without a GPU). With
+// the drivers kept, later loads only count references. Failure is harmless: the real instance reports it.
 void keep_drivers_loaded(VkInstanceCreateFlags flags, const std::vector<const char*>& portability) {
   static std::once_flag once;
   std::call_once(once, [&] {
