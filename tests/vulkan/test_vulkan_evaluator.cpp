@@ -96,6 +96,15 @@ class TestVulkanEvaluator : public QObject {
   Q_OBJECT
   QTemporaryDir dir;
 
+  // `spec` written to `name` in the suite's directory and loaded. reuse: a file of that name written earlier
+  // (by another row with the same spec) is loaded as it is.
+  Result<std::unique_ptr<model::Model>> synth_model(const model::SynthSpec& spec, const QString& name,
+                                                    bool reuse = false) {
+    const std::string path = dir.filePath(name).toStdString();
+    if (!reuse || !QFile::exists(dir.filePath(name))) PENSER_TRY(model::write_synth_model(spec, path));
+    return model::Model::load(path);
+  }
+
  private slots:
   // A validation message from any instance (the evaluators make their own) or a write past a buffer's end
   // fails the test function that caused it.
@@ -216,10 +225,8 @@ class TestVulkanEvaluator : public QObject {
       spec.n_head_kv = 1;
       spec.head_dim = 6;
     }
-    const std::string path = dir.filePath(QString("m%1_%2_%3_%4.gguf").arg(arch).arg(type).arg(extra)
-                                              .arg(variant & (kMix | kOddShape))).toStdString();
-    VKT_OK(model::write_synth_model(spec, path));
-    auto m = model::Model::load(path);
+    auto m = synth_model(spec, QString("m%1_%2_%3_%4.gguf").arg(arch).arg(type).arg(extra)
+                                   .arg(variant & (kMix | kOddShape)));
     VKT_OK(m);
     const model::Model& model = **m;
 
@@ -366,9 +373,7 @@ class TestVulkanEvaluator : public QObject {
   // A weight row larger than the allocation limit cannot be split by rows: a clear error, not a crash.
   void allocation_limit_below_a_row() {
     const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::F32, false, false);
-    const std::string path = dir.filePath("limit.gguf").toStdString();
-    VKT_OK(model::write_synth_model(spec, path));
-    auto m = model::Model::load(path);
+    auto m = synth_model(spec, "limit.gguf");
     VKT_OK(m);
     vulkan::EvaluatorOptions opt{.n_ctx = 16, .device = vkt::device_override(), .validation = true};
     opt.max_allocation_bytes = 1000;  // an F32 row of 256 values is 1024 bytes
@@ -392,9 +397,7 @@ class TestVulkanEvaluator : public QObject {
     QFETCH(int, arch);
     QFETCH(bool, extra);
     const model::SynthSpec spec = tiny_spec(Arch(arch), Type::Q4_K, extra, true);
-    const std::string path = dir.filePath(QString("merged%1.gguf").arg(arch)).toStdString();
-    VKT_OK(model::write_synth_model(spec, path));
-    auto m = model::Model::load(path);
+    auto m = synth_model(spec, QString("merged%1.gguf").arg(arch));
     VKT_OK(m);
     const model::Model& model = **m;
     QCOMPARE(model.weights().layers[0].wv.type, Type::Q4_K);
@@ -470,9 +473,7 @@ class TestVulkanEvaluator : public QObject {
     QFETCH(int, arch);
     QFETCH(int, type);
     const model::SynthSpec spec = tiny_spec(Arch(arch), Type(type), false, Type(type) == Type::Q4_K);
-    const std::string path = dir.filePath(QString("fold%1_%2.gguf").arg(arch).arg(type)).toStdString();
-    VKT_OK(model::write_synth_model(spec, path));
-    auto m = model::Model::load(path);
+    auto m = synth_model(spec, QString("fold%1_%2.gguf").arg(arch).arg(type));
     VKT_OK(m);
     const model::Model& model = **m;
     auto make = [&](bool fold, uint32_t n_batch) {
@@ -563,9 +564,7 @@ class TestVulkanEvaluator : public QObject {
     QFETCH(bool, merged);
     QFETCH(uint32_t, binding);
     const model::SynthSpec spec = tiny_spec(Arch(arch), Type(type), false, mix);
-    const std::string path = dir.filePath(QString("carry%1_%2_%3.gguf").arg(arch).arg(type).arg(mix)).toStdString();
-    if (!QFile::exists(QString::fromStdString(path))) VKT_OK(model::write_synth_model(spec, path));
-    auto m = model::Model::load(path);
+    auto m = synth_model(spec, QString("carry%1_%2_%3.gguf").arg(arch).arg(type).arg(mix), /*reuse=*/true);
     VKT_OK(m);
     const model::Model& model = **m;
     vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true, .profile = true,
@@ -627,10 +626,8 @@ class TestVulkanEvaluator : public QObject {
     QFETCH(bool, mix);
     QFETCH(uint32_t, split);
     const model::SynthSpec spec = tiny_spec(Arch(arch), Type(type), extra, mix);
-    const std::string path =
-        dir.filePath(QString("ropeattn%1_%2_%3_%4.gguf").arg(arch).arg(type).arg(extra).arg(mix)).toStdString();
-    if (!QFile::exists(QString::fromStdString(path))) VKT_OK(model::write_synth_model(spec, path));
-    auto m = model::Model::load(path);
+    auto m = synth_model(spec, QString("ropeattn%1_%2_%3_%4.gguf").arg(arch).arg(type).arg(extra).arg(mix),
+                         /*reuse=*/true);
     VKT_OK(m);
     const model::Model& model = **m;
     const vulkan::EvaluatorOptions opt{.n_ctx = 64, .device = vkt::device_override(), .validation = true,
@@ -703,9 +700,7 @@ class TestVulkanEvaluator : public QObject {
     QFETCH(QStringList, present);
     QFETCH(QStringList, absent);
     const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::Q4_K, false, false);
-    const std::string path = dir.filePath("knobs.gguf").toStdString();
-    if (!QFile::exists(QString::fromStdString(path))) VKT_OK(model::write_synth_model(spec, path));
-    auto m = model::Model::load(path);
+    auto m = synth_model(spec, "knobs.gguf", /*reuse=*/true);
     VKT_OK(m);
     auto set = [](const char* name, const QByteArray& v) {
       if (v.isNull()) qunsetenv(name);
@@ -737,9 +732,7 @@ class TestVulkanEvaluator : public QObject {
   // the option wins over it.
   void allocation_knob() {
     const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::Q4_K, false, false);
-    const std::string path = dir.filePath("knobs.gguf").toStdString();
-    if (!QFile::exists(QString::fromStdString(path))) VKT_OK(model::write_synth_model(spec, path));
-    auto m = model::Model::load(path);
+    auto m = synth_model(spec, "knobs.gguf", /*reuse=*/true);
     VKT_OK(m);
     qputenv("PENSER_VK_MAX_ALLOCATION", "20000");
     vulkan::EvaluatorOptions opt{.n_ctx = 16, .device = vkt::device_override(), .validation = true};
@@ -762,9 +755,7 @@ class TestVulkanEvaluator : public QObject {
   // steps; weights in system memory are counted; a limit of 0 leaves everything device-local.
   void system_memory_fallback() {
     const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::Q4_K, false, true);
-    const std::string path = dir.filePath("sysmem.gguf").toStdString();
-    VKT_OK(model::write_synth_model(spec, path));
-    auto m = model::Model::load(path);
+    auto m = synth_model(spec, "sysmem.gguf");
     VKT_OK(m);
     vulkan::EvaluatorOptions opt{.n_ctx = 32, .device = vkt::device_override(), .validation = true, .n_batch = 4};
     auto local = vulkan::create_evaluator(**m, opt);
@@ -796,9 +787,7 @@ class TestVulkanEvaluator : public QObject {
   // submissions than with mapped memory; the logits are the same bit for bit.
   void unmapped_device_memory() {
     const model::SynthSpec spec = tiny_spec(Arch::Qwen2, Type::Q4_K, false, true);
-    const std::string path = dir.filePath("unmapped.gguf").toStdString();
-    VKT_OK(model::write_synth_model(spec, path));
-    auto m = model::Model::load(path);
+    auto m = synth_model(spec, "unmapped.gguf");
     VKT_OK(m);
     vulkan::EvaluatorOptions opt{.n_ctx = 32, .device = vkt::device_override(), .validation = true, .n_batch = 4};
     auto mapped = vulkan::create_evaluator(**m, opt);
@@ -834,9 +823,7 @@ class TestVulkanEvaluator : public QObject {
   // evaluator holds (weights, cache, activations, the prompt path's, split-K's partials) stays allocated;
   // a member added outside VulkanObjects would be freed and show here.
   void a_hung_device_leaks_everything() {
-    const std::string path = dir.filePath("hung.gguf").toStdString();
-    VKT_OK(model::write_synth_model(tiny_spec(Arch::Qwen2, Type::Q4_K, false, true), path));
-    auto m = model::Model::load(path);
+    auto m = synth_model(tiny_spec(Arch::Qwen2, Type::Q4_K, false, true), "hung.gguf");
     VKT_OK(m);
     auto ev = vulkan::create_evaluator(
         **m, {.n_ctx = 32, .device = vkt::device_override(), .validation = true, .n_batch = 4, .decode_split = 2});
@@ -882,9 +869,7 @@ class TestVulkanEvaluator : public QObject {
     QFETCH(int, n_batch);
     QFETCH(int, n_ctx);
     const model::SynthSpec spec = tiny_spec(Arch(arch), Type(type), extra, mix);
-    const std::string path = dir.filePath(QStringLiteral("mem-%1.gguf").arg(QTest::currentDataTag()).replace(' ', '_')).toStdString();
-    VKT_OK(model::write_synth_model(spec, path));
-    auto m = model::Model::load(path);
+    auto m = synth_model(spec, QStringLiteral("mem-%1.gguf").arg(QTest::currentDataTag()).replace(' ', '_'));
     VKT_OK(m);
     vulkan::EvaluatorOptions opt{.n_ctx = uint32_t(n_ctx), .device = vkt::device_override(), .validation = true,
                                  .n_batch = uint32_t(n_batch)};
