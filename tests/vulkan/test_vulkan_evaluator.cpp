@@ -245,6 +245,7 @@ class TestVulkanEvaluator : public QObject {
       opt.profile = true;  // the prompt profile names the shaders that ran (below)
       qputenv("PENSER_VK_MUL_MM_TILES", "2");
       qputenv("PENSER_VK_MUL_MM_KERNEL", "1");
+      qputenv("PENSER_VK_MUL_MM_COOPMAT", "0");  // the tiles also where the device has cooperative matrices
     }
     if (variant & kCoopmat) {
       opt.mul_mm_coopmat = 2;
@@ -253,6 +254,7 @@ class TestVulkanEvaluator : public QObject {
     auto gpu = vulkan::create_evaluator(model, opt);
     qunsetenv("PENSER_VK_MUL_MM_TILES");
     qunsetenv("PENSER_VK_MUL_MM_KERNEL");
+    if (variant & kGpuTiles) qunsetenv("PENSER_VK_MUL_MM_COOPMAT");
     VKT_OK(gpu);
     QVERIFY((*gpu)->backend_name().rfind("vulkan: ", 0) == 0);
 
@@ -437,8 +439,13 @@ class TestVulkanEvaluator : public QObject {
     // Per layer unmerged: norm, Wq, Wk, Wv, [2 Q/K norms], 2 RoPE, 2 KV stores, attention, Wo, norm, gate, up,
     // SwiGLU, down; merged: norm, QKV (or QK + V), rope_kv, attention, Wo, norm, gate|up, SwiGLU, down.
     // Plus the embedding lookup, the output norm and the output product.
-    QCOMPARE(poff->dispatches.size(), size_t(3 + 2 * (qwen3 ? 17 : 15)));
-    QCOMPARE(pon->dispatches.size(), size_t(3 + 9 + 10));
+    // On a GPU the decode attention is split over ranges of positions (a reduction after it: one dispatch and
+    // one barrier more a layer; the H200 run of 2026-11-30); lavapipe at this context runs it whole.
+    const size_t reduce_off = count(*poff, "attn_reduce"), reduce_on = count(*pon, "attn_reduce");
+    QVERIFY(reduce_off == 0 || reduce_off == 2);
+    QCOMPARE(reduce_on, reduce_off);
+    QCOMPARE(poff->dispatches.size(), size_t(3 + 2 * (qwen3 ? 17 : 15)) + reduce_off);
+    QCOMPARE(pon->dispatches.size(), size_t(3 + 9 + 10) + reduce_on);
     QCOMPARE(count(*pon, "rope_kv"), 2);
     QCOMPARE(count(*pon, "rope") + count(*pon, "kv_store"), 0);
     QCOMPARE(count(*pon, "rms_norm"), 5);
@@ -453,8 +460,8 @@ class TestVulkanEvaluator : public QObject {
     // Barriers: unmerged per layer norm | Wq Wk Wv | [Q/K norms |] RoPE q, k | KV stores | attention | Wo |
     // norm | gate up | SwiGLU | down; merged norm | QKV (or QK, V) | rope_kv | attention | Wo | norm | gate|up
     // | SwiGLU | down. Plus the output norm and product (the embedding lookup, first, needs none).
-    QCOMPARE(poff->barriers, uint32_t(2 + 2 * (qwen3 ? 11 : 10)));
-    QCOMPARE(pon->barriers, uint32_t(2 + 2 * 9));
+    QCOMPARE(poff->barriers, uint32_t(2 + 2 * (qwen3 ? 11 : 10) + reduce_off));
+    QCOMPARE(pon->barriers, uint32_t(2 + 2 * 9 + reduce_on));
   }
 
   // SwiGLU folded into the gate|up product (EvaluatorOptions::swiglu_fold, the default) computes what the
@@ -760,6 +767,11 @@ class TestVulkanEvaluator : public QObject {
     vulkan::EvaluatorOptions opt{.n_ctx = 32, .device = vkt::device_override(), .validation = true, .n_batch = 4};
     auto local = vulkan::create_evaluator(**m, opt);
     VKT_OK(local);
+    // Only integrated GPUs and CPU implementations fall back (DeviceInfo::system_memory_fallback); a discrete
+    // GPU keeps the error (the H200 run of 2026-11-30: "allocating ... failed: VK_ERROR_OUT_OF_DEVICE_MEMORY").
+    auto ld = vulkan::device_for_tests(**local);
+    VKT_OK(ld);
+    if (!(*ld)->info().system_memory_fallback()) QSKIP("a discrete GPU does not put weights in system memory");
     opt.device_local_limit_bytes = 64 << 10;
     auto spilled = vulkan::create_evaluator(**m, opt);
     VKT_OK(spilled);
