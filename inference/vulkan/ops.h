@@ -206,7 +206,8 @@ class Ops {
     // (attn_decode.comp / attn_decode_split.comp, the score phase above), 2: grouped (attn_decode_gqa.comp:
     // the query heads sharing a KV head in one workgroup, one pass with an online softmax).
     uint32_t attn_kernel = 0;
-    uint32_t attn_heads = 0;  // grouped: query heads per workgroup, a divisor of n_head / n_head_kv; 0: all
+    uint32_t attn_heads = 0;  // grouped: query heads per workgroup, a divisor of n_head / n_head_kv (above
+                              // it: all); 0: by device (CPU implementations all, GPUs 2; Ops::attn_shape)
     uint32_t attn_wg = 0;     // grouped: invocations per workgroup, a multiple of the subgroup size; 0: by device
     uint32_t attn_block = 0;  // grouped: positions per block (scores held in registers); 0: 8
     uint32_t attn_vec = 0;    // grouped: at most this many 32-bit words per load (1, 2, 4); 0: 4

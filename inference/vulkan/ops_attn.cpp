@@ -28,8 +28,12 @@ uint64_t gqa_shared_bytes(uint32_t head_dim, uint32_t heads, uint32_t wg, uint32
 // - kernel: grouped wherever the device has subgroup arithmetic (the lanes of a subgroup sum a score).
 //   It reads each K/V row once per KV head instead of once per query head, in wide words, in one pass
 //   (no score row written and re-read).
-// - heads per workgroup: all the query heads of a KV head (one read of the cache). Fewer give more
-//   workgroups for short contexts on a GPU, at the cost of re-reading the cache.
+// - heads per workgroup: on CPU implementations all the query heads of a KV head (one read of the cache);
+//   on GPUs 2 (where the group has an even count; else 1), for more workgroups at the cost of re-reading
+//   the cache (from L2, mostly). The H200 (2026-11-30, decode against all the group's heads: the 8B-shaped
+//   model's 4 and the 1.5B-shaped one's 6): 1.02x / 1.055x at 32 positions, 1.03x / 1.064x at 512, the
+//   1.5B-shaped one 1.14-1.20x at 4096 (2026-11-29); 1 head 1.025x / 1.07x at 32, unmeasured further out.
+//   The 1.5B-shaped model's attention went from 19.6% of its step to 11.5% with 1 head (the profile).
 // - workgroup: one subgroup on CPU implementations (lavapipe: 8 lanes, no barrier at all); 64 invocations
 //   on GPUs (2 subgroups of 32 on NVIDIA, each over every other block of positions).
 // - block: 8 positions between two rescales of the running output.
@@ -45,6 +49,7 @@ Ops::AttnShape Ops::attn_shape(const AttnParams& a) const {
   const uint32_t per_kv = a.n_head / a.n_head_kv;
   uint32_t heads = options_.attn_heads;
   if (auto e = env_uint("PENSER_VK_ATTN_HEADS", 0, 1024); e && !heads) heads = *e;
+  if (heads == 0 && !info.is_cpu()) heads = 2;
   if (heads == 0 || heads > per_kv) heads = per_kv;
   while (per_kv % heads != 0) --heads;  // a divisor of the group
   uint32_t wg = options_.attn_wg;
