@@ -12,7 +12,7 @@
 # it (PENSER_VK_DEVICE), makes a 1.5B-shaped (qwen2) and an 8B-shaped (llama) Q4_K_M model with every CPU
 # thread (in the background, while the suites run) and benchmarks each with --backend vulkan. Every step has
 # a time limit and the whole script stops starting steps after PENSER_GPU_BUDGET seconds (default 390), so it
-# ends within 7 minutes. Logs go to $OUT (the device tool brings back 8 files at most: run.log, env.txt, make-model.log, suites.log, bench.log); the end of the output is a summary.
+# ends within 7 minutes. Logs go to $OUT (the device tool brings back 8 files at most: run.log, env.txt, make-model.log, suites.log, bench.log, mv.log); the end of the output is a summary.
 #
 # Environment (all optional):
 #   OUT                 where the logs go (default ./gpu-out)
@@ -21,6 +21,7 @@
 #   PENSER_VK_DEVICE    device index for the suites (default: the device penser-cli devices marks default)
 #   PENSER_GPU_SHAPES   "tiny": small models and short benches (a rehearsal on lavapipe)
 #   PENSER_GPU_BUDGET   seconds after which no further step starts (default 390)
+#   PENSER_GPU_MV       0: skip the decode product's micro-benchmark (step 6a)
 #   PENSER_GPU_PLAN     "full" (default): everything below; "check": a short run (~4 min) for what a session
 #                       changed after a full one: the suites (test_vulkan_threads alone first, as in "full"),
 #                       then only the sweep lines of the "check" list (no quick/full benches)
@@ -160,7 +161,7 @@ grep -i 'bandwidth' "$env_log" | tail -1
 # budget (the validation layer is host work, and the machine has 16 cores). The benches wait for them.
 suites="test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_batch test_vulkan_attention test_vulkan_threads"
 suite_limit=$((budget / 3)); [ "$suite_limit" -gt 170 ] && suite_limit=170
-[ "$plan" = check ] && suite_limit=100
+[ "$plan" = check ] && suite_limit=140
 # stacks_after S PID LOG: after S seconds, if PID still runs, every thread's stack (eu-stack, where packed)
 # and kernel wait channel into LOG: what a hang waits on.
 stacks_after() {
@@ -245,6 +246,31 @@ bench_model() {  # bench_model NAME FILE OKFILE WAIT_LIMIT FULL_LIMIT
 # made the first H200 run's 1.5B decode figure depend on the 8B generation running beside it.
 while kill -0 "$mm_pid" 2>/dev/null && [ $(elapsed) -lt $((budget - 150)) ]; do sleep 2; done
 suites_done  # and the suites: they share the GPU
+
+# 6a. The decode product alone (vk_mul_mv_bench: GB/s of weights, REPEAT products per submission so that the
+# submission's fixed cost is spread; matrices above the H200's 50 MiB L2 unless said): the rows per workgroup
+# and lanes per item for Q4_K (the 8B's 4096-wide rows and 14336-wide ffn_down, the real gate|up with SwiGLU
+# folded: 63 MiB), Q6_K, Q8_0, F32 (no conversions at all: the kernel's own ceiling), and a 1.5B model's Wo
+# (1536 x 1536, 1.3 MiB: in L2, so a dispatch's fixed cost). (The H200 runs of 2026-11-30, docs/vulkan.md:
+# Q4_K 1.0-1.35 TB/s, Q8_0 1.9-2.2, F32 2.6-2.8, against the probe's 4.39.) PENSER_GPU_MV=0 skips it.
+mv_bench() {  # mv_bench REPEAT TYPE NCOLS NROWS VARIANT...
+  local rep=$1; shift
+  step "mv $1 $2x$3" 40 "$mv_log" env REPEAT="$rep" ROUNDS=5 "$root/bin/vk_mul_mv_bench" "$@"
+}
+if [ -x "$root/bin/vk_mul_mv_bench" ] && [ "${PENSER_GPU_MV:-1}" != 0 ]; then
+  mv_log=$out/mv.log
+  big=57344 mid=32768 small=1536 rep=40
+  [ "$shapes" = tiny ] && big=1024 mid=512 small=256 rep=2
+  mv_bench $rep Q4_K 4096 $big - rows=8 lanes=2 lanes=2,rows=8 wg=128
+  mv_bench $rep Q4_K 14336 $((big / 4)) - rows=8 lanes=2
+  mv_bench $rep Q4_K 4096 $((big / 2)) fold=1 fold=1,rows=8 fold=1,lanes=2
+  mv_bench $rep Q6_K 4096 $mid - rows=8 lanes=2
+  mv_bench $rep Q8_0 4096 $mid - rows=8
+  mv_bench $rep F32 4096 $((mid / 4)) - rows=8
+  mv_bench $((rep * 5)) Q4_K $small $small - rows=1 rows=2
+  grep -E '^ |^[A-Z0-9_]+ [0-9]+ x' "$mv_log"
+fi
+
 if [ "$plan" != check ]; then
   bench_model 1.5b "$models/q15b.gguf" "$models/q15b.ok" 150 75
   bench_model 8b "$models/l8b.gguf" "$models/l8b.ok" 240 110
@@ -337,26 +363,24 @@ sweeps=(
   "prompt batch=256||$pp --batch 256"
   "prompt batch=512||$pp --batch 512"
 )
-# The "check" plan's list (2026-11-29, after the first full run): decode attention's split over positions,
-# which that run's profile showed at 20-38% of a token at 32-64 positions (one workgroup per KV head there:
-# ranges of >= 64 positions), and the prompt on cooperative matrices, on by default since that run.
+# The "check" plan's list (2026-11-30, third run): decode attention with 2 query heads per workgroup on
+# GPUs (the default since that day's second run) against all the group's heads (the default before) and 1,
+# at 32, 512 and 4096 positions; the default profiled; the default again last (noise).
 if [ "$plan" = check ]; then
   sweeps=(
     "default||$d"
+    "attn heads=all|PENSER_VK_ATTN_HEADS=64|$d"
     "kv512 default||$m"
-    "kv512 chunk=8|PENSER_VK_ATTN_CHUNK=8|$m"
+    "kv512 attn heads=all|PENSER_VK_ATTN_HEADS=64|$m"
+    "kv512 attn heads=1|PENSER_VK_ATTN_HEADS=1|$m"
     "kv4096 default||$f"
-    "kv4096 split=128 chunk=32|PENSER_VK_ATTN_SPLIT=128 PENSER_VK_ATTN_CHUNK=32|$f"
-    "kv4096 split=256 chunk=16|PENSER_VK_ATTN_SPLIT=256 PENSER_VK_ATTN_CHUNK=16|$f"
-    "kv4096 heads=2|PENSER_VK_ATTN_HEADS=2|$f"
-    "chunk=8|PENSER_VK_ATTN_CHUNK=8|$d"
-    "prompt default (coopmat)||$pp"
-    "prompt coopmat=0|PENSER_VK_MUL_MM_COOPMAT=0|$pp"
-    "kv512 chunk=16|PENSER_VK_ATTN_CHUNK=16|$m"
-    "kv512 heads=2 chunk=8|PENSER_VK_ATTN_HEADS=2 PENSER_VK_ATTN_CHUNK=8|$m"
-    "kv4096 heads=2 split=128 chunk=32|PENSER_VK_ATTN_HEADS=2 PENSER_VK_ATTN_SPLIT=128 PENSER_VK_ATTN_CHUNK=32|$f"
-    "kv512 default --profile||$m --profile"
-    "kv512 chunk=8 --profile|PENSER_VK_ATTN_CHUNK=8|$m --profile"
+    "kv4096 attn heads=all|PENSER_VK_ATTN_HEADS=64|$f"
+    "kv4096 attn heads=1|PENSER_VK_ATTN_HEADS=1|$f"
+    "default ${profile[*]}||$d ${profile[*]}"
+    "default again||$d"
+    "attn heads=all again|PENSER_VK_ATTN_HEADS=64|$d"
+    "kv4096 default again||$f"
+    "kv4096 attn heads=all again|PENSER_VK_ATTN_HEADS=64|$f"
   )
 fi
 # Entry by entry, both models each (the list's order is its priority when the budget runs out).
@@ -383,6 +407,7 @@ for t in $suites; do
 done
 sed '/^== sweep/,$d' "$bench_log" | grep -E '^(== bench|backend:|prefill:|decode:|decode reads|sampling:|GPU mem:|load:|memory)'
 awk '/^== sweep/ {sub(/^== sweep /, ""); sub(/: env .*/, ""); name=$0} /^(prefill|decode):/ && name {print name": "$0}' "$bench_log"
+[ -f "$out/mv.log" ] && { echo "---- the decode product alone (vk_mul_mv_bench, GB/s of weights):"; grep -E '^ |^[A-Z0-9_]+ [0-9]+ x' "$out/mv.log"; }
 echo "---- each sweep line against its baseline of the same run (what the defaults should follow):"
 awk -f "$(dirname "$0")/sweep-ratios.awk" "$bench_log"
 awk '/^== bench .*quick/ {print} /^profile:/ {p=1} p && /^  / {print} /^profile:/ {print} /^  total/ {p=0}' "$bench_log" | head -90

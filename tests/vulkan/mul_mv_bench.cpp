@@ -1,6 +1,7 @@
 // vk_mul_mv_bench TYPE NCOLS NROWS VARIANT... : the matrix-vector product alone, each variant timed in
 // turn (A B C A B C ...) in one process, so that a shared, noisy machine slows them alike; prints the median
 // GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1, rl=0|1 (row lanes), x64=0|1, ubo=0|1 (x as a uniform buffer), il=0|1 (the interleaved layout where it applies, marked [il]) ("-" for the defaults).
+// ROUNDS=n (default 7) and REPEAT=n (below) in the environment.
 // With TOKENS=N in the environment the prompt's product instead (Ops::mul_mm over N tokens of x, rows
 // NCOLS apart), in GFLOP/s, with the knobs nr=N, nt=N, mwg=N (mul_mm_cpu.comp's shape), share=0|1,
 // xt=0|1 (x as texels; also the knob of the matrix-vector product's texel x). fold=1: the matrix as a merged
@@ -59,6 +60,11 @@ int main(int argc, char** argv) {
   must(x->write(0, xv.data(), size_t(ncols) * nx * 4));
   auto y = must(Buffer::create(*device, size_t(nrows) * nx * 4, MemoryUse::DeviceLocal, "y"));
   const Matrix m{a.get(), 0, *type, ncols, nrows};
+  // REPEAT=n: the product recorded n times in one submission (each after a barrier: they write the same y),
+  // so that on a GPU the submission's and the fence's fixed cost (tens of microseconds) is spread over n
+  // products; use a matrix larger than the GPU's last-level cache (an H200's is 50 MiB) so that every
+  // repetition reads memory.
+  const int repeat = std::max(1, std::getenv("REPEAT") ? std::atoi(std::getenv("REPEAT")) : 1);
 
   std::vector<Variant> vs;
   std::optional<InterleavedMatrix> a_il;  // the same matrix interleaved, for variants that read that layout
@@ -104,16 +110,18 @@ int main(int argc, char** argv) {
     must(v.rec->begin());
     const View xa{x->all(), 0}, ya{y->all(), 0};
     const uint32_t half = nrows / 2;
-    if (n_tokens) {
-      if (v.fold == 1) {
-        must(v.ops->mul_mm(*v.rec, mv, xa, ncols, ya, half, n_tokens, nullptr, false, true));
+    for (int rep = 0; rep < repeat; ++rep) {
+      if (n_tokens) {
+        if (v.fold == 1) {
+          must(v.ops->mul_mm(*v.rec, mv, xa, ncols, ya, half, n_tokens, nullptr, false, true));
+        } else {
+          must(v.ops->mul_mm(*v.rec, mv, xa, ncols, ya, nrows, n_tokens));
+          if (v.fold == 0) must(v.ops->swiglu(*v.rec, ya, View{y->all(), half}, ya, n_tokens * half, half, nrows));
+        }
       } else {
-        must(v.ops->mul_mm(*v.rec, mv, xa, ncols, ya, nrows, n_tokens));
-        if (v.fold == 0) must(v.ops->swiglu(*v.rec, ya, View{y->all(), half}, ya, n_tokens * half, half, nrows));
+        must(v.ops->mul_mv(*v.rec, mv, xa, ya, nullptr, false, {.swiglu_out = v.fold == 1}));
+        if (v.fold == 0) must(v.ops->swiglu(*v.rec, ya, View{y->all(), half}, ya, half));
       }
-    } else {
-      must(v.ops->mul_mv(*v.rec, mv, xa, ya, nullptr, false, {.swiglu_out = v.fold == 1}));
-      if (v.fold == 0) must(v.ops->swiglu(*v.rec, ya, View{y->all(), half}, ya, half));
     }
     must(v.rec->end());
     must(v.rec->submit_and_wait());  // warm-up
@@ -123,8 +131,8 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r)
     for (Variant& v : vs) {
       const Timed t = timed_submit(*v.rec);
-      v.rates.push_back(double(bytes.size()) / t.wall_s / 1e9);
-      v.cpu_rates.push_back(double(bytes.size()) / std::max(1e-6, t.cpu_s) / 1e9);
+      v.rates.push_back(double(bytes.size()) * repeat / t.wall_s / 1e9);
+      v.cpu_rates.push_back(double(bytes.size()) * repeat / std::max(1e-6, t.cpu_s) / 1e9);
     }
   // With TOKENS: GFLOP/s (2 x rows x columns x tokens per run) instead of GB/s of weights.
   const double per_byte = n_tokens ? 2.0 * nrows * ncols * n_tokens / double(bytes.size()) : 1.0;
