@@ -6,8 +6,9 @@
 // The ranges' weights exp(m_s - M) are computed once, spread over the workgroup, and kept in shared
 // memory; then each invocation sums its dimensions over the ranges with independent loads (the weights
 // are read from shared memory), skipping the empty ranges (weight 0: m = -1e30, as the attention writes
-// them), and scales by 1 / L at the end. Before 2026-11-29 each invocation walked all ranges three times with an exp per range and
-// dimension: 17 us a layer on an H200 at 64 ranges (docs/vulkan.md, "On a real GPU").
+// them), and scales by 1 / L at the end. Before 2026-11-29 each invocation walked all ranges three times
+// with an exp per range and dimension: 17 us a layer on an H200 at 64 ranges (docs/vulkan.md, "On a real
+// GPU").
 #include "common.glsl"
 
 layout(binding = 0) readonly buffer P { float part[]; };

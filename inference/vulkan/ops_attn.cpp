@@ -30,10 +30,10 @@ uint64_t gqa_shared_bytes(uint32_t head_dim, uint32_t heads, uint32_t wg, uint32
 //   (no score row written and re-read).
 // - heads per workgroup: on CPU implementations all the query heads of a KV head (one read of the cache);
 //   on GPUs 2 (where the group has an even count; else 1), for more workgroups at the cost of re-reading
-//   the cache (from L2, mostly). The H200 (2026-11-30, decode against all the group's heads: the 8B-shaped
-//   model's 4 and the 1.5B-shaped one's 6): 1.02x / 1.055x at 32 positions, 1.03x / 1.064x at 512, the
-//   1.5B-shaped one 1.14-1.20x at 4096 (2026-11-29); 1 head 1.025x / 1.07x at 32, unmeasured further out.
-//   The 1.5B-shaped model's attention went from 19.6% of its step to 11.5% with 1 head (the profile).
+//   the cache (from L2, mostly). The H200 (2026-11-30, decode with 2 heads against all the group's: the
+//   8B-shaped model's 4 / the 1.5B-shaped one's 6): 1.02-1.05x / 1.055-1.08x at 32 positions, 1.015-1.03x /
+//   1.06-1.07x at 512, 0.98-1.25x (noisy) / 1.13-1.15x at 4096. 1 head was as good at 32 and 512 positions
+//   but 0.84x / 1.06x of 2 at 4096 (docs/vulkan.md, "Sixth, seventh and eighth H200 runs").
 // - workgroup: one subgroup on CPU implementations (lavapipe: 8 lanes, no barrier at all); 64 invocations
 //   on GPUs (2 subgroups of 32 on NVIDIA, each over every other block of positions).
 // - block: 8 positions between two rescales of the running output.
