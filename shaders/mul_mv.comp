@@ -55,6 +55,10 @@ const uint OUT_ROWS = SWIGLU != 0 ? NUM_ROWS / 2 : NUM_ROWS;  // output rows per
 // consumer workgroup cost lavapipe more than the norm dispatch they replace: a 1.5B output product has ~5000
 // workgroups).
 layout(constant_id = 10) const uint NORM_CARRY = 0;
+// X_Q8 modules only: 1, every row slot loads its weights, a slot past the matrix reading the workgroup's first
+// row (its sum is never stored): no branch between the slots' loads, which the compiler can then issue
+// together. 0: a slot past the matrix skips its loads.
+layout(constant_id = 11) const uint LOAD_ALL_SLOTS = 0;
 
 layout(binding = 0) readonly buffer A { uint16_t data_a[]; };
 // Blocks whose size is a multiple of 4 bytes start 4-byte aligned in every row (bindings start aligned, rows
@@ -161,6 +165,37 @@ shared bool carry_last;
 
 #include "types.glsl"
 
+#if defined(X_Q8)
+// x quantized to 8 bits inside the product, 32 values to a scale, and the weights' small integers multiplied
+// with it 4 at a time by integer dot products (Ops::mul_mv with Options::mul_mv_q8x, on devices with
+// VK_KHR_shader_integer_dot_product; Q4_K, Q6_K and Q8_0's pairs, one invocation per item). Per 32 values of a
+// row one conversion instead of 32 and 8 dot products instead of 32 multiply-adds, and an invocation holds its
+// share of x in 16 words where it held 64 floats (registers: loads in flight on a GPU). The result is the
+// product with x rounded to 8 bits per value (x ~ d q, d = max|x| / 127 per 32 values): a relative error of
+// ~0.5% per value of x, as in llama.cpp's Q8_1 x.
+// Debian 12's glslang has no GLSL extension for the instruction: OpSDot (SPV_KHR_integer_dot_product) with
+// its packed 4 x 8-bit operands, declared through GL_EXT_spirv_intrinsics.
+#extension GL_EXT_spirv_intrinsics : require
+spirv_instruction(extensions = ["SPV_KHR_integer_dot_product"], capabilities = [6019, 6018], id = 4450)
+int sdot4x8_packed(uint a, uint b, spirv_literal int packed_vector_format);
+// The dot product of two words' 4 signed bytes.
+int sdot4(uint a, uint b) { return sdot4x8_packed(a, b, 0); }  // 0: PackedVectorFormat4x8Bit
+// v (|v| <= 127) rounded to an integer (ties to even) as a two's complement byte: 1.5 * 2^23 + v is an integer
+// in [2^23, 2^24), whose float bits end in round(v)'s 23 low bits (0x400000 + round(v)).
+uint q8_byte(float v) { return floatBitsToUint(v + 12582912.0) & 0xFFu; }
+uint q8_word(vec4 v) { return q8_byte(v.x) | (q8_byte(v.y) << 8) | (q8_byte(v.z) << 16) | (q8_byte(v.w) << 24); }
+// 32 values of x as 8 words of signed bytes q; returns their scale d = max|x| / 127 (x ~ d q).
+float q8_quant(const vec4 v[8], out uint q[8]) {
+  vec4 m4 = abs(v[0]);
+  [[unroll]] for (uint j = 1; j < 8; ++j) m4 = max(m4, abs(v[j]));
+  const float m = max(max(m4.x, m4.y), max(m4.z, m4.w));
+  const float inv = m > 0.0 ? 127.0 / m : 0.0;
+  [[unroll]] for (uint j = 0; j < 8; ++j) q[j] = q8_word(v[j] * inv);
+  return m / 127.0;
+}
+const uint kOnes = 0x01010101u;  // sdot4(q, kOnes): the sum of q's 4 bytes
+#endif
+
 // Row slot r of a workgroup whose first output row is row0: the row of A it reads (with SWIGLU, slots
 // OUT_ROWS.. are the up rows of slots 0..), and whether its output row exists.
 uint slot_row(uint row0, uint r) { return SWIGLU == 0 ? row0 + r : row0 + r % OUT_ROWS + (r < OUT_ROWS ? 0u : p.nrows); }
@@ -208,6 +243,38 @@ float carry_row(uint row, float v) {
 #define IL_BINDING 6
 #include "interleaved.glsl"
 #endif
+
+// The workgroup's sums of v[r] for every row slot at once, in every invocation: one barrier for all the rows
+// (wg_sum per row paid NUM_ROWS pairs, each waiting for the slowest subgroup), none in a workgroup of one
+// subgroup. The same additions in the same order as wg_sum (each subgroup's sum, then those in subgroup order;
+// or the shared-memory tree), so the same bits. Called once per invocation (red_rows is not reused).
+shared float red_rows[NUM_ROWS * WG_SIZE];
+void wg_sum_rows(inout float v[NUM_ROWS]) {
+  const uint tid = gl_LocalInvocationID.x;
+  if (USE_SUBGROUP != 0) {
+    [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) v[r] = subgroupAdd(v[r]);
+    if (gl_NumSubgroups == 1) return;
+    if (subgroupElect()) {
+      [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) red_rows[r * WG_SIZE + gl_SubgroupID] = v[r];
+    }
+    barrier();
+    [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
+      float t = 0.0;
+      for (uint i = 0; i < gl_NumSubgroups; ++i) t += red_rows[r * WG_SIZE + i];
+      v[r] = t;
+    }
+    return;
+  }
+  [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) red_rows[r * WG_SIZE + tid] = v[r];
+  barrier();
+  for (uint s = WG_SIZE / 2; s > 0; s >>= 1) {
+    if (tid < s) {
+      [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) red_rows[r * WG_SIZE + tid] += red_rows[r * WG_SIZE + tid + s];
+    }
+    barrier();
+  }
+  [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) v[r] = red_rows[r * WG_SIZE];
+}
 
 // Whether x's offset is a multiple of 4 (then read as vec4s: X_ALIGNED).
 const bool xa = X_ALIGNED != 0;
@@ -264,14 +331,32 @@ void main() {
       xslo += xlo[j];
       xshi += xhi[j];
     }
+#if defined(X_Q8)
+    // LPI 1 (Ops::mul_mv): the invocation's xlo and xhi are units 2pr and 2pr + 1, 32 values each.
+    uint xql[8], xqh[8];
+    const float dl = q8_quant(xlo, xql), dh = q8_quant(xhi, xqh);
+    int il = 0, ih = 0;
+    [[unroll]] for (uint j = 0; j < 8; ++j) {
+      il += sdot4(xql[j], kOnes);
+      ih += sdot4(xqh[j], kOnes);
+    }
+    const float slo = dl * float(il), shi = dh * float(ih);  // the sums of the rounded x (its mins' terms)
+#else
     const vec4 one = vec4(1.0);
     const float slo = dot(xslo, one), shi = dot(xshi, one);
+#endif
     // Units 2pr and 2pr+1: scale/min bytes (2pr)&3 and (2pr+1)&3 of words 1 and 2; for pr >= 2 the low
     // 4 bits come from word 3 and the top 2 bits from words 1 and 2.
     const uint sh0 = ((2u * pr) & 3u) * 8u, sh1 = sh0 + 8u;
     [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
+#if defined(X_Q8)
+      const bool ok = slot_ok(row0, r);
+      if (LOAD_ALL_SLOTS == 0 && !ok) continue;
+      const uint bb = p.a_offset + (ok ? slot_row(row0, r) : row0) * p.row_stride + blk * BLOCK_U16;
+#else
       if (!slot_ok(row0, r)) continue;
       const uint bb = p.a_offset + slot_row(row0, r) * p.row_stride + blk * BLOCK_U16;
+#endif
       // The block's first 16 bytes (d and dmin, scale/min bytes 0-3, 4-7, 8-11) and the pair's 32 quant bytes.
       uvec4 hd;
       uint qw[8];  // quant words j0 .. j0 + NJ - 1 of the pair
@@ -304,11 +389,21 @@ void main() {
                     ((w3 >> sh1) & 0xFu) | (((w1 >> sh1) >> 6 & 3u) << 4), ((w3 >> sh1) >> 4 & 0xFu) | (((w2 >> sh1) >> 6 & 3u) << 4));
       }
       const vec4 sm = vec4(ivec4(smu));  // signed conversion: see bytes4
+#if defined(X_Q8)
+      // The nibbles (0..15) as signed bytes against x's.
+      int i0 = 0, i1 = 0;
+      [[unroll]] for (uint j = 0; j < 8; ++j) {
+        i0 += sdot4(qw[j] & 0x0F0F0F0Fu, xql[j]);
+        i1 += sdot4((qw[j] >> 4) & 0x0F0F0F0Fu, xqh[j]);
+      }
+      const float q0 = dl * float(i0), q1 = dh * float(i1);
+#else
       float q0 = 0.0, q1 = 0.0;
       [[unroll]] for (uint j = 0; j < NJ; ++j) {
         q0 += dot(bytes4(qw[j] & 0x0F0F0F0Fu), xlo[j]);
         q1 += dot(bytes4((qw[j] >> 4) & 0x0F0F0F0Fu), xhi[j]);
       }
+#endif
       acc[r] += dm.x * (sm.x * q0 + sm.z * q1) - dm.y * (sm.y * slo + sm.w * shi);
     }
   }
@@ -330,9 +425,33 @@ void main() {
     [[unroll]] for (uint i = 0; i < 8; ++i) xs[i] = 0.0;
     [[unroll]] for (uint k = 0; k < 4; ++k)
       [[unroll]] for (uint j = 0; j < NJ; ++j) xs[k * 2 + ((j0 + j) >> 2)] += dot(xv[k * 8 + j], vec4(1.0));
+#if defined(X_Q8)
+    // LPI 1: unit k's 32 values as xq[k * 8 ..] with scale xd[k]; xsi: the sums of its rounded halves.
+    uint xq[32];
+    float xd[4];
+    int xsi[8];
+    [[unroll]] for (uint k = 0; k < 4; ++k) {
+      vec4 u[8];
+      uint q[8];
+      [[unroll]] for (uint j = 0; j < 8; ++j) u[j] = xv[k * 8 + j];
+      xd[k] = q8_quant(u, q);
+      xsi[k * 2] = 0;
+      xsi[k * 2 + 1] = 0;
+      [[unroll]] for (uint j = 0; j < 8; ++j) {
+        xq[k * 8 + j] = q[j];
+        xsi[k * 2 + (j >> 2)] += sdot4(q[j], kOnes);
+      }
+    }
+#endif
     [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
+#if defined(X_Q8)
+      const bool ok = slot_ok(row0, r);
+      if (LOAD_ALL_SLOTS == 0 && !ok) continue;
+      const uint bb = p.a_offset + (ok ? slot_row(row0, r) : row0) * p.row_stride + blk * BLOCK_U16;
+#else
       if (!slot_ok(row0, r)) continue;
       const uint bb = p.a_offset + slot_row(row0, r) * p.row_stride + blk * BLOCK_U16;
+#endif
 #if !defined(A_INT64)
       const bool odd = (bb & 1u) != 0;  // the block starts 2 bytes into a 32-bit word
 #endif
@@ -356,6 +475,27 @@ void main() {
       [[unroll]] for (uint i = 0; i <= NJ; ++i) lb_[i] = (LPI == 1 && i == 0) ? la_[NJ] : data_a32[lw + 8 + i];
       [[unroll]] for (uint i = 0; i <= NJ; ++i) hb_[i] = data_a32[hw + i];
 #endif
+#if defined(X_Q8)
+      // The 6-bit quants (0..63) as signed bytes; their -32 offset from the sums of the rounded x, in integers.
+      int qi[8];
+      [[unroll]] for (uint i = 0; i < 8; ++i) qi[i] = 0;
+      [[unroll]] for (uint j = 0; j < 8; ++j) {
+        const uint la = odd ? (la_[j] >> 16) | (la_[j + 1] << 16) : la_[j];
+        const uint lb = odd ? (lb_[j] >> 16) | (lb_[j + 1] << 16) : lb_[j];
+        const uint hb = odd ? (hb_[j] >> 16) | (hb_[j + 1] << 16) : hb_[j];
+        const uint h = j >> 2;
+        qi[0 + h] += sdot4((la & 0x0F0F0F0Fu) | ((hb << 4) & 0x30303030u), xq[j]);
+        qi[2 + h] += sdot4((lb & 0x0F0F0F0Fu) | ((hb << 2) & 0x30303030u), xq[8 + j]);
+        qi[4 + h] += sdot4(((la >> 4) & 0x0F0F0F0Fu) | (hb & 0x30303030u), xq[16 + j]);
+        qi[6 + h] += sdot4(((lb >> 4) & 0x0F0F0F0Fu) | ((hb >> 2) & 0x30303030u), xq[24 + j]);
+      }
+      float t = 0.0;
+      [[unroll]] for (uint i = 0; i < 4; ++i) {
+        const uint w = rd16(bb, 192 + n * 8 + 2 * i);  // scales[n*8 + 2i] (unit i, first 16), [.. + 1] (second 16)
+        t += xd[i] * (float(bitfieldExtract(int(w), 0, 8)) * float(qi[i * 2] - 32 * xsi[i * 2]) +
+                      float(bitfieldExtract(int(w), 8, 8)) * float(qi[i * 2 + 1] - 32 * xsi[i * 2 + 1]));
+      }
+#else
       float qa[8];
       [[unroll]] for (uint i = 0; i < 8; ++i) qa[i] = 0.0;
       [[unroll]] for (uint jj = 0; jj < NJ; ++jj) {
@@ -374,6 +514,7 @@ void main() {
         t += float(bitfieldExtract(int(w), 0, 8)) * (qa[i * 2] - 32.0 * xs[i * 2]) +
              float(bitfieldExtract(int(w), 8, 8)) * (qa[i * 2 + 1] - 32.0 * xs[i * 2 + 1]);
       }
+#endif
       acc[r] += rdf16(bb, 208) * t;
     }
   }
@@ -397,9 +538,29 @@ void main() {
         xv[j] = x_quad(xb + j * 4, xa);
         xv[8 + j] = x_quad(xb + 32 + j * 4, xa);
       }
+#if defined(X_Q8)
+      // LPI 1: the two blocks' x (32 values each) rounded, with their scales.
+      uint xq0[8], xq1[8];
+      float xd0, xd1;
+      {
+        vec4 u0[8], u1[8];
+        [[unroll]] for (uint j = 0; j < 8; ++j) {
+          u0[j] = xv[j];
+          u1[j] = xv[8 + j];
+        }
+        xd0 = q8_quant(u0, xq0);
+        xd1 = q8_quant(u1, xq1);
+      }
+#endif
       [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
+#if defined(X_Q8)
+        const bool ok = slot_ok(row0, r);
+        if (LOAD_ALL_SLOTS == 0 && !ok) continue;
+        const uint w0 = (p.a_offset + (ok ? slot_row(row0, r) : row0) * p.row_stride + g * 2 * BLOCK_U16) >> 1;
+#else
         if (!slot_ok(row0, r)) continue;
         const uint w0 = (p.a_offset + slot_row(row0, r) * p.row_stride + g * 2 * BLOCK_U16) >> 1;
+#endif
         uint w[17];  // at LPI 1 the whole pair; else word 0, 8 (the scales) and this invocation's rounds
         if (LPI == 1) {
           [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = data_a32[w0 + i];
@@ -412,11 +573,20 @@ void main() {
             w[9 + j0 + j] = data_a32[w0 + 9 + j0 + j];
           }
         }
+#if defined(X_Q8)
+        int i0 = 0, i1 = 0;
+        [[unroll]] for (uint j = 0; j < 8; ++j) {
+          i0 += sdot4((w[j] >> 16) | (w[j + 1] << 16), xq0[j]);
+          i1 += sdot4(w[9 + j], xq1[j]);
+        }
+        const float q0 = xd0 * float(i0), q1 = xd1 * float(i1);
+#else
         float q0 = 0.0, q1 = 0.0;
         [[unroll]] for (uint j = 0; j < NJ; ++j) {
           q0 += dot(sbytes4((w[j0 + j] >> 16) | (w[j0 + j + 1] << 16)), xv[j]);
           q1 += dot(sbytes4(w[9 + j0 + j]), xv[8 + j]);
         }
+#endif
         acc[r] += unpackHalf2x16(w[0]).x * q0 + unpackHalf2x16(w[8] >> 16).x * q1;
       }
     }
@@ -452,13 +622,12 @@ void main() {
 
 #endif
 
-  float sums[NUM_ROWS];
-  [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) sums[r] = wg_sum(acc[r]);
+  wg_sum_rows(acc);  // acc[r]: row slot r's whole dot product
   const float cs = carried_scale();
   float ss = 0.0;  // NORM_CARRY 1: this workgroup's sum of y^2
   [[unroll]] for (uint r = 0; r < OUT_ROWS; ++r) {
     if (tid == 0 && row0 + r < p.nrows) {
-      float v = SWIGLU != 0 ? silu_mul(sums[r] * cs, sums[OUT_ROWS + r] * cs) : sums[r] * cs;
+      float v = SWIGLU != 0 ? silu_mul(acc[r] * cs, acc[OUT_ROWS + r] * cs) : acc[r] * cs;
       if ((p.flags & 1u) != 0) v += bias[p.bias_offset + row0 + r];
       if ((p.flags & 2u) != 0) v += y[p.y_offset + row0 + r];
       y[p.y_offset + row0 + r] = v;

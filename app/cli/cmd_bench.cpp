@@ -153,7 +153,7 @@ std::string op_key(const vulkan::Recorder::DispatchTime& d) {
   std::string shader = d.shader;
   if (shader.ends_with("_ubo")) shader.resize(shader.size() - 4);  // x as a uniform buffer (X_UBO): same op
   if (shader.ends_with("_xt")) shader.resize(shader.size() - 3);  // x as texels (X_TEX: mul_mv, mul_mm_cpu): same op
-  if (shader.ends_with("_i64")) shader.resize(shader.size() - 4);  // mul_mv_q4_k's 8-byte-load module: same op
+  if (shader.ends_with("_i64") || shader.ends_with("_q8x")) shader.resize(shader.size() - 4);  // other modules of the same op
   if (shader.ends_with("_il")) shader.resize(shader.size() - 3);  // interleaved weights (Matrix::interleaved): same op
   if (shader.rfind("mul_mm_cpu_", 0) == 0) shader = "mul_mm_" + shader.substr(11);  // mul_mm's CPU kernel: same op
   for (const char* kind : {"mul_mv_", "mul_mm_", "get_rows_"})

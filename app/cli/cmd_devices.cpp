@@ -76,6 +76,8 @@ json device_json(const vulkan::DeviceInfo& d, bool chosen) {
       {"int8", d.int8},
       {"storage_16bit", d.storage_16bit},
       {"integer_dot_product", d.integer_dot_product},
+      {"integer_dot_product_usable", d.integer_dot_usable},
+      {"integer_dot_product_accelerated", d.integer_dot_accelerated},
       {"cooperative_matrix", d.cooperative_matrix},
       {"nv_cooperative_matrix", d.nv_cooperative_matrix},
       {"cooperative_matrix_shapes", coopmat_shapes(d)},
@@ -114,7 +116,9 @@ void print_device(const vulkan::DeviceInfo& d, bool chosen) {
               range.c_str(), vulkan::device_subgroup_plan(d).note.c_str());
   std::printf("     features     fp16 %s, int8 %s, 16-bit storage %s, integer dot %s, cooperative matrix KHR %s NV %s\n",
               d.fp16 ? "yes" : "no", d.int8 ? "yes" : "no", d.storage_16bit ? "yes" : "no",
-              d.integer_dot_product ? "yes" : "no", d.cooperative_matrix ? "yes" : "no",
+              d.integer_dot_usable ? (d.integer_dot_accelerated ? "yes (in hardware)" : "yes (emulated)")
+              : d.integer_dot_product ? "listed, feature off" : "no",
+              d.cooperative_matrix ? "yes" : "no",
               d.nv_cooperative_matrix ? "yes" : "no");
   if (d.nv_cooperative_matrix) {
     const auto shapes = coopmat_shapes(d);

@@ -188,6 +188,10 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   VkPhysicalDeviceDriverProperties driver{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
   VkPhysicalDeviceSubgroupSizeControlPropertiesEXT sizes{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT};
+  // Integer dot products through the extension (a 1.3 driver lists it too; the instance asks for 1.2 at most).
+  const bool idot = has_extension(exts, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+  VkPhysicalDeviceShaderIntegerDotProductPropertiesKHR idot_props{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES_KHR};
   VkPhysicalDeviceProperties2 props2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
   props2.pNext = &subgroup;
   subgroup.pNext = &maint3;
@@ -195,6 +199,10 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   if (size_control) {
     sizes.pNext = props2.pNext;
     props2.pNext = &sizes;
+  }
+  if (idot) {
+    idot_props.pNext = props2.pNext;
+    props2.pNext = &idot_props;
   }
   vkGetPhysicalDeviceProperties2(pd, &props2);
 
@@ -212,6 +220,12 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   if (size_control) {
     size_feats.pNext = feats2.pNext;
     feats2.pNext = &size_feats;
+  }
+  VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR idot_feats{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR};
+  if (idot) {
+    idot_feats.pNext = feats2.pNext;
+    feats2.pNext = &idot_feats;
   }
   // The Vulkan memory model (Vulkan 1.2 core), and VK_NV_cooperative_matrix's feature, whose shaders declare it.
   const bool nv_coopmat = has_extension(exts, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
@@ -274,7 +288,9 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.int8 = f16i8.shaderInt8;
   info.storage_16bit = f16s.storageBuffer16BitAccess;
   info.storage_8bit = s8.storageBuffer8BitAccess;
-  info.integer_dot_product = has_extension(exts, "VK_KHR_shader_integer_dot_product");
+  info.integer_dot_product = idot;
+  info.integer_dot_usable = idot && idot_feats.shaderIntegerDotProduct;
+  info.integer_dot_accelerated = idot && idot_props.integerDotProduct4x8BitPackedSignedAccelerated;
   info.cooperative_matrix = has_extension(exts, "VK_KHR_cooperative_matrix");
   info.nv_cooperative_matrix = nv_coopmat;
   if (nv_coopmat && vkGetPhysicalDeviceCooperativeMatrixPropertiesNV) {

@@ -72,6 +72,11 @@ struct DeviceInfo {
   bool storage_16bit = false;        // storageBuffer16BitAccess (required: quant blocks are read as u16)
   bool storage_8bit = false;
   bool integer_dot_product = false;  // VK_KHR_shader_integer_dot_product
+  // And its feature shaderIntegerDotProduct (Device enables both: the decode products' x in 8 bits,
+  // Options::mul_mv_q8x), and whether the driver says 4 x 8-bit packed signed dot products run in hardware
+  // (integerDotProduct4x8BitPackedSignedAccelerated; lavapipe: no).
+  bool integer_dot_usable = false;
+  bool integer_dot_accelerated = false;
   bool cooperative_matrix = false;   // VK_KHR_cooperative_matrix
   // VK_NV_cooperative_matrix (NVIDIA drivers; Debian 12's glslang compiles only the NV GLSL extension): the
   // shapes M x N x K it lists with fp16 A/B, fp32 C/D at subgroup scope (what mul_mm_cm.comp multiplies),

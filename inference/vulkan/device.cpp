@@ -75,6 +75,16 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
     extensions.push_back(VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
   }
 
+  // Integer dot products where the device has the feature (mul_mv's X_Q8 modules declare them).
+  VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR idot{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR};
+  self->integer_dot_ = self->info_.integer_dot_usable;
+  if (self->integer_dot_) {
+    idot.shaderIntegerDotProduct = VK_TRUE;
+    idot.pNext = feats.pNext;
+    feats.pNext = &idot;
+    extensions.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+  }
+
   // VK_NV_cooperative_matrix where describe() found it usable: the prompt's product on the matrix units
   // (mul_mm_cm.comp, Options::mul_mm_coopmat), whose modules need fp16 arithmetic and the Vulkan memory model.
   VkPhysicalDeviceCooperativeMatrixFeaturesNV coopmat{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};

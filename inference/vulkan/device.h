@@ -33,6 +33,8 @@ class Device {
   bool int64() const { return int64_; }  // shaderInt64 is enabled
   // VK_NV_cooperative_matrix is enabled (DeviceInfo::coopmat_usable), with shaderFloat16 and the memory model.
   bool cooperative_matrix() const { return coopmat_; }
+  // shaderIntegerDotProduct is enabled (DeviceInfo::integer_dot_usable): mul_mv's X_Q8 modules may run.
+  bool integer_dot_product() const { return integer_dot_; }
   // vulkanMemoryModel and vulkanMemoryModelDeviceScope are enabled (DeviceInfo::memory_model): with the
   // cooperative matrices, or for tests (PENSER_VK_TEST_MEMORY_MODEL=1).
   bool memory_model() const { return memory_model_; }
@@ -157,6 +159,7 @@ class Device {
   uint32_t timestamp_bits_ = 0;
   bool int64_ = false;
   bool coopmat_ = false;
+  bool integer_dot_ = false;
   bool memory_model_ = false;
   VkCommandPool once_pool_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;

@@ -175,7 +175,8 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
                         .interleaved = interleaved_matrices_, .padding = interleave_padding_,
                         .cpu_implementation = device_->info().is_cpu(),
                         .subgroup_size = device_->subgroup_ops() ? device_->subgroups().size : 0,
-                        .int64 = device_->int64()};
+                        .int64 = device_->int64(),
+                        .integer_dot = device_->integer_dot_product()};
     for (const auto& b : owned_) {
       w.bytes += b->size();
       w.largest = std::max(w.largest, b->size());

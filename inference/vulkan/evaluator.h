@@ -145,6 +145,7 @@ struct WeightAllocations {
   bool cpu_implementation = false;  // the device is one (lavapipe)
   uint32_t subgroup_size = 0;       // the width the shaders run at (0: subgroup paths off)
   bool int64 = false;               // the device's shaderInt64 is enabled
+  bool integer_dot = false;         // its shaderIntegerDotProduct is (Ops::Options::mul_mv_q8x may run)
 };
 Result<WeightAllocations> weight_allocations(const model::Evaluator& evaluator);
 

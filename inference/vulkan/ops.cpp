@@ -180,6 +180,7 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   if (!o.mul_mm_wg)
     o.mul_mm_wg = uint32_t(env_uint("PENSER_VK_MUL_MM_WG", 1, device.info().max_workgroup_invocations).value_or(0));
   if (!o.mul_mm_coopmat) o.mul_mm_coopmat = uint32_t(env_uint("PENSER_VK_MUL_MM_COOPMAT", 0, 2).value_or(0));
+  if (!o.mul_mv_q8x) o.mul_mv_q8x = uint32_t(env_uint("PENSER_VK_MUL_MV_Q8X", 0, 2).value_or(0));
   if (auto v = env_uint("PENSER_VK_MUL_MM_CM_BM", 32, 128)) o.mul_mm_coopmat_bm = uint32_t(*v);
   if (auto v = env_uint("PENSER_VK_MUL_MM_CM_BN", 32, 128)) o.mul_mm_coopmat_bn = uint32_t(*v);
   if (auto v = env_uint("PENSER_VK_MUL_MM_BM", 8, 256)) o.mul_mm_bm = uint32_t(*v);
@@ -380,7 +381,11 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   // the row-per-lane path), so a workgroup reads as many rows as unfolded and writes half the outputs.
   if (fold && rows % (row_lanes ? 16 : 2) != 0) rows += row_lanes ? 8 : 1;
   const uint32_t out_rows = fold ? rows / 2 : rows;
-  const bool i64 = row_lanes || (lanes == 1 && ((a.type == quant::Type::Q4_K && wide) || a.type == quant::Type::Q6_K) &&
+  // x rounded to 8 bits, with integer dot products (mul_mv.comp's X_Q8; Options::mul_mv_q8x): Q4_K, Q6_K and
+  // Q8_0's pairs on the lane-striding path at one invocation per item, where the device enabled them.
+  const bool q8x = options_.mul_mv_q8x != 0 && device_->integer_dot_product() && !row_lanes && lanes == 1 &&
+                   (a.type == quant::Type::Q4_K || a.type == quant::Type::Q6_K || (a.type == quant::Type::Q8_0 && wide));
+  const bool i64 = row_lanes || (!q8x && lanes == 1 && ((a.type == quant::Type::Q4_K && wide) || a.type == quant::Type::Q6_K) &&
                                  options_.mul_mv_int64 && device_->info().is_cpu() && device_->int64());
   const uint32_t x_reads = !x_aligned ? 0u : i64 && options_.mul_mv_x64 ? 2u : 1u;
   const bool xt = row_lanes && tex_fits, ubo = row_lanes && x_uniform && !xt;
@@ -389,7 +394,8 @@ Status Ops::mul_mv(Recorder& rec, const Matrix& a, View x, View y, const View* b
   spec.push_back(ubo ? uint32_t(ubo_range / 16) : 1u);  // XU_VEC4S (X_UBO modules only)
   spec.push_back(fold ? 1u : 0u);                        // SWIGLU
   spec.push_back(in.carry ? 1u : in.carried ? 2u : 0u);  // NORM_CARRY
-  const std::string name = "mul_mv_" + lower(quant::type_name(a.type)) + (il ? "_il" : i64 ? "_i64" : "") +
+  if (q8x) spec.push_back(options_.mul_mv_q8x == 2 ? 1u : 0u);  // LOAD_ALL_SLOTS
+  const std::string name = "mul_mv_" + lower(quant::type_name(a.type)) + (il ? "_il" : q8x ? "_q8x" : i64 ? "_i64" : "") +
                            (xt ? "_xt" : ubo ? "_ubo" : "");
   const uint32_t n_bindings = xt ? 8 : il ? 7 : 6;
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg(name, n_bindings, 1u << 2, sizeof(MulMvPush),

@@ -156,6 +156,12 @@ class Ops {
     bool mul_mv_x_texel = true;     // with mul_mv_ubo: x as a uniform texel buffer instead (X_TEX modules;
                                     // cheaper on lavapipe, no 64 KiB limit) where its offset allows
                                     // (PENSER_VK_MUL_MV_XTEX=0/1)
+    // The decode product with x rounded to 8 bits and integer dot products (mul_mv.comp's X_Q8 modules: Q4_K,
+    // Q6_K, Q8_0's block pairs) where the device enabled them (Device::integer_dot_product) and the product
+    // takes the lane-striding path at one invocation per item (GPUs by default): 0 off (the default: not yet
+    // measured on a GPU), 1 on, 2 on with every row slot loading (LOAD_ALL_SLOTS). PENSER_VK_MUL_MV_Q8X
+    // overrides 0. Not exact: x carries ~0.5% of rounding per value (docs/vulkan.md).
+    uint32_t mul_mv_q8x = 0;
     bool interleave = true;         // weights stored interleaved and read as texels where Ops::interleaves
                                     // allows (PENSER_VK_INTERLEAVE=0/1)
     uint32_t mul_mm_tiles = 0;      // mul_mm tile: 0 by device type, 1 the CPU-implementation one, 2 the GPU one

@@ -261,13 +261,14 @@ if [ -x "$root/bin/vk_mul_mv_bench" ] && [ "${PENSER_GPU_MV:-1}" != 0 ]; then
   mv_log=$out/mv.log
   big=57344 mid=32768 small=1536 rep=40
   [ "$shapes" = tiny ] && big=1024 mid=512 small=256 rep=2
-  mv_bench $rep Q4_K 4096 $big - rows=8 lanes=2 lanes=2,rows=8 wg=128
-  mv_bench $rep Q4_K 14336 $((big / 4)) - rows=8 lanes=2
-  mv_bench $rep Q4_K 4096 $((big / 2)) fold=1 fold=1,rows=8 fold=1,lanes=2
-  mv_bench $rep Q6_K 4096 $mid - rows=8 lanes=2
-  mv_bench $rep Q8_0 4096 $mid - rows=8
+  # x in 8 bits (q8x=1; q8x=2: every row slot loading) first: the 2026-11-30 (evening) change.
+  mv_bench $rep Q4_K 4096 $big - q8x=1 q8x=2 q8x=1,rows=8 q8x=2,rows=8 rows=8
+  mv_bench $rep Q4_K 4096 $((big / 2)) fold=1 fold=1,q8x=1 fold=1,q8x=2 fold=1,q8x=2,rows=8
+  mv_bench $rep Q4_K 14336 $((big / 4)) - q8x=1 q8x=2 rows=8
+  mv_bench $rep Q6_K 4096 $mid - q8x=1 q8x=2 rows=8
+  mv_bench $rep Q8_0 4096 $mid - q8x=1 q8x=2 rows=8
   mv_bench $rep F32 4096 $((mid / 4)) - rows=8
-  mv_bench $((rep * 5)) Q4_K $small $small - rows=1 rows=2
+  mv_bench $((rep * 5)) Q4_K $small $small - q8x=1 q8x=2 rows=2
   grep -E '^ |^[A-Z0-9_]+ [0-9]+ x' "$mv_log"
 fi
 
@@ -363,24 +364,24 @@ sweeps=(
   "prompt batch=256||$pp --batch 256"
   "prompt batch=512||$pp --batch 512"
 )
-# The "check" plan's list (2026-11-30, third run): decode attention with 2 query heads per workgroup on
-# GPUs (the default since that day's second run) against all the group's heads (the default before) and 1,
-# at 32, 512 and 4096 positions; the default profiled; the default again last (noise).
+# The "check" plan's list (2026-11-30, evening, no GPU that session): the decode products with x rounded to
+# 8 bits and integer dot products (PENSER_VK_MUL_MV_Q8X=1; =2: every row slot loading, no branch between
+# the slots' loads), alone and with 8 rows per workgroup; the default (now one reduction for all of a
+# workgroup's rows, wg_sum_rows) profiled, then q8x profiled; the default again last (noise).
 if [ "$plan" = check ]; then
   sweeps=(
     "default||$d"
-    "attn heads=all|PENSER_VK_ATTN_HEADS=64|$d"
-    "kv512 default||$m"
-    "kv512 attn heads=all|PENSER_VK_ATTN_HEADS=64|$m"
-    "kv512 attn heads=1|PENSER_VK_ATTN_HEADS=1|$m"
-    "kv4096 default||$f"
-    "kv4096 attn heads=all|PENSER_VK_ATTN_HEADS=64|$f"
-    "kv4096 attn heads=1|PENSER_VK_ATTN_HEADS=1|$f"
+    "q8x=1|PENSER_VK_MUL_MV_Q8X=1|$d"
+    "q8x=2|PENSER_VK_MUL_MV_Q8X=2|$d"
+    "q8x=2 rows=8|PENSER_VK_MUL_MV_Q8X=2 PENSER_VK_MUL_MV_ROWS=8|$d"
+    "rows=8|PENSER_VK_MUL_MV_ROWS=8|$d"
     "default ${profile[*]}||$d ${profile[*]}"
+    "q8x=1 ${profile[*]}|PENSER_VK_MUL_MV_Q8X=1|$d ${profile[*]}"
+    "kv512 default||$m"
+    "kv512 q8x=1|PENSER_VK_MUL_MV_Q8X=1|$m"
     "default again||$d"
-    "attn heads=all again|PENSER_VK_ATTN_HEADS=64|$d"
-    "kv4096 default again||$f"
-    "kv4096 attn heads=all again|PENSER_VK_ATTN_HEADS=64|$f"
+    "q8x=1 again|PENSER_VK_MUL_MV_Q8X=1|$d"
+    "q8x=2 again|PENSER_VK_MUL_MV_Q8X=2|$d"
   )
 fi
 # Entry by entry, both models each (the list's order is its priority when the budget runs out).

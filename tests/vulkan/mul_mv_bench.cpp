@@ -1,6 +1,7 @@
 // vk_mul_mv_bench TYPE NCOLS NROWS VARIANT... : the matrix-vector product alone, each variant timed in
 // turn (A B C A B C ...) in one process, so that a shared, noisy machine slows them alike; prints the median
-// GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1, rl=0|1 (row lanes), x64=0|1, ubo=0|1 (x as a uniform buffer), il=0|1 (the interleaved layout where it applies, marked [il]) ("-" for the defaults).
+// GB/s of weights per variant. A variant is a comma list of rows=N, wg=N, lanes=N, wide=0|1, i64=0|1, rl=0|1 (row lanes), x64=0|1, ubo=0|1 (x as a uniform buffer), il=0|1 (the interleaved layout where it applies, marked [il]), q8x=0|1|2 (x rounded to
+// 8 bits: Ops::Options::mul_mv_q8x) ("-" for the defaults).
 // ROUNDS=n (default 7) and REPEAT=n (below) in the environment.
 // With TOKENS=N in the environment the prompt's product instead (Ops::mul_mm over N tokens of x, rows
 // NCOLS apart), in GFLOP/s, with the knobs nr=N, nt=N, mwg=N (mul_mm_cpu.comp's shape), share=0|1,
@@ -79,6 +80,7 @@ int main(int argc, char** argv) {
       else if (k == "wide") v.options.mul_mv_wide = val != 0;
       else if (k == "i64") v.options.mul_mv_int64 = val != 0;
       else if (k == "lanes") v.options.mul_mv_lanes = val;
+      else if (k == "q8x") v.options.mul_mv_q8x = val;
       else if (k == "rl") v.options.mul_mv_row_lanes = val;
       else if (k == "x64") v.options.mul_mv_x64 = val != 0;
       else if (k == "ubo") v.options.mul_mv_ubo = val != 0;

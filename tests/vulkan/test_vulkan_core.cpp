@@ -44,7 +44,11 @@ class TestVulkanCore : public QObject {
       QCOMPARE(d.max_storage_buffer_range, uint64_t(128) << 20);
       QVERIFY(d.unified_memory && d.device_memory_mapped);
       QVERIFY(!d.nv_cooperative_matrix && !d.coopmat_usable);  // the coopmat rows' skip reason
+      // Vulkan 1.3: integer dot products, in software (the op suite's mul_mv_q8x runs there).
+      QVERIFY(d.integer_dot_product && d.integer_dot_usable && !d.integer_dot_accelerated);
     }
+    // The feature is enabled exactly where the device has it.
+    QCOMPARE(gpu.device->integer_dot_product(), d.integer_dot_usable);
     // VK_NV_cooperative_matrix is enabled exactly where it is usable, and usable only with an fp16 shape.
     QCOMPARE(gpu.device->cooperative_matrix(), d.coopmat_usable);
     if (d.coopmat_usable) {

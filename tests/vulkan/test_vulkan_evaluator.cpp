@@ -71,6 +71,9 @@ enum : int {
                      // them in the products)
   kNoRopeAttn = 2048,  // EvaluatorOptions::rope_in_attention off: the decode step's rope_kv a dispatch of its own
                        // (the default folds it into the attention where the grouped kernel runs)
+  kQ8x = 4096,       // the decode products with x rounded to 8 bits and integer dot products (mul_mv.comp's X_Q8,
+                     // PENSER_VK_MUL_MV_Q8X=1; row lanes off, so that lavapipe takes the lane-striding path too)
+  kQ8xAll = 8192,    // the same with every row slot loading (PENSER_VK_MUL_MV_Q8X=2)
 };
 
 // A tiny random model of the suite's shape.
@@ -211,6 +214,17 @@ class TestVulkanEvaluator : public QObject {
                                                           << (kMix | kUnmerged | kGpuTiles);
     QTest::newRow("qwen2 F32 unaligned parts, GPU tiles") << int(Arch::Qwen2) << int(Type::F32) << false << 1e-9
                                                           << (kOddShape | kGpuTiles);
+    // The decode products with x in 8 bits (Q4_K, Q6_K, Q8_0's pairs), where the device has integer dot products:
+    // with the carried norms and folded SwiGLU (the default step), split bindings, and without either. The CPU
+    // rounds x to 8 bits too (Q8_0 / Q8_K), so the rows keep the quantized rows' 1e-3.
+    QTest::newRow("qwen2 Q4_K_M mix, x in 8 bits") << int(Arch::Qwen2) << int(Type::Q4_K) << false << 1e-3
+                                                   << (kMix | kQ8x);
+    QTest::newRow("llama Q8_0 rope_freqs, x in 8 bits, every slot loading")
+        << int(Arch::Llama) << int(Type::Q8_0) << true << 1e-3 << int(kQ8xAll);
+    QTest::newRow("qwen3 Q4_K_M mix, x in 8 bits, split bindings") << int(Arch::Qwen3) << int(Type::Q4_K) << false << 1e-3
+                                                                   << (kMix | kSplit | kQ8x);
+    QTest::newRow("qwen2 Q6_K, x in 8 bits, norms apart, unfolded") << int(Arch::Qwen2) << int(Type::Q6_K) << false
+                                                                    << 1e-3 << (kQ8xAll | kNoCarry | kNoFold);
   }
   void parity_with_cpu() {
     QFETCH(int, arch);
@@ -251,10 +265,18 @@ class TestVulkanEvaluator : public QObject {
       opt.mul_mm_coopmat = 2;
       opt.profile = true;  // to see which kernel the prompt's products ran
     }
+    const bool q8x = variant & (kQ8x | kQ8xAll);
+    if (q8x) {
+      opt.profile = true;  // the decode profile names the products' modules (below)
+      qputenv("PENSER_VK_MUL_MV_Q8X", variant & kQ8xAll ? "2" : "1");
+      qputenv("PENSER_VK_MUL_MV_ROW_LANES", "0");
+    }
     auto gpu = vulkan::create_evaluator(model, opt);
     qunsetenv("PENSER_VK_MUL_MM_TILES");
     qunsetenv("PENSER_VK_MUL_MM_KERNEL");
     if (variant & kGpuTiles) qunsetenv("PENSER_VK_MUL_MM_COOPMAT");
+    qunsetenv("PENSER_VK_MUL_MV_Q8X");
+    qunsetenv("PENSER_VK_MUL_MV_ROW_LANES");
     VKT_OK(gpu);
     QVERIFY((*gpu)->backend_name().rfind("vulkan: ", 0) == 0);
 
@@ -291,7 +313,7 @@ class TestVulkanEvaluator : public QObject {
     {
       auto wa = vulkan::weight_allocations(**gpu);
       VKT_OK(wa);
-      if (wa->cpu_implementation && wa->subgroup_size == 8 && wa->int64 && !(variant & (kOddShape | kGpuTiles | kCoopmat)) &&
+      if (wa->cpu_implementation && wa->subgroup_size == 8 && wa->int64 && !(variant & (kOddShape | kGpuTiles | kCoopmat | kQ8x | kQ8xAll)) &&
           (type == int(Type::Q4_K) || type == int(Type::Q5_K) || type == int(Type::Q6_K) || type == int(Type::Q8_0)))
         QVERIFY2(wa->interleaved > 0, "no matrix was interleaved on a CPU implementation");
       if (variant & kCoopmat) QCOMPARE(wa->interleaved, 0u);  // mul_mm_cm.comp reads the file layout
@@ -359,6 +381,19 @@ class TestVulkanEvaluator : public QObject {
     }
     if (exact) QCOMPARE(tg, tc);
     else QVERIFY2(decided >= 5, fmt::format("only {} clear decisions in 10 steps", decided).c_str());
+    if (q8x) {  // the decode step's Q4_K / Q6_K / Q8_0 products ran the X_Q8 modules, where the device has them
+      auto sp = vulkan::take_profile(**gpu);
+      VKT_OK(sp);
+      int q8 = 0, other = 0;
+      for (const Recorder::DispatchTime& d : sp->dispatches)
+        if (d.shader.starts_with("mul_mv_q4_k") || d.shader.starts_with("mul_mv_q6_k") || d.shader.starts_with("mul_mv_q8_0"))
+          ++(d.shader.ends_with("_q8x") ? q8 : other);
+      QVERIFY(q8 + other > 0);
+      auto wa = vulkan::weight_allocations(**gpu);
+      VKT_OK(wa);
+      if (wa->integer_dot) QVERIFY2(other == 0, fmt::format("{} products in 8 bits, {} not", q8, other).c_str());
+      else QCOMPARE(q8, 0);
+    }
 
     // Truncate and re-evaluate: the same logits as the first time (the cache is overwritten in place).
     (*gpu)->truncate(uint32_t(prompt.size()) - 1);

@@ -189,6 +189,85 @@ class TestVulkanOps : public QObject {
     }
   }
 
+  // The decode product with x rounded to 8 bits and integer dot products (mul_mv.comp's X_Q8 modules,
+  // Options::mul_mv_q8x), where the device has them (lavapipe does: Vulkan 1.3). The kernel's result is the
+  // product with x rounded as below, in exact integer sums then scaled: against that reference the error is
+  // float rounding (nmse ~1e-14 on lavapipe). x has no value within 1e-3 of a rounding tie, which a GPU's
+  // approximate division could break the other way (one such value: nmse ~7e-7); the mins' terms taken from
+  // the unrounded x instead of the rounded one measured 2-3e-7, so the bound is far below both. Against the
+  // unrounded x the error is the rounding itself (~2-4e-5). Variants: 0 64 invocations x 4 rows; 1 64 x 3
+  // with every slot loading (37 rows: the last workgroup's two slots past the matrix load row 36 again),
+  // the matrix 16 bytes in; 2 16 x 5 with shared-memory reductions; 3 8 invocations (one lavapipe subgroup:
+  // wg_sum_rows without shared memory) x 4 rows, 4 KiB bindings, every slot loading.
+  void mul_mv_q8x_data() {
+    QTest::addColumn<int>("type");
+    QTest::addColumn<int>("variant");
+    const char* names[] = {"64x4", "64x3-all-slots-at16", "shared-16x5", "split-8x4-all-slots"};
+    for (Type t : {Type::Q4_K, Type::Q6_K, Type::Q8_0})
+      for (int v = 0; v < 4; ++v) QTest::newRow(fmt::format("{}/{}", quant::type_name(t), names[v]).c_str()) << int(t) << v;
+  }
+  void mul_mv_q8x() {
+    QFETCH(int, type);
+    QFETCH(int, variant);
+    if (!gpu.device->integer_dot_product()) QSKIP("the device has no integer dot products (shaderIntegerDotProduct)");
+    const Type t = Type(type);
+    const Ops::Options options[] = {
+        {.mul_mv_rows = 4, .mul_mv_wg = 64, .mul_mv_row_lanes = false, .mul_mv_q8x = 1},
+        {.mul_mv_rows = 3, .mul_mv_wg = 64, .mul_mv_row_lanes = false, .mul_mv_q8x = 2},
+        {.subgroups = false, .mul_mv_rows = 5, .mul_mv_wg = 16, .mul_mv_row_lanes = false, .mul_mv_q8x = 1},
+        {.max_binding_bytes = 4096, .mul_mv_rows = 4, .mul_mv_wg = 8, .mul_mv_row_lanes = false, .mul_mv_q8x = 2}};
+    auto made = Ops::create(*gpu.device, options[variant]);
+    VKT_OK(made);
+    Ops& o = **made;
+    const uint32_t ncols = 256 * 3, nrows = 37;  // Q8_0: 12 pairs of blocks
+    const auto m = random_matrix(t, ncols, nrows, 31 + type);
+    const auto w = dequantized(t, m, ncols, nrows);
+    const auto bias = random_floats(nrows + 2, 8);
+    const auto y0 = random_floats(nrows + 9, 9);
+    const uint32_t a_at = variant == 1 ? 16 : 0;
+    std::vector<uint8_t> placed(a_at, 0xAB);
+    placed.insert(placed.end(), m.begin(), m.end());
+    auto wb = make_buffer(*gpu.device, placed);
+    auto bb = make_buffer(*gpu.device, bias);
+    const Matrix a{wb.get(), a_at, t, ncols, nrows};
+    for (uint32_t xo : {5u, 4u}) {
+      // x as the kernel rounds it: per 32 values of the row, d = max|x| / 127, q = x * (127 / max|x|) rounded
+      // to the nearest integer, in float. A value whose q is within 1e-3 of a tie is first moved 0.4% toward
+      // zero (which keeps the block's largest, never near a tie, the largest).
+      auto x = random_floats(ncols + 5, 17);
+      std::vector<float> xr = x;
+      int moved = 0;
+      for (uint32_t b = 0; b < ncols; b += 32) {
+        float mx = 0;
+        for (uint32_t i = 0; i < 32; ++i) mx = std::max(mx, std::fabs(x[xo + b + i]));
+        const float inv = mx > 0 ? 127.0f / mx : 0.0f, d = mx / 127.0f;
+        for (uint32_t i = 0; i < 32; ++i) {
+          float& v = x[xo + b + i];
+          const float q = std::fabs(v * inv);
+          if (std::fabs(q - std::floor(q) - 0.5f) < 1e-3f) v *= 0.996f, ++moved;
+          xr[xo + b + i] = d * std::nearbyint(v * inv);
+        }
+      }
+      auto xb = make_buffer(*gpu.device, x);
+      auto yb = make_buffer(*gpu.device, y0);
+      std::vector<Recorder::DispatchTime> times;
+      two_products(o, a, view(*xb, xo), view(*yb, 1), view(*bb, 2), times);
+      if (QTest::currentTestFailed()) return;
+      QVERIFY(!times.empty());
+      for (const auto& d : times) QVERIFY2(d.shader.ends_with("_q8x"), d.shader.c_str());
+      if (variant == 3) QVERIFY(a.bytes() > 4096);  // split
+      const auto got = read_back<float>(*yb, nrows, 4);
+      const double rounded = nmse(got, twice_product_plus_bias(w, ncols, nrows, xr, xo, 0, 1, bias));
+      const double exact = nmse(got, twice_product_plus_bias(w, ncols, nrows, x, xo, 0, 1, bias));
+      qDebug("x offset %u (%d values off a tie): nmse %.3g against x rounded, %.3g against x", xo, moved, rounded, exact);
+      QVERIFY2(rounded < 1e-10 && exact < 1e-4,
+               fmt::format("x offset {}: nmse {:.3g} against x rounded, {:.3g} against x", xo, rounded, exact).c_str());
+      const auto all = read_back<float>(*yb, nrows + 9);
+      QCOMPARE(all[0], y0[0]);
+      QCOMPARE(all[nrows + 1], y0[nrows + 1]);
+    }
+  }
+
   // The interleaved layout itself (host side): byte b of unit k of row r at its place, padding zero. A unit
   // (Matrix::interleave_unit): a Q4_K, Q5_K or Q6_K block, 8 Q8_0 blocks (272 bytes, 17 texels: no padding;
   // the d's first, then the quants).
