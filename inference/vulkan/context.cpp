@@ -227,6 +227,13 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
     idot_feats.pNext = feats2.pNext;
     feats2.pNext = &idot_feats;
   }
+  const bool exec_props = has_extension(exts, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
+  VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR exec_feats{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
+  if (exec_props) {
+    exec_feats.pNext = feats2.pNext;
+    feats2.pNext = &exec_feats;
+  }
   // The Vulkan memory model (Vulkan 1.2 core), and VK_NV_cooperative_matrix's feature, whose shaders declare it.
   const bool nv_coopmat = has_extension(exts, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
   const bool v12_instance = v12 && volkGetInstanceVersion() >= VK_API_VERSION_1_2;
@@ -291,6 +298,7 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.integer_dot_product = idot;
   info.integer_dot_usable = idot && idot_feats.shaderIntegerDotProduct;
   info.integer_dot_accelerated = idot && idot_props.integerDotProduct4x8BitPackedSignedAccelerated;
+  info.pipeline_statistics = exec_props && exec_feats.pipelineExecutableInfo;
   info.cooperative_matrix = has_extension(exts, "VK_KHR_cooperative_matrix");
   info.nv_cooperative_matrix = nv_coopmat;
   if (nv_coopmat && vkGetPhysicalDeviceCooperativeMatrixPropertiesNV) {

@@ -77,6 +77,11 @@ struct DeviceInfo {
   // (integerDotProduct4x8BitPackedSignedAccelerated; lavapipe: no).
   bool integer_dot_usable = false;
   bool integer_dot_accelerated = false;
+  // VK_KHR_pipeline_executable_properties with pipelineExecutableInfo: the compiler's statistics of each
+  // pipeline (registers, spills, occupancy: what the driver reports), printed where asked
+  // (PENSER_VK_PIPELINE_STATS=1, Device::pipeline_statistics). Mesa's RADV / ANV and NVIDIA have it;
+  // lavapipe 22.3 does not.
+  bool pipeline_statistics = false;
   bool cooperative_matrix = false;   // VK_KHR_cooperative_matrix
   // VK_NV_cooperative_matrix (NVIDIA drivers; Debian 12's glslang compiles only the NV GLSL extension): the
   // shapes M x N x K it lists with fp16 A/B, fp32 C/D at subgroup scope (what mul_mm_cm.comp multiplies),

@@ -85,6 +85,23 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
     extensions.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
   }
 
+  // The compiler's statistics of every pipeline, where asked for and offered (measuring: a GPU run reads
+  // the decode products' registers).
+  VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR exec{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
+  if (env_flag("PENSER_VK_PIPELINE_STATS").value_or(false)) {
+    self->pipeline_stats_ = self->info_.pipeline_statistics;
+    if (!self->pipeline_stats_)
+      std::fprintf(stderr, "penser: vulkan: PENSER_VK_PIPELINE_STATS: %s has no VK_KHR_pipeline_executable_properties\n",
+                   self->info_.name.c_str());
+  }
+  if (self->pipeline_stats_) {
+    exec.pipelineExecutableInfo = VK_TRUE;
+    exec.pNext = feats.pNext;
+    feats.pNext = &exec;
+    extensions.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
+  }
+
   // VK_NV_cooperative_matrix where describe() found it usable: the prompt's product on the matrix units
   // (mul_mm_cm.comp, Options::mul_mm_coopmat), whose modules need fp16 arithmetic and the Vulkan memory model.
   VkPhysicalDeviceCooperativeMatrixFeaturesNV coopmat{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};

@@ -35,6 +35,9 @@ class Device {
   bool cooperative_matrix() const { return coopmat_; }
   // shaderIntegerDotProduct is enabled (DeviceInfo::integer_dot_usable): mul_mv's X_Q8 modules may run.
   bool integer_dot_product() const { return integer_dot_; }
+  // Pipelines capture the compiler's statistics (Pipeline::statistics): PENSER_VK_PIPELINE_STATS=1 on a
+  // device with VK_KHR_pipeline_executable_properties (DeviceInfo::pipeline_statistics).
+  bool pipeline_statistics() const { return pipeline_stats_; }
   // vulkanMemoryModel and vulkanMemoryModelDeviceScope are enabled (DeviceInfo::memory_model): with the
   // cooperative matrices, or for tests (PENSER_VK_TEST_MEMORY_MODEL=1).
   bool memory_model() const { return memory_model_; }
@@ -160,6 +163,7 @@ class Device {
   bool int64_ = false;
   bool coopmat_ = false;
   bool integer_dot_ = false;
+  bool pipeline_stats_ = false;
   bool memory_model_ = false;
   VkCommandPool once_pool_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;

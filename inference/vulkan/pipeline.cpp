@@ -75,9 +75,49 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(Device& device, const Pipelin
     self->full_subgroups_ = true;
   }
   ci.layout = self->layout_;
+  if (device.pipeline_statistics()) ci.flags |= VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
   PENSER_VK_TRY(vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &ci, nullptr, &self->pipeline_),
                 fmt::format("compiling compute pipeline {}", desc.shader));
+  if (device.pipeline_statistics()) self->read_statistics();
   return self;
+}
+
+// VK_KHR_pipeline_executable_properties: each executable's statistics as "name value" pairs, printed with
+// the pipeline's shader and specialization constants (the GPU script greps them from a bench's stderr).
+void Pipeline::read_statistics() {
+  VkDevice dev = device_->handle();
+  VkPipelineInfoKHR pi{VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR};
+  pi.pipeline = pipeline_;
+  uint32_t n = 0;
+  if (vkGetPipelineExecutablePropertiesKHR(dev, &pi, &n, nullptr) != VK_SUCCESS || n == 0) return;
+  std::vector<VkPipelineExecutablePropertiesKHR> exes(n, {VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_PROPERTIES_KHR});
+  if (vkGetPipelineExecutablePropertiesKHR(dev, &pi, &n, exes.data()) != VK_SUCCESS) return;
+  std::string spec;
+  for (uint32_t s : desc_.spec) spec += fmt::format("{}{}", spec.empty() ? "" : ",", s);
+  for (uint32_t i = 0; i < n; ++i) {
+    VkPipelineExecutableInfoKHR ei{VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR};
+    ei.pipeline = pipeline_;
+    ei.executableIndex = i;
+    uint32_t m = 0;
+    if (vkGetPipelineExecutableStatisticsKHR(dev, &ei, &m, nullptr) != VK_SUCCESS) continue;
+    std::vector<VkPipelineExecutableStatisticKHR> stats(m, {VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR});
+    if (vkGetPipelineExecutableStatisticsKHR(dev, &ei, &m, stats.data()) != VK_SUCCESS) continue;
+    std::string line = fmt::format("{} (subgroup {}):", exes[i].name, exes[i].subgroupSize);
+    for (uint32_t k = 0; k < m; ++k) {
+      const VkPipelineExecutableStatisticKHR& s = stats[k];
+      std::string v;
+      switch (s.format) {
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR: v = s.value.b32 ? "yes" : "no"; break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR: v = std::to_string(s.value.i64); break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR: v = std::to_string(s.value.u64); break;
+        case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_FLOAT64_KHR: v = fmt::format("{:g}", s.value.f64); break;
+        default: v = "?";
+      }
+      line += fmt::format("{} {} {}", k ? "," : "", s.name, v);
+    }
+    std::fprintf(stderr, "penser: vulkan: pipeline %s [%s] %s\n", desc_.shader.c_str(), spec.c_str(), line.c_str());
+    statistics_.push_back(std::move(line));
+  }
 }
 
 Pipeline::~Pipeline() {

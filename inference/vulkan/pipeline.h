@@ -36,9 +36,14 @@ class Pipeline {
   // requires full subgroups: Device::subgroups(), where the workgroup size allows (pipeline.cpp).
   uint32_t required_subgroup_size() const { return required_subgroup_size_; }
   bool full_subgroups() const { return full_subgroups_; }
+  // The compiler's statistics, one line per executable ("<name>: Register Count 64, ..."), where the
+  // device captures them (Device::pipeline_statistics; each is also printed to stderr when the pipeline is
+  // made); empty elsewhere.
+  const std::vector<std::string>& statistics() const { return statistics_; }
 
  private:
   Pipeline() = default;
+  void read_statistics();
   Device* device_ = nullptr;
   PipelineDesc desc_;
   VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
@@ -47,6 +52,7 @@ class Pipeline {
   VkPipeline pipeline_ = VK_NULL_HANDLE;
   uint32_t required_subgroup_size_ = 0;
   bool full_subgroups_ = false;
+  std::vector<std::string> statistics_;
 };
 
 }  // namespace penser::vulkan

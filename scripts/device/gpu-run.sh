@@ -384,6 +384,15 @@ if [ "$plan" = check ]; then
     "q8x=2 again|PENSER_VK_MUL_MV_Q8X=2|$d"
   )
 fi
+# 6b. The compiler's statistics of the decode products (PENSER_VK_PIPELINE_STATS=1: registers, spills,
+# whatever the driver reports through VK_KHR_pipeline_executable_properties), default and x in 8 bits, on the
+# 8B-shaped model: whether the products' registers limit the loads in flight (docs/vulkan.md, Missing 1).
+stats_log=$out/pipelines.log
+if [ -e "$models/l8b.ok" ]; then
+  step "pipeline statistics default" 40 "$stats_log" env PENSER_VK_PIPELINE_STATS=1 "$cli" bench "$models/l8b.gguf" --backend vulkan -p 0 -n 2
+  step "pipeline statistics q8x=2" 40 "$stats_log" env PENSER_VK_PIPELINE_STATS=1 PENSER_VK_MUL_MV_Q8X=2 "$cli" bench "$models/l8b.gguf" --backend vulkan -p 0 -n 2
+fi
+
 # Entry by entry, both models each (the list's order is its priority when the budget runs out).
 for entry in "${sweeps[@]}"; do
   IFS='|' read -r label vars args <<<"$entry"
@@ -409,6 +418,7 @@ done
 sed '/^== sweep/,$d' "$bench_log" | grep -E '^(== bench|backend:|prefill:|decode:|decode reads|sampling:|GPU mem:|load:|memory)'
 awk '/^== sweep/ {sub(/^== sweep /, ""); sub(/: env .*/, ""); name=$0} /^(prefill|decode):/ && name {print name": "$0}' "$bench_log"
 [ -f "$out/mv.log" ] && { echo "---- the decode product alone (vk_mul_mv_bench, GB/s of weights):"; grep -E '^ |^[A-Z0-9_]+ [0-9]+ x' "$out/mv.log"; }
+[ -f "$stats_log" ] && { echo "---- the decode products' pipeline statistics (pipelines.log has every pipeline):"; grep -E 'pipeline mul_mv_(q4_k|q6_k|q8_0)' "$stats_log" | cut -c1-400 | head -24; }
 echo "---- each sweep line against its baseline of the same run (what the defaults should follow):"
 awk -f "$(dirname "$0")/sweep-ratios.awk" "$bench_log"
 awk '/^== bench .*quick/ {print} /^profile:/ {p=1} p && /^  / {print} /^profile:/ {print} /^  total/ {p=0}' "$bench_log" | head -90

@@ -414,6 +414,30 @@ class TestVulkanCore : public QObject {
     QCOMPARE(vkt::take_new_faults().validation, 1u);  // the hazard, counted for the process too
   }
 
+  // PENSER_VK_PIPELINE_STATS=1: a device with VK_KHR_pipeline_executable_properties captures each pipeline's
+  // compiler statistics (the GPU script reads the decode products' registers from them); one without it
+  // (lavapipe 22.3) says so and makes its pipelines as always. Unset: nothing is captured.
+  void pipeline_statistics_where_asked() {
+    for (const bool asked : {true, false}) {
+      if (asked) qputenv("PENSER_VK_PIPELINE_STATS", "1");
+      auto dev = Device::create(*gpu.instance, gpu.device->info().index);
+      qunsetenv("PENSER_VK_PIPELINE_STATS");
+      VKT_OK(dev);
+      QCOMPARE((*dev)->pipeline_statistics(), asked && gpu.device->info().pipeline_statistics);
+      const uint32_t wg = 64;
+      PipelineDesc desc{"soft_max", 1, 1u << 0, sizeof(SoftMaxPush), {wg, (*dev)->subgroup_ops() ? 1u : 0u}, wg};
+      auto p = Pipeline::create(**dev, desc);
+      VKT_OK(p);
+      if ((*dev)->pipeline_statistics()) {
+        QVERIFY(!(*p)->statistics().empty());
+        for (const std::string& line : (*p)->statistics()) QVERIFY2(line.find(':') != std::string::npos, line.c_str());
+        qDebug("%s", (*p)->statistics().front().c_str());
+      } else {
+        QVERIFY((*p)->statistics().empty());
+      }
+    }
+  }
+
   // PENSER_VK_TEST_POISON (set for every suite by CTest): a new buffer reads as 0xff bytes (NaN as f32 and
   // f16), mapped or not; what the code writes reads back as written.
   void new_buffers_are_poisoned_in_tests() {
@@ -664,13 +688,15 @@ class TestVulkanCore : public QObject {
   // device (context.cpp: 16-bit storage, subgroup arithmetic; Vulkan 1.1: basic subgroups, texel buffers) or
   // belongs to a module family the ops pick only where the device has it (64-bit integers: the CPU
   // implementations' _i64 / _il / mul_mm_cpu modules and the probe's int64 reads; ballot: mul_mm_cpu;
-  // fp16, the memory model and cooperative matrices: mul_mm_cm where coopmat_usable). A new capability
+  // fp16, the memory model and cooperative matrices: mul_mm_cm where coopmat_usable; integer dot products:
+  // mul_mv's _q8x modules where Device::integer_dot_product). A new capability
   // fails here until usable() or an op's gate covers it.
   void shader_capabilities_are_covered() {
     enum : uint32_t {
       kShader = 1, kFloat16 = 9, kInt64 = 11, kSampledBuffer = 46, kGroupNonUniform = 61,
       kGroupNonUniformArithmetic = 63, kGroupNonUniformBallot = 64, kStorageBuffer16BitAccess = 4433,
-      kVulkanMemoryModel = 5345, kCooperativeMatrixNV = 5357,
+      kVulkanMemoryModel = 5345, kCooperativeMatrixNV = 5357, kDotProductInput4x8BitPacked = 6018,
+      kDotProduct = 6019,
     };
     auto has = [](std::string_view name, std::initializer_list<std::string_view> parts) {
       return std::any_of(parts.begin(), parts.end(), [&](std::string_view p) { return name.find(p) != name.npos; });
@@ -699,6 +725,9 @@ class TestVulkanCore : public QObject {
             case kFloat16: case kVulkanMemoryModel: case kCooperativeMatrixNV:
               ok = has(name, {"mul_mm_cm_"}) && !has(name, {"_emu"});
               break;
+            case kDotProduct: case kDotProductInput4x8BitPacked:
+              ok = has(name, {"_q8x"});  // Ops::mul_mv: only where the device enabled shaderIntegerDotProduct
+              break;
           }
           QVERIFY2(ok, qPrintable(QString("%1 declares capability %2, which no device requirement or op gate covers")
                                       .arg(m.name).arg(cap)));
@@ -708,7 +737,8 @@ class TestVulkanCore : public QObject {
     }
     // The scan saw the families it is about (a parser that read nothing would pass vacuously).
     QVERIFY(seen[kShader] == int(embedded_shaders().size()));
-    QVERIFY(seen[kGroupNonUniformArithmetic] > 10 && seen[kInt64] > 10 && seen[kCooperativeMatrixNV] > 0);
+    QVERIFY(seen[kGroupNonUniformArithmetic] > 10 && seen[kInt64] > 10 && seen[kCooperativeMatrixNV] > 0 &&
+            seen[kDotProduct] == 3);
     // The requirements behind "every usable device": this device meets them, and one lacking 16-bit storage
     // or subgroup arithmetic is refused with a reason.
     DeviceInfo d = gpu.device->info();
