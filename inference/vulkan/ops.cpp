@@ -160,6 +160,7 @@ Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options)
   if (auto wg = env_uint("PENSER_VK_MUL_MV_WG", 1, device.info().max_workgroup_invocations); wg && (*wg & (*wg - 1)) == 0)
     self->mul_mv_wg_ = *wg;
   if (auto rows = env_uint("PENSER_VK_MUL_MV_ROWS", 1, 64)) self->mul_mv_rows_ = *rows;
+  if (auto rows = env_uint("PENSER_VK_MUL_MV_ROWS_BIG", 1, 16)) self->mul_mv_rows_big_ = uint32_t(*rows);
   if (auto lanes = env_uint("PENSER_VK_MUL_MV_LANES", 1, 8); lanes && (*lanes & (*lanes - 1)) == 0)
     self->options_.mul_mv_lanes = *lanes;
   PENSER_ASSERT(self->options_.mul_mv_lanes <= 8 && (self->options_.mul_mv_lanes & (self->options_.mul_mv_lanes - 1)) == 0);
@@ -246,12 +247,18 @@ uint32_t Ops::mul_mv_workgroup(const Matrix& a) const {
 // so x read once for 16 rows instead of 4 made Q4_K products 1.5x faster (vk_mul_mv_bench, docs/vulkan.md);
 // a 2-core CPU is covered by 16 workgroups (the 256-row K/V products). Q6_K: 8, ~10% slower than 16 but its
 // unrolled rows take LLVM 2.6 s to compile instead of 5.5 (every cold start of a Q6_K model on lavapipe).
+// PENSER_VK_MUL_MV_ROWS_BIG=n (a GPU measurement, off by default: mul_mv_gpu_rows): n rows for matrices that
+// still get 1024 workgroups of them (the big products: an 8B model's gate|up and output), 4 elsewhere.
 uint32_t Ops::mul_mv_rows_for(const Matrix& a) const {
   if (mul_mv_rows_) return mul_mv_rows_;
   if (device_->info().is_cpu()) return a.type == quant::Type::Q6_K ? 8 : 16;
+  return mul_mv_gpu_rows(a.nrows, mul_mv_rows_big_);
+}
+
+uint32_t mul_mv_gpu_rows(uint32_t nrows, uint32_t big_rows) {
   uint32_t rows = 4;
-  if (!device_->info().is_cpu())
-    while (rows > 1 && a.nrows / rows < 128) rows /= 2;
+  if (big_rows > rows && nrows / big_rows >= 1024) rows = big_rows;
+  while (rows > 1 && nrows / rows < 128) rows /= 2;
   return rows;
 }
 

@@ -128,6 +128,11 @@ struct MulMvInput {
   NormCarry* carry = nullptr;
 };
 
+// Rows per workgroup of the decode product on a GPU for a matrix of nrows rows (Ops::mul_mv_rows_for): 4,
+// or big_rows (PENSER_VK_MUL_MV_ROWS_BIG, 0 by default) where the matrix still gets 1024 workgroups of them;
+// halved while it would get fewer than 128 workgroups.
+uint32_t mul_mv_gpu_rows(uint32_t nrows, uint32_t big_rows);
+
 class Ops {
  public:
   struct Options {
@@ -398,6 +403,7 @@ class Ops {
   uint32_t wg_ = 64;  // invocations per workgroup for every op (spec constant 0), a power of two
   uint32_t mul_mv_wg_ = 0;    // 0: chosen per matrix (mul_mv_workgroup); else PENSER_VK_MUL_MV_WG
   uint32_t mul_mv_rows_ = 0;  // Options::mul_mv_rows, or PENSER_VK_MUL_MV_ROWS; 0: mul_mv_rows_for
+  uint32_t mul_mv_rows_big_ = 0;  // PENSER_VK_MUL_MV_ROWS_BIG (GPUs; mul_mv_gpu_rows); 0: 4 everywhere
   bool subgroups_ = false;
   bool coopmat_warned_ = false;  // Ops::mul_mm said that the cooperative-matrix kernel asked for does not run
   bool tile_warned_ = false;  // Ops::mul_mm said that the prompt tile asked for does not run

@@ -366,7 +366,8 @@ sweeps=(
 )
 # The "check" plan's list (2026-11-30, evening, no GPU that session): the decode products with x rounded to
 # 8 bits and integer dot products (PENSER_VK_MUL_MV_Q8X=1; =2: every row slot loading, no branch between
-# the slots' loads), alone and with 8 rows per workgroup; the default (now one reduction for all of a
+# the slots' loads), alone and with 8 rows per workgroup (everywhere, or only in the matrices that keep 1024
+# workgroups of 8: PENSER_VK_MUL_MV_ROWS_BIG=8); the default (now one reduction for all of a
 # workgroup's rows, wg_sum_rows) profiled, then q8x profiled; the default again last (noise).
 if [ "$plan" = check ]; then
   sweeps=(
@@ -375,6 +376,8 @@ if [ "$plan" = check ]; then
     "q8x=2|PENSER_VK_MUL_MV_Q8X=2|$d"
     "q8x=2 rows=8|PENSER_VK_MUL_MV_Q8X=2 PENSER_VK_MUL_MV_ROWS=8|$d"
     "rows=8|PENSER_VK_MUL_MV_ROWS=8|$d"
+    "rows_big=8|PENSER_VK_MUL_MV_ROWS_BIG=8|$d"
+    "q8x=2 rows_big=8|PENSER_VK_MUL_MV_Q8X=2 PENSER_VK_MUL_MV_ROWS_BIG=8|$d"
     "default ${profile[*]}||$d ${profile[*]}"
     "q8x=1 ${profile[*]}|PENSER_VK_MUL_MV_Q8X=1|$d ${profile[*]}"
     "kv512 default||$m"
@@ -384,6 +387,14 @@ if [ "$plan" = check ]; then
     "q8x=2 again|PENSER_VK_MUL_MV_Q8X=2|$d"
   )
 fi
+# test_vulkan_core's functions that hold on any device (the rest checks lavapipe's own limits): the device's
+# description and features, every module's capabilities against what the ops gate, pipeline statistics.
+if [ -x "$root/bin/test_vulkan_core" ]; then
+  step "test_vulkan_core (device-neutral functions)" 40 "$out/suites.log" env VK_LAYER_PATH="$root/layers" \
+    "$root/bin/test_vulkan_core" device_is_described shader_capabilities_are_covered pipeline_statistics_where_asked \
+    decode_rows_per_workgroup_on_gpus products_valid_with_the_memory_model
+fi
+
 # 6b. The compiler's statistics of the decode products (PENSER_VK_PIPELINE_STATS=1: registers, spills,
 # whatever the driver reports through VK_KHR_pipeline_executable_properties), default and x in 8 bits, on the
 # 8B-shaped model: whether the products' registers limit the loads in flight (docs/vulkan.md, Missing 1).

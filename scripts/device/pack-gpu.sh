@@ -15,10 +15,11 @@ build=${1:-$repo/build-vk}
 dest=${2:-$repo/.gpu}
 max_mib=38
 
-# Binaries: the CLI, every Vulkan suite that runs on a device (test_vulkan_core checks lavapipe's own
-# limits and test_vulkan_cli pins lavapipe: both stay here) and the product's micro-benchmark.
+# Binaries: the CLI, every Vulkan suite that runs on a device (test_vulkan_cli pins lavapipe: it stays here;
+# test_vulkan_core checks lavapipe's own limits too, so gpu-run.sh runs only its device-neutral functions)
+# and the product's micro-benchmark.
 wanted=(penser-cli test_vulkan_ops test_vulkan_evaluator test_vulkan_prefill test_vulkan_batch test_vulkan_attention
-        test_vulkan_threads vk_mul_mv_bench)
+        test_vulkan_threads test_vulkan_core vk_mul_mv_bench)
 targets=()
 if [ ! -e "$build/build.ninja" ]; then  # a fresh checkout: configure it (Release-like, with debug info)
   launcher=()

@@ -414,6 +414,23 @@ class TestVulkanCore : public QObject {
     QCOMPARE(vkt::take_new_faults().validation, 1u);  // the hazard, counted for the process too
   }
 
+  // The decode product's rows per workgroup on GPUs (mul_mv_gpu_rows): 4, halved below 128 workgroups (a
+  // 1.5B model's 256-row K/V: 2); with PENSER_VK_MUL_MV_ROWS_BIG=8 the matrices that keep 1024 workgroups
+  // of 8 rows (an 8B model's 28672-row gate|up, a 1.5B model's 17920-row one, the outputs) take 8, the rest 4.
+  void decode_rows_per_workgroup_on_gpus() {
+    QCOMPARE(mul_mv_gpu_rows(4096, 0), 4u);
+    QCOMPARE(mul_mv_gpu_rows(256, 0), 2u);
+    QCOMPARE(mul_mv_gpu_rows(100, 0), 1u);
+    QCOMPARE(mul_mv_gpu_rows(28672, 0), 4u);
+    QCOMPARE(mul_mv_gpu_rows(28672, 8), 8u);
+    QCOMPARE(mul_mv_gpu_rows(17920, 8), 8u);
+    QCOMPARE(mul_mv_gpu_rows(151936, 8), 8u);
+    QCOMPARE(mul_mv_gpu_rows(6144, 8), 4u);  // an 8B model's Q|K|V: 768 workgroups of 8
+    QCOMPARE(mul_mv_gpu_rows(1536, 8), 4u);
+    QCOMPARE(mul_mv_gpu_rows(256, 8), 2u);
+    QCOMPARE(mul_mv_gpu_rows(28672, 2), 4u);  // fewer than 4: the default stands
+  }
+
   // PENSER_VK_PIPELINE_STATS=1: a device with VK_KHR_pipeline_executable_properties captures each pipeline's
   // compiler statistics (the GPU script reads the decode products' registers from them); one without it
   // (lavapipe 22.3) says so and makes its pipelines as always. Unset: nothing is captured.
