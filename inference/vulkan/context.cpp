@@ -166,6 +166,13 @@ std::vector<MemoryHeap> read_heaps(VkPhysicalDevice pd, bool budget_known, VkPhy
 
 namespace {
 
+// Puts a Vulkan structure at the front of a pNext chain (of a properties or features query).
+template <typename Head, typename T>
+void chain_front(Head& head, T& s) {
+  s.pNext = head.pNext;
+  head.pNext = &s;
+}
+
 DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   DeviceInfo info;
   info.index = index;
@@ -196,14 +203,8 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   props2.pNext = &subgroup;
   subgroup.pNext = &maint3;
   if (v12 || has_extension(exts, VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME)) maint3.pNext = &driver;
-  if (size_control) {
-    sizes.pNext = props2.pNext;
-    props2.pNext = &sizes;
-  }
-  if (idot) {
-    idot_props.pNext = props2.pNext;
-    props2.pNext = &idot_props;
-  }
+  if (size_control) chain_front(props2, sizes);
+  if (idot) chain_front(props2, idot_props);
   vkGetPhysicalDeviceProperties2(pd, &props2);
 
   VkPhysicalDevice16BitStorageFeatures f16s{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
@@ -217,35 +218,22 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   }
   VkPhysicalDeviceSubgroupSizeControlFeaturesEXT size_feats{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT};
-  if (size_control) {
-    size_feats.pNext = feats2.pNext;
-    feats2.pNext = &size_feats;
-  }
+  if (size_control) chain_front(feats2, size_feats);
   VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR idot_feats{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR};
-  if (idot) {
-    idot_feats.pNext = feats2.pNext;
-    feats2.pNext = &idot_feats;
-  }
+  if (idot) chain_front(feats2, idot_feats);
   const bool exec_props = has_extension(exts, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
   VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR exec_feats{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR};
-  if (exec_props) {
-    exec_feats.pNext = feats2.pNext;
-    feats2.pNext = &exec_feats;
-  }
+  if (exec_props) chain_front(feats2, exec_feats);
   // The Vulkan memory model (Vulkan 1.2 core), and VK_NV_cooperative_matrix's feature, whose shaders declare it.
   const bool nv_coopmat = has_extension(exts, VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
   const bool v12_instance = v12 && volkGetInstanceVersion() >= VK_API_VERSION_1_2;
   VkPhysicalDeviceCooperativeMatrixFeaturesNV coopmat_feats{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_COOPERATIVE_MATRIX_FEATURES_NV};
   VkPhysicalDeviceVulkanMemoryModelFeatures memory_model{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_MEMORY_MODEL_FEATURES};
   if (v12_instance) {
-    memory_model.pNext = feats2.pNext;
-    feats2.pNext = &memory_model;
-    if (nv_coopmat) {
-      coopmat_feats.pNext = feats2.pNext;
-      feats2.pNext = &coopmat_feats;
-    }
+    chain_front(feats2, memory_model);
+    if (nv_coopmat) chain_front(feats2, coopmat_feats);
   }
   vkGetPhysicalDeviceFeatures2(pd, &feats2);
 
