@@ -41,6 +41,13 @@ layout(constant_id = 3) const uint GROUP = 1;       // query heads per workgroup
 layout(constant_id = 4) const uint SG = 8;          // the subgroup size: lanes over one head row
 layout(constant_id = 5) const uint VEC = 1;         // words per load: 1, 2 or 4 (dividing WPL; aligned rows)
 layout(constant_id = 6) const uint BLOCK = 8;       // positions per block
+// 1: a block's K and V words are all loaded before any is used, a position past the walk reading the walk's
+// last one (its score -inf, its weight exp(-inf) = 0), so that no branch stands between the loads and they
+// are in flight together (a GPU's memory latency paid once a block, not twice a position); the block's scores
+// then have no branch either. The same sums: a weight of 0 adds 0. 0: each position's loads under its own
+// `t < t_walk`, the K row's before its score and the V row's after the block's softmax (Ops::Options::
+// attn_loads_first, PENSER_VK_ATTN_LOADS_FIRST: off by default until a GPU measures it).
+layout(constant_id = 7) const uint LOADS_FIRST = 0;
 
 const uint WORDS = HEAD_DIM / 2;           // 32-bit words per head row
 const uint WPL = (WORDS + SG - 1) / SG;    // words per lane (the last lanes may own fewer: VEC is then 1)
@@ -301,6 +308,42 @@ void main() {
   for (uint base = t0 + sgid * BLOCK; base < t_walk; base += NSG * BLOCK) {
     // Scores of the block (-inf past the range's end).
     float sc[BLOCK * GROUP];
+    uint kwb[LOADS_FIRST != 0 ? BLOCK * WPL : 1], vwb[LOADS_FIRST != 0 ? BLOCK * WPL : 1];
+    if (LOADS_FIRST != 0) {
+      // Every K and V word of the block first (t_walk > base here, so t_walk - 1 is a position of the walk).
+      [[unroll]] for (uint b = 0; b < BLOCK; ++b) {
+        const uint t = min(base + b, t_walk - 1);
+        uint kw[WPL], vw[WPL];
+#ifdef ROPE_FUSED
+        read_k(kb + (t == pos ? t - 1 : t) * p.kv_stride_w, lane, kw);
+        read_v(vb + (t == pos ? t - 1 : t) * p.kv_stride_w, lane, vw);
+        [[unroll]] for (uint j = 0; j < WPL; ++j) {
+          kw[j] = t == pos ? k_new[j] : kw[j];
+          vw[j] = t == pos ? v_new[j] : vw[j];
+        }
+#else
+        read_k(kb + t * p.kv_stride_w, lane, kw);
+        read_v(vb + t * p.kv_stride_w, lane, vw);
+#endif
+        [[unroll]] for (uint j = 0; j < WPL; ++j) {
+          kwb[b * WPL + j] = kw[j];
+          vwb[b * WPL + j] = vw[j];
+        }
+      }
+      [[unroll]] for (uint b = 0; b < BLOCK; ++b) {
+        float part[GROUP];
+        [[unroll]] for (uint g = 0; g < GROUP; ++g) part[g] = 0.0;
+        [[unroll]] for (uint j = 0; j < WPL; ++j) {
+          const vec2 kv = unpackHalf2x16(kwb[b * WPL + j]);
+          [[unroll]] for (uint g = 0; g < GROUP; ++g) part[g] += dot(qr[g * WPL + j], kv);
+        }
+        const bool live = base + b < t_walk;
+        [[unroll]] for (uint g = 0; g < GROUP; ++g) {
+          const float sg_sum = subgroupAdd(part[g]);
+          sc[b * GROUP + g] = live ? sg_sum * p.scale : -1.0 / 0.0;
+        }
+      }
+    } else
     [[unroll]] for (uint b = 0; b < BLOCK; ++b) {
       const uint t = base + b;
       if (t < t_walk) {
@@ -334,7 +377,16 @@ void main() {
       l[g] *= corr;
       [[unroll]] for (uint j = 0; j < WPL; ++j) acc[g * WPL + j] *= corr;
     }
-    // The block's V rows.
+    // The block's V rows (LOADS_FIRST: loaded above; a position past the walk weighs exp(-inf) = 0).
+    if (LOADS_FIRST != 0) {
+      [[unroll]] for (uint b = 0; b < BLOCK; ++b) {
+        [[unroll]] for (uint g = 0; g < GROUP; ++g) {
+          const float pw = exp(sc[b * GROUP + g] - m[g]);
+          l[g] += pw;
+          [[unroll]] for (uint j = 0; j < WPL; ++j) acc[g * WPL + j] += pw * unpackHalf2x16(vwb[b * WPL + j]);
+        }
+      }
+    } else
     [[unroll]] for (uint b = 0; b < BLOCK; ++b) {
       const uint t = base + b;
       if (t < t_walk) {

@@ -222,6 +222,9 @@ class Ops {
     uint32_t attn_wg = 0;     // grouped: invocations per workgroup, a multiple of the subgroup size; 0: by device
     uint32_t attn_block = 0;  // grouped: positions per block (scores held in registers); 0: 8
     uint32_t attn_vec = 0;    // grouped: at most this many 32-bit words per load (1, 2, 4); 0: 4
+    // grouped: a block's K and V rows all loaded before any is used (attn_decode_gqa.comp's LOADS_FIRST): off
+    // by default until a GPU measures it; PENSER_VK_ATTN_LOADS_FIRST=1 turns it on.
+    bool attn_loads_first = false;
     // Prompt attention (measurements and tests; PENSER_VK_ATTN_PREFILL=1/2): 0 by device (the grouped kernel
     // per query on CPU implementations, the tiled attn_prefill.comp on GPUs), 1 tiled, 2 grouped.
     uint32_t attn_prefill = 0;
@@ -324,6 +327,7 @@ class Ops {
   struct AttnShape {
     bool ok = false;
     uint32_t wg = 0, heads = 0, sg = 0, block = 0, vec = 0;
+    bool loads_first = false;
   };
   AttnShape attn_shape(const AttnParams& params) const;
   // Ops::attn_prefill's kernel: the grouped one once per query (true) or the tiled attn_prefill.comp.

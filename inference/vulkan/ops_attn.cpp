@@ -74,6 +74,7 @@ Ops::AttnShape Ops::attn_shape(const AttnParams& a) const {
   s.sg = sg;
   s.block = block;
   s.vec = vec;
+  s.loads_first = options_.attn_loads_first || env_flag("PENSER_VK_ATTN_LOADS_FIRST").value_or(false);
   return s;
 }
 
@@ -118,7 +119,8 @@ Status Ops::attn_decode_gqa(Recorder& rec, View q, View k, View v, View out, Vie
   const uint32_t written = rf ? (1u << 3) | (1u << 5) | (1u << 6) : 1u << 3;
   PENSER_ASSIGN_OR_RETURN(const Pipeline* p, pipeline_wg(name, rf ? 10 : 5, written,
                                                          rf ? sizeof(AttnGqaRopePush) : sizeof(AttnGqaPush), s.wg,
-                                                         {a.head_dim, s.heads, s.sg, vec, s.block}, 0, kt ? 6u : 0u));
+                                                         {a.head_dim, s.heads, s.sg, vec, s.block, s.loads_first ? 1u : 0u},
+                                                         0, kt ? 6u : 0u));
   AttnGqaPush push{a.n_head, a.n_head / a.n_head_kv, stride_w, q.offset, kt ? kt->offset4 * 4 : k.offset / 2,
                    vt ? vt->offset4 * 4 : v.offset / 2, out.offset, n_split, positions.offset,
                    1.0f / std::sqrt(float(a.head_dim)), min_chunk, n_tokens, q_stride, o_stride, 0};

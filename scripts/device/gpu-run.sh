@@ -364,26 +364,36 @@ sweeps=(
   "prompt batch=256||$pp --batch 256"
   "prompt batch=512||$pp --batch 512"
 )
-# The "check" plan's list (2026-11-30, evening, no GPU that session): the decode products with x rounded to
-# 8 bits and integer dot products (PENSER_VK_MUL_MV_Q8X=1; =2: every row slot loading, no branch between
-# the slots' loads), alone and with 8 rows per workgroup (everywhere, or only in the matrices that keep 1024
-# workgroups of 8: PENSER_VK_MUL_MV_ROWS_BIG=8); the default (now one reduction for all of a
-# workgroup's rows, wg_sum_rows) profiled, then q8x profiled; the default again last (noise).
+# The "check" plan's list (2026-11-30, evening, no GPU that session), most important first: the decode
+# products with x rounded to 8 bits and integer dot products (PENSER_VK_MUL_MV_Q8X=1; =2: every row slot
+# loading, no branch between the slots' loads); decode attention with a block's K and V rows loaded before
+# any is used (PENSER_VK_ATTN_LOADS_FIRST=1) at 32, 4096 and 512 positions; 8 rows per workgroup
+# (everywhere, or only in the matrices that keep 1024 workgroups of 8: PENSER_VK_MUL_MV_ROWS_BIG=8); the
+# default (now one reduction for all of a workgroup's rows, wg_sum_rows) and the changes profiled; the
+# default and the changes again last (noise).
 if [ "$plan" = check ]; then
   sweeps=(
     "default||$d"
     "q8x=1|PENSER_VK_MUL_MV_Q8X=1|$d"
+    "loads_first|PENSER_VK_ATTN_LOADS_FIRST=1|$d"
+    "kv4096 default||$f"
+    "kv4096 loads_first|PENSER_VK_ATTN_LOADS_FIRST=1|$f"
     "q8x=2|PENSER_VK_MUL_MV_Q8X=2|$d"
+    "kv512 default||$m"
+    "kv512 loads_first|PENSER_VK_ATTN_LOADS_FIRST=1|$m"
+    "kv512 q8x=1|PENSER_VK_MUL_MV_Q8X=1|$m"
     "q8x=2 rows=8|PENSER_VK_MUL_MV_Q8X=2 PENSER_VK_MUL_MV_ROWS=8|$d"
-    "rows=8|PENSER_VK_MUL_MV_ROWS=8|$d"
     "rows_big=8|PENSER_VK_MUL_MV_ROWS_BIG=8|$d"
     "q8x=2 rows_big=8|PENSER_VK_MUL_MV_Q8X=2 PENSER_VK_MUL_MV_ROWS_BIG=8|$d"
+    "rows=8|PENSER_VK_MUL_MV_ROWS=8|$d"
     "default ${profile[*]}||$d ${profile[*]}"
     "q8x=1 ${profile[*]}|PENSER_VK_MUL_MV_Q8X=1|$d ${profile[*]}"
-    "kv512 default||$m"
-    "kv512 q8x=1|PENSER_VK_MUL_MV_Q8X=1|$m"
+    "kv4096 default ${profile[*]}||$f ${profile[*]}"
+    "kv4096 loads_first ${profile[*]}|PENSER_VK_ATTN_LOADS_FIRST=1|$f ${profile[*]}"
     "default again||$d"
     "q8x=1 again|PENSER_VK_MUL_MV_Q8X=1|$d"
+    "kv4096 default again||$f"
+    "kv4096 loads_first again|PENSER_VK_ATTN_LOADS_FIRST=1|$f"
     "q8x=2 again|PENSER_VK_MUL_MV_Q8X=2|$d"
   )
 fi

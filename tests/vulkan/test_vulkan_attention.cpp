@@ -34,10 +34,16 @@ enum Variant : int {
   kPerHead8,    // the per-head kernel with 8 invocations per position in its score phase (its GPU default)
   kStorage,     // grouped, the caches read as storage buffers where a CPU implementation reads texels
                 // (Options::small_cpu off: the GPU path on lavapipe)
+  // Grouped with a block's K and V rows loaded before any is used (Options::attn_loads_first; positions past
+  // the walk read its last one and weigh 0):
+  kLoadsFirst,         // 2 query heads per workgroup (the GPU default's shape), blocks of 8
+  kLoadsFirstTwo,      // 2 subgroups per workgroup, blocks of 3
+  kLoadsFirstStorage,  // the caches as storage buffers (lavapipe's texels off), 1 word per load
   kVariants
 };
 const char* const kVariantNames[] = {"default", "2 heads per workgroup", "2 subgroups, blocks of 3", "1 word per load",
-                                     "per head", "per head, 8 lanes", "storage buffers"};
+                                     "per head", "per head, 8 lanes", "storage buffers", "loads first, 2 heads",
+                                     "loads first, 2 subgroups, blocks of 3", "loads first, storage, 1 word"};
 
 }  // namespace
 
@@ -52,7 +58,10 @@ class TestVulkanAttention : public QObject {
     const uint32_t sg = std::max(1u, gpu.device->subgroups().size);
     const Ops::Options opts[kVariants] = {
         {}, {.attn_heads = 2}, {.attn_wg = 2 * sg, .attn_block = 3}, {.attn_vec = 1}, {.attn_kernel = 1},
-        {.attn_lanes = 8, .attn_kernel = 1}, {.small_cpu = false}};
+        {.attn_lanes = 8, .attn_kernel = 1}, {.small_cpu = false},
+        {.attn_heads = 2, .attn_loads_first = true},
+        {.attn_wg = 2 * sg, .attn_block = 3, .attn_loads_first = true},
+        {.attn_vec = 1, .attn_loads_first = true, .small_cpu = false}};
     for (int i = 0; i < kVariants; ++i) {
       auto o = Ops::create(*gpu.device, opts[i]);
       VKT_OK(o);
@@ -126,6 +135,17 @@ class TestVulkanAttention : public QObject {
         {kStorage, 128, 12, 2, 1000, 1, 1, 0},
         {kStorage, 128, 12, 2, 77, 16, 64, 0},
         {kStorage, 64, 6, 1, 33, 1, 1, 8},
+        // Loads first: position 0, a partial last block (77 = 9 x 8 + 5), ranges (some empty), 2 subgroups
+        // with blocks of 3 (the second subgroup's last block partial or absent), 20 words over the lanes.
+        {kLoadsFirst, 128, 12, 2, 1, 1, 1, 0},
+        {kLoadsFirst, 128, 12, 2, 77, 1, 1, 0},
+        {kLoadsFirst, 128, 12, 2, 1000, 6, 64, 0},
+        {kLoadsFirst, 64, 4, 2, 77, 16, 64, 0},
+        {kLoadsFirstTwo, 64, 4, 2, 133, 1, 1, 0},
+        {kLoadsFirstTwo, 128, 12, 2, 41, 3, 4, 0},
+        {kLoadsFirstTwo, 64, 4, 2, 1, 1, 1, 0},
+        {kLoadsFirstStorage, 40, 6, 3, 77, 7, 1, 0},
+        {kLoadsFirstStorage, 64, 6, 1, 33, 1, 1, 2},
     };
     for (const Row& r : rows)
       QTest::newRow(fmt::format("{}: head_dim {}, {}/{} heads, {} positions, {} range(s) of >= {}, offset {}",
@@ -214,6 +234,12 @@ class TestVulkanAttention : public QObject {
         {kHeads2, 64, 12, 2, 50, 3, 4, 64, false, false, false},
         {kTwoGroups, 64, 4, 2, 40, 1, 1, 64, true, true, true},
         {kTwoGroups, 64, 4, 2, 0, 3, 4, 64, true, false, false},
+        {kLoadsFirst, 128, 12, 2, 0, 1, 1, 128, true, false, false},    // empty cache
+        {kLoadsFirst, 128, 12, 2, 300, 4, 16, 128, true, true, false},  // the new position in the last block
+        {kLoadsFirst, 64, 4, 2, 37, 4, 8, 48, false, true, true},
+        {kLoadsFirstTwo, 64, 4, 2, 40, 1, 1, 64, true, true, true},
+        {kLoadsFirstTwo, 64, 4, 2, 8, 3, 4, 64, true, false, false},
+        {kLoadsFirstStorage, 40, 6, 3, 20, 1, 1, 24, true, true, false},
     };
     for (const Row& r : rows)
       QTest::newRow(fmt::format("{}: head_dim {}, {}/{} heads, position {}, {} range(s) of >= {}, {} of {} dims, {}{}{}",
