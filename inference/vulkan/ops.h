@@ -222,9 +222,10 @@ class Ops {
     uint32_t attn_wg = 0;     // grouped: invocations per workgroup, a multiple of the subgroup size; 0: by device
     uint32_t attn_block = 0;  // grouped: positions per block (scores held in registers); 0: 8
     uint32_t attn_vec = 0;    // grouped: at most this many 32-bit words per load (1, 2, 4); 0: 4
-    // grouped: a block's K and V rows all loaded before any is used (attn_decode_gqa.comp's LOADS_FIRST): off
-    // by default until a GPU measures it; PENSER_VK_ATTN_LOADS_FIRST=1 turns it on.
-    bool attn_loads_first = false;
+    // grouped: a block's K and V rows all loaded before any is used (attn_decode_gqa.comp's LOADS_FIRST): 0 by
+    // device (on CPU implementations: lavapipe 1.06-1.11x per CPU-second at 2000-4000 positions; off on GPUs
+    // until a GPU measures it), 1 off, 2 on. PENSER_VK_ATTN_LOADS_FIRST=0/1 overrides 0.
+    uint32_t attn_loads_first = 0;
     // Prompt attention (measurements and tests; PENSER_VK_ATTN_PREFILL=1/2): 0 by device (the grouped kernel
     // per query on CPU implementations, the tiled attn_prefill.comp on GPUs), 1 tiled, 2 grouped.
     uint32_t attn_prefill = 0;

@@ -37,6 +37,9 @@ uint64_t gqa_shared_bytes(uint32_t head_dim, uint32_t heads, uint32_t wg, uint32
 // - workgroup: one subgroup on CPU implementations (lavapipe: 8 lanes, no barrier at all); 64 invocations
 //   on GPUs (2 subgroups of 32 on NVIDIA, each over every other block of positions).
 // - block: 8 positions between two rescales of the running output.
+// - loads first (a block's K and V rows loaded before any is used): on CPU implementations (lavapipe,
+//   vk_ops_bench attn / attn_rope at 300-4000 positions x 28 layers: 1.00-1.11x per CPU-second, 2026-11-30);
+//   off on GPUs until a GPU run measures it (the sweep's PENSER_VK_ATTN_LOADS_FIRST=1).
 Ops::AttnShape Ops::attn_shape(const AttnParams& a) const {
   const DeviceInfo& info = device_->info();
   AttnShape s;
@@ -74,7 +77,8 @@ Ops::AttnShape Ops::attn_shape(const AttnParams& a) const {
   s.sg = sg;
   s.block = block;
   s.vec = vec;
-  s.loads_first = options_.attn_loads_first || env_flag("PENSER_VK_ATTN_LOADS_FIRST").value_or(false);
+  s.loads_first = options_.attn_loads_first ? options_.attn_loads_first == 2
+                                             : env_flag("PENSER_VK_ATTN_LOADS_FIRST").value_or(info.is_cpu());
   return s;
 }
 

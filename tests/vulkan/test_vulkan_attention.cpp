@@ -25,6 +25,9 @@ std::vector<uint16_t> to_f16(const std::vector<float>& x) {
   return h;
 }
 
+// The grouped variants but the default and the loads-first ones load each position's rows under its own
+// branch (Options::attn_loads_first 1: the GPUs' default); the default loads a block's first on CPU
+// implementations.
 enum Variant : int {
   kDefault,     // the device's choice: grouped, all heads of a KV head per workgroup, one subgroup on lavapipe
   kHeads2,      // grouped, 2 query heads per workgroup
@@ -57,11 +60,12 @@ class TestVulkanAttention : public QObject {
     VKT_OPEN(gpu);
     const uint32_t sg = std::max(1u, gpu.device->subgroups().size);
     const Ops::Options opts[kVariants] = {
-        {}, {.attn_heads = 2}, {.attn_wg = 2 * sg, .attn_block = 3}, {.attn_vec = 1}, {.attn_kernel = 1},
-        {.attn_lanes = 8, .attn_kernel = 1}, {.small_cpu = false},
-        {.attn_heads = 2, .attn_loads_first = true},
-        {.attn_wg = 2 * sg, .attn_block = 3, .attn_loads_first = true},
-        {.attn_vec = 1, .attn_loads_first = true, .small_cpu = false}};
+        {}, {.attn_heads = 2, .attn_loads_first = 1}, {.attn_wg = 2 * sg, .attn_block = 3, .attn_loads_first = 1},
+        {.attn_vec = 1, .attn_loads_first = 1}, {.attn_kernel = 1}, {.attn_lanes = 8, .attn_kernel = 1},
+        {.attn_loads_first = 1, .small_cpu = false},
+        {.attn_heads = 2, .attn_loads_first = 2},
+        {.attn_wg = 2 * sg, .attn_block = 3, .attn_loads_first = 2},
+        {.attn_vec = 1, .attn_loads_first = 2, .small_cpu = false}};
     for (int i = 0; i < kVariants; ++i) {
       auto o = Ops::create(*gpu.device, opts[i]);
       VKT_OK(o);
@@ -86,6 +90,9 @@ class TestVulkanAttention : public QObject {
              cpu ? 7u : 1u);
     QVERIFY(!ops[kPerHead]->attn_shape(ap).ok);
     QCOMPARE(ops[kHeads2]->attn_shape(ap).heads, 2u);
+    // A block's loads first: by default on CPU implementations only (GPUs: until a GPU run measures it).
+    QCOMPARE(s.loads_first, cpu);
+    QVERIFY(!ops[kHeads2]->attn_shape(ap).loads_first && ops[kLoadsFirst]->attn_shape(ap).loads_first);
     QVERIFY(!ops[kDefault]->attn_shape({.head_dim = 41, .n_head = 2, .n_head_kv = 1}).ok);  // odd head_dim
   }
 
