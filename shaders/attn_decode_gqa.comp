@@ -46,7 +46,8 @@ layout(constant_id = 6) const uint BLOCK = 8;       // positions per block
 // are in flight together (a GPU's memory latency paid once a block, not twice a position); the block's scores
 // then have no branch either. The same sums: a weight of 0 adds 0. 0: each position's loads under its own
 // `t < t_walk`, the K row's before its score and the V row's after the block's softmax (Ops::Options::
-// attn_loads_first, PENSER_VK_ATTN_LOADS_FIRST: off by default until a GPU measures it).
+// attn_loads_first, PENSER_VK_ATTN_LOADS_FIRST: 1 by default on CPU implementations, 0 on GPUs until a GPU
+// run measures it).
 layout(constant_id = 7) const uint LOADS_FIRST = 0;
 
 const uint WORDS = HEAD_DIM / 2;           // 32-bit words per head row
