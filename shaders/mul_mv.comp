@@ -324,12 +324,9 @@ void main() {
     const uint blk = g >> 2, pr = g & 3u;
     const uint xb = p.x_offset + g * 64 + j0 * 4;
     vec4 xlo[8], xhi[8];  // rounds j0 .. j0 + NJ - 1 at 0 .. NJ - 1
-    vec4 xslo = vec4(0.0), xshi = vec4(0.0);
     [[unroll]] for (uint j = 0; j < NJ; ++j) {
       xlo[j] = x_quad(xb + j * 4, xa);
       xhi[j] = x_quad(xb + 32 + j * 4, xa);
-      xslo += xlo[j];
-      xshi += xhi[j];
     }
 #if defined(X_Q8)
     // LPI 1 (Ops::mul_mv): the invocation's xlo and xhi are units 2pr and 2pr + 1, 32 values each.
@@ -342,6 +339,11 @@ void main() {
     }
     const float slo = dl * float(il), shi = dh * float(ih);  // the sums of the rounded x (its mins' terms)
 #else
+    vec4 xslo = vec4(0.0), xshi = vec4(0.0);
+    [[unroll]] for (uint j = 0; j < NJ; ++j) {
+      xslo += xlo[j];
+      xshi += xhi[j];
+    }
     const vec4 one = vec4(1.0);
     const float slo = dot(xslo, one), shi = dot(xshi, one);
 #endif
@@ -421,11 +423,12 @@ void main() {
     vec4 xv[32];  // unit k, values 4 (j0 + j) .. + 3 at k * 8 + j
     [[unroll]] for (uint k = 0; k < 4; ++k)
       [[unroll]] for (uint j = 0; j < NJ; ++j) xv[k * 8 + j] = x_quad(xb + k * 32 + (j0 + j) * 4, xa);
+#if !defined(X_Q8)
     float xs[8];  // sums of x per 16 values (unit k, half h at k * 2 + h): the -32 offset of every value
     [[unroll]] for (uint i = 0; i < 8; ++i) xs[i] = 0.0;
     [[unroll]] for (uint k = 0; k < 4; ++k)
       [[unroll]] for (uint j = 0; j < NJ; ++j) xs[k * 2 + ((j0 + j) >> 2)] += dot(xv[k * 8 + j], vec4(1.0));
-#if defined(X_Q8)
+#else
     // LPI 1: unit k's 32 values as xq[k * 8 ..] with scale xd[k]; xsi: the sums of its rounded halves.
     uint xq[32];
     float xd[4];
