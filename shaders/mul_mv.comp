@@ -200,6 +200,16 @@ const uint kOnes = 0x01010101u;  // sdot4(q, kOnes): the sum of q's 4 bytes
 // OUT_ROWS.. are the up rows of slots 0..), and whether its output row exists.
 uint slot_row(uint row0, uint r) { return SWIGLU == 0 ? row0 + r : row0 + r % OUT_ROWS + (r < OUT_ROWS ? 0u : p.nrows); }
 bool slot_ok(uint row0, uint r) { return row0 + (SWIGLU == 0 ? r : r % OUT_ROWS) < p.nrows; }
+#if defined(X_Q8)
+const bool kLoadAllSlots = LOAD_ALL_SLOTS != 0;
+#else
+const bool kLoadAllSlots = false;
+#endif
+// Whether row slot r skips its loads (a slot past the matrix, unless every slot loads: LOAD_ALL_SLOTS), and
+// the row it reads: its own, or for a slot past the matrix that loads anyway the workgroup's first (its sum
+// is never stored).
+bool slot_skips(uint row0, uint r) { return !kLoadAllSlots && !slot_ok(row0, r); }
+uint slot_load_row(uint row0, uint r) { return kLoadAllSlots && !slot_ok(row0, r) ? row0 : slot_row(row0, r); }
 // swiglu.comp's f32 operations.
 float silu_mul(float g, float u) { return g / (1.0 + exp(-g)) * u; }
 // NORM_CARRY 2: 1 / rms of the producer's output, from the total its last workgroup wrote (one load at a
@@ -351,14 +361,8 @@ void main() {
     // 4 bits come from word 3 and the top 2 bits from words 1 and 2.
     const uint sh0 = ((2u * pr) & 3u) * 8u, sh1 = sh0 + 8u;
     [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
-#if defined(X_Q8)
-      const bool ok = slot_ok(row0, r);
-      if (LOAD_ALL_SLOTS == 0 && !ok) continue;
-      const uint bb = p.a_offset + (ok ? slot_row(row0, r) : row0) * p.row_stride + blk * BLOCK_U16;
-#else
-      if (!slot_ok(row0, r)) continue;
-      const uint bb = p.a_offset + slot_row(row0, r) * p.row_stride + blk * BLOCK_U16;
-#endif
+      if (slot_skips(row0, r)) continue;
+      const uint bb = p.a_offset + slot_load_row(row0, r) * p.row_stride + blk * BLOCK_U16;
       // The block's first 16 bytes (d and dmin, scale/min bytes 0-3, 4-7, 8-11) and the pair's 32 quant bytes.
       uvec4 hd;
       uint qw[8];  // quant words j0 .. j0 + NJ - 1 of the pair
@@ -447,14 +451,8 @@ void main() {
     }
 #endif
     [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
-#if defined(X_Q8)
-      const bool ok = slot_ok(row0, r);
-      if (LOAD_ALL_SLOTS == 0 && !ok) continue;
-      const uint bb = p.a_offset + (ok ? slot_row(row0, r) : row0) * p.row_stride + blk * BLOCK_U16;
-#else
-      if (!slot_ok(row0, r)) continue;
-      const uint bb = p.a_offset + slot_row(row0, r) * p.row_stride + blk * BLOCK_U16;
-#endif
+      if (slot_skips(row0, r)) continue;
+      const uint bb = p.a_offset + slot_load_row(row0, r) * p.row_stride + blk * BLOCK_U16;
 #if !defined(A_INT64)
       const bool odd = (bb & 1u) != 0;  // the block starts 2 bytes into a 32-bit word
 #endif
@@ -556,14 +554,8 @@ void main() {
       }
 #endif
       [[unroll]] for (uint r = 0; r < NUM_ROWS; ++r) {
-#if defined(X_Q8)
-        const bool ok = slot_ok(row0, r);
-        if (LOAD_ALL_SLOTS == 0 && !ok) continue;
-        const uint w0 = (p.a_offset + (ok ? slot_row(row0, r) : row0) * p.row_stride + g * 2 * BLOCK_U16) >> 1;
-#else
-        if (!slot_ok(row0, r)) continue;
-        const uint w0 = (p.a_offset + slot_row(row0, r) * p.row_stride + g * 2 * BLOCK_U16) >> 1;
-#endif
+        if (slot_skips(row0, r)) continue;
+        const uint w0 = (p.a_offset + slot_load_row(row0, r) * p.row_stride + g * 2 * BLOCK_U16) >> 1;
         uint w[17];  // at LPI 1 the whole pair; else word 0, 8 (the scales) and this invocation's rounds
         if (LPI == 1) {
           [[unroll]] for (uint i = 0; i < 17; ++i) w[i] = data_a32[w0 + i];

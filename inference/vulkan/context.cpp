@@ -166,13 +166,6 @@ std::vector<MemoryHeap> read_heaps(VkPhysicalDevice pd, bool budget_known, VkPhy
 
 namespace {
 
-// Puts a Vulkan structure at the front of a pNext chain (of a properties or features query).
-template <typename Head, typename T>
-void chain_front(Head& head, T& s) {
-  s.pNext = head.pNext;
-  head.pNext = &s;
-}
-
 DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   DeviceInfo info;
   info.index = index;

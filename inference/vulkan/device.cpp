@@ -70,8 +70,7 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   if (self->info_.subgroup_size_control || self->info_.compute_full_subgroups) {
     size_control.subgroupSizeControl = self->info_.subgroup_size_control;
     size_control.computeFullSubgroups = self->info_.compute_full_subgroups;
-    size_control.pNext = feats.pNext;
-    feats.pNext = &size_control;
+    chain_front(feats, size_control);
     extensions.push_back(VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
   }
 
@@ -80,8 +79,7 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   self->integer_dot_ = self->info_.integer_dot_usable;
   if (self->integer_dot_) {
     idot.shaderIntegerDotProduct = VK_TRUE;
-    idot.pNext = feats.pNext;
-    feats.pNext = &idot;
+    chain_front(feats, idot);
     extensions.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
   }
 
@@ -97,8 +95,7 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   }
   if (self->pipeline_stats_) {
     exec.pipelineExecutableInfo = VK_TRUE;
-    exec.pNext = feats.pNext;
-    feats.pNext = &exec;
+    chain_front(feats, exec);
     extensions.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
   }
 
@@ -116,15 +113,13 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   if (self->memory_model_) {
     memory_model.vulkanMemoryModel = VK_TRUE;
     memory_model.vulkanMemoryModelDeviceScope = VK_TRUE;
-    memory_model.pNext = feats.pNext;
-    feats.pNext = &memory_model;
+    chain_front(feats, memory_model);
   }
   if (self->coopmat_) {
     coopmat.cooperativeMatrix = VK_TRUE;
     f16.shaderFloat16 = VK_TRUE;
-    coopmat.pNext = &f16;
-    f16.pNext = feats.pNext;
-    feats.pNext = &coopmat;
+    chain_front(feats, f16);
+    chain_front(feats, coopmat);
     extensions.push_back(VK_NV_COOPERATIVE_MATRIX_EXTENSION_NAME);
   }
 

@@ -16,6 +16,13 @@ Error vk_error(VkResult result, std::string_view what);
 // Bytes as "1.50 GiB" / "12.0 MiB" / "512 B", for messages.
 std::string format_bytes(uint64_t bytes);
 
+// Puts a Vulkan structure at the front of a pNext chain (of a query, or of a create info's features).
+template <typename Head, typename T>
+void chain_front(Head& head, T& s) {
+  s.pNext = head.pNext;
+  head.pNext = &s;
+}
+
 }  // namespace penser::vulkan
 
 // PENSER_VK_TRY(vkCall(...), "what it was doing"): returns vk_error(...) from the enclosing function.
