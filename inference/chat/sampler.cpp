@@ -197,7 +197,179 @@ void nucleus(const std::vector<float>& w, double sum, size_t top_k, double top_p
   }
 }
 
+// Orders tokens as the filters see them: the heavier first, ties by the lower id.
+struct Heavier {
+  const float* w;
+  bool operator()(uint32_t a, uint32_t b) const { return w[a] > w[b] || (w[a] == w[b] && a < b); }
+};
+
+// Top-k when k is small against the vocabulary: one pass that keeps the k heaviest so far (ties: the lower id,
+// which the pass meets first) in `buf`, letting in only tokens heavier than the k-th of them; every 8 tokens
+// compared at once, and the few that pass trimmed back to k now and then. Out: the k, heaviest first.
+// nucleus() without top-p ran its histograms over the whole vocabulary: ~0.9 ms a token at top-k 40 on
+// every shape of logits (penser-sampler-bench).
+void top_k_plain(const float* w, size_t n, size_t k, std::vector<uint32_t>& buf, size_t from, float& thr) {
+  const size_t cap = std::max<size_t>(2 * k, k + 256);
+  for (size_t i = from; i < n; ++i) {
+    if (!(w[i] > thr)) continue;
+    buf.push_back(static_cast<uint32_t>(i));
+    if (buf.size() >= cap) {
+      std::nth_element(buf.begin(), buf.begin() + static_cast<ptrdiff_t>(k - 1), buf.end(), Heavier{w});
+      buf.resize(k);
+      thr = w[buf[k - 1]];  // the lightest kept: a later token (a higher id) must be heavier to enter
+    }
+  }
+}
+
+#ifdef PENSER_X86_SIMD
+__attribute__((target("avx2"))) size_t top_k_avx2(const float* w, size_t n, size_t k, std::vector<uint32_t>& buf,
+                                                   float& thr) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    unsigned mask = static_cast<unsigned>(
+        _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(w + i), _mm256_set1_ps(thr), _CMP_GT_OQ)));
+    if (mask == 0) continue;
+    // The same tokens, in the same order, as the plain loop (it re-reads the threshold after each trim).
+    top_k_plain(w, i + 8, k, buf, i, thr);
+  }
+  return i;
+}
+#endif
+
+// The 8 partial sums of the two passes below, added as softmax_weights adds its own.
+double total(const Sums& s) { return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])); }
+
+// The weight of the tokens ahead of token t in the filters' order (heavier, or as heavy with a lower id), in
+// double as 8 partial sums s[j] over the tokens i = j mod 8 (the tail's into s[0]); plain and AVX2 code the
+// same operations in the same order, so the same bits.
+double ahead_plain(const float* w, size_t n, size_t t, size_t from, Sums& s) {
+  const float wt = w[t];
+  size_t i = from;
+  for (; i + 8 <= n; i += 8)
+    for (size_t j = 0; j < 8; ++j) {
+      const float x = w[i + j];
+      if (x > wt || (x == wt && i + j < t)) s[j] += x;
+    }
+  for (; i < n; ++i)
+    if (w[i] > wt || (w[i] == wt && i < t)) s[0] += w[i];
+  return total(s);
+}
+
+#ifdef PENSER_X86_SIMD
+__attribute__((target("avx2"))) size_t ahead_avx2(const float* w, size_t n, size_t t, Sums& s) {
+  const __m256 wt = _mm256_set1_ps(w[t]);
+  const __m256i tv = _mm256_set1_epi32(static_cast<int32_t>(t));
+  __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i eight = _mm256_set1_epi32(8);
+  __m256d s_lo = _mm256_setzero_pd(), s_hi = _mm256_setzero_pd();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8, idx = _mm256_add_epi32(idx, eight)) {
+    const __m256 x = _mm256_loadu_ps(w + i);
+    const __m256 before = _mm256_castsi256_ps(_mm256_cmpgt_epi32(tv, idx));  // i + j < t
+    const __m256 ahead = _mm256_or_ps(_mm256_cmp_ps(x, wt, _CMP_GT_OQ),
+                                      _mm256_and_ps(_mm256_cmp_ps(x, wt, _CMP_EQ_OQ), before));
+    const __m256 xa = _mm256_and_ps(x, ahead);  // +0 where not ahead: adding it changes no sum
+    s_lo = _mm256_add_pd(s_lo, _mm256_cvtps_pd(_mm256_castps256_ps128(xa)));
+    s_hi = _mm256_add_pd(s_hi, _mm256_cvtps_pd(_mm256_extractf128_ps(xa, 1)));
+  }
+  Sums v;
+  _mm256_storeu_pd(v.data(), s_lo);
+  _mm256_storeu_pd(v.data() + 4, s_hi);
+  for (size_t j = 0; j < 8; ++j) s[j] += v[j];
+  return i;
+}
+#endif
+
+// The first token whose running weight (ids ascending) passes u, 0 <= u < the weights' total: blocks of 64
+// tokens summed (8 partial sums, as above) until the block that holds it, then that block token by token. The
+// weights are non-negative, so a token of weight 0 is never the one. If rounding leaves u past the end, the
+// last token with any weight.
+constexpr size_t kDrawBlock = 64;
+
+void block_sums_plain(const float* w, size_t i, Sums& s) {
+  for (size_t k = 0; k < kDrawBlock; k += 8)
+    for (size_t j = 0; j < 8; ++j) s[j] += w[i + k + j];
+}
+
+#ifdef PENSER_X86_SIMD
+__attribute__((target("avx2"))) void block_sums_avx2(const float* w, size_t i, Sums& s) {
+  __m256d s_lo = _mm256_setzero_pd(), s_hi = _mm256_setzero_pd();
+  for (size_t k = 0; k < kDrawBlock; k += 8) {
+    const __m256 x = _mm256_loadu_ps(w + i + k);
+    s_lo = _mm256_add_pd(s_lo, _mm256_cvtps_pd(_mm256_castps256_ps128(x)));
+    s_hi = _mm256_add_pd(s_hi, _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
+  }
+  Sums v;
+  _mm256_storeu_pd(v.data(), s_lo);
+  _mm256_storeu_pd(v.data() + 4, s_hi);
+  for (size_t j = 0; j < 8; ++j) s[j] += v[j];
+}
+#endif
+
 }  // namespace
+
+size_t detail::draw_by_weight(std::span<const float> w, double u, bool simd) {
+  PENSER_ASSERT(!w.empty());
+#ifdef PENSER_X86_SIMD
+  static const bool avx2 = quant::detail::cpu_has_avx2_fma_f16c();
+  const bool vec = simd && avx2;
+#else
+  const bool vec = false;
+#endif
+  (void)simd;
+  const size_t n = w.size();
+  double cum = 0;
+  size_t i = 0;
+  for (; i + kDrawBlock <= n; i += kDrawBlock) {
+    Sums s{};
+#ifdef PENSER_X86_SIMD
+    if (vec) block_sums_avx2(w.data(), i, s);
+    else
+#endif
+      block_sums_plain(w.data(), i, s);
+    const double b = total(s);
+    if (u < cum + b) break;  // in this block
+    cum += b;
+  }
+  size_t last = n;  // the last token with weight seen
+  for (size_t j = i; j < n; ++j) {
+    if (w[j] == 0) continue;
+    cum += w[j];
+    last = j;
+    if (u < cum) return j;
+  }
+  if (last != n) return last;  // u past the end by rounding
+  for (size_t j = i; j-- > 0;)   // nothing with weight after the block: the last token that has any
+    if (w[j] != 0) return j;
+  return 0;
+}
+
+double detail::weight_ahead(std::span<const float> w, size_t t, bool simd) {
+  PENSER_ASSERT(t < w.size());
+  Sums s{};
+  size_t from = 0;
+#ifdef PENSER_X86_SIMD
+  static const bool avx2 = quant::detail::cpu_has_avx2_fma_f16c();
+  if (simd && avx2) from = ahead_avx2(w.data(), w.size(), t, s);
+#endif
+  (void)simd;
+  return ahead_plain(w.data(), w.size(), t, from, s);
+}
+
+void detail::heaviest(std::span<const float> w, size_t k, std::vector<uint32_t>& out, bool simd) {
+  PENSER_ASSERT(k >= 1 && k <= w.size());
+  out.clear();
+  float thr = -1.0f;  // every weight (>= 0) is heavier
+  size_t from = 0;
+#ifdef PENSER_X86_SIMD
+  static const bool avx2 = quant::detail::cpu_has_avx2_fma_f16c();
+  if (simd && avx2) from = top_k_avx2(w.data(), w.size(), k, out, thr);
+#endif
+  (void)simd;
+  top_k_plain(w.data(), w.size(), k, out, from, thr);
+  std::sort(out.begin(), out.end(), Heavier{w.data()});
+  if (out.size() > k) out.resize(k);
+}
 
 double detail::softmax_weights(std::span<const float> l, float max_l, float temperature, std::vector<float>& w,
                                bool simd) {
@@ -256,31 +428,47 @@ std::vector<Candidate> Sampler::distribution(std::span<const float> logits,
   return c;
 }
 
+double Sampler::weigh(std::span<const float> logits, std::span<const tokenizer::Token> recent) const {
+  const std::span<const float> l = penalised(logits, recent, s_, scratch_.penalised);
+  return weights(l, max_of(l), s_.temperature, scratch_.weights);
+}
+
 const std::vector<Candidate>& Sampler::kept(std::span<const float> logits,
                                             std::span<const tokenizer::Token> recent) const {
-  const std::span<const float> l = penalised(logits, recent, s_, scratch_.penalised);
-  const size_t n = l.size();
-  std::vector<float>& w = scratch_.weights;
-  const double sum = weights(l, max_of(l), s_.temperature, w);
+  return filtered(weigh(logits, recent));
+}
+
+const std::vector<Candidate>& Sampler::filtered(double sum) const {
+  const std::vector<float>& w = scratch_.weights;
+  const size_t n = w.size();
   const size_t top_k = s_.top_k > 0 ? std::min(n, static_cast<size_t>(s_.top_k)) : n;
   const bool use_top_p = s_.top_p > 0.0f && s_.top_p < 1.0f;
   std::vector<Candidate>& c = scratch_.kept;
-  if (use_top_p && top_k < n) {
-    // Top-k, then top-p over the k renormalised (as transformers and llama.cpp chain them): the k most likely
-    // (k is small), in order, until their weight reaches p times the k's.
-    nucleus(w, sum, top_k, 1.0, scratch_.part, scratch_.next, c);
-    std::sort(c.begin(), c.end(), [](const Candidate& a, const Candidate& b) {
-      return a.p > b.p || (a.p == b.p && a.id < b.id);
-    });
-    double mass_k = 0;
-    for (const Candidate& x : c) mass_k += x.p;
-    const double target = s_.top_p * mass_k;
-    double mass = 0;
-    size_t keep = 0;
-    while (keep < c.size() && (keep == 0 || mass < target)) mass += c[keep++].p;
-    c.resize(keep);
-  } else if (use_top_p || top_k < n) {
-    nucleus(w, sum, top_k, use_top_p ? s_.top_p : 1.0, scratch_.part, scratch_.next, c);
+  if (top_k < n) {
+    // Top-k (then top-p over the k renormalised, as transformers and llama.cpp chain them): the k most
+    // likely, in order; a pass that keeps the heaviest so far where k is small against the vocabulary
+    // (the app allows up to 1000), else the histograms.
+    if (top_k <= n / 4) {
+      detail::heaviest(w, top_k, scratch_.part, /*simd=*/true);
+      c.clear();
+      for (uint32_t i : scratch_.part) c.push_back({static_cast<tokenizer::Token>(i), w[i]});
+    } else {
+      nucleus(w, sum, top_k, 1.0, scratch_.part, scratch_.next, c);
+      std::sort(c.begin(), c.end(), [](const Candidate& a, const Candidate& b) {
+        return a.p > b.p || (a.p == b.p && a.id < b.id);
+      });
+    }
+    if (use_top_p) {  // until their weight reaches p times the k's
+      double mass_k = 0;
+      for (const Candidate& x : c) mass_k += x.p;
+      const double target = s_.top_p * mass_k;
+      double mass = 0;
+      size_t keep = 0;
+      while (keep < c.size() && (keep == 0 || mass < target)) mass += c[keep++].p;
+      c.resize(keep);
+    }
+  } else if (use_top_p) {
+    nucleus(w, sum, top_k, s_.top_p, scratch_.part, scratch_.next, c);
   } else {  // no ordered filter: every token
     c.resize(n);
     for (size_t i = 0; i < n; ++i) c[i] = {static_cast<tokenizer::Token>(i), w[i]};
@@ -292,37 +480,43 @@ const std::vector<Candidate>& Sampler::kept(std::span<const float> logits,
 
 tokenizer::Token Sampler::sample(std::span<const float> logits, std::span<const tokenizer::Token> recent) {
   if (s_.temperature <= 0.0f) return distribution(logits, recent).front().id;
-  const bool needs_order = (s_.top_k > 0 && static_cast<size_t>(s_.top_k) < logits.size()) ||
-                           (s_.top_p > 0.0f && s_.top_p < 1.0f);
-  if (!needs_order) {
-    // No filter needs the tokens ranked, so draw straight from the softmax in id order.
-    const std::span<const float> l = penalised(logits, recent, s_, scratch_.penalised);
-    std::vector<float>& w = scratch_.weights;
-    double sum = weights(l, max_of(l), s_.temperature, w);
-    if (s_.min_p > 0.0f) {  // min-p: keep p >= min_p * p_max; the most likely token's weight is 1
-      for (float& x : w)
-        if (x < s_.min_p) x = 0;
-      sum = 0;
-      for (float x : w) sum += x;
+  double sum = weigh(logits, recent);
+  std::vector<float>& w = scratch_.weights;
+  const bool top_k = s_.top_k > 0 && static_cast<size_t>(s_.top_k) < w.size();
+  const bool top_p = s_.top_p > 0.0f && s_.top_p < 1.0f;
+  if (sum > 0 && std::isfinite(sum) && !top_k) {
+    if (!top_p) {
+      // No filter needs the tokens ranked, so draw straight from the softmax in id order.
+      if (s_.min_p > 0.0f) {  // min-p: keep p >= min_p * p_max; the most likely token's weight is 1
+        for (float& x : w)
+          if (x < s_.min_p) x = 0;
+        sum = 0;
+        for (float x : w) sum += x;
+      }
+      return static_cast<tokenizer::Token>(detail::draw_by_weight(w, uniform() * sum, /*simd=*/true));
     }
-    const double u = uniform() * sum;
-    double cum = 0;
-    size_t last = 0;
-    for (size_t i = 0; i < w.size(); ++i) {
-      if (w[i] == 0) continue;
-      cum += w[i];
-      last = i;
-      if (u < cum) return static_cast<tokenizer::Token>(i);
+    // Top-p by rejection: a draw from the whole softmax, kept if the token is in the nucleus (the weight of the
+    // tokens ahead of it is below p times the total) and passes min-p; else drawn again. A kept draw is
+    // distributed as the nucleus renormalised, exactly; a draw is kept with probability >= p (min-p aside).
+    // Two passes over the weights a round, where finding the nucleus itself (below) histograms it: 1.2-2.3 ms
+    // a token when the logits are flat, as a random-weights model's are (penser-sampler-bench). After
+    // kRounds misses (a low p, or a min-p that drops most of the nucleus's weight) the nucleus is found after
+    // all; that is the same distribution, so the draws stay exact.
+    constexpr int kRounds = 6;
+    const double target = s_.top_p * sum;
+    for (int round = 0; round < kRounds; ++round) {
+      const size_t t = detail::draw_by_weight(w, uniform() * sum, /*simd=*/true);
+      if (w[t] < s_.min_p) continue;
+      if (detail::weight_ahead(w, t, /*simd=*/true) < target) return static_cast<tokenizer::Token>(t);
     }
-    return static_cast<tokenizer::Token>(last);  // rounding: u landed past the last cumulative sum
   }
-  // The kept tokens in the order nucleus() leaves them (a fixed order: the draw is the same for a seed); the
+  // The kept tokens in the order filtered() leaves them (a fixed order: the draw is the same for a seed); the
   // distribution is distribution()'s, without sorting what may be ~100k tokens when the model is unsure.
-  const std::vector<Candidate>& c = kept(logits, recent);
+  const std::vector<Candidate>& c = filtered(sum);
   if (c.size() == 1) return c.front().id;
-  double sum = 0;
-  for (const Candidate& x : c) sum += x.p;
-  const double u = uniform() * sum;
+  double kept_sum = 0;
+  for (const Candidate& x : c) kept_sum += x.p;
+  const double u = uniform() * kept_sum;
   double cum = 0;
   for (const Candidate& x : c) {
     cum += x.p;

@@ -48,9 +48,12 @@ class Sampler {
 
  private:
   double uniform();  // [0, 1)
-  // The tokens the filters keep (temperature > 0) with their softmax weights (the most likely token's 1), in
-  // a fixed order but not sorted; in scratch_.kept.
+  // The softmax weights of the penalised logits in scratch_.weights (the most likely token's 1); their sum.
+  double weigh(std::span<const float> logits, std::span<const tokenizer::Token> recent) const;
+  // The tokens the filters keep (temperature > 0) with their softmax weights, in a fixed order but not
+  // sorted; in scratch_.kept. filtered(): the same from weigh()'s weights and sum.
   const std::vector<Candidate>& kept(std::span<const float> logits, std::span<const tokenizer::Token> recent) const;
+  const std::vector<Candidate>& filtered(double sum) const;
 
   SamplerSettings s_;
   uint64_t seed_;
@@ -71,6 +74,14 @@ namespace detail {
 // give the same bits. Tests compare the two and a double-precision softmax.
 double softmax_weights(std::span<const float> logits, float max_logit, float temperature, std::vector<float>& w,
                        bool simd);
+// The token a draw of u lands on, 0 <= u < the weights' total: the first whose running weight (ids ascending)
+// passes u (a token of weight 0 never is). Summed a block at a time, in double.
+size_t draw_by_weight(std::span<const float> w, double u, bool simd);
+// The weight of the tokens ahead of token t in the filters' order (heavier, or as heavy with a lower id):
+// top-p keeps t when this is below p times the total. In double.
+double weight_ahead(std::span<const float> w, size_t t, bool simd);
+// The k heaviest tokens (ties: the lower id first), heaviest first, in `out`.
+void heaviest(std::span<const float> w, size_t k, std::vector<uint32_t>& out, bool simd);
 }  // namespace detail
 
 }  // namespace penser::chat

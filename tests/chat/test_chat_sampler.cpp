@@ -345,6 +345,84 @@ class TestChatSampler : public QObject {
     }
   }
 
+  // Top-p is drawn by rejection (a draw from the whole softmax, kept when the token is in the nucleus) and, after
+  // a few misses in a row, from the nucleus found outright. Here min-p keeps only 10% of the weight, so about
+  // half the draws take each way; the frequencies must be the kept set's either way.
+  void top_p_by_rejection_and_its_fallback() {
+    std::vector<double> p = {0.06, 0.04};
+    for (int i = 0; i < 900; ++i) p.push_back(0.001);
+    SamplerSettings st = plain(16);
+    st.top_p = 0.99f;  // nearly everything
+    st.min_p = 0.5f;   // weight >= 0.5 of the best: tokens 0 and 1 (0.04 / 0.06 = 0.67)
+    Sampler s(st);
+    const int n = 40000;
+    std::vector<double> expected(p.size(), 0.0);
+    expected[0] = 0.6;
+    expected[1] = 0.4;
+    check_frequencies(draw(s, logits_for(p), n), expected, n);
+    // Top-p alone on the same logits: the nucleus by a full sort, frequencies proportional inside it.
+    st.min_p = 0.0f;
+    st.top_p = 0.4995f;  // 0.06 + 0.04 + 400 x 0.001 reaches it: tokens 0, 1 and the 400 lowest ids after them
+    Sampler t(st);
+    std::vector<int> counts = draw(t, logits_for(p), n);
+    std::vector<double> nucleus(p.size(), 0.0);
+    for (size_t i = 0; i < 402; ++i) nucleus[i] = p[i] / 0.5;
+    check_frequencies(counts, nucleus, n);
+    for (size_t i = 402; i < p.size(); ++i) QCOMPARE(counts[i], 0);
+  }
+
+  // The passes the draw is made of, against brute force, the AVX2 code against the plain code (the same bits),
+  // on a full-size vocabulary with zeros, exact ties and a tail that is not a multiple of 8 or of 64.
+  void draw_passes_match_brute_force() {
+    const size_t n = 151936 + 13;
+    std::mt19937 rng(31);
+    std::vector<float> l(n);
+    for (float& x : l) x = std::round(std::normal_distribution<float>(0, 2)(rng) * 4) / 4;  // ties
+    for (size_t i = 0; i < n; i += 97) l[i] = -std::numeric_limits<float>::infinity();  // weight 0
+    std::vector<float> w;
+    const float mx = *std::max_element(l.begin(), l.end());
+    const double sum = chat::detail::softmax_weights(l, mx, 0.6f, w, true);
+    std::vector<double> cum(n + 1, 0.0);
+    for (size_t i = 0; i < n; ++i) cum[i + 1] = cum[i] + w[i];
+    QVERIFY(std::abs(cum[n] - sum) <= 1e-12 * sum);
+    // A draw landing in the middle of token i's share gives i; the ends of the range give the first and the
+    // last token with weight.
+    for (int k = 0; k < 2000; ++k) {
+      const size_t i = std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+      if (w[i] == 0) continue;
+      const double u = cum[i] + 0.5 * w[i];
+      const size_t got = chat::detail::draw_by_weight(w, u, true);
+      QCOMPARE(got, i);
+      QCOMPARE(chat::detail::draw_by_weight(w, u, false), got);
+    }
+    QCOMPARE(chat::detail::draw_by_weight(w, 0.0, true), size_t(1));  // token 0 weighs nothing
+    size_t last = n - 1;
+    while (w[last] == 0) --last;
+    QCOMPARE(chat::detail::draw_by_weight(w, sum * (1 - 1e-17) + sum, true), last);  // past the end
+    // The weight ahead of a token in the filters' order (heavier, or as heavy with a lower id).
+    for (int k = 0; k < 40; ++k) {
+      const size_t t = std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+      double ref = 0;
+      for (size_t i = 0; i < n; ++i)
+        if (w[i] > w[t] || (w[i] == w[t] && i < t)) ref += w[i];
+      const double a = chat::detail::weight_ahead(w, t, true), b = chat::detail::weight_ahead(w, t, false);
+      QCOMPARE(a, b);
+      QVERIFY2(std::abs(a - ref) <= 1e-12 * sum, qPrintable(QString("token %1: %2 against %3").arg(t).arg(a).arg(ref)));
+    }
+    // The k heaviest: the prefix of a full sort, with the vector code and without.
+    std::vector<uint32_t> idx(n);
+    std::iota(idx.begin(), idx.end(), 0u);
+    std::sort(idx.begin(), idx.end(), [&](uint32_t a, uint32_t b) { return w[a] > w[b] || (w[a] == w[b] && a < b); });
+    for (size_t k : {size_t(1), size_t(40), size_t(1000), size_t(20000)}) {
+      std::vector<uint32_t> a, b;
+      chat::detail::heaviest(w, k, a, true);
+      chat::detail::heaviest(w, k, b, false);
+      QCOMPARE(a, b);
+      QVERIFY(std::equal(a.begin(), a.end(), idx.begin()));
+      QCOMPARE(a.size(), k);
+    }
+  }
+
   // NaN logits (a broken model) are never drawn, and do not stop the others from being drawn.
   void nan_logits_are_never_drawn() {
     std::vector<float> l = {0.0f, std::numeric_limits<float>::quiet_NaN(), 1.0f, 0.5f};
