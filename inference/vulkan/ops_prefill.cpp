@@ -137,7 +137,7 @@ Result<const Pipeline*> Ops::pipeline_wg(const std::string& shader, uint32_t n_b
   auto it = pipelines_.find(key);
   if (it != pipelines_.end()) return it->second.get();
   PipelineDesc desc{shader, n_bindings, written, push_size, spec, wg, uniform, texel};
-  PENSER_ASSIGN_OR_RETURN(auto p, Pipeline::create(*device_, desc));
+  PENSER_ASSIGN_OR_RETURN(auto p, Pipeline::create_async(*device_, desc));  // waited for by Recorder::end
   const Pipeline* raw = p.get();
   pipelines_.emplace(key, std::move(p));
   return raw;

@@ -2,9 +2,40 @@
 
 #include "inference/vulkan/shaders.h"
 
+#include <algorithm>
+#include <semaphore>
+#include <thread>
+
 namespace penser::vulkan {
 
+namespace {
+// Compiles at once in the process, at most: one per hardware thread (a load's pipelines on 2 cores: 2).
+std::counting_semaphore<>& compile_slots() {
+  static std::counting_semaphore<> slots(std::max<std::ptrdiff_t>(1, std::thread::hardware_concurrency()));
+  return slots;
+}
+}  // namespace
+
+struct Pipeline::Compile {
+  std::vector<VkSpecializationMapEntry> entries;
+  VkSpecializationInfo si{};
+  VkPipelineShaderStageRequiredSubgroupSizeCreateInfoEXT required{
+      VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO_EXT};
+  VkComputePipelineCreateInfo ci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+  bool statistics = false;
+};
+
 Result<std::unique_ptr<Pipeline>> Pipeline::create(Device& device, const PipelineDesc& desc) {
+  PENSER_ASSIGN_OR_RETURN(auto p, make(device, desc, false));
+  PENSER_TRY(p->wait());
+  return p;
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::create_async(Device& device, const PipelineDesc& desc) {
+  return make(device, desc, true);
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::make(Device& device, const PipelineDesc& desc, bool async) {
   const EmbeddedShader* shader = find_shader(desc.shader);
   PENSER_ASSERT(shader != nullptr);  // every name the ops use is compiled by shaders/CMakeLists.txt
   PENSER_ASSERT(desc.push_size % 4 == 0 && desc.push_size <= 128);
@@ -40,20 +71,21 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(Device& device, const Pipelin
   sm.pCode = shader->words;
   PENSER_VK_TRY(vkCreateShaderModule(dev, &sm, nullptr, &self->module_), fmt::format("loading shader {}", desc.shader));
 
-  std::vector<VkSpecializationMapEntry> entries(desc.spec.size());
-  for (uint32_t i = 0; i < desc.spec.size(); ++i) entries[i] = {i, i * 4, 4};
-  VkSpecializationInfo si{};
-  si.mapEntryCount = uint32_t(entries.size());
-  si.pMapEntries = entries.data();
-  si.dataSize = desc.spec.size() * 4;
-  si.pData = desc.spec.data();
+  self->compile_ = std::make_unique<Compile>();
+  Compile& c = *self->compile_;
+  c.entries.resize(self->desc_.spec.size());
+  for (uint32_t i = 0; i < self->desc_.spec.size(); ++i) c.entries[i] = {i, i * 4, 4};
+  c.si.mapEntryCount = uint32_t(c.entries.size());
+  c.si.pMapEntries = c.entries.data();
+  c.si.dataSize = self->desc_.spec.size() * 4;
+  c.si.pData = self->desc_.spec.data();
 
-  VkComputePipelineCreateInfo ci{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+  VkComputePipelineCreateInfo& ci = c.ci;
   ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
   ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
   ci.stage.module = self->module_;
   ci.stage.pName = "main";
-  ci.stage.pSpecializationInfo = desc.spec.empty() ? nullptr : &si;
+  ci.stage.pSpecializationInfo = self->desc_.spec.empty() ? nullptr : &c.si;
   // Every pipeline gets the device's subgroup width pinned, not only those whose shaders depend on it
   // (the grouped attention's lane mapping; `wg_sum` is correct at any width): the width the host sized
   // things by is then the width that runs. The limits: a workgroup of at most maxComputeWorkgroupSubgroups
@@ -61,11 +93,9 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(Device& device, const Pipelin
   const DeviceInfo& info = device.info();
   const SubgroupPlan& plan = device.subgroups();
   const uint32_t x = desc.local_size_x;
-  VkPipelineShaderStageRequiredSubgroupSizeCreateInfoEXT required{
-      VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO_EXT};
   if (plan.pinned && x > 0 && x <= uint64_t(info.max_compute_workgroup_subgroups) * plan.size) {
-    required.requiredSubgroupSize = plan.size;
-    ci.stage.pNext = &required;
+    c.required.requiredSubgroupSize = plan.size;
+    ci.stage.pNext = &c.required;
     self->required_subgroup_size_ = plan.size;
   }
   // Without a pin, full subgroups need a multiple of the largest width the driver may pick.
@@ -75,11 +105,43 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(Device& device, const Pipelin
     self->full_subgroups_ = true;
   }
   ci.layout = self->layout_;
-  if (device.pipeline_statistics()) ci.flags |= VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
-  PENSER_VK_TRY(vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &ci, nullptr, &self->pipeline_),
-                fmt::format("compiling compute pipeline {}", desc.shader));
-  if (device.pipeline_statistics()) self->read_statistics();
+  c.statistics = device.pipeline_statistics();
+  if (c.statistics) ci.flags |= VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
+  if (!async) {
+    self->compile();
+    return self;
+  }
+  // vkCreateComputePipelines may be called from any thread (only a pipeline cache, none here, needs
+  // external synchronisation). The thread waits for a slot, so a load's dozen compiles do not take more
+  // cores than there are.
+  Pipeline* p = self.get();
+  self->done_ = std::async(std::launch::async, [p] {
+    compile_slots().acquire();
+    p->compile();
+    compile_slots().release();
+  });
   return self;
+}
+
+void Pipeline::compile() {
+  result_ = vkCreateComputePipelines(device_->handle(), VK_NULL_HANDLE, 1, &compile_->ci, nullptr, &pipeline_);
+  if (result_ == VK_SUCCESS && compile_->statistics) read_statistics();
+}
+
+Status Pipeline::wait() const {
+  if (done_.valid()) done_.get();  // the compile's writes happen before get() returns
+  if (result_ != VK_SUCCESS) return vk_error(result_, fmt::format("compiling compute pipeline {}", desc_.shader));
+  return {};
+}
+
+VkPipeline Pipeline::handle() const {
+  PENSER_ASSERT(!done_.valid() && pipeline_ != VK_NULL_HANDLE);  // wait() first
+  return pipeline_;
+}
+
+const std::vector<std::string>& Pipeline::statistics() const {
+  (void)wait();
+  return statistics_;
 }
 
 // VK_KHR_pipeline_executable_properties: each executable's statistics as "name value" pairs, printed with
@@ -121,6 +183,7 @@ void Pipeline::read_statistics() {
 }
 
 Pipeline::~Pipeline() {
+  if (done_.valid()) done_.wait();
   VkDevice dev = device_ ? device_->handle() : VK_NULL_HANDLE;
   if (pipeline_) vkDestroyPipeline(dev, pipeline_, nullptr);
   if (module_) vkDestroyShaderModule(dev, module_, nullptr);

@@ -2,6 +2,7 @@
 // storage buffers but for those `uniform` names), its push-constant size, and its specialization constants (ids 0..n-1, all 32-bit).
 #pragma once
 
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,13 +24,21 @@ struct PipelineDesc {
 
 class Pipeline {
  public:
+  // Compiled when it returns.
   static Result<std::unique_ptr<Pipeline>> create(Device& device, const PipelineDesc& desc);
-  ~Pipeline();
+  // Compiling on a thread of its own when it returns (at most one per hardware thread compile at once in the
+  // process): a recording asks for all of its pipelines before it waits for any (Recorder::end), so a load's
+  // pipelines compile in parallel. Lavapipe compiles a big product module in 130-150 ms; a driver without a
+  // warm cache of its own (a first load, a new model's shapes, MoltenVK's Metal compile) takes as long.
+  static Result<std::unique_ptr<Pipeline>> create_async(Device& device, const PipelineDesc& desc);
+  ~Pipeline();  // waits for the compile
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
+  // Until compiled; the compile's error, if any (every later call says the same).
+  Status wait() const;
   const PipelineDesc& desc() const { return desc_; }
-  VkPipeline handle() const { return pipeline_; }
+  VkPipeline handle() const;  // after a successful wait()
   VkPipelineLayout layout() const { return layout_; }
   VkDescriptorSetLayout set_layout() const { return set_layout_; }
   // The subgroup width the pipeline was created to require (0: the driver's default) and whether it
@@ -39,11 +48,17 @@ class Pipeline {
   // The compiler's statistics, one line per executable ("<name>: Register Count 64, ..."), where the
   // device captures them (Device::pipeline_statistics; each is also printed to stderr when the pipeline is
   // made); empty elsewhere.
-  const std::vector<std::string>& statistics() const { return statistics_; }
+  const std::vector<std::string>& statistics() const;  // waits for the compile
 
  private:
   Pipeline() = default;
+  static Result<std::unique_ptr<Pipeline>> make(Device& device, const PipelineDesc& desc, bool async);
+  void compile();  // on the compiling thread: pipeline_, result_, statistics_
   void read_statistics();
+  struct Compile;                    // what vkCreateComputePipelines reads, alive until it returns
+  std::unique_ptr<Compile> compile_;
+  mutable std::future<void> done_;   // valid while compiling asynchronously
+  VkResult result_ = VK_SUCCESS;
   Device* device_ = nullptr;
   PipelineDesc desc_;
   VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;

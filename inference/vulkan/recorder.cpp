@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace penser::vulkan {
 
@@ -64,6 +65,7 @@ Status Recorder::begin(std::span<const Copy> copies) {
   vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
   pending_.clear();
+  commands_.clear();
   dispatches_ = barriers_ = 0;
   recording_ = true;
   ended_ = false;
@@ -107,11 +109,6 @@ std::vector<Recorder::DispatchTime> Recorder::take_times(uint32_t* submissions) 
 }
 
 void Recorder::barrier() {
-  VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-  mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT;
-  mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
-  vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb, 0,
-                       nullptr, 0, nullptr);
   pending_.clear();
   ++barriers_;
 }
@@ -207,15 +204,13 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
     pending_.push_back({b.buffer->handle(), b.offset, b.offset + b.range, bool((d.written >> i) & 1)});
   }
 
-  vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.handle());
-  vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout(), 0, 1, &set, 0, nullptr);
-  if (push_size) vkCmdPushConstants(cmd_, pipeline.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size, push);
-  vkCmdDispatch(cmd_, gx, gy, gz);
+  // Into the command buffer at end(), when every pipeline of the recording has been asked for and may
+  // compile in parallel (Pipeline::create_async).
+  Command c{&pipeline, set, {}, push_size, gx, gy, gz, hazard};
+  if (push_size) std::memcpy(c.push.data(), push, push_size);
+  commands_.push_back(c);
   ++dispatches_;
-  if (query_pool_) {
-    vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, query_pool_, dispatches_);
-    times_.push_back({d.shader, next_label_, next_bytes_, 0.0, next_flops_});
-  }
+  if (query_pool_) times_.push_back({d.shader, next_label_, next_bytes_, 0.0, next_flops_});
   next_label_.clear();
   next_bytes_ = 0;
   next_flops_ = 0;
@@ -224,6 +219,25 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
 
 Status Recorder::end() {
   PENSER_ASSERT(recording_ && !ended_);
+  uint32_t n = 0;
+  for (const Command& c : commands_) {
+    PENSER_TRY(c.pipeline->wait());  // its compile's error, if it failed
+    if (c.barrier) {
+      VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+      mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT;
+      mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+      vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb,
+                           0, nullptr, 0, nullptr);
+    }
+    const Pipeline& p = *c.pipeline;
+    vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.handle());
+    vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout(), 0, 1, &c.set, 0, nullptr);
+    if (c.push_size) vkCmdPushConstants(cmd_, p.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, c.push_size, c.push.data());
+    vkCmdDispatch(cmd_, c.gx, c.gy, c.gz);
+    ++n;
+    if (query_pool_) vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, query_pool_, n);
+  }
+  commands_.clear();
   // Results become visible to the host (read-back after the fence) and to transfers.
   VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;

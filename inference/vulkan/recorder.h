@@ -3,6 +3,7 @@
 // be submitted once or many times (a pre-recorded decode step whose inputs change in device memory).
 #pragma once
 
+#include <array>
 #include <initializer_list>
 #include <memory>
 #include <span>
@@ -47,6 +48,8 @@ class Recorder {
     return dispatch(pipeline, std::span<const BufferRange>(bindings.begin(), bindings.size()), &push,
                     uint32_t(sizeof(Push)), groups_x, groups_y, groups_z);
   }
+  // Puts the recorded dispatches into the command buffer, each after its pipeline's compile (an error there
+  // is end()'s).
   Status end();
   Status submit_and_wait(std::string_view what = "GPU work");  // after end(); may be repeated
 
@@ -78,8 +81,16 @@ class Recorder {
     uint64_t begin, end;
     bool written;
   };
+  // A dispatch as recorded, put into the command buffer by end(): its pipeline may still be compiling.
+  struct Command {
+    const Pipeline* pipeline;
+    VkDescriptorSet set;
+    std::array<uint8_t, 128> push;
+    uint32_t push_size, gx, gy, gz;
+    bool barrier;  // a barrier before it
+  };
   Recorder() = default;
-  void barrier();
+  void barrier();  // before the next dispatch
 
   Device* device_ = nullptr;
   VkCommandPool pool_ = VK_NULL_HANDLE;
@@ -87,6 +98,7 @@ class Recorder {
   VkDescriptorPool descriptors_ = VK_NULL_HANDLE;
   uint32_t max_dispatches_ = 0;
   std::vector<Access> pending_;
+  std::vector<Command> commands_;
   std::vector<VkBufferView> views_;  // texel bindings' views, alive until the next begin()
   uint32_t dispatches_ = 0, barriers_ = 0;
   bool recording_ = false, ended_ = false;
