@@ -107,8 +107,10 @@ class Device {
   uint64_t hang_timeout_ns() const { return info_.is_cpu() ? 600'000'000'000ull : 60'000'000'000ull; }
 
   // One-shot commands on the device's own pool (uploads through staging): begin, record in `fill`, submit, wait.
+  // From any thread (a load writes the weights on one thread while another records the decode step).
   template <typename F>
   Status run_once(std::string_view what, F&& fill) {
+    std::lock_guard lock(once_mutex_);  // the pool's
     PENSER_ASSIGN_OR_RETURN(VkCommandBuffer cmd, begin_once());
     fill(cmd);
     return end_once(cmd, what);
@@ -168,6 +170,7 @@ class Device {
   VkCommandPool once_pool_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
   std::mutex submit_mutex_;
+  std::mutex once_mutex_;  // once_pool_ (run_once)
   enum class Loss { None, Reset, Hung };
   std::atomic<Loss> lost_{Loss::None};
   uint64_t submissions_ = 0;          // under submit_mutex_

@@ -865,6 +865,34 @@ class TestVulkanEvaluator : public QObject {
     }
   }
 
+  // The weights are written on a thread of their own while the decode step is recorded (its pipelines
+  // compiling meanwhile). Through staging every write is a submission: a device lost in the middle of them
+  // fails the load with the loss named, from either thread, and nothing hangs or crashes; the next load on a
+  // sound device works.
+  void device_lost_while_the_weights_upload() {
+    auto m = synth_model(tiny_spec(Arch::Qwen2, Type::Q4_K, false, true), "lost_upload.gguf");
+    VKT_OK(m);
+    vulkan::EvaluatorOptions opt{.n_ctx = 32, .device = vkt::device_override(), .validation = true, .n_batch = 4,
+                                 .unmapped_device_memory = true};
+    auto sound = vulkan::create_evaluator(**m, opt);
+    VKT_OK(sound);
+    auto dev = vulkan::device_for_tests(**sound);
+    VKT_OK(dev);
+    const uint64_t load = (*dev)->submissions();  // the load's: poisoning, vectors, then the matrices' writes
+    QVERIFY2(load > 8, fmt::format("{} submissions", load).c_str());
+    for (uint64_t after : {uint64_t(0), load / 2, load - 2, load - 1}) {
+      qputenv("PENSER_VK_TEST_LOSE_AFTER", QByteArray::number(qulonglong(after)));
+      auto ev = vulkan::create_evaluator(**m, opt);
+      qunsetenv("PENSER_VK_TEST_LOSE_AFTER");
+      QVERIFY2(!ev, fmt::format("lost after {} of the load's {} submissions: loaded", after, load).c_str());
+      const std::string msg = ev.error().message;
+      qDebug("lost after %llu of %llu: %s", qulonglong(after), qulonglong(load), msg.c_str());
+      QVERIFY2(msg.find("VK_ERROR_DEVICE_LOST") != std::string::npos, msg.c_str());
+    }
+    std::vector<float> logits((*m)->hparams().n_vocab);
+    VKT_OK((*sound)->eval(std::vector<tokenizer::Token>{1, 2, 3}, logits));
+  }
+
   // A submission that timed out and still runs when the evaluator goes (Device::settle false; pretended
   // here, lavapipe cannot hang on cue): nothing made on the device is freed under it. Every buffer the
   // evaluator holds (weights, cache, activations, the prompt path's, split-K's partials) stays allocated;
