@@ -16,8 +16,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <atomic>
 #include <functional>
 #include <future>
+#include <mutex>
+#include <thread>
 #include <optional>
 #include <random>
 #include <string>
@@ -444,9 +447,26 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
   // The weight matrices' bytes, queued by upload_rows(): into their buffers, in order. From any thread; the
   // tensors' memory (the model's mapping) and the buffers outlive it.
   Status fill() {
-    for (const auto& job : fills_) PENSER_TRY(job());
+    const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    std::atomic<size_t> next{0};
+    std::mutex m;
+    Status first;  // the first error, under m
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < fills_.size();) {
+        Status s = fills_[i]();
+        if (!s) {
+          std::lock_guard lock(m);
+          if (first) first = std::move(s);
+          next = fills_.size();  // the others stop after their current job
+        }
+      }
+    };
+    std::vector<std::thread> helpers;
+    for (unsigned t = 1; t < n; ++t) helpers.emplace_back(work);
+    work();
+    for (std::thread& t : helpers) t.join();
     fills_.clear();
-    return {};
+    return first;
   }
 
   Result<std::unique_ptr<Buffer>> scratch(uint64_t floats, const char* what) {
