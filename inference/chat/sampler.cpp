@@ -94,6 +94,18 @@ void weights_plain(const float* l, float* w, size_t n, float max_l, float k, Sum
 }
 
 #ifdef PENSER_X86_SIMD
+// Partial sums in double, as the plain code keeps them: lo holds s[0..3], hi s[4..7]; 8 floats x[j] go to s[j].
+__attribute__((target("avx2"))) inline void add8(__m256d& lo, __m256d& hi, __m256 x) {
+  lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(x)));
+  hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
+}
+__attribute__((target("avx2"))) inline void add_sums(Sums& s, __m256d lo, __m256d hi) {
+  Sums v;
+  _mm256_storeu_pd(v.data(), lo);
+  _mm256_storeu_pd(v.data() + 4, hi);
+  for (size_t j = 0; j < 8; ++j) s[j] += v[j];
+}
+
 __attribute__((target("avx2"))) void weights_avx2(const float* l, float* w, size_t n, float max_l, float k, Sums& s) {
   const __m256 vmax = _mm256_set1_ps(max_l), vk = _mm256_set1_ps(k), lo = _mm256_set1_ps(-100.0f);
   const __m256 one = _mm256_set1_ps(1.0f), ln2 = _mm256_set1_ps(kLn2);
@@ -114,13 +126,9 @@ __attribute__((target("avx2"))) void weights_avx2(const float* l, float* w, size
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(nr), _mm256_set1_epi32(127)), 23);
     const __m256 wv = _mm256_and_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(e)), keep);
     _mm256_storeu_ps(w + i, wv);
-    s_lo = _mm256_add_pd(s_lo, _mm256_cvtps_pd(_mm256_castps256_ps128(wv)));
-    s_hi = _mm256_add_pd(s_hi, _mm256_cvtps_pd(_mm256_extractf128_ps(wv, 1)));
+    add8(s_lo, s_hi, wv);
   }
-  Sums v;
-  _mm256_storeu_pd(v.data(), s_lo);
-  _mm256_storeu_pd(v.data() + 4, s_hi);
-  for (size_t j = 0; j < 8; ++j) s[j] += v[j];
+  add_sums(s, s_lo, s_hi);
   weights_plain(l + i, w + i, n - i, max_l, k, s);
 }
 #endif
@@ -268,14 +276,9 @@ __attribute__((target("avx2"))) size_t ahead_avx2(const float* w, size_t n, size
     const __m256 before = _mm256_castsi256_ps(_mm256_cmpgt_epi32(tv, idx));  // i + j < t
     const __m256 ahead = _mm256_or_ps(_mm256_cmp_ps(x, wt, _CMP_GT_OQ),
                                       _mm256_and_ps(_mm256_cmp_ps(x, wt, _CMP_EQ_OQ), before));
-    const __m256 xa = _mm256_and_ps(x, ahead);  // +0 where not ahead: adding it changes no sum
-    s_lo = _mm256_add_pd(s_lo, _mm256_cvtps_pd(_mm256_castps256_ps128(xa)));
-    s_hi = _mm256_add_pd(s_hi, _mm256_cvtps_pd(_mm256_extractf128_ps(xa, 1)));
+    add8(s_lo, s_hi, _mm256_and_ps(x, ahead));  // +0 where not ahead: adding it changes no sum
   }
-  Sums v;
-  _mm256_storeu_pd(v.data(), s_lo);
-  _mm256_storeu_pd(v.data() + 4, s_hi);
-  for (size_t j = 0; j < 8; ++j) s[j] += v[j];
+  add_sums(s, s_lo, s_hi);
   return i;
 }
 #endif
@@ -294,15 +297,8 @@ void block_sums_plain(const float* w, size_t i, Sums& s) {
 #ifdef PENSER_X86_SIMD
 __attribute__((target("avx2"))) void block_sums_avx2(const float* w, size_t i, Sums& s) {
   __m256d s_lo = _mm256_setzero_pd(), s_hi = _mm256_setzero_pd();
-  for (size_t k = 0; k < kDrawBlock; k += 8) {
-    const __m256 x = _mm256_loadu_ps(w + i + k);
-    s_lo = _mm256_add_pd(s_lo, _mm256_cvtps_pd(_mm256_castps256_ps128(x)));
-    s_hi = _mm256_add_pd(s_hi, _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
-  }
-  Sums v;
-  _mm256_storeu_pd(v.data(), s_lo);
-  _mm256_storeu_pd(v.data() + 4, s_hi);
-  for (size_t j = 0; j < 8; ++j) s[j] += v[j];
+  for (size_t k = 0; k < kDrawBlock; k += 8) add8(s_lo, s_hi, _mm256_loadu_ps(w + i + k));
+  add_sums(s, s_lo, s_hi);
 }
 #endif
 

@@ -60,22 +60,18 @@ int main(int argc, char** argv) {
     chat::SamplerSettings s;
   };
   std::vector<Setting> settings;
-  {
-    chat::SamplerSettings r1;  // temperature 0.6, top-p 0.95
-    settings.push_back({"R1 defaults (T 0.6, top-p 0.95)", r1});
-    chat::SamplerSettings p5 = r1;
-    p5.top_p = 0.5f;
-    settings.push_back({"T 0.6, top-p 0.5", p5});
-    chat::SamplerSettings all = r1;
-    all.top_p = 1.0f;
-    settings.push_back({"T 0.6, no filter", all});
-    chat::SamplerSettings mp = r1;
-    mp.min_p = 0.05f;
-    settings.push_back({"T 0.6, top-p 0.95, min-p 0.05", mp});
-    chat::SamplerSettings k = r1;
-    k.top_k = 40;
-    settings.push_back({"T 0.6, top-k 40, top-p 0.95", k});
-  }
+  auto add = [&](const char* name, float top_p, float min_p, int32_t top_k) {
+    chat::SamplerSettings st;  // temperature 0.6 (R1's)
+    st.top_p = top_p;
+    st.min_p = min_p;
+    st.top_k = top_k;
+    settings.push_back({name, st});
+  };
+  add("R1 defaults (T 0.6, top-p 0.95)", 0.95f, 0.0f, 0);
+  add("T 0.6, top-p 0.5", 0.5f, 0.0f, 0);
+  add("T 0.6, no filter", 1.0f, 0.0f, 0);
+  add("T 0.6, top-p 0.95, min-p 0.05", 0.95f, 0.05f, 0);
+  add("T 0.6, top-k 40, top-p 0.95", 0.95f, 0.0f, 40);
   std::printf("vocabulary %zu, %d rounds of %d draws; ms per draw: mean (fastest round); kept: distribution()'s size\n",
               n, rounds, draws);
   for (const Shape& sh : shapes(n)) {
