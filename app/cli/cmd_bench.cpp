@@ -292,7 +292,11 @@ void bench(const BenchOptions& o) {
   // On Vulkan: the device memory the run held against the estimate the fit check used before loading (and
   // the driver's own count where it has VK_EXT_memory_budget), so a GPU run shows whether the estimate holds.
   std::optional<vulkan::MemoryInUse> gpu_memory;
-  if (o.backend == "vulkan") gpu_memory = take(vulkan::memory_in_use(*ev));
+  std::optional<vulkan::LoadTimes> gpu_load;
+  if (o.backend == "vulkan") {
+    gpu_memory = take(vulkan::memory_in_use(*ev));
+    gpu_load = take(vulkan::load_times(*ev));
+  }
   // The ceiling for decode: on the CPU backend a plain read loop; on Vulkan the device's bandwidth probe
   // (`devices --bandwidth`: the fastest plain read of a large buffer), on the device the bench ran on.
   const bool vk_probe = o.memory_bandwidth && o.backend == "vulkan";
@@ -322,6 +326,9 @@ void bench(const BenchOptions& o) {
   j["repetitions"] = o.reps;
   j["load_s"] = load_s;
   j["warmup_s"] = warmup_s;
+  if (gpu_load)
+    j["vulkan_load"] = {{"buffers_s", gpu_load->buffers_s}, {"weights_s", gpu_load->weights_s},
+                        {"step_s", gpu_load->step_s}, {"total_s", gpu_load->total_s}};
   j["prefill_tok_s"] = {{"mean", sp.mean}, {"stddev", sp.stddev}, {"samples", sp.samples}};
   j["decode_tok_s"] = {{"mean", sd.mean}, {"stddev", sd.stddev}, {"samples", sd.samples}};
   j["sampling_ms_per_token"] = sample_s * 1e3;
@@ -372,6 +379,9 @@ void bench(const BenchOptions& o) {
   fmt::print("machine:  {}, {} hardware threads, {} {}\n", cpu_model_name(), std::thread::hardware_concurrency(),
              un.sysname, un.release);
   fmt::print("load:     {:.3f} s (warm-up token {:.3f} s)\n", load_s, warmup_s);
+  if (gpu_load)  // the Vulkan evaluator's own phases (docs/vulkan.md, "Loading")
+    fmt::print("          device and buffers {:.3f} s, then the weights written in {:.3f} s beside the decode step "
+               "recorded and compiled in {:.3f} s\n", gpu_load->buffers_s, gpu_load->weights_s, gpu_load->step_s);
   if (o.n_prompt > 0) fmt::print("prefill:  {:8.2f} ± {:.2f} tok/s  (p = {}, r = {})\n", sp.mean, sp.stddev, o.n_prompt, o.reps);
   if (o.n_gen > 0) fmt::print("decode:   {:8.2f} ± {:.2f} tok/s  (n = {}, r = {})\n", sd.mean, sd.stddev, o.n_gen, o.reps);
   if (o.kv_fill > 0)

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -36,10 +37,13 @@
 #include "inference/vulkan/recorder.h"
 
 namespace penser::vulkan {
+
 namespace {
 
 using model::Tensor;
 using tokenizer::Token;
+using Clock = std::chrono::steady_clock;
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
 // Split-K decode attention: at most kMaxDecodeSplit ranges per head, of at least a minimum chunk of
 // positions chosen by device type (split_shape below).
@@ -93,6 +97,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
  public:
   static Result<std::unique_ptr<model::Evaluator>> create(const model::Model& model, const EvaluatorOptions& opt) {
     std::unique_ptr<VulkanEvaluator> self(new VulkanEvaluator(model));
+    const auto t0 = Clock::now();
     const model::HParams& hp = model.hparams();
     self->n_ctx_ = std::max<uint32_t>(1, std::min(opt.n_ctx, hp.n_ctx_train ? hp.n_ctx_train : opt.n_ctx));
     PENSER_ASSIGN_OR_RETURN(self->instance_, Instance::create({.validation = opt.validation}));
@@ -127,14 +132,22 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
     self->rope_attn_ = opt.rope_in_attention ? *opt.rope_in_attention
                                              : env_flag("PENSER_VK_ROPE_ATTN").value_or(true);
     PENSER_TRY(self->upload());
+    self->load_times_.buffers_s = seconds(t0, Clock::now());
     self->profile_ = opt.profile;
     self->split_shape(opt.decode_split);
     {
       // The weights are written on a thread of their own while the decode step is recorded, so that its
       // pipelines compile meanwhile on the other cores (Pipeline::create_async; Recorder::end waits for
       // them). Lavapipe, make-model's 1.5B shape, 2 cores: the upload ~1.0 s and eight compiles ~1.1 s.
-      auto filled = std::async(std::launch::async, [s = self.get()] { return s->fill(); });
+      auto filled = std::async(std::launch::async, [s = self.get()] {
+        const auto t = Clock::now();
+        Status st = s->fill();
+        s->load_times_.weights_s = seconds(t, Clock::now());
+        return st;
+      });
+      const auto t = Clock::now();
       Status recorded = self->record();
+      self->load_times_.step_s = seconds(t, Clock::now());
       PENSER_TRY(filled.get());
       PENSER_TRY(recorded);
     }
@@ -142,6 +155,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
     // Loaded: nothing per token goes through staging (the step copies its inputs), so the staging buffer
     // the upload reused (up to 32 MiB of pinned host memory) goes.
     self->device_->release_staging();
+    self->load_times_.total_s = seconds(t0, Clock::now());
     return std::unique_ptr<model::Evaluator>(std::move(self));
   }
 
@@ -174,6 +188,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
     if (batch_) p.dispatches = batch_->take_times(&p.tokens);
     return p;
   }
+  LoadTimes load_times() const { return load_times_; }
   MemoryInUse memory_in_use() const {
     MemoryInUse m{.estimate = estimate_device_bytes(model_, n_ctx_, n_batch_, device_->info().is_cpu()),
                   .allocated = device_->device_local_allocated()};
@@ -707,6 +722,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
   uint64_t interleave_padding_ = 0;
   uint32_t split_matrices_ = 0;        // matrices stored in more than one part
   std::vector<std::function<Status()>> fills_;  // upload_rows()'s writes, until fill()
+  LoadTimes load_times_;
   Matrix token_embd_, output_;
   View q_, k_, v_, gate_, up_;  // parts of qkv_ and gate_up_
   bool profile_ = false;
@@ -768,6 +784,12 @@ Result<std::vector<PromptCounts>> prompt_counts(const model::Evaluator& evaluato
   auto* vk = dynamic_cast<const VulkanEvaluator*>(&evaluator);
   if (!vk) return make_error("prompt recordings are those of the Vulkan backend");
   return vk->prompt_counts();
+}
+
+Result<LoadTimes> load_times(const model::Evaluator& evaluator) {
+  auto* vk = dynamic_cast<const VulkanEvaluator*>(&evaluator);
+  if (!vk) return make_error("load phases are those of the Vulkan backend");
+  return vk->load_times();
 }
 
 Result<MemoryInUse> memory_in_use(const model::Evaluator& evaluator) {

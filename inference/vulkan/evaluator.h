@@ -113,6 +113,15 @@ Result<PromptProfile> take_prompt_profile(model::Evaluator& evaluator);
 // An error unless `evaluator` is a Vulkan evaluator with room for n_positions.
 Status fill_cache_for_bench(model::Evaluator& evaluator, uint32_t n_positions, uint64_t seed);
 
+// Where a Vulkan evaluator's load went (bench), in wall seconds: the device, the ops and every buffer made
+// (with the 1-D weights written); then the weight matrices written on their own threads beside the decode
+// step recorded (its pipelines compiling in parallel: Recorder::end waits for them); the whole of it. An
+// error unless `evaluator` is a Vulkan evaluator.
+struct LoadTimes {
+  double buffers_s = 0, weights_s = 0, step_s = 0, total_s = 0;
+};
+Result<LoadTimes> load_times(const model::Evaluator& evaluator);
+
 // The device memory an evaluator holds, against what was estimated before loading (check_fits). An error
 // unless `evaluator` is a Vulkan evaluator.
 struct MemoryInUse {

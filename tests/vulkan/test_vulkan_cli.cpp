@@ -151,6 +151,14 @@ class TestVulkanCli : public QObject {
     const QJsonObject mem = j.value("gpu_memory").toObject();
     QVERIFY(mem.value("allocated_bytes").toDouble() > 0);
     QVERIFY(mem.value("allocated_bytes").toDouble() <= mem.value("estimate_bytes").toDouble());
+    // Where the load went (docs/vulkan.md, "Loading"): each phase within the whole, the whole within the load.
+    const QJsonObject vl = j.value("vulkan_load").toObject();
+    const double total = vl.value("total_s").toDouble();
+    QVERIFY(total > 0 && total <= j.value("load_s").toDouble());
+    for (const char* k : {"buffers_s", "weights_s", "step_s"})
+      QVERIFY2(vl.value(k).toDouble() > 0 && vl.value(k).toDouble() <= total, k);
+    QVERIFY(vl.value("buffers_s").toDouble() + std::max(vl.value("weights_s").toDouble(), vl.value("step_s").toDouble()) <=
+            total);
     const Run over = cli({"bench", model, "--backend", "vulkan", "-p", "0", "-n", "3", "--kv-fill", "600"});
     QCOMPARE(over.code, 1);
     QVERIFY2(over.err.contains("cannot fill 600 positions"), over.err.constData());
