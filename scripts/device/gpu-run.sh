@@ -240,7 +240,7 @@ bench_model() {  # bench_model NAME FILE OKFILE WAIT_LIMIT FULL_LIMIT
   grep "wrote $file" "$mm_log"
   step "bench $name quick ${profile[*]}" 60 "$bench_log" "$cli" bench "$file" --backend vulkan "${quick_pn[@]}" "${profile[@]}" --memory-bandwidth
   step "bench $name ${full_pn[*]}" "$full_limit" "$bench_log" "$cli" bench "$file" --backend vulkan "${full_pn[@]}"
-  awk -v n="bench $name ${full_pn[*]}" 'index($0, "== " n) {p=1} p && /^(prefill|decode|load|decode reads|sampling|GPU mem)/' "$bench_log"
+  awk -v n="bench $name ${full_pn[*]}" 'index($0, "== " n) {p=1} p && /^(prefill|decode|load|decode reads|sampling|GPU mem| +device and buffers)/' "$bench_log"
 }
 # Let model generation (every CPU thread) finish first: a busy host slows the driver's submissions and
 # made the first H200 run's 1.5B decode figure depend on the 8B generation running beside it.
@@ -436,7 +436,7 @@ for t in $suites; do
   f=/tmp/penser-suite-$t.log
   [ -f "$f" ] && { echo "$t: $(grep -E '^Totals' "$f" | tail -1)"; grep -E '^FAIL!' -A2 "$f" | head -12; }
 done
-sed '/^== sweep/,$d' "$bench_log" | grep -E '^(== bench|backend:|prefill:|decode:|decode reads|sampling:|GPU mem:|load:|memory)'
+sed '/^== sweep/,$d' "$bench_log" | grep -E '^(== bench|backend:|prefill:|decode:|decode reads|sampling:|GPU mem:|load:| +device and buffers|memory)'
 awk '/^== sweep/ {sub(/^== sweep /, ""); sub(/: env .*/, ""); name=$0} /^(prefill|decode):/ && name {print name": "$0}' "$bench_log"
 [ -f "$out/mv.log" ] && { echo "---- the decode product alone (vk_mul_mv_bench, GB/s of weights):"; grep -E '^ |^[A-Z0-9_]+ [0-9]+ x' "$out/mv.log"; }
 [ -f "$stats_log" ] && { echo "---- the decode products' pipeline statistics (pipelines.log has every pipeline):"; grep -E 'pipeline mul_mv_(q4_k|q6_k|q8_0)' "$stats_log" | cut -c1-400 | head -24; }
