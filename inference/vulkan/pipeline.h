@@ -26,10 +26,11 @@ class Pipeline {
  public:
   // Compiled when it returns.
   static Result<std::unique_ptr<Pipeline>> create(Device& device, const PipelineDesc& desc);
-  // Compiling on a thread of its own when it returns (at most one per hardware thread compile at once in the
-  // process): a recording asks for all of its pipelines before it waits for any (Recorder::end), so a load's
-  // pipelines compile in parallel. Lavapipe compiles a big product module in 130-150 ms; a driver without a
-  // warm cache of its own (a first load, a new model's shapes, MoltenVK's Metal compile) takes as long.
+  // Compiling on a thread of its own when it returns (at most one compile per hardware thread at once, in the
+  // whole process): a recording asks for all of its pipelines before it waits for any (Recorder::end), so a
+  // load's pipelines compile in parallel. Lavapipe compiles a big product module in 126-151 ms; a driver
+  // without a warm cache of its own (a first load, a new model's shapes, MoltenVK's Metal compile) may take
+  // as long.
   static Result<std::unique_ptr<Pipeline>> create_async(Device& device, const PipelineDesc& desc);
   ~Pipeline();  // waits for the compile
   Pipeline(const Pipeline&) = delete;
