@@ -273,6 +273,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
   }
 
   Device* device_for_tests() const { return device_.get(); }
+  size_t pipeline_count() const { return ops_->pipeline_count(); }
 
  private:
   // ---- Prompt path (evaluator_prefill.cpp): batches of up to n_batch tokens, one submission each ----
@@ -282,7 +283,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
                    logits_.get(), merge_.rope_kv};
     PENSER_ASSIGN_OR_RETURN(batch_, BatchPath::create(*device_, *ops_, dm, n_batch_));
     if (profile_) batch_->enable_profile();
-    return {};
+    return batch_->prepare();  // the prompt's pipelines compile in the background from here
   }
   // Tokens already checked by eval(). Cancellation is seen between batches and between the layers of one;
   // a batch cut short is not kept (tokens_ holds whole batches only).
@@ -796,6 +797,12 @@ Result<MemoryInUse> memory_in_use(const model::Evaluator& evaluator) {
   auto* vk = dynamic_cast<const VulkanEvaluator*>(&evaluator);
   if (!vk) return make_error("device memory is that of the Vulkan backend");
   return vk->memory_in_use();
+}
+
+Result<size_t> pipeline_count(const model::Evaluator& evaluator) {
+  auto* vk = dynamic_cast<const VulkanEvaluator*>(&evaluator);
+  if (!vk) return make_error("not a Vulkan evaluator");
+  return vk->pipeline_count();
 }
 
 Result<Device*> device_for_tests(model::Evaluator& evaluator) {

@@ -138,6 +138,8 @@ Result<MemoryInUse> memory_in_use(const model::Evaluator& evaluator);
 
 // Tests: the device a Vulkan evaluator runs on (it stays the evaluator's).
 Result<Device*> device_for_tests(model::Evaluator& evaluator);
+// Tests: the pipelines a Vulkan evaluator has made so far (Ops::pipeline_count).
+Result<size_t> pipeline_count(const model::Evaluator& evaluator);
 
 // How the weight matrices were allocated (tests): VkDeviceMemory objects holding them, their bytes, the
 // largest, and the

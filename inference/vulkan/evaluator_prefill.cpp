@@ -125,8 +125,23 @@ Result<const BatchPath::Recordings*> BatchPath::recording(uint32_t n) {
   // CPU implementations: one layer per submission (seconds each on lavapipe, and the cancel flag is read
   // between them). GPUs: the whole batch in one submission (milliseconds; a wait per layer would cost more).
   const uint32_t L = model_.hp->n_layer, per = device_->info().is_cpu() ? 1 : L;
-  // About 20 dispatches per layer, more when a matrix is split over several bindings or allocations: every
-  // recording gets room for the extra chunks of all the matrices (a bound on descriptor sets, not a cost).
+  Recordings recs;
+  counts_.clear();
+  for (uint32_t l = 0; l < L; l += per) {
+    const uint32_t end = std::min(L, l + per);
+    PENSER_ASSIGN_OR_RETURN(const uint32_t room, max_dispatches(end - l));
+    PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, room));
+    if (profile_) PENSER_TRY(rec->enable_timestamps());
+    PENSER_TRY(record(*rec, n, l, end));
+    counts_.push_back({rec->dispatches(), rec->barriers()});
+    recs.push_back(std::move(rec));
+  }
+  return &recordings_.emplace(n, std::move(recs)).first->second;
+}
+
+// About 20 dispatches per layer, more when a matrix is split over several bindings or allocations: every
+// recording gets room for the extra chunks of all the matrices (a bound on descriptor sets, not a cost).
+Result<uint32_t> BatchPath::max_dispatches(uint32_t layers) {
   uint64_t extra = 0;
   auto count = [&](const Matrix& m) -> Status {
     if (!m.nrows) return {};
@@ -139,17 +154,14 @@ Result<const BatchPath::Recordings*> BatchPath::recording(uint32_t n) {
   for (const LayerBuffers& B : *model_.layers)
     for (const Matrix* m : {&B.wq, &B.wk, &B.wv, &B.wo, &B.gate, &B.up, &B.down, &B.qkv, &B.gate_up})
       PENSER_TRY(count(*m));
-  Recordings recs;
-  counts_.clear();
-  for (uint32_t l = 0; l < L; l += per) {
-    const uint32_t end = std::min(L, l + per);
-    PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, uint32_t(std::min<uint64_t>((end - l) * 40 + 32 + extra, 1u << 20))));
-    if (profile_) PENSER_TRY(rec->enable_timestamps());
-    PENSER_TRY(record(*rec, n, l, end));
-    counts_.push_back({rec->dispatches(), rec->barriers()});
-    recs.push_back(std::move(rec));
-  }
-  return &recordings_.emplace(n, std::move(recs)).first->second;
+  return uint32_t(std::min<uint64_t>(uint64_t(layers) * 40 + 32 + extra, 1u << 20));
+}
+
+Status BatchPath::prepare() {
+  const uint32_t L = model_.hp->n_layer;
+  PENSER_ASSIGN_OR_RETURN(const uint32_t room, max_dispatches(L));
+  PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, room));
+  return record(*rec, n_batch_, 0, L, /*end=*/false);  // dropped unended: only its pipelines stay (in Ops)
 }
 
 std::vector<Recorder::DispatchTime> BatchPath::take_times(uint32_t* tokens) {
@@ -171,7 +183,7 @@ std::vector<Recorder::DispatchTime> BatchPath::take_times(uint32_t* tokens) {
 }
 
 // Layers [layer0, layer_end) of the batch; the first also looks up the embeddings, the last makes the logits.
-Status BatchPath::record(Recorder& r, uint32_t N, uint32_t layer0, uint32_t layer_end) {
+Status BatchPath::record(Recorder& r, uint32_t N, uint32_t layer0, uint32_t layer_end, bool end) {
   const model::HParams& hp = *model_.hp;
   const uint32_t E = hp.n_embd, H = hp.n_head, Hkv = hp.n_head_kv, D = hp.head_dim, F = hp.n_ff;
   const uint32_t QD = H * D, KVD = Hkv * D;
@@ -269,7 +281,7 @@ Status BatchPath::record(Recorder& r, uint32_t N, uint32_t layer0, uint32_t laye
     PENSER_TRY(o.rms_norm(r, last, all(xn_), &onorm, E, 1, hp.rms_eps));
     PENSER_TRY(o.mul_mv(r, model_.output, all(xn_), all(model_.logits)));
   }
-  return r.end();
+  return end ? r.end() : Status{};
 }
 
 }  // namespace penser::vulkan

@@ -54,6 +54,11 @@ class BatchPath {
   // later).
   Status run(std::span<const tokenizer::Token> tokens, uint32_t n_past, const std::function<bool()>& cancelled);
 
+  // Asks for every pipeline the prompt path uses (a recording of the whole batch, never ended or submitted),
+  // so that they compile in the background (Pipeline::create_async) while the user types the first message;
+  // the first batch's Recorder::end waits for what is left. The evaluator calls it once loaded.
+  Status prepare();
+
   // The prompt profile (EvaluatorOptions::profile): every recording from now on times its dispatches.
   void enable_profile() { profile_ = true; }
   // The recordings' dispatch times and operations (recording order within each, every layer) summed over
@@ -74,7 +79,8 @@ class BatchPath {
   BatchPath() = default;
   using Recordings = std::vector<std::unique_ptr<Recorder>>;  // submitted in order
   Result<const Recordings*> recording(uint32_t n);
-  Status record(Recorder& rec, uint32_t n, uint32_t layer0, uint32_t layer_end);
+  Status record(Recorder& rec, uint32_t n, uint32_t layer0, uint32_t layer_end, bool end = true);
+  Result<uint32_t> max_dispatches(uint32_t layers);  // a recording's room for `layers` layers
   // Elements [first, first + n) of an activation buffer, bound on their own where the offset allows (then
   // products writing different parts need no barrier between them), else the whole buffer at an offset.
   View part(const std::unique_ptr<Buffer>& b, uint64_t first, uint64_t n) const;

@@ -241,6 +241,8 @@ class Ops {
   };
   static Result<std::unique_ptr<Ops>> create(Device& device, const Options& options);
   static Result<std::unique_ptr<Ops>> create(Device& device) { return create(device, Options{}); }
+  // Pipelines made so far (tests: the prompt path's are made at load, BatchPath::prepare).
+  size_t pipeline_count() const { return pipelines_.size(); }
 
   Device& device() const { return *device_; }
   uint64_t max_binding_bytes() const { return max_binding_; }

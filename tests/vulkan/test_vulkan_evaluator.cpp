@@ -865,6 +865,27 @@ class TestVulkanEvaluator : public QObject {
     }
   }
 
+  // Every pipeline a prompt needs is asked for at load (BatchPath::prepare: they compile in the background
+  // while the user types), so the first prompt, of any batch length, and the decode after it make none.
+  void prompt_pipelines_made_at_load() {
+    for (Type t : {Type::Q4_K, Type::Q8_0}) {
+      auto m = synth_model(tiny_spec(Arch::Qwen2, t, false, t == Type::Q4_K), "prepared.gguf");  // Q4_K_M's mix
+      VKT_OK(m);
+      auto ev = vulkan::create_evaluator(**m, {.n_ctx = 32, .device = vkt::device_override(), .validation = true,
+                                               .n_batch = 4});
+      VKT_OK(ev);
+      auto before = vulkan::pipeline_count(**ev);
+      VKT_OK(before);
+      std::vector<float> logits((*m)->hparams().n_vocab);
+      VKT_OK((*ev)->eval(std::vector<tokenizer::Token>{1, 2, 3, 4, 5, 6}, logits));  // a batch of 4, one of 2
+      VKT_OK((*ev)->eval(std::vector<tokenizer::Token>{7}, logits));
+      auto after = vulkan::pipeline_count(**ev);
+      VKT_OK(after);
+      QVERIFY2(*after == *before, fmt::format("{}: {} pipelines at load, {} after a prompt", quant::type_name(t),
+                                              *before, *after).c_str());
+    }
+  }
+
   // The weights are written on a thread of their own while the decode step is recorded (its pipelines
   // compiling meanwhile). Through staging every write is a submission: a device lost in the middle of them
   // fails the load with the loss named, from either thread, and nothing hangs or crashes; the next load on a
