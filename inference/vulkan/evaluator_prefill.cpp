@@ -125,12 +125,12 @@ Result<const BatchPath::Recordings*> BatchPath::recording(uint32_t n) {
   // CPU implementations: one layer per submission (seconds each on lavapipe, and the cancel flag is read
   // between them). GPUs: the whole batch in one submission (milliseconds; a wait per layer would cost more).
   const uint32_t L = model_.hp->n_layer, per = device_->info().is_cpu() ? 1 : L;
+  PENSER_ASSIGN_OR_RETURN(const uint64_t extra, extra_chunks());
   Recordings recs;
   counts_.clear();
   for (uint32_t l = 0; l < L; l += per) {
     const uint32_t end = std::min(L, l + per);
-    PENSER_ASSIGN_OR_RETURN(const uint32_t room, max_dispatches(end - l));
-    PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, room));
+    PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, room(end - l, extra)));
     if (profile_) PENSER_TRY(rec->enable_timestamps());
     PENSER_TRY(record(*rec, n, l, end));
     counts_.push_back({rec->dispatches(), rec->barriers()});
@@ -141,7 +141,11 @@ Result<const BatchPath::Recordings*> BatchPath::recording(uint32_t n) {
 
 // About 20 dispatches per layer, more when a matrix is split over several bindings or allocations: every
 // recording gets room for the extra chunks of all the matrices (a bound on descriptor sets, not a cost).
-Result<uint32_t> BatchPath::max_dispatches(uint32_t layers) {
+uint32_t BatchPath::room(uint32_t layers, uint64_t extra) {
+  return uint32_t(std::min<uint64_t>(uint64_t(layers) * 40 + 32 + extra, 1u << 20));
+}
+
+Result<uint64_t> BatchPath::extra_chunks() {
   uint64_t extra = 0;
   auto count = [&](const Matrix& m) -> Status {
     if (!m.nrows) return {};
@@ -154,13 +158,13 @@ Result<uint32_t> BatchPath::max_dispatches(uint32_t layers) {
   for (const LayerBuffers& B : *model_.layers)
     for (const Matrix* m : {&B.wq, &B.wk, &B.wv, &B.wo, &B.gate, &B.up, &B.down, &B.qkv, &B.gate_up})
       PENSER_TRY(count(*m));
-  return uint32_t(std::min<uint64_t>(uint64_t(layers) * 40 + 32 + extra, 1u << 20));
+  return extra;
 }
 
 Status BatchPath::prepare() {
   const uint32_t L = model_.hp->n_layer;
-  PENSER_ASSIGN_OR_RETURN(const uint32_t room, max_dispatches(L));
-  PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, room));
+  PENSER_ASSIGN_OR_RETURN(const uint64_t extra, extra_chunks());
+  PENSER_ASSIGN_OR_RETURN(auto rec, Recorder::create(*device_, room(L, extra)));
   return record(*rec, n_batch_, 0, L, /*end=*/false);  // dropped unended: only its pipelines stay (in Ops)
 }
 

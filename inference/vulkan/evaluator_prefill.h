@@ -80,7 +80,8 @@ class BatchPath {
   using Recordings = std::vector<std::unique_ptr<Recorder>>;  // submitted in order
   Result<const Recordings*> recording(uint32_t n);
   Status record(Recorder& rec, uint32_t n, uint32_t layer0, uint32_t layer_end, bool end = true);
-  Result<uint32_t> max_dispatches(uint32_t layers);  // a recording's room for `layers` layers
+  Result<uint64_t> extra_chunks();  // binding chunks of the matrices beyond one each
+  static uint32_t room(uint32_t layers, uint64_t extra);  // a recording's dispatches for `layers` layers
   // Elements [first, first + n) of an activation buffer, bound on their own where the offset allows (then
   // products writing different parts need no barrier between them), else the whole buffer at an offset.
   View part(const std::unique_ptr<Buffer>& b, uint64_t first, uint64_t n) const;
