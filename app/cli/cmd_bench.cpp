@@ -199,6 +199,9 @@ void bench(const BenchOptions& o) {
   const uint32_t n_ctx = static_cast<uint32_t>(o.kv_fill + o.n_prompt + o.n_gen + 1);
   auto ev = make_evaluator(*model, o.backend, o.threads, n_ctx, o.device, o.profile, o.batch);
   const double load_s = seconds_since(t_load);
+  // Vulkan: the prompt path's pipelines compile in the background once loaded (while a user would type);
+  // nothing below is timed while they do.
+  if (o.backend == "vulkan") check(vulkan::wait_for_compiles(*ev));
   const int64_t n_vocab = model->hparams().n_vocab;
 
   // A fixed pseudo-random prompt: the same ids on every run and machine.

@@ -274,6 +274,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
 
   Device* device_for_tests() const { return device_.get(); }
   size_t pipeline_count() const { return ops_->pipeline_count(); }
+  Status wait_for_compiles() const { return ops_->wait_for_compiles(); }
 
  private:
   // ---- Prompt path (evaluator_prefill.cpp): batches of up to n_batch tokens, one submission each ----
@@ -803,6 +804,12 @@ Result<size_t> pipeline_count(const model::Evaluator& evaluator) {
   auto* vk = dynamic_cast<const VulkanEvaluator*>(&evaluator);
   if (!vk) return make_error("not a Vulkan evaluator");
   return vk->pipeline_count();
+}
+
+Status wait_for_compiles(const model::Evaluator& evaluator) {
+  auto* vk = dynamic_cast<const VulkanEvaluator*>(&evaluator);
+  if (!vk) return make_error("not a Vulkan evaluator");
+  return vk->wait_for_compiles();
 }
 
 Result<Device*> device_for_tests(model::Evaluator& evaluator) {

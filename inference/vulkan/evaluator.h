@@ -140,6 +140,9 @@ Result<MemoryInUse> memory_in_use(const model::Evaluator& evaluator);
 Result<Device*> device_for_tests(model::Evaluator& evaluator);
 // Tests: the pipelines a Vulkan evaluator has made so far (Ops::pipeline_count).
 Result<size_t> pipeline_count(const model::Evaluator& evaluator);
+// Until the pipelines a Vulkan evaluator asked for in the background (the prompt path's, once loaded) have
+// compiled: bench times nothing while they compile. An error unless `evaluator` is a Vulkan evaluator.
+Status wait_for_compiles(const model::Evaluator& evaluator);
 
 // How the weight matrices were allocated (tests): VkDeviceMemory objects holding them, their bytes, the
 // largest, and the

@@ -243,6 +243,11 @@ class Ops {
   static Result<std::unique_ptr<Ops>> create(Device& device) { return create(device, Options{}); }
   // Pipelines made so far (tests: the prompt path's are made at load, BatchPath::prepare).
   size_t pipeline_count() const { return pipelines_.size(); }
+  // Until every pipeline made so far has compiled (bench: nothing compiles in the background while it times).
+  Status wait_for_compiles() const {
+    for (const auto& [key, p] : pipelines_) PENSER_TRY(p->wait());
+    return {};
+  }
 
   Device& device() const { return *device_; }
   uint64_t max_binding_bytes() const { return max_binding_; }
