@@ -28,6 +28,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "inference/common/threadpool.h"
 #include "inference/vulkan/context.h"
 #include "inference/vulkan/device.h"
 #include "inference/vulkan/evaluator_prefill.h"
@@ -464,24 +465,20 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
   // The weight matrices' bytes, queued by upload_rows(): into their buffers, in order. From any thread; the
   // tensors' memory (the model's mapping) and the buffers outlive it.
   Status fill() {
-    const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-    std::atomic<size_t> next{0};
+    ThreadPool pool(int(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)));
+    std::atomic<bool> failed{false};
     std::mutex m;
     Status first;  // the first error, under m
-    auto work = [&] {
-      for (size_t i; (i = next.fetch_add(1)) < fills_.size();) {
-        Status s = fills_[i]();
+    pool.parallel_for_dynamic(int64_t(fills_.size()), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end && !failed; ++i) {  // after an error the others skip what is left
+        Status s = fills_[size_t(i)]();
         if (!s) {
           std::lock_guard lock(m);
           if (first) first = std::move(s);
-          next = fills_.size();  // the others stop after their current job
+          failed = true;
         }
       }
-    };
-    std::vector<std::thread> helpers;
-    for (unsigned t = 1; t < n; ++t) helpers.emplace_back(work);
-    work();
-    for (std::thread& t : helpers) t.join();
+    });
     fills_.clear();
     return first;
   }
