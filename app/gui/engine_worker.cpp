@@ -439,12 +439,28 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   const int threads =
       request.n_threads > 0 ? request.n_threads : int(std::max(1u, std::thread::hardware_concurrency()));
   if (use_vulkan) {
-    progress(0.6, tr("Uploading the weights to the GPU…"));
+    const QString upload = tr("Uploading the weights to the GPU…");
+    progress(0.6, upload);
     vulkan::EvaluatorOptions o;
     o.n_ctx = n_ctx;
     o.device = vk_device;
     o.n_batch = vk_batch;
+    // From the upload's threads, one call at a time: the bar moves on through the writes (seconds for a large
+    // model through a PCIe link), and Cancel, a newer load or quitting stops them between pieces.
+    double shown = 0.6;
+    o.progress = [&, seq](double f) {
+      const double at = 0.6 + 0.32 * f;
+      if (at >= shown + 0.005 || f == 1.0) {
+        shown = at;
+        emit loadProgress(seq, at, upload);
+      }
+      return !control_->load_cancelled(seq);
+    };
     auto ev = vulkan::create_evaluator(m, o);
+    if (!ev && control_->load_cancelled(seq)) {  // stopped by the callback, or failed and no longer wanted
+      cancelled = true;
+      return nullptr;
+    }
     if (ev) {
       // Over the driver's budget once loaded (other programs took memory since the check): it still runs,
       // but the driver may move part of it to system memory, so say why it may be slow.

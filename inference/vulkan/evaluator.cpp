@@ -132,6 +132,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
                                        : env_flag("PENSER_VK_NORM_CARRY").value_or(default_norm_carry(self->device_->info()));
     self->rope_attn_ = opt.rope_in_attention ? *opt.rope_in_attention
                                              : env_flag("PENSER_VK_ROPE_ATTN").value_or(true);
+    self->progress_ = opt.progress;
     PENSER_TRY(self->upload());
     self->load_times_.buffers_s = seconds(t0, Clock::now());
     self->profile_ = opt.profile;
@@ -406,13 +407,15 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
         Buffer* b = buf.get();
         if (il) {  // a few MiB at a time: whole groups, interleaved on the host
           take = std::min<uint64_t>(take, std::max<uint64_t>(8, (kStagingChunk / (stride * 8)) * 8));
-          fills_.push_back([b, at, take, from, stride, type = whole.type, ncols = whole.ncols] {
-            std::vector<uint8_t> staging(take * stride);  // interleaved rows on their way to the buffer
-            interleave_rows(type, ncols, from, uint32_t(take), staging.data());
-            return b->write(at * stride, staging.data(), take * stride);
-          });
-        } else {
-          fills_.push_back([b, at, take, from, row_bytes] { return b->write(at * row_bytes, from, take * row_bytes); });
+          fills_.push_back({take * stride, [b, at, take, from, stride, type = whole.type, ncols = whole.ncols] {
+                              std::vector<uint8_t> staging(take * stride);  // interleaved rows on their way
+                              interleave_rows(type, ncols, from, uint32_t(take), staging.data());
+                              return b->write(at * stride, staging.data(), take * stride);
+                            }});
+        } else {  // pieces of at most kStagingChunk too: the load's progress and a cancel between them
+          take = std::min<uint64_t>(take, std::max<uint64_t>(1, kStagingChunk / row_bytes));
+          fills_.push_back({take * row_bytes,
+                            [b, at, take, from, row_bytes] { return b->write(at * row_bytes, from, take * row_bytes); }});
         }
         at += take;
         src_row += take;
@@ -462,25 +465,38 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
     return B.bqkv->write(0, v.data(), v.size() * 4);
   }
 
-  // The weight matrices' bytes, queued by upload_rows(): into their buffers, in order. From any thread; the
-  // tensors' memory (the model's mapping) and the buffers outlive it.
+  // The weight matrices' bytes, queued by upload_rows(): into their buffers, in order, on up to 4 threads.
+  // From any thread; the tensors' memory (the model's mapping) and the buffers outlive it. After each piece
+  // the progress callback (EvaluatorOptions::progress) hears the fraction written; when it says stop, or a
+  // write fails, the pieces not yet started are skipped: the first error, or kLoadCancelled.
   Status fill() {
+    uint64_t total = 0;
+    for (const Fill& f : fills_) total += f.bytes;
+    std::atomic<bool> stop{false};
+    std::mutex m;  // under it: first, done and the progress calls
+    Status first;  // the first error
+    uint64_t done = 0;
+    bool cancelled = progress_ && !progress_(0.0);
+    if (!cancelled && progress_ && total == 0) cancelled = !progress_(1.0);
+    stop = cancelled;
     ThreadPool pool(int(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)));
-    std::atomic<bool> failed{false};
-    std::mutex m;
-    Status first;  // the first error, under m
     pool.parallel_for_dynamic(int64_t(fills_.size()), 1, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end && !failed; ++i) {  // after an error the others skip what is left
-        Status s = fills_[size_t(i)]();
+      for (int64_t i = begin; i < end && !stop; ++i) {
+        Status s = fills_[size_t(i)].write();
+        std::lock_guard lock(m);
         if (!s) {
-          std::lock_guard lock(m);
           if (first) first = std::move(s);
-          failed = true;
+          stop = true;
+        } else if (!stop) {
+          done += fills_[size_t(i)].bytes;
+          if (progress_ && !progress_(double(done) / double(total))) stop = cancelled = true;
         }
       }
     });
     fills_.clear();
-    return first;
+    if (!first) return first;
+    if (cancelled) return make_error("{}", kLoadCancelled);
+    return {};
   }
 
   Result<std::unique_ptr<Buffer>> scratch(uint64_t floats, const char* what) {
@@ -720,7 +736,12 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
   uint32_t interleaved_matrices_ = 0;  // Matrix::interleaved ones, and the bytes their padding adds
   uint64_t interleave_padding_ = 0;
   uint32_t split_matrices_ = 0;        // matrices stored in more than one part
-  std::vector<std::function<Status()>> fills_;  // upload_rows()'s writes, until fill()
+  struct Fill {
+    uint64_t bytes;  // what it writes
+    std::function<Status()> write;
+  };
+  std::vector<Fill> fills_;  // upload_rows()'s writes, until fill()
+  std::function<bool(double)> progress_;  // EvaluatorOptions::progress
   LoadTimes load_times_;
   Matrix token_embd_, output_;
   View q_, k_, v_, gate_, up_;  // parts of qkv_ and gate_up_

@@ -3,6 +3,7 @@
 // logits read back once per evaluated batch. Prompts go in batches of n_batch tokens (evaluator_prefill.h).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -73,7 +74,18 @@ struct EvaluatorOptions {
   uint64_t max_allocation_bytes = 0; // tests: a weight matrix above it (or above the device's maxMemoryAllocationSize)
                                      // is stored in parts of whole rows, one allocation each; 0: the device's limit
                                      // (or PENSER_VK_MAX_ALLOCATION bytes when set: measurements)
+  // The load's progress, and a way to stop it (the app's progress bar and Cancel; a superseded load). Called
+  // with the fraction of the weight matrices' bytes written so far: 0 before the first write, then after
+  // each piece of at most kStagingChunk bytes, 1 once all are written (the decode step's compiles may still
+  // run after that). One call at a time, from the load's threads, the fractions never decreasing. Returning
+  // false stops the load: no more writes start, no more calls come, and create_evaluator fails with
+  // kLoadCancelled once the writes under way and the compiles already started have ended (nothing it made
+  // is kept). Empty: no calls.
+  std::function<bool(double fraction)> progress = nullptr;
 };
+
+// create_evaluator's message when EvaluatorOptions::progress stopped the load.
+inline constexpr const char* kLoadCancelled = "loading the model on the GPU was cancelled";
 
 // Whether the decode step carries its RMSNorms by default (EvaluatorOptions::norm_carry): everywhere but on
 // MoltenVK. The carry's last workgroup reads the other workgroups' partial sums in the same dispatch, which

@@ -581,6 +581,52 @@ class TestEngine : public QObject {
     QVERIFY(!thinking.isEmpty());
   }
 
+  // The GPU upload's progress (vulkan::EvaluatorOptions::progress) reaches the bar: the stage's fractions
+  // run on from 0.6 to 0.92, never back, with steps between; Cancel pressed during the upload cancels.
+  void vulkan_upload_progress_and_cancel() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    // Wider than model_: its embedding (151,936 x 256 in Q8_0, 41 MB) is two pieces of the upload, so that
+    // the bar has a step between its two ends whatever order the pieces finish in (model_'s is one piece of
+    // 99% of its bytes).
+    auto vocab = gguf::File::open(kVocab);
+    QVERIFY2(vocab, vocab ? "" : vocab.error().message.c_str());
+    const QString wide = dir_.filePath(QStringLiteral("wide.gguf"));
+    Status st = model::write_synth_model(penser::test_models::tiny_r1_spec(vocab->get(), 6, 256), wide.toStdString());
+    QVERIFY2(st, st ? "" : st.error().message.c_str());
+    LoadRequest r = cpu_load(wide, 512);
+    r.backend = QStringLiteral("vulkan");
+    const QString upload = QStringLiteral("Uploading the weights to the GPU…");
+    {
+      Engine e;
+      QList<double> at;
+      connect(&e, &Engine::loadProgress, this, [&](double f, const QString& stage) {
+        if (stage == upload) at.append(f);
+      });
+      QVERIFY(load_ok(e, r, nullptr));
+      QString steps;
+      for (double f : at) steps += QString::number(f) + QLatin1Char(' ');
+      qInfo("upload steps: %s", qPrintable(steps));
+      QVERIFY2(at.size() >= 3, qPrintable(steps));
+      QCOMPARE(at.front(), 0.6);
+      QVERIFY(at.at(1) > 0.6 && at.at(1) < 0.92);
+      QVERIFY(qAbs(at.back() - 0.92) < 1e-9);
+      QVERIFY(std::is_sorted(at.begin(), at.end()));
+    }
+    Engine e;
+    QSignalSpy failed(&e, &Engine::loadFailed);
+    QSignalSpy loaded(&e, &Engine::loaded);
+    connect(&e, &Engine::loadProgress, this, [&](double f, const QString& stage) {
+      if (stage == upload && f > 0.6) e.cancelLoad();
+    });
+    e.load(r);
+    QVERIFY(failed.wait(30000));
+    QVERIFY(failed.at(0).at(1).toBool());
+    QCOMPARE(failed.at(0).at(0).toString(), QStringLiteral("Loading was cancelled."));
+    QTest::qWait(100);
+    QVERIFY(loaded.isEmpty());
+    QVERIFY(!e.isLoaded());
+  }
+
   // The settings' prompt batch (LoadRequest::n_batch) reaches the Vulkan evaluator: the prompt is evaluated in
   // steps of that many tokens (prefillProgress), ModelInfo says so, and the greedy text is the default's.
   void vulkan_prompt_batch_reaches_the_evaluator() {

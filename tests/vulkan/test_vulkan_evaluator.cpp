@@ -914,6 +914,68 @@ class TestVulkanEvaluator : public QObject {
     VKT_OK((*sound)->eval(std::vector<tokenizer::Token>{1, 2, 3}, logits));
   }
 
+  // EvaluatorOptions::progress: the fractions of the weights written, from 0 to exactly 1, never
+  // decreasing, one call at a time; false at the first, a middle and the last call stops the load with
+  // kLoadCancelled and no call comes after it; the stopped load destroys what it made (an object left at
+  // vkDestroyDevice is a validation message, which fails the suite). Mapped and through staging (a discrete
+  // GPU without resizable BAR).
+  void load_progress_and_cancel() {
+    auto m = synth_model(tiny_spec(Arch::Qwen2, Type::Q4_K, false, true), "progress.gguf");
+    VKT_OK(m);
+    const std::vector<tokenizer::Token> prompt{1, 2, 3};
+    std::vector<float> expected((*m)->hparams().n_vocab), logits(expected.size());
+    for (bool unmapped : {false, true}) {
+      vulkan::EvaluatorOptions opt{.n_ctx = 32, .device = vkt::device_override(), .validation = true, .n_batch = 4,
+                                   .unmapped_device_memory = unmapped};
+      std::vector<double> seen;
+      std::atomic<int> inside{0};
+      bool overlapped = false;
+      int stop_at = -1;  // the call that says stop; -1: none
+      opt.progress = [&](double f) {
+        overlapped |= inside.fetch_add(1) != 0;
+        seen.push_back(f);
+        const bool go = int(seen.size()) - 1 != stop_at;
+        inside.fetch_sub(1);
+        return go;
+      };
+      auto sound = vulkan::create_evaluator(**m, opt);
+      VKT_OK(sound);
+      VKT_OK((*sound)->eval(prompt, expected));
+      const std::vector<double> whole = seen;
+      QVERIFY(!overlapped);
+      // Every matrix is a piece at least (merged Q|K|V and gate|up, Wo, down per layer; the embedding).
+      const size_t n_layer = (*m)->hparams().n_layer;
+      QVERIFY2(whole.size() >= 1 + 3 * n_layer, fmt::format("{} calls", whole.size()).c_str());
+      QCOMPARE(whole.front(), 0.0);
+      QCOMPARE(whole.back(), 1.0);
+      QVERIFY(std::is_sorted(whole.begin(), whole.end()));
+      auto dev = vulkan::device_for_tests(**sound);
+      VKT_OK(dev);
+      const uint64_t held_by_one = (*dev)->device_local_allocated();
+      for (int at : {0, int(whole.size()) / 2, int(whole.size()) - 1}) {
+        seen.clear();
+        stop_at = at;
+        auto ev = vulkan::create_evaluator(**m, opt);
+        QVERIFY2(!ev, fmt::format("stopped at call {} of {}: loaded", at, whole.size()).c_str());
+        QCOMPARE(QString::fromStdString(ev.error().message), QString::fromLatin1(vulkan::kLoadCancelled));
+        QCOMPARE(int(seen.size()), at + 1);  // nothing heard after the stop
+        QVERIFY(!overlapped);
+      }
+      stop_at = -1;
+      seen.clear();
+      // A load after them is the same as the first: the same device memory, pieces and logits.
+      auto again = vulkan::create_evaluator(**m, opt);
+      VKT_OK(again);
+      auto dev2 = vulkan::device_for_tests(**again);
+      VKT_OK(dev2);
+      QCOMPARE((*dev2)->device_local_allocated(), held_by_one);
+      QCOMPARE(seen.size(), whole.size());  // the pieces finish in the threads' order: the same count
+      QCOMPARE(seen.back(), 1.0);
+      VKT_OK((*again)->eval(prompt, logits));
+      QCOMPARE(logits, expected);
+    }
+  }
+
   // A submission that timed out and still runs when the evaluator goes (Device::settle false; pretended
   // here, lavapipe cannot hang on cue): nothing made on the device is freed under it. Every buffer the
   // evaluator holds (weights, cache, activations, the prompt path's, split-K's partials) stays allocated;
