@@ -218,7 +218,7 @@ void main() {
 #endif
           const vec4 s = sc[i];
           // Unit 2pr's 8 values into every token's sums, then unit 2pr + 1's: 2 vec4 of weights live, not 4
-          // (as Q6_K below; 1.03-1.06x per CPU-second, docs/vulkan.md "Q6_K prompt product").
+          // (as Q6_K below; 1.03-1.06x per CPU-second, docs/vulkan-history.md, "Q6_K prompt product").
           const vec4 l0 = b4((q.x & 0x0F0F0F0Fu) | lo5.x) * s.x + s.y, l1 = b4((q.y & 0x0F0F0F0Fu) | lo5.y) * s.x + s.y;
           [[unroll]] for (uint t = 0; t < NT; ++t) acc[i * NT + t] += dot(l0, xl0[t]) + dot(l1, xl1[t]);
           const vec4 h0 = b4(((q.x >> 4) & 0x0F0F0F0Fu) | hi5.x) * s.z + s.w, h1 = b4(((q.y >> 4) & 0x0F0F0F0Fu) | hi5.y) * s.z + s.w;

@@ -114,7 +114,7 @@ uint64_t shifted64(uint64_t lo, uint64_t hi, uint s) { return s == 0 ? lo : (lo 
 // With X_TEX too (Options::mul_mv_x_texel): x as a uniform texel buffer of 16-byte texels at binding 7
 // instead, from the texel alignment at or below x (p.x_offset counts from there; no 64 KiB range limit).
 // Lavapipe fetches a texel for 8 lanes as 8 straight 16-byte loads; a uniform buffer at a non-constant
-// offset costs 8 scalar loads per component (docs/vulkan.md, "Prompt product: x as texels").
+// offset costs 8 scalar loads per component (docs/vulkan-history.md, "Prompt product: x as texels").
 layout(binding = 7) uniform usamplerBuffer x_tex;
 float x_at(uint i) { return uintBitsToFloat(texelFetch(x_tex, int(i >> 2))[i & 3u]); }
 vec4 x4_at(uint i) { return uintBitsToFloat(texelFetch(x_tex, int(i))); }

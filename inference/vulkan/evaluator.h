@@ -13,7 +13,7 @@
 
 namespace penser::vulkan {
 
-// The prompt batch when EvaluatorOptions::n_batch is 0 (docs/vulkan.md, "Prompt batch size"): 64 tokens per
+// The prompt batch when EvaluatorOptions::n_batch is 0 (docs/vulkan-history.md, "Prompt batch size"): 64 tokens per
 // submission on GPUs. CPU implementations (lavapipe) take 32: 32 and 64 ran equally fast there (with the
 // tiled mul_mm, 8 and 16 slower: its 32-token tile was computed whole; with mul_mm_cpu.comp's 4 tokens per
 // invocation, 64 / 32 / 16 took 3.69 / 3.81 / 4.11 CPU seconds for the same prompt), token by token was as

@@ -24,7 +24,7 @@ uint64_t gqa_shared_bytes(uint32_t head_dim, uint32_t heads, uint32_t wg, uint32
 
 }  // namespace
 
-// Defaults, by design and by the lavapipe measurement (docs/vulkan.md, "Decode attention"):
+// Defaults, by design and by the lavapipe measurement (docs/vulkan-history.md, "Decode attention at long contexts"):
 // - kernel: grouped wherever the device has subgroup arithmetic (the lanes of a subgroup sum a score).
 //   It reads each K/V row once per KV head instead of once per query head, in wide words, in one pass
 //   (no score row written and re-read).
