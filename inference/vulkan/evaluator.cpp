@@ -472,7 +472,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
   Status fill() {
     uint64_t total = 0;
     for (const Fill& f : fills_) total += f.bytes;
-    std::atomic<bool> stop{false};
+    std::atomic<bool>& stop = load_stop_;  // record() reads it too (Recorder::end)
     std::mutex m;  // under it: first, done and the progress calls
     Status first;  // the first error
     uint64_t done = 0;
@@ -725,7 +725,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
     View out_x;
     PENSER_TRY(norm_input(onorm, out_x, out_in));
     PENSER_TRY(o.mul_mv(r, output_, out_x, all(logits_), nullptr, false, out_in));
-    return r.end();
+    return r.end(&load_stop_);  // a load whose weights failed or were cancelled waits for no more compiles
   }
 
   const model::Model& model_;
@@ -742,6 +742,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
   };
   std::vector<Fill> fills_;  // upload_rows()'s writes, until fill()
   std::function<bool(double)> progress_;  // EvaluatorOptions::progress
+  std::atomic<bool> load_stop_{false};    // fill() stopped (an error, or progress_ said stop)
   LoadTimes load_times_;
   Matrix token_embd_, output_;
   View q_, k_, v_, gate_, up_;  // parts of qkv_ and gate_up_

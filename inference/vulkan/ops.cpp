@@ -139,6 +139,10 @@ Result<std::vector<BoundRows>> Ops::bind_matrix(const Matrix& a) const {
   return out;
 }
 
+Ops::~Ops() {
+  for (auto& [key, p] : pipelines_) p->abandon();
+}
+
 Result<std::unique_ptr<Ops>> Ops::create(Device& device, const Options& options) {
   std::unique_ptr<Ops> self(new Ops());
   self->device_ = &device;

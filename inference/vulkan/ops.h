@@ -241,6 +241,10 @@ class Ops {
   };
   static Result<std::unique_ptr<Ops>> create(Device& device, const Options& options);
   static Result<std::unique_ptr<Ops>> create(Device& device) { return create(device, Options{}); }
+  // Marks every pipeline abandoned (Pipeline::abandon) before they go: the compiles still queued behind the
+  // process's compile slots never start, so that a load cancelled or failed early (or bench's evaluators in
+  // turn) waits for the compiles under way only.
+  ~Ops();
   // Pipelines made so far (tests: the prompt path's are made at load, BatchPath::prepare).
   size_t pipeline_count() const { return pipelines_.size(); }
   // Until every pipeline made so far has compiled (bench: nothing compiles in the background while it times).

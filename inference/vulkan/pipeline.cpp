@@ -117,13 +117,21 @@ Result<std::unique_ptr<Pipeline>> Pipeline::make(Device& device, const PipelineD
   Pipeline* p = self.get();
   self->done_ = std::async(std::launch::async, [p] {
     compile_slots().acquire();
-    p->compile();
+    if (!p->abandoned_) p->compile();
+    else p->result_ = VK_NOT_READY;  // never compiled: wait() says so, handle() is never reached
     compile_slots().release();
   });
   return self;
 }
 
+namespace {
+std::atomic<uint64_t> g_compiles{0};
+}
+
+uint64_t pipelines_compiled() { return g_compiles.load(); }
+
 void Pipeline::compile() {
+  g_compiles.fetch_add(1);
   result_ = vkCreateComputePipelines(device_->handle(), VK_NULL_HANDLE, 1, &compile_->ci, nullptr, &pipeline_);
   if (result_ == VK_SUCCESS && compile_->statistics) read_statistics();
 }

@@ -2,6 +2,7 @@
 // storage buffers but for those `uniform` names), its push-constant size, and its specialization constants (ids 0..n-1, all 32-bit).
 #pragma once
 
+#include <atomic>
 #include <future>
 #include <memory>
 #include <string>
@@ -32,7 +33,11 @@ class Pipeline {
   // without a warm cache of its own (a first load, a new model's shapes, MoltenVK's Metal compile) may take
   // as long.
   static Result<std::unique_ptr<Pipeline>> create_async(Device& device, const PipelineDesc& desc);
-  ~Pipeline();  // waits for the compile
+  ~Pipeline();  // waits for the compile (abandon() first: an async compile not yet started then never starts)
+  // The pipeline is about to go unused (a load cancelled or failed): an async compile still waiting for a
+  // slot skips its work, and wait() then fails. Does not wait; a compile under way finishes. Owners mark
+  // every pipeline before destroying any (Ops::~Ops), so that the queued ones do not take their turn.
+  void abandon() { abandoned_ = true; }
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
 
@@ -60,6 +65,7 @@ class Pipeline {
   std::unique_ptr<Compile> compile_;
   mutable std::future<void> done_;   // valid while compiling asynchronously
   VkResult result_ = VK_SUCCESS;
+  std::atomic<bool> abandoned_{false};
   Device* device_ = nullptr;
   PipelineDesc desc_;
   VkDescriptorSetLayout set_layout_ = VK_NULL_HANDLE;
@@ -70,5 +76,8 @@ class Pipeline {
   bool full_subgroups_ = false;
   std::vector<std::string> statistics_;
 };
+
+// Pipelines compiled (vkCreateComputePipelines called) in the process so far (tests: abandoned compiles).
+uint64_t pipelines_compiled();
 
 }  // namespace penser::vulkan

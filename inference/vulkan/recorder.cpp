@@ -217,10 +217,11 @@ Status Recorder::dispatch(const Pipeline& pipeline, std::span<const BufferRange>
   return {};
 }
 
-Status Recorder::end() {
+Status Recorder::end(const std::atomic<bool>* stop) {
   PENSER_ASSERT(recording_ && !ended_);
   uint32_t n = 0;
   for (const Command& c : commands_) {
+    if (stop && *stop) return make_error("stopped before the recording's pipelines had compiled");
     PENSER_TRY(c.pipeline->wait());  // its compile's error, if it failed
     if (c.barrier) {
       VkMemoryBarrier mb{VK_STRUCTURE_TYPE_MEMORY_BARRIER};

@@ -3,6 +3,8 @@
 // be submitted once or many times (a pre-recorded decode step whose inputs change in device memory).
 #pragma once
 
+#include <atomic>
+
 #include <array>
 #include <initializer_list>
 #include <memory>
@@ -49,8 +51,9 @@ class Recorder {
                     uint32_t(sizeof(Push)), groups_x, groups_y, groups_z);
   }
   // Puts the recorded dispatches into the command buffer, each after its pipeline's compile (an error there
-  // is end()'s).
-  Status end();
+  // is end()'s). `stop` (a load being abandoned: VulkanEvaluator's weights failed or were cancelled) is read
+  // before each wait: once it is set, end() fails at once and leaves the recorder unended, to be destroyed.
+  Status end(const std::atomic<bool>* stop = nullptr);
   Status submit_and_wait(std::string_view what = "GPU work");  // after end(); may be repeated
 
   uint32_t dispatches() const { return dispatches_; }
