@@ -161,6 +161,8 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
   self->poison_ = env_flag("PENSER_VK_TEST_POISON").value_or(false);
   self->wide_bindings_ = env_flag("PENSER_VK_TEST_WIDE_BINDINGS").value_or(false);
   self->unmapped_ = env_flag("PENSER_VK_TEST_UNMAPPED").value_or(false);
+  // Measurements (the GPU script's check plan): 1 staging buffer, each copy waiting for the one before.
+  self->staging_count_ = int(env_uint("PENSER_VK_STAGING_BUFFERS", 1, kStagingBuffers).value_or(kStagingBuffers));
   // Tests: a stricter offset alignment than the driver's for storage, uniform and texel bindings (a power of
   // two up to 4096; lavapipe asks 16 or less, Intel 64, some mobile GPUs 256), so that every place that binds
   // a part of a buffer is checked against it on lavapipe. Stricter is always legal.
@@ -176,34 +178,66 @@ Result<std::unique_ptr<Device>> Device::create(const Instance& instance, uint32_
 Device::~Device() {
   if (device_ == VK_NULL_HANDLE) return;
   if (!settle()) {
-    // A hung submission still runs: the fence, the pool, the staging buffer (it may be the one copying)
+    // A hung submission still runs: the fence, the pool, the staging buffers (one may be the one copying)
     // and the device stay (leaked until the process ends).
     std::fprintf(stderr, "penser: vulkan: %s still runs work that timed out; its device is left open\n",
                  info_.name.c_str());
-    (void)staging_.release();
+    for (StagingSlot& slot : staging_) (void)slot.buffer.release();
     return;
   }
-  staging_.reset();
+  for (StagingSlot& slot : staging_) slot.buffer.reset();
   if (fence_) vkDestroyFence(device_, fence_, nullptr);
   if (once_pool_) vkDestroyCommandPool(device_, once_pool_, nullptr);
   vkDestroyDevice(device_, nullptr);
 }
 
-Result<Buffer*> Device::staging_buffer(uint64_t bytes) {
+Result<Device::StagingLease> Device::lend_staging(uint64_t bytes) {
   PENSER_ASSERT(bytes > 0 && bytes <= kStagingChunk);
-  if (!staging_ || staging_->size() < bytes) {
-    staging_.reset();
+  int slot = -1;
+  {
+    std::unique_lock lock(staging_mutex_);
+    auto pick = [&] {  // a free slot: one with a buffer large enough, else one with a buffer, else any
+      int best = -1, rank = 3;
+      for (int i = 0; i < staging_count_; ++i) {
+        const StagingSlot& s = staging_[i];
+        if (s.lent) continue;
+        const int r = !s.buffer ? 2 : s.buffer->size() < bytes ? 1 : 0;
+        if (r < rank) best = i, rank = r;
+      }
+      return best;
+    };
+    staging_returned_.wait(lock, [&] { return (slot = pick()) >= 0; });
+    staging_[slot].lent = true;
+  }
+  // The slot is this thread's until returned (by the lease, also on an error below): made or grown outside
+  // the lock (pinned memory is slow to get).
+  StagingLease lease(this, slot, nullptr);
+  std::unique_ptr<Buffer>& b = staging_[slot].buffer;
+  if (!b || b->size() < bytes) {
+    b.reset();
     // At least 4 MiB, so that small tensors (norms, biases, small matrices) do not grow it step by step.
     const uint64_t size = std::max(bytes, std::min<uint64_t>(kStagingChunk, 4ull << 20));
-    PENSER_ASSIGN_OR_RETURN(staging_, Buffer::create(*this, size, MemoryUse::Host, "a staging buffer"));
+    PENSER_ASSIGN_OR_RETURN(b, Buffer::create(*this, size, MemoryUse::Host, "a staging buffer"));
     ++staging_allocations_;
   }
-  return staging_.get();
+  lease.buffer_ = b.get();
+  return lease;
+}
+
+void Device::return_staging(int slot) {
+  {
+    std::lock_guard lock(staging_mutex_);
+    staging_[slot].lent = false;
+  }
+  staging_returned_.notify_one();
 }
 
 void Device::release_staging() {
-  auto lock = staging_lock();
-  staging_.reset();
+  std::lock_guard lock(staging_mutex_);
+  for (StagingSlot& s : staging_) {
+    PENSER_ASSERT(!s.lent);
+    s.buffer.reset();
+  }
 }
 
 Status Device::submit_and_wait(VkCommandBuffer cmd, std::string_view what, uint64_t timeout_ns) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -116,13 +117,35 @@ class Device {
     return end_once(cmd, what);
   }
 
-  // The staging buffer Buffer::copy reuses for every copy through staging (a discrete GPU without resizable
-  // BAR: every weight tensor at load), instead of allocating one per copy: pinned host memory can cost about
-  // as much to allocate as to copy. Call staging_buffer with staging_lock() held; it grows the buffer to
-  // `bytes` where it is smaller. release_staging() frees it (the evaluator, once loaded: nothing it does per
-  // token goes through staging). staging_allocations() counts the buffers made (tests).
-  std::unique_lock<std::mutex> staging_lock() { return std::unique_lock(staging_mutex_); }
-  Result<Buffer*> staging_buffer(uint64_t bytes);
+  // The staging buffers Buffer::copy reuses for every copy through staging (a discrete GPU without
+  // resizable BAR: every weight tensor at load), instead of allocating one per copy: pinned host memory can
+  // cost about as much to allocate as to copy. Up to kStagingBuffers of them, each lent to one copy at a time
+  // (lend_staging waits for a free one): while the GPU copies out of one, another thread fills the next, so
+  // a load's memcpy into pinned memory and its transfers overlap instead of taking turns. A lent buffer holds
+  // `bytes` at least (grown where it was smaller); one already made is lent before a new one is made, so a
+  // thread copying alone uses one. release_staging() frees them (the evaluator, once loaded: nothing it does
+  // per token goes through staging; none may be lent then). staging_allocations() counts the buffers made
+  // (tests). PENSER_VK_STAGING_BUFFERS=1 lends one only (measurements: the GPU script compares the loads).
+  static constexpr int kStagingBuffers = 2;
+  class StagingLease {
+   public:
+    StagingLease(Device* device, int slot, Buffer* buffer) : device_(device), slot_(slot), buffer_(buffer) {}
+    StagingLease(StagingLease&& o) noexcept : device_(o.device_), slot_(o.slot_), buffer_(o.buffer_) { o.device_ = nullptr; }
+    StagingLease(const StagingLease&) = delete;
+    StagingLease& operator=(const StagingLease&) = delete;
+    StagingLease& operator=(StagingLease&&) = delete;
+    ~StagingLease() {
+      if (device_) device_->return_staging(slot_);
+    }
+    Buffer* buffer() const { return buffer_; }
+
+   private:
+    friend class Device;
+    Device* device_;
+    int slot_;
+    Buffer* buffer_;
+  };
+  Result<StagingLease> lend_staging(uint64_t bytes);
   void release_staging();
   uint64_t staging_allocations() const { return staging_allocations_; }
 
@@ -181,8 +204,15 @@ class Device {
   bool unmapped_ = false;       // unmapped_device_memory_for_tests / PENSER_VK_TEST_UNMAPPED
   std::atomic<bool> pretend_running_{false};  // pretend_hung_for_tests
   std::atomic<uint64_t> device_local_taken_{0};
-  std::mutex staging_mutex_;
-  std::unique_ptr<Buffer> staging_;  // staging_buffer; under staging_mutex_
+  void return_staging(int slot);
+  std::mutex staging_mutex_;  // under it: which staging buffers are lent (the buffers: their borrower's)
+  std::condition_variable staging_returned_;
+  struct StagingSlot {
+    std::unique_ptr<Buffer> buffer;
+    bool lent = false;
+  };
+  StagingSlot staging_[kStagingBuffers];
+  int staging_count_ = kStagingBuffers;  // the slots lent (PENSER_VK_STAGING_BUFFERS=1: measurements)
   std::atomic<uint64_t> staging_allocations_{0};
 };
 

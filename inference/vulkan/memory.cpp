@@ -210,8 +210,10 @@ Status Buffer::copy(uint64_t offset, void* host, uint64_t n, bool to_device) con
     return {};
   }
   const uint64_t chunk = std::min(n, kStagingChunk);
-  auto lock = device_->staging_lock();  // the device's one staging buffer, reused (Device::staging_buffer)
-  PENSER_ASSIGN_OR_RETURN(Buffer* staging, device_->staging_buffer(chunk));
+  // One of the device's staging buffers, reused, this copy's alone until it returns (Device::lend_staging):
+  // other threads' copies fill the other meanwhile.
+  PENSER_ASSIGN_OR_RETURN(Device::StagingLease lease, device_->lend_staging(chunk));
+  const Buffer* staging = lease.buffer();
   PENSER_ASSERT(staging->mapped_ != nullptr);
   for (uint64_t done = 0; done < n; done += chunk) {
     const uint64_t len = std::min(chunk, n - done);

@@ -390,6 +390,11 @@ if [ "$plan" = check ]; then
     "q8x=1 ${profile[*]}|PENSER_VK_MUL_MV_Q8X=1|$d ${profile[*]}"
     "kv4096 default ${profile[*]}||$f ${profile[*]}"
     "kv4096 loads_first ${profile[*]}|PENSER_VK_ATTN_LOADS_FIRST=1|$f ${profile[*]}"
+    # The load through staging (as on a discrete GPU without resizable BAR), its copies into pinned memory
+    # overlapping the transfers (two staging buffers, the default since 2026-11-30) or taking turns (one):
+    # compare the `load:` lines. Lavapipe could not show it (its transfer is a memcpy on the same 2 cores).
+    "load unmapped|PENSER_VK_TEST_UNMAPPED=1|-p 0 -n 1"
+    "load unmapped staging=1|PENSER_VK_TEST_UNMAPPED=1 PENSER_VK_STAGING_BUFFERS=1|-p 0 -n 1"
     "default again||$d"
     "q8x=1 again|PENSER_VK_MUL_MV_Q8X=1|$d"
     "kv4096 default again||$f"

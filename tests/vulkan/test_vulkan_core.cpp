@@ -5,6 +5,7 @@
 #include "tests/test_support.h"
 
 #include <cmath>
+#include <future>
 #include <thread>
 #include <map>
 #include <cstring>
@@ -783,6 +784,34 @@ class TestVulkanCore : public QObject {
     gpu.device->release_staging();
     VKT_OK(b->read(0, back.data(), 200));
     QCOMPARE(gpu.device->staging_allocations(), made + 1);
+    // Two copies at once take a staging buffer each (a load's writes on several threads: one fills while
+    // the other's transfer runs); a third waits until one is returned, then gets that one.
+    {
+      auto first = gpu.device->lend_staging(100);
+      VKT_OK(first);
+      auto second = gpu.device->lend_staging(100);
+      VKT_OK(second);
+      QVERIFY(first->buffer() != second->buffer());
+      QCOMPARE(gpu.device->staging_allocations(), made + 2);
+      Buffer* const returned = second->buffer();
+      auto third = std::async(std::launch::async, [&] { return gpu.device->lend_staging(100); });
+      QVERIFY(third.wait_for(std::chrono::milliseconds(100)) == std::future_status::timeout);  // none free
+      { auto gone = std::move(*second); }  // returned
+      auto got = third.get();
+      VKT_OK(got);
+      QCOMPARE(got->buffer(), returned);
+      QCOMPARE(gpu.device->staging_allocations(), made + 2);
+    }
+    // Copies through staging on several threads at once: each lands where it should.
+    std::vector<uint8_t> fresh(4 * 4096);
+    for (size_t i = 0; i < fresh.size(); ++i) fresh[i] = uint8_t(~data[i] ^ (i >> 12));  // unlike what b holds
+    std::vector<std::future<Status>> writes;
+    for (int t = 0; t < 4; ++t)
+      writes.push_back(std::async(std::launch::async, [&, t] { return b->write(uint64_t(t) * 4096, fresh.data() + t * 4096, 4096); }));
+    for (auto& w : writes) VKT_OK(w.get());
+    VKT_OK(b->read(0, back.data(), 4 * 4096));
+    QVERIFY(std::equal(fresh.begin(), fresh.end(), back.begin()));
+    QVERIFY(gpu.device->staging_allocations() <= made + 2);
   }
 
   void every_shader_is_embedded() {

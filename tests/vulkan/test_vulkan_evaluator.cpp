@@ -846,9 +846,10 @@ class TestVulkanEvaluator : public QObject {
     VKT_OK(dm);
     VKT_OK(du);
     QVERIFY((*du)->unmapped_device_memory());  // (the other too under PENSER_VK_TEST_UNMAPPED=1: the 16-lane run)
-    // The load's uploads went through one reused staging buffer (grown once past its 4 MiB: never, for this
-    // model), released once loaded.
-    QVERIFY2((*du)->staging_allocations() == 1, fmt::format("{} staging buffers", (*du)->staging_allocations()).c_str());
+    // The load's uploads went through reused staging buffers (Device::lend_staging: one per write under way,
+    // at most 2; grown past their 4 MiB: never, for this model), released once loaded.
+    const uint64_t staged = (*du)->staging_allocations();
+    QVERIFY2(staged >= 1 && staged <= uint64_t(Device::kStagingBuffers), fmt::format("{} staging buffers", staged).c_str());
     const uint32_t V = (*m)->hparams().n_vocab;
     std::vector<float> la(V), lb(V);
     std::vector<tokenizer::Token> tokens = {1, 17, 200, 3, 99, 42};  // a batch of 4, then one of 2
@@ -860,7 +861,7 @@ class TestVulkanEvaluator : public QObject {
       QVERIFY2(la == lb, fmt::format("step {}: logits differ (nmse {:.3g})", step, nmse(lb, la)).c_str());
       QVERIFY2(nu == nm, fmt::format("step {}: {} submissions with unmapped memory, {} mapped", step, nu, nm).c_str());
       if (step > 0) QVERIFY2(nu == 1, fmt::format("decode step {}: {} submissions", step, nu).c_str());
-      QCOMPARE((*du)->staging_allocations(), uint64_t(1));  // none since the load
+      QCOMPARE((*du)->staging_allocations(), staged);  // none since the load
       tokens = {tokenizer::Token(std::max_element(la.begin(), la.end()) - la.begin())};
     }
   }
