@@ -494,6 +494,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
       }
     });
     fills_.clear();
+    progress_ = nullptr;  // the caller's (it may refer to what its load call holds): not kept past the load
     if (!first) return first;
     if (cancelled) return make_error("{}", kLoadCancelled);
     return {};

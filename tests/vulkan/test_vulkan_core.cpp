@@ -449,7 +449,7 @@ class TestVulkanCore : public QObject {
     const uint64_t compiled = vulkan::pipelines_compiled() - before;
     ps.clear();
     qInfo("%u asked for, %llu compiled, %u skipped (%u slots)", n, static_cast<unsigned long long>(compiled), skipped, n_slots);
-    QCOMPARE(compiled + skipped, uint64_t(n));
+    QVERIFY(compiled + skipped >= uint64_t(n));  // each compiled or skipped (the counter is the process's)
     QVERIFY2(skipped >= n / 2, qPrintable(QString("only %1 of %2 skipped").arg(skipped).arg(n)));
   }
 
