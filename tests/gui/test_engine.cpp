@@ -582,7 +582,8 @@ class TestEngine : public QObject {
   }
 
   // The GPU upload's progress (vulkan::EvaluatorOptions::progress) reaches the bar: the stage's fractions
-  // run on from 0.6 to 0.92, never back, with steps between; Cancel pressed during the upload cancels.
+  // run on from 0.6 to 0.92, never back, with steps between; Cancel pressed during the upload cancels, and
+  // another model chosen then is the one that loads.
   void vulkan_upload_progress_and_cancel() {
     if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
     // Wider than model_: its embedding (151,936 x 256 in Q8_0, 41 MB) is two pieces of the upload, so that
@@ -625,6 +626,26 @@ class TestEngine : public QObject {
     QTest::qWait(100);
     QVERIFY(loaded.isEmpty());
     QVERIFY(!e.isLoaded());
+
+    // Another model chosen during the upload: that one loads (on the CPU), the superseded one says nothing.
+    Engine e2;
+    QSignalSpy failed2(&e2, &Engine::loadFailed);
+    QSignalSpy loaded2(&e2, &Engine::loaded);
+    bool switched = false;
+    connect(&e2, &Engine::loadProgress, this, [&](double f, const QString& stage) {
+      if (stage == upload && f > 0.6 && !switched) {
+        switched = true;
+        e2.load(cpu_load(model_));
+      }
+    });
+    e2.load(r);
+    QVERIFY(loaded2.wait(30000));
+    QVERIFY(switched);
+    QTest::qWait(100);
+    QVERIFY2(failed2.isEmpty(), failed2.isEmpty() ? "" : qPrintable(failed2.at(0).at(0).toString()));
+    QCOMPARE(loaded2.size(), 1);
+    QCOMPARE(loaded2.at(0).at(0).value<ModelInfo>().backend, QStringLiteral("CPU"));
+    QCOMPARE(loaded2.at(0).at(0).value<ModelInfo>().path, model_);
   }
 
   // The settings' prompt batch (LoadRequest::n_batch) reaches the Vulkan evaluator: the prompt is evaluated in
