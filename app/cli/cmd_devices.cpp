@@ -1,5 +1,5 @@
 // penser-cli devices [--json] [--bandwidth]: the Vulkan devices of this machine, what each offers, and which
-// one Penser would choose. Without a Vulkan loader it says why and that the CPU backend is used.
+// one Penser would choose. Without a Vulkan loader or driver it says why and that the CPU backend is used.
 #include "app/cli/commands.h"
 #include "app/cli/common.h"
 #include "inference/vulkan/context.h"
@@ -136,12 +136,16 @@ void print_device(const vulkan::DeviceInfo& d, bool chosen) {
 }
 
 void devices(const DevicesOptions& o) {
-  if (Status s = vulkan::load(); !s) {
-    if (o.json) std::printf("%s\n", json{{"available", false}, {"reason", s.error().message}, {"devices", json::array()}}.dump(2).c_str());
-    else std::printf("%s\n", s.error().message.c_str());
-    return;  // not a failure: the CPU backend runs
+  // Without a loader, or with one that finds no driver it can start, there is no device to list: not a
+  // failure, since the CPU backend runs.
+  auto made = vulkan::Instance::create({});
+  if (!made) {
+    const std::string& why = made.error().message;
+    if (o.json) std::printf("%s\n", json{{"available", false}, {"reason", why}, {"devices", json::array()}}.dump(2).c_str());
+    else std::printf("%s.\nPenser uses its CPU backend.\n", why.c_str());
+    return;
   }
-  auto instance = take(vulkan::Instance::create({}));
+  const std::unique_ptr<vulkan::Instance> instance = std::move(*made);
   const auto& infos = instance->devices();
   auto chosen = vulkan::choose_device(infos, std::nullopt, /*allow_cpu=*/false);
   std::optional<vulkan::BandwidthProbe> bandwidth;

@@ -366,7 +366,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
         error = tr("The Vulkan backend cannot be used: %1. Choose the CPU backend in the settings.").arg(why);
         return nullptr;
       }
-      notice = tr("No usable Vulkan GPU (%1): running on the CPU.").arg(why);
+      notice = tr("No usable Vulkan GPU, running on the CPU: %1.").arg(why);
     }
   }
 

@@ -108,7 +108,7 @@ Status load() {
     if (r != VK_SUCCESS)
       return make_error(
           "Vulkan is not available: the Vulkan loader ({}) could not be opened. Install the GPU's Vulkan "
-          "driver (Debian/Ubuntu: libvulkan1 and mesa-vulkan-drivers); Penser uses the CPU meanwhile",
+          "driver (Debian/Ubuntu: libvulkan1 and mesa-vulkan-drivers)",
 #if defined(_WIN32)
           "vulkan-1.dll"
 #elif defined(__APPLE__)
@@ -444,7 +444,17 @@ Result<std::unique_ptr<Instance>> Instance::create(const Options& options) {
     features.pNext = ci.pNext;
     ci.pNext = &features;
   }
-  PENSER_VK_TRY(vkCreateInstance(&ci, nullptr, &self->instance_), "creating the Vulkan instance");
+  if (const VkResult r = vkCreateInstance(&ci, nullptr, &self->instance_); r != VK_SUCCESS) {
+    // The loader's answer when it finds no driver manifest, or none of the drivers it lists will load (a
+    // loader installed with no GPU driver: a VM, a fresh Linux without mesa-vulkan-drivers): the same case, for
+    // a user, as no loader at all (load()), and said the same way.
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
+      return make_error("Vulkan is not available: the Vulkan loader found no GPU driver it could start ({}). "
+                        "Install or update the GPU's Vulkan driver (Debian/Ubuntu: mesa-vulkan-drivers for Intel "
+                        "and AMD GPUs, the vendor's driver for NVIDIA)",
+                        result_name(r));
+    return vk_error(r, "creating the Vulkan instance");
+  }
   self->sync_validation_ = sync_validation;
   load_functions_once(self->instance_);
 

@@ -1132,8 +1132,8 @@
         <translation>Le moteur Vulkan est inutilisable&#xa0;: %1. Choisissez le moteur CPU dans les paramètres.</translation>
     </message>
     <message>
-        <source>No usable Vulkan GPU (%1): running on the CPU.</source>
-        <translation>Aucun GPU Vulkan utilisable (%1)&#xa0;: calcul sur le CPU.</translation>
+        <source>No usable Vulkan GPU, running on the CPU: %1.</source>
+        <translation>Aucun GPU Vulkan utilisable, calcul sur le CPU&#xa0;: %1.</translation>
     </message>
     <message>
         <source>the model and its context need %1 but %2 has %3 usable</source>

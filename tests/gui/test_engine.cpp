@@ -13,6 +13,7 @@
 #include "tests/tiny_model.h"
 
 #include <QElapsedTimer>
+#include <QScopeGuard>
 #include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -555,6 +556,34 @@ class TestEngine : public QObject {
     QCOMPARE(info.backend, QStringLiteral("CPU"));
     QVERIFY2(info.notice.contains(QStringLiteral("running on the CPU")), qPrintable(info.notice));
     qInfo("notice: %s", qPrintable(info.notice));
+  }
+
+  // A Vulkan loader that finds no driver (a VM, a Linux without mesa-vulkan-drivers): "auto" runs on the CPU
+  // and its notice says what is missing and what to install; "vulkan" fails with the same sentence.
+  void no_vulkan_driver_says_what_to_install() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    const QByteArray icd = qgetenv("VK_ICD_FILENAMES"), driver_files = qgetenv("VK_DRIVER_FILES");
+    const QByteArray none = dir_.filePath(QStringLiteral("no-such-driver.json")).toUtf8();
+    qputenv("VK_ICD_FILENAMES", none);  // read by the loader at each vkCreateInstance
+    qputenv("VK_DRIVER_FILES", none);
+    auto restore = qScopeGuard([&] {
+      icd.isNull() ? qunsetenv("VK_ICD_FILENAMES") : qputenv("VK_ICD_FILENAMES", icd);
+      driver_files.isNull() ? qunsetenv("VK_DRIVER_FILES") : qputenv("VK_DRIVER_FILES", driver_files);
+    });
+    const QString why = QStringLiteral("Vulkan is not available: the Vulkan loader found no GPU driver it could start");
+    Engine e;
+    LoadRequest r = cpu_load(model_);
+    r.backend = QStringLiteral("auto");
+    ModelInfo info;
+    QVERIFY(load_ok(e, r, &info));
+    QCOMPARE(info.backend, QStringLiteral("CPU"));
+    QVERIFY2(info.notice.startsWith(QStringLiteral("No usable Vulkan GPU, running on the CPU: ") + why) &&
+                 info.notice.contains(QStringLiteral("mesa-vulkan-drivers")),
+             qPrintable(info.notice));
+    r.backend = QStringLiteral("vulkan");
+    const auto [error, cancelled] = load_error(e, r);
+    QVERIFY(!cancelled);
+    QVERIFY2(error.contains(why), qPrintable(error));
   }
 
   void vulkan_backend_on_lavapipe_generates() {

@@ -2,7 +2,8 @@
 // `run --backend vulkan --device 0` generates the same tokens as `--backend cpu` on a tiny f32 model, a
 // missing --device N is an error naming it, `--batch N` keeps the logits, `bench --profile` times every op of
 // the decode steps and of the prompt batches (with the products' operations), and the bandwidth probe's
-// figures reach `devices --bandwidth --json` and `bench --memory-bandwidth` (a 4 MiB probe).
+// figures reach `devices --bandwidth --json` and `bench --memory-bandwidth` (a 4 MiB probe); a loader without
+// a driver is said as plainly as no loader.
 #include <QJsonArray>
 #include <algorithm>
 #include "tests/test_support.h"
@@ -25,8 +26,9 @@ struct Run {
   QByteArray out, err;
 };
 
-Run cli(const QStringList& args) {
+Run cli(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment()) {
   QProcess p;
+  p.setProcessEnvironment(env);
   p.start(kCli, args);
   Run r;
   if (!p.waitForFinished(120000)) {
@@ -112,6 +114,36 @@ class TestVulkanCli : public QObject {
     if (qEnvironmentVariable("VK_ICD_FILENAMES").contains("lvp_icd"))
       QVERIFY2(text.out.contains("min 8 max 8; used: 8 pinned") && text.out.contains("; the CPU maps it (unified memory);"),
                text.out.constData());
+  }
+
+  // A Vulkan loader with no driver it can start (a VM, a Linux without mesa-vulkan-drivers): `devices` says so
+  // and what to install, as it does without a loader, and is no failure; `run --backend vulkan` fails with the
+  // same sentence (before: "creating the Vulkan instance failed: VK_ERROR_INCOMPATIBLE_DRIVER (the installed
+  // Vulkan driver is too old or not for this GPU)", and `devices` exited 1).
+  void no_driver() {
+    if (!qEnvironmentVariable("VK_ICD_FILENAMES").contains("lvp_icd")) QSKIP("needs the loader as CTest runs it");
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    const QString none = dir.filePath("no-such-driver.json");
+    env.insert("VK_ICD_FILENAMES", none);  // the loader's list of drivers (VK_DRIVER_FILES in newer loaders)
+    env.insert("VK_DRIVER_FILES", none);
+    const char* kWhy = "Vulkan is not available: the Vulkan loader found no GPU driver it could start";
+    const Run text = cli({"devices"}, env);
+    QVERIFY2(text.code == 0, text.err.constData());
+    QVERIFY2(text.out.contains(kWhy) && text.out.contains("mesa-vulkan-drivers") &&
+                 text.out.contains("Penser uses its CPU backend."),
+             text.out.constData());
+    const Run json = cli({"devices", "--json"}, env);
+    QCOMPARE(json.code, 0);
+    const QJsonObject o = QJsonDocument::fromJson(json.out).object();
+    QCOMPARE(o.value("available").toBool(true), false);
+    QVERIFY2(o.value("reason").toString().startsWith(kWhy), json.out.constData());
+    QVERIFY(o.value("devices").toArray().isEmpty());
+
+    const QString model = write_model("nodriver.gguf", {.n_embd = 64, .n_ff = 128});
+    QVERIFY(!model.isEmpty());
+    const Run run = cli({"run", model, "--raw", "--prompt", "abc", "-n", "2", "--backend", "vulkan"}, env);
+    QCOMPARE(run.code, 1);
+    QVERIFY2(run.err.contains(kWhy), run.err.constData());
   }
 
   void run_matches_cpu() {
