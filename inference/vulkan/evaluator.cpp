@@ -109,7 +109,7 @@ class VulkanEvaluator final : public model::Evaluator, private VulkanObjects {
     const uint32_t n_batch = opt.n_batch ? opt.n_batch : default_batch(self->device_->info());
     self->n_batch_ = std::clamp<uint32_t>(n_batch, 1, self->n_ctx_);
     PENSER_TRY(self->device_->check_fits(estimate_device_bytes(model, self->n_ctx_, self->n_batch_, self->device_->info().is_cpu()),
-                                         fmt::format("{} with a context of {} tokens", model.name(), self->n_ctx_)));
+                                         fmt::format("{} and a context of {} tokens", model.name(), self->n_ctx_)));
     // The environment only where the caller left the choice open (as PENSER_VK_MERGE below).
     const bool fold = opt.swiglu_fold ? *opt.swiglu_fold : env_flag("PENSER_VK_SWIGLU_FOLD").value_or(true);
     // The prompt's products on cooperative matrices wherever the device has them (NVIDIA): the H200 run of

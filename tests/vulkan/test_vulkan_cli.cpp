@@ -146,6 +146,24 @@ class TestVulkanCli : public QObject {
     QVERIFY2(run.err.contains(kWhy), run.err.constData());
   }
 
+  // A context that does not fit the device: refused before anything is uploaded, with both figures and what to
+  // do (lavapipe's 2 GiB against a 131072-token f16 cache of 28 layers x 2 heads x 128: 3.5 GiB).
+  void context_too_big_for_the_device() {
+    if (!qEnvironmentVariable("VK_ICD_FILENAMES").contains("lvp_icd")) QSKIP("sized for lavapipe's 2 GiB");
+    const QString model = write_model("longctx.gguf", {.n_embd = 256, .n_layer = 28, .n_head = 2, .n_head_kv = 2,
+                                                       .n_ff = 256, .n_ctx_train = 131072,
+                                                       .type = penser::quant::Type::Q8_0});
+    QVERIFY(!model.isEmpty());
+    const QStringList args = {"run", model, "--raw", "--prompt", "abc", "-n", "2", "--backend", "vulkan"};
+    const Run big = cli(args + QStringList{"--ctx", "131072"});
+    QCOMPARE(big.code, 1);
+    QVERIFY2(big.err.contains("penser-synth and a context of 131072 tokens need 3.5") &&
+                 big.err.contains("GiB but the GPU llvmpipe") && big.err.contains("choose a smaller model or context"),
+             big.err.constData());
+    const Run fits = cli(args + QStringList{"--ctx", "4096"});
+    QVERIFY2(fits.code == 0, fits.err.constData());
+  }
+
   void run_matches_cpu() {
     const QString model = write_model("tiny.gguf", {.n_embd = 256, .n_ff = 512});
     QVERIFY(!model.isEmpty());
