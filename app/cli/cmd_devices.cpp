@@ -53,6 +53,8 @@ json device_json(const vulkan::DeviceInfo& d, bool chosen) {
       {"api_version", vulkan::api_version_string(d.api_version)},
       {"vendor_id", d.vendor_id},
       {"device_id", d.device_id},
+      {"uuid", d.uuid},
+      {"identity", vulkan::device_identity(d)},
       {"heaps", heaps},
       {"device_local_bytes", d.device_local_bytes},
       {"system_bytes", d.system_bytes},
@@ -96,6 +98,7 @@ void print_device(const vulkan::DeviceInfo& d, bool chosen) {
   std::printf("%s%u: %s (%s)\n", chosen ? "* " : "  ", d.index, d.name.c_str(), d.type_name.c_str());
   std::printf("     driver       %s %s, Vulkan %s\n", d.driver_name.c_str(), d.driver_info.c_str(),
               vulkan::api_version_string(d.api_version).c_str());
+  std::printf("     uuid         %s\n", d.uuid.empty() ? "none reported" : d.uuid.c_str());
   std::string heaps;
   for (const auto& h : d.heaps)
     heaps += fmt::format("{}{}{}", heaps.empty() ? "" : ", ", vulkan::format_bytes(h.size), h.device_local ? " (device-local)" : "");

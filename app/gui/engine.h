@@ -26,6 +26,9 @@ struct LoadRequest {
   QString path;                        // a .gguf file
   QString backend = QStringLiteral("auto");  // "auto" (Vulkan GPU when one is usable, else CPU), "vulkan", "cpu"
   int device = -1;                     // Vulkan device index; -1: the default choice
+  // The chosen device's vulkan::device_identity, and its name for the notice when it is absent. When set it
+  // decides, and `device` is ignored: indices follow the loader's order, which can change between runs.
+  QString device_id, device_name;
   int n_ctx = 0;                       // 0: chat::default_n_ctx for this machine
   int n_threads = 0;                   // CPU threads; 0: one per hardware thread
   int n_batch = 0;                     // Vulkan prompt tokens per submission; 0: by device type

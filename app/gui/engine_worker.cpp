@@ -323,6 +323,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   QString vk_device_text;
   QString vk_others_text;  // set when other programs' use of the GPU is what limits vk_usable_bytes
   QString notice;
+  QString absent;  // the GPU chosen in the settings is not in the device list now: said before any other notice
   if (backend != QLatin1String("cpu")) {
     progress(0.05, tr("Looking for a GPU…"));
     const bool forced = backend == QLatin1String("vulkan");
@@ -337,7 +338,15 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
     }
     if (instance) {
       std::optional<uint32_t> requested;
-      if (request.device >= 0) requested = uint32_t(request.device);
+      if (!request.device_id.isEmpty()) {  // the GPU chosen in the settings, wherever the loader lists it now
+        requested = vulkan::find_device(instance->devices(), request.device_id.toStdString());
+        if (!requested)
+          absent = tr("The GPU chosen in the settings, %1, is not present: the default device is used until it "
+                      "is back.")
+                       .arg(request.device_name.isEmpty() ? request.device_id : request.device_name);
+      } else if (request.device >= 0) {
+        requested = uint32_t(request.device);
+      }
       auto chosen = vulkan::choose_device(instance->devices(), requested, forced);
       if (!chosen) {
         why = QString::fromStdString(chosen.error().message);
@@ -522,7 +531,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   info.n_ctx = int(out->session->n_ctx());
   info.n_ctx_train = int(n_ctx_train);
   info.n_batch = int(chunk);
-  info.notice = notice;
+  info.notice = absent.isEmpty() ? notice : notice.isEmpty() ? absent : absent + QLatin1Char(' ') + notice;
   info.template_warning = QString::fromStdString(out->session->chat_template().warning());
   if (stop_here()) return nullptr;
   progress(1.0, tr("Ready"));

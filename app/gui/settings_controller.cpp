@@ -36,6 +36,8 @@ constexpr auto kSystemPrompt = "sampling/systemPrompt";
 constexpr auto kContextSize = "engine/contextSize";
 constexpr auto kBackend = "engine/backend";
 constexpr auto kDevice = "engine/device";
+constexpr auto kDeviceId = "engine/deviceId";
+constexpr auto kDeviceName = "engine/deviceName";
 constexpr auto kPromptBatch = "engine/promptBatch";
 constexpr auto kTheme = "appearance/theme";
 constexpr auto kDataFolder = "storage/dataFolder";
@@ -78,6 +80,7 @@ DeviceList enumerate_devices() {
   for (const vulkan::DeviceInfo& d : (*instance)->devices()) {
     QVariantMap m;
     m[QStringLiteral("index")] = int(d.index);
+    m[QStringLiteral("id")] = QString::fromStdString(vulkan::device_identity(d));
     m[QStringLiteral("name")] = QString::fromStdString(d.name);
     m[QStringLiteral("type")] = QString::fromStdString(d.type_name);
     m[QStringLiteral("usable")] = d.usable();
@@ -139,6 +142,8 @@ void SettingsController::load() {
   context_size_ = s.value(kContextSize, 0).toInt();
   backend_ = s.value(kBackend, QStringLiteral("auto")).toString();
   device_ = s.value(kDevice, -1).toInt();
+  device_id_ = s.value(kDeviceId, QString()).toString();
+  device_name_ = s.value(kDeviceName, QString()).toString();
   prompt_batch_ = s.value(kPromptBatch, 0).toInt();
   theme_ = s.value(kTheme, QStringLiteral("system")).toString();
   data_folder_ = s.value(kDataFolder, QString()).toString();
@@ -241,9 +246,29 @@ void SettingsController::setBackend(const QString& value) {
 
 void SettingsController::setDevice(int v) {
   v = std::max(v, -1);
-  if (device_ == v) return;
+  // The choice is kept as the device's identity (and its name, for the notice when it is absent): an index
+  // can name another GPU after a driver update or with an eGPU plugged in. Before the list is known (or a
+  // hand-edited index past it) only the index is stored, which the engine then uses as it is.
+  QString id, name;
+  for (const QVariant& e : devices_) {
+    const QVariantMap m = e.toMap();
+    if (m.value(QStringLiteral("index")).toInt() == v) {
+      id = m.value(QStringLiteral("id")).toString();
+      name = m.value(QStringLiteral("name")).toString();
+    }
+  }
+  if (device_ == v && device_id_ == id) return;
   device_ = v;
+  device_id_ = id;
+  device_name_ = name;
   store_->setValue(kDevice, v);
+  if (id.isEmpty()) {
+    store_->remove(kDeviceId);
+    store_->remove(kDeviceName);
+  } else {
+    store_->setValue(kDeviceId, id);
+    store_->setValue(kDeviceName, name);
+  }
   emit deviceChanged();
 }
 
@@ -307,6 +332,8 @@ LoadRequest SettingsController::loadRequest(const QString& path) const {
   r.path = path;
   r.backend = backend_;
   r.device = device_;
+  r.device_id = device_id_;
+  r.device_name = device_name_;
   r.n_ctx = context_size_;
   r.n_batch = prompt_batch_;
   return r;
@@ -340,6 +367,26 @@ void SettingsController::refreshDevices() {
     devices_ = result->devices;
     devices_note_ = result->note;
     devices_ready_ = true;
+    // The chosen GPU where it is now in the list, or the default while it is absent (the choice stays).
+    if (!device_id_.isEmpty()) {
+      int at = -1;
+      for (const QVariant& e : devices_) {
+        const QVariantMap m = e.toMap();
+        if (m.value(QStringLiteral("id")).toString() == device_id_) at = m.value(QStringLiteral("index")).toInt();
+      }
+      if (at < 0) {
+        const QString missing = tr("The GPU chosen before, %1, is not present now: Penser uses the default device "
+                                   "until it is back.")
+                                    .arg(device_name_.isEmpty() ? device_id_ : device_name_);
+        devices_note_ = devices_note_.isEmpty() ? missing : devices_note_ + QLatin1Char(' ') + missing;
+      } else if (at != device_) {
+        store_->setValue(kDevice, at);
+      }
+      if (at != device_) {
+        device_ = at;
+        emit deviceChanged();
+      }
+    }
     emit devicesChanged();
   });
   devices_thread_->start();

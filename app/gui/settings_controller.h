@@ -61,7 +61,9 @@ class SettingsController : public QObject {
   int thinkingBudget() const { return thinking_budget_; }  // -1: none
   QString systemPrompt() const { return system_prompt_; }
   QString backend() const { return backend_; }           // "auto", "vulkan", "cpu"
-  int device() const { return device_; }                 // -1: the default device
+  // The chosen GPU's index in devices(); -1: the default device, also while the chosen one is absent (the choice
+  // itself, its vulkan::device_identity, is kept until another is made, and decides at each load).
+  int device() const { return device_; }
   // Prompt tokens per Vulkan submission (vulkan::EvaluatorOptions::n_batch); 0: by device type. Smaller: a
   // stop is seen sooner during a long prompt; larger: fewer submissions. Applies at the next model load.
   int promptBatch() const { return prompt_batch_; }
@@ -72,7 +74,7 @@ class SettingsController : public QObject {
   QString dataFolder() const { return data_folder_; }
   QString dataFolderInUse() const;   // the folder the running program uses
   QString dataFolderNote() const;    // "" or a sentence saying the change applies at the next start
-  QVariantList devices() const { return devices_; }  // [{index, name, type, usable, memory}]
+  QVariantList devices() const { return devices_; }  // [{index, id, name, type, usable, memory}]
   QString devicesNote() const { return devices_note_; }
   bool devicesReady() const { return devices_ready_; }
 
@@ -126,6 +128,7 @@ class SettingsController : public QObject {
 
   double temperature_ = 0, top_p_ = 0, min_p_ = 0, repeat_penalty_ = 0;
   int top_k_ = 0, max_tokens_ = 0, context_size_ = 0, thinking_budget_ = 0, device_ = -1;
+  QString device_id_, device_name_;  // the chosen GPU (engine/deviceId, engine/deviceName); "": none
   int prompt_batch_ = 0;
   QString system_prompt_, backend_, theme_, data_folder_;
   QString data_folder_at_start_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <mutex>
 
 #if defined(__APPLE__)
@@ -192,12 +193,14 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   const bool idot = has_extension(exts, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
   VkPhysicalDeviceShaderIntegerDotProductPropertiesKHR idot_props{
       VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES_KHR};
+  VkPhysicalDeviceIDProperties ids{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES};
   VkPhysicalDeviceProperties2 props2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
   props2.pNext = &subgroup;
   subgroup.pNext = &maint3;
   if (v12 || has_extension(exts, VK_KHR_DRIVER_PROPERTIES_EXTENSION_NAME)) maint3.pNext = &driver;
   if (size_control) chain_front(props2, sizes);
   if (idot) chain_front(props2, idot_props);
+  if (props.apiVersion >= VK_API_VERSION_1_1) chain_front(props2, ids);
   vkGetPhysicalDeviceProperties2(pd, &props2);
 
   VkPhysicalDevice16BitStorageFeatures f16s{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
@@ -242,6 +245,8 @@ DeviceInfo describe(VkPhysicalDevice pd, uint32_t index) {
   info.driver_info = driver.driverInfo;
   info.vendor_id = props.vendorID;
   info.device_id = props.deviceID;
+  if (std::any_of(std::begin(ids.deviceUUID), std::end(ids.deviceUUID), [](uint8_t b) { return b != 0; }))
+    for (uint8_t b : ids.deviceUUID) info.uuid += fmt::format("{:02x}", b);
   for (const MemoryHeap& h : info.heaps)
     if (h.device_local && h.size > info.device_local_bytes) {
       info.device_local_bytes = h.size;
@@ -578,6 +583,16 @@ SubgroupPlan plan_subgroups(const DeviceInfo& d, uint32_t requested) {
 SubgroupPlan device_subgroup_plan(const DeviceInfo& info) {
   // 0 (unset, or not a number): the reported width; plan_subgroups says why a bad request is ignored.
   return plan_subgroups(info, uint32_t(env_uint("PENSER_VK_SUBGROUP_SIZE", 0, UINT32_MAX).value_or(0)));
+}
+
+std::string device_identity(const DeviceInfo& d) {
+  return !d.uuid.empty() ? d.uuid : fmt::format("{:04x}:{:04x}:{}", d.vendor_id, d.device_id, d.name);
+}
+
+std::optional<uint32_t> find_device(std::span<const DeviceInfo> devices, std::string_view identity) {
+  for (const DeviceInfo& d : devices)
+    if (device_identity(d) == identity) return d.index;
+  return std::nullopt;
 }
 
 Result<uint32_t> choose_device(std::span<const DeviceInfo> devices, std::optional<uint32_t> requested, bool allow_cpu) {

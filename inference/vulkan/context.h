@@ -14,6 +14,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "inference/vulkan/vk.h"
@@ -42,6 +43,10 @@ struct DeviceInfo {
   std::string driver_info;
   uint32_t api_version = 0;
   uint32_t vendor_id = 0, device_id = 0;
+  // deviceUUID (VkPhysicalDeviceIDProperties, Vulkan 1.1) in 32 hex digits: the spec has it immutable across
+  // instances, processes, driver versions and reboots, while `index` follows the loader's order, which can
+  // change (a driver update, an eGPU plugged in, Windows' GPU preference). Empty when the driver says zeros.
+  std::string uuid;
   std::vector<MemoryHeap> heaps;
   uint64_t device_local_bytes = 0;  // the largest device-local heap
   // The largest heap that is not device-local but has a host-visible memory type: system memory the GPU
@@ -216,6 +221,12 @@ class Instance {
   std::vector<std::string> messages_;
   std::atomic<uint32_t> errors_{0};
 };
+
+// What identifies a device from one run to the next (the app's GPU setting): its uuid, or where the driver gives
+// none its vendor, device id and name ("10de:2684:NVIDIA GeForce RTX 4090").
+std::string device_identity(const DeviceInfo& d);
+// The index of the device with that identity now, if it is present.
+std::optional<uint32_t> find_device(std::span<const DeviceInfo> devices, std::string_view identity);
 
 // The default device: the usable one of the best type (discrete > integrated > virtual > other > cpu),
 // the largest device-local heap breaking ties. CPU devices only when allow_cpu or nothing else is usable.

@@ -1222,6 +1222,10 @@
         <source>The GPU stopped responding twice within %1 minutes (its driver reset it), and the CPU cannot hold this model instead. %2 Or update the GPU driver, then open the model again.</source>
         <translation>Le GPU a cessé de répondre deux fois en %1 minutes (son pilote l’a réinitialisé), et le CPU ne peut pas non plus contenir ce modèle. %2 Ou mettez à jour le pilote du GPU, puis rouvrez le modèle.</translation>
     </message>
+    <message>
+        <source>The GPU chosen in the settings, %1, is not present: the default device is used until it is back.</source>
+        <translation>Le GPU choisi dans les paramètres, %1, est absent&#xa0;: le périphérique par défaut est utilisé jusqu’à son retour.</translation>
+    </message>
 </context>
 <context>
     <name>penser::gui::ExportController</name>
@@ -1333,6 +1337,10 @@
     <message>
         <source>Conversations will be read from and saved to %1 from the next start; until then Penser keeps using %2.</source>
         <translation>Au prochain démarrage, les conversations seront lues et enregistrées dans %1&#x202f;; d’ici là, Penser continue d’utiliser %2.</translation>
+    </message>
+    <message>
+        <source>The GPU chosen before, %1, is not present now: Penser uses the default device until it is back.</source>
+        <translation>Le GPU choisi auparavant, %1, est absent&#xa0;: Penser utilise le périphérique par défaut jusqu’à son retour.</translation>
     </message>
 </context>
 </TS>

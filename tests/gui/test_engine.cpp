@@ -586,6 +586,41 @@ class TestEngine : public QObject {
     QVERIFY2(error.contains(why), qPrintable(error));
   }
 
+  // The GPU chosen in the settings goes by its identity: found where the loader lists it now (a stale index
+  // does not matter), and when absent the default device is used and the notice says so first.
+  void the_chosen_gpu_is_found_by_its_identity() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    auto instance = vulkan::Instance::create({});
+    QVERIFY(instance.has_value());
+    const vulkan::DeviceInfo& first = (*instance)->devices().at(0);
+    Engine e;
+    LoadRequest r = cpu_load(model_, 512);
+    r.backend = QStringLiteral("vulkan");
+    r.device = 7;  // no such index: the identity decides
+    r.device_id = QString::fromStdString(vulkan::device_identity(first));
+    r.device_name = QString::fromStdString(first.name);
+    ModelInfo info;
+    QVERIFY(load_ok(e, r, &info));
+    QCOMPARE(info.backend, QStringLiteral("Vulkan"));
+    QVERIFY2(info.device.startsWith(QString::fromStdString(first.name)), qPrintable(info.device));
+    QVERIFY2(info.notice.isEmpty(), qPrintable(info.notice));
+
+    r.device_id = QStringLiteral("00112233445566778899aabbccddeeff");
+    r.device_name = QStringLiteral("Radeon eGPU");
+    QVERIFY(load_ok(e, r, &info));
+    QCOMPARE(info.backend, QStringLiteral("Vulkan"));  // "vulkan": the default device, lavapipe here
+    const QString absent = QStringLiteral("The GPU chosen in the settings, Radeon eGPU, is not present: the default "
+                                          "device is used until it is back.");
+    QCOMPARE(info.notice, absent);
+    if (first.is_cpu()) {  // "auto" does not take a software renderer: the CPU, both sentences
+      r.backend = QStringLiteral("auto");
+      QVERIFY(load_ok(e, r, &info));
+      QCOMPARE(info.backend, QStringLiteral("CPU"));
+      QVERIFY2(info.notice.startsWith(absent + QStringLiteral(" No usable Vulkan GPU, running on the CPU: ")),
+               qPrintable(info.notice));
+    }
+  }
+
   void vulkan_backend_on_lavapipe_generates() {
     if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
     Engine e;

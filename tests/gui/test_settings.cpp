@@ -4,6 +4,7 @@
 #include "app/gui/settings_controller.h"
 #include "inference/chat/session.h"
 #include "inference/vulkan/context.h"
+#include "tests/test_support.h"
 
 #include <QDir>
 #include <QGuiApplication>
@@ -257,6 +258,62 @@ class TestSettings : public QObject {
     if (!gpu) {
       QVERIFY(software);  // lavapipe, pinned by CTest
       QVERIFY2(s.devicesNote().contains(QStringLiteral("software renderer")), qPrintable(s.devicesNote()));
+    }
+  }
+
+  // The GPU setting is kept as the device's identity, not only its index (which follows the loader's order and
+  // can name another GPU after a driver update or with an eGPU plugged in): a stale index finds the device
+  // where it is now, an absent device leaves the default in use and says so, and choosing the default forgets.
+  void the_chosen_gpu_is_kept_by_its_identity() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    auto instance = vulkan::Instance::create({});
+    QVERIFY(instance.has_value());
+    const vulkan::DeviceInfo& first = (*instance)->devices().at(0);
+    const QString id = QString::fromStdString(vulkan::device_identity(first));
+    const QString name = QString::fromStdString(first.name);
+    auto ready = [](SettingsController& s) {
+      QSignalSpy changed(&s, &SettingsController::devicesChanged);
+      return s.devicesReady() || changed.wait(10000);
+    };
+    {
+      SettingsController s;
+      s.setDevice(0);  // before the list: the index alone
+      QCOMPARE(QSettings().value("engine/deviceId").toString(), QString());
+      QVERIFY(ready(s));
+      QCOMPARE(s.devices().at(0).toMap().value(QStringLiteral("id")).toString(), id);
+      s.setDevice(-1);
+      s.setDevice(0);
+      QCOMPARE(QSettings().value("engine/deviceId").toString(), id);
+      QCOMPARE(QSettings().value("engine/deviceName").toString(), name);
+      const LoadRequest r = s.loadRequest(QStringLiteral("/m.gguf"));
+      QCOMPARE(r.device, 0);
+      QCOMPARE(r.device_id, id);
+      QCOMPARE(r.device_name, name);
+    }
+    QSettings().setValue("engine/device", 5);  // another order since: the identity finds it at 0
+    {
+      SettingsController s;
+      QVERIFY(ready(s));
+      QCOMPARE(s.device(), 0);
+      QCOMPARE(QSettings().value("engine/device").toInt(), 0);
+      QVERIFY2(!s.devicesNote().contains(QStringLiteral("not present")), qPrintable(s.devicesNote()));
+    }
+    QSettings().setValue("engine/deviceId", QStringLiteral("00112233445566778899aabbccddeeff"));
+    QSettings().setValue("engine/deviceName", QStringLiteral("Radeon eGPU"));
+    {
+      SettingsController s;
+      QSignalSpy device(&s, &SettingsController::deviceChanged);
+      QVERIFY(ready(s));
+      QCOMPARE(s.device(), -1);  // shown as the default, which is what a load uses
+      QCOMPARE(device.size(), 1);
+      QVERIFY2(s.devicesNote().contains(QStringLiteral("The GPU chosen before, Radeon eGPU, is not present now")),
+               qPrintable(s.devicesNote()));
+      // The choice stays for when it is back, and goes with the load.
+      QCOMPARE(s.loadRequest(QStringLiteral("/m.gguf")).device_id, QStringLiteral("00112233445566778899aabbccddeeff"));
+      s.setDevice(-1);  // the default, chosen: forgotten
+      QCOMPARE(s.loadRequest(QStringLiteral("/m.gguf")).device_id, QString());
+      QVERIFY(!QSettings().contains("engine/deviceId"));
+      QVERIFY(!QSettings().contains("engine/deviceName"));
     }
   }
 };

@@ -95,7 +95,7 @@ class TestVulkanCli : public QObject {
     for (const char* key : {"name", "type", "driver", "heaps", "subgroup_size", "fp16", "int8",
                             "max_storage_buffer_range", "max_memory_allocation_size", "max_compute_shared_memory",
                             "subgroup_size_min", "subgroup_size_max", "subgroups_used", "subgroup_size_used",
-                            "subgroup_size_pinned", "subgroups_note", "device_memory_mapped"})
+                            "subgroup_size_pinned", "subgroups_note", "device_memory_mapped", "uuid", "identity"})
       QVERIFY2(d.contains(key), key);
     if (qEnvironmentVariable("VK_ICD_FILENAMES").contains("lvp_icd")) {
       QCOMPARE(d.value("type").toString(), QString("cpu"));

@@ -87,6 +87,35 @@ class TestVulkanCore : public QObject {
     QVERIFY(!choose_device({}, std::nullopt, true));
   }
 
+  // A device's identity from one run to the next (the app's GPU setting): its deviceUUID where the driver
+  // gives one (the same through every instance), else vendor, device id and name; found at its index now.
+  void devices_are_identified_across_runs() {
+    const DeviceInfo& d = gpu.instance->devices().at(gpu.device->info().index);
+    if (d.driver_id == VK_DRIVER_ID_MESA_LLVMPIPE) QVERIFY(!d.uuid.empty());  // Mesa's version in ASCII
+    if (!d.uuid.empty()) {
+      QCOMPARE(d.uuid.size(), size_t(32));
+      QVERIFY(d.uuid.find_first_not_of("0123456789abcdef") == std::string::npos);
+      QCOMPARE(device_identity(d), d.uuid);
+    }
+    auto again = Instance::create({});
+    QVERIFY(again.has_value());
+    QCOMPARE((*again)->devices().at(d.index).uuid, d.uuid);
+
+    DeviceInfo a, b;
+    a.index = 0, a.name = "Intel(R) UHD Graphics 620", a.vendor_id = 0x8086, a.device_id = 0x5917;
+    b.index = 1, b.name = "NVIDIA GeForce MX150", b.vendor_id = 0x10de, b.device_id = 0x1d10;
+    b.uuid = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    QCOMPARE(device_identity(a), std::string("8086:5917:Intel(R) UHD Graphics 620"));  // no uuid
+    QCOMPARE(device_identity(b), b.uuid);
+    std::vector<DeviceInfo> order = {a, b};
+    QCOMPARE(find_device(order, b.uuid), std::optional<uint32_t>(1));
+    std::swap(order[0], order[1]);  // another order (an update, the eGPU plugged in): indices follow it
+    order[0].index = 0, order[1].index = 1;
+    QCOMPARE(find_device(order, b.uuid), std::optional<uint32_t>(0));
+    QCOMPARE(find_device(order, device_identity(a)), std::optional<uint32_t>(1));
+    QCOMPARE(find_device(order, "ffffffffffffffffffffffffffffffff"), std::optional<uint32_t>());
+  }
+
   // The memory a model may take (DeviceInfo::memory_budget, Device::check_fits, the app's fit check): the
   // largest device-local heap, or on an integrated GPU the system-memory heap where that is larger (AMD's
   // Windows driver reports a 512 MiB carve-out as its APUs' device-local memory); never system memory on a
