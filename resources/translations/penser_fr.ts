@@ -861,6 +861,14 @@
         <source>Reset every setting to its default</source>
         <translation>Rétablir chaque paramètre à sa valeur par défaut</translation>
     </message>
+    <message>
+        <source>Prompt batch (GPU)</source>
+        <translation>Lot de la demande (GPU)</translation>
+    </message>
+    <message>
+        <source>Prompt tokens the GPU reads in one step. Smaller: Stop takes effect sooner during a long message; larger: fewer steps. Automatic: 64 on a GPU, 32 on a software renderer. Applies when the model is loaded again.</source>
+        <translation>Jetons de la demande que le GPU lit en une étape. Plus petit&#xa0;: Arrêter agit plus tôt pendant un long message&#x202f;; plus grand&#xa0;: moins d’étapes. Automatique&#xa0;: 64 sur un GPU, 32 sur un moteur de rendu logiciel. S’applique au prochain chargement du modèle.</translation>
+    </message>
 </context>
 <context>
     <name>Sidebar</name>
