@@ -863,7 +863,7 @@
     </message>
     <message>
         <source>Prompt batch (GPU)</source>
-        <translation>Lot de la demande (GPU)</translation>
+        <translation>Lot de jetons (GPU)</translation>
     </message>
     <message>
         <source>Prompt tokens the GPU reads in one step. Smaller: Stop takes effect sooner during a long message; larger: fewer steps. Automatic: 64 on a GPU, 32 on a software renderer. Applies when the model is loaded again.</source>
