@@ -1,4 +1,5 @@
 #include "app/gui/engine_worker.h"
+#include "app/gui/gpu_guard.h"
 
 #include "inference/cpu/cpu.h"
 #include "inference/gguf/gguf.h"
@@ -289,7 +290,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
     error = tr("The file %1 does not exist.").arg(quoted(path));
     return nullptr;
   }
-  const QString backend = request.backend.toLower();
+  QString backend = request.backend.toLower();
   if (backend != QLatin1String("auto") && backend != QLatin1String("cpu") && backend != QLatin1String("vulkan")) {
     error = tr("Unknown backend %1: choose auto, vulkan or cpu.").arg(quoted(request.backend));
     return nullptr;
@@ -324,7 +325,17 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   QString vk_others_text;  // set when other programs' use of the GPU is what limits vk_usable_bytes
   QString notice;
   QString absent;  // the GPU chosen in the settings is not in the device list now: said before any other notice
+  // Held while the driver is in use, up to the evaluator (gpu_guard.h): a crash there leaves a mark, and the
+  // next start's first load runs on the CPU and says why instead of crashing again.
+  std::optional<GpuGuard> guard;
+  if (backend != QLatin1String("cpu") && GpuGuard::skip(GpuGuard::Use::ModelLoad)) {
+    backend = QStringLiteral("cpu");
+    notice = tr("Penser ended while it was starting the GPU the last time it ran (a GPU driver that crashes does "
+                "that), so this model runs on the CPU. Reload it to try the GPU again; if Penser ends again, "
+                "update the GPU driver or choose the CPU backend in the settings.");
+  }
   if (backend != QLatin1String("cpu")) {
+    guard.emplace();
     progress(0.05, tr("Looking for a GPU…"));
     const bool forced = backend == QLatin1String("vulkan");
     std::unique_ptr<vulkan::Instance> instance;
@@ -469,6 +480,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
       return !control_->load_cancelled(seq);
     };
     auto ev = vulkan::create_evaluator(m, o);
+    guard.reset();  // the driver has been through its part: instance, device, the decode step's pipelines
     if (!ev && control_->load_cancelled(seq)) {  // stopped by the callback, or failed and no longer wanted
       cancelled = true;
       return nullptr;

@@ -1234,6 +1234,10 @@
         <source>The GPU chosen in the settings, %1, is not present: the default device is used until it is back.</source>
         <translation>Le GPU choisi dans les paramètres, %1, est absent&#xa0;: le périphérique par défaut est utilisé jusqu’à son retour.</translation>
     </message>
+    <message>
+        <source>Penser ended while it was starting the GPU the last time it ran (a GPU driver that crashes does that), so this model runs on the CPU. Reload it to try the GPU again; if Penser ends again, update the GPU driver or choose the CPU backend in the settings.</source>
+        <translation>Penser s’est arrêté pendant le démarrage du GPU lors de sa dernière exécution (c’est ce que fait un pilote de GPU qui plante)&#x202f;; ce modèle tourne donc sur le CPU. Rechargez-le pour réessayer le GPU&#x202f;; si Penser s’arrête encore, mettez à jour le pilote du GPU ou choisissez le moteur CPU dans les paramètres.</translation>
+    </message>
 </context>
 <context>
     <name>penser::gui::ExportController</name>
@@ -1349,6 +1353,10 @@
     <message>
         <source>The GPU chosen before, %1, is not present now: Penser uses the default device until it is back.</source>
         <translation>Le GPU choisi auparavant, %1, est absent&#xa0;: Penser utilise le périphérique par défaut jusqu’à son retour.</translation>
+    </message>
+    <message>
+        <source>Penser ended while it was starting the GPU the last time it ran (a GPU driver that crashes does that), so the GPUs are listed again at the next start.</source>
+        <translation>Penser s’est arrêté pendant le démarrage du GPU lors de sa dernière exécution (c’est ce que fait un pilote de GPU qui plante)&#x202f;; les GPU seront de nouveau listés au prochain démarrage.</translation>
     </message>
 </context>
 </TS>

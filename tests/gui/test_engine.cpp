@@ -4,6 +4,8 @@
 // request, each load failure gets its sentence, cancel works at any stage, destruction never waits long.
 #include "app/gui/engine.h"
 #include "app/gui/engine_worker.h"
+#include "app/gui/gpu_guard.h"
+#include "app/gui/settings_controller.h"
 #include "inference/gguf/gguf.h"
 #include "inference/model/model.h"
 #include "inference/model/synth.h"
@@ -12,7 +14,9 @@
 #include "tests/test_support.h"
 #include "tests/tiny_model.h"
 
+#include <QDir>
 #include <QElapsedTimer>
+#include <QLockFile>
 #include <QScopeGuard>
 #include <QFile>
 #include <QSignalSpy>
@@ -20,6 +24,9 @@
 #include <QThread>
 #include <QTimer>
 #include <QtTest>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace penser;
 using namespace penser::gui;
@@ -624,6 +631,73 @@ class TestEngine : public QObject {
       QVERIFY2(info.notice.startsWith(absent + QStringLiteral(" No usable Vulkan GPU, running on the CPU: ")),
                qPrintable(info.notice));
     }
+  }
+
+  // A run that ends inside the GPU driver (a driver that crashes in vkCreateInstance or its compiler) leaves
+  // its guard's lock file; the next run lists no devices in Settings and loads the first model on the CPU,
+  // saying why, instead of crashing again; the next load tries the GPU again (gpu_guard.h).
+  void a_run_that_ended_inside_the_driver_is_not_repeated() {
+    if (!vulkan::load()) PENSER_SKIP_UNLESS_CI("no Vulkan loader");
+    QTemporaryDir guard_dir;
+    QVERIFY(guard_dir.isValid());
+    const QByteArray before = qgetenv("PENSER_GPU_GUARD_DIR");
+    qputenv("PENSER_GPU_GUARD_DIR", guard_dir.path().toLocal8Bit());
+    GpuGuard::reset_for_tests();
+    auto restore = qScopeGuard([&] {
+      before.isNull() ? qunsetenv("PENSER_GPU_GUARD_DIR") : qputenv("PENSER_GPU_GUARD_DIR", before);
+      GpuGuard::reset_for_tests();
+    });
+    auto marks = [&] { return QDir(guard_dir.path()).entryList({QStringLiteral("penser-*.lock")}, QDir::Files); };
+    {
+      const GpuGuard held;  // a guard of this (live) process is no crash
+      QCOMPARE(marks().size(), 1);
+      QVERIFY(!GpuGuard::earlier_run_crashed());
+    }
+    QVERIFY(marks().isEmpty());
+    GpuGuard::reset_for_tests();
+    // Another process inside the driver ends there: its lock file stays, its process is gone.
+    const pid_t child = fork();
+    QVERIFY(child >= 0);
+    if (child == 0) {
+      const GpuGuard inside;
+      _exit(0);  // no destructor runs, as in a crash
+    }
+    int status = 0;
+    QCOMPARE(waitpid(child, &status, 0), child);
+    QCOMPARE(marks().size(), 1);
+
+    SettingsController settings;
+    QSignalSpy listed(&settings, &SettingsController::devicesChanged);
+    QVERIFY(listed.wait(10000));
+    QVERIFY(settings.devices().isEmpty());
+    QVERIFY2(settings.devicesNote().contains(QStringLiteral("Penser ended while it was starting the GPU")),
+             qPrintable(settings.devicesNote()));
+    QVERIFY(marks().isEmpty());  // found and removed
+
+    Engine e;
+    LoadRequest r = cpu_load(model_, 512);
+    r.backend = QStringLiteral("vulkan");
+    ModelInfo info;
+    QVERIFY(load_ok(e, r, &info));
+    QCOMPARE(info.backend, QStringLiteral("CPU"));
+    QVERIFY2(info.notice.startsWith(QStringLiteral("Penser ended while it was starting the GPU the last time it ran")),
+             qPrintable(info.notice));
+    QVERIFY(load_ok(e, r, &info));  // Reload: the GPU again
+    QCOMPARE(info.backend, QStringLiteral("Vulkan"));
+    QVERIFY2(info.notice.isEmpty(), qPrintable(info.notice));
+    QVERIFY(marks().isEmpty());  // released once the evaluator was made
+
+    // An earlier run that had this process's id (a sandbox gives the app the same one each run) and ended
+    // inside the driver: its file names this process, and is still a crash.
+    {
+      QLockFile earlier(guard_dir.filePath(QStringLiteral("penser-earlier.lock")));
+      QVERIFY(earlier.tryLock(0));
+      QVERIFY(QFile::copy(earlier.fileName(), guard_dir.filePath(QStringLiteral("penser-left.lock"))));
+    }
+    GpuGuard::reset_for_tests();
+    QCOMPARE(marks(), QStringList{QStringLiteral("penser-left.lock")});
+    QVERIFY(GpuGuard::earlier_run_crashed());
+    QVERIFY(marks().isEmpty());
   }
 
   void vulkan_backend_on_lavapipe_generates() {
