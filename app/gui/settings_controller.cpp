@@ -68,7 +68,16 @@ struct DeviceList {
 
 DeviceList enumerate_devices() {
   DeviceList out;
-  const GpuGuard guard;  // the driver may crash here: the next start then skips this (gpu_guard.h)
+  // The last run ended inside the driver: not again in this one, so that the dialog where the backend is
+  // chosen opens (gpu_guard.h). Else the driver may crash here, and the next start then skips this.
+  if (GpuGuard::skip(GpuGuard::Use::DeviceList)) {
+    out.note = QCoreApplication::translate("penser::gui::SettingsController",
+                                           "Penser ended while it was starting the GPU the last time it ran (a "
+                                           "GPU driver that crashes does that), so the GPUs are listed again at "
+                                           "the next start.");
+    return out;
+  }
+  const GpuGuard guard;
   if (Status st = vulkan::load(); !st) {
     out.note = QString::fromStdString(st.error().message);
     return out;
@@ -361,14 +370,6 @@ void SettingsController::resetToDefaults() {
 
 void SettingsController::refreshDevices() {
   if (devices_thread_ && devices_thread_->isRunning()) return;
-  if (GpuGuard::skip(GpuGuard::Use::DeviceList)) {  // the last run ended inside the driver: not at start-up
-    devices_.clear();
-    devices_note_ = tr("Penser ended while it was starting the GPU the last time it ran (a GPU driver that crashes "
-                       "does that), so the GPUs are listed again at the next start.");
-    devices_ready_ = true;
-    QMetaObject::invokeMethod(this, &SettingsController::devicesChanged, Qt::QueuedConnection);
-    return;
-  }
   delete devices_thread_;
   auto result = std::make_shared<DeviceList>();
   devices_thread_ = QThread::create([result] { *result = enumerate_devices(); });
