@@ -325,9 +325,8 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
   QString vk_others_text;  // set when other programs' use of the GPU is what limits vk_usable_bytes
   QString notice;
   QString absent;  // the GPU chosen in the settings is not in the device list now: said before any other notice
-  // Held while the driver is in use, up to the evaluator (gpu_guard.h): a crash there leaves a mark, and the
-  // next start's first load runs on the CPU and says why instead of crashing again.
-  std::optional<GpuGuard> guard;
+  // While the driver is in use (the device list here, the evaluator in 6) a GpuGuard is held: a crash there
+  // leaves a mark, and the next start's first load runs on the CPU and says why instead of crashing again.
   if (backend != QLatin1String("cpu") && GpuGuard::skip(GpuGuard::Use::ModelLoad)) {
     backend = QStringLiteral("cpu");
     notice = tr("Penser ended while it was starting the GPU the last time it ran (a GPU driver that crashes does "
@@ -335,7 +334,7 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
                 "update the GPU driver or choose the CPU backend in the settings.");
   }
   if (backend != QLatin1String("cpu")) {
-    guard.emplace();
+    const GpuGuard guard;
     progress(0.05, tr("Looking for a GPU…"));
     const bool forced = backend == QLatin1String("vulkan");
     std::unique_ptr<vulkan::Instance> instance;
@@ -479,8 +478,10 @@ std::unique_ptr<EngineWorker::Loaded> EngineWorker::load_stages(quint64 seq, con
       }
       return !control_->load_cancelled(seq);
     };
-    auto ev = vulkan::create_evaluator(m, o);
-    guard.reset();  // the driver has been through its part: instance, device, the decode step's pipelines
+    auto ev = [&] {
+      const GpuGuard guard;  // the instance, the device, the decode step's pipelines, the upload
+      return vulkan::create_evaluator(m, o);
+    }();
     if (!ev && control_->load_cancelled(seq)) {  // stopped by the callback, or failed and no longer wanted
       cancelled = true;
       return nullptr;

@@ -66,6 +66,15 @@ struct DeviceList {
   QString note;
 };
 
+// The entry of `devices` whose `key` is `value`; empty if none.
+QVariantMap device_entry(const QVariantList& devices, const QString& key, const QVariant& value) {
+  for (const QVariant& e : devices) {
+    const QVariantMap m = e.toMap();
+    if (m.value(key) == value) return m;
+  }
+  return {};
+}
+
 DeviceList enumerate_devices() {
   DeviceList out;
   // The last run ended inside the driver: not again in this one, so that the dialog where the backend is
@@ -260,14 +269,9 @@ void SettingsController::setDevice(int v) {
   // The choice is kept as the device's identity (and its name, for the notice when it is absent): an index
   // can name another GPU after a driver update or with an eGPU plugged in. Before the list is known (or a
   // hand-edited index past it) only the index is stored, which the engine then uses as it is.
-  QString id, name;
-  for (const QVariant& e : devices_) {
-    const QVariantMap m = e.toMap();
-    if (m.value(QStringLiteral("index")).toInt() == v) {
-      id = m.value(QStringLiteral("id")).toString();
-      name = m.value(QStringLiteral("name")).toString();
-    }
-  }
+  const QVariantMap entry = device_entry(devices_, QStringLiteral("index"), v);
+  const QString id = entry.value(QStringLiteral("id")).toString();
+  const QString name = entry.value(QStringLiteral("name")).toString();
   if (device_ == v && device_id_ == id) return;
   device_ = v;
   device_id_ = id;
@@ -380,11 +384,7 @@ void SettingsController::refreshDevices() {
     devices_ready_ = true;
     // The chosen GPU where it is now in the list, or the default while it is absent (the choice stays).
     if (!device_id_.isEmpty()) {
-      int at = -1;
-      for (const QVariant& e : devices_) {
-        const QVariantMap m = e.toMap();
-        if (m.value(QStringLiteral("id")).toString() == device_id_) at = m.value(QStringLiteral("index")).toInt();
-      }
+      const int at = device_entry(devices_, QStringLiteral("id"), device_id_).value(QStringLiteral("index"), -1).toInt();
       if (at < 0) {
         const QString missing = tr("The GPU chosen before, %1, is not present now: Penser uses the default device "
                                    "until it is back.")
